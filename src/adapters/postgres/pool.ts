@@ -1,0 +1,49 @@
+/**
+ * The one place that opens PostgreSQL connections: application_name and statement_timeout
+ * on every connection, an 'error' listener on the pool, connect failures as exit 3.
+ */
+import pg from 'pg';
+import { ConnectionError, redact } from '../../errors.js';
+import { DEFAULTS } from '../../config/defaults.js';
+
+export interface PgOptions {
+  url?: string;
+  max?: number;
+  statementTimeoutMs?: number;
+  applicationName?: string;
+  onError?: (error: Error) => void;
+}
+
+export function createPgPool(options: PgOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max ?? DEFAULTS.warm.pgConcurrency,
+    application_name: options.applicationName ?? DEFAULTS.connection.applicationName,
+    statement_timeout: options.statementTimeoutMs ?? DEFAULTS.connection.statementTimeoutMs,
+    connectionTimeoutMillis: DEFAULTS.connection.connectTimeoutMs,
+  });
+  // An idle client losing its connection emits on the pool; without a listener that kills the process.
+  pool.on('error', (error) => options.onError?.(error));
+  return pool;
+}
+
+/** Connects once to fail fast with one clear line (exit 3) instead of on the first batch. */
+export async function verifyPg(pool: pg.Pool, url: string | undefined): Promise<void> {
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    throw describePgConnectFailure(error, url);
+  }
+}
+
+export function describePgConnectFailure(error: unknown, url: string | undefined): ConnectionError {
+  const message = error instanceof Error ? error.message : String(error);
+  const where = url ? redact(url) : 'the database from the PG* environment';
+  let hint = message;
+  if (/ECONNREFUSED/.test(message)) hint = 'connection refused: is PostgreSQL running and listening there?';
+  else if (/password authentication failed/.test(message)) hint = 'password authentication failed: check the user and password';
+  else if (/database .* does not exist/.test(message)) hint = message + ': check the database name in --pg / DATABASE_URL';
+  else if (/timeout/i.test(message)) hint = 'connection timed out';
+  return new ConnectionError(`cannot connect to PostgreSQL at ${where}: ${redact(hint)}`, { cause: error });
+}

@@ -1,0 +1,182 @@
+/**
+ * A live view of the cache: its Topology plus one client per node, opened lazily.
+ * For a cluster the topology comes from the cluster itself and can be refreshed after MOVED.
+ */
+import type { Redis } from 'ioredis';
+import { ConnectionError, redact } from '../../errors.js';
+import type { RedisTarget } from '../../config/target.js';
+import { ClusterTopology, type SlotRange } from '../../topology/cluster.js';
+import { createRingTopology } from '../../topology/ring/index.js';
+import { SingleNodeTopology } from '../../topology/single.js';
+import { nodeFromAddress, type CacheNode, type Topology } from '../../topology/types.js';
+import { connectAndPing, createNodeClient, describeConnectFailure, type ClientOptions } from './client.js';
+
+export interface NodeHealth {
+  node: CacheNode;
+  ok: boolean;
+  error?: string;
+}
+
+export interface OpenCacheOptions extends ClientOptions {
+  /**
+   * 'all': every node must answer (exit 3 otherwise); 'any': at least one must, the rest
+   * are reported by the command; 'none': connect lazily.
+   */
+  verify?: 'all' | 'any' | 'none';
+}
+
+export class CacheConnection {
+  private readonly clients = new Map<string, Redis>();
+
+  constructor(
+    readonly target: RedisTarget,
+    public topology: Topology,
+    private readonly options: OpenCacheOptions,
+  ) {}
+
+  /** The client of the node at `index` in the current topology. */
+  client(index: number): Redis {
+    const node = this.topology.nodes[index];
+    if (!node) throw new Error(`no node at index ${index}`);
+    return this.clientFor(node);
+  }
+
+  /** A client for any node by address, e.g. a replica or the target of an ASK redirect. */
+  clientFor(node: CacheNode): Redis {
+    let client = this.clients.get(node.address);
+    if (!client) {
+      const url = this.target.kind === 'single' ? this.target.url : undefined;
+      client = createNodeClient(node, this.target.auth, this.options, url);
+      this.clients.set(node.address, client);
+    }
+    return client;
+  }
+
+  /** Pings every node in parallel; never throws. */
+  async checkNodes(): Promise<NodeHealth[]> {
+    return Promise.all(
+      this.topology.nodes.map(async (node) => {
+        try {
+          await connectAndPing(this.clientFor(node), node);
+          return { node, ok: true };
+        } catch (error) {
+          return { node, ok: false, error: error instanceof Error ? error.message : String(error) };
+        }
+      }),
+    );
+  }
+
+  /** Re-reads the slot map from any reachable master (cluster only). Returns true when it changed. */
+  async refreshTopology(): Promise<boolean> {
+    if (this.target.kind !== 'cluster') return false;
+    const candidates = [...this.topology.nodes, ...this.target.seeds.map((s) => nodeFromAddress(s.host, s.port))];
+    let lastError: unknown;
+    for (const node of candidates) {
+      try {
+        const next = await readClusterTopology(this.clientFor(node), node);
+        const changed = JSON.stringify(next.nodes) !== JSON.stringify(this.topology.nodes) || !sameSlots(next, this.topology);
+        this.topology = next;
+        return changed;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError instanceof Error ? lastError : new ConnectionError('no cluster node answered CLUSTER SLOTS');
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(
+      all.map(async (c) => {
+        try {
+          if (c.status === 'ready') await c.quit();
+          else c.disconnect();
+        } catch {
+          c.disconnect();
+        }
+      }),
+    );
+  }
+}
+
+function sameSlots(a: Topology, b: Topology): boolean {
+  if (!(a instanceof ClusterTopology) || !(b instanceof ClusterTopology)) return false;
+  for (let slot = 0; slot < 16384; slot++) {
+    const na = a.nodes[a.nodeIndexOfSlot(slot)]?.address;
+    const nb = b.nodes[b.nodeIndexOfSlot(slot)]?.address;
+    if (na !== nb) return false;
+  }
+  return true;
+}
+
+export async function openCache(target: RedisTarget, options: OpenCacheOptions = {}): Promise<CacheConnection> {
+  const verify = options.verify ?? 'all';
+  let connection: CacheConnection;
+  if (target.kind === 'single') {
+    const url = new URL(target.url);
+    const node = nodeFromAddress(url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', Number(url.port || 6379));
+    connection = new CacheConnection(target, new SingleNodeTopology(node), options);
+  } else if (target.kind === 'ring') {
+    connection = new CacheConnection(target, createRingTopology(target.spec), options);
+  } else {
+    connection = await openCluster(target, options);
+  }
+  if (verify === 'none') return connection;
+  const health = await connection.checkNodes();
+  const down = health.filter((h) => !h.ok);
+  const authFailure = down.find((h) => /authentication failed/.test(h.error ?? ''));
+  if (authFailure || (verify === 'all' && down.length > 0) || down.length === health.length) {
+    await connection.close();
+    const first = authFailure ?? down[0];
+    throw new ConnectionError(redact(first?.error ?? 'no node answered'));
+  }
+  return connection;
+}
+
+async function openCluster(target: Extract<RedisTarget, { kind: 'cluster' }>, options: OpenCacheOptions): Promise<CacheConnection> {
+  let lastError: unknown;
+  for (const seed of target.seeds) {
+    const node = nodeFromAddress(seed.host, seed.port);
+    const client = createNodeClient(node, target.auth, { ...options, reconnectAttempts: 0 });
+    try {
+      await connectAndPing(client, node);
+      const topology = await readClusterTopology(client, node);
+      return new CacheConnection(target, topology, options);
+    } catch (error) {
+      lastError = error;
+      if (error instanceof ConnectionError && /not in cluster mode|authentication failed/.test(error.message)) throw error;
+    } finally {
+      client.disconnect();
+    }
+  }
+  if (lastError instanceof ConnectionError) throw lastError;
+  throw describeConnectFailure(nodeFromAddress(target.seeds[0]?.host ?? '?', target.seeds[0]?.port ?? 0), lastError);
+}
+
+type SlotsReply = [number, number, ...[string, number, string?][]][];
+
+/** Reads CLUSTER SLOTS from one node; an empty host means "the address you asked". */
+export async function readClusterTopology(client: Redis, via: CacheNode): Promise<ClusterTopology> {
+  let reply: SlotsReply;
+  try {
+    reply = (await client.call('CLUSTER', 'SLOTS')) as SlotsReply;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/cluster support disabled|This instance has cluster support disabled/i.test(message)) {
+      throw new ConnectionError(`--cluster: ${via.address} is not in cluster mode (cluster-enabled no); use --redis for a standalone node or --ring for client-side sharding`);
+    }
+    throw error;
+  }
+  if (reply.length === 0) {
+    throw new ConnectionError(`--cluster: ${via.address} reports no slots assigned; the cluster is not set up (run redis-cli --cluster create)`);
+  }
+  const toNode = (entry: [string, number, string?]) => nodeFromAddress(entry[0] === '' || entry[0] === '?' ? via.host : entry[0], Number(entry[1]));
+  const ranges: SlotRange[] = reply.map(([start, end, master, ...replicas]) => ({
+    start: Number(start),
+    end: Number(end),
+    master: toNode(master as [string, number, string?]),
+    replicas: replicas.map((r) => toNode(r)),
+  }));
+  return new ClusterTopology(ranges);
+}

@@ -1,0 +1,101 @@
+/**
+ * Builds the commander program and maps every failure to one line and an exit code.
+ * `run(argv, io)` never calls process.exit, so tests drive the CLI in-process.
+ */
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { CachectlError, ExitCode, redact } from './errors.js';
+import type { IO } from './io.js';
+import { registerRing } from './commands/ring.js';
+import { registerWarm } from './commands/warm.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerHerd } from './commands/herd.js';
+import { registerSandbox } from './commands/sandbox.js';
+import type { CommandContext } from './commands/context.js';
+
+export async function run(argv: readonly string[], io: IO = processIO()): Promise<number> {
+  const ctx: CommandContext = { io, exitCode: ExitCode.ok, verbose: false };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync([...argv]);
+    return ctx.exitCode;
+  } catch (error) {
+    return reportError(error, ctx);
+  }
+}
+
+export function buildProgram(ctx: CommandContext): Command {
+  const program = new Command('cachectl')
+    .description('Warm, inspect and drill a sharded Redis in front of PostgreSQL.')
+    .version(packageVersion(), '-V, --version')
+    .option('--verbose', 'print stack traces and debug detail (also DEBUG=cachectl)')
+    .option('--no-color', 'never colour output (also NO_COLOR)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.io.stdout.write(s),
+      writeErr: (s) => ctx.io.stderr.write(s),
+    })
+    .hook('preAction', (thisCommand) => {
+      const opts = thisCommand.optsWithGlobals<{ verbose?: boolean; color?: boolean }>();
+      ctx.verbose = Boolean(opts.verbose) || /\bcachectl\b|\*/.test(ctx.io.env.DEBUG ?? '');
+      ctx.color = opts.color !== false && ctx.io.env.NO_COLOR === undefined;
+    });
+  for (const register of [registerWarm, registerInspect, registerHerd, registerRing, registerSandbox]) {
+    const sub = register(program, ctx);
+    sub.exitOverride().configureOutput({
+      writeOut: (s) => ctx.io.stdout.write(s),
+      writeErr: (s) => ctx.io.stderr.write(s),
+    });
+    for (const nested of sub.commands) nested.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
+  }
+  return program;
+}
+
+function reportError(error: unknown, ctx: CommandContext): number {
+  if (error instanceof CommanderError) {
+    // Help and version are "errors" to commander with exit code 0; usage errors are already printed.
+    if (error.exitCode === 0) return ExitCode.ok;
+    return ExitCode.usage;
+  }
+  if (error instanceof CachectlError) {
+    ctx.io.stderr.write(`cachectl: ${redact(error.message)}\n`);
+    if (ctx.verbose && error.stack) ctx.io.stderr.write(redact(error.stack) + '\n');
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  ctx.io.stderr.write(`cachectl: unexpected error: ${redact(message)} (run with --verbose for the stack trace)\n`);
+  if (ctx.verbose && error instanceof Error && error.stack) ctx.io.stderr.write(redact(error.stack) + '\n');
+  return ExitCode.internal;
+}
+
+function packageVersion(): string {
+  // dist/cli.js and src/cli.ts both sit one level below package.json.
+  const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+  return pkg.version;
+}
+
+/** The real process, with SIGINT/SIGTERM turned into an abort signal (a second signal exits at once). */
+export function processIO(): IO {
+  const controller = new AbortController();
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+    controller.abort(signal);
+  };
+  process.once('SIGINT', () => {
+    onSignal('SIGINT');
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+  process.once('SIGTERM', () => {
+    onSignal('SIGTERM');
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+  });
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: controller.signal,
+  };
+}

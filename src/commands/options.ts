@@ -1,0 +1,72 @@
+/**
+ * Flags shared by every command that connects, and their resolution into targets.
+ * The one place that reads ring files from disk for the (pure) topology code.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { InputError, UsageError } from '../errors.js';
+import { resolvePgUrl, resolveRedisTarget, type ConnectionFlags, type RedisTarget, type RingLoaders } from '../config/target.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { parseRingServers, ringSpecFromTwemproxyYaml } from '../topology/ring/index.js';
+import { RING_COMPATS, type KeyHash, type RingCompat, type RingSpec } from '../topology/ring/types.js';
+import type { IO } from '../io.js';
+
+export function addRedisOptions(cmd: Command): Command {
+  return cmd
+    .option('--redis <url>', 'one Redis node: redis://[user:pass@]host:port[/db] or rediss:// (default: REDIS_URL)')
+    .option('--cluster <seeds>', 'a Redis Cluster: comma-separated seed nodes host:port,...')
+    .option('--ring <servers>', "standalone nodes sharded by a client-side ring: 'host:port[:weight] [name],...'")
+    .option('--ring-config <file>', 'a twemproxy (nutcracker) YAML file: servers, weights, names, hash, hash_tag')
+    .option('--ring-pool <name>', 'which pool of --ring-config (default: the only one)')
+    .addOption(new Option('--ring-compat <profile>', 'whose ring to reproduce').choices([...RING_COMPATS]))
+    .option('--ring-hash <hash>', `key hash for --ring with the twemproxy profile (default ${DEFAULTS.ring.hash})`)
+    .option('--ring-hash-tag <chars>', "hash tag delimiters for --ring, e.g. '{}'")
+    .option('--redis-user <name>', 'Redis ACL user for --cluster/--ring (default: REDIS_USERNAME)')
+    .option('--redis-password <password>', 'Redis password for --cluster/--ring (default: REDIS_PASSWORD); never printed')
+    .option('--tls', 'use TLS for --cluster/--ring connections');
+}
+
+export function addPgOptions(cmd: Command): Command {
+  return cmd.option('--pg <url>', 'PostgreSQL URL (default: DATABASE_URL, else the PG* variables)');
+}
+
+export function redisTargetFrom(flags: ConnectionFlags, io: IO): RedisTarget {
+  return resolveRedisTarget(flags, io.env, ringLoaders(io));
+}
+
+export function pgUrlFrom(flags: ConnectionFlags, io: IO): string | undefined {
+  return resolvePgUrl(flags, io.env);
+}
+
+function ringLoaders(io: IO): RingLoaders {
+  return {
+    fromServers(text, flags) {
+      return applyRingFlags({ compat: DEFAULTS.ring.compat, servers: parseRingServers(text), hash: DEFAULTS.ring.hash, source: '--ring' }, flags);
+    },
+    fromConfigFile(file, pool, flags) {
+      const path = resolve(io.cwd, file);
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (error) {
+        throw new InputError(`cannot read the ring configuration (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path given to --ring-config`, { file });
+      }
+      return applyRingFlags(ringSpecFromTwemproxyYaml(text, file, pool), flags, true);
+    },
+  };
+}
+
+function applyRingFlags(spec: RingSpec, flags: ConnectionFlags, fromFile = false): RingSpec {
+  const out: RingSpec = { ...spec };
+  if (flags.ringCompat) out.compat = flags.ringCompat as RingCompat;
+  if (flags.ringHash) {
+    if (fromFile) throw new UsageError('--ring-hash: the hash comes from --ring-config; change `hash:` in the file instead');
+    out.hash = flags.ringHash as KeyHash;
+  }
+  if (flags.ringHashTag !== undefined) {
+    if (flags.ringHashTag.length !== 2) throw new UsageError(`--ring-hash-tag: '${flags.ringHashTag}' must be exactly two characters, e.g. '{}'`);
+    out.hashTag = flags.ringHashTag;
+  }
+  return out;
+}

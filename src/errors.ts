@@ -1,0 +1,94 @@
+/**
+ * Typed errors. Every failure that reaches the top of `run()` is one of these, printed once
+ * as a single line; the exit code is part of the error so commands never call process.exit.
+ */
+
+/** Documented exit codes (README, "Exit codes"). */
+export const ExitCode = {
+  ok: 0,
+  /** Finished, but some keys failed or are missing, or a --fail-on / --assert condition holds. */
+  incomplete: 1,
+  /** Bad usage: flags, warmlist, pattern, query shape. Nothing was written. */
+  usage: 2,
+  /** Cannot connect: unreachable host, bad password, wrong topology, unreadable ring config. */
+  connection: 3,
+  /** Another run holds the run lock (EX_TEMPFAIL). */
+  locked: 75,
+  /** Interrupted by SIGINT. */
+  interrupted: 130,
+  /** Terminated by SIGTERM. */
+  terminated: 143,
+  /** A bug or an unexpected failure. */
+  internal: 70,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class CachectlError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly exitCode: ExitCodeValue,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad flags or arguments: exit 2. */
+export class UsageError extends CachectlError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'E_USAGE', ExitCode.usage, options);
+  }
+}
+
+/** Bad input file (warmlist, key list, ring config): exit 2, names file, line and field. */
+export class InputError extends CachectlError {
+  constructor(
+    message: string,
+    readonly location?: { file?: string; line?: number; field?: string },
+    options?: { cause?: unknown },
+  ) {
+    super(formatLocation(location) + message, 'E_INPUT', ExitCode.usage, options);
+  }
+}
+
+/** Cannot reach or authenticate to Redis or Postgres, or the topology is not what was asked: exit 3. */
+export class ConnectionError extends CachectlError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'E_CONNECT', ExitCode.connection, options);
+  }
+}
+
+/** Another run holds the run lock: exit 75. */
+export class LockedError extends CachectlError {
+  constructor(message: string) {
+    super(message, 'E_LOCKED', ExitCode.locked);
+  }
+}
+
+/** A run finished but not everything succeeded, or a check failed: exit 1. */
+export class IncompleteError extends CachectlError {
+  constructor(message: string) {
+    super(message, 'E_INCOMPLETE', ExitCode.incomplete);
+  }
+}
+
+export class InterruptedError extends CachectlError {
+  constructor(signal: 'SIGINT' | 'SIGTERM') {
+    super(`interrupted by ${signal}`, 'E_INTERRUPTED', signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+  }
+}
+
+function formatLocation(loc?: { file?: string; line?: number; field?: string }): string {
+  if (!loc?.file) return loc?.field ? `${loc.field}: ` : '';
+  const at = loc.line !== undefined ? `${loc.file}:${loc.line}` : loc.file;
+  return loc.field ? `${at}: ${loc.field}: ` : `${at}: `;
+}
+
+/** Removes passwords from anything that may contain a connection URL before it is shown. */
+export function redact(text: string): string {
+  return text
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)([^:/@\s]*):([^@/\s]*)@/gi, (_m, scheme: string, user: string) => `${scheme}${user}:***@`)
+    .replace(/(password[=:]\s*)([^\s&,;]+)/gi, '$1***');
+}

@@ -1,0 +1,28 @@
+import { createServer } from 'node:net';
+
+/** True when nothing listens on 127.0.0.1:port (checked by binding it briefly). */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+const claimed = new Set<number>();
+
+/**
+ * A free port whose cluster bus port (+10000) is free too, both below the ephemeral range
+ * (32768+) so the kernel never hands them to an outgoing connection meanwhile.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 12000 + Math.floor(Math.random() * 10000);
+    if (claimed.has(port)) continue;
+    if ((await portIsFree(port)) && (await portIsFree(port + 10000))) {
+      claimed.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port pair found in 12000-21999');
+}
