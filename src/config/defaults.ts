@@ -38,6 +38,14 @@ export const DEFAULTS = {
     maxErrors: 100,
     progressIntervalMs: 5_000,
   },
+  operations: {
+    /** Run lock key: lock:cachectl:warm:<warmlist>[:shard-i-of-n]. `lock:` so `inspect` lists it with the other locks. */
+    lockPrefix: 'lock:cachectl:warm:',
+    /** Run lock TTL: how long a crashed run blocks the next one. Renewed every third of it while running. */
+    lockTtlMs: 60_000,
+    /** Checkpoint saves while running: at most this often (a crash redoes at most this much work). */
+    checkpointIntervalMs: 1_000,
+  },
   inspect: {
     scanCount: 1000,
     lockPrefix: 'lock:',
