@@ -53,6 +53,16 @@ export const DEFAULTS = {
     staleSuffix: ':stale',
     stampedeThreshold: 10,
     topN: 20,
+    /** Expiry cliffs shown per node; a window needs at least `minCliffKeys` keys to be one. */
+    cliffsPerNode: 5,
+    minCliffKeys: 2,
+    /** The pattern's stampede window (`EXPIRE stampede:<key> 5`): longer TTLs mean a sliding window. */
+    stampedeWindowMs: 5_000,
+    /** Locks held (or idle) longer than this are flagged. */
+    lockMaxAgeMs: 30_000,
+    /** Bytes of a lock or counter value read to find its count or timestamp. */
+    valueBytes: 256,
+    watchIntervalMs: 2_000,
   },
   herd: {
     clients: 100,
