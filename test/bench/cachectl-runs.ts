@@ -37,14 +37,17 @@ export interface ScanComparison {
   scan: { seconds: number; lines: number };
 }
 
-/** `inspect ttl --match '*'` over every node vs `redis-cli --scan` on every node at once. */
+/** `inspect ttl --match '*'` over every node vs bare `redis-cli --scan` (its default COUNT) on every node at once. */
 export async function inspectVsScan(topology: Topology, expected: number): Promise<ScanComparison> {
   const started = process.hrtime.bigint();
-  const scans = await Promise.all(topology.ports.map((port) => runTimed('redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--scan', '--count', '1000'], { countLines: true })));
+  const scans = await Promise.all(topology.ports.map((port) => runTimed('redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--scan'], { countLines: true })));
   const scanSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const lines = scans.reduce((n, s) => n + s.lines, 0);
   if (lines !== expected) throw new Error(`redis-cli --scan listed ${lines} keys, expected ${expected}`);
   const inspect = await runCachectl(['inspect', 'ttl', '--match', '*', '--json', ...topology.flags]);
   if (inspect.code !== 0 && inspect.code !== 1) throw new Error(`cachectl inspect ttl exited ${inspect.code}: ${inspect.stderr.slice(-800)}`);
+  const report = JSON.parse(inspect.stdout) as { nodes: { scanned?: number }[] };
+  const scanned = report.nodes.reduce((n, node) => n + (node.scanned ?? 0), 0);
+  if (scanned !== expected) throw new Error(`cachectl inspect ttl scanned ${scanned} keys, expected ${expected}`);
   return { keys: expected, inspect, scan: { seconds: scanSeconds, lines } };
 }
