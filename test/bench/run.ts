@@ -35,6 +35,7 @@ function options() {
       'flat-sizes': { type: 'string' },
       'naive-sample': { type: 'string' },
       only: { type: 'string' },
+      topologies: { type: 'string', default: 'single,ring,cluster' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -43,7 +44,9 @@ function options() {
   const naive = values['naive-sample'] !== undefined ? parseCount(values['naive-sample'], '--naive-sample') : Math.min(20_000, size);
   const only = values.only ? (values.only.split(',') as Section[]) : [...SECTIONS];
   for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (${SECTIONS.join(', ')})`);
-  return { size, flat, naive, only: new Set(only), json: Boolean(values.json) };
+  const topologies = (values.topologies as string).split(',').filter(Boolean) as Topology['name'][];
+  for (const t of topologies) if (!['single', 'ring', 'cluster'].includes(t)) throw new Error(`--topologies: unknown topology '${t}' (single, ring, cluster)`);
+  return { size, flat, naive, only: new Set(only), topologies, json: Boolean(values.json) };
 }
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
   const load = loadavg()[0] ?? 0;
   const rows: Row[] = [];
   const targets: Target[] = [];
+  const failures: string[] = [];
   const work = mkdtempSync(join(tmpdir(), 'cachectl-bench-'));
   log('starting servers: 3-master cluster, 3 ring nodes, 1 single node');
   const servers = await startBenchServers();
@@ -89,12 +93,21 @@ async function main(): Promise<void> {
     const warms = new Map<string, WarmRun>();
     if (opts.only.has('warm') || opts.only.has('inspect')) {
       for (const name of ['single', 'ring', 'cluster'] as const) {
+        if (!opts.topologies.includes(name) && !(name === 'cluster' && opts.only.has('inspect'))) continue;
         const topology = byName(name);
         for (const kind of ['keys', 'query'] as const) {
           if (!opts.only.has('warm') && !(name === 'cluster' && kind === 'query')) continue;
           await servers.flushAll();
           log(`cachectl warm ${kind === 'keys' ? 'by key list' : 'by streaming query'} into the ${name}`);
-          const run = await cachectlWarm(topology, db.url, kind === 'keys' ? { kind, file: keyFile } : { kind, count: opts.size }, opts.size);
+          let run: WarmRun;
+          try {
+            run = await cachectlWarm(topology, db.url, kind === 'keys' ? { kind, file: keyFile } : { kind, count: opts.size }, opts.size);
+          } catch (error) {
+            // One broken topology must not hide the other measurements; the run still exits 1.
+            failures.push(error instanceof Error ? error.message : String(error));
+            rows.push({ name: `cachectl warm ${kind === 'keys' ? 'key list' : 'stream'} -> ${name}`, keys: 0, seconds: 0, perSecond: 0, note: 'FAILED (see below)' });
+            continue;
+          }
           warms.set(`${name}/${kind}`, run);
           const limit = limitFor(topology);
           rows.push({ name: `cachectl warm ${kind === 'keys' ? 'key list' : 'stream'} -> ${name}`, keys: run.written, seconds: run.seconds, perSecond: run.perSecond, peakRss: run.peakRss, cpuSeconds: run.cpuSeconds, note: Number.isFinite(limit) ? `${(run.perSecond / limit).toFixed(2)} x limit` : '' });
@@ -161,8 +174,12 @@ async function main(): Promise<void> {
     }
 
     const header = `cachectl benchmark: --size ${opts.size.toLocaleString('en-US')}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${load.toFixed(2)} at the start, node ${process.versions.node}`;
-    if (opts.json) process.stdout.write(JSON.stringify({ options: { ...opts, only: [...opts.only] }, loadAverage: load, cpus: cpus().length, rows, targets }, null, 2) + '\n');
+    if (opts.json) process.stdout.write(JSON.stringify({ options: { ...opts, only: [...opts.only] }, loadAverage: load, cpus: cpus().length, rows, targets, failures }, null, 2) + '\n');
     else process.stdout.write(renderTables(rows, targets, header));
+    if (failures.length > 0) {
+      for (const f of failures) log(`FAILED: ${f}`);
+      process.exitCode = 1;
+    }
   } finally {
     await db.drop().catch((e: unknown) => log(`could not drop ${db.name}: ${String(e)}`));
     await servers.stop();
