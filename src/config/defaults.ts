@@ -70,4 +70,21 @@ export const DEFAULTS = {
     lockTtlMs: 5_000,
     scratchPrefix: 'cachectl:herd:',
   },
+  sandbox: {
+    /** State, logs and server data, relative to the current directory (or --dir / CACHECTL_SANDBOX_DIR). */
+    dir: '.cachectl/sandbox',
+    /** First ports tried; the first free ones upwards are used (cluster ports need port+10000 free too). */
+    clusterBasePort: 7000,
+    ringBasePort: 7100,
+    twemproxyBasePort: 22121,
+    twemproxyStatsBasePort: 22222,
+    embeddedPgBasePort: 5433,
+    /** The database created on the server from --pg / DATABASE_URL. */
+    database: 'cachectl_sandbox',
+    products: 100_000,
+    usersPerTenant: 1_000,
+    /** How long a server may take to answer after it was started. */
+    startTimeoutMs: 30_000,
+    ringHash: 'fnv1a_64' as const,
+  },
 } as const;

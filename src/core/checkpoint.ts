@@ -139,7 +139,8 @@ export class Checkpoint {
   ) {
     for (const [id, e] of Object.entries(previous?.entries ?? {})) {
       if (e.kind === 'keys') this.keyLists.set(id, { tier: e.tier, done: LineRanges.from(e.done), complete: Boolean(e.complete) });
-      else this.queries.set(id, { tier: e.tier, mark: new QueryWatermark(e.rows, e.afterKey), ordered: e.afterKey !== undefined, complete: Boolean(e.complete) });
+      // Rows are only ever recorded for ordered queries, so a recorded position means "ordered".
+      else this.queries.set(id, { tier: e.tier, mark: new QueryWatermark(e.rows, e.afterKey), ordered: e.rows > 0 || e.afterKey !== undefined, complete: Boolean(e.complete) });
     }
   }
 
@@ -200,6 +201,12 @@ export class Checkpoint {
     }
     if (start <= toLine) e.done.add(start, toLine);
     this.changed = true;
+  }
+
+  /** The last line L such that every line 1..L is done (0 when line 1 is not): where a prefix-only reader resumes. */
+  keyPrefixDone(entry: string): number {
+    const first = this.keyLists.get(entry)?.done.toJSON()[0];
+    return first && first[0] <= 1 ? first[1] : 0;
   }
 
   linesDone(entry: string): number {
