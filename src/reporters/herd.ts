@@ -3,6 +3,7 @@ import type { Writable } from '../io.js';
 import type { DrillEvent, DrillResult } from '../adapters/herd/drill.js';
 import type { Breach } from '../core/herd/assert.js';
 import type { StrategyReport } from '../core/herd/stats.js';
+import type { SimulatedStrategy } from '../core/herd/sim/simulate.js';
 import { formatDuration } from '../config/duration.js';
 import { formatTable, styleFor, writeJson } from './style.js';
 
@@ -62,4 +63,31 @@ export function reportWarnings(err: Writable, reports: readonly StrategyReport[]
 
 export function reportBreaches(err: Writable, breaches: readonly Breach[]): void {
   for (const b of breaches) err.write(`assert failed: ${b.strategy}: ${b.threshold} (actual ${Number.isInteger(b.actual) ? b.actual : b.actual.toFixed(2)})\n`);
+}
+
+export function reportSimulationText(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, number> | undefined, mode: 'herd' | 'open'): void {
+  const header = ['strategy', 'predicted', 'simulated', ...(measured ? ['measured'] : []), 'origin q', mode === 'open' ? 'episodes' : 'expiries', 'p50', 'p99', 'max', 'stale', 'errors', 'timeouts'];
+  const rows = result.map(({ report: r, predicted }) => [
+    r.strategy,
+    Number(predicted.toFixed(2)),
+    Number(r.amplification.toFixed(2)),
+    ...(measured ? [measured.has(r.strategy) ? Number((measured.get(r.strategy) as number).toFixed(2)) : '-'] : []),
+    r.originQueries,
+    r.expiries,
+    ms(r.latency.p50Ms),
+    ms(r.latency.p99Ms),
+    ms(r.latency.maxMs),
+    r.stale.served,
+    r.errors,
+    r.timeouts,
+  ]);
+  out.write(`simulated (${mode === 'open' ? 'open loop, origin queries per refresh episode' : 'herd, origin queries per expiry'}); predicted is the model's\n`);
+  out.write(formatTable(header, rows) + '\n');
+}
+
+export function reportSimulationJson(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, number> | undefined, breaches: readonly Breach[]): void {
+  writeJson(out, {
+    strategies: result.map(({ report, predicted }) => ({ predicted, ...(measured?.has(report.strategy) ? { measured: measured.get(report.strategy) } : {}), ...report })),
+    assertions: breaches.length === 0 ? 'pass' : { breaches },
+  });
 }

@@ -95,15 +95,15 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
     warnings.push(message);
     onEvent({ type: 'warning', message });
   };
+  const control = await openCache(options.target, { verify: 'all', connectionName: `cachectl-herd-${runId}` });
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   options.signal.addEventListener('abort', onAbort);
+  if (options.signal.aborted) stop.abort();
   const timer = setTimeout(() => {
     warn(`stopped at the time limit (${options.maxTimeMs}ms): partial results`);
     stop.abort();
   }, options.maxTimeMs);
-
-  const control = await openCache(options.target, { verify: 'all', connectionName: `cachectl-herd-${runId}` });
   const pool = createPgPool({ url: options.pgUrl, max: 2, applicationName: `cachectl-herd-${runId}` });
   const workers: WorkerHandle[] = [];
   const snapshots: Snapshot[] = [];

@@ -16,7 +16,7 @@ export interface LatencySummary {
 }
 
 /** Where the origin count came from: what PostgreSQL itself counted, or only the tool. */
-export type OriginCountSource = 'pg_stat_statements' | 'sequence' | 'tool-only';
+export type OriginCountSource = 'pg_stat_statements' | 'sequence' | 'tool-only' | 'simulated';
 
 export interface StrategyReport {
   strategy: StrategyName;
@@ -97,7 +97,7 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
     if (s.result.outcome === 'stale') staleAges.push(s.result.staleAgeMs ?? 0);
   }
   const warnings = [...t.warnings];
-  if (t.originSource !== 'tool-only' && t.originQueries !== t.originQueriesTool) {
+  if ((t.originSource === 'sequence' || t.originSource === 'pg_stat_statements') && t.originQueries !== t.originQueriesTool) {
     warnings.push(`PostgreSQL counted ${t.originQueries} origin queries but the clients sent ${t.originQueriesTool}: something else ran the fetch, or a client lost track`);
   }
   return {

@@ -51,7 +51,7 @@ export const lockXfetch: Strategy = {
     const entry = await ctx.cache.read(ctx.key);
     if (entry && !xfetchDecides(entry, ctx.settings.beta, ctx.random())) return result('hit');
     const stampedeCount = await countMiss(ctx);
-    const took = await recomputeUnderLock(ctx);
+    const took = await recomputeUnderLock(ctx, entry ?? undefined);
     if (took === 'recomputed') return result(entry ? 'early-recomputed' : 'miss-recomputed', { stampedeCount });
     if (entry) return result('hit', { stampedeCount });
     if (took === 'found') return result('waited', { stampedeCount });

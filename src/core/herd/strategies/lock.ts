@@ -5,20 +5,24 @@
  * passed) a poller may take it over. Nobody ever recomputes without the lock. After
  * `lockWaitMs` a waiter serves the `<key>:stale` copy or fails, as configured.
  */
-import type { ReadContext, ReadResult, Strategy } from '../types.js';
+import type { CachedValue, ReadContext, ReadResult, Strategy } from '../types.js';
 import { countMiss, recompute, result } from './common.js';
 
 export function lockKeyOf(key: string): string {
   return `lock:${key}`;
 }
 
-/** Recompute under the lock; returns null when someone else holds it. */
-export async function recomputeUnderLock(ctx: ReadContext): Promise<'recomputed' | 'found' | null> {
+/**
+ * Recompute under the lock; returns null when someone else holds it. `seen` is the value that
+ * made us want to recompute early (lock+xfetch): only a newer one counts as found.
+ */
+export async function recomputeUnderLock(ctx: ReadContext, seen?: CachedValue): Promise<'recomputed' | 'found' | null> {
   const lockKey = lockKeyOf(ctx.key);
   if (!(await ctx.cache.acquireLock(lockKey, ctx.token, ctx.settings.lockTtlMs))) return null;
   try {
     // The previous holder may have written the value between our miss and our lock.
-    if (await ctx.cache.read(ctx.key)) return 'found';
+    const now = await ctx.cache.read(ctx.key);
+    if (now && (!seen || now.computedAt !== seen.computedAt)) return 'found';
     await recompute(ctx);
     return 'recomputed';
   } finally {
