@@ -1,7 +1,160 @@
-import type { Command } from 'commander';
+/**
+ * `cachectl inspect ttl|stampede|locks|stale|nodes`: flags and parsing only; the views live in
+ * src/core/inspect, the scanning in src/adapters/redis/scanner.ts, the output in src/reporters.
+ */
+import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Option, type Command } from 'commander';
+import { DEFAULTS } from '../config/defaults.js';
+import { parseDuration, parsePositiveInt } from '../config/duration.js';
+import { type ConnectionFlags } from '../config/target.js';
+import { parseFailOn, type InspectView } from '../core/inspect/fail-on.js';
+import { nodesMetrics, nodesReport } from '../core/inspect/nodes.js';
+import { inspectTtl, ttlMetrics } from '../core/inspect/ttl.js';
+import { UsageError } from '../errors.js';
+import type { IO } from '../io.js';
+import { renderNodes } from '../reporters/inspect-nodes.js';
+import { KeyRowWriter, renderTtl } from '../reporters/inspect-ttl.js';
 import type { CommandContext } from './context.js';
+import { runView, type SessionOptions } from './inspect-session.js';
+import { addRedisOptions, redisTargetFrom } from './options.js';
+import { ttlFigures, nodesFigures } from '../core/inspect/figures.js';
 
-/** PLACEHOLDER: `cachectl inspect` (see its issue). */
-export function registerInspect(program: Command, _ctx: CommandContext): Command {
-  return program.command('inspect').description('Inspect TTLs, expiry cliffs, stampede counters, locks, stale copies and node health on every node');
+interface InspectFlags extends ConnectionFlags {
+  json?: boolean;
+  watch?: string | boolean;
+  ticks?: string;
+  failOn?: string[];
+  rate?: string;
+  count?: string;
+  match?: string;
+  top?: string;
+  lockPrefix?: string;
+  stampedePrefix?: string;
+  staleSuffix?: string;
+  scanMode?: string;
+  keys?: string;
+  list?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Flags every view takes: connection, output, watch, alert conditions. */
+function addCommonOptions(cmd: Command): Command {
+  return addRedisOptions(cmd)
+    .option('--json', 'print the report as JSON (with --watch: one JSON line per tick)')
+    .option('--watch [seconds]', 'refresh every N seconds (default 2) like top; off a terminal: one JSON line per tick')
+    .option('--ticks <n>', 'with --watch: stop after N refreshes')
+    .option('--fail-on <conditions>', 'exit 1 when a condition holds, e.g. stuck-locks,no-ttl>100,cliff>1000 (repeatable)', collect);
+}
+
+/** Flags of the views that scan. */
+function addScanOptions(cmd: Command, match: string | undefined): Command {
+  return addCommonOptions(cmd)
+    .option('--match <pattern>', `SCAN MATCH pattern${match ? ` (default ${match})` : " (default '*')"}`)
+    .option('--count <n>', `SCAN COUNT per call (default ${DEFAULTS.inspect.scanCount})`)
+    .option('--rate <keys/s>', 'at most this many keys per second per node (default: unlimited)')
+    .option('--top <n>', `rows in top-N lists and cliffs (default ${DEFAULTS.inspect.topN})`)
+    .addOption(new Option('--scan-mode <mode>', 'lua: one script per SCAN batch; pipeline: SCAN + pipelined lookups').choices(['auto', 'lua', 'pipeline']).default('auto'));
+}
+
+export function registerInspect(program: Command, ctx: CommandContext): Command {
+  const inspect = program
+    .command('inspect')
+    .description('Inspect TTLs, expiry cliffs, stampede counters, locks, stale copies and node health on every node');
+
+  addScanOptions(inspect.command('ttl').description('TTLs, keys without TTL, a TTL histogram and expiry cliffs (SCAN every node, or keys by name)'), undefined)
+    .argument('[keys...]', 'keys to look up on their owning node (instead of --match)')
+    .option('--keys <file>', "a file of keys, one per line ('-' for stdin)")
+    .option('--list', 'with --match: also print one row per key (streamed)')
+    .option('--stale-suffix <suffix>', `suffix of stale copies (default '${DEFAULTS.inspect.staleSuffix}')`)
+    .action(async (keys: string[], flags: InspectFlags) => {
+      const session = sessionFrom(flags, ctx.io, 'ttl');
+      const named = keys.length > 0 || flags.keys !== undefined;
+      if (named && flags.match !== undefined) throw new UsageError('inspect ttl: give keys by name (arguments, --keys) or --match, not both');
+      const rows = !flags.json && session.watchMs === undefined && (named || flags.list) ? new KeyRowWriter(ctx.io.stdout) : undefined;
+      const common = scanCommon(flags);
+      await runView(ctx, session, {
+        name: 'ttl',
+        scans: true,
+        run: async (source, facts, onEvent) => {
+          const report = await inspectTtl(
+            source,
+            {
+              ...common,
+              staleSuffix: flags.staleSuffix ?? DEFAULTS.inspect.staleSuffix,
+              ...(named ? { keys: keyStream(keys, flags.keys, ctx.io) } : {}),
+              list: Boolean(flags.list),
+              ...(rows ? { onRow: (r) => rows.write(r) } : {}),
+              onEvent,
+              signal: ctx.io.signal,
+            },
+            facts,
+          );
+          rows?.flush();
+          if (rows) ctx.io.stdout.write('\n');
+          return report;
+        },
+        metrics: ttlMetrics,
+        figures: ttlFigures,
+        render: renderTtl,
+        nodes: (r) => r.nodes,
+      });
+    });
+
+  addCommonOptions(inspect.command('nodes').description('per node: role, keys, memory, eviction policy, hit ratio, evictions, ops/s, clients; slots or ring share')).action(
+    async (flags: InspectFlags) => {
+      await runView(ctx, sessionFrom(flags, ctx.io, 'nodes'), {
+        name: 'nodes',
+        scans: false,
+        run: async (source, facts) => nodesReport(source.topology, facts),
+        metrics: nodesMetrics,
+        figures: nodesFigures,
+        render: renderNodes,
+        nodes: (r) => r.nodes,
+      });
+    },
+  );
+  return inspect;
+}
+
+function sessionFrom(flags: InspectFlags, io: IO, view: InspectView): SessionOptions {
+  const conditions = parseFailOn(flags.failOn ?? [], view);
+  let watchMs: number | undefined;
+  if (flags.watch !== undefined) watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch');
+  if (watchMs !== undefined && watchMs < 100) throw new UsageError(`--watch: ${flags.watch} is too short; use at least 0.1 (seconds)`);
+  if (flags.ticks !== undefined && watchMs === undefined) throw new UsageError('--ticks only makes sense with --watch');
+  return {
+    target: redisTargetFrom(flags, io),
+    json: Boolean(flags.json),
+    ...(watchMs !== undefined ? { watchMs } : {}),
+    ...(flags.ticks !== undefined ? { ticks: parsePositiveInt(flags.ticks, '--ticks') } : {}),
+    conditions,
+    mode: (flags.scanMode ?? 'auto') as SessionOptions['mode'],
+  };
+}
+
+function scanCommon(flags: InspectFlags): { match: string; count: number; rate: number; topN: number } {
+  return {
+    match: flags.match ?? '*',
+    count: flags.count !== undefined ? parsePositiveInt(flags.count, '--count') : DEFAULTS.inspect.scanCount,
+    rate: flags.rate !== undefined ? parsePositiveInt(flags.rate, '--rate') : 0,
+    topN: flags.top !== undefined ? parsePositiveInt(flags.top, '--top') : DEFAULTS.inspect.topN,
+  };
+}
+
+/** Keys from the arguments, then from --keys FILE (or stdin), one per line; blank lines skipped. */
+async function* keyStream(args: readonly string[], file: string | undefined, io: IO): AsyncGenerator<string> {
+  yield* args;
+  if (file === undefined) return;
+  const input = file === '-' ? io.stdin : createReadStream(resolve(io.cwd, file));
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  try {
+    for await (const line of lines) if (line.trim() !== '') yield line;
+  } catch (error) {
+    throw new UsageError(`--keys: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  } finally {
+    lines.close();
+  }
 }
