@@ -36,7 +36,7 @@ export function hottestFunctions(dir: string, n = 12): HotFunction[] {
     if (hits === 0) continue;
     total += hits;
     const { functionName, url, lineNumber } = node.callFrame;
-    const where = url ? `${url.replace(/^file:\/\//, '').replace(/^.*\/(node_modules|dist|src)\//, '$1/')}:${lineNumber + 1}` : '';
+    const where = url ? `${shortPath(url)}:${lineNumber + 1}` : '';
     const key = `${functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
     self.set(key, (self.get(key) ?? 0) + hits);
   }
@@ -44,4 +44,13 @@ export function hottestFunctions(dir: string, n = 12): HotFunction[] {
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
     .map(([name, hits]) => ({ name, share: total > 0 ? hits / total : 0 }));
+}
+
+/** node_modules/<pkg>/..., dist/... or src/... instead of an absolute path. */
+function shortPath(url: string): string {
+  const path = url.replace(/^file:\/\//, '');
+  const nm = path.lastIndexOf('/node_modules/');
+  if (nm >= 0) return path.slice(nm + 1);
+  const m = /\/(dist|src)\/(.*)$/.exec(path);
+  return m ? `${m[1]}/${m[2]}` : path;
 }
