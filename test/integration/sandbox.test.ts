@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -139,7 +139,32 @@ describe('cachectl sandbox on a real PostgreSQL (DATABASE_URL)', () => {
     assert.equal(existsSync(join(dir, 'sandbox.json')), false);
     assert.equal(await databaseExists(database), false);
   });
+
+  it('an interrupted up (SIGINT) stops what it had started and exits 130', async () => {
+    const dir = join(root, 'c');
+    const controller = new AbortController();
+    controller.abort('SIGINT');
+    const up = await runCli(['sandbox', 'up', '--dir', dir, '--database', database], { env: env(), cwd: root, signal: controller.signal });
+    assert.equal(up.code, 130, up.stderr);
+    assert.match(up.stderr, /interrupted; stopping what it started/);
+    assert.deepEqual(processesMentioning(dir), [], 'no process runs with the sandbox dir on its command line');
+    assert.equal(existsSync(join(dir, 'sandbox.json')), false);
+  });
 });
+
+/** Every live process whose command line mentions `text` (redis-server gets --dir <its folder>). */
+function processesMentioning(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(text) && readIdentity(Number(pid))) found.push(`${pid}: ${cmd}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
 
 describe('cachectl sandbox with the embedded PostgreSQL (PGlite)', () => {
   it('serves the catalogue over the wire, streams through a cursor, and stops', async () => {

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConnectionError, redact } from '../../errors.js';
+import { CachectlError, ConnectionError, InterruptedError, redact } from '../../errors.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { findFreePorts } from './ports.js';
 import { isSameProcess, readIdentity, SpawnFailedError, stopProcess, type StopOutcome } from './processes.js';
@@ -25,6 +25,8 @@ export interface UpOptions {
   usersPerTenant: number;
   timeoutMs: number;
   onEvent?: (event: SandboxEvent) => void;
+  /** SIGINT/SIGTERM: stop starting things, stop what was started, exit 130/143. */
+  signal?: AbortSignal;
 }
 
 export interface UpResult {
@@ -62,6 +64,10 @@ async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Pr
     state.processes.push(proc);
     writeState(state);
   };
+  const checkpoint = () => {
+    const reason = options.signal?.aborted ? options.signal.reason : undefined;
+    if (reason !== undefined) throw new InterruptedError(reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+  };
   try {
     const taken = new Set<number>();
     const clusterPorts = await findFreePorts(DEFAULTS.sandbox.clusterBasePort, 3, { busPorts: true, taken });
@@ -71,12 +77,14 @@ async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Pr
       ...clusterPorts.map((port, i) => startRedisNode(dir, { name: `cluster-${i + 1}`, role: 'cluster', port, cluster: true }, timeoutMs, record, options.env)),
       ...ringPorts.map((port, i) => startRedisNode(dir, { name: RING_NAMES[i] ?? `ring-${i}`, role: 'ring', port, cluster: false }, timeoutMs, record, options.env)),
     ]);
+    checkpoint();
     const members = state.processes.filter((p) => p.role === 'cluster').sort((a, b) => a.port - b.port);
     await formCluster(members, timeoutMs);
     state.cluster = members.map((m) => `127.0.0.1:${m.port}`);
     state.ring = ringPorts.map((port, i) => ({ address: `127.0.0.1:${port}`, name: RING_NAMES[i] ?? `ring-${i}` }));
     writeState(state);
 
+    checkpoint();
     const [proxyPort] = await findFreePorts(DEFAULTS.sandbox.twemproxyBasePort, 1, { taken });
     const configFile = join(dir, 'twemproxy.yml');
     writeFileSync(configFile, twemproxyYaml(proxyPort as number, ringPorts.map((port, i) => ({ port, name: RING_NAMES[i] ?? `ring-${i}` })), DEFAULTS.sandbox.ringHash));
@@ -92,17 +100,19 @@ async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Pr
     }
     writeState(state);
 
+    checkpoint();
     await startPostgres(options, state, record, emit, notes);
     emit({ type: 'step', message: `seeding the demo catalogue: ${options.products.toLocaleString('en-US')} products, 20 categories, ${(2 * options.usersPerTenant).toLocaleString('en-US')} users` });
     await seedSandboxDatabase(state.postgres?.url as string, { products: options.products, usersPerTenant: options.usersPerTenant });
 
+    checkpoint();
     state.envFile = join(dir, 'sandbox.env');
     writeFileSync(state.envFile, envLines(state).join('\n') + '\n', { mode: 0o600 });
     state.complete = true;
     writeState(state);
     return { state, alreadyUp: false, notes };
   } catch (error) {
-    emit({ type: 'step', message: 'sandbox up failed; stopping what it started' });
+    emit({ type: 'step', message: `sandbox up ${error instanceof InterruptedError ? 'interrupted' : 'failed'}; stopping what it started` });
     await stopAll(state, emit).catch(() => undefined);
     throw explainStartFailure(error);
   }
@@ -132,6 +142,7 @@ async function settleAll(starts: Promise<unknown>[]): Promise<void> {
 }
 
 function explainStartFailure(error: unknown): Error {
+  if (error instanceof CachectlError) return error;
   if (error instanceof SpawnFailedError && error.errno === 'ENOENT') {
     const hint = error.command.includes('redis') ? 'install Redis (Debian: apt-get install redis-server; macOS: brew install redis)' : 'check the installation';
     return new ConnectionError(`sandbox: ${error.command} is not installed or not on PATH: ${hint}`);
