@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { InputError, UsageError } from '../errors.js';
+import { ConnectionError, InputError, UsageError } from '../errors.js';
+import { readState, resolveSandboxDir, type SandboxState } from '../adapters/sandbox/state.js';
 import { resolvePgUrl, resolveRedisTarget, type ConnectionFlags, type RedisTarget, type RingLoaders } from '../config/target.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseRingServers, ringSpecFromTwemproxyYaml } from '../topology/ring/index.js';
@@ -24,7 +25,8 @@ export function addRedisOptions(cmd: Command): Command {
     .option('--ring-hash-tag <chars>', "hash tag delimiters for --ring, e.g. '{}'")
     .option('--redis-user <name>', 'Redis ACL user for --cluster/--ring (default: REDIS_USERNAME)')
     .option('--redis-password <password>', 'Redis password for --cluster/--ring (default: REDIS_PASSWORD); never printed')
-    .option('--tls', 'use TLS for --cluster/--ring connections');
+    .option('--tls', 'use TLS for --cluster/--ring connections')
+    .option('--sandbox', 'use the local sandbox (cachectl sandbox up): its Redis Cluster and, for --pg, its database');
 }
 
 export function addPgOptions(cmd: Command): Command {
@@ -32,11 +34,25 @@ export function addPgOptions(cmd: Command): Command {
 }
 
 export function redisTargetFrom(flags: ConnectionFlags, io: IO): RedisTarget {
+  if (flags.sandbox) {
+    const other = (['redis', 'cluster', 'ring', 'ringConfig'] as const).find((k) => flags[k] !== undefined);
+    if (other) throw new UsageError(`choose one topology: --sandbox and --${other === 'ringConfig' ? 'ring-config' : other} were both given`);
+    return resolveRedisTarget({ ...flags, cluster: sandboxState(io).cluster.join(',') }, io.env, ringLoaders(io));
+  }
   return resolveRedisTarget(flags, io.env, ringLoaders(io));
 }
 
 export function pgUrlFrom(flags: ConnectionFlags, io: IO): string | undefined {
+  if (flags.sandbox && flags.pg === undefined) return sandboxState(io).postgres?.url;
   return resolvePgUrl(flags, io.env);
+}
+
+/** The running sandbox (CACHECTL_SANDBOX_DIR or .cachectl/sandbox under the current directory). */
+function sandboxState(io: IO): SandboxState {
+  const dir = resolveSandboxDir(undefined, io.env, io.cwd);
+  const state = readState(dir);
+  if (!state?.complete) throw new ConnectionError(`--sandbox: no sandbox is up in ${dir}; run cachectl sandbox up (or set CACHECTL_SANDBOX_DIR)`);
+  return state;
 }
 
 function ringLoaders(io: IO): RingLoaders {

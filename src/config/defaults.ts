@@ -25,7 +25,10 @@ export const DEFAULTS = {
     rejectControlChars: true,
   },
   warm: {
+    /** Keys per `= ANY($1)` fetch. */
     batchSize: 500,
+    /** Rows per cursor read for --query entries (the next read overlaps the writes). */
+    cursorRows: 2000,
     pgConcurrency: 4,
     /** Keys per Redis pipeline flush, per node. */
     pipelineSize: 1000,
@@ -38,6 +41,14 @@ export const DEFAULTS = {
     maxErrors: 100,
     progressIntervalMs: 5_000,
   },
+  operations: {
+    /** Run lock key: lock:cachectl:warm:<warmlist>[:shard-i-of-n]. `lock:` so `inspect` lists it with the other locks. */
+    lockPrefix: 'lock:cachectl:warm:',
+    /** Run lock TTL: how long a crashed run blocks the next one. Renewed every third of it while running. */
+    lockTtlMs: 60_000,
+    /** Checkpoint saves while running: at most this often (a crash redoes at most this much work). */
+    checkpointIntervalMs: 1_000,
+  },
   inspect: {
     scanCount: 1000,
     lockPrefix: 'lock:',
@@ -45,11 +56,63 @@ export const DEFAULTS = {
     staleSuffix: ':stale',
     stampedeThreshold: 10,
     topN: 20,
+    /** Expiry cliffs shown per node; a window needs at least `minCliffKeys` keys to be one. */
+    cliffsPerNode: 5,
+    minCliffKeys: 2,
+    /** The pattern's stampede window (`EXPIRE stampede:<key> 5`): longer TTLs mean a sliding window. */
+    stampedeWindowMs: 5_000,
+    /** Locks held (or idle) longer than this are flagged. */
+    lockMaxAgeMs: 30_000,
+    /** Bytes of a lock or counter value read to find its count or timestamp. */
+    valueBytes: 256,
+    watchIntervalMs: 2_000,
   },
   herd: {
     clients: 100,
     beta: 1,
     lockTtlMs: 5_000,
     scratchPrefix: 'cachectl:herd:',
+    strategies: 'none',
+    rounds: 1,
+    processes: 1,
+    trigger: 'delete' as const,
+    /** pexpire/ttl triggers: how far ahead the key expires. */
+    expireInMs: 100,
+    /** TTL the clients write the recomputed value back with. */
+    ttlMs: 60_000,
+    /** How long a client without the lock waits for the holder's value, then serves stale or fails. */
+    lockWaitMs: 5_000,
+    lockPollMs: 5,
+    lockPollMaxMs: 50,
+    onLockTimeout: 'stale' as const,
+    /** swr: how long past expiry the stale copy may still be served. */
+    staleWindowMs: 30_000,
+    stampedeWindowMs: 5_000,
+    /** PostgreSQL connections per drill process, like an application's pool. */
+    pgPool: 8,
+    seed: 42,
+    /** A drill stops by itself after this long, with a partial report. */
+    maxTimeMs: 120_000,
+    /** Bounds: a drill is a drill, not a load generator for anything. */
+    maxClients: 5_000,
+    maxProcesses: 32,
+    maxRounds: 1_000,
+  },
+  sandbox: {
+    /** State, logs and server data, relative to the current directory (or --dir / CACHECTL_SANDBOX_DIR). */
+    dir: '.cachectl/sandbox',
+    /** First ports tried; the first free ones upwards are used (cluster ports need port+10000 free too). */
+    clusterBasePort: 7000,
+    ringBasePort: 7100,
+    twemproxyBasePort: 22121,
+    twemproxyStatsBasePort: 22222,
+    embeddedPgBasePort: 5433,
+    /** The database created on the server from --pg / DATABASE_URL. */
+    database: 'cachectl_sandbox',
+    products: 100_000,
+    usersPerTenant: 1_000,
+    /** How long a server may take to answer after it was started. */
+    startTimeoutMs: 30_000,
+    ringHash: 'fnv1a_64' as const,
   },
 } as const;

@@ -32,6 +32,8 @@ export interface ConnectionFlags {
   redisUser?: string;
   tls?: boolean;
   pg?: string;
+  /** Use the local sandbox's cluster and database (`cachectl sandbox up`). */
+  sandbox?: boolean;
 }
 
 /** Ring construction is injected so this module stays free of file I/O. */

@@ -1,0 +1,233 @@
+/**
+ * The inspect core's view of real nodes: INFO and CLIENT NO-TOUCH per node, SCAN of every node
+ * with per-batch lookups (a Lua script per batch, or SCAN + one pipeline when scripts are
+ * refused), `--rate` pacing, and lookups of named keys on their owning nodes.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { keyspaceOf, parseInfo, versionAtLeast } from '../../core/inspect/keyspace.js';
+import { TokenBucket, scanCountFor } from '../../core/inspect/rate.js';
+import type { InspectSource, KeyBatch, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest } from '../../core/inspect/types.js';
+import type { Topology } from '../../topology/types.js';
+import type { CacheConnection, NodeHealth } from './cache.js';
+import { connectAndPing } from './client.js';
+import { isReplyError, problemOf } from './node-problem.js';
+import { FlatBatch, layoutOf, scanScriptFor, serverMs } from './scan-script.js';
+
+export type ScanMode = 'auto' | 'lua' | 'pipeline';
+
+export interface RedisInspectOptions {
+  /** Database number of a single node (`redis://host/3`); clusters and rings use 0. */
+  db?: number;
+  mode?: ScanMode;
+  /** Result of openCache's health check, so a node known to be down is not retried. */
+  health?: readonly NodeHealth[];
+}
+
+export class RedisInspectSource implements InspectSource {
+  private readonly facts = new Map<number, NodeFacts>();
+  private readonly clockOffset = new Map<number, number>();
+
+  constructor(
+    private readonly cache: CacheConnection,
+    private readonly options: RedisInspectOptions = {},
+  ) {}
+
+  get topology(): Topology {
+    return this.cache.topology;
+  }
+
+  nodeNow(node: number): number {
+    return Date.now() + (this.clockOffset.get(node) ?? 0);
+  }
+
+  async nodeFacts(): Promise<NodeFacts[]> {
+    const all = await Promise.all(this.topology.nodes.map((_, i) => this.readFacts(i)));
+    for (const f of all) this.facts.set(f.index, f);
+    return all;
+  }
+
+  private async readFacts(index: number): Promise<NodeFacts> {
+    const node = this.topology.nodes[index];
+    if (!node) throw new Error(`no node ${index}`);
+    const facts: NodeFacts = { index, name: node.name, address: node.address };
+    const health = this.options.health?.find((h) => h.node.address === node.address);
+    if (health && !health.ok) return { ...facts, problem: { status: 'down', message: health.error ?? 'not reachable' } };
+    const client = this.cache.clientFor(node);
+    try {
+      await connectAndPing(client, node);
+    } catch (error) {
+      return { ...facts, problem: { status: 'down', message: error instanceof Error ? error.message : String(error) } };
+    }
+    try {
+      const info = parseInfo(await client.info());
+      facts.info = info;
+      facts.version = info.redis_version;
+      facts.role = info.role === 'slave' ? 'replica' : info.role;
+      facts.keyspace = keyspaceOf(info, this.options.db ?? 0);
+    } catch (error) {
+      facts.problem = problemOf(error, 'INFO');
+      if (facts.problem.status === 'down') return facts;
+    }
+    facts.noTouch = await this.noTouch(client, facts.version);
+    return facts;
+  }
+
+  /** CLIENT NO-TOUCH (Redis 7.2+) keeps our value reads out of the LRU/LFU statistics. */
+  private async noTouch(client: Redis, version: string | undefined): Promise<string> {
+    if (version && !versionAtLeast(version, 7, 2)) return `not available: Redis ${version} (needs 7.2)`;
+    try {
+      await client.call('CLIENT', 'NO-TOUCH', 'ON');
+      return 'on';
+    } catch (error) {
+      return `not available: ${problemOf(error, 'CLIENT').message}`;
+    }
+  }
+
+  private redis7(node: number): boolean {
+    return versionAtLeast(this.facts.get(node)?.version, 7, 0);
+  }
+
+  async scan(node: number, request: ScanRequest, onBatch: (batch: KeyBatch) => void | Promise<void>): Promise<ScanOutcome> {
+    const client = this.cache.client(node);
+    const bucket = request.rate ? new TokenBucket(request.rate) : undefined;
+    const count = scanCountFor(request.count, request.rate);
+    let mode: ScanOutcome['mode'] = this.options.mode === 'pipeline' ? 'pipeline' : 'lua';
+    const outcome: ScanOutcome = { keysScanned: 0, batches: 0, mode };
+    let cursor = '0';
+    for (;;) {
+      if (request.signal?.aborted) {
+        outcome.interrupted = true;
+        break;
+      }
+      let next: [string, KeyBatch];
+      try {
+        next = mode === 'lua' ? await this.luaBatch(client, node, cursor, count, request) : await this.pipelineBatch(client, node, cursor, count, request);
+      } catch (error) {
+        if (mode === 'lua' && this.options.mode !== 'lua' && isReplyError(error) && outcome.batches === 0) {
+          // Scripts refused (EVAL blocked, or an old server): same cursor, plain commands.
+          mode = outcome.mode = 'pipeline';
+          continue;
+        }
+        outcome.problem = withProgress(problemOf(error, mode === 'lua' ? 'EVAL' : 'SCAN'), outcome.keysScanned);
+        break;
+      }
+      const [nextCursor, batch] = next;
+      cursor = nextCursor;
+      this.clockOffset.set(node, batch.serverNowMs - Date.now());
+      outcome.batches++;
+      outcome.keysScanned += batch.size;
+      await onBatch(batch);
+      if (bucket && batch.size > 0) {
+        const wait = bucket.take(batch.size, Date.now());
+        if (wait > 0) await sleep(wait, undefined, { signal: request.signal }).catch(() => undefined);
+      }
+      if (cursor === '0') break;
+    }
+    return outcome;
+  }
+
+  private async luaBatch(client: Redis, node: number, cursor: string, count: number, request: ScanRequest): Promise<[string, KeyBatch]> {
+    const script = scanScriptFor(this.redis7(node));
+    const args = [cursor, request.match, String(count), script.absolute ? '1' : '0', request.withIdle ? '1' : '0', String(request.withValues ? (request.valueBytes ?? 256) : 0)];
+    let reply: unknown[];
+    try {
+      reply = (await client.evalsha(script.sha, 0, ...args)) as unknown[];
+    } catch (error) {
+      if (!/NOSCRIPT/.test(String(error))) throw error;
+      reply = (await client.eval(script.text, 0, ...args)) as unknown[];
+    }
+    const { stride, idleAt, valueAt } = layoutOf(Boolean(request.withIdle), Boolean(request.withValues));
+    return [String(reply[0]), new FlatBatch(reply, 3, stride, script.absolute, serverMs(reply[1], reply[2]), idleAt, valueAt)];
+  }
+
+  /** SCAN, then one pipeline with TIME and the lookups of the batch. */
+  private async pipelineBatch(client: Redis, node: number, cursor: string, count: number, request: ScanRequest): Promise<[string, KeyBatch]> {
+    const [next, keys] = (await client.scan(cursor, 'MATCH', request.match, 'COUNT', count)) as [string, string[]];
+    const rows = await this.lookupOn(client, node, keys, request);
+    return [next, rows];
+  }
+
+  /** TIME + per key TYPE, expiry, (OBJECT IDLETIME), (GETRANGE) in one pipeline, as a FlatBatch. */
+  private async lookupOn(client: Redis, node: number, keys: readonly string[], request: LookupRequest): Promise<FlatBatch> {
+    const absolute = this.redis7(node);
+    const pipeline = client.pipeline();
+    pipeline.time();
+    for (const key of keys) {
+      pipeline.type(key);
+      if (absolute) pipeline.pexpiretime(key);
+      else pipeline.pttl(key);
+      if (request.withIdle) pipeline.object('IDLETIME', key);
+      if (request.withValues) pipeline.getrange(key, 0, (request.valueBytes ?? 256) - 1);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const [timeError, time] = results[0] ?? [new Error('no reply')];
+    if (timeError) throw timeError;
+    const [sec, usec] = time as [string, string];
+    const { stride, idleAt, valueAt } = layoutOf(Boolean(request.withIdle), Boolean(request.withValues));
+    const flat: unknown[] = [];
+    let r = 1;
+    for (const key of keys) {
+      const [typeError, type] = results[r++] ?? [];
+      if (typeError) throw typeError;
+      const [expiryError, expiry] = results[r++] ?? [];
+      if (expiryError) throw expiryError;
+      flat.push(key, type, expiry);
+      if (request.withIdle) {
+        const [idleError, idle] = results[r++] ?? [];
+        flat.push(idleError ? -3 : idle);
+      }
+      if (request.withValues) {
+        const [valueError, value] = results[r++] ?? [];
+        flat.push(valueError || type !== 'string' ? null : value);
+      }
+    }
+    return new FlatBatch(flat, 0, stride, absolute, serverMs(sec, usec), idleAt, valueAt);
+  }
+
+  async lookup(keys: readonly string[], request: LookupRequest = {}): Promise<KeyLookup[]> {
+    const out = new Array<KeyLookup>(keys.length);
+    const byNode = new Map<number, number[]>();
+    keys.forEach((key, i) => {
+      const node = this.topology.nodeIndexOf(key);
+      const list = byNode.get(node) ?? [];
+      list.push(i);
+      byNode.set(node, list);
+    });
+    await Promise.all(
+      [...byNode].map(async ([node, indexes]) => {
+        const fail = (problem: NodeProblem) => {
+          for (const i of indexes) out[i] = { key: keys[i] as string, node, type: 'none', pttl: -2, expireAt: -2, problem };
+        };
+        if (node < 0) return fail({ status: 'down', message: 'no master serves the slot of this key' });
+        const known = this.facts.get(node)?.problem;
+        if (known?.status === 'down') return fail(known);
+        try {
+          const names = indexes.map((i) => keys[i] as string);
+          const batch = await this.lookupOn(this.cache.client(node), node, names, request);
+          this.clockOffset.set(node, batch.serverNowMs - Date.now());
+          indexes.forEach((keyIndex, j) => {
+            const idle = batch.idleSeconds(j);
+            const value = batch.value(j);
+            out[keyIndex] = {
+              key: names[j] as string,
+              node,
+              type: batch.type(j),
+              pttl: batch.pttl(j),
+              expireAt: batch.expireAt(j),
+              ...(idle !== undefined ? { idleSeconds: idle } : {}),
+              ...(value !== undefined ? { value } : {}),
+            };
+          });
+        } catch (error) {
+          fail(problemOf(error, 'lookup'));
+        }
+      }),
+    );
+    return out;
+  }
+}
+
+function withProgress(problem: NodeProblem, scanned: number): NodeProblem {
+  return scanned > 0 ? { ...problem, message: `${problem.message} (after ${scanned} keys)` } : problem;
+}

@@ -1,0 +1,146 @@
+/**
+ * Detached server processes the sandbox starts and, later, stops by pid. A pid alone is not
+ * proof: after a reboot or a crash the number may belong to someone else's process, so every
+ * process is recorded with its command line and start time and checked before any signal.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+
+export interface ProcessIdentity {
+  pid: number;
+  /** The program name as the kernel reports it (e.g. redis-server, nutcracker, node). */
+  command: string;
+  /** Opaque start time (clock ticks since boot on Linux, ps lstart elsewhere). */
+  startTime: string;
+}
+
+export interface DetachedSpawn {
+  command: string;
+  args: string[];
+  /** stdout and stderr are appended here, so a failed start can be explained. */
+  logFile: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class SpawnFailedError extends Error {
+  constructor(
+    readonly command: string,
+    readonly errno: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Starts a process in its own session with no tie to this one: it survives the CLI exiting
+ * and the terminal closing. Resolves once the OS confirms the spawn (or rejects on ENOENT).
+ */
+export async function spawnDetached(spec: DetachedSpawn): Promise<ProcessIdentity> {
+  const log = openSync(spec.logFile, 'a');
+  try {
+    const child = spawn(spec.command, spec.args, {
+      detached: true,
+      stdio: ['ignore', log, log],
+      cwd: spec.cwd,
+      env: spec.env ?? process.env,
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (error: NodeJS.ErrnoException) =>
+        reject(new SpawnFailedError(spec.command, error.code, `cannot start ${spec.command}: ${error.code === 'ENOENT' ? 'not found on PATH' : error.message}`)),
+      );
+    });
+    child.unref();
+    const pid = child.pid;
+    if (pid === undefined) throw new SpawnFailedError(spec.command, undefined, `cannot start ${spec.command}: no pid`);
+    const identity = readIdentity(pid);
+    return identity ?? { pid, command: spec.command, startTime: '' };
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** The identity of a running pid, or undefined when no such process exists. */
+export function readIdentity(pid: number): ProcessIdentity | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 2 is "(comm)" and may contain spaces; fields after the last ')' are space-separated.
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const rest = stat.slice(close + 2).split(' ');
+    const state = rest[0];
+    if (state === 'Z' || state === 'X') return undefined; // a zombie is gone for our purposes
+    return { pid, command: comm, startTime: rest[19] ?? '' };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && procAvailable()) return undefined;
+    return readIdentityWithPs(pid);
+  }
+}
+
+function procAvailable(): boolean {
+  try {
+    readFileSync('/proc/self/stat');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** macOS and other systems without /proc. */
+function readIdentityWithPs(pid: number): ProcessIdentity | undefined {
+  try {
+    const out = execFileSync('ps', ['-o', 'stat=,lstart=,comm=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    if (!out || out.startsWith('Z')) return undefined;
+    const parts = out.split(/\s+/);
+    const comm = parts.slice(6).join(' ');
+    return { pid, command: comm.split('/').pop() ?? comm, startTime: parts.slice(1, 6).join(' ') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `pid` is still the very process that was recorded (same program, same start). */
+export function isSameProcess(recorded: ProcessIdentity): boolean {
+  const now = readIdentity(recorded.pid);
+  if (!now) return false;
+  if (recorded.startTime && now.startTime !== recorded.startTime) return false;
+  // comm is truncated to 15 characters by the kernel.
+  return now.command === recorded.command || recorded.command.startsWith(now.command) || now.command.startsWith(recorded.command.slice(0, 15));
+}
+
+export type StopOutcome = 'stopped' | 'killed' | 'already-gone' | 'not-ours';
+
+/**
+ * SIGTERM, wait up to `graceMs` for the process to go, then SIGKILL. Never signals a pid
+ * that is no longer the recorded process.
+ */
+export async function stopProcess(recorded: ProcessIdentity, graceMs = 10_000): Promise<StopOutcome> {
+  if (!readIdentity(recorded.pid)) return 'already-gone';
+  if (!isSameProcess(recorded)) return 'not-ours';
+  signal(recorded.pid, 'SIGTERM');
+  if (await waitGone(recorded, graceMs)) return 'stopped';
+  if (!isSameProcess(recorded)) return 'stopped';
+  signal(recorded.pid, 'SIGKILL');
+  await waitGone(recorded, 5_000);
+  return 'killed';
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/** Polls: a process that is not our child gives no exit event to wait on. */
+async function waitGone(recorded: ProcessIdentity, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isSameProcess(recorded)) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return !isSameProcess(recorded);
+}

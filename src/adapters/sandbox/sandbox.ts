@@ -1,0 +1,252 @@
+/**
+ * `cachectl sandbox up|status|down`: a local Redis Cluster, ring nodes with twemproxy in front,
+ * and a seeded PostgreSQL, started as detached processes recorded in a state file, checked by
+ * `status` and stopped by `down` (by recorded pid, only while the pid is still that process).
+ */
+import { existsSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConnectionError, redact } from '../../errors.js';
+import { DEFAULTS } from '../../config/defaults.js';
+import { findFreePorts } from './ports.js';
+import { isSameProcess, readIdentity, SpawnFailedError, stopProcess, type StopOutcome } from './processes.js';
+import { findNutcracker, formCluster, ping, startRedisNode, startTwemproxy, twemproxyYaml, withClient } from './redis.js';
+import { checkPostgres, createExternalDatabase, dropExternalDatabase, embeddedUrl, ForeignDatabaseError, seedSandboxDatabase, startEmbeddedPostgres } from './postgres.js';
+import { acquireLock, readState, stateFile, writeState, type SandboxProcess, type SandboxState } from './state.js';
+
+export type SandboxEvent = { type: 'step'; message: string } | { type: 'note'; message: string };
+
+export interface UpOptions {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  /** --pg or DATABASE_URL: create a database there instead of starting PGlite. */
+  pgAdminUrl?: string;
+  database: string;
+  products: number;
+  usersPerTenant: number;
+  timeoutMs: number;
+  onEvent?: (event: SandboxEvent) => void;
+}
+
+export interface UpResult {
+  state: SandboxState;
+  alreadyUp: boolean;
+  notes: string[];
+}
+
+const RING_NAMES = ['ring-a', 'ring-b', 'ring-c'];
+
+export async function sandboxUp(options: UpOptions): Promise<UpResult> {
+  const emit = options.onEvent ?? (() => undefined);
+  const release = acquireLock(options.dir);
+  try {
+    const existing = readState(options.dir);
+    if (existing) {
+      const health = await sandboxHealth(existing);
+      if (existing.complete && health.every((h) => h.ok)) return { state: existing, alreadyUp: true, notes: [] };
+      emit({ type: 'step', message: `a previous sandbox in ${options.dir} is incomplete or partly down; stopping what is left of it first` });
+      await stopAll(existing, emit);
+    }
+    return await startAll(options, emit);
+  } finally {
+    release();
+    if (!readState(options.dir)) removeIfEmpty(options.dir);
+  }
+}
+
+async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Promise<UpResult> {
+  const { dir, timeoutMs } = options;
+  const notes: string[] = [];
+  const state: SandboxState = { version: 1, dir, startedAt: new Date().toISOString(), complete: false, processes: [], cluster: [], ring: [] };
+  writeState(state);
+  const record = (proc: SandboxProcess) => {
+    state.processes.push(proc);
+    writeState(state);
+  };
+  try {
+    const taken = new Set<number>();
+    const clusterPorts = await findFreePorts(DEFAULTS.sandbox.clusterBasePort, 3, { busPorts: true, taken });
+    const ringPorts = await findFreePorts(DEFAULTS.sandbox.ringBasePort, 3, { taken });
+    emit({ type: 'step', message: `starting a 3-master Redis Cluster on ports ${clusterPorts.join(', ')} and 3 ring nodes on ${ringPorts.join(', ')}` });
+    await settleAll([
+      ...clusterPorts.map((port, i) => startRedisNode(dir, { name: `cluster-${i + 1}`, role: 'cluster', port, cluster: true }, timeoutMs, record, options.env)),
+      ...ringPorts.map((port, i) => startRedisNode(dir, { name: RING_NAMES[i] ?? `ring-${i}`, role: 'ring', port, cluster: false }, timeoutMs, record, options.env)),
+    ]);
+    const members = state.processes.filter((p) => p.role === 'cluster').sort((a, b) => a.port - b.port);
+    await formCluster(members, timeoutMs);
+    state.cluster = members.map((m) => `127.0.0.1:${m.port}`);
+    state.ring = ringPorts.map((port, i) => ({ address: `127.0.0.1:${port}`, name: RING_NAMES[i] ?? `ring-${i}` }));
+    writeState(state);
+
+    const [proxyPort] = await findFreePorts(DEFAULTS.sandbox.twemproxyBasePort, 1, { taken });
+    const configFile = join(dir, 'twemproxy.yml');
+    writeFileSync(configFile, twemproxyYaml(proxyPort as number, ringPorts.map((port, i) => ({ port, name: RING_NAMES[i] ?? `ring-${i}` })), DEFAULTS.sandbox.ringHash));
+    state.ringConfigFile = configFile;
+    const nutcracker = findNutcracker(options.env);
+    if (nutcracker) {
+      const [statsPort] = await findFreePorts(DEFAULTS.sandbox.twemproxyStatsBasePort, 1, { taken });
+      emit({ type: 'step', message: `starting twemproxy on port ${proxyPort} in front of the ring nodes` });
+      await startTwemproxy(dir, nutcracker, { port: proxyPort as number, statsPort: statsPort as number }, configFile, timeoutMs, record);
+      state.twemproxy = { address: `127.0.0.1:${proxyPort}` };
+    } else {
+      notes.push('nutcracker (twemproxy) is not installed, so no proxy runs in front of the ring nodes (Debian: apt-get install nutcracker); --ring-config works without it');
+    }
+    writeState(state);
+
+    await startPostgres(options, state, record, emit, notes);
+    emit({ type: 'step', message: `seeding the demo catalogue: ${options.products.toLocaleString('en-US')} products, 20 categories, ${(2 * options.usersPerTenant).toLocaleString('en-US')} users` });
+    await seedSandboxDatabase(state.postgres?.url as string, { products: options.products, usersPerTenant: options.usersPerTenant });
+
+    state.envFile = join(dir, 'sandbox.env');
+    writeFileSync(state.envFile, envLines(state).join('\n') + '\n', { mode: 0o600 });
+    state.complete = true;
+    writeState(state);
+    return { state, alreadyUp: false, notes };
+  } catch (error) {
+    emit({ type: 'step', message: 'sandbox up failed; stopping what it started' });
+    await stopAll(state, emit).catch(() => undefined);
+    throw explainStartFailure(error);
+  }
+}
+
+async function startPostgres(options: UpOptions, state: SandboxState, record: (p: SandboxProcess) => void, emit: (e: SandboxEvent) => void, notes: string[]): Promise<void> {
+  if (options.pgAdminUrl) {
+    emit({ type: 'step', message: `creating database ${options.database} on ${redact(options.pgAdminUrl)}` });
+    const url = await createExternalDatabase(options.pgAdminUrl, options.database);
+    state.postgres = { kind: 'external', url, database: options.database, adminUrl: options.pgAdminUrl, products: options.products };
+    writeState(state);
+    return;
+  }
+  const [port] = await findFreePorts(DEFAULTS.sandbox.embeddedPgBasePort, 1);
+  emit({ type: 'step', message: `starting the embedded PostgreSQL (PGlite) on port ${port}` });
+  // Recorded before it answers, so a failed start is still cleaned up.
+  state.postgres = { kind: 'embedded', url: embeddedUrl(port as number), database: 'postgres', products: options.products };
+  await startEmbeddedPostgres(options.dir, port as number, options.timeoutMs, record);
+  notes.push('PostgreSQL is embedded (PGlite, in memory): set DATABASE_URL before `sandbox up` to use a real server instead');
+}
+
+/** Waits for every start to finish (so each spawned process is recorded) before failing. */
+async function settleAll(starts: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(starts);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+function explainStartFailure(error: unknown): Error {
+  if (error instanceof SpawnFailedError && error.errno === 'ENOENT') {
+    const hint = error.command.includes('redis') ? 'install Redis (Debian: apt-get install redis-server; macOS: brew install redis)' : 'check the installation';
+    return new ConnectionError(`sandbox: ${error.command} is not installed or not on PATH: ${hint}`);
+  }
+  if (error instanceof ForeignDatabaseError) return new ConnectionError(`sandbox: ${error.message}`);
+  const message = error instanceof Error ? error.message : String(error);
+  return new ConnectionError(`sandbox: ${redact(message)}`, { cause: error });
+}
+
+export interface ComponentHealth {
+  name: string;
+  role: SandboxProcess['role'];
+  address: string;
+  pid?: number;
+  /** The recorded pid is still that process. Undefined for a database on an external server. */
+  running?: boolean;
+  ok: boolean;
+  detail: string;
+}
+
+/** Every component: is its process still the one we started, and does it answer? */
+export async function sandboxHealth(state: SandboxState): Promise<ComponentHealth[]> {
+  const checks = state.processes.map(async (p): Promise<ComponentHealth> => {
+    const running = isSameProcess(p);
+    const base = { name: p.name, role: p.role, address: `127.0.0.1:${p.port}`, pid: p.pid, running };
+    if (!running) return { ...base, ok: false, detail: readIdentity(p.pid) ? 'pid now belongs to another process' : 'not running' };
+    if (p.role === 'postgres') {
+      const pg = await checkPostgres(state.postgres?.url ?? embeddedUrl(p.port), state.complete);
+      return { ...base, ok: pg.ok, detail: pg.detail };
+    }
+    if (p.role === 'cluster') {
+      const info = await withClient(p.port, (c) => c.call('CLUSTER', 'INFO') as Promise<string>).catch(() => '');
+      const ok = info.includes('cluster_state:ok');
+      return { ...base, ok, detail: ok ? 'cluster_state:ok' : info ? `cluster_state:${/cluster_state:(\w+)/.exec(info)?.[1] ?? '?'}` : 'does not answer' };
+    }
+    const ok = await ping(p.port);
+    return { ...base, ok, detail: ok ? 'PONG' : 'does not answer' };
+  });
+  if (state.postgres?.kind === 'external') {
+    const pgState = state.postgres;
+    checks.push(
+      checkPostgres(pgState.url, state.complete).then((r) => ({
+        name: 'postgres',
+        role: 'postgres' as const,
+        address: redact(pgState.url),
+        ok: r.ok,
+        detail: r.ok ? `${r.detail} (database ${pgState.database})` : redact(r.detail),
+      })),
+    );
+  }
+  return Promise.all(checks);
+}
+
+export interface DownResult {
+  found: boolean;
+  stopped: { name: string; pid: number; outcome: StopOutcome }[];
+  database?: { name: string; outcome: 'dropped' | 'absent' | 'not-ours' | 'unreachable'; detail?: string };
+}
+
+export async function sandboxDown(dir: string, onEvent?: (e: SandboxEvent) => void): Promise<DownResult> {
+  const release = acquireLock(dir);
+  try {
+    const state = readState(dir);
+    if (!state) return { found: false, stopped: [] };
+    return { found: true, ...(await stopAll(state, onEvent ?? (() => undefined))) };
+  } finally {
+    release();
+    removeIfEmpty(dir);
+  }
+}
+
+/** Stops every recorded process and drops the sandbox database, then removes the sandbox's files. */
+async function stopAll(state: SandboxState, emit: (e: SandboxEvent) => void): Promise<Omit<DownResult, 'found'>> {
+  emit({ type: 'step', message: `stopping ${state.processes.length} processes` });
+  const stopped = await Promise.all(state.processes.map(async (p) => ({ name: p.name, pid: p.pid, outcome: await stopProcess(p) })));
+  let database: DownResult['database'];
+  if (state.postgres?.kind === 'external' && state.postgres.adminUrl) {
+    const { adminUrl, database: name } = state.postgres;
+    emit({ type: 'step', message: `dropping database ${name}` });
+    try {
+      database = { name, outcome: await dropExternalDatabase(adminUrl, name) };
+    } catch (error) {
+      database = { name, outcome: 'unreachable', detail: redact(error instanceof Error ? error.message : String(error)) };
+    }
+  }
+  removeFiles(state);
+  return { stopped, database };
+}
+
+/** Only what the sandbox wrote: a --dir pointing at a folder with other files keeps them. */
+function removeFiles(state: SandboxState): void {
+  for (const p of state.processes) rmSync(join(state.dir, p.name), { recursive: true, force: true });
+  for (const name of ['cluster-1', 'cluster-2', 'cluster-3', ...RING_NAMES, 'twemproxy', 'postgres']) {
+    // A name whose process never got recorded (start failed early) may still have a folder.
+    if (!state.processes.some((p) => p.name === name)) rmSync(join(state.dir, name), { recursive: true, force: true });
+  }
+  for (const file of ['twemproxy.yml', 'sandbox.env']) rmSync(join(state.dir, file), { force: true });
+  rmSync(stateFile(state.dir), { force: true });
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // another process wrote into it meanwhile: leave it
+  }
+}
+
+/** Shell lines for the environment file and `sandbox env`. */
+export function envLines(state: SandboxState): string[] {
+  const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+  const lines = [`export CACHECTL_SANDBOX_DIR=${q(state.dir)}`];
+  if (state.postgres) lines.push(`export DATABASE_URL=${q(state.postgres.url)}`);
+  if (state.cluster.length > 0) lines.push(`export CACHECTL_CLUSTER=${q(state.cluster.join(','))}`);
+  if (state.ringConfigFile) lines.push(`export CACHECTL_RING_CONFIG=${q(state.ringConfigFile)}`);
+  if (state.twemproxy) lines.push(`export CACHECTL_TWEMPROXY=${q(state.twemproxy.address)}`);
+  return lines;
+}

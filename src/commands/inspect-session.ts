@@ -1,0 +1,116 @@
+/**
+ * Runs one inspect view against the cache: once, or every N seconds with --watch. Opens the
+ * connection per run (a watch survives failovers and nodes coming back), evaluates --fail-on,
+ * and hands the report to the reporters. Sets the exit code: 1 when a condition holds or a node
+ * did not answer fully.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openCache } from '../adapters/redis/cache.js';
+import { RedisInspectSource, type ScanMode } from '../adapters/redis/scanner.js';
+import type { RedisTarget } from '../config/target.js';
+import type { InspectEvent, NodeSummary } from '../core/inspect/every-node.js';
+import { evaluateFailOn, type Condition, type ConditionResult, type InspectView } from '../core/inspect/fail-on.js';
+import type { InspectSource, NodeFacts } from '../core/inspect/types.js';
+import { gettingWorse, rankChanges, type WatchFigure } from '../core/inspect/watch.js';
+import { ConnectionError, ExitCode, redact } from '../errors.js';
+import { renderKeyspace } from '../reporters/inspect-common.js';
+import { ScanProgress, renderFailOn, renderWatchFrame } from '../reporters/inspect-session.js';
+import { styleFor, writeJson } from '../reporters/style.js';
+import type { CommandContext } from './context.js';
+
+/** What a view plugs into the session. */
+export interface ViewRunner<R> {
+  name: InspectView;
+  /** Prints the INFO keyspace figures before the scan (every view but `nodes`, which shows them itself). */
+  scans: boolean;
+  run(source: InspectSource, facts: NodeFacts[], onEvent: (e: InspectEvent) => void): Promise<R>;
+  metrics(report: R): Record<string, number>;
+  figures(report: R): WatchFigure[];
+  render(report: R, style: ReturnType<typeof styleFor>): string;
+  nodes(report: R): readonly NodeSummary[];
+}
+
+export interface SessionOptions {
+  target: RedisTarget;
+  json: boolean;
+  /** Watch interval in ms; undefined: run once. */
+  watchMs?: number;
+  /** Stop watching after this many ticks (default: until interrupted). */
+  ticks?: number;
+  conditions: Condition[];
+  mode: ScanMode;
+}
+
+export async function runView<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>): Promise<void> {
+  if (options.watchMs === undefined) {
+    const { report, results } = await runOnce(ctx, options, view, true);
+    const style = styleFor(ctx.io.stdout, ctx.color);
+    if (options.json) writeJson(ctx.io.stdout, { ...report, failOn: results });
+    else ctx.io.stdout.write(view.render(report, style) + renderFailOn(results, style));
+    ctx.exitCode = exitCodeOf(view.nodes(report), results);
+    return;
+  }
+  await watch(ctx, options, view, options.watchMs);
+}
+
+async function runOnce<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>, showFacts: boolean): Promise<{ report: R; results: ConditionResult[] }> {
+  const cache = await openCache(options.target, { verify: 'any', reconnectAttempts: 1, connectionName: 'cachectl-inspect' });
+  const progress = new ScanProgress(ctx.io.stderr);
+  try {
+    const db = options.target.kind === 'single' ? Number(new URL(options.target.url).pathname.slice(1) || 0) : 0;
+    const source = new RedisInspectSource(cache, { db, mode: options.mode });
+    const facts = await source.nodeFacts();
+    if (showFacts && view.scans && !options.json) ctx.io.stdout.write(renderKeyspace(facts, styleFor(ctx.io.stdout, ctx.color)) + '\n');
+    const report = await view.run(source, facts, progress.onEvent);
+    return { report, results: evaluateFailOn(options.conditions, view.metrics(report)) };
+  } finally {
+    progress.done();
+    await cache.close();
+  }
+}
+
+function exitCodeOf(nodes: readonly NodeSummary[], results: readonly ConditionResult[]): number {
+  if (results.some((r) => r.holds)) return ExitCode.incomplete;
+  if (nodes.some((n) => n.status !== 'ok')) return ExitCode.incomplete;
+  return ExitCode.ok;
+}
+
+/**
+ * On a terminal: redraw in place, what got worse first. Elsewhere: one JSON line per tick
+ * (`{"tick", "at", "report", "failOn", "worse"}`), for log shippers and scripts.
+ */
+async function watch<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>, intervalMs: number): Promise<void> {
+  const tty = Boolean(ctx.io.stdout.isTTY) && !options.json;
+  const style = styleFor(ctx.io.stdout, ctx.color);
+  let previous: WatchFigure[] | undefined;
+  let tick = 0;
+  while (!ctx.io.signal.aborted && (options.ticks === undefined || tick < options.ticks)) {
+    tick++;
+    const started = Date.now();
+    let ran: Awaited<ReturnType<typeof runOnce<R>>>;
+    try {
+      ran = await runOnce(ctx, options, view, false);
+    } catch (error) {
+      // No node answered this time: say so and keep watching; nodes come back.
+      if (!(error instanceof ConnectionError)) throw error;
+      ctx.exitCode = ExitCode.connection;
+      const line = redact(error.message);
+      ctx.io.stdout.write(tty ? `\x1b[H\x1b[2J${style.red(`tick ${tick}: ${line}`)}\n` : JSON.stringify({ tick, at: new Date().toISOString(), error: line }) + '\n');
+      await sleep(intervalMs, undefined, { signal: ctx.io.signal }).catch(() => undefined);
+      continue;
+    }
+    const { report, results } = ran;
+    const figures = view.figures(report);
+    const worse = gettingWorse(rankChanges(previous, figures), 10);
+    previous = figures;
+    ctx.exitCode = exitCodeOf(view.nodes(report), results);
+    if (tty) {
+      ctx.io.stdout.write(renderWatchFrame(view.render(report, style) + renderFailOn(results, style), worse, tick, intervalMs, style));
+    } else {
+      ctx.io.stdout.write(JSON.stringify({ tick, at: new Date().toISOString(), report, failOn: results, worse }) + '\n');
+    }
+    if (options.ticks !== undefined && tick >= options.ticks) break;
+    const wait = Math.max(0, intervalMs - (Date.now() - started));
+    await sleep(wait, undefined, { signal: ctx.io.signal }).catch(() => undefined);
+  }
+}

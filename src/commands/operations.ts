@@ -1,0 +1,263 @@
+/**
+ * Issue 6's production flags, shared by the warm command: the run lock, --deadline,
+ * --checkpoint, --metrics-file, --log-format, --shard. The warm command calls
+ * `parseOperations` before connecting, `beginOperations` once connected (takes the locks,
+ * opens the checkpoint) and `RunOperations.finish` on every way out (metrics, checkpoint,
+ * lock release), so warm.ts stays a thin file.
+ */
+import { statSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { DEFAULTS } from '../config/defaults.js';
+import { parseDuration } from '../config/duration.js';
+import { UsageError } from '../errors.js';
+import { runLockKey } from '../core/run-lock.js';
+import { runFingerprint, type Checkpoint } from '../core/checkpoint.js';
+import { createRunStop, parseDeadline, type RunStop } from '../core/stop.js';
+import { resolveShard, type ShardSpec } from '../core/shard.js';
+import type { WarmlistRunMetrics } from '../core/metrics.js';
+import { acquireRunLock, type LockEvent, type RunLock } from '../adapters/redis/run-lock.js';
+import type { CacheConnection } from '../adapters/redis/cache.js';
+import { CheckpointFile } from '../adapters/files/checkpoint-file.js';
+import { writeMetricsFile } from '../adapters/files/metrics-file.js';
+import type { IO } from '../io.js';
+
+export interface OperationsFlags {
+  /** commander's --no-lock sets lock: false. */
+  lock?: boolean;
+  waitLock?: string;
+  lockTtl?: string;
+  lockName?: string;
+  deadline?: string;
+  checkpoint?: string;
+  metricsFile?: string;
+  logFormat?: string;
+  shard?: string;
+  shardCount?: string;
+}
+
+export function addOperationsOptions(cmd: Command): Command {
+  return cmd
+    .option('--no-lock', 'do not take the run lock (two runs of the same warmlist may overlap)')
+    .option('--wait-lock <duration>', 'wait up to this long for a run lock held by another run (default: refuse at once, exit 75)')
+    .option('--lock-ttl <duration>', `run lock TTL, renewed every third of it while running (default ${DEFAULTS.operations.lockTtlMs / 1000}s)`)
+    .option('--lock-name <name>', 'lock (and metrics) name for an ad-hoc run (default: the warmlist file names)')
+    .option('--deadline <duration|time>', 'start no new work after this (90s, 10m, or 2026-11-26T06:00:00Z); report what was not done, exit 1')
+    .option('--checkpoint <file>', 'record progress here; an interrupted run given the same file resumes where it stopped')
+    .option('--metrics-file <path>', "write Prometheus metrics for node_exporter's textfile collector (atomically)")
+    .addOption(new Option('--log-format <format>', 'progress and events on stderr: text, or json (one object per line)').choices(['text', 'json']).default('text'))
+    .option('--shard <i>/<n>', 'warm only shard i of n (0-based), chosen by hashing each key (default: JOB_COMPLETION_INDEX)')
+    .option('--shard-count <n>', 'number of shards when JOB_COMPLETION_INDEX gives the index (also JOB_COMPLETIONS)');
+}
+
+export interface OperationsPlan {
+  lock: { enabled: boolean; waitMs: number; ttlMs: number; name?: string };
+  deadlineAt?: number;
+  checkpointPath?: string;
+  metricsPath?: string;
+  logFormat: 'text' | 'json';
+  shard?: ShardSpec;
+}
+
+/** Validates the flags before anything connects (bad values are exit 2, nothing done). */
+export function parseOperations(flags: OperationsFlags, io: IO, now = Date.now()): OperationsPlan {
+  const enabled = flags.lock !== false;
+  if (!enabled && flags.waitLock !== undefined) throw new UsageError('--wait-lock: cannot wait for a lock with --no-lock; give one or the other');
+  const ttlMs = flags.lockTtl !== undefined ? parseDuration(flags.lockTtl, '--lock-ttl') : DEFAULTS.operations.lockTtlMs;
+  if (ttlMs < 1000) throw new UsageError('--lock-ttl: must be at least 1s (it is renewed every third of it)');
+  const waitMs = flags.waitLock !== undefined ? parseDuration(flags.waitLock, '--wait-lock') : 0;
+  return {
+    lock: { enabled, waitMs, ttlMs, ...(flags.lockName !== undefined ? { name: flags.lockName } : {}) },
+    ...(flags.deadline !== undefined ? { deadlineAt: parseDeadline(flags.deadline, now) } : {}),
+    ...(flags.checkpoint !== undefined ? { checkpointPath: resolve(io.cwd, flags.checkpoint) } : {}),
+    ...(flags.metricsFile !== undefined ? { metricsPath: resolve(io.cwd, flags.metricsFile) } : {}),
+    logFormat: flags.logFormat === 'json' ? 'json' : 'text',
+    shard: resolveShard(flags, io.env),
+  };
+}
+
+/**
+ * The names a run is known by: one per warmlist file (`warmlists/catalog.yml` -> `catalog`), or
+ * for an ad-hoc run --lock-name, else `adhoc-<hash of its definition>` so different ad-hoc warms
+ * never block each other while the same one does.
+ */
+export function runNames(plan: OperationsPlan, warmlistFiles: readonly string[], adhocDefinition: unknown): string[] {
+  if (plan.lock.name !== undefined) return [plan.lock.name];
+  if (warmlistFiles.length > 0) return [...new Set(warmlistFiles.map((f) => basename(f, extname(f))))].sort();
+  return [`adhoc-${runFingerprint(adhocDefinition).slice(0, 8)}`];
+}
+
+/** size and mtime of a key file, so a checkpoint is not applied to an edited list. */
+export function fileIdentity(path: string, cwd: string): { path: string; size?: number; mtimeMs?: number } {
+  if (path === '-') return { path };
+  try {
+    const st = statSync(resolve(cwd, path));
+    return { path: resolve(cwd, path), size: st.size, mtimeMs: Math.round(st.mtimeMs) };
+  } catch {
+    return { path: resolve(cwd, path) };
+  }
+}
+
+/** Structurally the warm engine's CheckpointHook: positions are key-file lines or query rows. */
+export interface PositionCheckpoint {
+  resumeFrom(entry: string): number;
+  advance(entry: string, position: number): void;
+  entryDone(entry: string): void;
+  /** Feed every failed key (kind 'failed', not missing/invalid) here: see below. */
+  keyFailed(entry: string): void;
+}
+
+/**
+ * Adapts the checkpoint to a position-based engine. The engine advances an entry's position in
+ * input order once every key before it is settled, and a settled key may have *failed* (node down,
+ * OOM). Those must be retried on resume, but the engine does not say at which position a key
+ * failed, so the first failure freezes the entry's position where it was: a resumed run redoes
+ * everything after it (rewriting a key is harmless) and never skips a failed key.
+ * Unordered queries resume from their first row (a position in an unordered result means nothing).
+ */
+export function positionCheckpoint(checkpoint: Checkpoint, entries: readonly { name: string; tier: number; kind: 'keys' | 'query'; sql?: string }[]): PositionCheckpoint {
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const frozen = new Set<string>();
+  const seq = new Map<string, number>();
+  const position = new Map<string, number>();
+  return {
+    resumeFrom(entry) {
+      const e = byName.get(entry);
+      if (!e) return 0;
+      if (checkpoint.isComplete(entry)) return Number.MAX_SAFE_INTEGER;
+      const start = e.kind === 'keys' ? checkpoint.keyPrefixDone(entry) : e.sql !== undefined ? checkpoint.queryResume(entry, e.sql).rows : 0;
+      position.set(entry, start);
+      return start;
+    },
+    advance(entry, pos) {
+      const e = byName.get(entry);
+      if (!e || frozen.has(entry)) return;
+      const from = position.get(entry) ?? 0;
+      if (pos <= from) return;
+      if (e.kind === 'keys') checkpoint.markLines(entry, 1, pos, [], e.tier);
+      else {
+        const n = seq.get(entry) ?? 0;
+        seq.set(entry, n + 1);
+        checkpoint.queryBatchStarted(entry, e.sql ?? '', n, pos - from, undefined, e.tier);
+        checkpoint.queryBatchDone(entry, n);
+      }
+      position.set(entry, pos);
+    },
+    entryDone(entry) {
+      if (!frozen.has(entry)) checkpoint.markComplete(entry);
+    },
+    keyFailed(entry) {
+      frozen.add(entry);
+    },
+  };
+}
+
+export interface RunOutcome {
+  exitCode: number;
+  durationMs: number;
+  /** Per run name (warmlist): the counts for the metrics file. */
+  perName: Map<string, Omit<WarmlistRunMetrics, 'warmlist' | 'finishedAt' | 'exitCode' | 'durationSeconds'>>;
+  /** True when nothing is left to resume (no failure, no stop): the checkpoint file is deleted. */
+  nothingLeft: boolean;
+}
+
+export interface RunOperations {
+  stop: RunStop;
+  shard?: ShardSpec;
+  checkpoint?: Checkpoint;
+  /** Set when an existing checkpoint was loaded. */
+  resumed: boolean;
+  locks: RunLock[];
+  /** Releases the locks, saves or deletes the checkpoint, writes the metrics. Never throws. */
+  finish(outcome: RunOutcome | undefined, warn: (message: string) => void): Promise<void>;
+}
+
+/**
+ * Writes --metrics-file for a run that ran (or failed to connect: exit 3 is worth a series too).
+ * A run refused by the lock (75) writes nothing: the run holding the lock reports.
+ */
+export async function writeRunMetrics(plan: OperationsPlan, outcome: RunOutcome, warn: (message: string) => void): Promise<void> {
+  if (!plan.metricsPath || outcome.exitCode === 75) return;
+  const finishedAt = Math.round(Date.now() / 1000);
+  const runs: WarmlistRunMetrics[] = [...outcome.perName].map(([warmlist, counts]) => ({
+    warmlist,
+    ...counts,
+    durationSeconds: outcome.durationMs / 1000,
+    finishedAt,
+    exitCode: outcome.exitCode,
+  }));
+  try {
+    await writeMetricsFile(plan.metricsPath, runs);
+  } catch (error) {
+    warn(`--metrics-file ${plan.metricsPath}: cannot write: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * Takes one run lock per name (sorted, so two runs over overlapping warmlists cannot deadlock;
+ * on refusal the ones already taken are released), then opens the checkpoint.
+ */
+export async function beginOperations(
+  plan: OperationsPlan,
+  options: {
+    io: IO;
+    cache: CacheConnection;
+    names: readonly string[];
+    fingerprintParts: unknown;
+    onLockEvent?: (event: LockEvent) => void;
+    warn: (message: string) => void;
+  },
+): Promise<RunOperations> {
+  const stop = createRunStop(options.io.signal, plan.deadlineAt);
+  const locks: RunLock[] = [];
+  let checkpointFile: CheckpointFile | undefined;
+  try {
+    if (plan.lock.enabled) {
+      for (const name of [...options.names].sort()) {
+        locks.push(
+          await acquireRunLock(options.cache, {
+            key: runLockKey(DEFAULTS.operations.lockPrefix, name, plan.shard),
+            warmlist: plan.shard && plan.shard.count > 1 ? `${name} (shard ${plan.shard.index}/${plan.shard.count})` : name,
+            ttlMs: plan.lock.ttlMs,
+            waitMs: plan.lock.waitMs,
+            signal: options.io.signal,
+            onEvent: options.onLockEvent,
+          }),
+        );
+      }
+    }
+    let resumed = false;
+    if (plan.checkpointPath) {
+      const opened = await CheckpointFile.open(plan.checkpointPath, runFingerprint({ run: options.fingerprintParts, shard: plan.shard ? `${plan.shard.index}/${plan.shard.count}` : null }));
+      if (opened.discarded) options.warn(opened.discarded);
+      resumed = opened.resumed;
+      checkpointFile = opened.file;
+      checkpointFile.startAutosave(DEFAULTS.operations.checkpointIntervalMs, (e) => options.warn(`checkpoint ${plan.checkpointPath}: cannot save: ${e.message}`));
+    }
+    const cpFile = checkpointFile;
+    return {
+      stop,
+      shard: plan.shard,
+      checkpoint: cpFile?.checkpoint,
+      resumed,
+      locks,
+      async finish(outcome, warn) {
+        stop.dispose();
+        if (cpFile) {
+          try {
+            const what = await cpFile.close(outcome?.nothingLeft ?? false);
+            if (what === 'saved') warn(`progress saved to ${cpFile.path}: run again with --checkpoint ${cpFile.path} to resume`);
+          } catch (error) {
+            warn(`checkpoint ${cpFile.path}: cannot save: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
+        for (const lock of locks) await lock.release();
+        if (outcome) await writeRunMetrics(plan, outcome, warn);
+      },
+    };
+  } catch (error) {
+    stop.dispose();
+    for (const lock of locks) await lock.release();
+    throw error;
+  }
+}

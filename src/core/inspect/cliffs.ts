@@ -1,0 +1,69 @@
+/**
+ * Expiry cliffs: the one-second windows in which the most keys expire together, from absolute
+ * expiry times (PEXPIRETIME, or reply time + PTTL), so a scan that takes minutes does not smear them.
+ *
+ * Memory is bounded: one counter per distinct second, at most `capacity` of them. When a keyspace
+ * spreads its expiries over more seconds than that, the quietest seconds are dropped (lossy
+ * counting); a busy second can then be under-counted by at most `maxUndercount`, which is reported.
+ * Cliffs are what matters here, and a cliff is by definition far above the pruning floor.
+ */
+export interface ExpiryWindow {
+  /** Start of the one-second window, ms since the epoch on the node's clock. */
+  startMs: number;
+  keys: number;
+}
+
+export const DEFAULT_CLIFF_CAPACITY = 100_000;
+
+export class ExpiryCliffs {
+  private readonly perSecond = new Map<number, number>();
+  private floor = 0;
+  /** Largest number of expiries a reported window may be missing (0: exact). */
+  maxUndercount = 0;
+  /** Keys with an expiry seen, including those in pruned windows. */
+  total = 0;
+
+  constructor(readonly capacity = DEFAULT_CLIFF_CAPACITY) {}
+
+  add(expireAtMs: number): void {
+    const second = Math.floor(expireAtMs / 1000);
+    this.perSecond.set(second, (this.perSecond.get(second) ?? 0) + 1);
+    this.total++;
+    if (this.perSecond.size > this.capacity) this.prune();
+  }
+
+  merge(other: ExpiryCliffs): void {
+    for (const [second, n] of other.perSecond) this.perSecond.set(second, (this.perSecond.get(second) ?? 0) + n);
+    this.total += other.total;
+    this.maxUndercount += other.maxUndercount;
+    if (this.perSecond.size > this.capacity) this.prune();
+  }
+
+  /** The `n` busiest windows, busiest first (ties: earliest first). */
+  top(n: number): ExpiryWindow[] {
+    return [...this.perSecond]
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .slice(0, n)
+      .map(([second, keys]) => ({ startMs: second * 1000, keys }));
+  }
+
+  busiest(): number {
+    let max = 0;
+    for (const n of this.perSecond.values()) if (n > max) max = n;
+    return max;
+  }
+
+  get exact(): boolean {
+    return this.maxUndercount === 0;
+  }
+
+  private prune(): void {
+    // Raise the floor until at most half the capacity is left, so pruning stays rare.
+    // A window dropped now loses at most `floor` expiries; dropped again later, at most the later floor.
+    while (this.perSecond.size > this.capacity / 2) {
+      this.floor++;
+      for (const [second, n] of this.perSecond) if (n <= this.floor) this.perSecond.delete(second);
+    }
+    this.maxUndercount += this.floor;
+  }
+}

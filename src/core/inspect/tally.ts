@@ -1,0 +1,62 @@
+/**
+ * Per-node running totals of a scan: counts, a TTL histogram, expiry cliffs and a small sample
+ * of keys without a TTL. Constant memory whatever the number of keys.
+ */
+import { ExpiryCliffs, type ExpiryWindow } from './cliffs.js';
+import { TtlHistogram } from './histogram.js';
+import { NO_TTL, VANISHED, type KeyBatch } from './types.js';
+
+export class KeyTally {
+  keys = 0;
+  withTtl = 0;
+  noTtl = 0;
+  /** Gone between SCAN and the lookup (expired or deleted): not counted in `keys`. */
+  vanished = 0;
+  readonly types = new Map<string, number>();
+  readonly histogram = new TtlHistogram();
+  readonly cliffs: ExpiryCliffs;
+  readonly noTtlSample: string[] = [];
+
+  constructor(
+    readonly sampleSize: number,
+    cliffCapacity?: number,
+  ) {
+    this.cliffs = new ExpiryCliffs(cliffCapacity);
+  }
+
+  addBatch(batch: KeyBatch): void {
+    for (let i = 0; i < batch.size; i++) this.add(batch.type(i), batch.pttl(i), batch.expireAt(i), batch, i);
+  }
+
+  /** `source`/`i` give the key name lazily: only keys that make the sample are materialised. */
+  add(type: string, pttl: number, expireAt: number, source: { key(i: number): string }, i: number): void {
+    if (pttl === VANISHED || type === 'none') {
+      this.vanished++;
+      return;
+    }
+    this.keys++;
+    this.types.set(type, (this.types.get(type) ?? 0) + 1);
+    if (pttl === NO_TTL) {
+      this.noTtl++;
+      if (this.noTtlSample.length < this.sampleSize) this.noTtlSample.push(source.key(i));
+      return;
+    }
+    this.withTtl++;
+    this.histogram.add(pttl);
+    this.cliffs.add(expireAt);
+  }
+
+  merge(other: KeyTally): void {
+    this.keys += other.keys;
+    this.withTtl += other.withTtl;
+    this.noTtl += other.noTtl;
+    this.vanished += other.vanished;
+    for (const [t, n] of other.types) this.types.set(t, (this.types.get(t) ?? 0) + n);
+    this.histogram.merge(other.histogram);
+    for (const k of other.noTtlSample) if (this.noTtlSample.length < this.sampleSize) this.noTtlSample.push(k);
+  }
+
+  topCliffs(n: number): ExpiryWindow[] {
+    return this.cliffs.top(n);
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * `inspect ttl`: TTLs of keys found by SCAN (every node) or given by name (their owning node):
+ * a log-scale histogram, keys without a TTL, and the expiry cliffs of each node.
+ */
+import { DEFAULTS } from '../../config/defaults.js';
+import type { ExpiryWindow } from './cliffs.js';
+import { scanEveryNode, summariseNode, type InspectEvent, type NodeSummary } from './every-node.js';
+import { TtlHistogram } from './histogram.js';
+import { KeyTally } from './tally.js';
+import { VANISHED, type InspectSource, type KeyBatch, type KeyLookup, type NodeFacts } from './types.js';
+
+export interface TtlViewOptions {
+  /** SCAN MATCH pattern (scan mode); ignored when `keys` is given. */
+  match: string;
+  /** Keys by name (named mode), streamed in chunks. */
+  keys?: AsyncIterable<string> | Iterable<string>;
+  count: number;
+  rate: number;
+  staleSuffix: string;
+  /** Sample sizes and the length of the overall cliff list. */
+  topN: number;
+  /** Busiest windows kept per node, and the fewest keys a window needs to count as a cliff. */
+  cliffsPerNode?: number;
+  minCliffKeys?: number;
+  /** Per-key rows in scan mode too (streamed through onRow; the stale copy is looked up per batch). */
+  list?: boolean;
+  onRow?: (row: KeyRow) => void;
+  onEvent?: (event: InspectEvent) => void;
+  signal?: AbortSignal;
+  /** Named keys looked up per round trip. */
+  lookupChunk?: number;
+}
+
+export interface KeyRow {
+  key: string;
+  node: string;
+  type: string | null;
+  /** Remaining TTL in ms; null: no TTL (or missing). */
+  ttlMs: number | null;
+  missing: boolean;
+  stale: { exists: boolean; ttlMs: number | null } | null;
+  problem?: string;
+}
+
+export interface CliffRow extends ExpiryWindow {
+  node: string;
+  /** ms from the end of the scan (node clock) to the window's start; negative: already passed. */
+  inMs: number;
+}
+
+export interface NodeTtlReport extends NodeSummary {
+  keys: number;
+  withTtl: number;
+  noTtl: number;
+  vanished: number;
+  histogram: ReturnType<TtlHistogram['rows']>;
+  cliffs: CliffRow[];
+  /** False when the keyspace spread its expiries over so many seconds that quiet ones were pruned. */
+  cliffsExact: boolean;
+}
+
+export interface TtlReport {
+  view: 'ttl';
+  topology: string;
+  source: 'scan' | 'keys';
+  match?: string;
+  durationMs: number;
+  nodes: NodeTtlReport[];
+  totals: { keys: number; withTtl: number; noTtl: number; vanished: number; missing: number; unanswered: number; types: Record<string, number> };
+  histogram: ReturnType<TtlHistogram['rows']>;
+  /** Busiest windows over all nodes, busiest first (each window belongs to one node). */
+  cliffs: CliffRow[];
+  noTtlSample: string[];
+}
+
+export async function inspectTtl(source: InspectSource, options: TtlViewOptions, facts?: NodeFacts[]): Promise<TtlReport> {
+  const started = Date.now();
+  const nodeFacts = facts ?? (await source.nodeFacts());
+  options.onEvent?.({ kind: 'facts', facts: nodeFacts });
+  const tallies = nodeFacts.map(() => new KeyTally(options.topN));
+  const serverNow = nodeFacts.map(() => 0);
+  const named = { missing: 0, unanswered: 0 };
+  let outcomes: (Parameters<typeof summariseNode>[1] | undefined)[] = nodeFacts.map(() => undefined);
+
+  if (options.keys) {
+    Object.assign(named, await lookupNamed(source, options, tallies, nodeFacts));
+  } else {
+    const runs = await scanEveryNode(
+      source,
+      nodeFacts,
+      { match: options.match, count: options.count, rate: options.rate, signal: options.signal },
+      (node) => tallies[node] as KeyTally,
+      async (tally, batch, node) => {
+        tally.addBatch(batch);
+        serverNow[node] = batch.serverNowMs;
+        if (options.list && options.onRow) await listBatch(source, options, batch, node);
+      },
+      options.onEvent,
+    );
+    outcomes = runs.map((r) => r.outcome);
+  }
+
+  const nodes: NodeTtlReport[] = nodeFacts.map((f, i) => {
+    const tally = tallies[i] as KeyTally;
+    const end = serverNow[i] || source.nodeNow(i);
+    return {
+      ...summariseNode(f, outcomes[i]),
+      keys: tally.keys,
+      withTtl: tally.withTtl,
+      noTtl: tally.noTtl,
+      vanished: tally.vanished,
+      histogram: tally.histogram.rows(),
+      cliffs: tally
+        .topCliffs(options.cliffsPerNode ?? DEFAULTS.inspect.cliffsPerNode)
+        .filter((w) => w.keys >= (options.minCliffKeys ?? DEFAULTS.inspect.minCliffKeys))
+        .map((w) => ({ ...w, node: f.name, inMs: w.startMs - end })),
+      cliffsExact: tally.cliffs.exact,
+    };
+  });
+  const all = new KeyTally(options.topN);
+  for (const t of tallies) all.merge(t);
+  return {
+    view: 'ttl',
+    topology: source.topology.kind,
+    source: options.keys ? 'keys' : 'scan',
+    ...(options.keys ? {} : { match: options.match }),
+    durationMs: Date.now() - started,
+    nodes,
+    totals: { keys: all.keys, withTtl: all.withTtl, noTtl: all.noTtl, vanished: all.vanished, missing: named.missing, unanswered: named.unanswered, types: Object.fromEntries(all.types) },
+    histogram: all.histogram.rows(),
+    cliffs: nodes
+      .flatMap((n) => n.cliffs)
+      .sort((a, b) => b.keys - a.keys || a.startMs - b.startMs)
+      .slice(0, options.topN),
+    noTtlSample: all.noTtlSample,
+  };
+}
+
+/** Named keys: looked up on their owning node with their stale copies, a chunk per round trip. */
+async function lookupNamed(
+  source: InspectSource,
+  options: TtlViewOptions,
+  tallies: KeyTally[],
+  facts: NodeFacts[],
+): Promise<{ missing: number; unanswered: number }> {
+  let missing = 0;
+  let unanswered = 0;
+  let chunk: string[] = [];
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const keys = chunk;
+    chunk = [];
+    const found = await source.lookup([...keys, ...keys.map((k) => k + options.staleSuffix)]);
+    for (let i = 0; i < keys.length; i++) {
+      const main = found[i] as KeyLookup;
+      const stale = found[i + keys.length] as KeyLookup;
+      if (main.problem) {
+        unanswered++;
+        options.onRow?.(rowOf(main, stale, facts));
+        continue;
+      }
+      const tally = tallies[main.node] as KeyTally;
+      if (main.pttl === VANISHED) missing++;
+      else tally.add(main.type, main.pttl, main.expireAt, { key: () => main.key }, 0);
+      options.onRow?.(rowOf(main, stale, facts));
+    }
+  };
+  for await (const key of options.keys ?? []) {
+    if (options.signal?.aborted) break;
+    chunk.push(key);
+    if (chunk.length >= (options.lookupChunk ?? 1000)) await flush();
+  }
+  await flush();
+  return { missing, unanswered };
+}
+
+/** Scan mode with --list: one row per key of the batch, stale copies looked up on their owners. */
+async function listBatch(source: InspectSource, options: TtlViewOptions, batch: KeyBatch, node: number): Promise<void> {
+  const keys: string[] = [];
+  for (let i = 0; i < batch.size; i++) keys.push(batch.key(i));
+  const wanted = keys.filter((k) => !k.endsWith(options.staleSuffix));
+  const stale = new Map<string, KeyLookup>();
+  const found = await source.lookup(wanted.map((k) => k + options.staleSuffix));
+  wanted.forEach((k, i) => stale.set(k, found[i] as KeyLookup));
+  const facts = source.topology.nodes.map((n, index) => ({ index, name: n.name, address: n.address }));
+  for (let i = 0; i < batch.size; i++) {
+    const main: KeyLookup = { key: keys[i] as string, node, type: batch.type(i), pttl: batch.pttl(i), expireAt: batch.expireAt(i) };
+    options.onRow?.(rowOf(main, stale.get(main.key), facts));
+  }
+}
+
+function rowOf(main: KeyLookup, stale: KeyLookup | undefined, facts: readonly { name: string }[]): KeyRow {
+  const missing = main.pttl === VANISHED;
+  return {
+    key: main.key,
+    node: facts[main.node]?.name ?? '?',
+    type: missing || main.problem ? null : main.type,
+    ttlMs: main.pttl >= 0 ? main.pttl : null,
+    missing,
+    stale: stale && !stale.problem ? { exists: stale.pttl !== VANISHED, ttlMs: stale.pttl >= 0 ? stale.pttl : null } : null,
+    ...(main.problem ? { problem: `${main.problem.status}: ${main.problem.message}` } : {}),
+  };
+}
+
+/** Figures --fail-on conditions read (see fail-on.ts). */
+export function ttlMetrics(report: TtlReport): Record<string, number> {
+  const t = report.totals;
+  return {
+    'no-ttl': t.noTtl,
+    ...(t.keys > 0 ? { 'no-ttl%': (t.noTtl / t.keys) * 100 } : {}),
+    cliff: report.nodes.reduce((max, n) => Math.max(max, n.cliffs[0]?.keys ?? 0), 0),
+    missing: t.missing,
+    'nodes-down': report.nodes.filter((n) => n.status === 'down' || n.status === 'refused').length,
+  };
+}

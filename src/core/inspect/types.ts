@@ -1,0 +1,118 @@
+/**
+ * The vocabulary shared by the inspect core, the Redis scanner that feeds it and the reporters.
+ * The core never talks to Redis: it runs against an InspectSource, which adapters/redis implements.
+ */
+import type { Topology } from '../../topology/types.js';
+
+/** `PTTL` / expiry sentinels as Redis returns them. */
+export const NO_TTL = -1;
+export const VANISHED = -2;
+
+/**
+ * One batch of keys from one node, columnar and read straight out of the server's reply (no
+ * per-key objects). TTLs are exact as of `serverNowMs` (the batch is read atomically).
+ */
+export interface KeyBatch {
+  readonly size: number;
+  /** The node's clock when the batch was read, ms since the epoch. */
+  readonly serverNowMs: number;
+  key(i: number): string;
+  /** `string`, `hash`, ...; `none` when the key vanished between SCAN and the lookup. */
+  type(i: number): string;
+  /** Remaining TTL in ms; NO_TTL (-1) or VANISHED (-2). */
+  pttl(i: number): number;
+  /** Absolute expiry, ms on the node's clock; NO_TTL or VANISHED. */
+  expireAt(i: number): number;
+  /** OBJECT IDLETIME in seconds, when asked for and the server tracks it (not under an LFU policy). */
+  idleSeconds(i: number): number | undefined;
+  /** The value (first bytes only) of a string key, when asked for. */
+  value(i: number): string | undefined;
+}
+
+export interface ScanRequest {
+  /** SCAN MATCH pattern. */
+  match: string;
+  /** SCAN COUNT: keys the server looks at per call. */
+  count: number;
+  /** Also read string values (first `valueBytes` bytes): counters, lock tokens. */
+  withValues?: boolean;
+  valueBytes?: number;
+  /** Also read OBJECT IDLETIME (before the value, so our own read does not reset it). */
+  withIdle?: boolean;
+  /** Keys per second per node; 0 = unlimited. */
+  rate?: number;
+  signal?: AbortSignal;
+}
+
+/** Why a node gave no (or only part of an) answer. */
+export interface NodeProblem {
+  status: 'down' | 'refused';
+  /** The command that was refused (renamed, blocked by ACL or by a managed service). */
+  command?: string;
+  message: string;
+}
+
+export interface ScanOutcome {
+  keysScanned: number;
+  batches: number;
+  /** `lua`: one script call per SCAN batch; `pipeline`: SCAN then pipelined lookups. */
+  mode: 'lua' | 'pipeline';
+  problem?: NodeProblem;
+  /** True when stopped early by the abort signal. */
+  interrupted?: boolean;
+}
+
+/** INFO keyspace of the db in use: what the node knows instantly, before any scan. */
+export interface KeyspaceFigures {
+  keys: number;
+  withTtl: number;
+  withoutTtl: number;
+  avgTtlMs: number;
+}
+
+export interface NodeFacts {
+  index: number;
+  name: string;
+  address: string;
+  /** master/replica as the node reports it (INFO replication). */
+  role?: string;
+  version?: string;
+  /** CLIENT NO-TOUCH: 'on', or why not ('not available: Redis 7.0.15 (needs 7.2)'). */
+  noTouch?: string;
+  keyspace?: KeyspaceFigures;
+  /** Raw INFO fields used by `inspect nodes` (memory, stats, clients). */
+  info?: Record<string, string>;
+  problem?: NodeProblem;
+}
+
+/** A key looked up by name on its owning node. */
+export interface KeyLookup {
+  key: string;
+  node: number;
+  type: string;
+  pttl: number;
+  expireAt: number;
+  idleSeconds?: number;
+  value?: string;
+  /** Set when the owning node could not answer. */
+  problem?: NodeProblem;
+}
+
+export interface LookupRequest {
+  withValues?: boolean;
+  valueBytes?: number;
+  withIdle?: boolean;
+}
+
+/** The port the inspect core runs against (adapters/redis/scanner.ts over real nodes). */
+export interface InspectSource {
+  readonly topology: Topology;
+  /** INFO and CLIENT NO-TOUCH for every node, in parallel; never throws (problems are recorded). */
+  nodeFacts(): Promise<NodeFacts[]>;
+  /** SCANs one node to the end; `onBatch` may return a promise to hold the scan back. Never throws for a node problem. */
+  scan(node: number, request: ScanRequest, onBatch: (batch: KeyBatch) => void | Promise<void>): Promise<ScanOutcome>;
+  /** Looks keys up on their owning nodes, pipelined per node; results in input order. */
+  lookup(keys: readonly string[], request?: LookupRequest): Promise<KeyLookup[]>;
+  /** The node's clock now (ours corrected by the offset seen in its replies), for "expires in 42s". */
+  nodeNow(node: number): number;
+}

@@ -1,0 +1,118 @@
+/**
+ * `--metrics-file`: Prometheus text exposition format (version 0.0.4) for node_exporter's
+ * textfile collector. One series per warmlist, labelled `warmlist`. Pure: the file side
+ * (read previous, atomic write) is adapters/files/metrics-file.ts.
+ *
+ * Gauges describe the last run; `..._last_success_timestamp_seconds` must survive a failed run,
+ * so it is carried over from the previous file (0 when no run ever succeeded, so an alert like
+ * `time() - cachectl_warm_last_success_timestamp_seconds > 3600` fires for "never" too).
+ * Series of other warmlists found in the previous file are kept, so one file can serve
+ * several cron jobs run one after the other.
+ */
+
+export interface WarmlistRunMetrics {
+  warmlist: string;
+  written: number;
+  failed: number;
+  missing: number;
+  invalid: number;
+  skipped: number;
+  durationSeconds: number;
+  /** Epoch seconds of the run's end. */
+  finishedAt: number;
+  /** The run's exit code: 0 is a success. */
+  exitCode: number;
+}
+
+interface MetricDef {
+  name: string;
+  help: string;
+  value: (m: WarmlistRunMetrics, previousSuccess: number | undefined) => number;
+}
+
+const PREFIX = 'cachectl_warm_';
+
+const DEFS: readonly MetricDef[] = [
+  { name: 'keys_written', help: 'Keys written by the last run.', value: (m) => m.written },
+  { name: 'keys_failed', help: 'Keys the last run could not write (listed in --failed-keys).', value: (m) => m.failed },
+  { name: 'keys_missing', help: 'Keys of the last run with no row in PostgreSQL.', value: (m) => m.missing },
+  { name: 'keys_invalid', help: 'Keys of the last run rejected as invalid.', value: (m) => m.invalid },
+  { name: 'keys_skipped', help: 'Keys the last run left alone (--only-missing, --refresh-below).', value: (m) => m.skipped },
+  { name: 'duration_seconds', help: 'Wall-clock duration of the last run.', value: (m) => m.durationSeconds },
+  { name: 'last_run_timestamp_seconds', help: 'When the last run finished (Unix time).', value: (m) => m.finishedAt },
+  { name: 'last_run_exit_code', help: 'Exit code of the last run (0 ok, 1 incomplete, 75 locked, 130/143 interrupted).', value: (m) => m.exitCode },
+  {
+    name: 'last_success_timestamp_seconds',
+    help: 'When a run last finished with exit code 0 (Unix time; 0 if never).',
+    value: (m, prev) => (m.exitCode === 0 ? m.finishedAt : (prev ?? 0)),
+  },
+];
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Reads the samples of a previous file; comments and malformed lines are ignored. */
+export function parseSamples(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    const labelRe = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?\s*/gy;
+    const body = m[3] ?? '';
+    let lm: RegExpExecArray | null;
+    let consumed = 0;
+    while ((lm = labelRe.exec(body)) !== null) {
+      labels[lm[1] as string] = unescapeLabel(lm[2] as string);
+      consumed = labelRe.lastIndex;
+    }
+    if (consumed !== body.length) continue;
+    const value = Number(m[4]);
+    if (Number.isNaN(value) && m[4] !== 'NaN') continue;
+    out.push({ name: m[1] as string, labels, value });
+  }
+  return out;
+}
+
+/**
+ * The whole file's new content. `previous` is the old file's text (or undefined). Series for
+ * warmlists in `runs` are replaced; others are kept as they were.
+ */
+export function renderMetrics(runs: readonly WarmlistRunMetrics[], previous?: string): string {
+  const old = previous ? parseSamples(previous) : [];
+  const current = new Set(runs.map((r) => r.warmlist));
+  const lastSuccess = new Map<string, number>();
+  for (const s of old) {
+    if (s.name === `${PREFIX}last_success_timestamp_seconds` && s.labels.warmlist !== undefined) lastSuccess.set(s.labels.warmlist, s.value);
+  }
+  const lines: string[] = [];
+  for (const def of DEFS) {
+    const name = PREFIX + def.name;
+    lines.push(`# HELP ${name} ${def.help}`, `# TYPE ${name} gauge`);
+    const kept = old.filter((s) => s.name === name && s.labels.warmlist !== undefined && !current.has(s.labels.warmlist));
+    const rows: { warmlist: string; value: number }[] = [
+      ...kept.map((s) => ({ warmlist: s.labels.warmlist as string, value: s.value })),
+      ...runs.map((r) => ({ warmlist: r.warmlist, value: def.value(r, lastSuccess.get(r.warmlist)) })),
+    ].sort((a, b) => (a.warmlist < b.warmlist ? -1 : a.warmlist > b.warmlist ? 1 : 0));
+    for (const row of rows) lines.push(`${name}{warmlist="${escapeLabel(row.warmlist)}"} ${formatValue(row.value)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
+  return Number.isInteger(v) ? String(v) : String(Math.round(v * 1000) / 1000);
+}
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function unescapeLabel(v: string): string {
+  return v.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c));
+}

@@ -1,0 +1,175 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openCache, type CacheConnection } from '../../src/adapters/redis/cache.js';
+import type { TtlReport } from '../../src/core/inspect/ttl.js';
+import type { NodesReport } from '../../src/core/inspect/nodes.js';
+import { runCli } from '../harness/cli.js';
+import { startCluster, type RedisCluster } from '../harness/redis.js';
+import { expectedFor, planKeyspace, writeKeyspace, type SeededKeyspace } from './inspect-seed.js';
+
+describe('inspect ttl and nodes on a 3-master cluster', () => {
+  let cluster: RedisCluster;
+  let cache: CacheConnection;
+  let seeded: SeededKeyspace;
+
+  before(async () => {
+    cluster = await startCluster(3);
+    cache = await openCache({ kind: 'cluster', seeds: [{ host: '127.0.0.1', port: cluster.masters[0]!.port }], auth: {} });
+    const now = Date.now();
+    const plan = planKeyspace(now);
+    await writeKeyspace(plan.keys, cache.topology, (i) => cache.client(i));
+    seeded = expectedFor(plan, cache.topology, now);
+  });
+  after(async () => {
+    await cache?.close();
+    await cluster?.stop();
+  });
+
+  test('--json: every master is scanned and every figure matches the seeded keyspace', async () => {
+    const r = await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as TtlReport;
+    assert.equal(report.nodes.length, 3);
+    assert.deepEqual(
+      report.nodes.map((n) => n.address).sort(),
+      cluster.masters.map((m) => m.address).sort(),
+    );
+    assert.equal(report.totals.keys, seeded.total.keys);
+    assert.equal(report.totals.withTtl, seeded.total.withTtl);
+    assert.equal(report.totals.noTtl, seeded.total.noTtl);
+    assert.deepEqual(report.histogram.map((b) => b.keys), seeded.total.histogram);
+    for (const node of report.nodes) {
+      const index = cache.topology.nodes.findIndex((n) => n.address === node.address);
+      const want = seeded.perNode[index]!;
+      assert.ok(want.keys > 0, 'every node got some keys');
+      assert.equal(node.status, 'ok');
+      assert.equal(node.keys, want.keys, `${node.name} keys`);
+      assert.equal(node.withTtl, want.withTtl, `${node.name} with TTL`);
+      assert.equal(node.noTtl, want.noTtl, `${node.name} without TTL`);
+      assert.deepEqual(node.histogram.map((b) => b.keys), want.histogram, `${node.name} histogram`);
+      // INFO keyspace, before the scan, agrees too.
+      assert.deepEqual(node.keyspace, { keys: want.keys, withTtl: want.withTtl, withoutTtl: want.noTtl, avgTtlMs: node.keyspace!.avgTtlMs });
+      // The busiest second of each node is the seeded cliff, with exactly that node's share of it.
+      assert.equal(node.cliffs[0]?.startMs, seeded.cliffSecondMs, `${node.name} cliff second`);
+      assert.equal(node.cliffs[0]?.keys, want.cliff, `${node.name} cliff keys`);
+      assert.ok(node.cliffs[0]!.inMs > 19 * 60_000 && node.cliffs[0]!.inMs <= 20 * 60_000, `cliff is ~20 minutes out: ${node.cliffs[0]!.inMs}`);
+      assert.equal(node.cliffsExact, true);
+      assert.match(node.noTouch ?? '', /^not available: Redis 7\.0\.\d+ \(needs 7\.2\)$/);
+      assert.equal(node.mode, 'lua');
+    }
+    assert.equal(report.cliffs[0]?.keys, Math.max(...seeded.perNode.map((e) => e.cliff)));
+    assert.equal(report.noTtlSample.length, seeded.total.noTtl <= 20 ? seeded.total.noTtl : 20);
+    assert.ok(report.noTtlSample.every((k) => k.startsWith('seed:forever:')));
+  });
+
+  test('the text report prints the same figures, instant figures first', async () => {
+    const r = await runCli(['inspect', 'ttl', '--cluster', cluster.seeds]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.stdout;
+    assert.ok(out.indexOf('Instant figures (INFO keyspace)') < out.indexOf('TTLs (SCAN MATCH *'), 'INFO figures come before the scan results');
+    const t = seeded.total;
+    const num = (n: number) => n.toLocaleString('en-US');
+    assert.match(out, new RegExp(`^total\\s+${num(t.keys)}\\s+${num(t.withTtl)}\\s+${num(t.noTtl)}\\s`, 'm'), 'INFO total row');
+    assert.match(out, new RegExp(`^total\\s+${num(t.keys)}\\s+${num(t.withTtl)}\\s+${num(t.noTtl)}\\s+0$`, 'm'), 'scan total row');
+    const labels = ['<1s', '1s-10s', '10s-1m', '1m-10m', '10m-1h', '1h-6h', '6h-1d', '1d-7d', '7d-30d', '>=30d'];
+    labels.forEach((label, i) => assert.match(out, new RegExp(`^${label.replace(/[-<>=]/g, '\\$&')}\\s+${t.histogram[i]}\\s`, 'm'), `histogram ${label}`));
+    const second = new Date(seeded.cliffSecondMs).toISOString().replace('.000Z', 'Z');
+    for (const [i, node] of cache.topology.nodes.entries()) {
+      assert.match(out, new RegExp(`^${node.name}\\s+${second}\\s+in \\d+m\\d\\ds\\s+${seeded.perNode[i]!.cliff}$`, 'm'), `cliff row of ${node.name}`);
+    }
+    assert.match(out, /CLIENT NO-TOUCH: not available: Redis 7\.0\.\d+ \(needs 7\.2\)/);
+  });
+
+  test('--match narrows the scan; pipeline mode gives the same figures as the script', async () => {
+    const lua = JSON.parse((await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'seed:cliff:*', '--json'])).stdout) as TtlReport;
+    const pipe = JSON.parse((await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'seed:cliff:*', '--json', '--scan-mode', 'pipeline', '--count', '50'])).stdout) as TtlReport;
+    for (const report of [lua, pipe]) {
+      assert.equal(report.totals.keys, 400);
+      assert.equal(report.totals.noTtl, 0);
+      assert.deepEqual(
+        report.nodes.map((n) => n.cliffs[0]?.keys).sort(),
+        seeded.perNode.map((e) => e.cliff).sort(),
+      );
+    }
+    assert.deepEqual(pipe.nodes.map((n) => n.mode), ['pipeline', 'pipeline', 'pipeline']);
+  });
+
+  test('keys given by name are looked up on their owning node, with their stale copies', async () => {
+    await cache.clientFor(cache.topology.nodes[cache.topology.nodeIndexOf('seed:forever:0:stale')]!).set('seed:forever:0:stale', 'old', 'PX', 90_000);
+    const r = await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, 'seed:forever:0', 'seed:cliff:3', 'no-such-key', '--json']);
+    const report = JSON.parse(r.stdout) as TtlReport;
+    assert.equal(report.source, 'keys');
+    assert.equal(report.totals.keys, 2);
+    assert.equal(report.totals.missing, 1);
+    assert.equal(report.totals.noTtl, 1);
+    const text = await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, 'seed:forever:0', 'seed:cliff:3', 'no-such-key']);
+    const owner = (k: string) => cache.topology.nodes[cache.topology.nodeIndexOf(k)]!.name;
+    assert.match(text.stdout, new RegExp(`^seed:forever:0\\s+${owner('seed:forever:0')}\\s+string\\s+no TTL\\s+(8\\d|90)\\d{3}ms`, 'm'));
+    assert.match(text.stdout, new RegExp(`^seed:cliff:3\\s+${owner('seed:cliff:3')}\\s+string\\s+1\\d{6}ms \\(\\d+m\\d\\ds\\)\\s+-$`, 'm'));
+    assert.match(text.stdout, new RegExp(`^no-such-key\\s+${owner('no-such-key')}\\s+-\\s+missing\\s+-$`, 'm'));
+  });
+
+  test('inspect nodes: slots, role and keys per master', async () => {
+    const r = await runCli(['inspect', 'nodes', '--cluster', cluster.seeds, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as NodesReport;
+    assert.equal(report.topology, 'cluster');
+    assert.equal(report.uncoveredSlots, 0);
+    assert.equal(report.nodes.reduce((a, n) => a + (n.slots ?? 0), 0), 16384);
+    for (const n of report.nodes) {
+      const index = cache.topology.nodes.findIndex((c) => c.address === n.address);
+      assert.equal(n.role, 'master');
+      assert.equal(n.keyspace?.keys, seeded.perNode[index]!.keys + (n.address === cache.topology.nodes[cache.topology.nodeIndexOf('seed:forever:0:stale')]!.address ? 1 : 0));
+      assert.ok((n.usedMemory ?? 0) > 0);
+      assert.equal(n.evictionPolicy, 'noeviction');
+      assert.deepEqual(n.replicas, []);
+    }
+    const text = await runCli(['inspect', 'nodes', '--cluster', cluster.seeds]);
+    assert.match(text.stdout, /^node\s+status\s+role\s+keys\s+with TTL\s+no TTL\s+memory\s+max\s+policy\s+hit ratio\s+evicted\s+expired\s+ops\/s\s+clients\s+slots\s+replicas$/m);
+    assert.match(text.stdout, /\s5,46[12]\s+-$/m);
+  });
+
+  test('a master that refuses SCAN is reported as such; the other masters still report', async () => {
+    const victim = cluster.masters[1]!;
+    const admin = victim.client();
+    await admin.call('ACL', 'SETUSER', 'default', '-scan');
+    try {
+      const r = await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--json']);
+      assert.equal(r.code, 1, 'a partial report is exit 1');
+      const report = JSON.parse(r.stdout) as TtlReport;
+      const bad = report.nodes.find((n) => n.address === victim.address)!;
+      assert.equal(bad.status, 'refused');
+      assert.equal(bad.problem?.command, 'SCAN');
+      for (const n of report.nodes.filter((x) => x !== bad)) {
+        const index = cache.topology.nodes.findIndex((c) => c.address === n.address);
+        assert.equal(n.status, 'ok');
+        assert.equal(n.noTtl, seeded.perNode[index]!.noTtl);
+      }
+      const text = await runCli(['inspect', 'ttl', '--cluster', cluster.seeds]);
+      assert.match(text.stdout, new RegExp(`^! ${victim.address}: refused SCAN: NOPERM`, 'm'));
+    } finally {
+      await admin.call('ACL', 'SETUSER', 'default', '+scan');
+    }
+  });
+
+  test('a master that is down is marked down; the rest of the report still comes (runs last: kills a node)', async () => {
+    const victim = cluster.masters[2]!;
+    await victim.kill();
+    const r = await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--json']);
+    assert.equal(r.code, 1);
+    const report = JSON.parse(r.stdout) as TtlReport;
+    const down = report.nodes.find((n) => n.address === victim.address)!;
+    assert.equal(down.status, 'down');
+    assert.equal(down.keys, 0);
+    const up = report.nodes.filter((n) => n !== down);
+    assert.equal(up.length, 2);
+    for (const n of up) {
+      const index = cache.topology.nodes.findIndex((c) => c.address === n.address);
+      assert.equal(n.status, 'ok');
+      assert.equal(n.keys, seeded.perNode[index]!.keys + (n.address === cache.topology.nodes[cache.topology.nodeIndexOf('seed:forever:0:stale')]!.address ? 1 : 0));
+    }
+    const nodes = await runCli(['inspect', 'nodes', '--cluster', cluster.seeds]);
+    assert.equal(nodes.code, 1);
+    assert.match(nodes.stdout, new RegExp(`^${victim.address}\\s+down\\s`, 'm'));
+  });
+});

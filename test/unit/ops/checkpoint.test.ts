@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LineRanges } from '../../../src/core/line-ranges.js';
+import { Checkpoint, orderedByKey, parseCheckpoint, runFingerprint } from '../../../src/core/checkpoint.js';
+
+test('line ranges merge out-of-order batches into few ranges', () => {
+  const r = new LineRanges();
+  r.add(11, 20);
+  r.add(1, 5);
+  r.add(31, 40);
+  r.add(6, 10);
+  assert.deepEqual(r.toJSON(), [[1, 20], [31, 40]]);
+  r.add(21, 30);
+  assert.deepEqual(r.toJSON(), [[1, 40]]);
+  assert.ok(r.has(1) && r.has(40) && !r.has(41) && !r.has(0));
+  r.add(50, 60);
+  r.add(45, 55);
+  assert.deepEqual(r.toJSON(), [[1, 40], [45, 60]]);
+  assert.equal(r.size(), 56);
+});
+
+test('a key-list batch with failed keys leaves exactly those lines to retry', () => {
+  const cp = new Checkpoint('fp', '2026-01-01T00:00:00Z');
+  cp.markLines('catalog#products', 1, 500, [17, 250]);
+  cp.markLines('catalog#products', 501, 1000);
+  assert.ok(cp.isLineDone('catalog#products', 16));
+  assert.ok(!cp.isLineDone('catalog#products', 17));
+  assert.ok(!cp.isLineDone('catalog#products', 250));
+  assert.ok(cp.isLineDone('catalog#products', 1000));
+  assert.ok(!cp.isLineDone('catalog#products', 1001));
+  assert.equal(cp.linesDone('catalog#products'), 998);
+  // Round trip through the serialized form.
+  const text = JSON.stringify(cp.toData('2026-01-01T00:01:00Z'));
+  const parsed = parseCheckpoint(text);
+  assert.ok('data' in parsed);
+  const again = new Checkpoint('fp', parsed.data.createdAt, parsed.data);
+  assert.ok(!again.isLineDone('catalog#products', 17));
+  assert.ok(again.isLineDone('catalog#products', 18));
+  assert.deepEqual(parsed.data.entries['catalog#products'], { kind: 'keys', done: [[1, 16], [18, 249], [251, 1000]] });
+});
+
+test('a query ordered by key resumes after the last key of the done prefix, never past a gap', () => {
+  const sql = "SELECT 'p:' || id AS key, name AS value FROM products ORDER BY key";
+  const cp = new Checkpoint('fp', 'now');
+  cp.queryBatchStarted('q', sql, 0, 100, 'p:100');
+  cp.queryBatchStarted('q', sql, 1, 100, 'p:200');
+  cp.queryBatchStarted('q', sql, 2, 100, 'p:300');
+  cp.queryBatchDone('q', 1);
+  cp.queryBatchDone('q', 2);
+  // Batch 0 is not done: nothing may be skipped yet.
+  assert.deepEqual(cp.queryResume('q', sql), { afterKey: undefined, rows: 0 });
+  assert.equal(cp.dirty, false);
+  cp.queryBatchDone('q', 0);
+  assert.deepEqual(cp.queryResume('q', sql), { afterKey: 'p:300', rows: 300 });
+  assert.equal(cp.dirty, true);
+  const data = cp.toData('now');
+  assert.deepEqual(data.entries.q, { kind: 'query', rows: 300, afterKey: 'p:300' });
+});
+
+test('an unordered query only records completion: resuming it mid-way would skip the wrong rows', () => {
+  const sql = 'SELECT k AS key, v AS value FROM t';
+  const cp = new Checkpoint('fp', 'now');
+  cp.queryBatchStarted('q', sql, 0, 100, 'z');
+  cp.queryBatchDone('q', 0);
+  assert.deepEqual(cp.queryResume('q', sql), { rows: 0 });
+  assert.deepEqual(cp.toData('now').entries.q, { kind: 'query', rows: 0 });
+  cp.markComplete('q');
+  assert.ok(cp.isComplete('q'));
+});
+
+test('ORDER BY key is recognised only as the final ordering', () => {
+  assert.ok(orderedByKey('SELECT a AS key FROM t ORDER BY key'));
+  assert.ok(orderedByKey('select a as key from t order by "key" asc;'));
+  assert.ok(orderedByKey('SELECT a AS key FROM t ORDER BY t.key'));
+  assert.ok(!orderedByKey('SELECT a AS key FROM t ORDER BY key DESC'));
+  assert.ok(!orderedByKey('SELECT a AS key FROM t ORDER BY key, b'));
+  assert.ok(!orderedByKey('SELECT a AS key FROM t ORDER BY keyword'));
+  assert.ok(!orderedByKey('SELECT * FROM (SELECT a AS key FROM t ORDER BY key) s WHERE x'));
+});
+
+test('fingerprints ignore key order and change with content; bad files are reported, not thrown', () => {
+  assert.equal(runFingerprint({ a: 1, b: [1, 2] }), runFingerprint({ b: [1, 2], a: 1 }));
+  assert.notEqual(runFingerprint({ a: 1 }), runFingerprint({ a: 2 }));
+  assert.deepEqual(parseCheckpoint('{"version":1,'), { problem: 'not valid JSON (a partial write from a tool other than cachectl?)' });
+  assert.match((parseCheckpoint('{"version":9}') as { problem: string }).problem, /version 9/);
+  assert.match((parseCheckpoint('{"version":1,"fingerprint":"x","entries":{"e":{"kind":"keys","done":[[1]]}}}') as { problem: string }).problem, /entry 'e' is malformed/);
+});

@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lockedMessage, makeLockToken, parseLockToken, runLockKey } from '../../../src/core/run-lock.js';
+import { createRunStop, describeStop, parseDeadline, stopExitCode } from '../../../src/core/stop.js';
+import { parseSamples, renderMetrics, type WarmlistRunMetrics } from '../../../src/core/metrics.js';
+import { JsonLogReporter } from '../../../src/reporters/json-log.js';
+import { StringSink } from '../../../src/io.js';
+
+test('the lock token says who holds it, and the locked message is one line naming them', () => {
+  const token = makeLockToken({ host: 'web 1', pid: 42, startedAt: '2026-11-26T05:00:00.000Z', id: 'abc' });
+  assert.equal(token, 'host=web_1 pid=42 started=2026-11-26T05:00:00.000Z id=abc');
+  assert.deepEqual(parseLockToken(token), { host: 'web_1', pid: 42, startedAt: '2026-11-26T05:00:00.000Z', id: 'abc' });
+  assert.equal(parseLockToken('1'), undefined);
+  const msg = lockedMessage('catalog', { key: 'lock:cachectl:warm:catalog', node: '10.0.0.1:6379', token, ttlMs: 41_200 });
+  assert.ok(!msg.includes('\n'));
+  assert.match(msg, /warmlist 'catalog' is locked by web_1 pid 42 since 2026-11-26T05:00:00.000Z \(key lock:cachectl:warm:catalog on 10.0.0.1:6379, expires in 42s unless renewed\)/);
+  assert.match(msg, /--wait-lock/);
+  assert.match(lockedMessage('x', { key: 'k', node: 'n', token: 'foreign' }), /unknown holder \(value 'foreign'\)/);
+  assert.equal(runLockKey('lock:w:', 'cat alog'), 'lock:w:cat_alog');
+  assert.equal(runLockKey('lock:w:', 'catalog', { index: 2, count: 8, source: 't' }), 'lock:w:catalog:shard-2-of-8');
+});
+
+test('--deadline takes a duration or an absolute time with a zone', () => {
+  const now = Date.parse('2026-11-26T05:00:00Z');
+  assert.equal(parseDeadline('90s', now), now + 90_000);
+  assert.equal(parseDeadline('2026-11-26T05:30:00Z', now), now + 30 * 60_000);
+  assert.throws(() => parseDeadline('2026-11-26T05:30:00', now), /needs a time zone/);
+  assert.throws(() => parseDeadline('2026-11-26T04:30:00Z', now), /already past/);
+  assert.throws(() => parseDeadline('0s', now), /longer than 0s/);
+  assert.throws(() => parseDeadline('soon', now), /not a valid duration/);
+});
+
+test('a run stops on the first of signal and deadline, with the right exit code', async () => {
+  const proc = new AbortController();
+  const stop = createRunStop(proc.signal, Date.now() + 20);
+  try {
+    await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+    assert.equal(stop.reason(), 'deadline');
+    proc.abort('SIGTERM');
+    assert.equal(stop.reason(), 'deadline', 'the first reason sticks');
+  } finally {
+    stop.dispose();
+  }
+  const proc2 = new AbortController();
+  const stop2 = createRunStop(proc2.signal, Date.now() + 60_000);
+  proc2.abort('SIGTERM');
+  assert.equal(stop2.reason(), 'SIGTERM');
+  assert.equal(stop2.signal.aborted, true);
+  stop2.dispose();
+  assert.equal(stopExitCode('SIGINT', 0), 130);
+  assert.equal(stopExitCode('SIGTERM', 1), 143);
+  assert.equal(stopExitCode('deadline', 0), 1);
+  assert.equal(stopExitCode(undefined, 0), 0);
+  assert.equal(describeStop('deadline', { entries: ['tier 3: search'], keys: 0 }), 'stopped at the --deadline; not done: tier 3: search');
+});
+
+const run = (over: Partial<WarmlistRunMetrics>): WarmlistRunMetrics => ({
+  warmlist: 'catalog', written: 10, failed: 0, missing: 1, invalid: 0, skipped: 2, durationSeconds: 1.23456, finishedAt: 1000, exitCode: 0, ...over,
+});
+
+test('metrics: a failed run keeps the last success time; other warmlists are kept', () => {
+  const first = renderMetrics([run({}), run({ warmlist: 'users "eu"', finishedAt: 900 })]);
+  assert.match(first, /^# HELP cachectl_warm_keys_written /m);
+  assert.match(first, /^# TYPE cachectl_warm_keys_written gauge$/m);
+  assert.match(first, /^cachectl_warm_keys_written\{warmlist="catalog"\} 10$/m);
+  assert.match(first, /^cachectl_warm_duration_seconds\{warmlist="catalog"\} 1.235$/m);
+  assert.match(first, /^cachectl_warm_last_success_timestamp_seconds\{warmlist="users \\"eu\\""\} 900$/m);
+  const second = renderMetrics([run({ failed: 5, finishedAt: 2000, exitCode: 1 })], first);
+  assert.match(second, /^cachectl_warm_keys_failed\{warmlist="catalog"\} 5$/m);
+  assert.match(second, /^cachectl_warm_last_run_timestamp_seconds\{warmlist="catalog"\} 2000$/m);
+  assert.match(second, /^cachectl_warm_last_success_timestamp_seconds\{warmlist="catalog"\} 1000$/m);
+  assert.match(second, /^cachectl_warm_last_success_timestamp_seconds\{warmlist="users \\"eu\\""\} 900$/m);
+  // A warmlist that never succeeded reports 0 so "time() - x > limit" alerts fire.
+  assert.match(renderMetrics([run({ exitCode: 75 })]), /^cachectl_warm_last_success_timestamp_seconds\{warmlist="catalog"\} 0$/m);
+  // Every sample line parses back.
+  const samples = parseSamples(second);
+  assert.equal(samples.filter((s) => s.labels.warmlist === 'users "eu"').length, 9);
+});
+
+test('json logs: one object per line with ts, level and event; secrets redacted', () => {
+  const sink = new StringSink();
+  const log = new JsonLogReporter(sink, () => new Date('2026-11-26T05:00:00Z'));
+  log.log({ event: 'start', command: 'warm', warmlists: ['catalog'] });
+  log.log({ event: 'retry', what: 'fetch', attempt: 2, delayMs: 200, error: 'connect ECONNREFUSED postgres://app:s3cret@db/x' });
+  log.log({ event: 'summary', exitCode: 1, written: 5, keysPerSecond: Infinity });
+  const lines = sink.text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(lines.length, 3);
+  assert.deepEqual(lines[0], { ts: '2026-11-26T05:00:00.000Z', level: 'info', event: 'start', command: 'warm', warmlists: ['catalog'] });
+  assert.equal(lines[1]!.level, 'warn');
+  assert.equal(lines[1]!.error, 'connect ECONNREFUSED postgres://app:***@db/x');
+  assert.equal(lines[2]!.level, 'warn');
+  assert.equal(lines[2]!.keysPerSecond, null);
+});
