@@ -1,10 +1,11 @@
 /**
  * Reads a twemproxy (nutcracker) YAML configuration into a RingSpec: the chosen pool's
  * servers, hash, hash_tag, distribution and ejection settings, so the ring matches the proxy.
- * Every problem is a RingConfigError (exit 3) naming file:line and what to change.
+ * Every problem in the file is a RingConfigError (exit 3) naming file:line and what to change;
+ * a missing or ambiguous --ring-pool is a UsageError (exit 2).
  */
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
-import { RingConfigError } from '../../errors.js';
+import { RingConfigError, UsageError } from '../../errors.js';
 import { isKeyHash, KEY_HASH_NAMES } from './hashes.js';
 import { findDuplicate, parseServerLine } from './servers.js';
 import type { RingServer, RingSpec } from './types.js';
@@ -21,7 +22,7 @@ export function ringSpecFromTwemproxyYaml(yamlText: string, file: string, pool?:
   };
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
-    fail(`not valid YAML: ${first.message.split('\n')[0]}`, first.linePos?.[0].line);
+    fail(`not valid YAML: ${first.message.split('\n')[0]}`, lines.linePos(first.pos[0]).line);
   }
   const root = doc.contents;
   if (!isMap(root)) return fail('expected a twemproxy configuration: pool names mapping to their settings (e.g. "alpha:" with "servers:")', lineOf(root));
@@ -30,10 +31,10 @@ export function ringSpecFromTwemproxyYaml(yamlText: string, file: string, pool?:
   let chosen: Pair;
   if (pool !== undefined) {
     const found = root.items.find((p) => isScalar(p.key) && String(p.key.value) === pool);
-    if (!found) return fail(`no pool '${pool}' (pools: ${pools.join(', ')}); fix --ring-pool`);
+    if (!found) throw new UsageError(`--ring-pool: ${file} has no pool '${pool}' (pools: ${pools.join(', ')})`);
     chosen = found;
   } else {
-    if (pools.length > 1) fail(`${pools.length} pools (${pools.join(', ')}); choose one with --ring-pool`);
+    if (pools.length > 1) throw new UsageError(`--ring-config: ${file} has ${pools.length} pools (${pools.join(', ')}); choose one with --ring-pool`);
     chosen = root.items[0]!;
   }
   const poolName = String((chosen.key as { value: unknown }).value);
