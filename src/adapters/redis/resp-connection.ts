@@ -99,9 +99,9 @@ export class RespConnection {
       else setup.command2('AUTH', this.auth.password);
     }
     if (this.auth.db !== undefined && this.auth.db !== 0) setup.command2('SELECT', String(this.auth.db));
-    setup.command3('CLIENT', 'SETNAME', 'cachectl-warm');
-    const replies = await this.enqueue(socket, setup.bytes(), setup.replies);
-    const failure = replies.find((r) => r instanceof Error && !/SETNAME/i.test((r as Error).message));
+    // No CLIENT SETNAME: proxies such as twemproxy close the connection on commands they lack.
+    const replies = setup.replies > 0 ? await this.enqueue(socket, setup.bytes(), setup.replies) : [];
+    const failure = replies.find((r) => r instanceof Error);
     if (failure) {
       socket.destroy();
       throw failure;
