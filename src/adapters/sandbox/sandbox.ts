@@ -9,7 +9,7 @@ import { CachectlError, ConnectionError, InterruptedError, redact } from '../../
 import { DEFAULTS } from '../../config/defaults.js';
 import { findFreePorts } from './ports.js';
 import { isSameProcess, readIdentity, SpawnFailedError, stopProcess, type StopOutcome } from './processes.js';
-import { findNutcracker, formCluster, ping, startRedisNode, startTwemproxy, twemproxyYaml, withClient } from './redis.js';
+import { findNutcracker, formCluster, ping, PortTakenError, startRedisNode, startTwemproxy, twemproxyYaml, withClient } from './redis.js';
 import { checkPostgres, createExternalDatabase, dropExternalDatabase, embeddedUrl, ForeignDatabaseError, seedSandboxDatabase, startEmbeddedPostgres } from './postgres.js';
 import { acquireLock, readState, stateFile, writeState, type SandboxProcess, type SandboxState } from './state.js';
 
@@ -73,28 +73,34 @@ async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Pr
     const clusterPorts = await findFreePorts(DEFAULTS.sandbox.clusterBasePort, 3, { busPorts: true, taken });
     const ringPorts = await findFreePorts(DEFAULTS.sandbox.ringBasePort, 3, { taken });
     emit({ type: 'step', message: `starting a 3-master Redis Cluster on ports ${clusterPorts.join(', ')} and 3 ring nodes on ${ringPorts.join(', ')}` });
+    const retry = portRetry(state, taken, emit);
     await settleAll([
-      ...clusterPorts.map((port, i) => startRedisNode(dir, { name: `cluster-${i + 1}`, role: 'cluster', port, cluster: true }, timeoutMs, record, options.env)),
-      ...ringPorts.map((port, i) => startRedisNode(dir, { name: RING_NAMES[i] ?? `ring-${i}`, role: 'ring', port, cluster: false }, timeoutMs, record, options.env)),
+      ...clusterPorts.map((first, i) => retry(`cluster-${i + 1}`, first, true, (port) => startRedisNode(dir, { name: `cluster-${i + 1}`, role: 'cluster', port, cluster: true }, timeoutMs, record, options.env))),
+      ...ringPorts.map((first, i) => retry(RING_NAMES[i] as string, first, false, (port) => startRedisNode(dir, { name: RING_NAMES[i] as string, role: 'ring', port, cluster: false }, timeoutMs, record, options.env))),
     ]);
     checkpoint();
     const members = state.processes.filter((p) => p.role === 'cluster').sort((a, b) => a.port - b.port);
     await formCluster(members, timeoutMs);
+    const ringNodes = state.processes.filter((p) => p.role === 'ring').sort((a, b) => a.name.localeCompare(b.name));
     state.cluster = members.map((m) => `127.0.0.1:${m.port}`);
-    state.ring = ringPorts.map((port, i) => ({ address: `127.0.0.1:${port}`, name: RING_NAMES[i] ?? `ring-${i}` }));
+    state.ring = ringNodes.map((n) => ({ address: `127.0.0.1:${n.port}`, name: n.name }));
     writeState(state);
 
     checkpoint();
     const [proxyPort] = await findFreePorts(DEFAULTS.sandbox.twemproxyBasePort, 1, { taken });
     const configFile = join(dir, 'twemproxy.yml');
-    writeFileSync(configFile, twemproxyYaml(proxyPort as number, ringPorts.map((port, i) => ({ port, name: RING_NAMES[i] ?? `ring-${i}` })), DEFAULTS.sandbox.ringHash));
+    const writeConfig = (port: number) => writeFileSync(configFile, twemproxyYaml(port, ringNodes.map((n) => ({ port: n.port, name: n.name })), DEFAULTS.sandbox.ringHash));
+    writeConfig(proxyPort as number);
     state.ringConfigFile = configFile;
     const nutcracker = findNutcracker(options.env);
     if (nutcracker) {
-      const [statsPort] = await findFreePorts(DEFAULTS.sandbox.twemproxyStatsBasePort, 1, { taken });
       emit({ type: 'step', message: `starting twemproxy on port ${proxyPort} in front of the ring nodes` });
-      await startTwemproxy(dir, nutcracker, { port: proxyPort as number, statsPort: statsPort as number }, configFile, timeoutMs, record);
-      state.twemproxy = { address: `127.0.0.1:${proxyPort}` };
+      const proxy = await retry('twemproxy', proxyPort as number, false, async (port) => {
+        writeConfig(port);
+        const [statsPort] = await findFreePorts(DEFAULTS.sandbox.twemproxyStatsBasePort, 1, { taken });
+        return startTwemproxy(dir, nutcracker, { port, statsPort: statsPort as number }, configFile, timeoutMs, record);
+      });
+      state.twemproxy = { address: `127.0.0.1:${proxy.port}` };
     } else {
       notes.push('nutcracker (twemproxy) is not installed, so no proxy runs in front of the ring nodes (Debian: apt-get install nutcracker); --ring-config works without it');
     }
@@ -126,12 +132,38 @@ async function startPostgres(options: UpOptions, state: SandboxState, record: (p
     writeState(state);
     return;
   }
-  const [port] = await findFreePorts(DEFAULTS.sandbox.embeddedPgBasePort, 1);
-  emit({ type: 'step', message: `starting the embedded PostgreSQL (PGlite) on port ${port}` });
-  // Recorded before it answers, so a failed start is still cleaned up.
-  state.postgres = { kind: 'embedded', url: embeddedUrl(port as number), database: 'postgres', products: options.products };
-  await startEmbeddedPostgres(options.dir, port as number, options.timeoutMs, record);
+  const taken = new Set<number>();
+  const [first] = await findFreePorts(DEFAULTS.sandbox.embeddedPgBasePort, 1, { taken });
+  emit({ type: 'step', message: `starting the embedded PostgreSQL (PGlite) on port ${first}` });
+  const proc = await portRetry(state, taken, emit)('postgres', first as number, false, (port) => {
+    // Recorded before it answers, so a failed start is still cleaned up.
+    state.postgres = { kind: 'embedded', url: embeddedUrl(port), database: 'postgres', products: options.products };
+    return startEmbeddedPostgres(options.dir, port, options.timeoutMs, record);
+  });
+  state.postgres = { kind: 'embedded', url: embeddedUrl(proc.port), database: 'postgres', products: options.products };
   notes.push('PostgreSQL is embedded (PGlite, in memory): set DATABASE_URL before `sandbox up` to use a real server instead');
+}
+
+/**
+ * Starts a server on `first`; when another process wins the race for that port (between our
+ * check and the server's bind), forgets the dead attempt and tries the next free port.
+ */
+function portRetry(state: SandboxState, taken: Set<number>, emit: (e: SandboxEvent) => void) {
+  return async (name: string, first: number, busPorts: boolean, start: (port: number) => Promise<SandboxProcess>): Promise<SandboxProcess> => {
+    let port = first;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await start(port);
+      } catch (error) {
+        if (!(error instanceof PortTakenError) || attempt >= 5) throw error;
+        state.processes = state.processes.filter((p) => !(p.name === name && !isSameProcess(p)));
+        writeState(state);
+        const [next] = await findFreePorts(port + 1, 1, { busPorts, taken });
+        emit({ type: 'step', message: `${name}: port ${port} was taken meanwhile; using ${next}` });
+        port = next as number;
+      }
+    }
+  };
 }
 
 /** Waits for every start to finish (so each spawned process is recorded) before failing. */
