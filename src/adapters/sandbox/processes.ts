@@ -166,7 +166,8 @@ export function listensOn(pid: number, port: number): boolean | undefined {
         .map((link) => link.slice(8, -1)),
     );
   } catch {
-    return undefined;
+    // No such process (it lost the race and exited) is a clear no; only a system without /proc is "cannot tell".
+    return procAvailable() ? false : undefined;
   }
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;

@@ -61,7 +61,14 @@ export async function formCluster(members: SandboxProcess[], timeoutMs: number):
     members.map((m, i) => {
       const start = i * per;
       const end = i === members.length - 1 ? 16383 : start + per - 1;
-      return withClient(m.port, (c) => c.call('CLUSTER', 'ADDSLOTSRANGE', String(start), String(end)));
+      return withClient(m.port, async (c) => {
+        try {
+          await c.call('CLUSTER', 'ADDSLOTSRANGE', String(start), String(end));
+        } catch (error) {
+          const view = (await c.call('CLUSTER', 'NODES').catch(() => '')) as string;
+          throw new Error(`${m.name} (port ${m.port}, pid ${m.pid}): ${error instanceof Error ? error.message : String(error)}; it knows:\n${view}`);
+        }
+      });
     }),
   );
   const first = members[0];
@@ -139,16 +146,19 @@ export class PortTakenError extends Error {
 export async function waitUntil(check: () => Promise<boolean>, proc: ProcessIdentity & { logFile?: string; name?: string }, timeoutMs: number, what: string, port?: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ours = port === undefined || listensOn(proc.pid, port) !== false;
+    const ours = isSameProcess(proc) && (port === undefined || listensOn(proc.pid, port) !== false);
     if (ours && (await check().catch(() => false))) return;
     if (!isSameProcess(proc)) {
-      const tail = logTail(proc.logFile);
-      if (port !== undefined && /Address already in use|EADDRINUSE/i.test(tail)) throw new PortTakenError(port, `port ${port} was taken by another process`);
-      throw new Error(`${proc.name ?? proc.command} exited while waiting for ${what}${tail}`);
+      if (port !== undefined && /Address already in use|EADDRINUSE/i.test(logEnd(proc.logFile))) throw new PortTakenError(port, `port ${port} was taken by another process`);
+      throw new Error(`${proc.name ?? proc.command} exited while waiting for ${what}${logTail(proc.logFile)}`);
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${logTail(proc.logFile)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+function logEnd(file: string | undefined): string {
+  return file && existsSync(file) ? readFileSync(file, 'utf8').slice(-8000) : '';
 }
 
 function logTail(file: string | undefined): string {

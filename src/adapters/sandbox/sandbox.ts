@@ -108,8 +108,6 @@ async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Pr
 
     checkpoint();
     await startPostgres(options, state, record, emit, notes);
-    emit({ type: 'step', message: `seeding the demo catalogue: ${options.products.toLocaleString('en-US')} products, 20 categories, ${(2 * options.usersPerTenant).toLocaleString('en-US')} users` });
-    await seedSandboxDatabase(state.postgres?.url as string, { products: options.products, usersPerTenant: options.usersPerTenant });
 
     checkpoint();
     state.envFile = join(dir, 'sandbox.env');
@@ -130,18 +128,24 @@ async function startPostgres(options: UpOptions, state: SandboxState, record: (p
     const url = await createExternalDatabase(options.pgAdminUrl, options.database);
     state.postgres = { kind: 'external', url, database: options.database, adminUrl: options.pgAdminUrl, products: options.products };
     writeState(state);
+    emit({ type: 'step', message: seedingMessage(options) });
+    await seedSandboxDatabase(url, { products: options.products, usersPerTenant: options.usersPerTenant });
     return;
   }
   const taken = new Set<number>();
   const [first] = await findFreePorts(DEFAULTS.sandbox.embeddedPgBasePort, 1, { taken });
-  emit({ type: 'step', message: `starting the embedded PostgreSQL (PGlite) on port ${first}` });
+  emit({ type: 'step', message: `starting the embedded PostgreSQL (PGlite) on port ${first}; ${seedingMessage(options)}` });
   const proc = await portRetry(state, taken, emit)('postgres', first as number, false, (port) => {
     // Recorded before it answers, so a failed start is still cleaned up.
     state.postgres = { kind: 'embedded', url: embeddedUrl(port), database: 'postgres', products: options.products };
-    return startEmbeddedPostgres(options.dir, port, options.timeoutMs, record);
+    return startEmbeddedPostgres(options.dir, port, { products: options.products, usersPerTenant: options.usersPerTenant }, options.timeoutMs, record);
   });
   state.postgres = { kind: 'embedded', url: embeddedUrl(proc.port), database: 'postgres', products: options.products };
   notes.push('PostgreSQL is embedded (PGlite, in memory): set DATABASE_URL before `sandbox up` to use a real server instead');
+}
+
+function seedingMessage(options: UpOptions): string {
+  return `seeding the demo catalogue: ${options.products.toLocaleString('en-US')} products, 20 categories, ${(2 * options.usersPerTenant).toLocaleString('en-US')} users`;
 }
 
 /**
