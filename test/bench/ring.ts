@@ -12,17 +12,20 @@ const count = Number(process.argv[2] ?? 1_000_000);
 const keys = Array.from({ length: count }, (_, i) => (i % 50 === 0 ? `produit:é${i}` : i % 3 === 0 ? `user:{t${i % 97}}:${i}` : `product:${i}`));
 const servers = Array.from({ length: 5 }, (_, i) => ({ host: '10.0.0.' + (i + 1), port: 6379, weight: 1 + (i % 2) }));
 
-function measure(locate: (key: string) => number): number {
+/** Keys per second of wall time and per second of this process's CPU time (steadier on a shared machine). */
+function measure(locate: (key: string) => number): [number, number] {
   let sink = 0;
   for (let i = 0; i < Math.min(count, 200_000); i++) sink += locate(keys[i]!);
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let i = 0; i < count; i++) sink += locate(keys[i]!);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
   if (sink < 0) console.log(sink);
-  return count / seconds;
+  return [count / seconds, count / ((used.user + used.system) / 1e6)];
 }
 
-const rows: [string, number][] = [];
+const rows: [string, [number, number]][] = [];
 const cases: [string, RingSpec][] = [
   ...KEY_HASH_NAMES.map((hash): [string, RingSpec] => [`twemproxy ${hash}`, { compat: 'twemproxy', servers, hash }]),
   ['twemproxy fnv1a_64 + hash_tag {}', { compat: 'twemproxy', servers, hash: 'fnv1a_64', hashTag: '{}' }],
@@ -39,5 +42,7 @@ for (const [name, spec] of cases) {
 rows.push(['(node:crypto md5 per key, hash only)', measure((k) => createHash('md5').update(k).digest().readUInt32LE(0) & 7)]);
 
 const width = Math.max(...rows.map(([n]) => n.length));
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(12);
 console.log(`${count.toLocaleString('en-US')} keys, 5 servers, node ${process.version}`);
-for (const [name, rate] of rows) console.log(`${name.padEnd(width)}  ${Math.round(rate).toLocaleString('en-US').padStart(12)} keys/s`);
+console.log(`${'profile / hash'.padEnd(width)}  ${'keys/s wall'.padStart(12)}  ${'keys/s CPU'.padStart(12)}`);
+for (const [name, [wall, cpu]] of rows) console.log(`${name.padEnd(width)}  ${fmt(wall)}  ${fmt(cpu)}`);
