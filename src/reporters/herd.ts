@@ -37,7 +37,7 @@ export function reportDrillText(out: Writable, result: DrillResult, color: boole
   const style = styleFor(out, color);
   const source = result.originSource === 'tool-only' ? 'counted by the tool only' : `counted at PostgreSQL (${result.originSource})`;
   out.write(
-    `${style.bold('herd')} ${result.key} on ${result.topology}: ${result.clients} clients x ${result.processes} process${result.processes === 1 ? '' : 'es'}, ` +
+    `${style.bold('herd')} ${result.key} on ${result.topology}: ${result.clients} clients${result.processes > 1 ? ` in ${result.processes} processes` : ''}, ` +
       `${result.rounds} round${result.rounds === 1 ? '' : 's'}, trigger ${result.trigger}, db delay ${ms(result.dbDelayMs)}, seed ${result.seed}; origin queries ${source}\n`,
   );
   out.write(strategyTable(result.reports) + '\n');

@@ -57,6 +57,20 @@ describe('herd drill on real Redis + PostgreSQL', () => {
     assert.ok(lock!.lockWaits > 0);
   });
 
+  test('--processes 3: coalesce dedups only inside a process (at most one each), the lock holds across all', async () => {
+    const { code, result, counted } = await drill(['--key', 'product:21', '--clients', '80', '--processes', '3', '--strategy', 'coalesce,lock', '--db-delay', '20ms']);
+    assert.equal(code, 0);
+    const [coalesce, lock] = result.reports;
+    assert.equal(counted, 2 + coalesce!.originQueries + lock!.originQueries);
+    assert.ok(coalesce!.originQueries >= 1 && coalesce!.originQueries <= 3, `coalesce sent ${coalesce!.originQueries}`);
+    assert.equal(lock!.originQueries, 1);
+    for (const r of result.reports) {
+      assert.equal(r.requests, 240);
+      assert.equal(r.errors, 0);
+      assert.equal(r.originQueries, r.originQueriesTool);
+    }
+  });
+
   test('the drill leaves the key as it found it and removes its scratch keys and sequence', async () => {
     const c = redis.client();
     await c.set('product:7', 'the app value', 'PX', 600_000);

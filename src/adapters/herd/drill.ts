@@ -23,6 +23,7 @@ import { RELEASE_IF_PREFIX, runScript } from './scripts.js';
 import { wallClock } from './clock.js';
 import type { ArmRequest, WorkerConfig, WorkerRoundResult } from './worker.js';
 import { DrillWorker } from './worker.js';
+import { startProcessWorker } from './process-worker.js';
 
 export type Trigger = 'delete' | 'pexpire' | 'ttl';
 
@@ -47,8 +48,6 @@ export interface DrillOptions {
   maxTimeMs: number;
   settings: Omit<StrategySettings, 'keepStale'>;
   signal: AbortSignal;
-  /** How worker processes are started (--processes > 1); injected by the command. */
-  spawnWorker?: (config: WorkerConfig) => Promise<WorkerHandle>;
 }
 
 export interface WorkerHandle {
@@ -130,6 +129,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
     for (const key of [options.key, staleKeyOf(options.key)]) snapshots.push(await snapshot(cache.nodeFor(key), key));
 
     const perProcess = splitClients(options.clients, options.processes);
+    const configs: WorkerConfig[] = [];
     let first = 0;
     for (let index = 0; index < options.processes; index++) {
       const config: WorkerConfig = {
@@ -147,9 +147,20 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         ...(counter.sequence ? { sequence: counter.sequence } : {}),
       };
       first += config.clients;
-      workers.push(options.processes > 1 && options.spawnWorker ? await options.spawnWorker(config) : new DrillWorker(config));
+      configs.push(config);
     }
-    await Promise.all(workers.map((w) => w.connect()));
+    const started = await Promise.allSettled(
+      configs.map(async (config) => {
+        const worker = options.processes > 1 ? await startProcessWorker(config) : new DrillWorker(config);
+        workers.push(worker);
+        await worker.connect();
+        return worker;
+      }),
+    );
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    // Keep the order of the configs: worker i runs clients [first_i, first_i + n_i).
+    workers.splice(0, workers.length, ...started.map((s) => (s as PromiseFulfilledResult<WorkerHandle>).value));
     onEvent({ type: 'connected', clients: options.clients, processes: options.processes, originSource: counter.source });
 
     // The control side's own origin, for priming (its fetches happen before each round's count starts).
@@ -175,7 +186,8 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         const primeTtl = options.trigger === 'ttl' ? options.expireInMs : settings.ttlMs;
         await cache.write(options.key, primed, primeTtl, settings.keepStale ? settings.ttlMs + settings.staleWindowMs : undefined);
         const writtenAt = wallClock.now();
-        const stampedeBase = Number((await cache.nodeFor(stampedeKeyOf(options.key)).get(stampedeKeyOf(options.key))) ?? 0);
+        // Each round starts its own detection window, so the peak is this expiry's herd alone.
+        await cache.nodeFor(stampedeKeyOf(options.key)).del(stampedeKeyOf(options.key));
         const dbBefore = await counter.read();
         let next = 0;
         for (const [i, w] of workers.entries()) {
@@ -197,7 +209,6 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         const sent = outputs.reduce((a, o) => a + o.originSent, 0);
         const counted = counter.source === 'tool-only' ? sent : dbAfter - dbBefore;
         const roundSamples = outputs.flatMap((o) => o.samples);
-        for (const s of roundSamples) if (s.result.stampedeCount !== undefined) s.result.stampedeCount = Math.max(0, s.result.stampedeCount - stampedeBase);
         samples.push(...roundSamples);
         perExpiry.push(counted);
         toolCount += sent;

@@ -87,7 +87,7 @@ export class DrillWorker {
     const abort = new AbortController();
     const clients: HerdClient[] = this.clients.map((cache, i) => {
       const id = this.config.firstClientId + i;
-      return { id, cache, random: clientRandom(request.seed + request.round * 7919, id), token: `${this.config.runId}:${id}:${request.round}` };
+      return { id, cache, random: clientRandom(request.seed + request.round * 7919, id), token: `${this.config.runId}:${id}:${request.round}:${Date.now()}` };
     });
     const sentBefore = this.origin.sent;
     const promise = runRound({
@@ -121,8 +121,15 @@ export class DrillWorker {
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.connections.splice(0).map((c) => c.close()));
-    await this.pool.end();
+  private closing?: Promise<void>;
+
+  /** Idempotent: the coordinator's close and a lost parent may both ask. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.pending?.abort.abort();
+      await Promise.all(this.connections.splice(0).map((c) => c.close()));
+      await this.pool.end();
+    })();
+    return this.closing;
   }
 }
