@@ -19,7 +19,11 @@ import { KeyRowWriter, renderTtl } from '../reporters/inspect-ttl.js';
 import type { CommandContext } from './context.js';
 import { runView, type SessionOptions } from './inspect-session.js';
 import { addRedisOptions, redisTargetFrom } from './options.js';
-import { ttlFigures, nodesFigures } from '../core/inspect/figures.js';
+import { locksFigures, nodesFigures, staleFigures, stampedeFigures, ttlFigures } from '../core/inspect/figures.js';
+import { inspectLocks, locksMetrics } from '../core/inspect/locks.js';
+import { inspectStale, staleMetrics } from '../core/inspect/stale.js';
+import { inspectStampede, stampedeMetrics } from '../core/inspect/stampede.js';
+import { renderLocks, renderStale, renderStampede } from '../reporters/inspect-patterns.js';
 
 interface InspectFlags extends ConnectionFlags {
   json?: boolean;
@@ -36,6 +40,10 @@ interface InspectFlags extends ConnectionFlags {
   scanMode?: string;
   keys?: string;
   list?: boolean;
+  threshold?: string;
+  window?: string;
+  lockMaxAge?: string;
+  lockValues?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -49,10 +57,10 @@ function addCommonOptions(cmd: Command): Command {
     .option('--fail-on <conditions>', 'exit 1 when a condition holds, e.g. stuck-locks,no-ttl>100,cliff>1000 (repeatable)', collect);
 }
 
-/** Flags of the views that scan. */
-function addScanOptions(cmd: Command, match: string | undefined): Command {
+/** Flags of the views that scan (the pattern views derive their SCAN MATCH from the prefix). */
+function addScanOptions(cmd: Command, withMatch: boolean): Command {
+  if (withMatch) cmd.option('--match <pattern>', "SCAN MATCH pattern (default '*')");
   return addCommonOptions(cmd)
-    .option('--match <pattern>', `SCAN MATCH pattern${match ? ` (default ${match})` : " (default '*')"}`)
     .option('--count <n>', `SCAN COUNT per call (default ${DEFAULTS.inspect.scanCount})`)
     .option('--rate <keys/s>', 'at most this many keys per second per node (default: unlimited)')
     .option('--top <n>', `rows in top-N lists and cliffs (default ${DEFAULTS.inspect.topN})`)
@@ -64,7 +72,7 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
     .command('inspect')
     .description('Inspect TTLs, expiry cliffs, stampede counters, locks, stale copies and node health on every node');
 
-  addScanOptions(inspect.command('ttl').description('TTLs, keys without TTL, a TTL histogram and expiry cliffs (SCAN every node, or keys by name)'), undefined)
+  addScanOptions(inspect.command('ttl').description('TTLs, keys without TTL, a TTL histogram and expiry cliffs (SCAN every node, or keys by name)'), true)
     .argument('[keys...]', 'keys to look up on their owning node (instead of --match)')
     .option('--keys <file>', "a file of keys, one per line ('-' for stdin)")
     .option('--list', 'with --match: also print one row per key (streamed)')
@@ -99,6 +107,69 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
         metrics: ttlMetrics,
         figures: ttlFigures,
         render: renderTtl,
+        nodes: (r) => r.nodes,
+      });
+    });
+
+  addScanOptions(inspect.command('stampede').description('stampede-detection counters by count; flags hot, leaked (no TTL) and sliding (TTL > window) counters'), false)
+    .option('--stampede-prefix <prefix>', `prefix of the counters (default '${DEFAULTS.inspect.stampedePrefix}')`)
+    .option('--threshold <n>', `flag counters above this count (default ${DEFAULTS.inspect.stampedeThreshold})`)
+    .option('--window <duration>', `the counters' expiry window; longer TTLs are sliding (default ${DEFAULTS.inspect.stampedeWindowMs / 1000}s)`)
+    .action(async (flags: InspectFlags) => {
+      const options = {
+        ...scanCommon(flags),
+        prefix: flags.stampedePrefix ?? DEFAULTS.inspect.stampedePrefix,
+        threshold: flags.threshold !== undefined ? parsePositiveInt(flags.threshold, '--threshold', { allowZero: true }) : DEFAULTS.inspect.stampedeThreshold,
+        windowMs: flags.window !== undefined ? parseDuration(flags.window, '--window') : DEFAULTS.inspect.stampedeWindowMs,
+        signal: ctx.io.signal,
+      };
+      await runView(ctx, sessionFrom(flags, ctx.io, 'stampede'), {
+        name: 'stampede',
+        scans: true,
+        run: (source, facts, onEvent) => inspectStampede(source, { ...options, onEvent }, facts),
+        metrics: stampedeMetrics,
+        figures: stampedeFigures,
+        render: renderStampede,
+        nodes: (r) => r.nodes,
+      });
+    });
+
+  addScanOptions(inspect.command('locks').description('lock keys: flags locks without TTL (stuck) and locks held longer than --lock-max-age'), false)
+    .option('--lock-prefix <prefix>', `prefix of the locks (default '${DEFAULTS.inspect.lockPrefix}')`)
+    .option('--lock-max-age <duration>', `flag locks held longer than this (default ${DEFAULTS.inspect.lockMaxAgeMs / 1000}s)`)
+    .option('--lock-values', 'read lock values (holder token, timestamp) even on Redis < 7.2, where that resets their idle time')
+    .action(async (flags: InspectFlags) => {
+      const options = {
+        ...scanCommon(flags),
+        prefix: flags.lockPrefix ?? DEFAULTS.inspect.lockPrefix,
+        maxAgeMs: flags.lockMaxAge !== undefined ? parseDuration(flags.lockMaxAge, '--lock-max-age') : DEFAULTS.inspect.lockMaxAgeMs,
+        readValues: Boolean(flags.lockValues),
+        signal: ctx.io.signal,
+      };
+      await runView(ctx, sessionFrom(flags, ctx.io, 'locks'), {
+        name: 'locks',
+        scans: true,
+        run: (source, facts, onEvent) => inspectLocks(source, { ...options, onEvent }, facts),
+        metrics: locksMetrics,
+        figures: locksFigures,
+        render: renderLocks,
+        nodes: (r) => r.nodes,
+      });
+    });
+
+  addScanOptions(inspect.command('stale').description('stale copies (<key>:stale): served now or standby, and how much of their window is left'), false)
+    .option('--stale-suffix <suffix>', `suffix of stale copies (default '${DEFAULTS.inspect.staleSuffix}')`)
+    .action(async (flags: InspectFlags) => {
+      const suffix = flags.staleSuffix ?? DEFAULTS.inspect.staleSuffix;
+      if (suffix === '') throw new UsageError('--stale-suffix: must not be empty');
+      const options = { ...scanCommon(flags), suffix, signal: ctx.io.signal };
+      await runView(ctx, sessionFrom(flags, ctx.io, 'stale'), {
+        name: 'stale',
+        scans: true,
+        run: (source, facts, onEvent) => inspectStale(source, { ...options, onEvent }, facts),
+        metrics: staleMetrics,
+        figures: staleFigures,
+        render: renderStale,
         nodes: (r) => r.nodes,
       });
     });

@@ -32,7 +32,7 @@ export interface NodeSummary {
 export async function scanEveryNode<T>(
   source: InspectSource,
   facts: readonly NodeFacts[],
-  request: ScanRequest,
+  request: ScanRequest | ((facts: NodeFacts) => ScanRequest),
   makeState: (node: number) => T,
   onBatch: (state: T, batch: KeyBatch, node: number) => void | Promise<void>,
   onEvent?: (event: InspectEvent) => void,
@@ -42,7 +42,8 @@ export async function scanEveryNode<T>(
       const state = makeState(f.index);
       if (f.problem?.status === 'down') return { facts: f, outcome: undefined, state };
       let scanned = 0;
-      const outcome = await source.scan(f.index, request, (batch) => {
+      const asked = typeof request === 'function' ? request(f) : request;
+      const outcome = await source.scan(f.index, asked, (batch) => {
         scanned += batch.size;
         const held = onBatch(state, batch, f.index);
         onEvent?.({ kind: 'progress', node: f.index, scanned });
