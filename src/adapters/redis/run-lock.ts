@@ -61,7 +61,6 @@ export async function acquireRunLock(cache: CacheConnection, options: RunLockOpt
   let pause = 100;
   let announced = false;
   for (;;) {
-    if (options.signal?.aborted) throw new InterruptedError(options.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
     const { reply, node } = await onOwner(cache, options.key, (c) => c.set(options.key, token, 'PX', options.ttlMs, 'NX'), 'take the run lock');
     if (reply === 'OK') {
       emit({ action: 'acquired', key: options.key, node: node.address, ttlMs: options.ttlMs });
@@ -72,6 +71,9 @@ export async function acquireRunLock(cache: CacheConnection, options: RunLockOpt
     const pttl = Number(held[1]);
     const waited = Date.now() - started;
     const waitMs = options.waitMs ?? 0;
+    // Interrupted while waiting for another run: stop waiting (an interrupted run that got the
+    // lock carries on to its summary instead, which says it was interrupted).
+    if (options.signal?.aborted && waited > 0) throw new InterruptedError(options.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
     if (waited >= waitMs) {
       throw new LockedError(
         lockedMessage(options.warmlist, { key: options.key, node: node.address, token: value, ttlMs: pttl > 0 ? pttl : undefined, waitedMs: waitMs > 0 ? waited : undefined }),
@@ -185,6 +187,11 @@ async function onOwner<T>(cache: CacheConnection, key: string, op: (client: Redi
           const [, reply] = await Promise.all([client.call('ASKING'), op(client)]);
           return { reply, node: target };
         }
+        continue;
+      }
+      // A ring that ejected the node (auto_eject_hosts) names another owner now: ask that one.
+      if (ownerOf(cache, key).address !== node.address && attempt < 5) {
+        node = ownerOf(cache, key);
         continue;
       }
       if (/^(OOM|READONLY|NOSCRIPT|NOPERM|MISCONF)\b/.test(message)) {
