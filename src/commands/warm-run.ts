@@ -59,6 +59,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
     // Every entry's SQL is checked before anything is written (exit 2 with the entry named).
     for (const entry of options.entries) await checkEntrySql(pool, entry);
     const cache = await openCache(run.target, { verify: 'any', onError: () => undefined });
+    let writer: PipelinedWriter | undefined;
     try {
       await hooks.before?.(cache);
       if (plan.failedKeys !== undefined) failedKeys = await FailedKeysFile.open(plan.failedKeys, io.cwd);
@@ -71,18 +72,19 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
           writer: (report) =>
             options.dryRun
               ? new DryRunWriter(cache.topology, report)
-              : new PipelinedWriter(cache, report, {
+              : (writer = new PipelinedWriter(cache, report, {
                   pipelineSize: options.pipelineSize,
                   inFlight: options.redisInFlight,
                   retries: options.retries,
                   retryBaseMs: options.retryBaseMs,
                   verify: options.verify,
-                }),
+                })),
         },
         emit,
       );
     } finally {
       progress?.stop();
+      writer?.close();
       try {
         await hooks.after?.(cache, summary);
       } finally {

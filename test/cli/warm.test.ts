@@ -108,4 +108,33 @@ describe('cachectl warm: exit codes against real servers', () => {
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stdout, /stopped early \(signal\)/);
   });
+
+  test('on a terminal: a progress bar on stderr; off a terminal: plain lines without control characters', async () => {
+    const args = ['warm', '--query', SERIES, '--count', '300', '--ttl', '1m', '--redis', `redis://${redis.address}`, '--pg', PG];
+    const tty = await runCli(args, { tty: true });
+    assert.equal(tty.code, 0, tty.stderr);
+    assert.match(tty.stderr, /300\/300 keys \| [\d,]+ keys\/s \| ETA/);
+    const plain = await runCli([...args, '--progress-interval', '1ms']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stderr, /^warm: entry query \(tier 1\): 300 keys$/m);
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(plain.stderr, /[\u0000-\u0009\u000b-\u001f\u007f]/);
+  });
+
+  test('1 with the failures listed when Redis refuses writes (OOM), and the error budget stops the run early', async () => {
+    const small = await startRedis({ args: ['--maxmemory', '1mb', '--maxmemory-policy', 'noeviction'] });
+    try {
+      const big = "SELECT 'oom:' || g AS key, repeat('x', 2000) AS value FROM generate_series(1, 5000) g";
+      const r = await runCli(['warm', '--query', big, '--ttl', '1m', '--redis', `redis://${small.address}`, '--pg', PG, '--json', '--max-errors', '20', '--batch-size', '100', '--pipeline-size', '50']);
+      assert.equal(r.code, 1, r.stderr);
+      const summary = JSON.parse(r.stdout);
+      assert.ok(summary.failed > 20, `failed ${summary.failed}`);
+      assert.equal(summary.stopped.reason, 'errors');
+      assert.ok(summary.written + summary.failed < 5000, 'stopped before reading everything');
+      assert.match(summary.failedExamples[0].reason, /^OOM command not allowed/);
+      assert.equal(await small.client().dbsize(), summary.written);
+    } finally {
+      await small.stop();
+    }
+  });
 });

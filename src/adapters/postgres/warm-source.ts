@@ -76,6 +76,14 @@ export class PgWarmSource implements RowSourcePort {
   private async *cursorBatches(sql: string, skip: number, signal: AbortSignal): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
     const client = await this.pool.connect();
     let broken = false;
+    // A cursor lives in a transaction: one snapshot for the whole stream, and servers that
+    // multiplex sessions (the sandbox's embedded PGlite) keep the portal apart from other queries.
+    try {
+      await client.query('BEGIN READ ONLY');
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
     const cursor = client.query(new Cursor(sql, [], { rowMode: 'array' }));
     const n = this.options.cursorRows;
     let pending: Promise<{ rows: unknown[][]; names: string[] }> | undefined = readCursor(cursor, n);
@@ -100,7 +108,10 @@ export class PgWarmSource implements RowSourcePort {
     } finally {
       if (pending) await pending.catch(() => undefined);
       try {
-        if (!broken) await cursor.close();
+        if (!broken) {
+          await cursor.close();
+          await client.query('COMMIT');
+        }
       } catch {
         broken = true;
       }

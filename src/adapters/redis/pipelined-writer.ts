@@ -5,15 +5,19 @@
  * transient errors (retry with backoff) and permanent ones (the key fails with the reason).
  */
 import type { Redis } from 'ioredis';
+import type { RedisTarget } from '../../config/target.js';
+import { DEFAULTS } from '../../config/defaults.js';
 import type { CacheNode, Topology } from '../../topology/types.js';
 import type { CacheWriter, Ticket, WriteBatch, WriteReport } from '../../core/warm/ports.js';
 import { classifyError } from './reply-errors.js';
-import { emptyItems, needsCheck, pushFromBatch, pushItem, queueWrite, shouldWrite, takeItems, type Items } from './write-items.js';
+import { emptyItems, encodeWrite, needsCheck, pushFromBatch, pushItem, shouldWrite, takeItems, type Items } from './write-items.js';
+import { RespBuffer, RespConnection, type Reply, type RespAuth } from './resp-connection.js';
 import { WriteVerifier } from './write-verifier.js';
 
 /** What the writer needs of a cache connection (CacheConnection implements it). */
 export interface CacheLink {
   readonly topology: Topology;
+  readonly target: RedisTarget;
   clientFor(node: CacheNode): Redis;
   refreshTopology(): Promise<boolean>;
 }
@@ -42,6 +46,8 @@ export class PipelinedWriter implements CacheWriter {
   private readonly reportedErrors = new Set<string>();
   private readonly cluster: boolean;
   private readonly verifier: WriteVerifier;
+  private readonly connections = new Map<string, RespConnection>();
+  private readonly auth: RespAuth;
 
   constructor(
     private readonly cache: CacheLink,
@@ -50,6 +56,22 @@ export class PipelinedWriter implements CacheWriter {
   ) {
     this.cluster = cache.topology.kind === 'cluster';
     this.verifier = new WriteVerifier(cache, report, options.verify);
+    this.auth = respAuthFor(cache.target);
+  }
+
+  /** Closes the write connections (the CacheConnection's clients are closed by their owner). */
+  close(): void {
+    for (const c of this.connections.values()) c.close();
+    this.connections.clear();
+  }
+
+  private connectionFor(node: CacheNode): RespConnection {
+    let conn = this.connections.get(node.address);
+    if (!conn) {
+      conn = new RespConnection(node, this.auth, DEFAULTS.connection.connectTimeoutMs);
+      this.connections.set(node.address, conn);
+    }
+    return conn;
   }
 
   get nodeNames(): readonly string[] {
@@ -128,32 +150,25 @@ export class PipelinedWriter implements CacheWriter {
 
   /** Sends a chunk to one node: optional PTTL look, then the writes; handles every reply. */
   private async send(node: CacheNode, chunk: Items, asking: boolean): Promise<void> {
-    const client = this.cache.clientFor(node);
+    const conn = this.connectionFor(node);
     let items = chunk;
     if (items.keys.some((_, i) => needsCheck(items, i))) {
-      items = await this.checkFirst(node, client, items, asking);
+      items = await this.checkFirst(node, conn, items, asking);
       if (items.keys.length === 0) return;
     }
-    const p = client.pipeline();
+    const p = new RespBuffer();
     const ends: number[] = new Array(items.keys.length);
-    let replies = 0;
+    const bytes: number[] = new Array(items.keys.length);
     for (let i = 0; i < items.keys.length; i++) {
-      if (asking) {
-        p.call('ASKING');
-        replies++;
-      }
-      replies += queueWrite(p, items, i, needsCheck(items, i));
-      ends[i] = replies - 1;
+      if (asking) p.command1('ASKING');
+      bytes[i] = encodeWrite(p, items, i, needsCheck(items, i));
+      ends[i] = p.replies - 1;
     }
-    let results: [Error | null, unknown][];
+    let results: Reply[];
     try {
-      results = (await p.exec()) ?? [];
+      results = await conn.send(p);
     } catch (error) {
       this.onChunkError(node, items, error);
-      return;
-    }
-    if (results.length !== replies) {
-      this.onChunkError(node, items, new Error(`expected ${replies} replies, got ${results.length}`));
       return;
     }
     const done = new Outcomes(this.report, node.name);
@@ -166,10 +181,9 @@ export class PipelinedWriter implements CacheWriter {
         redo.add(items, i, error, this.cluster);
         continue;
       }
-      const reply = (results[end] as [Error | null, unknown])[1];
-      if (reply === null) done.skip(items.tickets[i] as Ticket);
+      if (results[end] === null) done.skip(items.tickets[i] as Ticket);
       else {
-        done.write(items, i);
+        done.write(items, i, bytes[i] as number);
         this.verifier.written(node, items, i);
       }
     }
@@ -179,18 +193,18 @@ export class PipelinedWriter implements CacheWriter {
   }
 
   /** PTTL for items that need it; returns the items to write, settles the skipped. */
-  private async checkFirst(node: CacheNode, client: Redis, items: Items, asking: boolean): Promise<Items> {
-    const p = client.pipeline();
+  private async checkFirst(node: CacheNode, conn: RespConnection, items: Items, asking: boolean): Promise<Items> {
+    const p = new RespBuffer();
     const checked: number[] = [];
     for (let i = 0; i < items.keys.length; i++) {
       if (!needsCheck(items, i)) continue;
-      if (asking) p.call('ASKING');
-      p.pttl(items.keys[i] as string);
+      if (asking) p.command1('ASKING');
+      p.command2('PTTL', items.keys[i] as string);
       checked.push(i);
     }
-    let results: [Error | null, unknown][];
+    let results: Reply[];
     try {
-      results = (await p.exec()) ?? [];
+      results = await conn.send(p);
     } catch (error) {
       this.onChunkError(node, items, error);
       return emptyItems();
@@ -198,17 +212,18 @@ export class PipelinedWriter implements CacheWriter {
     const keep = emptyItems();
     const done = new Outcomes(this.report, node.name);
     const redo = new Redirects();
+    const per = asking ? 2 : 1;
     let c = 0;
     for (let i = 0; i < items.keys.length; i++) {
       if (checked[c] !== i) {
         pushItem(keep, items, i);
         continue;
       }
-      const base = asking ? c * 2 : c;
+      const end = c * per + per - 1;
+      const error = firstError(results, c * per, end);
       c++;
-      const error = firstError(results, base, asking ? base + 1 : base);
       if (error) redo.add(items, i, error, this.cluster);
-      else if (shouldWrite(items, i, Number((results[asking ? base + 1 : base] as [Error | null, unknown])[1]))) pushItem(keep, items, i);
+      else if (shouldWrite(items, i, Number(results[end]))) pushItem(keep, items, i);
       else done.skip(items.tickets[i] as Ticket);
     }
     this.settled(done.flush());
@@ -320,13 +335,12 @@ class Outcomes {
     private readonly node: string,
   ) {}
 
-  write(items: Items, i: number): void {
+  write(items: Items, i: number, bytes: number): void {
     const ticket = items.tickets[i] as Ticket;
     if (ticket !== this.ticket) this.flushWritten(ticket);
     this.keys++;
     if (items.stale[i]) this.stale++;
-    const v = items.values[i] as string | string[];
-    this.bytes += typeof v === 'string' ? Buffer.byteLength(v) : v.reduce((n, s) => n + Buffer.byteLength(s), 0);
+    this.bytes += bytes;
   }
 
   skip(ticket: Ticket): void {
@@ -388,15 +402,28 @@ function bump(items: Items): Items {
 }
 
 /** The first error among replies [start, end]; EXECABORT defers to the command that caused it. */
-function firstError(results: [Error | null, unknown][], start: number, end: number): Error | undefined {
+function firstError(results: Reply[], start: number, end: number): Error | undefined {
   let abort: Error | undefined;
   for (let r = start; r <= end; r++) {
-    const error = (results[r] as [Error | null, unknown])[0];
-    if (!error) continue;
-    if (error.message.startsWith('EXECABORT')) abort ??= error;
-    else return error;
+    const reply = results[r];
+    if (!(reply instanceof Error)) continue;
+    if (reply.message.startsWith('EXECABORT')) abort ??= reply;
+    else return reply;
   }
   return abort;
+}
+
+/** Credentials for the write connections: from the URL for --redis, else the shared auth flags. */
+export function respAuthFor(target: RedisTarget): RespAuth {
+  if (target.kind !== 'single') return { ...target.auth };
+  const url = new URL(target.url);
+  const db = Number(url.pathname.replace(/^\//, '') || 0);
+  return {
+    username: url.username ? decodeURIComponent(url.username) : target.auth.username,
+    password: url.password ? decodeURIComponent(url.password) : target.auth.password,
+    ...(Number.isInteger(db) && db > 0 ? { db } : {}),
+    tls: url.protocol === 'rediss:' || target.auth.tls === true,
+  };
 }
 
 function nodeAt(address: string): CacheNode {

@@ -2,7 +2,7 @@
  * Columnar storage of pending writes for one node (parallel arrays, no object per key),
  * and the Redis commands that write them.
  */
-import type { ChainableCommander } from 'ioredis';
+import type { RespBuffer } from './resp-connection.js';
 import type { Ticket, WriteBatch } from '../../core/warm/ports.js';
 
 export const MODE_HASH = 1;
@@ -81,29 +81,42 @@ export function shouldWrite(items: Items, i: number, pttl: number): boolean {
 }
 
 /**
- * Queues the commands for item i; returns how many replies they produce. The reply that
- * tells the outcome is the last one (SET's, or EXEC's).
+ * Encodes the commands for item i; returns the value bytes written. The reply that tells the
+ * outcome is the last one of the item (SET's, or EXEC's).
  *   string: SET key value [PX ttl] [NX]
  *   hash:   MULTI, DEL key, HSET key f v ..., [PEXPIRE key ttl], EXEC  (the hash is replaced whole)
  */
-export function queueWrite(p: ChainableCommander, items: Items, i: number, plainSet: boolean): number {
+export function encodeWrite(p: RespBuffer, items: Items, i: number, plainSet: boolean): number {
   const key = items.keys[i] as string;
   const value = items.values[i] as string | string[];
   const ttl = items.ttls[i] as number;
   const mode = items.modes[i] as number;
   if ((mode & MODE_HASH) === 0) {
     const nx = !plainSet && (mode & MODE_NX) !== 0;
+    p.begin(3 + (ttl >= 0 ? 2 : 0) + (nx ? 1 : 0));
+    p.bulk('SET');
+    p.bulk(key);
+    p.bulk(value as string);
+    const bytes = p.lastBulkBytes;
     if (ttl >= 0) {
-      if (nx) p.set(key, value as string, 'PX', ttl, 'NX');
-      else p.set(key, value as string, 'PX', ttl);
-    } else if (nx) p.set(key, value as string, 'NX');
-    else p.set(key, value as string);
-    return 1;
+      p.bulk('PX');
+      p.bulk(String(ttl));
+    }
+    if (nx) p.bulk('NX');
+    return bytes;
   }
-  p.call('MULTI');
-  p.del(key);
-  p.hset(key, ...(value as string[]));
-  if (ttl >= 0) p.pexpire(key, ttl);
-  p.call('EXEC');
-  return ttl >= 0 ? 5 : 4;
+  const fields = value as string[];
+  p.command1('MULTI');
+  p.command2('DEL', key);
+  p.begin(2 + fields.length);
+  p.bulk('HSET');
+  p.bulk(key);
+  let bytes = 0;
+  for (const f of fields) {
+    p.bulk(f);
+    bytes += p.lastBulkBytes;
+  }
+  if (ttl >= 0) p.command3('PEXPIRE', key, String(ttl));
+  p.command1('EXEC');
+  return bytes;
 }
