@@ -185,7 +185,15 @@ export class RedisInspectSource implements InspectSource {
     return new FlatBatch(flat, 0, stride, absolute, serverMs(sec, usec), idleAt, valueAt);
   }
 
+  /** On a cluster whose slots moved since we read them (MOVED), re-reads the map and asks again once. */
   async lookup(keys: readonly string[], request: LookupRequest = {}): Promise<KeyLookup[]> {
+    const first = await this.lookupOnce(keys, request);
+    if (!first.some((r) => r.problem && /^(MOVED|ASK) /.test(r.problem.message))) return first;
+    await this.cache.refreshTopology().catch(() => false);
+    return this.lookupOnce(keys, request);
+  }
+
+  private async lookupOnce(keys: readonly string[], request: LookupRequest): Promise<KeyLookup[]> {
     const out = new Array<KeyLookup>(keys.length);
     const byNode = new Map<number, number[]>();
     keys.forEach((key, i) => {

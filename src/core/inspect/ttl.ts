@@ -25,6 +25,8 @@ export interface TtlViewOptions {
   /** Per-key rows in scan mode too (streamed through onRow; the stale copy is looked up per batch). */
   list?: boolean;
   onRow?: (row: KeyRow) => void;
+  /** Collect up to this many rows into the report (for --json) instead of streaming them. */
+  collectRows?: number;
   onEvent?: (event: InspectEvent) => void;
   signal?: AbortSignal;
   /** Named keys looked up per round trip. */
@@ -71,10 +73,25 @@ export interface TtlReport {
   /** Busiest windows over all nodes, busiest first (each window belongs to one node). */
   cliffs: CliffRow[];
   noTtlSample: string[];
+  /** Per-key rows, when collected for --json (named keys, or --list); capped, the rest counted. */
+  rows?: KeyRow[];
+  rowsOmitted?: number;
 }
 
-export async function inspectTtl(source: InspectSource, options: TtlViewOptions, facts?: NodeFacts[]): Promise<TtlReport> {
+export async function inspectTtl(source: InspectSource, given: TtlViewOptions, facts?: NodeFacts[]): Promise<TtlReport> {
   const started = Date.now();
+  const collected: KeyRow[] = [];
+  let omitted = 0;
+  const options: TtlViewOptions =
+    given.collectRows === undefined
+      ? given
+      : {
+          ...given,
+          onRow: (row) => {
+            if (collected.length < (given.collectRows as number)) collected.push(row);
+            else omitted++;
+          },
+        };
   const nodeFacts = facts ?? (await source.nodeFacts());
   options.onEvent?.({ kind: 'facts', facts: nodeFacts });
   const tallies = nodeFacts.map(() => new KeyTally(options.topN));
@@ -133,6 +150,7 @@ export async function inspectTtl(source: InspectSource, options: TtlViewOptions,
       .sort((a, b) => b.keys - a.keys || a.startMs - b.startMs)
       .slice(0, options.topN),
     noTtlSample: all.noTtlSample,
+    ...(options.collectRows !== undefined ? { rows: collected, rowsOmitted: omitted } : {}),
   };
 }
 
