@@ -71,6 +71,31 @@ export const DEFAULTS = {
     beta: 1,
     lockTtlMs: 5_000,
     scratchPrefix: 'cachectl:herd:',
+    strategies: 'none',
+    rounds: 1,
+    processes: 1,
+    trigger: 'delete' as const,
+    /** pexpire/ttl triggers: how far ahead the key expires. */
+    expireInMs: 100,
+    /** TTL the clients write the recomputed value back with. */
+    ttlMs: 60_000,
+    /** How long a client without the lock waits for the holder's value, then serves stale or fails. */
+    lockWaitMs: 5_000,
+    lockPollMs: 5,
+    lockPollMaxMs: 50,
+    onLockTimeout: 'stale' as const,
+    /** swr: how long past expiry the stale copy may still be served. */
+    staleWindowMs: 30_000,
+    stampedeWindowMs: 5_000,
+    /** PostgreSQL connections per drill process, like an application's pool. */
+    pgPool: 8,
+    seed: 42,
+    /** A drill stops by itself after this long, with a partial report. */
+    maxTimeMs: 120_000,
+    /** Bounds: a drill is a drill, not a load generator for anything. */
+    maxClients: 5_000,
+    maxProcesses: 32,
+    maxRounds: 1_000,
   },
   sandbox: {
     /** State, logs and server data, relative to the current directory (or --dir / CACHECTL_SANDBOX_DIR). */

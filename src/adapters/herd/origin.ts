@@ -1,0 +1,107 @@
+/**
+ * The drill's origin: the operator's fetch query on PostgreSQL, counted twice, by the tool
+ * (every fetch it sends) and by the database itself, so the report can say what really
+ * reached PostgreSQL.
+ *
+ * The database-side count is a scratch sequence whose nextval() runs inside the very
+ * statement that runs the fetch: sequences are not transactional and are visible to every
+ * session at once, so the count is exact and immediate, unlike the table statistics
+ * (pg_stat_user_tables is flushed lazily and counts every reader of the table) or
+ * pg_stat_statements (needs a preload and merges equal statements of all clients).
+ * The sequence is created under the drill's run id and dropped afterwards.
+ */
+import type pg from 'pg';
+import { UsageError } from '../../errors.js';
+import type { Origin } from '../../core/herd/types.js';
+import type { OriginCountSource } from '../../core/herd/stats.js';
+
+export interface OriginCounter {
+  source: OriginCountSource;
+  /** Why the database could not count (tool-only). */
+  unavailable?: string;
+  /** Fetches the database has executed so far (tool-only: the tool's own count). */
+  read(): Promise<number>;
+  drop(): Promise<void>;
+}
+
+/** The fetch must take the key's parameter as $1 and nothing else: the drill adds its own parameters. */
+export function validateFetchSql(sql: string): string {
+  const trimmed = sql.trim().replace(/;+\s*$/, '');
+  if (trimmed === '') throw new UsageError('--fetch: give the query that loads one key, e.g. "SELECT * FROM products WHERE id = $1"');
+  if (trimmed.includes(';')) throw new UsageError('--fetch: one statement only (found a ";" inside the query)');
+  if (!/\$1\b/.test(trimmed)) throw new UsageError('--fetch: the query must use $1 for the key\'s id (it is sent as a bound parameter)');
+  const other = /\$([2-9]|\d{2,})\b/.exec(trimmed);
+  if (other) throw new UsageError(`--fetch: only $1 may be used (found ${other[0]}); the key's id is the one parameter`);
+  return trimmed;
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The statement actually sent: one row of (tick, sleep) evaluated exactly once, then the
+ * operator's query laterally joined to it, so the tick runs even when the fetch finds nothing.
+ */
+export function wrapFetch(fetchSql: string, sequence: string | undefined): string {
+  const tick = sequence ? `nextval('${sequence.replace(/'/g, "''")}'::regclass)` : '1::bigint';
+  return (
+    // OFFSET 0 keeps both subqueries from being flattened, so the planner must run herd_t once,
+    // as the outer side, before the fetch (a hash join could otherwise skip it on an empty fetch).
+    `SELECT herd_q.* FROM (SELECT ${tick} AS herd_tick, pg_sleep($2::float8) AS herd_sleep OFFSET 0) AS herd_t ` +
+    `CROSS JOIN LATERAL (SELECT herd_f.* FROM (${fetchSql}) AS herd_f WHERE herd_t.herd_tick IS NOT NULL OFFSET 0) AS herd_q`
+  );
+}
+
+export async function createOriginCounter(pool: pg.Pool, runId: string): Promise<OriginCounter & { sequence?: string }> {
+  try {
+    const schema = (await pool.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s;
+    if (!schema) throw new Error('no current schema to create the counting sequence in');
+    const sequence = `${quoteIdent(schema)}.${quoteIdent(`cachectl_herd_${runId}`)}`;
+    await pool.query(`CREATE SEQUENCE ${sequence} MINVALUE 0 START 0`);
+    return {
+      source: 'sequence',
+      sequence,
+      async read() {
+        const row = (await pool.query<{ last_value: string; is_called: boolean }>(`SELECT last_value, is_called FROM ${sequence}`)).rows[0];
+        // START 0 and nextval: after n fetches last_value is n - 1 with is_called true.
+        return row && row.is_called ? Number(row.last_value) + 1 : 0;
+      },
+      async drop() {
+        await pool.query(`DROP SEQUENCE IF EXISTS ${sequence}`);
+      },
+    };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { source: 'tool-only', unavailable: reason, read: async () => 0, drop: async () => undefined };
+  }
+}
+
+/** The key's id for $1: `--param` when given, else the last `:`-separated part (product:42 -> 42). */
+export function paramOfKey(key: string, param?: string): string {
+  if (param !== undefined) return param;
+  const i = key.lastIndexOf(':');
+  return (i >= 0 ? key.slice(i + 1) : key).replace(/^\{(.*)\}$/, '$1');
+}
+
+export class PgOrigin implements Origin {
+  /** Fetches sent: the tool's own count. */
+  sent = 0;
+  private readonly sql: string;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    fetchSql: string,
+    sequence: string | undefined,
+    private readonly delayMs: number,
+    private readonly paramFor: (key: string) => string,
+  ) {
+    this.sql = wrapFetch(fetchSql, sequence);
+  }
+
+  async fetch(key: string): Promise<string> {
+    this.sent++;
+    const result = await this.pool.query({ text: this.sql, values: [this.paramFor(key), this.delayMs / 1000] });
+    return JSON.stringify(result.rows);
+  }
+}

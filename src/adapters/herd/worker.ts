@@ -1,0 +1,128 @@
+/**
+ * One "application instance" of a drill: its virtual clients (each with its own connections),
+ * its own PostgreSQL pool and its own strategy instance (so coalescing dedups only here).
+ * Used in-process for --processes 1 and inside each forked worker otherwise.
+ */
+import { CacheConnection, openCache } from '../redis/cache.js';
+import { createPgPool } from '../postgres/pool.js';
+import type { RedisTarget } from '../../config/target.js';
+import { createStrategy } from '../../core/herd/strategies/index.js';
+import { runRound, type HerdClient, type RoundOutput } from '../../core/herd/round.js';
+import { clientRandom } from '../../core/herd/random.js';
+import type { Strategy, StrategyName, StrategySettings } from '../../core/herd/types.js';
+import { PgOrigin, paramOfKey } from './origin.js';
+import { RedisHerdCache, stampedeKeyOf, staleKeyOf } from './redis-cache.js';
+import { lockKeyOf } from '../../core/herd/strategies/index.js';
+import { wallClock } from './clock.js';
+
+export interface WorkerConfig {
+  index: number;
+  runId: string;
+  target: RedisTarget;
+  pgUrl: string | undefined;
+  pgPoolSize: number;
+  key: string;
+  param?: string;
+  fetchSql: string;
+  sequence?: string;
+  dbDelayMs: number;
+  clients: number;
+  /** Global id of this worker's first client, so client i draws the same numbers in every strategy. */
+  firstClientId: number;
+}
+
+export interface ArmRequest {
+  strategy: StrategyName;
+  settings: StrategySettings;
+  seed: number;
+  round: number;
+  /** Offsets (ms after the release) for each of this worker's clients. */
+  offsetsMs: number[];
+}
+
+export interface WorkerRoundResult extends RoundOutput {
+  worker: number;
+  originSent: number;
+}
+
+export class DrillWorker {
+  private readonly connections: CacheConnection[] = [];
+  private readonly clients: RedisHerdCache[] = [];
+  private readonly pool;
+  private readonly origin: PgOrigin;
+  private strategies = new Map<StrategyName, Strategy>();
+  private pending?: { promise: Promise<WorkerRoundResult>; release: () => void; abort: AbortController };
+
+  constructor(private readonly config: WorkerConfig) {
+    this.pool = createPgPool({ url: config.pgUrl, max: config.pgPoolSize, applicationName: `cachectl-herd-${config.runId}` });
+    this.origin = new PgOrigin(this.pool, config.fetchSql, config.sequence, config.dbDelayMs, (key) => paramOfKey(key, config.param));
+  }
+
+  /** Every client connects to the nodes it will use and loads its scripts: before any barrier. */
+  async connect(): Promise<void> {
+    const keys = [this.config.key, lockKeyOf(this.config.key), staleKeyOf(this.config.key), stampedeKeyOf(this.config.key)];
+    const options = { verify: 'none' as const, connectionName: `cachectl-herd-${this.config.runId}` };
+    // Read the topology once (CLUSTER SLOTS for a cluster), then give every client its own sockets.
+    const first = await openCache(this.config.target, options);
+    const opened = [first, ...Array.from({ length: this.config.clients - 1 }, () => new CacheConnection(this.config.target, first.topology, options))];
+    this.connections.push(...opened);
+    for (const c of opened) this.clients.push(new RedisHerdCache(c));
+    await Promise.all(this.clients.map((c) => c.prepare(keys)));
+    // Open the pool's connections now too, so the first misses do not pay for connecting.
+    const warm = await Promise.all(Array.from({ length: this.config.pgPoolSize }, () => this.pool.connect()));
+    for (const c of warm) c.release();
+  }
+
+  /** Clients wait on the barrier; resolves once they are all waiting. */
+  arm(request: ArmRequest): void {
+    if (this.pending) throw new Error('worker already armed');
+    // One instance per strategy per process: coalescing state lives here.
+    let strategy = this.strategies.get(request.strategy);
+    if (!strategy) {
+      strategy = createStrategy(request.strategy);
+      this.strategies.set(request.strategy, strategy);
+    }
+    let release = () => undefined as void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const abort = new AbortController();
+    const clients: HerdClient[] = this.clients.map((cache, i) => {
+      const id = this.config.firstClientId + i;
+      return { id, cache, random: clientRandom(request.seed + request.round * 7919, id), token: `${this.config.runId}:${id}:${request.round}` };
+    });
+    const sentBefore = this.origin.sent;
+    const promise = runRound({
+      key: this.config.key,
+      strategy,
+      origin: this.origin,
+      clock: wallClock,
+      settings: request.settings,
+      released,
+      requests: clients.map((client, i) => ({ client, offsetMs: request.offsetsMs[i] ?? 0 })),
+      signal: abort.signal,
+    }).then((out) => ({ ...out, worker: this.config.index, originSent: this.origin.sent - sentBefore }));
+    this.pending = { promise, release, abort };
+  }
+
+  release(): void {
+    this.pending?.release();
+  }
+
+  stop(): void {
+    this.pending?.abort.abort();
+  }
+
+  async collect(): Promise<WorkerRoundResult> {
+    const pending = this.pending;
+    if (!pending) throw new Error('worker not armed');
+    try {
+      return await pending.promise;
+    } finally {
+      this.pending = undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.connections.splice(0).map((c) => c.close()));
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * `--assert 'amplification<=1.5,p99<250ms,errors==0'`: thresholds checked against every
+ * strategy's report. An unknown metric or a malformed clause is a usage error (exit 2) before
+ * anything runs; a breach is reported per strategy (exit 1).
+ */
+import { UsageError } from '../../errors.js';
+import { parseDuration } from '../../config/duration.js';
+import type { StrategyReport } from './stats.js';
+
+type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
+
+interface MetricDef {
+  describe: string;
+  duration: boolean;
+  read(r: StrategyReport): number;
+}
+
+export const ASSERT_METRICS: Record<string, MetricDef> = {
+  amplification: { describe: 'origin queries per expiry', duration: false, read: (r) => r.amplification },
+  origin_queries: { describe: 'origin queries in total', duration: false, read: (r) => r.originQueries },
+  max_per_expiry: { describe: 'worst origin queries for one expiry', duration: false, read: (r) => r.maxPerExpiry },
+  p50: { describe: 'median latency', duration: true, read: (r) => r.latency.p50Ms },
+  p95: { describe: '95th percentile latency', duration: true, read: (r) => r.latency.p95Ms },
+  p99: { describe: '99th percentile latency', duration: true, read: (r) => r.latency.p99Ms },
+  max: { describe: 'worst latency', duration: true, read: (r) => r.latency.maxMs },
+  errors: { describe: 'failed reads', duration: false, read: (r) => r.errors },
+  timeouts: { describe: 'lock waits that timed out', duration: false, read: (r) => r.timeouts },
+  stale: { describe: 'stale responses served', duration: false, read: (r) => r.stale.served },
+  stale_age: { describe: 'oldest stale response', duration: true, read: (r) => r.stale.maxAgeMs },
+  lock_waits: { describe: 'lock polls', duration: false, read: (r) => r.lockWaits },
+  peak_stampede: { describe: 'peak stampede counter', duration: false, read: (r) => r.peakStampede },
+  skew: { describe: 'release skew', duration: true, read: (r) => r.releaseSkewMs },
+};
+
+export interface Threshold {
+  text: string;
+  metric: string;
+  operator: Operator;
+  /** Milliseconds for duration metrics. */
+  value: number;
+}
+
+export interface Breach {
+  strategy: string;
+  threshold: string;
+  actual: number;
+}
+
+const CLAUSE = /^\s*([a-z_][a-z0-9_]*)\s*(<=|>=|==|!=|<|>)\s*([^\s]+)\s*$/i;
+
+export function parseAssertions(text: string): Threshold[] {
+  const clauses = text.split(',').filter((c) => c.trim() !== '');
+  if (clauses.length === 0) throw new UsageError("--assert: give at least one threshold, e.g. 'amplification<=1.5,p99<250ms'");
+  return clauses.map((clause) => {
+    const m = CLAUSE.exec(clause);
+    if (!m) throw new UsageError(`--assert: '${clause.trim()}' is not <metric><op><value> (ops: < <= > >= == !=), e.g. p99<250ms`);
+    const metric = (m[1] as string).toLowerCase();
+    const def = ASSERT_METRICS[metric];
+    if (!def) throw new UsageError(`--assert: unknown metric '${metric}'; known: ${Object.keys(ASSERT_METRICS).join(', ')}`);
+    const raw = m[3] as string;
+    let value: number;
+    if (def.duration) {
+      value = parseDuration(/^\d+(\.\d+)?$/.test(raw) ? `${raw}ms` : raw, `--assert ${metric}`);
+    } else {
+      value = Number(raw);
+      if (!Number.isFinite(value)) throw new UsageError(`--assert: '${raw}' in '${clause.trim()}' is not a number`);
+    }
+    return { text: clause.trim(), metric, operator: m[2] as Operator, value };
+  });
+}
+
+function holds(actual: number, op: Operator, value: number): boolean {
+  switch (op) {
+    case '<':
+      return actual < value;
+    case '<=':
+      return actual <= value;
+    case '>':
+      return actual > value;
+    case '>=':
+      return actual >= value;
+    case '==':
+      return actual === value;
+    case '!=':
+      return actual !== value;
+  }
+}
+
+/** Every threshold that does not hold, for every strategy. */
+export function checkAssertions(thresholds: readonly Threshold[], reports: readonly StrategyReport[]): Breach[] {
+  const breaches: Breach[] = [];
+  for (const report of reports) {
+    for (const t of thresholds) {
+      const actual = (ASSERT_METRICS[t.metric] as MetricDef).read(report);
+      if (!holds(actual, t.operator, t.value)) breaches.push({ strategy: report.strategy, threshold: t.text, actual });
+    }
+  }
+  return breaches;
+}

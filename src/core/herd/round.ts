@@ -1,0 +1,86 @@
+/**
+ * One expiry of the key and the herd that follows, independent of what the cache and clock
+ * really are: the live drill and the simulator both call this.
+ */
+import type { Clock, HerdCache, Origin, Random, ReadResult, Strategy, StrategySettings } from './types.js';
+import { errorText } from './strategies/common.js';
+
+export interface HerdClient {
+  id: number;
+  cache: HerdCache;
+  random: Random;
+  token: string;
+}
+
+export interface Sample {
+  client: number;
+  /** Clock time the request was meant to go out (release + offset). */
+  intendedAt: number;
+  /** Clock time the client actually started its read. */
+  startedAt: number;
+  /** From the intended send time: no coordinated omission. */
+  latencyMs: number;
+  result: ReadResult;
+}
+
+export interface RoundInput {
+  key: string;
+  strategy: Strategy;
+  origin: Origin;
+  clock: Clock;
+  settings: StrategySettings;
+  /** Resolves at the release: the barrier. */
+  released: Promise<void>;
+  /** Per request: which client sends it and when, relative to the release. */
+  requests: readonly { client: HerdClient; offsetMs: number }[];
+  /** Stops starting new requests (Ctrl-C); requests already sent finish. */
+  signal?: AbortSignal;
+}
+
+export interface RoundOutput {
+  samples: Sample[];
+  releasedAt: number;
+  /** Requests never started because the drill was stopped. */
+  skipped: number;
+  /** Background work (swr refreshes) that failed. */
+  backgroundErrors: string[];
+}
+
+export async function runRound(input: RoundInput): Promise<RoundOutput> {
+  const { clock, settings } = input;
+  const background: Promise<unknown>[] = [];
+  const backgroundErrors: string[] = [];
+  let skipped = 0;
+  await input.released;
+  const releasedAt = clock.now();
+  const samples = await Promise.all(
+    input.requests.map(async ({ client, offsetMs }): Promise<Sample | null> => {
+      const intendedAt = releasedAt + offsetMs;
+      if (offsetMs > 0) await clock.sleep(Math.max(0, intendedAt - clock.now()));
+      if (input.signal?.aborted) {
+        skipped++;
+        return null;
+      }
+      const startedAt = clock.now();
+      let result: ReadResult;
+      try {
+        result = await input.strategy.read({
+          key: input.key,
+          cache: client.cache,
+          origin: input.origin,
+          clock,
+          random: client.random,
+          settings,
+          token: client.token,
+          spawn: (work) => background.push(work.catch((error: unknown) => backgroundErrors.push(errorText(error)))),
+        });
+      } catch (error) {
+        result = { outcome: 'error', lockWaits: 0, error: errorText(error) };
+      }
+      return { client: client.id, intendedAt, startedAt, latencyMs: clock.now() - intendedAt, result };
+    }),
+  );
+  // Background refreshes belong to this expiry: their origin queries count for it.
+  await Promise.all(background);
+  return { samples: samples.filter((s): s is Sample => s !== null), releasedAt, skipped, backgroundErrors };
+}

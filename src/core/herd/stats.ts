@@ -1,0 +1,128 @@
+/**
+ * Per-strategy statistics of a drill. Latencies go into an HDR histogram (microseconds,
+ * 3 significant digits) so percentiles stay exact enough at any count without keeping samples.
+ */
+import hdr from 'hdr-histogram-js';
+import type { Outcome, StrategyName } from './types.js';
+import type { Sample } from './round.js';
+
+export interface LatencySummary {
+  count: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+}
+
+/** Where the origin count came from: what PostgreSQL itself counted, or only the tool. */
+export type OriginCountSource = 'pg_stat_statements' | 'sequence' | 'tool-only' | 'simulated';
+
+export interface StrategyReport {
+  strategy: StrategyName;
+  rounds: number;
+  /** Expiries the herd hit: rounds x keys (herd), or natural expiries (open loop). */
+  expiries: number;
+  requests: number;
+  originQueries: number;
+  /** Counted by the tool (fetches it sent); compared with `originQueries`. */
+  originQueriesTool: number;
+  originSource: OriginCountSource;
+  /** Origin queries per expiry; ideal 1. */
+  amplification: number;
+  /** Worst per-expiry origin count (herd mode). */
+  maxPerExpiry: number;
+  latency: LatencySummary;
+  outcomes: Record<Outcome, number>;
+  stale: { served: number; maxAgeMs: number; meanAgeMs: number };
+  errors: number;
+  timeouts: number;
+  lockWaits: number;
+  peakStampede: number;
+  /** Max over rounds of (last start - first start) at the release. */
+  releaseSkewMs: number;
+  /** Requests not sent because the drill was stopped. */
+  skipped: number;
+  warnings: string[];
+}
+
+export function newOutcomeCounts(): Record<Outcome, number> {
+  return { hit: 0, 'miss-recomputed': 0, 'early-recomputed': 0, waited: 0, stale: 0, coalesced: 0, error: 0, timeout: 0 };
+}
+
+export function summarizeLatency(latenciesMs: readonly number[]): LatencySummary {
+  if (latenciesMs.length === 0) return { count: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, maxMs: 0, meanMs: 0 };
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  for (const ms of latenciesMs) histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
+  const at = (p: number) => histogram.getValueAtPercentile(p) / 1000;
+  return { count: histogram.totalCount, p50Ms: at(50), p95Ms: at(95), p99Ms: at(99), maxMs: histogram.maxValue / 1000, meanMs: histogram.mean / 1000 };
+}
+
+/** Release skew of one round: how far apart the first and the last client really started. */
+export function releaseSkew(samples: readonly Sample[]): number {
+  const releasedAtOnce = samples.filter((s) => s.intendedAt === samples[0]?.intendedAt);
+  if (releasedAtOnce.length < 2) return 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const s of releasedAtOnce) {
+    min = Math.min(min, s.startedAt);
+    max = Math.max(max, s.startedAt);
+  }
+  return max - min;
+}
+
+export interface StrategyTally {
+  strategy: StrategyName;
+  rounds: number;
+  expiries: number;
+  samples: Sample[];
+  originQueries: number;
+  originQueriesTool: number;
+  originSource: OriginCountSource;
+  perExpiry: number[];
+  releaseSkewMs: number;
+  skipped: number;
+  warnings: string[];
+}
+
+export function summarizeStrategy(t: StrategyTally): StrategyReport {
+  const outcomes = newOutcomeCounts();
+  let lockWaits = 0;
+  let peakStampede = 0;
+  const staleAges: number[] = [];
+  for (const s of t.samples) {
+    outcomes[s.result.outcome]++;
+    lockWaits += s.result.lockWaits;
+    peakStampede = Math.max(peakStampede, s.result.stampedeCount ?? 0);
+    if (s.result.outcome === 'stale') staleAges.push(s.result.staleAgeMs ?? 0);
+  }
+  const warnings = [...t.warnings];
+  if ((t.originSource === 'sequence' || t.originSource === 'pg_stat_statements') && t.originQueries !== t.originQueriesTool) {
+    warnings.push(`PostgreSQL counted ${t.originQueries} origin queries but the clients sent ${t.originQueriesTool}: something else ran the fetch, or a client lost track`);
+  }
+  return {
+    strategy: t.strategy,
+    rounds: t.rounds,
+    expiries: t.expiries,
+    requests: t.samples.length,
+    originQueries: t.originQueries,
+    originQueriesTool: t.originQueriesTool,
+    originSource: t.originSource,
+    amplification: t.expiries > 0 ? t.originQueries / t.expiries : 0,
+    maxPerExpiry: t.perExpiry.length > 0 ? Math.max(...t.perExpiry) : 0,
+    latency: summarizeLatency(t.samples.map((s) => s.latencyMs)),
+    outcomes,
+    stale: {
+      served: staleAges.length,
+      maxAgeMs: staleAges.length > 0 ? Math.max(...staleAges) : 0,
+      meanAgeMs: staleAges.length > 0 ? staleAges.reduce((a, b) => a + b, 0) / staleAges.length : 0,
+    },
+    errors: outcomes.error,
+    timeouts: outcomes.timeout,
+    lockWaits,
+    peakStampede,
+    releaseSkewMs: t.releaseSkewMs,
+    skipped: t.skipped,
+    warnings,
+  };
+}

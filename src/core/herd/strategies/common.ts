@@ -1,0 +1,26 @@
+/** Steps every strategy shares: recompute from the origin and write back, count a miss. */
+import type { CachedValue, ReadContext, ReadResult } from '../types.js';
+
+/** Loads from the origin, writes the value back with its TTL (and stale copy), returns it. */
+export async function recompute(ctx: ReadContext): Promise<CachedValue> {
+  const started = ctx.clock.now();
+  const value = await ctx.origin.fetch(ctx.key);
+  const computedAt = ctx.clock.now();
+  const entry: CachedValue = { value, deltaMs: Math.max(0, computedAt - started), computedAt, ttlLeftMs: ctx.settings.ttlMs };
+  const staleTtl = ctx.settings.keepStale ? ctx.settings.ttlMs + ctx.settings.staleWindowMs : undefined;
+  await ctx.cache.write(ctx.key, entry, ctx.settings.ttlMs, staleTtl);
+  return entry;
+}
+
+/** Every client that is about to go to the origin (or wait for it) counts itself. */
+export function countMiss(ctx: ReadContext): Promise<number> {
+  return ctx.cache.countStampede(ctx.key, ctx.settings.stampedeWindowMs);
+}
+
+export function result(outcome: ReadResult['outcome'], extra: Partial<ReadResult> = {}): ReadResult {
+  return { outcome, lockWaits: 0, ...extra };
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,32 @@
+import { STRATEGY_NAMES, type StrategyName, type Strategy } from '../types.js';
+import { createCoalesce, none } from './basic.js';
+import { earlySimple, lockXfetch, xfetch } from './early.js';
+import { lock } from './lock.js';
+import { swr } from './swr.js';
+
+export { lockKeyOf } from './lock.js';
+export { xfetchDecides, earlySimpleDecides } from './early.js';
+
+/** A fresh strategy instance: call once per process (coalesce keeps per-process state). */
+export function createStrategy(name: StrategyName): Strategy {
+  switch (name) {
+    case 'none':
+      return none;
+    case 'coalesce':
+      return createCoalesce();
+    case 'lock':
+      return lock;
+    case 'xfetch':
+      return xfetch;
+    case 'early-simple':
+      return earlySimple;
+    case 'swr':
+      return swr;
+    case 'lock+xfetch':
+      return lockXfetch;
+  }
+}
+
+export function isStrategyName(text: string): text is StrategyName {
+  return (STRATEGY_NAMES as readonly string[]).includes(text);
+}

@@ -1,0 +1,96 @@
+/**
+ * The seams of a herd drill. Strategies are written against these interfaces only, so the
+ * same decision code runs against real Redis + PostgreSQL (src/adapters/herd) and against
+ * an in-memory cache on a simulated clock (core/herd/sim).
+ */
+
+export const STRATEGY_NAMES = ['none', 'lock', 'coalesce', 'xfetch', 'early-simple', 'swr', 'lock+xfetch'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+/** Time in milliseconds on whatever clock the drill runs on (wall clock or simulated). */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Uniform in [0, 1); seeded so that every strategy sees the same schedule and draws. */
+export type Random = () => number;
+
+/** What a reader sees when the key is present. */
+export interface CachedValue {
+  value: string;
+  /** How long the last recompute took (ms), stored with the value: xfetch's delta. */
+  deltaMs: number;
+  /** When the value was computed (clock ms), for the age of stale answers. */
+  computedAt: number;
+  /** Time left before the key expires (ms); Infinity when it has no TTL. */
+  ttlLeftMs: number;
+}
+
+/** The cache as the strategies use it: one key, its lock, its stale copy and its stampede counter. */
+export interface HerdCache {
+  read(key: string): Promise<CachedValue | null>;
+  /** Writes the value with its TTL; with `staleTtlMs` also the `<key>:stale` copy. */
+  write(key: string, value: CachedValue, ttlMs: number, staleTtlMs?: number): Promise<void>;
+  readStale(key: string): Promise<CachedValue | null>;
+  /** SET lock NX PX: true when this caller now holds the lock. */
+  acquireLock(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Compare-and-delete: releases only when the lock still holds `token`. */
+  releaseLock(key: string, token: string): Promise<boolean>;
+  /** INCR + PEXPIRE in one step; returns the count in the current window. */
+  countStampede(key: string, windowMs: number): Promise<number>;
+}
+
+/** The database behind the cache: one fetch is one origin query. */
+export interface Origin {
+  fetch(key: string): Promise<string>;
+}
+
+export type OnLockTimeout = 'stale' | 'fail';
+
+export interface StrategySettings {
+  ttlMs: number;
+  beta: number;
+  lockTtlMs: number;
+  /** How long a client that did not get the lock waits for the holder's value. */
+  lockWaitMs: number;
+  lockPollMs: number;
+  lockPollMaxMs: number;
+  onLockTimeout: OnLockTimeout;
+  /** swr: how old a stale copy may be and still be served. */
+  staleWindowMs: number;
+  stampedeWindowMs: number;
+  /** Maintain the `<key>:stale` copy on every write (swr always; lock when it serves stale). */
+  keepStale: boolean;
+}
+
+export type Outcome = 'hit' | 'miss-recomputed' | 'early-recomputed' | 'waited' | 'stale' | 'coalesced' | 'error' | 'timeout';
+
+export interface ReadResult {
+  outcome: Outcome;
+  /** Age of a stale answer (ms). */
+  staleAgeMs?: number;
+  /** Times this client polled for the lock holder's value. */
+  lockWaits: number;
+  /** This client's stampede counter value, when it counted itself. */
+  stampedeCount?: number;
+  error?: string;
+}
+
+/** Everything a strategy needs for one read; `spawn` registers background work (swr refresh). */
+export interface ReadContext {
+  key: string;
+  cache: HerdCache;
+  origin: Origin;
+  clock: Clock;
+  random: Random;
+  settings: StrategySettings;
+  /** Unique per client: the lock token. */
+  token: string;
+  spawn(work: Promise<unknown>): void;
+}
+
+export interface Strategy {
+  readonly name: StrategyName;
+  read(ctx: ReadContext): Promise<ReadResult>;
+}

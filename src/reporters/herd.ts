@@ -1,0 +1,93 @@
+/** Renders herd drills and simulations: a side-by-side table on stdout, or the full result as JSON. */
+import type { Writable } from '../io.js';
+import type { DrillEvent, DrillResult } from '../adapters/herd/drill.js';
+import type { Breach } from '../core/herd/assert.js';
+import type { StrategyReport } from '../core/herd/stats.js';
+import type { SimulatedStrategy } from '../core/herd/sim/simulate.js';
+import { formatDuration } from '../config/duration.js';
+import { formatTable, styleFor, writeJson } from './style.js';
+
+function ms(value: number): string {
+  if (value === 0) return '0';
+  return value < 10 ? `${value.toFixed(1)}ms` : formatDuration(value);
+}
+
+export function strategyTable(reports: readonly StrategyReport[]): string {
+  const header = ['strategy', 'origin q', 'per expiry', 'worst', 'p50', 'p95', 'p99', 'max', 'stale (max age)', 'errors', 'timeouts', 'lock waits', 'peak stampede', 'skew'];
+  const rows = reports.map((r) => [
+    r.strategy,
+    r.originQueries,
+    Number(r.amplification.toFixed(2)),
+    r.maxPerExpiry,
+    ms(r.latency.p50Ms),
+    ms(r.latency.p95Ms),
+    ms(r.latency.p99Ms),
+    ms(r.latency.maxMs),
+    r.stale.served > 0 ? `${r.stale.served} (${ms(r.stale.maxAgeMs)})` : '0',
+    r.errors,
+    r.timeouts,
+    r.lockWaits,
+    r.peakStampede,
+    ms(r.releaseSkewMs),
+  ]);
+  return formatTable(header, rows);
+}
+
+export function reportDrillText(out: Writable, result: DrillResult, color: boolean | undefined): void {
+  const style = styleFor(out, color);
+  const source = result.originSource === 'tool-only' ? 'counted by the tool only' : `counted at PostgreSQL (${result.originSource})`;
+  out.write(
+    `${style.bold('herd')} ${result.key} on ${result.topology}: ${result.clients} clients x ${result.processes} process${result.processes === 1 ? '' : 'es'}, ` +
+      `${result.rounds} round${result.rounds === 1 ? '' : 's'}, trigger ${result.trigger}, db delay ${ms(result.dbDelayMs)}, seed ${result.seed}; origin queries ${source}\n`,
+  );
+  out.write(strategyTable(result.reports) + '\n');
+  if (result.interrupted) out.write(style.yellow('stopped early: partial results') + '\n');
+}
+
+export function reportDrillJson(out: Writable, result: DrillResult, breaches: readonly Breach[]): void {
+  writeJson(out, { ...result, assertions: breaches.length === 0 ? 'pass' : { breaches } });
+}
+
+/** Progress and warnings, one plain line each, on stderr. */
+export function drillProgress(err: Writable): (event: DrillEvent) => void {
+  return (event) => {
+    if (event.type === 'warning') err.write(`warning: ${event.message}\n`);
+    else if (event.type === 'connected') err.write(`connected ${event.clients} clients in ${event.processes} process(es); origin count: ${event.originSource}\n`);
+    else err.write(`${event.strategy} round ${event.round}: ${event.originQueries} origin quer${event.originQueries === 1 ? 'y' : 'ies'}, release skew ${ms(event.skewMs)}\n`);
+  };
+}
+
+export function reportWarnings(err: Writable, reports: readonly StrategyReport[]): void {
+  for (const r of reports) for (const w of r.warnings) err.write(`warning: ${r.strategy}: ${w}\n`);
+}
+
+export function reportBreaches(err: Writable, breaches: readonly Breach[]): void {
+  for (const b of breaches) err.write(`assert failed: ${b.strategy}: ${b.threshold} (actual ${Number.isInteger(b.actual) ? b.actual : b.actual.toFixed(2)})\n`);
+}
+
+export function reportSimulationText(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, number> | undefined, mode: 'herd' | 'open'): void {
+  const header = ['strategy', 'predicted', 'simulated', ...(measured ? ['measured'] : []), 'origin q', mode === 'open' ? 'episodes' : 'expiries', 'p50', 'p99', 'max', 'stale', 'errors', 'timeouts'];
+  const rows = result.map(({ report: r, predicted }) => [
+    r.strategy,
+    Number(predicted.toFixed(2)),
+    Number(r.amplification.toFixed(2)),
+    ...(measured ? [measured.has(r.strategy) ? Number((measured.get(r.strategy) as number).toFixed(2)) : '-'] : []),
+    r.originQueries,
+    r.expiries,
+    ms(r.latency.p50Ms),
+    ms(r.latency.p99Ms),
+    ms(r.latency.maxMs),
+    r.stale.served,
+    r.errors,
+    r.timeouts,
+  ]);
+  out.write(`simulated (${mode === 'open' ? 'open loop, origin queries per refresh episode' : 'herd, origin queries per expiry'}); predicted is the model's\n`);
+  out.write(formatTable(header, rows) + '\n');
+}
+
+export function reportSimulationJson(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, number> | undefined, breaches: readonly Breach[]): void {
+  writeJson(out, {
+    strategies: result.map(({ report, predicted }) => ({ predicted, ...(measured?.has(report.strategy) ? { measured: measured.get(report.strategy) } : {}), ...report })),
+    assertions: breaches.length === 0 ? 'pass' : { breaches },
+  });
+}

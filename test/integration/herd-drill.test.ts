@@ -1,0 +1,123 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCluster, startRedis, waitFor, type RedisCluster, type RedisProcess } from '../harness/redis.js';
+import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
+import { runCli } from '../harness/cli.js';
+import type { DrillResult } from '../../src/adapters/herd/drill.js';
+
+/**
+ * Herds of hundreds of clients on real Redis and PostgreSQL. The fetch bumps a sequence this
+ * test owns, so every count below is read from PostgreSQL independently of cachectl's own.
+ */
+describe('herd drill on real Redis + PostgreSQL', () => {
+  let redis: RedisProcess;
+  let cluster: RedisCluster;
+  let db: TestDatabase;
+  const FETCH = "SELECT p.*, nextval('test_fetches') AS fetch_no FROM products p WHERE p.id = $1";
+
+  before(async () => {
+    [redis, cluster, db] = await Promise.all([startRedis(), startCluster(3), createTestDatabase('cachectl_herd')]);
+    await seedCatalogue(db.pool, 100);
+    await db.pool.query('CREATE SEQUENCE test_fetches');
+  });
+  after(async () => {
+    await Promise.all([redis?.stop(), cluster?.stop(), db?.drop()]);
+  });
+
+  async function fetchesCounted(): Promise<number> {
+    const { rows } = await db.pool.query<{ n: string }>("SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM test_fetches");
+    return Number(rows[0]!.n);
+  }
+
+  async function drill(args: string[], target = ['--redis', `redis://127.0.0.1:${redis.port}`]): Promise<{ code: number; result: DrillResult; counted: number; stderr: string }> {
+    const before = await fetchesCounted();
+    const r = await runCli(['herd', ...target, '--pg', db.url, '--fetch', FETCH, '--json', ...args]);
+    assert.ok(r.stdout.startsWith('{'), `no JSON (exit ${r.code}): ${r.stderr}`);
+    return { code: r.code, result: JSON.parse(r.stdout) as DrillResult, counted: (await fetchesCounted()) - before, stderr: r.stderr };
+  }
+
+  test('none: hundreds of clients send many queries per expiry; lock exactly one; coalesce one; the report equals what PostgreSQL counted', async () => {
+    const { code, result, counted } = await drill(['--key', 'product:42', '--clients', '300', '--strategy', 'none,lock,coalesce', '--rounds', '2', '--db-delay', '20ms']);
+    assert.equal(code, 0);
+    const [none, lock, coalesce] = result.reports;
+    // Priming fetches (one per strategy) are outside the rounds; everything else is the herd.
+    assert.equal(counted, 3 + none!.originQueries + lock!.originQueries + coalesce!.originQueries);
+    assert.equal(result.originSource, 'sequence');
+    assert.ok(none!.maxPerExpiry >= 150, `none sent only ${none!.maxPerExpiry} queries for one expiry`);
+    assert.equal(lock!.originQueries, 2);
+    assert.equal(lock!.maxPerExpiry, 1);
+    assert.ok(coalesce!.maxPerExpiry <= 1);
+    for (const r of result.reports) {
+      assert.equal(r.originQueries, r.originQueriesTool, `${r.strategy}: database and tool disagree`);
+      assert.equal(r.requests, 600);
+      assert.equal(r.errors, 0);
+      assert.equal(r.amplification, r.originQueries / 2);
+    }
+    assert.equal(none!.peakStampede, 300);
+    assert.ok(lock!.lockWaits > 0);
+  });
+
+  test('the drill leaves the key as it found it and removes its scratch keys and sequence', async () => {
+    const c = redis.client();
+    await c.set('product:7', 'the app value', 'PX', 600_000);
+    const { code } = await drill(['--key', 'product:7', '--clients', '50', '--strategy', 'lock,swr']);
+    assert.equal(code, 0);
+    assert.equal(await c.get('product:7'), 'the app value');
+    const pttl = await c.pttl('product:7');
+    assert.ok(pttl > 500_000 && pttl <= 600_000, `ttl ${pttl}`);
+    assert.equal(await c.exists('product:7:stale', 'lock:product:7'), 0);
+    assert.deepEqual(await c.keys('cachectl:herd:*'), []);
+    const ttl = await c.pttl('stampede:product:7');
+    assert.ok(ttl > 0, 'the stampede counter always has a TTL');
+    const { rows } = await db.pool.query("SELECT relname FROM pg_class WHERE relname LIKE 'cachectl_herd_%'");
+    assert.deepEqual(rows, []);
+  });
+
+  test('--assert: a breach is exit 1 and names the strategy; holding thresholds are exit 0', async () => {
+    const breached = await drill(['--key', 'product:9', '--clients', '100', '--strategy', 'none,lock', '--db-delay', '20ms', '--assert', 'amplification<=1.5,errors==0']);
+    assert.equal(breached.code, 1);
+    assert.match(breached.stderr, /assert failed: none: amplification<=1\.5/);
+    assert.doesNotMatch(breached.stderr, /assert failed: lock/);
+    const held = await drill(['--key', 'product:9', '--clients', '100', '--strategy', 'lock', '--assert', 'amplification<=1.5,errors==0']);
+    assert.equal(held.code, 0);
+  });
+
+  test('on a cluster: lock is exact, and a key without a hash tag gets the slot warning', async () => {
+    const untagged = await drill(['--key', 'product:11', '--clients', '200', '--strategy', 'lock'], ['--cluster', cluster.seeds]);
+    assert.equal(untagged.code, 0);
+    assert.equal(untagged.result.reports[0]!.originQueries, 1);
+    assert.equal(untagged.counted, 2);
+    assert.match(untagged.stderr, /lock:product:11 is in slot \d+, product:11 in slot \d+.*product:\{11\}/);
+    const tagged = await drill(['--key', 'product:{11}', '--clients', '200', '--strategy', 'lock,coalesce'], ['--cluster', cluster.seeds]);
+    assert.equal(tagged.code, 0);
+    assert.doesNotMatch(tagged.stderr, /hash tag/);
+    assert.ok(tagged.result.colocation.filter((c) => c.role !== 'stampede').every((c) => c.sameSlot === true));
+    assert.deepEqual(tagged.result.reports.map((r) => r.originQueries), [1, 1]);
+  });
+
+  test('Ctrl-C stops the drill with a partial report, exit 130, and the same cleanup', async () => {
+    const c = redis.client();
+    const abort = new AbortController();
+    const running = runCli(
+      ['herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--fetch', FETCH, '--key', 'product:13', '--clients', '20', '--strategy', 'none', '--rounds', '1000', '--db-delay', '5ms'],
+      { signal: abort.signal },
+    );
+    // The drill is under way once its run marker exists and the key has been written by a round.
+    await waitFor(async () => (await c.exists('cachectl:herd:run:product:13')) === 1 && (await c.exists('stampede:product:13')) === 1, 'the drill to start');
+    abort.abort('SIGINT');
+    const r = await running;
+    assert.equal(r.code, 130);
+    assert.match(r.stdout, /none\s+\d+/);
+    assert.match(r.stdout, /stopped early: partial results/);
+    assert.equal(await c.exists('product:13', 'lock:product:13', 'cachectl:herd:run:product:13'), 0);
+  });
+
+  test('another drill on the same key is refused with exit 75', async () => {
+    const c = redis.client();
+    await c.set('cachectl:herd:run:product:15', 'someone', 'PX', 60_000);
+    const r = await runCli(['herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--fetch', FETCH, '--key', 'product:15', '--clients', '5']);
+    assert.equal(r.code, 75);
+    assert.match(r.stderr, /another herd drill is running on product:15/);
+    assert.equal(await c.get('cachectl:herd:run:product:15'), 'someone');
+  });
+});
