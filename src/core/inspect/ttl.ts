@@ -4,7 +4,7 @@
  */
 import { DEFAULTS } from '../../config/defaults.js';
 import type { ExpiryWindow } from './cliffs.js';
-import { scanEveryNode, summariseNode, type InspectEvent, type NodeSummary } from './every-node.js';
+import { scanEveryNode, summariseEveryNode, summariseNode, type InspectEvent, type NodeSummary } from './every-node.js';
 import { TtlHistogram } from './histogram.js';
 import { KeyTally } from './tally.js';
 import { VANISHED, type InspectSource, type KeyBatch, type KeyLookup, type NodeFacts } from './types.js';
@@ -22,6 +22,8 @@ export interface TtlViewOptions {
   /** Busiest windows kept per node, and the fewest keys a window needs to count as a cliff. */
   cliffsPerNode?: number;
   minCliffKeys?: number;
+  /** Count key types in scan mode (costs the nodes a TYPE per key). */
+  types?: boolean;
   /** Per-key rows in scan mode too (streamed through onRow; the stale copy is looked up per batch). */
   list?: boolean;
   onRow?: (row: KeyRow) => void;
@@ -101,7 +103,7 @@ export async function inspectTtl(source: InspectSource, given: TtlViewOptions, f
 
   if (options.keys) {
     Object.assign(named, await lookupNamed(source, options, tallies, nodeFacts));
-  } else {
+  } else if (options.list && options.onRow) {
     const runs = await scanEveryNode(
       source,
       nodeFacts,
@@ -110,11 +112,22 @@ export async function inspectTtl(source: InspectSource, given: TtlViewOptions, f
       async (tally, batch, node) => {
         tally.addBatch(batch);
         serverNow[node] = batch.serverNowMs;
-        if (options.list && options.onRow) await listBatch(source, options, batch, node);
+        await listBatch(source, options, batch, node);
       },
       options.onEvent,
     );
     outcomes = runs.map((r) => r.outcome);
+  } else {
+    outcomes = await summariseEveryNode(
+      source,
+      nodeFacts,
+      { match: options.match, count: options.count, rate: options.rate, signal: options.signal, sampleSize: options.topN, withTypes: Boolean(options.types) },
+      (batch, node) => {
+        (tallies[node] as KeyTally).addSummary(batch);
+        serverNow[node] = batch.serverNowMs;
+      },
+      options.onEvent,
+    );
   }
 
   const nodes: NodeTtlReport[] = nodeFacts.map((f, i) => {
