@@ -60,6 +60,20 @@ export class ConnectionError extends CachectlError {
   }
 }
 
+/**
+ * A ring configuration file (--ring-config) that cannot be read or does not parse: exit 3 like the
+ * other "cannot connect" input (issue 2), naming file, line and what to change.
+ */
+export class RingConfigError extends CachectlError {
+  constructor(
+    message: string,
+    readonly location?: { file?: string; line?: number; field?: string },
+    options?: { cause?: unknown },
+  ) {
+    super(formatLocation(location) + message, 'E_RING_CONFIG', ExitCode.connection, options);
+  }
+}
+
 /** Another run holds the run lock: exit 75. */
 export class LockedError extends CachectlError {
   constructor(message: string) {

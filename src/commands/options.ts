@@ -5,13 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { ConnectionError, InputError, UsageError } from '../errors.js';
+import { ConnectionError, RingConfigError, UsageError } from '../errors.js';
 import { readState, resolveSandboxDir, type SandboxState } from '../adapters/sandbox/state.js';
 import { resolvePgUrl, resolveRedisTarget, type ConnectionFlags, type RedisTarget, type RingLoaders } from '../config/target.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseRingServers, ringSpecFromTwemproxyYaml } from '../topology/ring/index.js';
 import { RING_COMPATS, type KeyHash, type RingCompat, type RingSpec } from '../topology/ring/types.js';
 import type { IO } from '../io.js';
+
+/** `--ring-compat hashring:hash_ring`: npm hashring with `compatibility: 'hash_ring'` (3 points per md5). */
+const HASHRING_HASH_RING = 'hashring:hash_ring';
 
 export function addRedisOptions(cmd: Command): Command {
   return cmd
@@ -20,7 +23,7 @@ export function addRedisOptions(cmd: Command): Command {
     .option('--ring <servers>', "standalone nodes sharded by a client-side ring: 'host:port[:weight] [name],...'")
     .option('--ring-config <file>', 'a twemproxy (nutcracker) YAML file: servers, weights, names, hash, hash_tag')
     .option('--ring-pool <name>', 'which pool of --ring-config (default: the only one)')
-    .addOption(new Option('--ring-compat <profile>', 'whose ring to reproduce').choices([...RING_COMPATS]))
+    .addOption(new Option('--ring-compat <profile>', 'whose ring to reproduce (hashring:hash_ring = npm hashring in hash_ring mode)').choices([...RING_COMPATS, HASHRING_HASH_RING]))
     .option('--ring-hash <hash>', `key hash for --ring with the twemproxy profile (default ${DEFAULTS.ring.hash})`)
     .option('--ring-hash-tag <chars>', "hash tag delimiters for --ring, e.g. '{}'")
     .option('--redis-user <name>', 'Redis ACL user for --cluster/--ring (default: REDIS_USERNAME)')
@@ -66,7 +69,7 @@ function ringLoaders(io: IO): RingLoaders {
       try {
         text = readFileSync(path, 'utf8');
       } catch (error) {
-        throw new InputError(`cannot read the ring configuration (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path given to --ring-config`, { file });
+        throw new RingConfigError(`cannot read the ring configuration (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path given to --ring-config`, { file });
       }
       return applyRingFlags(ringSpecFromTwemproxyYaml(text, file, pool), flags, true);
     },
@@ -75,12 +78,22 @@ function ringLoaders(io: IO): RingLoaders {
 
 function applyRingFlags(spec: RingSpec, flags: ConnectionFlags, fromFile = false): RingSpec {
   const out: RingSpec = { ...spec };
-  if (flags.ringCompat) out.compat = flags.ringCompat as RingCompat;
+  if (flags.ringCompat) {
+    if (fromFile && flags.ringCompat !== 'twemproxy') {
+      throw new UsageError(`--ring-compat: --ring-config describes a twemproxy pool, so its ring is the twemproxy profile; use --ring for ${flags.ringCompat}`);
+    }
+    if (flags.ringCompat === HASHRING_HASH_RING) {
+      out.compat = 'hashring';
+      out.hashringMode = 'hash_ring';
+    } else out.compat = flags.ringCompat as RingCompat;
+  }
   if (flags.ringHash) {
     if (fromFile) throw new UsageError('--ring-hash: the hash comes from --ring-config; change `hash:` in the file instead');
+    if (out.compat !== 'twemproxy') throw new UsageError(`--ring-hash: the ${out.compat} profile always hashes keys with md5; drop --ring-hash`);
     out.hash = flags.ringHash as KeyHash;
   }
   if (flags.ringHashTag !== undefined) {
+    if (out.compat !== 'twemproxy') throw new UsageError(`--ring-hash-tag: hash tags exist only in the twemproxy profile, not in ${out.compat}; drop --ring-hash-tag`);
     if (flags.ringHashTag.length !== 2) throw new UsageError(`--ring-hash-tag: '${flags.ringHashTag}' must be exactly two characters, e.g. '{}'`);
     out.hashTag = flags.ringHashTag;
   }

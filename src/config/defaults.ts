@@ -25,7 +25,10 @@ export const DEFAULTS = {
     rejectControlChars: true,
   },
   warm: {
+    /** Keys per `= ANY($1)` fetch. */
     batchSize: 500,
+    /** Rows per cursor read for --query entries (the next read overlaps the writes). */
+    cursorRows: 2000,
     pgConcurrency: 4,
     /** Keys per Redis pipeline flush, per node. */
     pipelineSize: 1000,

@@ -184,9 +184,10 @@ export async function startNutcracker(yamlFor: (port: number) => string): Promis
   const child = spawn(bin, ['-c', configFile, '-s', String(statsPort), '-a', '127.0.0.1', '-o', join(dir, 'nutcracker.log')], { stdio: 'ignore' });
   live.add(child);
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`nutcracker exited with ${code}; config:\n${yamlFor(port)}`))));
-  await Promise.race([
+  const ready = Promise.race([
     waitFor(async () => {
-      const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      // twemproxy closes the connection on CLIENT SETINFO and INFO, which ioredis sends by default.
+      const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableReadyCheck: false, disableClientInfo: true });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
@@ -198,6 +199,13 @@ export async function startNutcracker(yamlFor: (port: number) => string): Promis
     exited,
   ]);
   exited.catch(() => undefined);
+  try {
+    await ready;
+  } catch (error) {
+    await killAndWait(child, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     port,
     address: `127.0.0.1:${port}`,

@@ -1,0 +1,168 @@
+/**
+ * PostgreSQL side of a warm: batched `= ANY($n)` fetches for key lists (splitting a batch to
+ * isolate keys the database rejects), cursor streams for queries, retries of transient
+ * errors with backoff, and the planner's row estimate for the progress bar.
+ * Keys only ever travel as bound array parameters.
+ */
+import type pg from 'pg';
+import Cursor from 'pg-cursor';
+import { FetchError, type FetchedRows, type RowSourcePort } from '../../core/warm/ports.js';
+import { rowShape, type RowShape } from '../../core/warm/values.js';
+import type { WarmEntry } from '../../core/warm/types.js';
+import type { WarmEventListener } from '../../core/warm/events.js';
+import { sleep } from '../../core/warm/semaphore.js';
+import { classifyPgError, pgMessage } from './pg-errors.js';
+
+export interface PgSourceOptions {
+  cursorRows: number;
+  retries: number;
+  retryBaseMs: number;
+  emit: WarmEventListener;
+}
+
+export class PgWarmSource implements RowSourcePort {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: PgSourceOptions,
+  ) {}
+
+  async fetch(entry: WarmEntry, params: string[][], keyCount: number): Promise<FetchedRows> {
+    if (entry.source.kind !== 'keys') throw new Error('fetch() needs a key-list entry');
+    return this.fetchRange(entry, entry.source.fetch, params, 0, keyCount);
+  }
+
+  /** Fetches keys [from, to); on an input error, halves the range until the bad keys are alone. */
+  private async fetchRange(entry: WarmEntry, sql: string, params: string[][], from: number, to: number): Promise<FetchedRows> {
+    const slice = from === 0 && to === (params[0]?.length ?? 0) ? params : params.map((p) => p.slice(from, to));
+    try {
+      const result = await this.withRetry(entry, to - from, () => this.pool.query({ text: sql, values: slice, rowMode: 'array' }));
+      return { rows: result.rows as unknown[][], shape: rowShape(result.fields.map((f) => f.name)), invalid: [] };
+    } catch (error) {
+      const kind = classifyPgError(error);
+      if (kind !== 'input') throw asFetchError(error, kind);
+      if (to - from === 1) return { rows: [], shape: rowShape([]), invalid: [{ index: from, reason: pgMessage(error) }] };
+      const mid = from + Math.ceil((to - from) / 2);
+      const [a, b] = [await this.fetchRange(entry, sql, params, from, mid), await this.fetchRange(entry, sql, params, mid, to)];
+      const shape = a.shape.names.length > 0 ? a.shape : b.shape;
+      return { rows: a.rows.concat(b.rows), shape, invalid: a.invalid.concat(b.invalid) };
+    }
+  }
+
+  async *stream(entry: WarmEntry, skipRows: number, signal: AbortSignal): AsyncIterable<{ rows: unknown[][]; shape: RowShape }> {
+    if (entry.source.kind !== 'query') throw new Error('stream() needs a query entry');
+    const sql = entry.source.sql;
+    let yielded = 0;
+    let attempt = 0;
+    for (;;) {
+      try {
+        // Rows already handed out (or done in a previous run) are read again and dropped.
+        for await (const batch of this.cursorBatches(sql, skipRows + yielded, signal)) {
+          attempt = 0;
+          yielded += batch.rows.length;
+          yield batch;
+        }
+        return;
+      } catch (error) {
+        const kind = classifyPgError(error);
+        if (kind !== 'transient' || attempt >= this.options.retries || signal.aborted) throw asFetchError(error, kind);
+        attempt++;
+        const delayMs = backoff(this.options.retryBaseMs, attempt);
+        this.options.emit({ type: 'retry', scope: 'postgres', entry: entry.name, attempt, delayMs, reason: pgMessage(error), keys: 0 });
+        await sleep(delayMs, signal);
+      }
+    }
+  }
+
+  private async *cursorBatches(sql: string, skip: number, signal: AbortSignal): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
+    const client = await this.pool.connect();
+    let broken = false;
+    // A cursor lives in a transaction: one snapshot for the whole stream, and servers that
+    // multiplex sessions (the sandbox's embedded PGlite) keep the portal apart from other queries.
+    try {
+      await client.query('BEGIN READ ONLY');
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+    const cursor = client.query(new Cursor(sql, [], { rowMode: 'array' }));
+    const n = this.options.cursorRows;
+    let pending: Promise<{ rows: unknown[][]; names: string[] }> | undefined = readCursor(cursor, n);
+    let skipped = 0;
+    try {
+      while (pending) {
+        const { rows, names }: { rows: unknown[][]; names: string[] } = await pending;
+        pending = rows.length === n && !signal.aborted ? readCursor(cursor, n) : undefined;
+        // Prefetch the next batch (above) while this one is being written.
+        pending?.catch(() => undefined);
+        let out = rows;
+        if (skipped < skip) {
+          const drop = Math.min(skip - skipped, rows.length);
+          skipped += drop;
+          out = rows.slice(drop);
+        }
+        if (out.length > 0) yield { rows: out, shape: rowShape(names) };
+      }
+    } catch (error) {
+      broken = true;
+      throw error;
+    } finally {
+      if (pending) await pending.catch(() => undefined);
+      try {
+        if (!broken) {
+          await cursor.close();
+          await client.query('COMMIT');
+        }
+      } catch {
+        broken = true;
+      }
+      client.release(broken);
+    }
+  }
+
+  async estimate(entry: WarmEntry): Promise<number | undefined> {
+    if (entry.source.kind !== 'query') return undefined;
+    if (entry.source.count !== undefined) return entry.source.count;
+    try {
+      const result = await this.pool.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) ${stripSemicolon(entry.source.sql)}`);
+      const rows = result.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'];
+      return typeof rows === 'number' ? rows : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async withRetry<T>(entry: WarmEntry, keys: number, work: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (classifyPgError(error) !== 'transient' || attempt >= this.options.retries) throw error;
+        const delayMs = backoff(this.options.retryBaseMs, attempt + 1);
+        this.options.emit({ type: 'retry', scope: 'postgres', entry: entry.name, attempt: attempt + 1, delayMs, reason: pgMessage(error), keys });
+        await sleep(delayMs);
+      }
+    }
+  }
+}
+
+function readCursor(cursor: Cursor, n: number): Promise<{ rows: unknown[][]; names: string[] }> {
+  return new Promise((resolve, reject) => {
+    cursor.read(n, (error, rows, result) => {
+      if (error) reject(error);
+      else resolve({ rows: rows as unknown[][], names: (result?.fields ?? []).map((f) => f.name) });
+    });
+  });
+}
+
+function asFetchError(error: unknown, kind: string): FetchError {
+  const prefix = kind === 'timeout' ? 'statement timeout: ' : kind === 'transient' ? 'database unavailable: ' : '';
+  return new FetchError(prefix + pgMessage(error), kind === 'transient');
+}
+
+function backoff(baseMs: number, attempt: number): number {
+  return Math.round(Math.min(baseMs * 2 ** (attempt - 1), 5_000) * (0.75 + Math.random() * 0.5));
+}
+
+export function stripSemicolon(sql: string): string {
+  return sql.trim().replace(/;+\s*$/, '');
+}

@@ -1,0 +1,434 @@
+/**
+ * Writes warm batches to the node that owns each key: one lane per node, pipelines of up to
+ * `pipelineSize` keys, at most `inFlight` pipelines per node, never a pipeline across nodes.
+ * Per-key replies drive MOVED (refresh the slot map, re-route), ASK (ASKING on the target),
+ * transient errors (retry with backoff) and permanent ones (the key fails with the reason).
+ */
+import type { Redis } from 'ioredis';
+import type { RedisTarget } from '../../config/target.js';
+import { DEFAULTS } from '../../config/defaults.js';
+import type { CacheNode, Topology } from '../../topology/types.js';
+import type { CacheWriter, Ticket, WriteBatch, WriteReport } from '../../core/warm/ports.js';
+import { classifyError } from './reply-errors.js';
+import { emptyItems, encodeWrite, needsCheck, pushFromBatch, pushItem, shouldWrite, takeItems, type Items } from './write-items.js';
+import { RespBuffer, RespConnection, type Reply, type RespAuth } from './resp-connection.js';
+import { WriteVerifier } from './write-verifier.js';
+
+/** What the writer needs of a cache connection (CacheConnection implements it). */
+export interface CacheLink {
+  readonly topology: Topology;
+  readonly target: RedisTarget;
+  clientFor(node: CacheNode): Redis;
+  refreshTopology(): Promise<boolean>;
+}
+
+export interface PipelinedWriterOptions {
+  pipelineSize: number;
+  inFlight: number;
+  retries: number;
+  retryBaseMs: number;
+  verify: 'none' | 'all' | number;
+}
+
+interface Lane {
+  node: CacheNode;
+  buffer: Items;
+  inFlight: number;
+}
+
+export class PipelinedWriter implements CacheWriter {
+  private readonly lanes = new Map<string, Lane>();
+  /** Items accepted and not yet settled (written, skipped or failed). */
+  private outstanding = 0;
+  private drainWaiters: (() => void)[] = [];
+  private roomWaiters: (() => void)[] = [];
+  private refreshing: Promise<void> | undefined;
+  private readonly reportedErrors = new Set<string>();
+  private readonly cluster: boolean;
+  private readonly verifier: WriteVerifier;
+  private readonly connections = new Map<string, RespConnection>();
+  private readonly auth: RespAuth;
+
+  constructor(
+    private readonly cache: CacheLink,
+    private readonly report: WriteReport,
+    private readonly options: PipelinedWriterOptions,
+  ) {
+    this.cluster = cache.topology.kind === 'cluster';
+    this.verifier = new WriteVerifier(cache, report, options.verify);
+    this.auth = respAuthFor(cache.target);
+  }
+
+  /** Closes the write connections (the CacheConnection's clients are closed by their owner). */
+  close(): void {
+    for (const c of this.connections.values()) c.close();
+    this.connections.clear();
+  }
+
+  private connectionFor(node: CacheNode): RespConnection {
+    let conn = this.connections.get(node.address);
+    if (!conn) {
+      conn = new RespConnection(node, this.auth, DEFAULTS.connection.connectTimeoutMs);
+      this.connections.set(node.address, conn);
+    }
+    return conn;
+  }
+
+  get nodeNames(): readonly string[] {
+    return this.cache.topology.nodes.map((n) => n.name);
+  }
+
+  async write(batch: WriteBatch): Promise<void> {
+    this.outstanding += batch.keys.length;
+    const topology = this.cache.topology;
+    const retryLater = emptyItems();
+    for (let i = 0; i < batch.keys.length; i++) {
+      const index = topology.nodeIndexOf(batch.keys[i] as string);
+      const node = topology.nodes[index];
+      if (!node) {
+        pushFromBatch(retryLater, batch, i);
+        continue;
+      }
+      pushFromBatch(this.laneOf(node).buffer, batch, i);
+    }
+    if (retryLater.keys.length > 0) this.scheduleRetry(retryLater, 'slot not served by any master', true, '(cluster)');
+    for (const lane of this.lanes.values()) this.pump(lane);
+    while (this.buffered() > this.highWater()) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  async drain(): Promise<void> {
+    while (this.outstanding > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  finishVerify(): Promise<void> {
+    return this.verifier.finishVerify();
+  }
+
+  private highWater(): number {
+    return this.options.pipelineSize * Math.max(1, this.lanes.size) * 2;
+  }
+
+  private buffered(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.buffer.keys.length;
+    return n;
+  }
+
+  private laneOf(node: CacheNode): Lane {
+    let lane = this.lanes.get(node.address);
+    if (!lane) {
+      lane = { node, buffer: emptyItems(), inFlight: 0 };
+      this.lanes.set(node.address, lane);
+    }
+    return lane;
+  }
+
+  /** Full pipelines while there is room; a partial one when the node is idle (no waiting for more). */
+  private pump(lane: Lane): void {
+    const { pipelineSize, inFlight } = this.options;
+    while (lane.buffer.keys.length > 0 && (lane.inFlight === 0 || (lane.buffer.keys.length >= pipelineSize && lane.inFlight < inFlight))) {
+      const chunk = takeItems(lane.buffer, pipelineSize);
+      lane.inFlight++;
+      this.send(lane.node, chunk, false)
+        .catch((error: unknown) => this.failAll(chunk, `internal: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => {
+          lane.inFlight--;
+          this.pump(lane);
+          this.wakeRoom();
+        });
+    }
+  }
+
+  private wakeRoom(): void {
+    if (this.roomWaiters.length > 0 && this.buffered() <= this.highWater()) for (const w of this.roomWaiters.splice(0)) w();
+  }
+
+  private settled(n: number): void {
+    this.outstanding -= n;
+    if (this.outstanding === 0) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  /** Sends a chunk to one node: optional PTTL look, then the writes; handles every reply. */
+  private async send(node: CacheNode, chunk: Items, asking: boolean): Promise<void> {
+    const conn = this.connectionFor(node);
+    let items = chunk;
+    if (items.keys.some((_, i) => needsCheck(items, i))) {
+      items = await this.checkFirst(node, conn, items, asking);
+      if (items.keys.length === 0) return;
+    }
+    const p = new RespBuffer();
+    const ends: number[] = new Array(items.keys.length);
+    const bytes: number[] = new Array(items.keys.length);
+    for (let i = 0; i < items.keys.length; i++) {
+      if (asking) p.command1('ASKING');
+      bytes[i] = encodeWrite(p, items, i, needsCheck(items, i));
+      ends[i] = p.replies - 1;
+    }
+    let results: Reply[];
+    try {
+      results = await conn.send(p);
+    } catch (error) {
+      this.onChunkError(node, items, error);
+      return;
+    }
+    const done = new Outcomes(this.report, node.name);
+    const redo = new Redirects();
+    for (let i = 0; i < items.keys.length; i++) {
+      const end = ends[i] as number;
+      const start = i === 0 ? 0 : (ends[i - 1] as number) + 1;
+      const error = firstError(results, start, end);
+      if (error) {
+        redo.add(items, i, error, this.cluster);
+        continue;
+      }
+      if (results[end] === null) done.skip(items.tickets[i] as Ticket);
+      else {
+        done.write(items, i, bytes[i] as number);
+        this.verifier.written(node, items, i);
+      }
+    }
+    this.settled(done.flush());
+    this.verifier.flushInline(node);
+    await this.followRedirects(redo);
+  }
+
+  /** PTTL for items that need it; returns the items to write, settles the skipped. */
+  private async checkFirst(node: CacheNode, conn: RespConnection, items: Items, asking: boolean): Promise<Items> {
+    const p = new RespBuffer();
+    const checked: number[] = [];
+    for (let i = 0; i < items.keys.length; i++) {
+      if (!needsCheck(items, i)) continue;
+      if (asking) p.command1('ASKING');
+      p.command2('PTTL', items.keys[i] as string);
+      checked.push(i);
+    }
+    let results: Reply[];
+    try {
+      results = await conn.send(p);
+    } catch (error) {
+      this.onChunkError(node, items, error);
+      return emptyItems();
+    }
+    const keep = emptyItems();
+    const done = new Outcomes(this.report, node.name);
+    const redo = new Redirects();
+    const per = asking ? 2 : 1;
+    let c = 0;
+    for (let i = 0; i < items.keys.length; i++) {
+      if (checked[c] !== i) {
+        pushItem(keep, items, i);
+        continue;
+      }
+      const end = c * per + per - 1;
+      const error = firstError(results, c * per, end);
+      c++;
+      if (error) redo.add(items, i, error, this.cluster);
+      else if (shouldWrite(items, i, Number(results[end]))) pushItem(keep, items, i);
+      else done.skip(items.tickets[i] as Ticket);
+    }
+    this.settled(done.flush());
+    await this.followRedirects(redo);
+    return keep;
+  }
+
+  private async followRedirects(redo: Redirects): Promise<void> {
+    for (const [address, asked] of redo.ask) {
+      const target = this.cache.topology.nodes.find((n) => n.address === address) ?? nodeAt(address);
+      await this.send(target, bump(asked), true);
+    }
+    if (redo.moved.keys.length > 0) {
+      await this.refresh();
+      const moved = bump(redo.moved);
+      const exhausted = emptyItems();
+      const again = emptyItems();
+      for (let i = 0; i < moved.keys.length; i++) pushItem((moved.attempts[i] as number) > this.options.retries ? exhausted : again, moved, i);
+      if (exhausted.keys.length > 0) this.failAll(exhausted, `still redirected (MOVED) after ${this.options.retries} attempts`);
+      if (again.keys.length > 0) this.reroute(again);
+    }
+    for (const [reason, group] of redo.retry) this.scheduleRetry(group.items, reason, group.refresh, '');
+    for (let i = 0; i < redo.fail.items.keys.length; i++) {
+      this.report.failed(redo.fail.items.tickets[i] as Ticket, redo.fail.items.keys[i] as string, redo.fail.reasons[i] as string);
+    }
+    this.settled(redo.fail.items.keys.length);
+  }
+
+  private onChunkError(node: CacheNode, items: Items, error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    const action = classifyError(err, this.cluster);
+    const tag = `${node.address}|${err.message}`;
+    if (!this.reportedErrors.has(tag)) {
+      this.reportedErrors.add(tag);
+      this.report.nodeError(node.name, err.message);
+    }
+    if (action.kind === 'fail') this.failAll(items, action.reason);
+    else this.scheduleRetry(items, action.kind === 'retry' ? action.reason : err.message, action.kind !== 'retry' || action.refresh, node.name);
+  }
+
+  private failAll(items: Items, reason: string): void {
+    for (let i = 0; i < items.keys.length; i++) this.report.failed(items.tickets[i] as Ticket, items.keys[i] as string, reason);
+    this.settled(items.keys.length);
+  }
+
+  /** Retries with exponential backoff; items over the retry limit fail with the last reason. */
+  private scheduleRetry(items: Items, reason: string, refresh: boolean, node: string): void {
+    const again = emptyItems();
+    const exhausted = emptyItems();
+    let attempt = 0;
+    for (let i = 0; i < items.keys.length; i++) {
+      const a = (items.attempts[i] as number) + 1;
+      if (a > this.options.retries) pushItem(exhausted, items, i);
+      else {
+        pushItem(again, items, i);
+        again.attempts[again.attempts.length - 1] = a;
+        attempt = Math.max(attempt, a);
+      }
+    }
+    if (exhausted.keys.length > 0) this.failAll(exhausted, `${reason} (after ${this.options.retries} retries)`);
+    if (again.keys.length === 0) return;
+    const delayMs = Math.min(this.options.retryBaseMs * 2 ** (attempt - 1), 5_000) * (0.75 + Math.random() * 0.5);
+    this.report.retry({ node, attempt, delayMs: Math.round(delayMs), reason, keys: again.keys.length });
+    setTimeout(() => {
+      void (async () => {
+        if (refresh) await this.refresh();
+        this.reroute(again);
+      })();
+    }, delayMs);
+  }
+
+  private reroute(items: Items): void {
+    const topology = this.cache.topology;
+    const unserved = emptyItems();
+    for (let i = 0; i < items.keys.length; i++) {
+      const node = topology.nodes[topology.nodeIndexOf(items.keys[i] as string)];
+      if (node) pushItem(this.laneOf(node).buffer, items, i);
+      else pushItem(unserved, items, i);
+    }
+    if (unserved.keys.length > 0) this.scheduleRetry(unserved, 'slot not served by any master', true, '(cluster)');
+    for (const lane of this.lanes.values()) this.pump(lane);
+  }
+
+  /** One slot-map refresh at a time; failures leave the old map (the retry budget decides). */
+  private refresh(): Promise<void> {
+    if (!this.cluster) return Promise.resolve();
+    this.refreshing ??= this.cache
+      .refreshTopology()
+      .then(() => undefined, () => undefined)
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
+  }
+}
+
+/** Aggregates successes per ticket (consecutive items mostly share one) before reporting. */
+class Outcomes {
+  private ticket: Ticket | undefined;
+  private keys = 0;
+  private stale = 0;
+  private bytes = 0;
+  private skipTicket: Ticket | undefined;
+  private skips = 0;
+  private total = 0;
+
+  constructor(
+    private readonly report: WriteReport,
+    private readonly node: string,
+  ) {}
+
+  write(items: Items, i: number, bytes: number): void {
+    const ticket = items.tickets[i] as Ticket;
+    if (ticket !== this.ticket) this.flushWritten(ticket);
+    this.keys++;
+    if (items.stale[i]) this.stale++;
+    this.bytes += bytes;
+  }
+
+  skip(ticket: Ticket): void {
+    if (ticket !== this.skipTicket) this.flushSkipped(ticket);
+    this.skips++;
+  }
+
+  /** Reports what is aggregated; returns how many items were settled in total. */
+  flush(): number {
+    this.flushWritten(undefined);
+    this.flushSkipped(undefined);
+    return this.total;
+  }
+
+  private flushWritten(next: Ticket | undefined): void {
+    if (this.ticket && this.keys > 0) this.report.written(this.ticket, this.keys, this.stale, this.node, this.bytes);
+    this.total += this.keys;
+    this.ticket = next;
+    this.keys = this.stale = this.bytes = 0;
+  }
+
+  private flushSkipped(next: Ticket | undefined): void {
+    if (this.skipTicket && this.skips > 0) this.report.skipped(this.skipTicket, this.skips);
+    this.total += this.skips;
+    this.skipTicket = next;
+    this.skips = 0;
+  }
+}
+
+/** Items of a chunk grouped by what their error reply asks for. */
+class Redirects {
+  readonly moved = emptyItems();
+  readonly ask = new Map<string, Items>();
+  readonly retry = new Map<string, { items: Items; refresh: boolean }>();
+  readonly fail = { items: emptyItems(), reasons: [] as string[] };
+
+  add(items: Items, i: number, error: Error, cluster: boolean): void {
+    const action = classifyError(error, cluster);
+    if (action.kind === 'moved') pushItem(this.moved, items, i);
+    else if (action.kind === 'ask') {
+      let group = this.ask.get(action.address);
+      if (!group) this.ask.set(action.address, (group = emptyItems()));
+      pushItem(group, items, i);
+    } else if (action.kind === 'retry') {
+      let group = this.retry.get(action.reason);
+      if (!group) this.retry.set(action.reason, (group = { items: emptyItems(), refresh: action.refresh }));
+      pushItem(group.items, items, i);
+    } else {
+      pushItem(this.fail.items, items, i);
+      this.fail.reasons.push(action.reason);
+    }
+  }
+}
+
+/** Counts a redirect as an attempt, so a slot bouncing between nodes cannot loop forever. */
+function bump(items: Items): Items {
+  for (let i = 0; i < items.attempts.length; i++) items.attempts[i] = (items.attempts[i] as number) + 1;
+  return items;
+}
+
+/** The first error among replies [start, end]; EXECABORT defers to the command that caused it. */
+function firstError(results: Reply[], start: number, end: number): Error | undefined {
+  let abort: Error | undefined;
+  for (let r = start; r <= end; r++) {
+    const reply = results[r];
+    if (!(reply instanceof Error)) continue;
+    if (reply.message.startsWith('EXECABORT')) abort ??= reply;
+    else return reply;
+  }
+  return abort;
+}
+
+/** Credentials for the write connections: from the URL for --redis, else the shared auth flags. */
+export function respAuthFor(target: RedisTarget): RespAuth {
+  if (target.kind !== 'single') return { ...target.auth };
+  const url = new URL(target.url);
+  const db = Number(url.pathname.replace(/^\//, '') || 0);
+  return {
+    username: url.username ? decodeURIComponent(url.username) : target.auth.username,
+    password: url.password ? decodeURIComponent(url.password) : target.auth.password,
+    ...(Number.isInteger(db) && db > 0 ? { db } : {}),
+    tls: url.protocol === 'rediss:' || target.auth.tls === true,
+  };
+}
+
+function nodeAt(address: string): CacheNode {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon);
+  const port = Number(address.slice(colon + 1));
+  return { address, host, port, name: address };
+}

@@ -1,0 +1,122 @@
+/**
+ * Columnar storage of pending writes for one node (parallel arrays, no object per key),
+ * and the Redis commands that write them.
+ */
+import type { RespBuffer } from './resp-connection.js';
+import type { Ticket, WriteBatch } from '../../core/warm/ports.js';
+
+export const MODE_HASH = 1;
+export const MODE_NX = 2;
+
+export interface Items {
+  keys: string[];
+  values: (string | string[])[];
+  /** ms, or -1 for no expiry. */
+  ttls: number[];
+  stale: boolean[];
+  tickets: Ticket[];
+  /** MODE_HASH | MODE_NX bits. */
+  modes: number[];
+  /** Rewrite only below this PTTL (ms); -1: always write. */
+  refresh: number[];
+  attempts: number[];
+}
+
+export function emptyItems(): Items {
+  return { keys: [], values: [], ttls: [], stale: [], tickets: [], modes: [], refresh: [], attempts: [] };
+}
+
+export function pushFromBatch(dst: Items, batch: WriteBatch, i: number): void {
+  dst.keys.push(batch.keys[i] as string);
+  dst.values.push(batch.values[i] as string | string[]);
+  dst.ttls.push(batch.ttls[i] as number);
+  dst.stale.push(batch.stale[i] as boolean);
+  dst.tickets.push(batch.tickets[i] as Ticket);
+  dst.modes.push((batch.format === 'hash' ? MODE_HASH : 0) | (batch.onlyMissing ? MODE_NX : 0));
+  dst.refresh.push(batch.refreshBelowMs ? (batch.refreshBelowMs[i] as number) : -1);
+  dst.attempts.push(0);
+}
+
+export function pushItem(dst: Items, src: Items, i: number): void {
+  dst.keys.push(src.keys[i] as string);
+  dst.values.push(src.values[i] as string | string[]);
+  dst.ttls.push(src.ttls[i] as number);
+  dst.stale.push(src.stale[i] as boolean);
+  dst.tickets.push(src.tickets[i] as Ticket);
+  dst.modes.push(src.modes[i] as number);
+  dst.refresh.push(src.refresh[i] as number);
+  dst.attempts.push(src.attempts[i] as number);
+}
+
+/** Removes and returns the first `n` items. */
+export function takeItems(src: Items, n: number): Items {
+  if (n >= src.keys.length) {
+    const all = { ...src };
+    Object.assign(src, emptyItems());
+    return all;
+  }
+  return {
+    keys: src.keys.splice(0, n),
+    values: src.values.splice(0, n),
+    ttls: src.ttls.splice(0, n),
+    stale: src.stale.splice(0, n),
+    tickets: src.tickets.splice(0, n),
+    modes: src.modes.splice(0, n),
+    refresh: src.refresh.splice(0, n),
+    attempts: src.attempts.splice(0, n),
+  };
+}
+
+/** Whether item i needs a PTTL look first (refresh-below, or a hash with only-missing). */
+export function needsCheck(items: Items, i: number): boolean {
+  const mode = items.modes[i] as number;
+  return (items.refresh[i] as number) >= 0 || ((mode & MODE_HASH) !== 0 && (mode & MODE_NX) !== 0);
+}
+
+/** From a PTTL reply: should the item be (re)written? */
+export function shouldWrite(items: Items, i: number, pttl: number): boolean {
+  if (pttl === -2) return true;
+  const below = items.refresh[i] as number;
+  return below >= 0 && pttl >= 0 && pttl < below;
+}
+
+/**
+ * Encodes the commands for item i; returns the value bytes written. The reply that tells the
+ * outcome is the last one of the item (SET's, or EXEC's).
+ *   string: SET key value [PX ttl] [NX]
+ *   hash:   MULTI, DEL key, HSET key f v ..., [PEXPIRE key ttl], EXEC  (the hash is replaced whole)
+ */
+export function encodeWrite(p: RespBuffer, items: Items, i: number, plainSet: boolean): number {
+  const key = items.keys[i] as string;
+  const value = items.values[i] as string | string[];
+  const ttl = items.ttls[i] as number;
+  const mode = items.modes[i] as number;
+  if ((mode & MODE_HASH) === 0) {
+    const nx = !plainSet && (mode & MODE_NX) !== 0;
+    p.begin(3 + (ttl >= 0 ? 2 : 0) + (nx ? 1 : 0));
+    p.bulk('SET');
+    p.bulk(key);
+    p.bulk(value as string);
+    const bytes = p.lastBulkBytes;
+    if (ttl >= 0) {
+      p.bulk('PX');
+      p.bulk(String(ttl));
+    }
+    if (nx) p.bulk('NX');
+    return bytes;
+  }
+  const fields = value as string[];
+  p.command1('MULTI');
+  p.command2('DEL', key);
+  p.begin(2 + fields.length);
+  p.bulk('HSET');
+  p.bulk(key);
+  let bytes = 0;
+  for (const f of fields) {
+    p.bulk(f);
+    bytes += p.lastBulkBytes;
+  }
+  if (ttl >= 0) p.command3('PEXPIRE', key, String(ttl));
+  p.command1('EXEC');
+  return bytes;
+}

@@ -1,0 +1,206 @@
+/**
+ * `cachectl warm` flags and their translation into one typed WarmOptions object
+ * (warmlists read and checked here, before anything connects).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { DEFAULTS } from '../config/defaults.js';
+import { parseDuration, parseFraction, parsePositiveInt } from '../config/duration.js';
+import { InputError, UsageError } from '../errors.js';
+import { parsePattern } from '../sources/pattern.js';
+import { parseWarmlist, warmlistBaseDir, type EntryDefaults } from '../sources/warmlist.js';
+import type { WarmEntry, WarmOptions } from '../core/warm/types.js';
+import type { IO } from '../io.js';
+
+export interface WarmFlags {
+  only?: string[];
+  keys?: string;
+  pattern?: string;
+  fetch?: string;
+  query?: string;
+  name?: string;
+  count?: string;
+  ttl?: string;
+  jitter?: string;
+  format?: string;
+  onlyMissing?: boolean;
+  refreshBelow?: string;
+  stale?: string;
+  staleSuffix?: string;
+  pgConcurrency?: string;
+  batchSize?: string;
+  pipelineSize?: string;
+  inFlight?: string;
+  rate?: string;
+  maxErrors?: string;
+  retries?: string;
+  statementTimeout?: string;
+  json?: boolean;
+  failedKeys?: string;
+  dryRun?: boolean;
+  verify?: boolean;
+  verifySample?: string;
+  maxKeyBytes?: string;
+  allowControlChars?: boolean;
+  maxValueBytes?: string;
+  progressInterval?: string;
+}
+
+export function addWarmOptions(cmd: Command): Command {
+  const d = DEFAULTS.warm;
+  return cmd
+    .argument('[warmlists...]', 'warmlist YAML files (see warmlists/)')
+    .option('--only <entries>', 'only these warmlist entries (comma-separated, repeatable)', collect, [])
+    .option('--keys <file>', "ad hoc: key list file, one key per line ('-' for stdin)")
+    .option('--pattern <pattern>', "ad hoc: the keys' pattern, e.g. 'product:{id}' or 'user:{tenant}:{id}'")
+    .option('--fetch <sql>', 'ad hoc: SQL fetching many keys at once: $1, $2 ... are arrays in pattern order')
+    .option('--query <sql>', "ad hoc: SQL returning 'key' and 'value', streamed through a cursor")
+    .option('--name <name>', 'ad hoc: the entry name in the summary (default: keys or query)')
+    .option('--count <n>', 'rows the --query returns, for the progress bar (default: the planner estimate)')
+    .option('--ttl <duration>', "TTL of every key: 30s, 10m, 1h, or 'none' (warmlist entries may set their own)")
+    .option('--jitter <percent>', 'spread TTLs by ± this much, e.g. 10%')
+    .addOption(new Option('--format <format>', 'how to write a row').choices(['string', 'hash']))
+    .option('--only-missing', 'write only keys that do not exist (SET NX)')
+    .option('--refresh-below <duration>', 'write only keys that are absent or have less than this TTL left')
+    .option('--stale <duration>', 'also write <key>:stale with TTL + this window (stale-while-refresh)')
+    .option('--stale-suffix <suffix>', `suffix of the stale copy (default ${d.staleSuffix})`)
+    .option('--pg-concurrency <n>', `concurrent PostgreSQL fetches (default ${d.pgConcurrency})`)
+    .option('--batch-size <n>', `keys per fetch (default ${d.batchSize})`)
+    .option('--pipeline-size <n>', `keys per Redis pipeline (default ${d.pipelineSize})`)
+    .option('--in-flight <n>', `pipelines in flight per node (default ${d.redisInFlight})`)
+    .option('--rate <keys/s>', 'cap the warm at this many keys per second')
+    .option('--max-errors <n>', `stop after this many failed keys (default ${d.maxErrors})`)
+    .option('--retries <n>', `retries of a transient error (default ${d.retries})`)
+    .option('--statement-timeout <duration>', `PostgreSQL statement timeout (default ${DEFAULTS.connection.statementTimeoutMs / 1000}s)`)
+    .option('--json', 'print the summary as one JSON object on stdout')
+    .option('--failed-keys <file>', 'write every key not written, with the reason, one per line (a key list)')
+    .option('--dry-run', 'fetch and validate everything, write nothing, print the plan')
+    .option('--verify', 'read back every written key on its node: present and with a TTL')
+    .option('--verify-sample <n>', 'read back a random sample of n written keys')
+    .option('--max-key-bytes <n>', `longest key accepted (default ${DEFAULTS.keys.maxKeyBytes})`)
+    .option('--allow-control-chars', 'accept keys with control characters')
+    .option('--max-value-bytes <n>', `largest value accepted (default ${d.maxValueBytes})`)
+    .option('--progress-interval <duration>', `plain progress line interval off a terminal (default ${d.progressIntervalMs / 1000}s)`);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return previous.concat(value.split(',').map((s) => s.trim()).filter(Boolean));
+}
+
+/** Resolved options plus what the command itself needs (output choices). */
+export interface WarmPlan {
+  options: WarmOptions;
+  statementTimeoutMs: number;
+  json: boolean;
+  failedKeys?: string;
+}
+
+export function planFromFlags(files: string[], flags: WarmFlags, io: IO): WarmPlan {
+  const d = DEFAULTS.warm;
+  const int = (v: string | undefined, name: string, fallback: number, allowZero = false) => (v === undefined ? fallback : parsePositiveInt(v, name, { allowZero }));
+  const defaults: EntryDefaults = {};
+  if (flags.ttl !== undefined) defaults.ttlMs = flags.ttl === 'none' ? null : positiveDuration(flags.ttl, '--ttl');
+  if (flags.jitter !== undefined) defaults.jitter = parseFraction(flags.jitter, '--jitter');
+  if (flags.format !== undefined) defaults.format = flags.format as 'string' | 'hash';
+  if (flags.stale !== undefined) defaults.staleMs = parseDuration(flags.stale, '--stale');
+  const refreshBelowMs = flags.refreshBelow !== undefined ? parseDuration(flags.refreshBelow, '--refresh-below') : undefined;
+
+  let entries = files.length > 0 ? entriesFromFiles(files, flags, defaults, io) : [adHocEntry(flags, defaults)];
+  // Run modes for cron rewarms apply to every entry.
+  entries = entries.map((e) => ({
+    ...e,
+    onlyMissing: e.onlyMissing || Boolean(flags.onlyMissing),
+    ...(refreshBelowMs !== undefined ? { refreshBelowMs } : {}),
+  }));
+  if (flags.only && flags.only.length > 0) {
+    const unknown = flags.only.filter((n) => !entries.some((e) => e.name === n));
+    if (unknown.length > 0) throw new UsageError(`--only: no entry named ${unknown.join(', ')}; entries are ${entries.map((e) => e.name).join(', ')}`);
+    entries = entries.filter((e) => flags.only?.includes(e.name));
+  }
+  if (entries.filter((e) => e.source.kind === 'keys' && e.source.keysFile === '-').length > 1) throw new UsageError('only one entry can read its keys from stdin');
+  const verifySample = flags.verifySample !== undefined ? parsePositiveInt(flags.verifySample, '--verify-sample') : undefined;
+  const options: WarmOptions = {
+    entries,
+    batchSize: int(flags.batchSize, '--batch-size', d.batchSize),
+    cursorRows: Math.max(int(flags.batchSize, '--batch-size', d.cursorRows), 1),
+    pgConcurrency: int(flags.pgConcurrency, '--pg-concurrency', d.pgConcurrency),
+    pipelineSize: int(flags.pipelineSize, '--pipeline-size', d.pipelineSize),
+    redisInFlight: int(flags.inFlight, '--in-flight', d.redisInFlight),
+    ...(flags.rate !== undefined ? { rate: parsePositiveInt(flags.rate, '--rate') } : {}),
+    maxErrors: int(flags.maxErrors, '--max-errors', d.maxErrors, true),
+    retries: int(flags.retries, '--retries', d.retries, true),
+    retryBaseMs: d.retryBaseMs,
+    staleSuffix: flags.staleSuffix ?? d.staleSuffix,
+    keyRules: {
+      maxKeyBytes: int(flags.maxKeyBytes, '--max-key-bytes', DEFAULTS.keys.maxKeyBytes),
+      rejectControlChars: flags.allowControlChars ? false : DEFAULTS.keys.rejectControlChars,
+    },
+    maxValueBytes: int(flags.maxValueBytes, '--max-value-bytes', d.maxValueBytes),
+    dryRun: Boolean(flags.dryRun),
+    verify: verifySample !== undefined ? verifySample : flags.verify ? 'all' : 'none',
+    progressIntervalMs: flags.progressInterval !== undefined ? positiveDuration(flags.progressInterval, '--progress-interval') : d.progressIntervalMs,
+    signal: io.signal,
+  };
+  if (options.staleSuffix === '') throw new UsageError('--stale-suffix: must not be empty (the stale copy would overwrite the key)');
+  return {
+    options,
+    statementTimeoutMs: flags.statementTimeout !== undefined ? positiveDuration(flags.statementTimeout, '--statement-timeout') : DEFAULTS.connection.statementTimeoutMs,
+    json: Boolean(flags.json),
+    ...(flags.failedKeys !== undefined ? { failedKeys: flags.failedKeys } : {}),
+  };
+}
+
+function entriesFromFiles(files: string[], flags: WarmFlags, defaults: EntryDefaults, io: IO): WarmEntry[] {
+  for (const f of ['keys', 'pattern', 'fetch', 'query'] as const) {
+    if (flags[f] !== undefined) throw new UsageError(`--${f}: give either warmlist files or ad hoc --keys/--query flags, not both`);
+  }
+  const entries: WarmEntry[] = [];
+  for (const file of files) {
+    const path = resolve(io.cwd, file);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new InputError(`cannot read the warmlist (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`, { file });
+    }
+    for (const entry of parseWarmlist(text, file, warmlistBaseDir(path), defaults)) {
+      if (entries.some((e) => e.name === entry.name)) throw new InputError(`entry name '${entry.name}' is used in two warmlists; names must be unique`, { file, line: entry.origin.line ?? 0, field: 'name' });
+      entries.push(entry);
+    }
+  }
+  return entries;
+}
+
+function adHocEntry(flags: WarmFlags, defaults: EntryDefaults): WarmEntry {
+  if (flags.keys === undefined && flags.query === undefined) {
+    throw new UsageError('nothing to warm: give warmlist files, or --keys FILE --pattern P --fetch SQL, or --query SQL');
+  }
+  if (flags.keys !== undefined && flags.query !== undefined) throw new UsageError('--keys and --query: choose one source (use a warmlist for several)');
+  if (defaults.ttlMs === undefined) throw new UsageError("--ttl is required: every key is written with a TTL (e.g. --ttl 1h, or --ttl none)");
+  const common = {
+    tier: 1,
+    ttlMs: defaults.ttlMs,
+    jitter: defaults.jitter ?? 0,
+    format: defaults.format ?? ('string' as const),
+    ...(defaults.staleMs !== undefined ? { staleMs: defaults.staleMs } : {}),
+    onlyMissing: false,
+    origin: {},
+  };
+  if (flags.query !== undefined) {
+    for (const f of ['pattern', 'fetch'] as const) if (flags[f] !== undefined) throw new UsageError(`--${f} belongs with --keys, not --query`);
+    const count = flags.count !== undefined ? parsePositiveInt(flags.count, '--count', { allowZero: true }) : undefined;
+    return { ...common, name: flags.name ?? 'query', source: { kind: 'query', sql: flags.query, ...(count !== undefined ? { count } : {}) } };
+  }
+  if (flags.pattern === undefined) throw new UsageError("--keys needs --pattern, e.g. --pattern 'product:{id}'");
+  if (flags.fetch === undefined) throw new UsageError('--keys needs --fetch, e.g. --fetch "SELECT id, row_to_json(p)::text AS value FROM products p WHERE id = ANY($1::bigint[])"');
+  if (flags.count !== undefined) throw new UsageError('--count is for --query (a key list is counted)');
+  return { ...common, name: flags.name ?? 'keys', source: { kind: 'keys', keysFile: flags.keys as string, pattern: parsePattern(flags.pattern), fetch: flags.fetch } };
+}
+
+function positiveDuration(text: string, what: string): number {
+  const ms = parseDuration(text, what);
+  if (ms <= 0) throw new UsageError(`${what}: must be above zero`);
+  return ms;
+}

@@ -1,0 +1,116 @@
+/**
+ * Runs a planned warm: checks inputs and SQL, connects (exit 3 on failure), wires the ports
+ * and reporters, runs the engine, and closes everything. Issue 6's features plug in through
+ * WarmHooks (extra event listeners, checkpoint, key filter, deadline, lock around the run).
+ */
+import { accessSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
+import { createPgPool, verifyPg } from '../adapters/postgres/pool.js';
+import { PgWarmSource } from '../adapters/postgres/warm-source.js';
+import { checkEntrySql } from '../adapters/postgres/warm-check.js';
+import { openCache, type CacheConnection } from '../adapters/redis/cache.js';
+import { PipelinedWriter } from '../adapters/redis/pipelined-writer.js';
+import { DryRunWriter } from '../core/warm/dry-run-writer.js';
+import { runWarm } from '../core/warm/engine.js';
+import type { WarmEventListener } from '../core/warm/events.js';
+import type { WarmSummary } from '../core/warm/summary.js';
+import { InputError } from '../errors.js';
+import { keyListPort } from '../sources/keylist.js';
+import { FailedKeysFile } from '../reporters/failed-keys-file.js';
+import { createWarmProgress } from '../reporters/warm-progress.js';
+import { FailureExamples, printWarmJson, printWarmText } from '../reporters/warm-summary.js';
+import type { RedisTarget } from '../config/target.js';
+import type { IO } from '../io.js';
+import type { WarmPlan } from './warm-flags.js';
+
+export interface WarmHooks {
+  /** More subscribers to the event stream (JSON logs, metrics). */
+  listeners?: WarmEventListener[];
+  /** Runs once connected, before the first write (e.g. take the run lock); its result is released in `after`. */
+  before?(cache: CacheConnection): Promise<void>;
+  after?(cache: CacheConnection, summary: WarmSummary | undefined): Promise<void>;
+  /** false: no progress bar/lines (e.g. --log-format json owns stderr). */
+  progress?: boolean;
+}
+
+export interface WarmRunContext {
+  io: IO;
+  color?: boolean;
+  target: RedisTarget;
+  pgUrl: string | undefined;
+}
+
+export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: WarmHooks = {}): Promise<WarmSummary> {
+  const { options } = plan;
+  const { io } = run;
+  checkKeyFiles(plan, io.cwd);
+  const failedKeys = plan.failedKeys !== undefined ? await FailedKeysFile.open(plan.failedKeys, io.cwd) : undefined;
+  const examples = new FailureExamples();
+  const progress = hooks.progress === false ? undefined : createWarmProgress(io.stderr, run.color);
+  const listeners: WarmEventListener[] = [examples.listener, ...(failedKeys ? [failedKeys.listener] : []), ...(progress ? [progress.listener] : []), ...(hooks.listeners ?? [])];
+  const emit: WarmEventListener = (event) => {
+    for (const l of listeners) l(event);
+  };
+  const pool = createPgPool({ url: run.pgUrl, max: options.pgConcurrency + 1, statementTimeoutMs: plan.statementTimeoutMs, onError: () => undefined });
+  let summary: WarmSummary | undefined;
+  try {
+    await verifyPg(pool, run.pgUrl);
+    // Every entry's SQL is checked before anything is written (exit 2 with the entry named).
+    for (const entry of options.entries) await checkEntrySql(pool, entry);
+    const cache = await openCache(run.target, { verify: 'any', onError: () => undefined });
+    let writer: PipelinedWriter | undefined;
+    try {
+      await hooks.before?.(cache);
+      const source = new PgWarmSource(pool, { cursorRows: options.cursorRows, retries: options.retries, retryBaseMs: options.retryBaseMs, emit });
+      summary = await runWarm(
+        options,
+        {
+          keys: keyListPort(io.cwd, io.stdin, options.batchSize),
+          rows: source,
+          writer: (report) =>
+            options.dryRun
+              ? new DryRunWriter(cache.topology, report)
+              : (writer = new PipelinedWriter(cache, report, {
+                  pipelineSize: options.pipelineSize,
+                  inFlight: options.redisInFlight,
+                  retries: options.retries,
+                  retryBaseMs: options.retryBaseMs,
+                  verify: options.verify,
+                })),
+        },
+        emit,
+      );
+    } finally {
+      progress?.stop();
+      writer?.close();
+      try {
+        await hooks.after?.(cache, summary);
+      } finally {
+        await cache.close();
+      }
+    }
+  } finally {
+    progress?.stop();
+    await pool.end().catch(() => undefined);
+    await failedKeys?.close();
+  }
+  if (plan.json) printWarmJson(io.stdout, summary, examples);
+  else printWarmText(io.stdout, summary, examples, run.color, failedKeys?.path);
+  return summary;
+}
+
+/** Key-list files must be readable before anything connects. */
+function checkKeyFiles(plan: WarmPlan, cwd: string): void {
+  for (const entry of plan.options.entries) {
+    if (entry.source.kind !== 'keys' || entry.source.keysFile === '-') continue;
+    try {
+      accessSync(resolve(cwd, entry.source.keysFile), constants.R_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new InputError(`cannot read the key list ${entry.source.keysFile} (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`, {
+        ...entry.origin,
+        field: entry.origin.file ? `${entry.name}: keys` : '--keys',
+      });
+    }
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * --dry-run: everything is fetched and validated, nothing is written. This writer routes each
+ * key with the real topology and reports what would be written where (keys, bytes, samples).
+ */
+import type { Topology } from '../../topology/types.js';
+import type { CacheWriter, Ticket, WriteBatch, WriteReport } from './ports.js';
+import { valueBytes } from './validate.js';
+
+export class DryRunWriter implements CacheWriter {
+  constructor(
+    private readonly topology: Topology,
+    private readonly report: WriteReport,
+  ) {}
+
+  get nodeNames(): readonly string[] {
+    return this.topology.nodes.map((n) => n.name);
+  }
+
+  async write(batch: WriteBatch): Promise<void> {
+    for (let i = 0; i < batch.keys.length; i++) {
+      const key = batch.keys[i] as string;
+      const node = this.topology.nodes[this.topology.nodeIndexOf(key)];
+      const ticket = batch.tickets[i] as Ticket;
+      if (!node) {
+        this.report.failed(ticket, key, 'slot not served by any master');
+        continue;
+      }
+      const ttl = batch.ttls[i] as number;
+      this.report.planned?.(key, node.name, ttl < 0 ? null : ttl);
+      this.report.written(ticket, 1, batch.stale[i] ? 1 : 0, node.name, valueBytes(batch.values[i] as string | string[]));
+    }
+  }
+
+  async drain(): Promise<void> {}
+
+  async finishVerify(): Promise<void> {}
+}

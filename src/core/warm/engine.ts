@@ -1,0 +1,359 @@
+/**
+ * The warm engine: tiers in order, entries within a tier one after another, fetches bounded
+ * by a semaphore, writes handed to the CacheWriter (which applies backpressure), outcomes
+ * counted per entry and node, and a summary at the end. Pure orchestration over ports.
+ */
+import { matchKey } from '../../sources/pattern.js';
+import { matchRows, newWriteBatch, pushWrite, valueProblem } from './batch.js';
+import { FetchError, type CacheWriter, type KeyListPort, type RowSourcePort, type Ticket, type WriteReport } from './ports.js';
+import { Semaphore, sleep } from './semaphore.js';
+import { emptyEntryStats, type EntryStats, type WarmSummary } from './summary.js';
+import { keyProblem } from './validate.js';
+import type { StopReason, WarmEventListener } from './events.js';
+import type { FailureKind, WarmEntry, WarmOptions } from './types.js';
+import { TicketLedger } from './tickets.js';
+import { valueOf } from './values.js';
+
+export interface WarmPorts {
+  keys: KeyListPort;
+  rows: RowSourcePort;
+  /** Builds the writer; the engine passes the report it wants outcomes on. */
+  writer(report: WriteReport): CacheWriter;
+}
+
+export async function runWarm(options: WarmOptions, ports: WarmPorts, emit: WarmEventListener): Promise<WarmSummary> {
+  return new WarmEngine(options, ports, emit).run();
+}
+
+class WarmEngine {
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly stop = new AbortController();
+  private stopInfo?: { reason: StopReason; detail: string };
+  private readonly entryStats = new Map<string, EntryStats>();
+  private readonly nodeKeys = new Map<string, number>();
+  private readonly totals = { written: 0, skipped: 0, missing: 0, invalid: 0, failed: 0, staleWritten: 0, bytes: 0, retries: 0 };
+  private readonly verify = { checked: 0, missing: 0, noTtl: 0 };
+  private readonly samples: WarmSummary['samples'] = [];
+  private errors = 0;
+  private admitted = 0;
+  private startedAt = 0;
+  private knownTotal: number | undefined = 0;
+  private fatal: unknown;
+  private readonly ledger: TicketLedger;
+  private writer!: CacheWriter;
+
+  constructor(
+    private readonly options: WarmOptions,
+    private readonly ports: WarmPorts,
+    private readonly emit: WarmEventListener,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.ledger = new TicketLedger(options.checkpoint, (error) => this.fail(error));
+    for (const e of options.entries) this.entryStats.set(e.name, emptyEntryStats(e.tier));
+  }
+
+  async run(): Promise<WarmSummary> {
+    const { options } = this;
+    this.writer = this.ports.writer(this.report());
+    for (const n of this.writer.nodeNames) this.nodeKeys.set(n, 0);
+    this.startedAt = this.now();
+    const onAbort = () => this.requestStop('signal', `interrupted by ${String(options.signal?.reason ?? 'signal')}`);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    const timer = setInterval(() => this.emitProgress(), options.progressIntervalMs);
+    timer.unref?.();
+    this.emit({
+      type: 'start',
+      entries: options.entries.map((e) => ({ name: e.name, tier: e.tier, kind: e.source.kind })),
+      dryRun: options.dryRun,
+      nodes: [...this.writer.nodeNames],
+    });
+    try {
+      const tiers = [...new Set(options.entries.map((e) => e.tier))].sort((a, b) => a - b);
+      for (const tier of tiers) {
+        const entries = options.entries.filter((e) => e.tier === tier);
+        for (const entry of entries) {
+          if (this.stopInfo || this.fatal) break;
+          await this.runEntry(entry);
+        }
+        // The tier barrier: every key of this tier is settled before the next tier starts.
+        await this.writer.drain();
+        if (this.fatal) throw this.fatal;
+        if (!this.stopInfo) {
+          for (const entry of entries) {
+            await options.checkpoint?.entryDone(entry.name);
+            this.emit({ type: 'entryDone', entry: entry.name });
+          }
+        }
+        this.emit({ type: 'tierDone', tier });
+        if (this.stopInfo) break;
+      }
+      if (options.verify !== 'none' && !options.dryRun) await this.writer.finishVerify();
+      if (this.fatal) throw this.fatal;
+    } finally {
+      clearInterval(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    const summary = this.summary();
+    this.emit({ type: 'summary', summary });
+    return summary;
+  }
+
+  private async runEntry(entry: WarmEntry): Promise<void> {
+    const total = entry.source.kind === 'keys' ? await this.ports.keys.count(entry) : await this.ports.rows.estimate(entry);
+    const estimated = entry.source.kind === 'query' && entry.source.count === undefined;
+    this.knownTotal = total === undefined || this.knownTotal === undefined ? undefined : this.knownTotal + total;
+    this.emit({ type: 'entryStart', entry: entry.name, tier: entry.tier, ...(total !== undefined ? { total } : {}), estimated });
+    const skip = (await this.options.checkpoint?.resumeFrom(entry.name)) ?? 0;
+    if (entry.source.kind === 'keys') await this.runKeyList(entry, skip);
+    else await this.runQuery(entry, skip);
+  }
+
+  private async runKeyList(entry: WarmEntry, skip: number): Promise<void> {
+    const slots = new Semaphore(this.options.pgConcurrency);
+    for await (const batch of this.ports.keys.open(entry, skip)) {
+      if (!(await this.admit(batch.keys.length))) break;
+      await slots.acquire();
+      if (this.stopInfo) {
+        slots.release();
+        break;
+      }
+      const ticket = this.ledger.open(entry, this.entryIndex(entry), batch.lines[batch.lines.length - 1] ?? 0);
+      this.processKeyBatch(entry, ticket, batch.keys, batch.lines)
+        .catch((error: unknown) => this.fail(error))
+        .finally(() => {
+          this.ledger.seal(ticket);
+          slots.release();
+        });
+    }
+    await slots.idle();
+  }
+
+  private async processKeyBatch(entry: WarmEntry, ticket: Ticket, keys: string[], lines: number[]): Promise<void> {
+    if (entry.source.kind !== 'keys') return;
+    const { pattern } = entry.source;
+    const { keyFilter, keyRules } = this.options;
+    const accepted: string[] = [];
+    const acceptedLines: number[] = [];
+    const params: string[][] = pattern.params.map(() => []);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      if (keyFilter && !keyFilter(key)) continue;
+      const problem = keyProblem(key, keyRules);
+      const parts = problem ? undefined : matchKey(pattern, key);
+      if (problem || !parts) {
+        this.settleUnwritten(entry, key, 'invalid', problem ?? `does not match the pattern ${pattern.source}`, lines[i]);
+        continue;
+      }
+      accepted.push(key);
+      acceptedLines.push(lines[i] as number);
+      for (let p = 0; p < parts.length; p++) (params[p] as string[]).push(parts[p] as string);
+    }
+    if (accepted.length === 0) return;
+    const started = this.now();
+    let fetched;
+    try {
+      fetched = await this.ports.rows.fetch(entry, params, accepted.length);
+    } catch (error) {
+      if (!(error instanceof FetchError)) throw error;
+      for (let i = 0; i < accepted.length; i++) this.settleUnwritten(entry, accepted[i] as string, 'failed', error.message, acceptedLines[i]);
+      return;
+    }
+    this.emit({ type: 'batchFetched', entry: entry.name, keys: accepted.length, rows: fetched.rows.length, ms: this.now() - started });
+    const rejected = new Map(fetched.invalid.map((x) => [x.index, x.reason]));
+    const values = matchRows(pattern, accepted, fetched.rows, fetched.shape, entry.format);
+    const batch = newWriteBatch(entry);
+    for (let i = 0; i < accepted.length; i++) {
+      const key = accepted[i] as string;
+      const dbReason = rejected.get(i);
+      const value = values[i];
+      const reason = dbReason ? `the database rejected it: ${dbReason}` : value === undefined ? 'no row for this key' : valueProblem(value, this.options.maxValueBytes);
+      if (reason !== undefined || value === undefined) {
+        this.settleUnwritten(entry, key, dbReason || value !== undefined ? 'invalid' : 'missing', reason ?? 'no row', acceptedLines[i]);
+        continue;
+      }
+      pushWrite(batch, entry, ticket, key, value, this.options.staleSuffix, this.random);
+    }
+    if (batch.keys.length > 0) await this.writer.write(batch);
+  }
+
+  private async runQuery(entry: WarmEntry, skip: number): Promise<void> {
+    const { keyFilter, keyRules, maxValueBytes, staleSuffix } = this.options;
+    let position = skip;
+    try {
+      for await (const { rows, shape } of this.ports.rows.stream(entry, skip, this.stop.signal)) {
+        const ticket = this.ledger.open(entry, this.entryIndex(entry), position + rows.length);
+        const batch = newWriteBatch(entry);
+        for (let r = 0; r < rows.length; r++) {
+          const row = rows[r] as unknown[];
+          const rawKey = row[shape.keyIndex];
+          const key = typeof rawKey === 'string' ? rawKey : rawKey === null || rawKey === undefined ? '' : String(rawKey);
+          if (keyFilter && !keyFilter(key)) continue;
+          const problem = key === '' ? `row ${position + r + 1}: the key column is NULL or empty` : keyProblem(key, keyRules);
+          const value = problem ? undefined : valueOf(row, shape, entry.format);
+          const reason = problem ?? (value === undefined ? 'no value' : valueProblem(value, maxValueBytes));
+          if (reason !== undefined || value === undefined) {
+            this.settleUnwritten(entry, key, 'invalid', reason ?? 'no value');
+            continue;
+          }
+          pushWrite(batch, entry, ticket, key, value, staleSuffix, this.random);
+        }
+        position += rows.length;
+        this.emit({ type: 'batchFetched', entry: entry.name, keys: rows.length, rows: rows.length, ms: 0 });
+        if (batch.keys.length > 0) await this.writer.write(batch);
+        this.ledger.seal(ticket);
+        if (!(await this.admit(rows.length))) break;
+      }
+    } catch (error) {
+      if (!(error instanceof FetchError)) throw error;
+      // The rows already read are written; the rest of the query cannot be listed key by key.
+      this.countError(1);
+      this.requestStopIfBudget();
+      const stats = this.statsOf(entry);
+      stats.failed++;
+      this.totals.failed++;
+      this.emit({ type: 'keyFailed', entry: entry.name, key: `(query ${entry.name} after row ${position})`, kind: 'failed', reason: error.message });
+    }
+  }
+
+  /** Rate cap and stop conditions before each batch; false when the run must stop reading. */
+  private async admit(keys: number): Promise<boolean> {
+    const { rate, deadline } = this.options;
+    if (this.stopInfo || this.fatal) return false;
+    if (deadline !== undefined && this.now() >= deadline) {
+      this.requestStop('deadline', 'the deadline passed; nothing new was started after it');
+      return false;
+    }
+    if (rate !== undefined) {
+      const due = this.startedAt + (this.admitted / rate) * 1000;
+      const wait = due - this.now();
+      if (wait > 0) await sleep(wait, this.stop.signal);
+    }
+    this.admitted += keys;
+    return !this.stopInfo;
+  }
+
+  private settleUnwritten(entry: WarmEntry, key: string, kind: FailureKind, reason: string, line?: number): void {
+    const stats = this.statsOf(entry);
+    stats[kind]++;
+    this.totals[kind]++;
+    this.emit({ type: 'keyFailed', entry: entry.name, key, kind, reason, ...(line !== undefined ? { line } : {}) });
+    if (kind === 'failed') {
+      this.countError(1);
+      this.requestStopIfBudget();
+    }
+  }
+
+  private report(): WriteReport {
+    return {
+      written: (ticket, keys, stale, node, bytes) => {
+        const stats = this.statsOf(ticket.entry);
+        stats.written += keys - stale;
+        stats.staleWritten += stale;
+        stats.bytes += bytes;
+        this.totals.written += keys - stale;
+        this.totals.staleWritten += stale;
+        this.totals.bytes += bytes;
+        this.nodeKeys.set(node, (this.nodeKeys.get(node) ?? 0) + keys);
+        this.emit({ type: 'written', node, keys, bytes });
+        this.ledger.settle(ticket, keys);
+      },
+      skipped: (ticket, keys) => {
+        this.statsOf(ticket.entry).skipped += keys;
+        this.totals.skipped += keys;
+        this.emit({ type: 'skipped', entry: ticket.entry, keys });
+        this.ledger.settle(ticket, keys);
+      },
+      failed: (ticket, key, reason) => {
+        this.statsOf(ticket.entry).failed++;
+        this.totals.failed++;
+        this.emit({ type: 'keyFailed', entry: ticket.entry, key, kind: 'failed', reason });
+        this.countError(1);
+        this.requestStopIfBudget();
+        this.ledger.settle(ticket, 1);
+      },
+      retry: (info) => {
+        this.totals.retries++;
+        this.emit({ type: 'retry', scope: 'redis', node: info.node, attempt: info.attempt, delayMs: info.delayMs, reason: info.reason, keys: info.keys });
+      },
+      nodeError: (node, error) => this.emit({ type: 'nodeError', node, error }),
+      verified: (_key, _node, problem) => {
+        this.verify.checked++;
+        if (problem === 'missing') this.verify.missing++;
+        if (problem === 'noTtl') this.verify.noTtl++;
+        if (problem) this.emit({ type: 'keyFailed', entry: '(verify)', key: _key, kind: 'failed', reason: problem === 'missing' ? `verify: not found on ${_node}` : `verify: no TTL on ${_node}` });
+      },
+      planned: (key, node, ttlMs) => {
+        if (this.samples && this.samples.length < 10) this.samples.push({ key, node, ttlMs });
+      },
+    };
+  }
+
+  private countError(n: number): void {
+    this.errors += n;
+  }
+
+  private requestStopIfBudget(): void {
+    if (this.errors > this.options.maxErrors) {
+      this.requestStop('errors', `more than ${this.options.maxErrors} keys failed (--max-errors); stopped to protect the database and the cache`);
+    }
+  }
+
+  private requestStop(reason: StopReason, detail: string): void {
+    if (this.stopInfo) return;
+    this.stopInfo = { reason, detail };
+    this.emit({ type: 'stopping', reason, detail });
+    this.stop.abort(reason);
+  }
+
+  private fail(error: unknown): void {
+    this.fatal ??= error;
+    this.stop.abort('fatal');
+  }
+
+  private emitProgress(): void {
+    const t = this.totals;
+    const done = t.written + t.skipped + t.missing + t.invalid + t.failed;
+    const elapsedMs = Math.max(1, this.now() - this.startedAt);
+    this.emit({ type: 'progress', done, ...(this.knownTotal !== undefined ? { total: this.knownTotal } : {}), keysPerSecond: Math.round((done * 1000) / elapsedMs), elapsedMs });
+  }
+
+  private statsOf(entry: WarmEntry | string): EntryStats {
+    const name = typeof entry === 'string' ? entry : entry.name;
+    let stats = this.entryStats.get(name);
+    if (!stats) {
+      stats = emptyEntryStats(0);
+      this.entryStats.set(name, stats);
+    }
+    return stats;
+  }
+
+  private entryIndex(entry: WarmEntry): number {
+    return this.options.entries.indexOf(entry);
+  }
+
+  private summary(): WarmSummary {
+    const durationMs = Math.max(0, this.now() - this.startedAt);
+    const t = this.totals;
+    return {
+      written: t.written,
+      skipped: t.skipped,
+      missing: t.missing,
+      invalid: t.invalid,
+      failed: t.failed,
+      staleWritten: t.staleWritten,
+      bytes: t.bytes,
+      durationMs,
+      keysPerSecond: durationMs > 0 ? Math.round((t.written * 1000) / durationMs) : t.written,
+      nodes: Object.fromEntries(this.nodeKeys),
+      entries: Object.fromEntries(this.entryStats),
+      retries: t.retries,
+      dryRun: this.options.dryRun,
+      ...(this.stopInfo ? { stopped: this.stopInfo } : {}),
+      ...(this.options.verify !== 'none' && !this.options.dryRun ? { verify: { ...this.verify } } : {}),
+      ...(this.options.dryRun ? { samples: this.samples } : {}),
+    };
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The ports the engine drives. Adapters implement them with pg and ioredis; tests may
+ * implement them in memory. Everything is batched: no call per key crosses a port.
+ */
+import type { KeyLineBatch } from '../../sources/keylist.js';
+import type { RowShape } from './values.js';
+import type { WarmEntry } from './types.js';
+
+/**
+ * A unit of completion: one source batch. The writer settles its keys in any order; when all
+ * are settled (written, skipped or failed) the engine can checkpoint the batch's position.
+ */
+export interface Ticket {
+  readonly entry: string;
+  readonly entryIndex: number;
+  /** Input position (line or row) of the batch's last key. */
+  readonly position: number;
+  /** Write items not yet settled. */
+  remaining: number;
+  sealed: boolean;
+}
+
+/** Columnar batch of writes. `ttls[i]` is ms, or -1 for no expiry. */
+export interface WriteBatch {
+  keys: string[];
+  values: (string | string[])[];
+  ttls: number[];
+  /** true for `<key>:stale` copies. */
+  stale: boolean[];
+  tickets: Ticket[];
+  format: 'string' | 'hash';
+  onlyMissing: boolean;
+  /** Rewrite only when the key has less than this left (ms); stale copies add their window. */
+  refreshBelowMs?: number[];
+}
+
+/** How the writer reports outcomes, aggregated per ticket and node wherever possible. */
+export interface WriteReport {
+  written(ticket: Ticket, keys: number, stale: number, node: string, bytes: number): void;
+  skipped(ticket: Ticket, keys: number): void;
+  failed(ticket: Ticket, key: string, reason: string): void;
+  retry(info: { node: string; attempt: number; delayMs: number; reason: string; keys: number }): void;
+  nodeError(node: string, error: string): void;
+  verified(key: string, node: string, problem: 'missing' | 'noTtl' | undefined): void;
+  /** A dry run's would-be write. */
+  planned?(key: string, node: string, ttlMs: number | null): void;
+}
+
+export interface CacheWriter {
+  readonly nodeNames: readonly string[];
+  /** Queues the batch; resolves once there is room for more (backpressure). */
+  write(batch: WriteBatch): Promise<void>;
+  /** Resolves when every queued item is settled. */
+  drain(): Promise<void>;
+  /** --verify: waits for the inline checks, then reads back the sampled keys on their owning nodes. */
+  finishVerify(): Promise<void>;
+}
+
+export interface FetchedRows {
+  rows: unknown[][];
+  shape: RowShape;
+  /** Keys (by index into the batch) the database rejected, with its message. */
+  invalid: { index: number; reason: string }[];
+}
+
+export interface RowSourcePort {
+  /** Batched fetch for a key-list entry: params[p] is the array for `$p+1`. Throws FetchError. */
+  fetch(entry: WarmEntry, params: string[][], keyCount: number): Promise<FetchedRows>;
+  /** Streams a query entry through a cursor, skipping `skipRows`. Throws FetchError. */
+  stream(entry: WarmEntry, skipRows: number, signal: AbortSignal): AsyncIterable<{ rows: unknown[][]; shape: RowShape }>;
+  /** Row count for the progress bar: exact for --count, else the planner's estimate. */
+  estimate(entry: WarmEntry): Promise<number | undefined>;
+}
+
+export interface KeyListPort {
+  open(entry: WarmEntry, skipLines: number): AsyncIterable<KeyLineBatch>;
+  count(entry: WarmEntry): Promise<number | undefined>;
+}
+
+/** A fetch that failed for a reason other than its input (after retries): its keys fail. */
+export class FetchError extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+  ) {
+    super(message);
+    this.name = 'FetchError';
+  }
+}

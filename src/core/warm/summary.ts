@@ -1,0 +1,53 @@
+/** Counters of a warm, per run, per entry and per node, and the summary built from them. */
+import type { StopReason } from './events.js';
+
+export interface EntryStats {
+  tier: number;
+  written: number;
+  skipped: number;
+  missing: number;
+  invalid: number;
+  failed: number;
+  staleWritten: number;
+  bytes: number;
+}
+
+export interface SampleKey {
+  key: string;
+  node: string;
+  ttlMs: number | null;
+}
+
+export interface WarmSummary {
+  written: number;
+  skipped: number;
+  missing: number;
+  invalid: number;
+  failed: number;
+  /** `<key>:stale` copies written (not counted in `written`). */
+  staleWritten: number;
+  /** Value bytes written (keys and stale copies). */
+  bytes: number;
+  durationMs: number;
+  keysPerSecond: number;
+  /** Node name -> keys written there (stale copies included). */
+  nodes: Record<string, number>;
+  entries: Record<string, EntryStats>;
+  retries: number;
+  dryRun: boolean;
+  /** Why the run stopped before the end, if it did. */
+  stopped?: { reason: StopReason; detail: string };
+  verify?: { checked: number; missing: number; noTtl: number };
+  /** Dry run: a few keys with their node and TTL. */
+  samples?: SampleKey[];
+}
+
+export function emptyEntryStats(tier: number): EntryStats {
+  return { tier, written: 0, skipped: 0, missing: 0, invalid: 0, failed: 0, staleWritten: 0, bytes: 0 };
+}
+
+/** Exit status of a finished warm: 0 all written, 1 anything not written or verified. */
+export function summaryComplete(s: WarmSummary): boolean {
+  const verifyOk = !s.verify || (s.verify.missing === 0 && s.verify.noTtl === 0);
+  return s.missing === 0 && s.invalid === 0 && s.failed === 0 && !s.stopped && verifyOk;
+}

@@ -1,0 +1,102 @@
+/**
+ * The vocabulary of a warm: entries (what to load), options (how), and the ports the engine
+ * drives (key sources, fetchers, the cache writer). Adapters implement the ports; core stays pure.
+ */
+import type { KeyPattern } from '../../sources/pattern.js';
+
+export type ValueFormat = 'string' | 'hash';
+
+/** Where an entry came from, for messages: a warmlist file and line, or a flag. */
+export interface Origin {
+  file?: string;
+  line?: number;
+}
+
+export type EntrySource =
+  | {
+      kind: 'keys';
+      /** Path of the key list, or '-' for stdin. */
+      keysFile: string;
+      pattern: KeyPattern;
+      /** SQL with $1..$n arrays in pattern order, returning a column per parameter (+ `value`). */
+      fetch: string;
+    }
+  | {
+      kind: 'query';
+      /** SQL returning `key` and `value` (or other columns), streamed through a cursor. */
+      sql: string;
+      /** Known row count for the progress bar (--count); else the planner's estimate is used. */
+      count?: number;
+    };
+
+export interface WarmEntry {
+  name: string;
+  /** Lower tiers are written completely before higher tiers start. */
+  tier: number;
+  /** TTL in milliseconds; null means `ttl: none` (the key is written without an expiry). */
+  ttlMs: number | null;
+  /** ± fraction applied to each key's TTL, in [0, 1). */
+  jitter: number;
+  format: ValueFormat;
+  /** Also write `<key><staleSuffix>` with TTL + this window. */
+  staleMs?: number;
+  onlyMissing: boolean;
+  /** Rewrite only keys absent or with less than this TTL left. */
+  refreshBelowMs?: number;
+  source: EntrySource;
+  origin: Origin;
+}
+
+export interface KeyRules {
+  maxKeyBytes: number;
+  rejectControlChars: boolean;
+}
+
+/**
+ * Resume support (issue 6): the engine asks where an entry stopped last time and reports,
+ * in order, how far every entry is durably written. Positions are key-list lines or query rows.
+ */
+export interface CheckpointHook {
+  /** Input position (lines or rows) already done for this entry; 0 to start from the beginning. */
+  resumeFrom(entry: string): number | Promise<number>;
+  /** Everything up to and including `position` of `entry` is written or listed as failed. */
+  advance(entry: string, position: number): void | Promise<void>;
+  /** The entry finished completely. */
+  entryDone(entry: string): void | Promise<void>;
+}
+
+/** Every knob of a warm in one typed object (commands build it from flags and warmlists). */
+export interface WarmOptions {
+  entries: WarmEntry[];
+  batchSize: number;
+  /** Rows per cursor read for query entries. */
+  cursorRows: number;
+  pgConcurrency: number;
+  pipelineSize: number;
+  redisInFlight: number;
+  /** Keys per second cap over the whole run (fetch admission), undefined: no cap. */
+  rate?: number;
+  /** Failed keys (and failed fetches) allowed before the run stops early. */
+  maxErrors: number;
+  retries: number;
+  retryBaseMs: number;
+  staleSuffix: string;
+  keyRules: KeyRules;
+  maxValueBytes: number;
+  dryRun: boolean;
+  /** 'none', 'all' (every written key read back) or a sample size. */
+  verify: 'none' | 'all' | number;
+  progressIntervalMs: number;
+  /** Aborted: stop reading, finish in-flight writes, report. */
+  signal?: AbortSignal;
+  /** Epoch ms after which no new batch is started (issue 6 --deadline). */
+  deadline?: number;
+  /** Keep only keys this returns true for (issue 6 --shard i/n). */
+  keyFilter?: (key: string) => boolean;
+  checkpoint?: CheckpointHook;
+  /** Injectable randomness for TTL jitter (tests). */
+  random?: () => number;
+  now?: () => number;
+}
+
+export type FailureKind = 'missing' | 'invalid' | 'failed';

@@ -1,0 +1,149 @@
+/**
+ * Progress of a warm on stderr: a cli-progress bar on a terminal (done/total, rate, ETA),
+ * otherwise one plain line every few seconds with no control characters (CI logs, cron).
+ */
+import cliProgress from 'cli-progress';
+import type { ChalkInstance } from 'chalk';
+import type { WarmEvent, WarmEventListener } from '../core/warm/events.js';
+import { formatDuration } from '../config/duration.js';
+import { formatNumber, styleFor } from './style.js';
+import type { Writable } from '../io.js';
+
+export interface ProgressReporter {
+  listener: WarmEventListener;
+  /** Stops the bar (call before printing the summary). */
+  stop(): void;
+}
+
+export function createWarmProgress(stderr: Writable, color: boolean | undefined): ProgressReporter {
+  return stderr.isTTY ? new BarProgress(stderr, styleFor(stderr, color)) : new PlainProgress(stderr);
+}
+
+/** Counts shared by both renderings. */
+class Tally {
+  done = 0;
+  written = 0;
+  total: number | undefined = 0;
+  estimated = false;
+  problems = 0;
+  retriesShown = 0;
+
+  apply(event: WarmEvent): void {
+    if (event.type === 'written') {
+      this.done += event.keys;
+      this.written += event.keys;
+    } else if (event.type === 'skipped') this.done += event.keys;
+    else if (event.type === 'keyFailed' && event.entry !== '(verify)') {
+      this.done++;
+      this.problems++;
+    } else if (event.type === 'entryStart') {
+      this.total = event.total === undefined || this.total === undefined ? undefined : this.total + event.total;
+      this.estimated ||= event.estimated;
+    }
+  }
+}
+
+class BarProgress implements ProgressReporter {
+  private readonly tally = new Tally();
+  private readonly bar: cliProgress.SingleBar;
+  private started = false;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly stderr: Writable,
+    private readonly style: ChalkInstance,
+  ) {
+    this.bar = new cliProgress.SingleBar(
+      {
+        stream: stderr as unknown as NodeJS.WritableStream,
+        format: (options, params, payload: { rate: string; totalText: string; eta: string; problems: string }) => {
+          const bar = params.total > 0 ? cliProgress.Presets.shades_classic.barCompleteChar.repeat(Math.round(params.progress * 30)).padEnd(30, '░') + ' ' : '';
+          return `${bar}${formatNumber(params.value)}${payload.totalText} keys | ${payload.rate} keys/s | ETA ${payload.eta}${payload.problems}`;
+        },
+        hideCursor: true,
+        clearOnComplete: false,
+        fps: 10,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+  }
+
+  listener: WarmEventListener = (event) => {
+    this.tally.apply(event);
+    if (event.type === 'start') {
+      this.bar.start(0, 0, this.payload());
+      this.started = true;
+      return;
+    }
+    if (!this.started) return;
+    if (event.type === 'nodeError' || event.type === 'stopping') {
+      this.bar.stop();
+      this.stderr.write(this.style.yellow(event.type === 'nodeError' ? `warm: ${event.node}: ${event.error}\n` : `warm: stopping: ${event.detail}\n`));
+      this.bar.start(this.tally.total ?? 0, this.tally.done, this.payload());
+      return;
+    }
+    if (event.type === 'entryStart') this.bar.setTotal(this.tally.total ?? 0);
+    this.bar.update(this.tally.done, this.payload());
+  };
+
+  private payload() {
+    const t = this.tally;
+    const elapsed = Math.max(1, Date.now() - this.startedAt);
+    const rate = (t.done * 1000) / elapsed;
+    const left = t.total !== undefined && t.total > t.done && rate > 0 ? ((t.total - t.done) / rate) * 1000 : undefined;
+    return {
+      rate: formatNumber(Math.round(rate)),
+      totalText: t.total !== undefined && t.total > 0 ? `/${t.estimated ? '~' : ''}${formatNumber(t.total)}` : '',
+      eta: left === undefined ? '-' : formatDuration(left),
+      problems: t.problems > 0 ? this.style.yellow(` | ${formatNumber(t.problems)} not written`) : '',
+    };
+  }
+
+  stop(): void {
+    if (this.started) this.bar.stop();
+    this.started = false;
+  }
+}
+
+class PlainProgress implements ProgressReporter {
+  private readonly tally = new Tally();
+
+  constructor(private readonly stderr: Writable) {}
+
+  listener: WarmEventListener = (event) => {
+    this.tally.apply(event);
+    const t = this.tally;
+    switch (event.type) {
+      case 'entryStart':
+        this.line(`entry ${event.entry} (tier ${event.tier})${event.total !== undefined ? `: ${event.estimated ? 'about ' : ''}${formatNumber(event.total)} keys` : ''}`);
+        break;
+      case 'progress': {
+        const total = t.total !== undefined && t.total > 0 ? `/${t.estimated ? '~' : ''}${formatNumber(t.total)}` : '';
+        const pct = t.total ? ` (${Math.min(100, (100 * t.done) / t.total).toFixed(1)}%)` : '';
+        const left = t.total !== undefined && t.total > t.done && event.keysPerSecond > 0 ? `, ETA ${formatDuration(((t.total - t.done) / event.keysPerSecond) * 1000)}` : '';
+        this.line(`${formatNumber(t.done)}${total} keys${pct}, ${formatNumber(event.keysPerSecond)} keys/s${left}${t.problems > 0 ? `, ${formatNumber(t.problems)} not written` : ''}`);
+        break;
+      }
+      case 'nodeError':
+        this.line(`${event.node}: ${event.error}`);
+        break;
+      case 'retry':
+        if (t.retriesShown++ < 20) this.line(`retry ${event.attempt} ${event.node ?? event.entry ?? ''} in ${event.delayMs}ms: ${event.reason}`);
+        break;
+      case 'stopping':
+        this.line(`stopping: ${event.detail}`);
+        break;
+      default:
+        break;
+    }
+  };
+
+  private line(text: string): void {
+    // Keys and server messages may carry anything; keep the log free of control characters.
+    // eslint-disable-next-line no-control-regex
+    this.stderr.write(`warm: ${text.replace(/[\u0000-\u001f\u007f]/g, '?')}\n`);
+  }
+
+  stop(): void {}
+}

@@ -1,0 +1,70 @@
+/** The end of a warm: a text summary (stdout) or one JSON object (stdout, --json). */
+import type { WarmEvent, WarmEventListener } from '../core/warm/events.js';
+import type { WarmSummary } from '../core/warm/summary.js';
+import { formatDuration } from '../config/duration.js';
+import { formatBytes, formatNumber, formatTable, styleFor, writeJson } from './style.js';
+import type { Writable } from '../io.js';
+
+const EXAMPLES = 10;
+
+/** Keeps the first few keys that were not written, to show them in the summary. */
+export class FailureExamples {
+  readonly examples: { key: string; kind: string; reason: string; entry: string; line?: number }[] = [];
+  count = 0;
+
+  listener: WarmEventListener = (event: WarmEvent) => {
+    if (event.type !== 'keyFailed') return;
+    this.count++;
+    if (this.examples.length < EXAMPLES) {
+      this.examples.push({ key: event.key, kind: event.kind, reason: event.reason, entry: event.entry, ...(event.line !== undefined ? { line: event.line } : {}) });
+    }
+  };
+}
+
+export function printWarmJson(stdout: Writable, summary: WarmSummary, failures: FailureExamples): void {
+  writeJson(stdout, { ...summary, failedExamples: failures.examples });
+}
+
+export function printWarmText(stdout: Writable, summary: WarmSummary, failures: FailureExamples, color: boolean | undefined, failedKeysFile?: string): void {
+  const s = summary;
+  const c = styleFor(stdout, color);
+  const verb = s.dryRun ? 'dry run: would write' : 'written';
+  const stale = s.staleWritten > 0 ? ` (+${formatNumber(s.staleWritten)} stale copies)` : '';
+  const out: string[] = [];
+  out.push(c.bold(`warm: ${verb} ${formatNumber(s.written)} keys${stale} in ${formatDuration(s.durationMs)}, ${formatNumber(s.keysPerSecond)} keys/s, ${formatBytes(s.bytes)}`));
+  const problems = s.missing + s.invalid + s.failed;
+  const line = `skipped ${formatNumber(s.skipped)}, missing ${formatNumber(s.missing)}, invalid ${formatNumber(s.invalid)}, failed ${formatNumber(s.failed)}${s.retries > 0 ? `, retries ${formatNumber(s.retries)}` : ''}`;
+  out.push(problems > 0 ? c.yellow(line) : line);
+  out.push('');
+  out.push(formatTable(['node', s.dryRun ? 'keys (planned)' : 'keys'], Object.entries(s.nodes).map(([n, k]) => [n, k])));
+  out.push('');
+  out.push(
+    formatTable(
+      ['entry', 'tier', 'written', 'skipped', 'missing', 'invalid', 'failed', 'bytes'],
+      Object.entries(s.entries).map(([name, e]) => [name, e.tier, e.written, e.skipped, e.missing, e.invalid, e.failed, formatBytes(e.bytes)]),
+    ),
+  );
+  if (s.samples && s.samples.length > 0) {
+    out.push('', 'sample keys:');
+    out.push(formatTable(['key', 'node', 'ttl'], s.samples.map((k) => [k.key, k.node, k.ttlMs === null ? 'none' : formatDuration(k.ttlMs)])));
+  }
+  if (failures.examples.length > 0) {
+    out.push('', `not written (${failures.count > EXAMPLES ? `first ${EXAMPLES} of ${formatNumber(failures.count)}` : formatNumber(failures.count)}):`);
+    for (const f of failures.examples) out.push(`  ${visible(f.key)}  ${f.kind}: ${visible(f.reason)}${f.line !== undefined ? ` (line ${f.line})` : ''}`);
+    if (failedKeysFile) out.push(`  every one is listed in ${failedKeysFile}`);
+    else if (failures.count > EXAMPLES) out.push('  list them all with --failed-keys FILE');
+  }
+  if (s.verify) {
+    const v = s.verify;
+    const text = `verify: ${formatNumber(v.checked)} keys read back, ${formatNumber(v.missing)} missing, ${formatNumber(v.noTtl)} without TTL`;
+    out.push('', v.missing + v.noTtl > 0 ? c.red(text) : text);
+  }
+  if (s.stopped) out.push('', c.red(`stopped early (${s.stopped.reason}): ${s.stopped.detail}`));
+  stdout.write(out.join('\n') + '\n');
+}
+
+/** Keys may contain anything; show control characters escaped. */
+function visible(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

@@ -1,0 +1,77 @@
+/**
+ * Key patterns such as `product:{id}` or `user:{tenant}:{id}`: the parameters a key carries,
+ * in order, so a batch of keys becomes one array per parameter for `= ANY($n)`.
+ * `{{` and `}}` are literal braces (for Redis Cluster hash tags: `cart:{{{id}}}` is `cart:{42}`).
+ */
+import { UsageError } from '../errors.js';
+
+export interface KeyPattern {
+  readonly source: string;
+  /** Parameter names in pattern order: `$1` is params[0]. */
+  readonly params: readonly string[];
+  /** Literal text around the parameters: literals.length === params.length + 1. */
+  readonly literals: readonly string[];
+  readonly regex: RegExp;
+}
+
+export function parsePattern(source: string, what = '--pattern'): KeyPattern {
+  const params: string[] = [];
+  const literals: string[] = [];
+  let literal = '';
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i] as string;
+    if (ch === '{' && source[i + 1] === '{') {
+      literal += '{';
+      i++;
+    } else if (ch === '}' && source[i + 1] === '}') {
+      literal += '}';
+      i++;
+    } else if (ch === '{') {
+      const close = source.indexOf('}', i);
+      if (close < 0) throw new UsageError(`${what}: '${source}' has an unclosed '{'; write parameters as {name} and literal braces as {{ }}`);
+      const name = source.slice(i + 1, close);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        throw new UsageError(`${what}: '{${name}}' in '${source}' is not a parameter name; use letters, digits and _ (it must match a column of the fetch query)`);
+      }
+      if (params.includes(name)) throw new UsageError(`${what}: parameter {${name}} appears twice in '${source}'`);
+      if (params.length > 0 && literal === '') {
+        throw new UsageError(`${what}: parameters {${params[params.length - 1]}} and {${name}} in '${source}' need a separator between them`);
+      }
+      params.push(name);
+      literals.push(literal);
+      literal = '';
+      i = close;
+    } else if (ch === '}') {
+      throw new UsageError(`${what}: '${source}' has a stray '}'; write literal braces as {{ }}`);
+    } else {
+      literal += ch;
+    }
+  }
+  literals.push(literal);
+  if (params.length === 0) {
+    throw new UsageError(`${what}: '${source}' has no parameter; name the key's variable part, e.g. product:{id}`);
+  }
+  const body = literals
+    .map((lit, i) => escapeRegex(lit) + (i < params.length ? (i === params.length - 1 ? '(.+)' : '(.+?)') : ''))
+    .join('');
+  return { source, params, literals, regex: new RegExp(`^${body}$`, 's') };
+}
+
+/** The parameter values of `key`, in pattern order, or undefined when the key does not match. */
+export function matchKey(pattern: KeyPattern, key: string): string[] | undefined {
+  const m = pattern.regex.exec(key);
+  if (!m) return undefined;
+  return m.slice(1) as string[];
+}
+
+/** Builds the key for parameter values (the inverse of matchKey). */
+export function renderKey(pattern: KeyPattern, values: readonly unknown[]): string {
+  const lits = pattern.literals;
+  let out = lits[0] as string;
+  for (let i = 0; i < values.length; i++) out += String(values[i]) + (lits[i + 1] as string);
+  return out;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,62 @@
+/**
+ * Runs a program as a child process and measures it: wall time always; for cachectl (node) also
+ * its peak RSS and CPU seconds, reported by the process itself on exit (rusage-preload.mjs).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface ChildRun {
+  code: number;
+  seconds: number;
+  stdout: string;
+  stderr: string;
+  /** Peak resident set size in bytes (node children only). */
+  peakRss?: number;
+  /** User + system CPU seconds (node children only). */
+  cpuSeconds?: number;
+}
+
+const preload = fileURLToPath(new URL('./rusage-preload.mjs', import.meta.url));
+const cachectlBin = fileURLToPath(new URL('../../bin/cachectl', import.meta.url));
+
+/** Wall time of any program; stdout is kept only when asked (a scan of a million keys is big). */
+export async function runTimed(command: string, args: string[], options: { keepStdout?: boolean; countLines?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ChildRun & { lines: number }> {
+  const started = process.hrtime.bigint();
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  let stdout = '';
+  let stderr = '';
+  let lines = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (options.countLines) for (const byte of chunk) if (byte === 10) lines++;
+    if (options.keepStdout) stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const code = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c) => resolve(c ?? 1));
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { code, seconds, stdout, stderr, lines };
+}
+
+/** `cachectl <args>` from dist/, with its own rusage. */
+export async function runCachectl(args: string[]): Promise<ChildRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'cachectl-bench-rusage-'));
+  const file = join(dir, 'rusage.json');
+  try {
+    const run = await runTimed(process.execPath, ['--import', preload, cachectlBin, ...args], { keepStdout: true, env: { ...process.env, BENCH_RUSAGE_FILE: file, NO_COLOR: '1' } });
+    try {
+      const r = JSON.parse(readFileSync(file, 'utf8')) as { maxRssKiB: number; userUs: number; systemUs: number };
+      return { ...run, peakRss: r.maxRssKiB * 1024, cpuSeconds: (r.userUs + r.systemUs) / 1e6 };
+    } catch {
+      return run;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

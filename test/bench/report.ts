@@ -1,0 +1,42 @@
+/** The benchmark's one table (and its JSON): measurements, then the ratios issue 7 targets. */
+import { formatBytes, formatNumber, formatTable } from '../../src/reporters/style.js';
+
+export interface Row {
+  name: string;
+  keys: number;
+  seconds: number;
+  perSecond: number;
+  peakRss?: number;
+  cpuSeconds?: number;
+  note?: string;
+}
+
+export interface Target {
+  figure: string;
+  measured: number;
+  /** e.g. '>= 0.5' */
+  target: string;
+  met: boolean;
+  /** How the figure is computed, for the reader. */
+  how: string;
+}
+
+export function renderTables(rows: Row[], targets: Target[], header: string): string {
+  const measurements = formatTable(
+    ['measurement', 'keys', 'seconds', 'keys/s', 'peak RSS', 'CPU s', 'note'],
+    rows.map((r) => [
+      r.name,
+      r.keys,
+      r.seconds.toFixed(2),
+      Math.round(r.perSecond),
+      r.peakRss !== undefined ? formatBytes(r.peakRss) : '',
+      r.cpuSeconds !== undefined ? r.cpuSeconds.toFixed(2) : '',
+      r.note ?? '',
+    ]),
+  );
+  const ratios = formatTable(
+    ['target', 'measured', 'goal', 'met', 'how'],
+    targets.map((t) => [t.figure, formatNumber(Number(t.measured.toPrecision(3))), t.target, t.met ? 'yes' : 'NO', t.how]),
+  );
+  return `${header}\n\n${measurements}\n\n${ratios}\n`;
+}

@@ -1,0 +1,218 @@
+/**
+ * `npm run bench`: warm, inspect and ring measured against this machine's own limits and the
+ * naive loop, in one run, on servers of its own. Benchmarks never fail for being slow; they fail
+ * only when something does not run end to end (or writes the wrong number of keys).
+ *
+ *   npm run bench -- [--size N] [--flat-sizes A,B,...] [--naive-sample N] [--only sections] [--json]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createTestDatabase } from '../harness/postgres.js';
+import { startBenchServers, type Topology } from './servers.js';
+import { COPY_SQL, generatedStreamSql, loadProducts, writeKeyList } from './dataset.js';
+import { pgCopyRate, redisSetRate, type Rate } from './limits.js';
+import { cachectlWarm, inspectVsScan, type WarmRun } from './cachectl-runs.js';
+import { naiveWarm } from './naive.js';
+import { renderTables, type Row, type Target } from './report.js';
+
+const SECTIONS = ['limits', 'warm', 'naive', 'inspect', 'flat', 'ring'] as const;
+type Section = (typeof SECTIONS)[number];
+
+function parseCount(text: string, flag: string): number {
+  const n = Number(text.replace(/_/g, '').replace(/k$/i, '000').replace(/m$/i, '000000'));
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: '${text}' is not a whole number (e.g. 1000000, 1m, 20k)`);
+  return n;
+}
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      size: { type: 'string', default: '1000000' },
+      'flat-sizes': { type: 'string' },
+      'naive-sample': { type: 'string' },
+      only: { type: 'string' },
+      topologies: { type: 'string', default: 'single,ring,cluster' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const size = parseCount(values.size as string, '--size');
+  const flat = (values['flat-sizes'] ?? `${size},${size * 10}`).split(',').filter(Boolean).map((s) => parseCount(s, '--flat-sizes'));
+  const naive = values['naive-sample'] !== undefined ? parseCount(values['naive-sample'], '--naive-sample') : Math.min(20_000, size);
+  const only = values.only ? (values.only.split(',') as Section[]) : [...SECTIONS];
+  for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (${SECTIONS.join(', ')})`);
+  const topologies = (values.topologies as string).split(',').filter(Boolean) as Topology['name'][];
+  for (const t of topologies) if (!['single', 'ring', 'cluster'].includes(t)) throw new Error(`--topologies: unknown topology '${t}' (single, ring, cluster)`);
+  return { size, flat, naive, only: new Set(only), topologies, json: Boolean(values.json) };
+}
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+async function main(): Promise<void> {
+  const opts = options();
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  log('building dist/ (cachectl runs as the operator runs it)');
+  const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('build failed');
+
+  const load = loadavg()[0] ?? 0;
+  const rows: Row[] = [];
+  const targets: Target[] = [];
+  const failures: string[] = [];
+  const work = mkdtempSync(join(tmpdir(), 'cachectl-bench-'));
+  log('starting servers: 3-master cluster, 3 ring nodes, 1 single node');
+  const servers = await startBenchServers();
+  const db = await createTestDatabase('cachectl_bench');
+  try {
+    log(`loading ${opts.size.toLocaleString('en-US')} products into ${db.name}`);
+    const { avgPayloadBytes } = await loadProducts(db.pool, opts.size);
+    const keyFile = join(work, 'keys.txt');
+    await writeKeyList(keyFile, opts.size);
+    const byName = (name: Topology['name']) => servers.topologies.find((t) => t.name === name) as Topology;
+
+    // 1. The limits.
+    let pgLimit: Rate | undefined;
+    let redisOne: Rate | undefined;
+    let redisAll: (Rate & { perNode: number[] }) | undefined;
+    if (opts.only.has('limits') || opts.only.has('warm')) {
+      log('limits: COPY ... TO STDOUT, redis-benchmark -P 64 -t set -d 180');
+      pgLimit = await pgCopyRate(db.url, COPY_SQL, opts.size);
+      rows.push({ name: 'limit: PostgreSQL COPY TO STDOUT', ...pgLimit, note: `rows of ${Math.round(avgPayloadBytes)} B JSON` });
+      redisOne = await redisSetRate([servers.single.port], opts.size, Math.round(avgPayloadBytes));
+      rows.push({ name: 'limit: redis-benchmark, 1 node', ...redisOne, note: '-P 64 -t set' });
+      redisAll = await redisSetRate(byName('ring').ports, opts.size, Math.round(avgPayloadBytes));
+      rows.push({ name: 'limit: redis-benchmark, 3 nodes at once', ...redisAll, note: `sum of ${redisAll.perNode.map((r) => Math.round(r)).join(' + ')}` });
+      await servers.flushAll();
+    }
+    const limitFor = (t: Topology) => Math.min(pgLimit?.perSecond ?? Infinity, (t.ports.length > 1 ? redisAll : redisOne)?.perSecond ?? Infinity);
+
+    // 2. cachectl warm, both ways, into each topology; 5. inspect on the cluster afterwards.
+    const warms = new Map<string, WarmRun>();
+    if (opts.only.has('warm') || opts.only.has('inspect')) {
+      for (const name of ['single', 'ring', 'cluster'] as const) {
+        if (!opts.topologies.includes(name) && !(name === 'cluster' && opts.only.has('inspect'))) continue;
+        const topology = byName(name);
+        for (const kind of ['keys', 'query'] as const) {
+          if (!opts.only.has('warm') && !(name === 'cluster' && kind === 'query')) continue;
+          await servers.flushAll();
+          log(`cachectl warm ${kind === 'keys' ? 'by key list' : 'by streaming query'} into the ${name}`);
+          let run: WarmRun;
+          try {
+            run = await cachectlWarm(topology, db.url, kind === 'keys' ? { kind, file: keyFile } : { kind, count: opts.size }, opts.size);
+          } catch (error) {
+            // One broken topology must not hide the other measurements; the run still exits 1.
+            failures.push(error instanceof Error ? error.message : String(error));
+            rows.push({ name: `cachectl warm ${kind === 'keys' ? 'key list' : 'stream'} -> ${name}`, keys: 0, seconds: 0, perSecond: 0, note: 'FAILED (see below)' });
+            continue;
+          }
+          warms.set(`${name}/${kind}`, run);
+          const limit = limitFor(topology);
+          rows.push({ name: `cachectl warm ${kind === 'keys' ? 'key list' : 'stream'} -> ${name}`, keys: run.written, seconds: run.seconds, perSecond: run.perSecond, peakRss: run.peakRss, cpuSeconds: run.cpuSeconds, note: Number.isFinite(limit) ? `${(run.perSecond / limit).toFixed(2)} x limit` : '' });
+        }
+      }
+      const stream = warms.get('cluster/query');
+      const keys = warms.get('cluster/keys');
+      const clusterLimit = limitFor(byName('cluster'));
+      if (stream && Number.isFinite(clusterLimit)) targets.push({ figure: 'warm stream -> cluster / limit', measured: stream.perSecond / clusterLimit, target: '>= 0.5', met: stream.perSecond / clusterLimit >= 0.5, how: 'keys/s over min(PG COPY, redis-benchmark 3 nodes at once)' });
+      if (keys && Number.isFinite(clusterLimit)) targets.push({ figure: 'warm key list -> cluster / limit', measured: keys.perSecond / clusterLimit, target: '>= 0.35', met: keys.perSecond / clusterLimit >= 0.35, how: 'same limit' });
+
+      if (opts.only.has('inspect')) {
+        log("cachectl inspect ttl --match '*' vs redis-cli --scan on every node at once (cluster, full)");
+        const cmp = await inspectVsScan(byName('cluster'), opts.size);
+        rows.push({ name: 'redis-cli --scan, 3 nodes at once', keys: cmp.keys, seconds: cmp.scan.seconds, perSecond: cmp.keys / cmp.scan.seconds });
+        rows.push({ name: "cachectl inspect ttl --match '*'", keys: cmp.keys, seconds: cmp.inspect.seconds, perSecond: cmp.keys / cmp.inspect.seconds, peakRss: cmp.inspect.peakRss, cpuSeconds: cmp.inspect.cpuSeconds });
+        const ratio = cmp.inspect.seconds / cmp.scan.seconds;
+        targets.push({ figure: 'inspect ttl time / redis-cli --scan time', measured: ratio, target: '<= 2', met: ratio <= 2, how: 'cluster, all keys' });
+      }
+    }
+
+    // 3. The naive loop, on a sample, into the cluster.
+    if (opts.only.has('naive') && opts.naive > 0) {
+      await servers.flushAll();
+      log(`naive loop (SELECT + SETEX per key) on ${opts.naive.toLocaleString('en-US')} keys into the cluster`);
+      const naive = await naiveWarm(db.url, byName('cluster'), opts.naive);
+      rows.push({ name: 'naive loop -> cluster', keys: naive.keys, seconds: naive.seconds, perSecond: naive.keys / naive.seconds, note: naive.failed ? `${naive.failed} failed` : 'one SELECT + one SETEX per key' });
+      const keys = warms.get('cluster/keys');
+      if (keys) {
+        const ratio = keys.perSecond / (naive.keys / naive.seconds);
+        targets.push({ figure: 'cachectl / naive loop', measured: ratio, target: '>= 30', met: ratio >= 30, how: 'warm key list -> cluster vs the naive loop' });
+      }
+    }
+
+    // 4. Memory flatness: streamed warms of growing size (rows generated, no table needed).
+    if (opts.only.has('flat') && opts.flat.length > 0) {
+      const flat: WarmRun[] = [];
+      for (const n of opts.flat) {
+        await servers.flushAll();
+        log(`memory flatness: streamed warm of ${n.toLocaleString('en-US')} generated rows into the cluster`);
+        const run = await cachectlWarm(byName('cluster'), db.url, { kind: 'query', sql: generatedStreamSql(n), count: n }, n);
+        flat.push(run);
+        rows.push({ name: `cachectl warm stream ${formatCount(n)} -> cluster`, keys: run.written, seconds: run.seconds, perSecond: run.perSecond, peakRss: run.peakRss, cpuSeconds: run.cpuSeconds, note: 'generate_series rows' });
+      }
+      await servers.flushAll();
+      const small = flat[0];
+      const big = flat[flat.length - 1];
+      if (small?.peakRss && big?.peakRss && flat.length > 1) {
+        const ratio = big.peakRss / small.peakRss;
+        targets.push({ figure: `peak RSS ${formatCount(opts.flat[opts.flat.length - 1] as number)} / ${formatCount(opts.flat[0] as number)}`, measured: ratio, target: '<= 1.2', met: ratio <= 1.2, how: 'streamed warm into the cluster' });
+        targets.push({ figure: `peak RSS at ${formatCount(opts.flat[opts.flat.length - 1] as number)} (MB)`, measured: big.peakRss / 1e6, target: '< 200', met: big.peakRss < 200e6, how: 'the largest streamed warm' });
+      }
+    }
+
+    // 6. Ring: keys located per second per compatibility profile (the ring's own benchmark).
+    if (opts.only.has('ring')) {
+      const ring = await ringRates();
+      if (ring.length === 0) log('ring: test/bench/ring.ts is not there yet; skipped');
+      for (const r of ring) rows.push({ name: `ring locate (${r.profile})`, keys: r.keys, seconds: r.seconds, perSecond: r.perSecond, note: 'in-process, one core' });
+      if (ring.length > 0) {
+        const slowest = Math.min(...ring.map((r) => r.perSecond));
+        targets.push({ figure: 'ring keys/s, slowest profile', measured: slowest, target: '>= 1,000,000', met: slowest >= 1_000_000, how: 'per core' });
+      }
+    }
+
+    const header = `cachectl benchmark: --size ${opts.size.toLocaleString('en-US')}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${load.toFixed(2)} at the start, node ${process.versions.node}`;
+    if (opts.json) process.stdout.write(JSON.stringify({ options: { ...opts, only: [...opts.only] }, loadAverage: load, cpus: cpus().length, rows, targets, failures }, null, 2) + '\n');
+    else process.stdout.write(renderTables(rows, targets, header));
+    if (failures.length > 0) {
+      for (const f of failures) log(`FAILED: ${f}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await db.drop().catch((e: unknown) => log(`could not drop ${db.name}: ${String(e)}`));
+    await servers.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function formatCount(n: number): string {
+  if (n >= 1_000_000 && n % 1_000_000 === 0) return `${n / 1_000_000}M`;
+  if (n >= 1_000 && n % 1_000 === 0) return `${n / 1_000}k`;
+  return String(n);
+}
+
+interface RingRate {
+  profile: string;
+  keys: number;
+  seconds: number;
+  perSecond: number;
+}
+
+/** The ring helper's benchmark (test/bench/ring.ts), when it is there. */
+async function ringRates(): Promise<RingRate[]> {
+  const path = new URL('./ring.js', import.meta.url).href.replace(/\.js$/, '.ts');
+  let mod: { measureRing?: () => Promise<RingRate[]> | RingRate[] };
+  try {
+    mod = (await import(path)) as typeof mod;
+  } catch {
+    return [];
+  }
+  return mod.measureRing ? await mod.measureRing() : [];
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

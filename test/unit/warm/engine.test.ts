@@ -1,0 +1,115 @@
+/**
+ * The engine over in-memory ports (the pure orchestration: tiers, checkpoints, filters,
+ * stop conditions). Real Postgres and Redis are exercised in test/integration/warm-*.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runWarm, type WarmPorts } from '../../../src/core/warm/engine.js';
+import { rowShape } from '../../../src/core/warm/values.js';
+import { parsePattern } from '../../../src/sources/pattern.js';
+import type { CacheWriter, WriteBatch, WriteReport } from '../../../src/core/warm/ports.js';
+import type { WarmEntry, WarmOptions } from '../../../src/core/warm/types.js';
+import type { WarmEvent } from '../../../src/core/warm/events.js';
+
+function keysEntry(name: string, tier: number, keys: string[]): WarmEntry & { keys: string[] } {
+  return { name, tier, ttlMs: 60_000, jitter: 0, format: 'string', onlyMissing: false, origin: {}, keys, source: { kind: 'keys', keysFile: name, pattern: parsePattern('p:{id}'), fetch: 'f' } };
+}
+
+/** Settles writes asynchronously, a few at a time, recording the order keys were written in. */
+class SlowWriter implements CacheWriter {
+  readonly written: string[] = [];
+  private pending: Promise<void>[] = [];
+  readonly nodeNames = ['n1'];
+  constructor(private readonly report: WriteReport) {}
+  async write(batch: WriteBatch): Promise<void> {
+    this.pending.push(
+      new Promise<void>((resolve) => setTimeout(resolve, 5)).then(() => {
+        for (let i = 0; i < batch.keys.length; i++) {
+          this.written.push(batch.keys[i]!);
+          this.report.written(batch.tickets[i]!, 1, batch.stale[i] ? 1 : 0, 'n1', 1);
+        }
+      }),
+    );
+  }
+  async drain(): Promise<void> {
+    while (this.pending.length > 0) await Promise.all(this.pending.splice(0));
+  }
+  async finishVerify(): Promise<void> {}
+}
+
+function setup(entries: (WarmEntry & { keys: string[] })[], extra: Partial<WarmOptions> = {}) {
+  const fetchedAt: string[] = [];
+  let writer!: SlowWriter;
+  const ports: WarmPorts = {
+    keys: {
+      async *open(entry, skip) {
+        const keys = (entry as WarmEntry & { keys: string[] }).keys;
+        for (let i = skip; i < keys.length; i += 2) yield { keys: keys.slice(i, i + 2), lines: [i + 1, i + 2].slice(0, keys.slice(i, i + 2).length) };
+      },
+      async count(entry) {
+        return (entry as WarmEntry & { keys: string[] }).keys.length;
+      },
+    },
+    rows: {
+      async fetch(entry, params) {
+        fetchedAt.push(`${entry.name}@${writer.written.length}`);
+        const ids = params[0]!.filter((id) => id !== '404');
+        return { rows: ids.map((id) => [id, `v${id}`]), shape: rowShape(['id', 'value']), invalid: [] };
+      },
+      async *stream() {},
+      async estimate() {
+        return undefined;
+      },
+    },
+    writer: (report) => (writer = new SlowWriter(report)),
+  };
+  const options: WarmOptions = {
+    entries, batchSize: 2, cursorRows: 2, pgConcurrency: 2, pipelineSize: 10, redisInFlight: 1, maxErrors: 10, retries: 0, retryBaseMs: 1,
+    staleSuffix: ':stale', keyRules: { maxKeyBytes: 20, rejectControlChars: true }, maxValueBytes: 100, dryRun: false, verify: 'none', progressIntervalMs: 60_000, ...extra,
+  };
+  const events: WarmEvent[] = [];
+  return { run: () => runWarm(options, ports, (e) => events.push(e)), events, fetchedAt, writer: () => writer };
+}
+
+test('all of tier 1 is written before tier 2 fetches anything', async () => {
+  const t = setup([keysEntry('second', 2, ['p:5', 'p:6']), keysEntry('first', 1, ['p:1', 'p:2', 'p:3', 'p:4'])]);
+  const summary = await t.run();
+  assert.equal(summary.written, 6);
+  assert.deepEqual(t.writer().written.slice(0, 4).sort(), ['p:1', 'p:2', 'p:3', 'p:4']);
+  assert.ok(t.fetchedAt.includes('second@4'), t.fetchedAt.join(' '));
+});
+
+test('missing and invalid keys are counted and reported with their line; the checkpoint advances in order', async () => {
+  const advanced: [string, number][] = [];
+  const t = setup([keysEntry('e', 1, ['p:1', 'p:404', 'x:1', 'p:\u0007', 'p:5', 'p:1234567890123456789'])], {
+    checkpoint: { resumeFrom: () => 0, advance: (e, p) => void advanced.push([e, p]), entryDone: () => undefined },
+  });
+  const summary = await t.run();
+  assert.deepEqual([summary.written, summary.missing, summary.invalid], [2, 1, 3]);
+  const failures = t.events.filter((e) => e.type === 'keyFailed');
+  assert.deepEqual(failures.map((f) => f.type === 'keyFailed' && [f.key, f.kind, f.line]), [
+    ['p:404', 'missing', 2],
+    ['x:1', 'invalid', 3],
+    ['p:\u0007', 'invalid', 4],
+    ['p:1234567890123456789', 'invalid', 6],
+  ]);
+  const positions = advanced.map(([, p]) => p);
+  assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+  assert.equal(positions.at(-1), 6);
+});
+
+test('a key filter (for --shard) keeps only its keys; resume skips what is done', async () => {
+  const t = setup([keysEntry('e', 1, ['p:1', 'p:2', 'p:3', 'p:4'])], {
+    keyFilter: (k) => k !== 'p:3',
+    checkpoint: { resumeFrom: () => 1, advance: () => undefined, entryDone: () => undefined },
+  });
+  await t.run();
+  assert.deepEqual(t.writer().written.sort(), ['p:2', 'p:4']);
+});
+
+test('a passed deadline starts nothing and says so', async () => {
+  const t = setup([keysEntry('e', 1, ['p:1', 'p:2'])], { deadline: 0 });
+  const summary = await t.run();
+  assert.equal(summary.written, 0);
+  assert.equal(summary.stopped?.reason, 'deadline');
+});

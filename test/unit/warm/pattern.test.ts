@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { matchKey, parsePattern, renderKey } from '../../../src/sources/pattern.js';
+import { UsageError } from '../../../src/errors.js';
+
+test('parameters come out in pattern order and render back to the key', () => {
+  const p = parsePattern('user:{tenant}:{id}');
+  assert.deepEqual(p.params, ['tenant', 'id']);
+  assert.deepEqual(matchKey(p, 'user:acme:42'), ['acme', '42']);
+  assert.equal(renderKey(p, ['acme', 42]), 'user:acme:42');
+  assert.equal(matchKey(p, 'user:acme'), undefined);
+  assert.equal(matchKey(p, 'order:acme:1'), undefined);
+});
+
+test('regex characters in literals are literal; {{ }} are literal braces for hash tags', () => {
+  const p = parsePattern('cart.{{{id}}}');
+  assert.deepEqual(p.params, ['id']);
+  assert.deepEqual(matchKey(p, 'cart.{42}'), ['42']);
+  assert.equal(matchKey(p, 'cartX{42}'), undefined);
+  assert.equal(renderKey(p, ['7']), 'cart.{7}');
+});
+
+test('bad patterns are usage errors that say what to change', () => {
+  for (const [bad, message] of [
+    ['product:1', /has no parameter/],
+    ['product:{id', /unclosed/],
+    ['product:{1d}', /not a parameter name/],
+    ['a:{x}{y}', /need a separator/],
+    ['a:{x}:{x}', /appears twice/],
+    ['a:}', /stray/],
+  ] as const) {
+    assert.throws(() => parsePattern(bad), (e: unknown) => e instanceof UsageError && message.test(e.message), bad);
+  }
+});
