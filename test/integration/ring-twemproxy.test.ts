@@ -34,6 +34,9 @@ const configs: Config[] = [
   { id: 'dflt', weights: [1, 1, 1], names: false },
   { id: 'w7', hash: 'fnv1a_64', weights: [1, 2, 3, 1, 5, 1, 10], names: true },
   { id: 'w5', hash: 'md5', weights: [3, 1, 1, 7, 2], names: false },
+  // Single-precision rounding: 160 * 6/25 * 5 / 4 is 48 exactly, but in float it is 47.99..., so 188 points, not 192.
+  { id: 'fl5', hash: 'fnv1a_64', weights: [7, 6, 5, 4, 3], names: false },
+  { id: 'fl5b', hash: 'md5', weights: [1, 3, 5, 7, 9], names: true },
   { id: 'tagf', hash: 'fnv1a_64', weights: [1, 1, 2, 1], names: false, hashTag: '{}' },
   { id: 'tagm', hash: 'murmur', weights: [1, 1, 1, 1, 1], names: true, hashTag: '{}' },
   { id: 'tagc', hash: 'crc32a', weights: [2, 1, 1], names: false, hashTag: '$$' },
