@@ -13,7 +13,7 @@ import { ExitCode, InputError, UsageError } from '../errors.js';
 import { simulate } from '../core/herd/sim/simulate.js';
 import { checkAssertions, parseAssertions } from '../core/herd/assert.js';
 import type { OnLockTimeout } from '../core/herd/types.js';
-import { parseBeta, parseStrategies } from './herd.js';
+import { parseBeta, parseRate, parseStrategies } from './herd.js';
 import { reportBreaches, reportSimulationJson, reportSimulationText } from '../reporters/herd.js';
 
 interface SimulateFlags {
@@ -69,8 +69,7 @@ export function registerHerdSimulate(herd: Command, ctx: CommandContext): Comman
     .action(async (own: SimulateFlags, self: Command) => {
       const flags = withParentFlags(own, self);
       const thresholds = flags.assert !== undefined ? parseAssertions(flags.assert) : [];
-      const rate = flags.rate !== undefined ? Number(flags.rate) : undefined;
-      if (rate !== undefined && (!Number.isFinite(rate) || rate <= 0)) throw new UsageError(`--rate: '${flags.rate}' must be requests per second above 0`);
+      const rate = flags.rate !== undefined ? parseRate(flags.rate) : undefined;
       const expireInMs = parseDuration(flags.expireIn, '--expire-in');
       const durationMs = parseDuration(flags.duration, '--duration');
       if (rate !== undefined && (rate * durationMs) / 1000 > 1_000_000) throw new UsageError('--rate x --duration: above the simulator\'s bound of 1,000,000 requests');
@@ -92,6 +91,7 @@ export function registerHerdSimulate(herd: Command, ctx: CommandContext): Comman
         maxRequests: 1_000_000,
         settings: {
           ttlMs: parseDuration(flags.ttl, '--ttl'),
+          ttlJitter: 0,
           beta: parseBeta(flags.beta),
           lockTtlMs: parseDuration(flags.lockTtl, '--lock-ttl'),
           lockWaitMs: parseDuration(flags.lockWait, '--lock-wait'),

@@ -7,7 +7,7 @@ import type { CommandContext } from './context.js';
 import { addPgOptions, addRedisOptions, pgUrlFrom, redisTargetFrom } from './options.js';
 import type { ConnectionFlags } from '../config/target.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { parseDuration, parsePositiveInt } from '../config/duration.js';
+import { parseDuration, parseFraction, parsePositiveInt } from '../config/duration.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { STRATEGY_NAMES, type OnLockTimeout, type StrategyName } from '../core/herd/types.js';
 import { isStrategyName } from '../core/herd/strategies/index.js';
@@ -16,9 +16,16 @@ import { runDrill, type Trigger } from '../adapters/herd/drill.js';
 import { validateFetchSql } from '../adapters/herd/origin.js';
 import { drillProgress, reportBreaches, reportDrillJson, reportDrillText, reportWarnings } from '../reporters/herd.js';
 import { registerHerdSimulate } from './herd-simulate.js';
+import { readDrillKeys } from './herd-keys.js';
 
 interface HerdFlags extends ConnectionFlags {
   key?: string;
+  keys?: string;
+  expireTogether?: boolean;
+  ttlJitter?: string;
+  prime: boolean;
+  rate?: string;
+  duration: string;
   fetch?: string;
   param?: string;
   clients: string;
@@ -51,6 +58,12 @@ export function parseStrategies(text: string): StrategyName[] {
   return [...new Set(names)] as StrategyName[];
 }
 
+export function parseRate(text: string): number {
+  const rate = Number(text);
+  if (!Number.isFinite(rate) || rate <= 0) throw new UsageError(`--rate: '${text}' must be requests per second above 0`);
+  return rate;
+}
+
 export function parseBeta(text: string): number {
   const beta = Number(text);
   if (!Number.isFinite(beta) || beta <= 0) throw new UsageError(`--beta: '${text}' must be a number above 0 (1 is the paper's optimum)`);
@@ -68,6 +81,12 @@ export function registerHerd(program: Command, ctx: CommandContext): Command {
     .command('herd')
     .description('Fire a thundering herd at a key and measure what reaches PostgreSQL, per stampede defence')
     .option('--key <key>', 'the hot key to expire, e.g. product:42 (its stale copy, lock and stampede counter derive from it)')
+    .option('--keys <file>', 'drill many keys at once (a cache restart): a key list, one key per line')
+    .option('--expire-together', 'with --keys: every key expires at the same instant (the default; conflicts with --ttl-jitter)')
+    .option('--ttl-jitter <percent>', 'spread TTLs: each TTL is ttl x (1 + jitter x rand), e.g. 20%')
+    .option('--no-prime', 'do not write the keys first: drill what cachectl warm or the application left there')
+    .option('--rate <req/s>', 'open loop: Poisson arrivals at this rate across natural expiries, instead of a herd')
+    .option('--duration <duration>', 'open loop: how long to send', '60s')
     .option('--fetch <sql>', "the query that loads the key, with $1 for the key's id, e.g. 'SELECT * FROM products WHERE id = $1'")
     .option('--param <value>', "value for $1 (default: the key's last ':' part, product:42 -> 42)")
     .option('--clients <n>', 'virtual clients (per process), each with its own connections', String(d.clients))
@@ -91,9 +110,17 @@ export function registerHerd(program: Command, ctx: CommandContext): Command {
     .option('--assert <thresholds>', "exit 1 when one fails, e.g. 'amplification<=1.5,p99<250ms,errors==0'");
   addRedisOptions(cmd);
   addPgOptions(cmd);
-  cmd.action(async (flags: HerdFlags) => {
+  cmd.action(async (flags: HerdFlags, self: Command) => {
     const thresholds = flags.assert !== undefined ? parseAssertions(flags.assert) : [];
-    if (!flags.key) throw new UsageError('--key: name the hot key to drill, e.g. --key product:42');
+    if (flags.key !== undefined && flags.keys !== undefined) throw new UsageError('choose one of --key and --keys');
+    if (!flags.key && flags.keys === undefined) throw new UsageError('--key: name the hot key to drill, e.g. --key product:42 (or --keys FILE)');
+    if (flags.expireTogether && flags.ttlJitter !== undefined) throw new UsageError('--expire-together and --ttl-jitter contradict each other: jitter is what keeps keys from expiring together');
+    const rate = flags.rate !== undefined ? parseRate(flags.rate) : undefined;
+    if (rate !== undefined && self.getOptionValueSource('trigger') === 'cli') throw new UsageError('--trigger: an open-loop drill (--rate) lets the keys expire naturally; drop --trigger or --rate');
+    const ttlJitter = flags.ttlJitter !== undefined ? parseFraction(flags.ttlJitter, '--ttl-jitter') : 0;
+    if (ttlJitter > 0 && rate === undefined && flags.trigger === 'delete') throw new UsageError('--ttl-jitter: a deleted key has no TTL to jitter; use --trigger ttl or pexpire, or --rate');
+    const durationMs = parseDuration(flags.duration, '--duration');
+    if (rate !== undefined && (rate * durationMs) / 1000 > d.maxOpenLoopRequests) throw new UsageError(`--rate x --duration: above the drill's bound of ${d.maxOpenLoopRequests} requests`);
     if (flags.fetch === undefined) throw new UsageError("--fetch: give the query that loads the key, e.g. --fetch 'SELECT * FROM products WHERE id = $1'");
     const fetchSql = validateFetchSql(flags.fetch);
     const clients = bounded(parsePositiveInt(flags.clients, '--clients'), d.maxClients, '--clients');
@@ -101,11 +128,14 @@ export function registerHerd(program: Command, ctx: CommandContext): Command {
     const rounds = bounded(parsePositiveInt(flags.rounds, '--rounds'), d.maxRounds, '--rounds');
     const expireInMs = parseDuration(flags.expireIn, '--expire-in');
     const spreadMs = flags.spread !== undefined ? parseDuration(flags.spread, '--spread') : flags.trigger === 'delete' ? 0 : 2 * expireInMs;
+    const keys = flags.keys !== undefined ? await readDrillKeys(flags.keys, ctx.io) : [flags.key as string];
     const result = await runDrill(
       {
         target: redisTargetFrom(flags, ctx.io),
         pgUrl: pgUrlFrom(flags, ctx.io),
-        key: flags.key,
+        keys,
+        prime: flags.prime,
+        ...(rate !== undefined ? { openLoop: { ratePerSec: rate, durationMs, maxRequests: d.maxOpenLoopRequests } } : {}),
         ...(flags.param !== undefined ? { param: flags.param } : {}),
         fetchSql,
         clients: clients * processes,
@@ -121,6 +151,7 @@ export function registerHerd(program: Command, ctx: CommandContext): Command {
         maxTimeMs: parseDuration(flags.maxTime, '--max-time'),
         settings: {
           ttlMs: parseDuration(flags.ttl, '--ttl'),
+          ttlJitter,
           beta: parseBeta(flags.beta),
           lockTtlMs: parseDuration(flags.lockTtl, '--lock-ttl'),
           lockWaitMs: parseDuration(flags.lockWait, '--lock-wait'),

@@ -99,6 +99,8 @@ export const DEFAULTS = {
     maxClients: 5_000,
     maxProcesses: 32,
     maxRounds: 1_000,
+    maxKeys: 10_000,
+    maxOpenLoopRequests: 500_000,
   },
   sandbox: {
     /** State, logs and server data, relative to the current directory (or --dir / CACHECTL_SANDBOX_DIR). */

@@ -13,12 +13,13 @@ function ms(value: number): string {
 }
 
 export function strategyTable(reports: readonly StrategyReport[]): string {
-  const header = ['strategy', 'origin q', 'per expiry', 'worst', 'p50', 'p95', 'p99', 'max', 'stale (max age)', 'errors', 'timeouts', 'lock waits', 'peak stampede', 'skew'];
+  const header = ['strategy', 'origin q', 'per expiry', 'worst', 'peak db', 'p50', 'p95', 'p99', 'max', 'stale (max age)', 'errors', 'timeouts', 'lock waits', 'peak stampede', 'skew'];
   const rows = reports.map((r) => [
     r.strategy,
     r.originQueries,
     Number(r.amplification.toFixed(2)),
     r.maxPerExpiry,
+    r.peakOriginConcurrency,
     ms(r.latency.p50Ms),
     ms(r.latency.p95Ms),
     ms(r.latency.p99Ms),
@@ -36,10 +37,15 @@ export function strategyTable(reports: readonly StrategyReport[]): string {
 export function reportDrillText(out: Writable, result: DrillResult, color: boolean | undefined): void {
   const style = styleFor(out, color);
   const source = result.originSource === 'tool-only' ? 'counted by the tool only' : `counted at PostgreSQL (${result.originSource})`;
+  const what = result.keyCount > 1 ? `${result.keyCount} keys (${result.key}, ...)` : result.key;
+  const shape = result.openLoop
+    ? `open loop ${result.openLoop.ratePerSec}/s for ${formatDuration(result.openLoop.durationMs)} (${result.openLoop.requests} requests), natural expiries`
+    : `${result.rounds} round${result.rounds === 1 ? '' : 's'}, trigger ${result.trigger}`;
   out.write(
-    `${style.bold('herd')} ${result.key} on ${result.topology}: ${result.clients} clients x ${result.processes} process${result.processes === 1 ? '' : 'es'}, ` +
-      `${result.rounds} round${result.rounds === 1 ? '' : 's'}, trigger ${result.trigger}, db delay ${ms(result.dbDelayMs)}, seed ${result.seed}; origin queries ${source}\n`,
+    `${style.bold('herd')} ${what} on ${result.topology}: ${result.clients} clients${result.processes > 1 ? ` in ${result.processes} processes` : ''}, ` +
+      `${shape}${result.ttlJitter > 0 ? `, ttl jitter ${Math.round(result.ttlJitter * 100)}%` : ''}, db delay ${ms(result.dbDelayMs)}, seed ${result.seed}; origin queries ${source}\n`,
   );
+  if (result.openLoop) out.write('per expiry = origin queries per refresh episode (overlapping fetches of one key); peak db = most origin queries in flight at once\n');
   out.write(strategyTable(result.reports) + '\n');
   if (result.interrupted) out.write(style.yellow('stopped early: partial results') + '\n');
 }

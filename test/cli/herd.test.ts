@@ -25,6 +25,11 @@ test('usage errors are exit 2 with one line naming the flag', async () => {
     [['--key', 'product:42', '--fetch', FETCH, '--clients', '999999'], /--clients: 999999 is above the drill's bound/],
     [['--key', 'product:42', '--fetch', FETCH, '--beta', '-1'], /--beta/],
     [['--key', 'product:42', '--fetch', FETCH, '--db-delay', 'soon'], /--db-delay/],
+    [['--key', 'product:42', '--keys', 'keys.txt', '--fetch', FETCH], /choose one of --key and --keys/],
+    [['--key', 'product:42', '--fetch', FETCH, '--expire-together', '--ttl-jitter', '10%'], /contradict/],
+    [['--key', 'product:42', '--fetch', FETCH, '--rate', '100', '--trigger', 'delete'], /open-loop drill \(--rate\) lets the keys expire naturally/],
+    [['--key', 'product:42', '--fetch', FETCH, '--ttl-jitter', '10%'], /a deleted key has no TTL to jitter/],
+    [['--key', 'product:42', '--fetch', FETCH, '--rate', '100000', '--duration', '1h'], /above the drill's bound/],
   ];
   for (const [args, message] of cases) {
     const r = await runCli(['herd', ...unreachable, ...args]);

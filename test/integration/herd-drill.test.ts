@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { startCluster, startRedis, waitFor, type RedisCluster, type RedisProcess } from '../harness/redis.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { runCli } from '../harness/cli.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DrillResult } from '../../src/adapters/herd/drill.js';
 
 /**
@@ -40,8 +43,8 @@ describe('herd drill on real Redis + PostgreSQL', () => {
     const { code, result, counted } = await drill(['--key', 'product:42', '--clients', '300', '--strategy', 'none,lock,coalesce', '--rounds', '2', '--db-delay', '20ms']);
     assert.equal(code, 0);
     const [none, lock, coalesce] = result.reports;
-    // Priming fetches (one per strategy) are outside the rounds; everything else is the herd.
-    assert.equal(counted, 3 + none!.originQueries + lock!.originQueries + coalesce!.originQueries);
+    // The one priming fetch is outside the rounds; everything else is the herd.
+    assert.equal(counted, 1 + none!.originQueries + lock!.originQueries + coalesce!.originQueries);
     assert.equal(result.originSource, 'sequence');
     assert.ok(none!.maxPerExpiry >= 150, `none sent only ${none!.maxPerExpiry} queries for one expiry`);
     assert.equal(lock!.originQueries, 2);
@@ -55,6 +58,57 @@ describe('herd drill on real Redis + PostgreSQL', () => {
     }
     assert.equal(none!.peakStampede, 300);
     assert.ok(lock!.lockWaits > 0);
+  });
+
+  test('--processes 3: coalesce dedups only inside a process (at most one each), the lock holds across all', async () => {
+    const { code, result, counted } = await drill(['--key', 'product:21', '--clients', '80', '--processes', '3', '--strategy', 'coalesce,lock', '--db-delay', '20ms']);
+    assert.equal(code, 0);
+    const [coalesce, lock] = result.reports;
+    assert.equal(counted, 1 + coalesce!.originQueries + lock!.originQueries);
+    assert.ok(coalesce!.originQueries >= 1 && coalesce!.originQueries <= 3, `coalesce sent ${coalesce!.originQueries}`);
+    assert.equal(lock!.originQueries, 1);
+    for (const r of result.reports) {
+      assert.equal(r.requests, 240);
+      assert.equal(r.errors, 0);
+      assert.equal(r.originQueries, r.originQueriesTool);
+    }
+  });
+
+  test('--keys: a tier of keys expiring together; lock is exactly one query per key, counted at PostgreSQL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herd-keys-'));
+    const file = join(dir, 'keys.txt');
+    writeFileSync(file, '# hot products\n' + Array.from({ length: 20 }, (_, i) => `product:${31 + i}`).join('\n') + '\n');
+    try {
+      const { code, result, counted } = await drill(['--keys', file, '--expire-together', '--clients', '200', '--strategy', 'none,lock', '--db-delay', '20ms']);
+      assert.equal(code, 0);
+      const [none, lock] = result.reports;
+      assert.equal(result.keyCount, 20);
+      assert.equal(counted, 20 + none!.originQueries + lock!.originQueries, 'priming is one fetch per key');
+      assert.ok(none!.originQueries >= 100, `none sent ${none!.originQueries}`);
+      assert.equal(lock!.originQueries, 20);
+      assert.equal(lock!.amplification, 1);
+      assert.equal(lock!.maxPerExpiry, 1);
+      assert.ok(none!.peakOriginConcurrency > lock!.peakOriginConcurrency);
+      assert.equal(await redis.client().exists(...Array.from({ length: 20 }, (_, i) => `product:${31 + i}`)), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('open loop: Poisson arrivals across natural expiries; the lock keeps one query per refresh episode', async () => {
+    const { code, result, counted } = await drill(['--key', 'product:61', '--rate', '300', '--duration', '2s', '--ttl', '400ms', '--clients', '10', '--strategy', 'none,lock', '--db-delay', '20ms']);
+    assert.equal(code, 0);
+    assert.equal(result.mode, 'open');
+    const [none, lock] = result.reports;
+    assert.equal(counted, 1 + none!.originQueries + lock!.originQueries);
+    for (const r of [none!, lock!]) {
+      assert.equal(r.originQueries, r.originQueriesTool);
+      assert.ok(r.expiries >= 3, `${r.strategy}: only ${r.expiries} refresh episodes in 2s with a 400ms TTL`);
+      assert.equal(r.requests, result.openLoop!.requests);
+      assert.equal(r.errors, 0);
+    }
+    assert.equal(lock!.amplification, 1);
+    assert.ok(none!.amplification > 1, `none ${none!.amplification}`);
   });
 
   test('the drill leaves the key as it found it and removes its scratch keys and sequence', async () => {

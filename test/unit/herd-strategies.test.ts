@@ -10,6 +10,7 @@ import type { StrategyName, StrategySettings } from '../../src/core/herd/types.j
 
 const BASE: Omit<StrategySettings, 'keepStale'> = {
   ttlMs: 60_000,
+  ttlJitter: 0,
   beta: 1,
   lockTtlMs: 5_000,
   lockWaitMs: 5_000,
@@ -48,7 +49,7 @@ function herd(strategy: StrategyName, opts: { clients: number; processes?: numbe
           random: seededRandom(p * 1000 + i + 1),
           token: `t${p}:${i}`,
         }));
-        return runRound({ key: KEY, strategy: instance, origin, clock, settings, released, requests: clients.map((client) => ({ client, offsetMs: 0 })) });
+        return runRound({ strategy: instance, origin, clock, settings, released, requests: clients.map((client) => ({ client, key: KEY, offsetMs: 0 })) });
       });
       return clock.run(Promise.all(rounds));
     },

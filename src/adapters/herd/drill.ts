@@ -1,54 +1,58 @@
 /**
- * The live drill: per strategy and round, prime the key, arm every client on the barrier,
+ * The live drill: per strategy and round, prime the keys, arm every client on the barrier,
  * fire the trigger, release them together, wait for every read (and background refresh),
- * then read what PostgreSQL counted. Leaves the key as it found it and removes its scratch keys.
+ * then read what PostgreSQL counted. Open loop instead sends Poisson arrivals across natural
+ * expiries for a duration. Leaves the keys as it found them and removes its scratch keys.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { openCache } from '../redis/cache.js';
 import { createPgPool, verifyPg } from '../postgres/pool.js';
 import type { RedisTarget } from '../../config/target.js';
-import { LockedError } from '../../errors.js';
-import { DEFAULTS } from '../../config/defaults.js';
 import { checkColocation, type Colocation } from '../../core/herd/colocation.js';
-import { herdOffsets } from '../../core/herd/schedule.js';
+import { herdOffsets, poissonArrivals } from '../../core/herd/schedule.js';
+import { seededRandom } from '../../core/herd/random.js';
 import { settingsFor } from '../../core/herd/settings.js';
 import { lockKeyOf } from '../../core/herd/strategies/index.js';
+import { episodesByKey, peakConcurrency } from '../../core/herd/episodes.js';
 import { releaseSkew, summarizeStrategy, type OriginCountSource, type StrategyReport } from '../../core/herd/stats.js';
 import type { CachedValue, StrategyName, StrategySettings } from '../../core/herd/types.js';
 import type { Sample } from '../../core/herd/round.js';
 import { createOriginCounter, PgOrigin, paramOfKey } from './origin.js';
 import { RedisHerdCache, stampedeKeyOf, staleKeyOf } from './redis-cache.js';
-import { RELEASE_IF_PREFIX, runScript } from './scripts.js';
+import { DrillKeys } from './keyset.js';
 import { wallClock } from './clock.js';
 import type { ArmRequest, WorkerConfig, WorkerRoundResult } from './worker.js';
 import { DrillWorker } from './worker.js';
+import { startProcessWorker } from './process-worker.js';
 
 export type Trigger = 'delete' | 'pexpire' | 'ttl';
 
 export interface DrillOptions {
   target: RedisTarget;
   pgUrl: string | undefined;
-  key: string;
+  keys: string[];
   param?: string;
   fetchSql: string;
+  /** Total virtual clients over all processes. */
   clients: number;
   processes: number;
   rounds: number;
   strategies: StrategyName[];
   trigger: Trigger;
-  /** pexpire: how far ahead the key is set to expire; ttl: unused. */
+  /** pexpire/ttl: how far ahead the keys expire. */
   expireInMs: number;
   /** Requests spread uniformly over this window after the release (0: all at once). */
   spreadMs: number;
+  /** Write the keys before each round (false: use what `cachectl warm` or the application left there). */
+  prime: boolean;
+  /** Open loop instead of a herd: Poisson arrivals across natural expiries. */
+  openLoop?: { ratePerSec: number; durationMs: number; maxRequests: number };
   dbDelayMs: number;
   pgPoolSize: number;
   seed: number;
   maxTimeMs: number;
   settings: Omit<StrategySettings, 'keepStale'>;
   signal: AbortSignal;
-  /** How worker processes are started (--processes > 1); injected by the command. */
-  spawnWorker?: (config: WorkerConfig) => Promise<WorkerHandle>;
 }
 
 export interface WorkerHandle {
@@ -67,25 +71,23 @@ export type DrillEvent =
 
 export interface DrillResult {
   runId: string;
+  mode: 'herd' | 'open';
   key: string;
+  keyCount: number;
   topology: string;
-  trigger: Trigger;
+  trigger: Trigger | 'natural';
   clients: number;
   processes: number;
   rounds: number;
   seed: number;
   dbDelayMs: number;
+  ttlJitter: number;
+  openLoop?: { ratePerSec: number; durationMs: number; requests: number };
   originSource: OriginCountSource;
   colocation: Colocation[];
   reports: StrategyReport[];
   warnings: string[];
   interrupted: boolean;
-}
-
-interface Snapshot {
-  key: string;
-  dump: Buffer | null;
-  pttl: number;
 }
 
 export async function runDrill(options: DrillOptions, onEvent: (event: DrillEvent) => void = () => undefined): Promise<DrillResult> {
@@ -104,136 +106,118 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
     warn(`stopped at the time limit (${options.maxTimeMs}ms): partial results`);
     stop.abort();
   }, options.maxTimeMs);
-  const pool = createPgPool({ url: options.pgUrl, max: 2, applicationName: `cachectl-herd-${runId}` });
-  const workers: WorkerHandle[] = [];
-  const snapshots: Snapshot[] = [];
+
+  const pool = createPgPool({ url: options.pgUrl, max: 4, applicationName: `cachectl-herd-${runId}` });
   const cache = new RedisHerdCache(control);
-  const runKey = `${DEFAULTS.herd.scratchPrefix}run:${options.key}`;
-  let runLockHeld = false;
+  const keys = new DrillKeys(cache, options.keys, runId);
+  const workers: WorkerHandle[] = [];
   const reports: StrategyReport[] = [];
   let counter: Awaited<ReturnType<typeof createOriginCounter>> | undefined;
   try {
     await verifyPg(pool, options.pgUrl);
-    // One drill per key at a time: a second one would count the first one's queries.
-    runLockHeld = (await cache.nodeFor(runKey).set(runKey, runId, 'PX', options.maxTimeMs + 60_000, 'NX')) === 'OK';
-    if (!runLockHeld) throw new LockedError(`another herd drill is running on ${options.key} (${runKey} is set); wait for it or delete that key if it crashed`);
-
-    const colocation = checkColocation(control.topology, options.key, [
-      { role: 'lock', key: lockKeyOf(options.key) },
-      { role: 'stale', key: staleKeyOf(options.key) },
-      { role: 'stampede', key: stampedeKeyOf(options.key) },
-    ]);
-    for (const c of colocation) if (c.advice) warn(c.advice);
-
+    await keys.markRun(options.maxTimeMs + 60_000);
+    const colocation = colocationOf(control.topology, options.keys, warn);
     counter = await createOriginCounter(pool, runId);
     if (counter.unavailable) warn(`PostgreSQL cannot count the fetches itself (${counter.unavailable}); origin counts are the tool's own`);
-    for (const key of [options.key, staleKeyOf(options.key)]) snapshots.push(await snapshot(cache.nodeFor(key), key));
+    await keys.snapshot();
 
-    const perProcess = splitClients(options.clients, options.processes);
-    let first = 0;
-    for (let index = 0; index < options.processes; index++) {
-      const config: WorkerConfig = {
-        index,
-        runId,
-        target: options.target,
-        pgUrl: options.pgUrl,
-        pgPoolSize: options.pgPoolSize,
-        key: options.key,
-        fetchSql: options.fetchSql,
-        dbDelayMs: options.dbDelayMs,
-        clients: perProcess[index] as number,
-        firstClientId: first,
-        ...(options.param !== undefined ? { param: options.param } : {}),
-        ...(counter.sequence ? { sequence: counter.sequence } : {}),
-      };
-      first += config.clients;
-      workers.push(options.processes > 1 && options.spawnWorker ? await options.spawnWorker(config) : new DrillWorker(config));
-    }
-    await Promise.all(workers.map((w) => w.connect()));
+    const perProcess = splitEvenly(options.clients, options.processes);
+    workers.push(...(await startWorkers(options, runId, perProcess, counter.sequence)));
     onEvent({ type: 'connected', clients: options.clients, processes: options.processes, originSource: counter.source });
 
-    // The control side's own origin, for priming (its fetches happen before each round's count starts).
+    const plan = planRequests(options, perProcess);
+    const jitter = seededRandom(options.seed + 1);
+    const ttlFactor = options.keys.map(() => 1 + options.settings.ttlJitter * jitter());
+    // Prime values once per run: the control side's fetches happen before any round's count starts.
     const primer = new PgOrigin(pool, options.fetchSql, counter.sequence, options.dbDelayMs, (key) => paramOfKey(key, options.param));
-    const offsets = herdOffsets(options.clients, options.spreadMs, options.seed);
+    const primed = options.prime ? await primeValues(primer, options.keys) : [];
 
     for (const strategy of options.strategies) {
       if (stop.signal.aborted) break;
       const settings = settingsFor(strategy, options.settings);
       const samples: Sample[] = [];
       const perExpiry: number[] = [];
+      const spans: [number, number, string][] = [];
+      const strategyWarnings: string[] = [];
+      let originQueries = 0;
       let toolCount = 0;
       let skew = 0;
       let skipped = 0;
       let rounds = 0;
-      const strategyWarnings: string[] = [];
-      const primedAt = wallClock.now();
-      const primeValue = await primer.fetch(options.key);
-      const primed: CachedValue = { value: primeValue, deltaMs: wallClock.now() - primedAt, computedAt: wallClock.now(), ttlLeftMs: settings.ttlMs };
-      for (let round = 0; round < options.rounds && !stop.signal.aborted; round++) {
-        await cleanOwnLock(cache, options.key, runId);
-        primed.computedAt = wallClock.now();
-        const primeTtl = options.trigger === 'ttl' ? options.expireInMs : settings.ttlMs;
-        await cache.write(options.key, primed, primeTtl, settings.keepStale ? settings.ttlMs + settings.staleWindowMs : undefined);
+      let peak = 0;
+      const roundsToRun = options.openLoop ? 1 : options.rounds;
+      for (let round = 0; round < roundsToRun && !stop.signal.aborted; round++) {
+        await keys.releaseOwnLocks();
+        if (options.prime) {
+          const now = wallClock.now();
+          const ttlFor = (i: number) => (options.trigger === 'ttl' && !options.openLoop ? options.expireInMs : settings.ttlMs) * (ttlFactor[i] as number);
+          await keys.prime(
+            primed.map((p) => ({ ...p, computedAt: now })),
+            ttlFor,
+            settings.keepStale ? settings.ttlMs + settings.staleWindowMs : undefined,
+          );
+        }
         const writtenAt = wallClock.now();
-        const stampedeBase = Number((await cache.nodeFor(stampedeKeyOf(options.key)).get(stampedeKeyOf(options.key))) ?? 0);
+        // Each round starts its own detection window, so the peak is this expiry's herd alone.
+        await keys.resetStampedeCounters();
         const dbBefore = await counter.read();
-        let next = 0;
-        for (const [i, w] of workers.entries()) {
-          const n = perProcess[i] as number;
-          await w.arm({ strategy, settings, seed: options.seed, round, offsetsMs: offsets.slice(next, next + n) });
-          next += n;
-        }
-        await fire(options, cache, writtenAt);
+        for (const [i, w] of workers.entries()) await w.arm({ strategy, settings, seed: options.seed, round, requests: plan[i] ?? [] });
+        if (!options.openLoop) await fire(options, keys, writtenAt, ttlFactor);
         for (const w of workers) w.release();
-        const onStop = () => workers.forEach((w) => w.stop());
-        stop.signal.addEventListener('abort', onStop);
-        let outputs: WorkerRoundResult[];
-        try {
-          outputs = await Promise.all(workers.map((w) => w.collect()));
-        } finally {
-          stop.signal.removeEventListener('abort', onStop);
-        }
+        const outputs = await collectAll(workers, stop.signal);
         const dbAfter = await counter.read();
         const sent = outputs.reduce((a, o) => a + o.originSent, 0);
         const counted = counter.source === 'tool-only' ? sent : dbAfter - dbBefore;
         const roundSamples = outputs.flatMap((o) => o.samples);
-        for (const s of roundSamples) if (s.result.stampedeCount !== undefined) s.result.stampedeCount = Math.max(0, s.result.stampedeCount - stampedeBase);
+        const roundSpans = outputs.flatMap((o) => o.fetchSpans);
         samples.push(...roundSamples);
-        perExpiry.push(counted);
+        spans.push(...roundSpans);
+        originQueries += counted;
         toolCount += sent;
         skipped += outputs.reduce((a, o) => a + o.skipped, 0);
+        peak = Math.max(peak, peakConcurrency(roundSpans.map(([s, e]) => [s, e] as const)));
+        // One key: the database's own count for this expiry. Several: the tool's per-key counts.
+        if (options.keys.length === 1) perExpiry.push(counted);
+        else perExpiry.push(...options.keys.map((k) => roundSpans.filter((s) => s[2] === k).length));
         for (const o of outputs) for (const e of o.backgroundErrors) strategyWarnings.push(`background refresh failed: ${e}`);
-        const roundSkew = releaseSkew(roundSamples);
+        const roundSkew = options.openLoop ? 0 : releaseSkew(roundSamples);
         skew = Math.max(skew, roundSkew);
         rounds++;
         onEvent({ type: 'round', strategy, round: round + 1, originQueries: counted, skewMs: roundSkew });
       }
+      // Open loop: an expiry is a refresh episode (overlapping fetches of one key count as one).
+      const episodes = options.openLoop ? episodesByKey(spans) : [];
       reports.push(
         summarizeStrategy({
           strategy,
           rounds,
-          expiries: rounds,
+          expiries: options.openLoop ? episodes.length : rounds * options.keys.length,
           samples,
-          originQueries: perExpiry.reduce((a, b) => a + b, 0),
+          originQueries,
           originQueriesTool: toolCount,
           originSource: counter.source,
-          perExpiry,
+          perExpiry: options.openLoop ? episodes : perExpiry,
           releaseSkewMs: skew,
           skipped,
+          peakOriginConcurrency: peak,
           warnings: strategyWarnings,
         }),
       );
     }
     return {
       runId,
-      key: options.key,
+      mode: options.openLoop ? 'open' : 'herd',
+      key: options.keys[0] as string,
+      keyCount: options.keys.length,
       topology: control.topology.kind,
-      trigger: options.trigger,
+      trigger: options.openLoop ? 'natural' : options.trigger,
       clients: options.clients,
       processes: options.processes,
-      rounds: options.rounds,
+      rounds: options.openLoop ? 1 : options.rounds,
       seed: options.seed,
       dbDelayMs: options.dbDelayMs,
+      ttlJitter: options.settings.ttlJitter,
+      ...(options.openLoop ? { openLoop: { ratePerSec: options.openLoop.ratePerSec, durationMs: options.openLoop.durationMs, requests: plan.reduce((a, p) => a + p.length, 0) } } : {}),
       originSource: counter.source,
       colocation,
       reports,
@@ -245,9 +229,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
     options.signal.removeEventListener('abort', onAbort);
     await Promise.allSettled(workers.map((w) => w.close()));
     try {
-      await cleanOwnLock(cache, options.key, runId);
-      for (const s of snapshots) await restore(cache.nodeFor(s.key), s);
-      if (runLockHeld) await runScript(cache.nodeFor(runKey), RELEASE_IF_PREFIX, [runKey], [runId]);
+      await keys.restore();
     } finally {
       await counter?.drop().catch(() => undefined);
       await control.close();
@@ -256,39 +238,117 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
   }
 }
 
-function splitClients(clients: number, processes: number): number[] {
-  return Array.from({ length: processes }, (_, i) => Math.floor(clients / processes) + (i < clients % processes ? 1 : 0));
+function colocationOf(topology: Parameters<typeof checkColocation>[0], keys: readonly string[], warn: (m: string) => void): Colocation[] {
+  const all = keys.flatMap((key) =>
+    checkColocation(topology, key, [
+      { role: 'lock', key: lockKeyOf(key) },
+      { role: 'stale', key: staleKeyOf(key) },
+      { role: 'stampede', key: stampedeKeyOf(key) },
+    ]),
+  );
+  const advised = all.filter((c) => c.advice);
+  if (advised.length > 0) {
+    const keysAffected = new Set(advised.map((c) => c.key)).size;
+    warn(`${advised[0]?.advice}${keysAffected > 1 ? ` (and ${keysAffected - 1} more keys like it)` : ''}`);
+  }
+  // The JSON keeps every key's facts only for small key sets.
+  return keys.length <= 20 ? all : advised.slice(0, 20);
+}
+
+function splitEvenly(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}
+
+async function startWorkers(options: DrillOptions, runId: string, perProcess: number[], sequence: string | undefined): Promise<WorkerHandle[]> {
+  let first = 0;
+  const configs: WorkerConfig[] = perProcess.map((clients, index) => {
+    const config: WorkerConfig = {
+      index,
+      runId,
+      target: options.target,
+      pgUrl: options.pgUrl,
+      pgPoolSize: options.pgPoolSize,
+      keys: options.keys,
+      fetchSql: options.fetchSql,
+      dbDelayMs: options.dbDelayMs,
+      clients,
+      firstClientId: first,
+      ...(options.param !== undefined ? { param: options.param } : {}),
+      ...(sequence ? { sequence } : {}),
+    };
+    first += clients;
+    return config;
+  });
+  const started: WorkerHandle[] = [];
+  const results = await Promise.allSettled(
+    configs.map(async (config) => {
+      const worker = options.processes > 1 ? await startProcessWorker(config) : new DrillWorker(config);
+      started.push(worker);
+      await worker.connect();
+      return worker;
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(started.map((w) => w.close()));
+    throw failed.reason;
+  }
+  // In config order: worker i runs clients [first_i, first_i + n_i).
+  return results.map((r) => (r as PromiseFulfilledResult<WorkerHandle>).value);
+}
+
+/** [client, key, offset] per request, per worker: the same for every strategy (same seed). */
+function planRequests(options: DrillOptions, perProcess: number[]): [number, number, number][][] {
+  const plan = perProcess.map(() => [] as [number, number, number][]);
+  const keyCount = options.keys.length;
+  if (options.openLoop) {
+    const arrivals = poissonArrivals(options.openLoop.ratePerSec, options.openLoop.durationMs, options.seed, options.openLoop.maxRequests);
+    const pick = seededRandom(options.seed + 2);
+    arrivals.forEach((offset, j) => {
+      const w = j % perProcess.length;
+      const n = perProcess[w] as number;
+      plan[w]?.push([Math.floor(j / perProcess.length) % n, Math.floor(pick() * keyCount), offset]);
+    });
+    return plan;
+  }
+  const offsets = herdOffsets(options.clients, options.spreadMs, options.seed);
+  let g = 0;
+  perProcess.forEach((n, w) => {
+    for (let c = 0; c < n; c++, g++) plan[w]?.push([c, g % keyCount, offsets[g] ?? 0]);
+  });
+  return plan;
+}
+
+async function primeValues(primer: PgOrigin, keys: readonly string[]): Promise<CachedValue[]> {
+  return Promise.all(
+    keys.map(async (key) => {
+      const started = wallClock.now();
+      const value = await primer.fetch(key);
+      const now = wallClock.now();
+      return { value, deltaMs: now - started, computedAt: now, ttlLeftMs: Infinity };
+    }),
+  );
 }
 
 /** The expiry itself: delete, a short PEXPIRE, or waiting out the natural TTL. */
-async function fire(options: DrillOptions, cache: RedisHerdCache, writtenAt: number): Promise<void> {
-  const node = cache.nodeFor(options.key);
+async function fire(options: DrillOptions, keys: DrillKeys, writtenAt: number, ttlFactor: number[]): Promise<void> {
   if (options.trigger === 'delete') {
-    await node.del(options.key);
+    await keys.deleteAll();
   } else if (options.trigger === 'pexpire') {
-    await node.pexpire(options.key, Math.max(1, options.expireInMs));
+    await keys.expireAll((i) => options.expireInMs * (ttlFactor[i] as number));
   } else {
     // Natural TTL: release so that the spread straddles the expiry.
-    const releaseAt = writtenAt + options.expireInMs - options.spreadMs / 2;
-    await wallClock.sleep(releaseAt - wallClock.now());
+    await wallClock.sleep(writtenAt + options.expireInMs - options.spreadMs / 2 - wallClock.now());
   }
 }
 
-async function cleanOwnLock(cache: RedisHerdCache, key: string, runId: string): Promise<void> {
-  const lockKey = lockKeyOf(key);
-  await runScript(cache.nodeFor(lockKey), RELEASE_IF_PREFIX, [lockKey], [`${runId}:`]);
-}
-
-async function snapshot(node: Redis, key: string): Promise<Snapshot> {
-  const [dump, pttl] = await Promise.all([node.dumpBuffer(key), node.pttl(key)]);
-  return { key, dump, pttl };
-}
-
-/** Puts the key back as it was before the drill (value and remaining TTL), or removes it. */
-async function restore(node: Redis, s: Snapshot): Promise<void> {
-  if (s.dump === null) {
-    await node.del(s.key);
-    return;
+async function collectAll(workers: readonly WorkerHandle[], stop: AbortSignal): Promise<WorkerRoundResult[]> {
+  const onStop = () => workers.forEach((w) => w.stop());
+  stop.addEventListener('abort', onStop);
+  try {
+    if (stop.aborted) onStop();
+    return await Promise.all(workers.map((w) => w.collect()));
+  } finally {
+    stop.removeEventListener('abort', onStop);
   }
-  await node.restore(s.key, s.pttl > 0 ? s.pttl : 0, s.dump, 'REPLACE');
 }

@@ -14,6 +14,7 @@ import type pg from 'pg';
 import { UsageError } from '../../errors.js';
 import type { Origin } from '../../core/herd/types.js';
 import type { OriginCountSource } from '../../core/herd/stats.js';
+import { wallClock } from './clock.js';
 
 export interface OriginCounter {
   source: OriginCountSource;
@@ -87,6 +88,8 @@ export function paramOfKey(key: string, param?: string): string {
 export class PgOrigin implements Origin {
   /** Fetches sent: the tool's own count. */
   sent = 0;
+  /** [start, end, key] of each fetch (wall clock ms), drained by the worker every round. */
+  readonly spans: [number, number, string][] = [];
   private readonly sql: string;
 
   constructor(
@@ -101,7 +104,12 @@ export class PgOrigin implements Origin {
 
   async fetch(key: string): Promise<string> {
     this.sent++;
-    const result = await this.pool.query({ text: this.sql, values: [this.paramFor(key), this.delayMs / 1000] });
-    return JSON.stringify(result.rows);
+    const started = wallClock.now();
+    try {
+      const result = await this.pool.query({ text: this.sql, values: [this.paramFor(key), this.delayMs / 1000] });
+      return JSON.stringify(result.rows);
+    } finally {
+      this.spans.push([started, wallClock.now(), key]);
+    }
   }
 }

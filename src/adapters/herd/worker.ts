@@ -21,7 +21,8 @@ export interface WorkerConfig {
   target: RedisTarget;
   pgUrl: string | undefined;
   pgPoolSize: number;
-  key: string;
+  /** The drilled keys; requests name them by index. */
+  keys: string[];
   param?: string;
   fetchSql: string;
   sequence?: string;
@@ -36,13 +37,15 @@ export interface ArmRequest {
   settings: StrategySettings;
   seed: number;
   round: number;
-  /** Offsets (ms after the release) for each of this worker's clients. */
-  offsetsMs: number[];
+  /** [local client index, key index, offset in ms after the release] per request. */
+  requests: [number, number, number][];
 }
 
 export interface WorkerRoundResult extends RoundOutput {
   worker: number;
   originSent: number;
+  /** [start, end, key] (wall-clock ms) of every fetch this worker sent, to group them into refresh episodes. */
+  fetchSpans: [number, number, string][];
 }
 
 export class DrillWorker {
@@ -60,7 +63,7 @@ export class DrillWorker {
 
   /** Every client connects to the nodes it will use and loads its scripts: before any barrier. */
   async connect(): Promise<void> {
-    const keys = [this.config.key, lockKeyOf(this.config.key), staleKeyOf(this.config.key), stampedeKeyOf(this.config.key)];
+    const keys = this.config.keys.flatMap((k) => [k, lockKeyOf(k), staleKeyOf(k), stampedeKeyOf(k)]);
     const options = { verify: 'none' as const, connectionName: `cachectl-herd-${this.config.runId}` };
     // Read the topology once (CLUSTER SLOTS for a cluster), then give every client its own sockets.
     const first = await openCache(this.config.target, options);
@@ -90,16 +93,16 @@ export class DrillWorker {
       return { id, cache, random: clientRandom(request.seed + request.round * 7919, id), token: `${this.config.runId}:${id}:${request.round}` };
     });
     const sentBefore = this.origin.sent;
+    this.origin.spans.length = 0;
     const promise = runRound({
-      key: this.config.key,
       strategy,
       origin: this.origin,
       clock: wallClock,
       settings: request.settings,
       released,
-      requests: clients.map((client, i) => ({ client, offsetMs: request.offsetsMs[i] ?? 0 })),
+      requests: request.requests.map(([c, k, offsetMs]) => ({ client: clients[c % clients.length] as HerdClient, key: this.config.keys[k] as string, offsetMs })),
       signal: abort.signal,
-    }).then((out) => ({ ...out, worker: this.config.index, originSent: this.origin.sent - sentBefore }));
+    }).then((out) => ({ ...out, worker: this.config.index, originSent: this.origin.sent - sentBefore, fetchSpans: this.origin.spans.splice(0) }));
     this.pending = { promise, release, abort };
   }
 
@@ -121,8 +124,15 @@ export class DrillWorker {
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.connections.splice(0).map((c) => c.close()));
-    await this.pool.end();
+  private closing?: Promise<void>;
+
+  /** Idempotent: the coordinator's close and a lost parent may both ask. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.pending?.abort.abort();
+      await Promise.all(this.connections.splice(0).map((c) => c.close()));
+      await this.pool.end();
+    })();
+    return this.closing;
   }
 }

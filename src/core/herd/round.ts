@@ -9,11 +9,13 @@ export interface HerdClient {
   id: number;
   cache: HerdCache;
   random: Random;
+  /** Prefix of this client's lock tokens. */
   token: string;
 }
 
 export interface Sample {
   client: number;
+  key: string;
   /** Clock time the request was meant to go out (release + offset). */
   intendedAt: number;
   /** Clock time the client actually started its read. */
@@ -24,15 +26,14 @@ export interface Sample {
 }
 
 export interface RoundInput {
-  key: string;
   strategy: Strategy;
   origin: Origin;
   clock: Clock;
   settings: StrategySettings;
   /** Resolves at the release: the barrier. */
   released: Promise<void>;
-  /** Per request: which client sends it and when, relative to the release. */
-  requests: readonly { client: HerdClient; offsetMs: number }[];
+  /** Per request: which client reads which key, and when, relative to the release. */
+  requests: readonly { client: HerdClient; key: string; offsetMs: number }[];
   /** Stops starting new requests (Ctrl-C); requests already sent finish. */
   signal?: AbortSignal;
 }
@@ -54,7 +55,7 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
   await input.released;
   const releasedAt = clock.now();
   const samples = await Promise.all(
-    input.requests.map(async ({ client, offsetMs }): Promise<Sample | null> => {
+    input.requests.map(async ({ client, key, offsetMs }, index): Promise<Sample | null> => {
       const intendedAt = releasedAt + offsetMs;
       if (offsetMs > 0) await clock.sleep(Math.max(0, intendedAt - clock.now()));
       if (input.signal?.aborted) {
@@ -65,19 +66,21 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
       let result: ReadResult;
       try {
         result = await input.strategy.read({
-          key: input.key,
+          key,
           cache: client.cache,
           origin: input.origin,
           clock,
           random: client.random,
           settings,
-          token: client.token,
+          // Unique per request (a client may have several in flight in open loop); ends in the
+          // epoch so `inspect locks` can tell a lock's age from its value.
+          token: `${client.token}:${index}:${Math.round(clock.now())}`,
           spawn: (work) => background.push(work.catch((error: unknown) => backgroundErrors.push(errorText(error)))),
         });
       } catch (error) {
         result = { outcome: 'error', lockWaits: 0, error: errorText(error) };
       }
-      return { client: client.id, intendedAt, startedAt, latencyMs: clock.now() - intendedAt, result };
+      return { client: client.id, key, intendedAt, startedAt, latencyMs: clock.now() - intendedAt, result };
     }),
   );
   // Background refreshes belong to this expiry: their origin queries count for it.

@@ -43,6 +43,8 @@ export interface StrategyReport {
   releaseSkewMs: number;
   /** Requests not sent because the drill was stopped. */
   skipped: number;
+  /** Most origin queries in flight at once (from the clients' fetch times; 0 when not measured). */
+  peakOriginConcurrency: number;
   warnings: string[];
 }
 
@@ -82,6 +84,7 @@ export interface StrategyTally {
   perExpiry: number[];
   releaseSkewMs: number;
   skipped: number;
+  peakOriginConcurrency?: number;
   warnings: string[];
 }
 
@@ -123,6 +126,7 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
     peakStampede,
     releaseSkewMs: t.releaseSkewMs,
     skipped: t.skipped,
+    peakOriginConcurrency: t.peakOriginConcurrency ?? 0,
     warnings,
   };
 }

@@ -50,6 +50,8 @@ export type OnLockTimeout = 'stale' | 'fail';
 
 export interface StrategySettings {
   ttlMs: number;
+  /** Written TTLs are ttl x (1 + jitter x rand): 0 means every value expires exactly ttl after its write. */
+  ttlJitter: number;
   beta: number;
   lockTtlMs: number;
   /** How long a client that did not get the lock waits for the holder's value. */

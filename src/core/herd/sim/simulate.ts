@@ -12,6 +12,7 @@ import { herdOffsets, poissonArrivals } from '../schedule.js';
 import { settingsFor } from '../settings.js';
 import { releaseSkew, summarizeStrategy, type StrategyReport } from '../stats.js';
 import { predictHerd, predictOpenLoop } from '../model.js';
+import { episodeSizes } from '../episodes.js';
 import type { StrategyName, StrategySettings } from '../types.js';
 
 export interface SimulationInput {
@@ -90,13 +91,12 @@ async function simulateHerd(strategy: StrategyName, settings: StrategySettings, 
     let next = 0;
     const rounds = w.processes.map((proc) =>
       runRound({
-        key: KEY,
         strategy: proc.strategy,
         origin: w.origin,
         clock: w.clock,
         settings,
         released,
-        requests: proc.clients.map((client) => ({ client, offsetMs: offsets[next++] ?? 0 })),
+        requests: proc.clients.map((client) => ({ client, key: KEY, offsetMs: offsets[next++] ?? 0 })),
       }),
     );
     const outputs = await w.clock.run(Promise.all(rounds));
@@ -124,30 +124,23 @@ async function simulateHerd(strategy: StrategyName, settings: StrategySettings, 
 
 /** Refresh episodes: a recompute that starts while none is in flight opens one; overlapping ones join it. */
 export function countEpisodes(starts: readonly number[], ends: readonly number[]): number {
-  const spans = starts.map((s, i) => [s, ends[i] ?? s] as const).sort((a, b) => a[0] - b[0]);
-  let episodes = 0;
-  let busyUntil = -Infinity;
-  for (const [s, e] of spans) {
-    if (s >= busyUntil) episodes++;
-    busyUntil = Math.max(busyUntil, e);
-  }
-  return episodes;
+  return episodeSizes(starts.map((s, i) => [s, ends[i] ?? s] as const)).length;
 }
 
 async function simulateOpen(strategy: StrategyName, settings: StrategySettings, input: SimulationInput): Promise<SimulatedStrategy> {
   const arrivals = poissonArrivals(input.ratePerSec, input.durationMs, input.seed, input.maxRequests);
   const w = world(strategy, input, 0, 0);
   // Arrivals are spread over the processes round-robin; each arrival is its own client.
-  const perProcess = w.processes.map(() => [] as { client: HerdClient; offsetMs: number }[]);
+  const perProcess = w.processes.map(() => [] as { client: HerdClient; key: string; offsetMs: number }[]);
   arrivals.forEach((offsetMs, i) => {
     const client: HerdClient = { id: i, cache: new MemoryCache(w.store, input.rttMs), random: clientRandom(input.seed, i), token: `sim:${i}` };
-    perProcess[i % w.processes.length]?.push({ client, offsetMs });
+    perProcess[i % w.processes.length]?.push({ client, key: KEY, offsetMs });
   });
   prime(w, settings, settings.ttlMs, input.recomputeMs);
   const outputs = await w.clock.run(
     Promise.all(
       w.processes.map((proc, p) =>
-        runRound({ key: KEY, strategy: proc.strategy, origin: w.origin, clock: w.clock, settings, released: Promise.resolve(), requests: perProcess[p] ?? [] }),
+        runRound({ strategy: proc.strategy, origin: w.origin, clock: w.clock, settings, released: Promise.resolve(), requests: perProcess[p] ?? [] }),
       ),
     ),
   );

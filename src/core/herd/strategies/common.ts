@@ -6,9 +6,10 @@ export async function recompute(ctx: ReadContext): Promise<CachedValue> {
   const started = ctx.clock.now();
   const value = await ctx.origin.fetch(ctx.key);
   const computedAt = ctx.clock.now();
-  const entry: CachedValue = { value, deltaMs: Math.max(0, computedAt - started), computedAt, ttlLeftMs: ctx.settings.ttlMs };
-  const staleTtl = ctx.settings.keepStale ? ctx.settings.ttlMs + ctx.settings.staleWindowMs : undefined;
-  await ctx.cache.write(ctx.key, entry, ctx.settings.ttlMs, staleTtl);
+  const ttl = ctx.settings.ttlJitter > 0 ? ctx.settings.ttlMs * (1 + ctx.settings.ttlJitter * ctx.random()) : ctx.settings.ttlMs;
+  const entry: CachedValue = { value, deltaMs: Math.max(0, computedAt - started), computedAt, ttlLeftMs: ttl };
+  const staleTtl = ctx.settings.keepStale ? ttl + ctx.settings.staleWindowMs : undefined;
+  await ctx.cache.write(ctx.key, entry, ttl, staleTtl);
   return entry;
 }
 
