@@ -2,16 +2,16 @@
  * The twemproxy profile against the real proxy: for each configuration a real nutcracker
  * (twemproxy 0.5) fronts real redis-server nodes, keys are SET through the proxy, every node
  * is then read directly, and cachectl's ring must place every key on the node that has it.
- * The ring is built from the very YAML file nutcracker was started with.
+ * cachectl is asked through the CLI (`ring locate - --ring-config`) with the very YAML file
+ * nutcracker was started with.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { createRingTopology, ringSpecFromTwemproxyYaml } from '../../src/topology/ring/index.js';
 import { KEY_HASH_NAMES } from '../../src/topology/ring/hashes.js';
 import type { KeyHash } from '../../src/topology/ring/types.js';
 import { startNutcracker, startRedis, type RedisProcess } from '../harness/redis.js';
+import { runCli } from '../harness/cli.js';
 
 interface Config {
   id: string;
@@ -100,7 +100,7 @@ describe('twemproxy profile agrees with a real nutcracker (twemproxy 0.5) on eve
   });
 
   for (const config of configs) {
-    test(`${describeConfig(config)}: ${KEYS_PER_CONFIG} keys on the node nutcracker chose`, async (t) => {
+    test(`${describeConfig(config)}: cachectl ring locate puts all ${KEYS_PER_CONFIG} keys on the node nutcracker chose`, async (t) => {
       const used = nodes.slice(0, config.weights.length);
       const proxy = await startNutcracker((port) => yamlFor(config, used, port));
       const client = new Redis({ port: proxy.port, host: '127.0.0.1', enableReadyCheck: false, disableClientInfo: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
@@ -113,7 +113,15 @@ describe('twemproxy profile agrees with a real nutcracker (twemproxy 0.5) on eve
         const failed = replies.filter(([err]) => err);
         assert.equal(failed.length, 0, `nutcracker refused ${failed.length} SETs: ${String(failed[0]?.[0])}`);
 
-        const ring = createRingTopology(ringSpecFromTwemproxyYaml(readFileSync(proxy.configFile, 'utf8'), proxy.configFile));
+        // What the operator runs: `cachectl ring locate - --ring-config <the proxy's own file>`.
+        const located = await runCli(['ring', 'locate', '-', '--ring-config', proxy.configFile], { stdin: keys.join('\n') + '\n' });
+        assert.equal(located.code, 0, located.stderr);
+        const nodeNames = used.map((n, i) => (config.names ? `cache-${config.id}-${i}` : n.address));
+        const predictedIndex = new Map(located.stdout.trimEnd().split('\n').map((line) => {
+          const [key, node] = line.split('\t') as [string, string];
+          return [key, nodeNames.indexOf(node)] as const;
+        }));
+        assert.equal(predictedIndex.size, keys.length, 'one line per key');
         const where = new Map<string, number[]>();
         const perNode = await Promise.all(used.map((n) => keysOn(n, config.id)));
         perNode.forEach((list, i) => list.forEach((k) => where.set(k, [...(where.get(k) ?? []), i])));
@@ -122,9 +130,9 @@ describe('twemproxy profile agrees with a real nutcracker (twemproxy 0.5) on eve
         let agreed = 0;
         for (const key of keys) {
           const actual = where.get(key) ?? [];
-          const predicted = ring.nodeIndexOf(key);
+          const predicted = predictedIndex.get(key);
           if (actual.length === 1 && actual[0] === predicted) agreed++;
-          else if (mismatches.length < 5) mismatches.push(`${JSON.stringify(key)}: nutcracker -> ${actual.join('+') || 'nowhere'}, cachectl -> ${predicted}`);
+          else if (mismatches.length < 5) mismatches.push(`${JSON.stringify(key)}: nutcracker -> ${actual.join('+') || 'nowhere'}, cachectl -> ${String(predicted)}`);
         }
         const spread = perNode.map((l) => l.length).join('/');
         t.diagnostic(`${agreed}/${keys.length} keys agree (keys per node ${spread})`);
