@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { KEY_HASH_NAMES } from '../../src/topology/ring/hashes.js';
 import type { KeyHash } from '../../src/topology/ring/types.js';
-import { startNutcracker, startRedis, type RedisProcess } from '../harness/redis.js';
+import { startNutcracker, startRedis, waitFor, type RedisProcess } from '../harness/redis.js';
+import { createRingTopology, ringSpecFromTwemproxyYaml, ringWithoutEjected } from '../../src/topology/ring/index.js';
 import { runCli } from '../harness/cli.js';
 
 interface Config {
@@ -143,4 +144,64 @@ describe('twemproxy profile agrees with a real nutcracker (twemproxy 0.5) on eve
       }
     });
   }
+});
+
+describe('auto_eject_hosts: the ring without a dead server is the one nutcracker rebuilds', () => {
+  let nodes: RedisProcess[] = [];
+  before(async () => {
+    nodes = await Promise.all(Array.from({ length: 4 }, () => startRedis()));
+  });
+  after(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
+  test('a killed server is ejected after server_failure_limit failures; every key then lands where ringWithoutEjected says', async (t) => {
+    const weights = [1, 3, 2, 1];
+    const yaml = (port: number) =>
+      [
+        'ejecting:',
+        `  listen: 127.0.0.1:${port}`,
+        '  redis: true',
+        '  hash: fnv1a_64',
+        '  distribution: ketama',
+        '  auto_eject_hosts: true',
+        '  server_failure_limit: 1',
+        '  server_retry_timeout: 600000',
+        '  servers:',
+        ...nodes.map((n, i) => `   - ${n.address}:${weights[i]} node-${i}`),
+        '',
+      ].join('\n');
+    const proxy = await startNutcracker(yaml);
+    const client = new Redis({ port: proxy.port, host: '127.0.0.1', enableReadyCheck: false, disableClientInfo: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+    client.on('error', () => undefined);
+    try {
+      const full = createRingTopology(ringSpecFromTwemproxyYaml(yaml(proxy.port), proxy.configFile));
+      assert.equal(full.spec.autoEjectHosts, true);
+      const dead = 1;
+      const probe = Array.from({ length: 1000 }, (_, i) => `probe:${i}`).find((k) => full.nodeIndexOf(k) === dead)!;
+      await nodes[dead]!.kill();
+      // Requests for the dead server fail until nutcracker ejects it; then they are served elsewhere.
+      await waitFor(async () => (await client.set(probe, '1')) === 'OK', 'nutcracker to eject the dead server');
+
+      const ejected = ringWithoutEjected(full, [dead]);
+      const keys = Array.from({ length: 2500 }, (_, i) => (i % 5 === 0 ? `ej:ключ:${i}` : `ej:product:${i}`));
+      const pipeline = client.pipeline();
+      for (const key of keys) pipeline.set(key, '1');
+      const failed = ((await pipeline.exec()) ?? []).filter(([err]) => err);
+      assert.equal(failed.length, 0, `nutcracker refused ${failed.length} SETs: ${String(failed[0]?.[0])}`);
+
+      const live = nodes.map((_, i) => i).filter((i) => i !== dead);
+      const where = new Map<string, number>();
+      const perNode = await Promise.all(live.map((i) => keysOn(nodes[i]!, 'ej')));
+      perNode.forEach((list, j) => list.forEach((k) => where.set(k, live[j]!)));
+      const agreed = keys.filter((k) => where.get(k) === ejected.nodeIndexOf(k)).length;
+      const wouldHaveMoved = keys.filter((k) => full.nodeIndexOf(k) !== ejected.nodeIndexOf(k)).length;
+      t.diagnostic(`${agreed}/${keys.length} keys agree; ${wouldHaveMoved} of them owned by the dead server or re-spread`);
+      assert.ok(wouldHaveMoved > 0);
+      assert.equal(agreed, keys.length);
+    } finally {
+      client.disconnect();
+      await proxy.stop();
+    }
+  });
 });
