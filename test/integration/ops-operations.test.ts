@@ -101,7 +101,7 @@ describe('beginOperations on a real Redis', () => {
     assert.deepEqual(await client.keys('lock:*'), []);
     assert.equal(plan.checkpointPath, join(dir, 'cp.shard-0-of-2.json'), 'each shard has its own checkpoint');
     assert.ok(existsSync(plan.checkpointPath!), 'an incomplete run keeps its checkpoint');
-    assert.ok(warn.some((w) => /progress saved to .*cp.json/.test(w)));
+    assert.ok(warn.some((w) => /progress saved to .*cp\.shard-0-of-2\.json/.test(w)));
     const prom = readFileSync(join(dir, 'warm.prom'), 'utf8');
     assert.match(prom, /^cachectl_warm_last_run_exit_code\{warmlist="users"\} 1$/m);
     assert.match(prom, /^cachectl_warm_duration_seconds\{warmlist="catalog"\} 2.5$/m);
