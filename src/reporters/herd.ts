@@ -64,7 +64,10 @@ export function drillProgress(err: Writable): (event: DrillEvent) => void {
 }
 
 export function reportWarnings(err: Writable, reports: readonly StrategyReport[]): void {
-  for (const r of reports) for (const w of r.warnings) err.write(`warning: ${r.strategy}: ${w}\n`);
+  for (const r of reports) {
+    for (const w of r.warnings) err.write(`warning: ${r.strategy}: ${w}\n`);
+    for (const e of r.errorMessages) err.write(`${r.strategy}: ${e.count} read${e.count === 1 ? '' : 's'} failed: ${e.message}\n`);
+  }
 }
 
 export function reportBreaches(err: Writable, breaches: readonly Breach[]): void {
