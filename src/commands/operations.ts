@@ -219,7 +219,8 @@ export async function beginOperations(
             key: runLockKey(DEFAULTS.operations.lockPrefix, name, plan.shard),
             warmlist: plan.shard && plan.shard.count > 1 ? `${name} (shard ${plan.shard.index}/${plan.shard.count})` : name,
             ttlMs: plan.lock.ttlMs,
-            waitMs: plan.lock.waitMs,
+            // Waiting for a lock never runs past the --deadline.
+            waitMs: plan.deadlineAt !== undefined ? Math.max(0, Math.min(plan.lock.waitMs, plan.deadlineAt - Date.now())) : plan.lock.waitMs,
             signal: options.io.signal,
             onEvent: options.onLockEvent,
           }),

@@ -44,10 +44,11 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
   const { options } = plan;
   const { io } = run;
   checkKeyFiles(plan, io.cwd);
-  const failedKeys = plan.failedKeys !== undefined ? await FailedKeysFile.open(plan.failedKeys, io.cwd) : undefined;
+  // Opened once the run lock is held (below): a run refused by the lock must not truncate the file of the run that holds it.
+  let failedKeys: FailedKeysFile | undefined;
   const examples = new FailureExamples();
   const progress = hooks.progress === false ? undefined : createWarmProgress(io.stderr, run.color);
-  const listeners: WarmEventListener[] = [examples.listener, ...(failedKeys ? [failedKeys.listener] : []), ...(progress ? [progress.listener] : []), ...(hooks.listeners ?? [])];
+  const listeners: WarmEventListener[] = [examples.listener, ...(plan.failedKeys !== undefined ? [(e: Parameters<WarmEventListener>[0]) => failedKeys?.listener(e)] : []), ...(progress ? [progress.listener] : []), ...(hooks.listeners ?? [])];
   const emit: WarmEventListener = (event) => {
     for (const l of listeners) l(event);
   };
@@ -61,6 +62,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
     let writer: PipelinedWriter | undefined;
     try {
       await hooks.before?.(cache);
+      if (plan.failedKeys !== undefined) failedKeys = await FailedKeysFile.open(plan.failedKeys, io.cwd);
       const source = new PgWarmSource(pool, { cursorRows: options.cursorRows, retries: options.retries, retryBaseMs: options.retryBaseMs, emit });
       summary = await runWarm(
         options,

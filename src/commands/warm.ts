@@ -11,6 +11,8 @@ import { addPgOptions, addRedisOptions, pgUrlFrom, redisTargetFrom } from './opt
 import { addWarmOptions, planFromFlags, type WarmFlags } from './warm-flags.js';
 import { executeWarm } from './warm-run.js';
 import type { ConnectionFlags } from '../config/target.js';
+import { addOperationsOptions, type OperationsFlags } from './operations.js';
+import { prepareWarmOperations } from './warm-operations.js';
 
 export function registerWarm(program: Command, ctx: CommandContext): Command {
   const cmd = program
@@ -19,10 +21,19 @@ export function registerWarm(program: Command, ctx: CommandContext): Command {
   addWarmOptions(cmd);
   addRedisOptions(cmd);
   addPgOptions(cmd);
-  cmd.action(async (files: string[], flags: WarmFlags & ConnectionFlags) => {
+  addOperationsOptions(cmd);
+  cmd.action(async (files: string[], flags: WarmFlags & ConnectionFlags & OperationsFlags) => {
     const plan = planFromFlags(files, flags, ctx.io);
+    // Lock, deadline, checkpoint, shard, metrics and JSON logs (issue 6) plug in through hooks.
+    const ops = prepareWarmOperations(plan, flags, files, ctx.io, (s) => exitCodeOf(s, ctx.io.signal));
     const target = redisTargetFrom(flags, ctx.io);
-    const summary = await executeWarm(plan, { io: ctx.io, color: ctx.color, target, pgUrl: pgUrlFrom(flags, ctx.io) });
+    let summary;
+    try {
+      summary = await executeWarm(plan, { io: ctx.io, color: ctx.color, target, pgUrl: pgUrlFrom(flags, ctx.io) }, ops.hooks);
+    } catch (error) {
+      await ops.failed(error);
+      throw error;
+    }
     ctx.exitCode = exitCodeOf(summary, ctx.io.signal);
   });
   return cmd;

@@ -39,3 +39,16 @@ export function queryForRun(
   const order = options.afterKey !== undefined || orderedByKey(inner, options.keyColumn) ? ` ORDER BY ${key}` : '';
   return { sql: `SELECT * FROM (${inner}) AS cachectl_q WHERE ${where.join(' AND ')}${order}`, params };
 }
+
+/**
+ * The shard filter with its two integers written into the SQL, for a query run as-is through a
+ * cursor (no parameter slots). Only validated integers are inlined; keys never are.
+ */
+export function shardQueryInline(sql: string, shard: ShardSpec, keyColumn = 'key'): string {
+  if (shard.count <= 1) return sql;
+  if (!Number.isSafeInteger(shard.index) || !Number.isSafeInteger(shard.count)) throw new Error('shard index and count must be integers');
+  const inner = sql.trim().replace(/;\s*$/, '');
+  const key = `cachectl_q."${keyColumn.replace(/"/g, '""')}"`;
+  const order = orderedByKey(inner, keyColumn) ? ` ORDER BY ${key}` : '';
+  return `SELECT * FROM (${inner}) AS cachectl_q WHERE ${shardSqlExpression(`${key}::text`, shard.count)} = ${shard.index}${order}`;
+}

@@ -12,16 +12,18 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** The events operators ship. Fields beyond these are allowed (`[field: string]: unknown`). */
 export type OpsLogEvent =
   | { event: 'start'; command: string; warmlists?: string[]; topology?: string; shard?: string; lock?: string; resumed?: boolean; [field: string]: unknown }
+  | { event: 'entry'; action: 'start' | 'done'; entry: string; [field: string]: unknown }
   | { event: 'progress'; done: number; total?: number; written?: number; failed?: number; keysPerSecond?: number; entry?: string; [field: string]: unknown }
   | { event: 'retry'; what: string; attempt: number; delayMs: number; error: string; node?: string; [field: string]: unknown }
   | { event: 'node-error'; node: string; error: string; keys?: number; [field: string]: unknown }
-  | { event: 'lock'; action: 'acquired' | 'waiting' | 'renew-failed' | 'lost' | 'released'; key: string; node: string; [field: string]: unknown }
+  | { event: 'lock'; action: 'acquired' | 'waiting' | 'renew-failed' | 'reacquired' | 'lost' | 'released'; key: string; node: string; [field: string]: unknown }
   | { event: 'stop'; reason: string; [field: string]: unknown }
   | { event: 'warning'; message: string; [field: string]: unknown }
   | { event: 'summary'; exitCode: number; [field: string]: unknown };
 
 const LEVELS: Record<OpsLogEvent['event'], LogLevel> = {
   start: 'info',
+  entry: 'info',
   progress: 'info',
   retry: 'warn',
   'node-error': 'error',

@@ -36,7 +36,7 @@ export function printWarmText(stdout: Writable, summary: WarmSummary, failures: 
   const line = `skipped ${formatNumber(s.skipped)}, missing ${formatNumber(s.missing)}, invalid ${formatNumber(s.invalid)}, failed ${formatNumber(s.failed)}${s.retries > 0 ? `, retries ${formatNumber(s.retries)}` : ''}`;
   out.push(problems > 0 ? c.yellow(line) : line);
   out.push('');
-  out.push(formatTable(['node', s.dryRun ? 'keys (planned)' : 'keys'], Object.entries(s.nodes).map(([n, k]) => [n, k])));
+  out.push(formatTable(['node', s.dryRun ? 'keys (planned)' : 'keys', 'bytes'], Object.entries(s.nodes).map(([n, k]) => [n, k, formatBytes(s.nodeBytes[n] ?? 0)])));
   out.push('');
   out.push(
     formatTable(

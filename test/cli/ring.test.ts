@@ -115,6 +115,17 @@ describe('ring locate', () => {
   });
 });
 
+describe('ring with --redis (one node)', () => {
+  test('locate and stats need no connection: the one node owns every key', async () => {
+    const r = await runCli(['ring', 'locate', 'a', 'b', '--redis', 'redis://127.0.0.1:1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'a\t127.0.0.1:1\nb\t127.0.0.1:1\n');
+    const s = JSON.parse((await runCli(['ring', 'stats', '--json', '--redis', 'redis://127.0.0.1:1'])).stdout) as { basis: string; nodes: { share: number }[] };
+    assert.equal(s.basis, 'single');
+    assert.deepEqual(s.nodes.map((n) => n.share), [1]);
+  });
+});
+
 describe('ring stats', () => {
   test('exact arc shares sum to 1, with the coefficient of variation and max/mean', async () => {
     const r = await runCli(['ring', 'stats', '--json', '--ring', '10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379']);

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { ConnectionError, IncompleteError, InterruptedError, LockedError } from '../../errors.js';
 import { lockedMessage, makeLockToken } from '../../core/run-lock.js';
 import type { CacheNode } from '../../topology/types.js';
+import { ringWithoutEjected, type RingTopology } from '../../topology/ring/index.js';
 import type { CacheConnection } from './cache.js';
 
 /** Extends the TTL only if the lock still holds our token. */
@@ -60,18 +61,22 @@ export async function acquireRunLock(cache: CacheConnection, options: RunLockOpt
   const started = Date.now();
   let pause = 100;
   let announced = false;
+  // Ring nodes found down: the lock goes where the ring without them puts it (see ownerOf).
+  const avoid = new Set<string>();
   for (;;) {
-    if (options.signal?.aborted) throw new InterruptedError(options.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
-    const { reply, node } = await onOwner(cache, options.key, (c) => c.set(options.key, token, 'PX', options.ttlMs, 'NX'), 'take the run lock');
+    const { reply, node } = await onOwner(cache, options.key, (c) => c.set(options.key, token, 'PX', options.ttlMs, 'NX'), 'take the run lock', avoid);
     if (reply === 'OK') {
       emit({ action: 'acquired', key: options.key, node: node.address, ttlMs: options.ttlMs });
-      return new HeldLock(cache, options, token, node, emit);
+      return new HeldLock(cache, options, token, node, emit, avoid);
     }
-    const { reply: held } = await onOwner(cache, options.key, (c) => c.eval(READ, 1, options.key) as Promise<[string, number]>, 'read the run lock');
+    const { reply: held } = await onOwner(cache, options.key, (c) => c.eval(READ, 1, options.key) as Promise<[string, number]>, 'read the run lock', avoid);
     const value = held[0] === '' ? undefined : held[0];
     const pttl = Number(held[1]);
     const waited = Date.now() - started;
     const waitMs = options.waitMs ?? 0;
+    // Interrupted while waiting for another run: stop waiting (an interrupted run that got the
+    // lock carries on to its summary instead, which says it was interrupted).
+    if (options.signal?.aborted && waited > 0) throw new InterruptedError(options.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
     if (waited >= waitMs) {
       throw new LockedError(
         lockedMessage(options.warmlist, { key: options.key, node: node.address, token: value, ttlMs: pttl > 0 ? pttl : undefined, waitedMs: waitMs > 0 ? waited : undefined }),
@@ -100,6 +105,7 @@ class HeldLock implements RunLock {
     readonly token: string,
     public node: CacheNode,
     private readonly emit: (event: LockEvent) => void,
+    private readonly avoid: Set<string>,
   ) {
     this.timer = setInterval(() => void this.renew(), options.renewEveryMs ?? Math.max(50, Math.floor(options.ttlMs / 3)));
     this.timer.unref?.();
@@ -113,7 +119,7 @@ class HeldLock implements RunLock {
     if (this.renewing || this.lost) return;
     this.renewing = true;
     try {
-      const { reply, node } = await onOwner(this.cache, this.key, (c) => c.eval(RENEW, 1, this.key, this.token, String(this.options.ttlMs)), 'renew the run lock');
+      const { reply, node } = await onOwner(this.cache, this.key, (c) => c.eval(RENEW, 1, this.key, this.token, String(this.options.ttlMs)), 'renew the run lock', this.avoid);
       this.node = node;
       if (Number(reply) === 1) {
         this.lastRenewed = Date.now();
@@ -121,7 +127,7 @@ class HeldLock implements RunLock {
       }
       // Gone: it expired (renewals failed for a whole TTL) or a failover promoted a replica that
       // never received it. Take it back if nobody else did; otherwise another run now owns it.
-      const { reply: again } = await onOwner(this.cache, this.key, (c) => c.set(this.key, this.token, 'PX', this.options.ttlMs, 'NX'), 'retake the run lock');
+      const { reply: again } = await onOwner(this.cache, this.key, (c) => c.set(this.key, this.token, 'PX', this.options.ttlMs, 'NX'), 'retake the run lock', this.avoid);
       if (again === 'OK') {
         this.lastRenewed = Date.now();
         this.emit({ action: 'reacquired', key: this.key, node: node.address });
@@ -149,7 +155,7 @@ class HeldLock implements RunLock {
     this.timer = undefined;
     let released = false;
     try {
-      const { reply, node } = await onOwner(this.cache, this.key, (c) => c.eval(RELEASE, 1, this.key, this.token), 'release the run lock');
+      const { reply, node } = await onOwner(this.cache, this.key, (c) => c.eval(RELEASE, 1, this.key, this.token), 'release the run lock', this.avoid);
       this.node = node;
       released = Number(reply) === 1;
     } catch {
@@ -162,11 +168,13 @@ class HeldLock implements RunLock {
 
 /**
  * Runs `op` on the node owning `key`, following a cluster's MOVED (refresh the slot map, retry)
- * and ASK (ASKING on the target, once). Refusals (OOM, READONLY) and unreachable nodes become
- * one-line errors that say nothing was written.
+ * and ASK (ASKING on the target, once). On a ring, an unreachable owner is added to `avoid` and
+ * the lock goes to the node the ring names without it: a down cache node must not stop the
+ * warm of the other nodes' keys, and every run that sees it down picks the same fallback.
+ * Refusals (OOM, READONLY) and unreachable nodes become one-line errors that say nothing was written.
  */
-async function onOwner<T>(cache: CacheConnection, key: string, op: (client: Redis) => Promise<T>, what: string): Promise<{ reply: T; node: CacheNode }> {
-  let node = ownerOf(cache, key);
+async function onOwner<T>(cache: CacheConnection, key: string, op: (client: Redis) => Promise<T>, what: string, avoid = new Set<string>()): Promise<{ reply: T; node: CacheNode }> {
+  let node = ownerOf(cache, key, avoid);
   for (let attempt = 0; ; attempt++) {
     try {
       return { reply: await op(cache.clientFor(node)), node };
@@ -176,7 +184,7 @@ async function onOwner<T>(cache: CacheConnection, key: string, op: (client: Redi
       if (redirect && attempt < 5) {
         if (redirect[1] === 'MOVED') {
           await cache.refreshTopology().catch(() => undefined);
-          node = ownerOf(cache, key);
+          node = ownerOf(cache, key, avoid);
           if (node.address !== `${redirect[2]}:${redirect[3]}`) node = { address: `${redirect[2]}:${redirect[3]}`, host: redirect[2] as string, port: Number(redirect[3]), name: `${redirect[2]}:${redirect[3]}` };
         } else {
           const target: CacheNode = { address: `${redirect[2]}:${redirect[3]}`, host: redirect[2] as string, port: Number(redirect[3]), name: `${redirect[2]}:${redirect[3]}` };
@@ -186,6 +194,15 @@ async function onOwner<T>(cache: CacheConnection, key: string, op: (client: Redi
           return { reply, node: target };
         }
         continue;
+      }
+      const unreachable = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|Connection is closed|max retries|writeable/i.test(message);
+      if (unreachable && cache.topology.kind === 'ring' && attempt < 5) {
+        avoid.add(node.address);
+        const next = ownerOf(cache, key, avoid);
+        if (next.address !== node.address) {
+          node = next;
+          continue;
+        }
       }
       if (/^(OOM|READONLY|NOSCRIPT|NOPERM|MISCONF)\b/.test(message)) {
         throw new IncompleteError(`cannot ${what}: ${node.address} refused it: ${message.split('\n')[0]}; nothing was written`);
@@ -198,8 +215,15 @@ async function onOwner<T>(cache: CacheConnection, key: string, op: (client: Redi
   }
 }
 
-function ownerOf(cache: CacheConnection, key: string): CacheNode {
-  const node = cache.topology.nodes[cache.topology.nodeIndexOf(key)];
+function ownerOf(cache: CacheConnection, key: string, avoid: ReadonlySet<string> = new Set()): CacheNode {
+  let topology = cache.topology;
+  if (topology.kind === 'ring' && avoid.size > 0) {
+    const ring = topology as RingTopology;
+    const down = ring.nodes.map((n, i) => (avoid.has(n.address) ? i : -1)).filter((i) => i >= 0);
+    // Every node down: keep the real owner, whose error is then reported.
+    if (ring.live.some((i) => !down.includes(i))) topology = ringWithoutEjected(ring, down);
+  }
+  const node = topology.nodes[topology.nodeIndexOf(key)];
   if (!node) throw new ConnectionError(`cannot place the run lock ${key}: no node serves its slot (is the cluster down?)`);
   return node;
 }

@@ -32,6 +32,7 @@ class WarmEngine {
   private stopInfo?: { reason: StopReason; detail: string };
   private readonly entryStats = new Map<string, EntryStats>();
   private readonly nodeKeys = new Map<string, number>();
+  private readonly nodeBytes = new Map<string, number>();
   private readonly totals = { written: 0, skipped: 0, missing: 0, invalid: 0, failed: 0, staleWritten: 0, bytes: 0, retries: 0 };
   private readonly verify = { checked: 0, missing: 0, noTtl: 0 };
   private readonly samples: WarmSummary['samples'] = [];
@@ -57,7 +58,10 @@ class WarmEngine {
   async run(): Promise<WarmSummary> {
     const { options } = this;
     this.writer = this.ports.writer(this.report());
-    for (const n of this.writer.nodeNames) this.nodeKeys.set(n, 0);
+    for (const n of this.writer.nodeNames) {
+      this.nodeKeys.set(n, 0);
+      this.nodeBytes.set(n, 0);
+    }
     this.startedAt = this.now();
     const onAbort = () => this.requestStop('signal', `interrupted by ${String(options.signal?.reason ?? 'signal')}`);
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -257,6 +261,7 @@ class WarmEngine {
         this.totals.staleWritten += stale;
         this.totals.bytes += bytes;
         this.nodeKeys.set(node, (this.nodeKeys.get(node) ?? 0) + keys);
+        this.nodeBytes.set(node, (this.nodeBytes.get(node) ?? 0) + bytes);
         this.emit({ type: 'written', node, keys, bytes });
         this.ledger.settle(ticket, keys);
       },
@@ -348,6 +353,7 @@ class WarmEngine {
       durationMs,
       keysPerSecond: durationMs > 0 ? Math.round((t.written * 1000) / durationMs) : t.written,
       nodes: Object.fromEntries(this.nodeKeys),
+      nodeBytes: Object.fromEntries(this.nodeBytes),
       entries: Object.fromEntries(this.entryStats),
       retries: t.retries,
       dryRun: this.options.dryRun,

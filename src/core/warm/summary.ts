@@ -32,6 +32,8 @@ export interface WarmSummary {
   keysPerSecond: number;
   /** Node name -> keys written there (stale copies included). */
   nodes: Record<string, number>;
+  /** Node name -> value bytes written there. */
+  nodeBytes: Record<string, number>;
   entries: Record<string, EntryStats>;
   retries: number;
   dryRun: boolean;

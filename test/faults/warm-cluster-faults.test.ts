@@ -1,0 +1,102 @@
+/**
+ * A Redis Cluster breaking under a running warm: a master killed (its replica takes over) and
+ * slots resharded (MIGRATE, ASK, MOVED). The final state is checked key by key.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { runCli } from '../harness/cli.js';
+import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
+import { startCluster, waitFor, type RedisCluster } from '../harness/redis.js';
+import { beginSlotMigration, killMasterAndAwaitFailover } from '../harness/faults.js';
+import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../integration/warm-helpers.js';
+import { slotOf } from '../../src/topology/cluster.js';
+import { assertNothingLostSilently, clusterOwners, failedKeys } from './fault-checks.js';
+
+const N = 6000;
+const ids = Array.from({ length: N }, (_, i) => i + 1);
+
+async function totalKeys(nodes: Redis[]): Promise<number> {
+  const sizes = await Promise.all(nodes.map((n) => n.dbsize().catch(() => 0)));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+describe('warm through cluster faults', () => {
+  let db: TestDatabase;
+  let dir: string;
+  let keysFile: string;
+  let expected: Map<string, string>;
+  before(async () => {
+    db = await createTestDatabase('ops_faults_cluster');
+    await seedCatalogue(db.pool, N);
+    dir = tempDir();
+    keysFile = writeKeyList(dir, 'hot.txt', ids.map((id) => `product:${id}`));
+    expected = await productJson(db.pool, ids);
+  });
+  after(async () => db?.drop());
+
+  test('a master is killed mid-warm: its replica takes over, the warm finishes, nothing is lost silently', async () => {
+    const cluster: RedisCluster = await startCluster(3, 1);
+    try {
+      const masters = cluster.masters.map((m) => m.client());
+      const failed = join(dir, 'failover-failed.txt');
+      // Seeds include a replica, so the run can re-read the slot map whichever master dies.
+      const seeds = [...cluster.masters, ...cluster.replicas].map((n) => n.address).join(',');
+      const run = runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--cluster', seeds, '--pg', db.url, '--json', '--batch-size', '100', '--rate', '2000', '--failed-keys', failed, '--verify', '--max-errors', String(N)]);
+      await waitFor(async () => (await totalKeys(masters)) > N / 5, 'the warm to be under way');
+      const promoted = await killMasterAndAwaitFailover(cluster, 1);
+      const r = await run;
+      assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
+      const summary = JSON.parse(r.stdout);
+      const listed = failedKeys(failed);
+      const owners = await clusterOwners(promoted.port);
+      try {
+        const listedCount = await assertNothingLostSilently(expected, listed, owners.ownerOf, owners.masters);
+        // The report and the file agree; exit 0 only when nothing was listed.
+        assert.equal(r.code === 0, listedCount === 0);
+        assert.equal(summary.written + summary.failed >= N, true, `every key accounted for: ${JSON.stringify(summary)}`);
+      } finally {
+        owners.close();
+      }
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  test('slots move between masters mid-warm (ASK while migrating, MOVED after): every key ends on its slot owner', async () => {
+    const cluster = await startCluster(3);
+    try {
+      const masters = cluster.masters.map((m) => m.client());
+      // The slots of the second half of the key list that master 0 owns move to master 2 while the
+      // first half is written: those keys meet ASK (slot migrating) and then MOVED (slot moved).
+      const late = ids.slice(N / 2).map((id) => slotOf(`product:${id}`)).filter((s) => s <= 5460);
+      const slots = [...new Set(late)].slice(0, 400);
+      const failed = join(dir, 'migrate-failed.txt');
+      const run = runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--cluster', cluster.seeds, '--pg', db.url, '--json', '--batch-size', '100', '--rate', '3000', '--failed-keys', failed]);
+      await waitFor(async () => (await totalKeys(masters)) > N / 10, 'the warm to be under way');
+      const migration = await beginSlotMigration(cluster, slots, 0, 2);
+      // ASK is answered by the target once a key of a migrating slot is written there (ASKING).
+      await waitFor(async () => /cmdstat_asking:calls=[1-9]/.test(await masters[2]!.info('commandstats')), 'a write to follow ASK');
+      await migration.moveKeys();
+      await migration.finish();
+      const r = await run;
+      assert.equal(r.code, 0, r.stderr);
+      const summary = JSON.parse(r.stdout);
+      assert.equal(summary.written, N);
+      assert.equal(summary.failed, 0);
+      assert.match(await masters[0]!.info('errorstats'), /errorstat_MOVED:count=[1-9]/, 'the run met MOVED after the move');
+      const owners = await clusterOwners(cluster.masters[0]!.port);
+      try {
+        assert.equal(await assertNothingLostSilently(expected, failedKeys(failed), owners.ownerOf, owners.masters), 0);
+      } finally {
+        owners.close();
+      }
+      for (const key of [...expected.keys()].filter((k) => slots.includes(slotOf(k)))) {
+        assert.equal(await masters[2]!.get(key), expected.get(key), `${key} moved with its slot`);
+      }
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
