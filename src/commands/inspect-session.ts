@@ -23,6 +23,8 @@ export interface ViewRunner<R> {
   name: InspectView;
   /** Prints the INFO keyspace figures before the scan (every view but `nodes`, which shows them itself). */
   scans: boolean;
+  /** The scan visits every key (MATCH *): progress can be shown against INFO's key count. */
+  everyKey?: boolean;
   run(source: InspectSource, facts: NodeFacts[], onEvent: (e: InspectEvent) => void): Promise<R>;
   metrics(report: R): Record<string, number>;
   figures(report: R): WatchFigure[];
@@ -55,7 +57,7 @@ export async function runView<R>(ctx: CommandContext, options: SessionOptions, v
 
 async function runOnce<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>, showFacts: boolean): Promise<{ report: R; results: ConditionResult[] }> {
   const cache = await openCache(options.target, { verify: 'any', reconnectAttempts: 1, connectionName: 'cachectl-inspect' });
-  const progress = new ScanProgress(ctx.io.stderr);
+  const progress = new ScanProgress(ctx.io.stderr, Boolean(view.everyKey));
   try {
     const db = options.target.kind === 'single' ? Number(new URL(options.target.url).pathname.slice(1) || 0) : 0;
     const source = new RedisInspectSource(cache, { db, mode: options.mode });

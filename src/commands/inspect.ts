@@ -40,6 +40,7 @@ interface InspectFlags extends ConnectionFlags {
   scanMode?: string;
   keys?: string;
   list?: boolean;
+  types?: boolean;
   threshold?: string;
   window?: string;
   lockMaxAge?: string;
@@ -75,7 +76,8 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
   addScanOptions(inspect.command('ttl').description('TTLs, keys without TTL, a TTL histogram and expiry cliffs (SCAN every node, or keys by name)'), true)
     .argument('[keys...]', 'keys to look up on their owning node (instead of --match)')
     .option('--keys <file>', "a file of keys, one per line ('-' for stdin)")
-    .option('--list', 'with --match: also print one row per key (streamed)')
+    .option('--types', 'with --match: also count keys by type (one more command per key on the nodes)')
+    .option('--list', `with --match: also print one row per key (streamed; with --json the first ${DEFAULTS.inspect.maxJsonRows.toLocaleString('en-US')})`)
     .option('--stale-suffix <suffix>', `suffix of stale copies (default '${DEFAULTS.inspect.staleSuffix}')`)
     .action(async (keys: string[], flags: InspectFlags) => {
       const session = sessionFrom(flags, ctx.io, 'ttl');
@@ -86,6 +88,7 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
       await runView(ctx, session, {
         name: 'ttl',
         scans: true,
+        everyKey: !named && (flags.match ?? '*') === '*',
         run: async (source, facts, onEvent) => {
           const report = await inspectTtl(
             source,
@@ -94,7 +97,9 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
               staleSuffix: flags.staleSuffix ?? DEFAULTS.inspect.staleSuffix,
               ...(named ? { keys: keyStream(keys, flags.keys, ctx.io) } : {}),
               list: Boolean(flags.list),
+              types: Boolean(flags.types),
               ...(rows ? { onRow: (r) => rows.write(r) } : {}),
+              ...(flags.json && (named || flags.list) ? { collectRows: DEFAULTS.inspect.maxJsonRows } : {}),
               onEvent,
               signal: ctx.io.signal,
             },

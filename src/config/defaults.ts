@@ -66,6 +66,8 @@ export const DEFAULTS = {
     /** Bytes of a lock or counter value read to find its count or timestamp. */
     valueBytes: 256,
     watchIntervalMs: 2_000,
+    /** Per-key rows kept in a --json report (text output streams them all). */
+    maxJsonRows: 100_000,
   },
   herd: {
     clients: 100,

@@ -1,5 +1,6 @@
 /** Output around every inspect view: progress while scanning, --fail-on results, watch frames. */
 import type { ChalkInstance } from 'chalk';
+import { Presets, SingleBar } from 'cli-progress';
 import type { ConditionResult } from '../core/inspect/fail-on.js';
 import type { InspectEvent } from '../core/inspect/every-node.js';
 import type { Change } from '../core/inspect/watch.js';
@@ -18,32 +19,57 @@ export function renderFailOn(results: readonly ConditionResult[], style: ChalkIn
   );
 }
 
-/** Keys scanned so far, on one stderr line that rewrites itself; only on a terminal. */
+/**
+ * Scan progress on stderr: a cli-progress bar on a terminal (against the INFO key count when the
+ * scan covers every key), a plain line every few seconds otherwise. Never on stdout.
+ */
 export class ScanProgress {
   private readonly scanned = new Map<number, number>();
-  private last = 0;
-  private shown = false;
+  private bar: SingleBar | undefined;
+  private lastLine = Date.now();
 
   constructor(
     private readonly stream: Writable,
-    private readonly intervalMs = 250,
+    /** Whether the scan visits every key (MATCH *), so INFO's key count is the total. */
+    private readonly everyKey: boolean,
+    private readonly plainEveryMs = 5_000,
   ) {}
 
   readonly onEvent = (event: InspectEvent): void => {
-    if (!this.stream.isTTY || event.kind !== 'progress') return;
+    if (event.kind === 'facts') {
+      if (!this.stream.isTTY || !isNodeStream(this.stream)) return;
+      const total = this.everyKey ? event.facts.reduce((a, f) => a + (f.keyspace?.keys ?? 0), 0) : 0;
+      this.bar = new SingleBar(
+        {
+          stream: this.stream,
+          format: total > 0 ? 'scanning {bar} {percentage}% {value}/{total} keys, {eta_formatted} left' : 'scanning: {value} matching keys',
+          hideCursor: true,
+          clearOnComplete: true,
+          fps: 5,
+        },
+        Presets.shades_classic,
+      );
+      this.bar.start(total, 0);
+      return;
+    }
+    if (event.kind !== 'progress') return;
     this.scanned.set(event.node, event.scanned);
-    const now = Date.now();
-    if (now - this.last < this.intervalMs) return;
-    this.last = now;
-    const total = [...this.scanned.values()].reduce((a, b) => a + b, 0);
-    this.stream.write(`\r\x1b[2Kscanning: ${formatNumber(total)} keys on ${this.scanned.size} node(s)`);
-    this.shown = true;
+    const done = [...this.scanned.values()].reduce((a, b) => a + b, 0);
+    if (this.bar) this.bar.update(done);
+    else if (Date.now() - this.lastLine >= this.plainEveryMs) {
+      this.lastLine = Date.now();
+      this.stream.write(`inspect: ${formatNumber(done)} keys scanned on ${this.scanned.size} node(s)\n`);
+    }
   };
 
   done(): void {
-    if (this.shown) this.stream.write('\r\x1b[2K');
-    this.shown = false;
+    this.bar?.stop();
+    this.bar = undefined;
   }
+}
+
+function isNodeStream(stream: Writable): stream is Writable & NodeJS.WritableStream {
+  return typeof (stream as Partial<NodeJS.WritableStream>).on === 'function';
 }
 
 /** A watch frame on a terminal: clear, then what got worse since the last tick, then the view. */

@@ -80,7 +80,7 @@ export class KeyRowWriter {
 const HEADER = ['key', 'node', 'type', 'TTL', 'stale copy'];
 
 function cells(row: KeyRow): string[] {
-  const stale = row.stale === null ? '?' : row.stale.exists ? ttlText(row.stale.ttlMs) : '-';
+  const stale = row.stale === null ? 'n/a' : row.stale.exists ? ttlText(row.stale.ttlMs) : '-';
   if (row.problem) return [row.key, row.node, '?', row.problem, stale];
   if (row.missing) return [row.key, row.node, '-', 'missing', stale];
   return [row.key, row.node, row.type ?? '?', ttlText(row.ttlMs), stale];

@@ -11,11 +11,12 @@ export interface CliResult {
 
 export async function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; stdin?: string; cwd?: string; signal?: AbortSignal; tty?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; stdin?: string; cwd?: string; signal?: AbortSignal; tty?: boolean; stdoutTty?: boolean } = {},
 ): Promise<CliResult> {
   const stdout = new StringSink();
   const stderr = new StringSink();
   stderr.isTTY = options.tty ?? false;
+  stdout.isTTY = options.stdoutTty ?? false;
   const env = { ...options.env };
   const code = await run(['node', 'cachectl', ...args], {
     stdout,

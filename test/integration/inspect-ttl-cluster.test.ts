@@ -94,6 +94,15 @@ describe('inspect ttl and nodes on a 3-master cluster', () => {
     assert.deepEqual(pipe.nodes.map((n) => n.mode), ['pipeline', 'pipeline', 'pipeline']);
   });
 
+  test('--types counts keys by type (off by default: it is one more command per key on the nodes)', async () => {
+    const plain = JSON.parse((await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'seed:*', '--json'])).stdout) as TtlReport;
+    assert.deepEqual(plain.totals.types, {});
+    for (const mode of ['lua', 'pipeline']) {
+      const typed = JSON.parse((await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'seed:*', '--types', '--json', '--scan-mode', mode])).stdout) as TtlReport;
+      assert.deepEqual(typed.totals.types, { string: seeded.total.keys }, mode);
+    }
+  });
+
   test('keys given by name are looked up on their owning node, with their stale copies', async () => {
     await cache.clientFor(cache.topology.nodes[cache.topology.nodeIndexOf('seed:forever:0:stale')]!).set('seed:forever:0:stale', 'old', 'PX', 90_000);
     const r = await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, 'seed:forever:0', 'seed:cliff:3', 'no-such-key', '--json']);

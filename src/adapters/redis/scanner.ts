@@ -7,12 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { keyspaceOf, parseInfo, versionAtLeast } from '../../core/inspect/keyspace.js';
 import { TokenBucket, scanCountFor } from '../../core/inspect/rate.js';
-import type { InspectSource, KeyBatch, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest } from '../../core/inspect/types.js';
+import type { InspectSource, KeyBatch, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from '../../core/inspect/types.js';
 import type { Topology } from '../../topology/types.js';
 import type { CacheConnection, NodeHealth } from './cache.js';
 import { connectAndPing } from './client.js';
 import { isReplyError, problemOf } from './node-problem.js';
-import { FlatBatch, layoutOf, scanScriptFor, serverMs } from './scan-script.js';
+import { FlatBatch, layoutOf, scanScriptFor, serverMs, summaryFromBatch, summaryFromReply, summaryScriptFor, type ScanScript } from './scan-script.js';
 
 export type ScanMode = 'auto' | 'lua' | 'pipeline';
 
@@ -90,6 +90,43 @@ export class RedisInspectSource implements InspectSource {
 
   async scan(node: number, request: ScanRequest, onBatch: (batch: KeyBatch) => void | Promise<void>): Promise<ScanOutcome> {
     const client = this.cache.client(node);
+    return this.scanLoop(node, request, onBatch, (mode, cursor, count) =>
+      mode === 'lua' ? this.luaBatch(client, node, cursor, count, request) : this.pipelineBatch(client, node, cursor, count, request),
+    );
+  }
+
+  async scanSummary(node: number, request: ScanRequest & { sampleSize: number }, onBatch: (batch: SummaryBatch) => void): Promise<ScanOutcome> {
+    const client = this.cache.client(node);
+    let sampled = 0;
+    return this.scanLoop<SummaryBatch>(
+      node,
+      request,
+      (batch) => {
+        sampled += batch.noTtlSample.length;
+        onBatch(batch);
+      },
+      async (mode, cursor, count) => {
+        const left = Math.max(0, request.sampleSize - sampled);
+        if (mode === 'pipeline') {
+          const [next, batch] = await this.pipelineBatch(client, node, cursor, count, request);
+          return [next, summaryFromBatch(batch, left, Boolean(request.withTypes))];
+        }
+        const script = summaryScriptFor(this.redis7(node));
+        return summaryFromReply(await this.runScript(client, script, [cursor, request.match, String(count), script.absolute ? '1' : '0', String(left), request.withTypes ? '1' : '0']));
+      },
+    );
+  }
+
+  /**
+   * SCAN to the end of one node: one batch at a time, paced by --rate, stopped by the signal.
+   * Scripts refused on the first batch (EVAL blocked, old server): the same cursor again, without.
+   */
+  private async scanLoop<B extends { size: number; serverNowMs: number }>(
+    node: number,
+    request: ScanRequest,
+    onBatch: (batch: B) => void | Promise<void>,
+    fetch: (mode: ScanOutcome['mode'], cursor: string, count: number) => Promise<[string, B]>,
+  ): Promise<ScanOutcome> {
     const bucket = request.rate ? new TokenBucket(request.rate) : undefined;
     const count = scanCountFor(request.count, request.rate);
     let mode: ScanOutcome['mode'] = this.options.mode === 'pipeline' ? 'pipeline' : 'lua';
@@ -100,12 +137,11 @@ export class RedisInspectSource implements InspectSource {
         outcome.interrupted = true;
         break;
       }
-      let next: [string, KeyBatch];
+      let next: [string, B];
       try {
-        next = mode === 'lua' ? await this.luaBatch(client, node, cursor, count, request) : await this.pipelineBatch(client, node, cursor, count, request);
+        next = await fetch(mode, cursor, count);
       } catch (error) {
         if (mode === 'lua' && this.options.mode !== 'lua' && isReplyError(error) && outcome.batches === 0) {
-          // Scripts refused (EVAL blocked, or an old server): same cursor, plain commands.
           mode = outcome.mode = 'pipeline';
           continue;
         }
@@ -127,16 +163,20 @@ export class RedisInspectSource implements InspectSource {
     return outcome;
   }
 
+  /** EVALSHA, and EVAL once when the node does not have the script yet. */
+  private async runScript(client: Redis, script: ScanScript, args: string[]): Promise<unknown[]> {
+    try {
+      return (await client.evalsha(script.sha, 0, ...args)) as unknown[];
+    } catch (error) {
+      if (!/NOSCRIPT/.test(String(error))) throw error;
+      return (await client.eval(script.text, 0, ...args)) as unknown[];
+    }
+  }
+
   private async luaBatch(client: Redis, node: number, cursor: string, count: number, request: ScanRequest): Promise<[string, KeyBatch]> {
     const script = scanScriptFor(this.redis7(node));
     const args = [cursor, request.match, String(count), script.absolute ? '1' : '0', request.withIdle ? '1' : '0', String(request.withValues ? (request.valueBytes ?? 256) : 0)];
-    let reply: unknown[];
-    try {
-      reply = (await client.evalsha(script.sha, 0, ...args)) as unknown[];
-    } catch (error) {
-      if (!/NOSCRIPT/.test(String(error))) throw error;
-      reply = (await client.eval(script.text, 0, ...args)) as unknown[];
-    }
+    const reply = await this.runScript(client, script, args);
     const { stride, idleAt, valueAt } = layoutOf(Boolean(request.withIdle), Boolean(request.withValues));
     return [String(reply[0]), new FlatBatch(reply, 3, stride, script.absolute, serverMs(reply[1], reply[2]), idleAt, valueAt)];
   }
@@ -185,7 +225,15 @@ export class RedisInspectSource implements InspectSource {
     return new FlatBatch(flat, 0, stride, absolute, serverMs(sec, usec), idleAt, valueAt);
   }
 
+  /** On a cluster whose slots moved since we read them (MOVED), re-reads the map and asks again once. */
   async lookup(keys: readonly string[], request: LookupRequest = {}): Promise<KeyLookup[]> {
+    const first = await this.lookupOnce(keys, request);
+    if (!first.some((r) => r.problem && /^(MOVED|ASK) /.test(r.problem.message))) return first;
+    await this.cache.refreshTopology().catch(() => false);
+    return this.lookupOnce(keys, request);
+  }
+
+  private async lookupOnce(keys: readonly string[], request: LookupRequest): Promise<KeyLookup[]> {
     const out = new Array<KeyLookup>(keys.length);
     const byNode = new Map<number, number[]>();
     keys.forEach((key, i) => {

@@ -7,6 +7,8 @@
  * counting); a busy second can then be under-counted by at most `maxUndercount`, which is reported.
  * Cliffs are what matters here, and a cliff is by definition far above the pruning floor.
  */
+import { TopN } from './top-n.js';
+
 export interface ExpiryWindow {
   /** Start of the one-second window, ms since the epoch on the node's clock. */
   startMs: number;
@@ -41,10 +43,10 @@ export class ExpiryCliffs {
 
   /** The `n` busiest windows, busiest first (ties: earliest first). */
   top(n: number): ExpiryWindow[] {
-    return [...this.perSecond]
-      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-      .slice(0, n)
-      .map(([second, keys]) => ({ startMs: second * 1000, keys }));
+    // A heap, not a sort of every second: a day of TTLs is 86,400 windows per node.
+    const best = new TopN<number>(n);
+    for (const [second, keys] of this.perSecond) best.offer(keys - second / 1e12, second); // ties: earliest first
+    return best.sorted().map((second) => ({ startMs: second * 1000, keys: this.perSecond.get(second) as number }));
   }
 
   busiest(): number {

@@ -2,7 +2,7 @@
  * Runs one scan per node, all nodes in parallel, and keeps each node's outcome next to its
  * facts: a node that is down or refuses a command is recorded, never allowed to sink the report.
  */
-import type { InspectSource, KeyBatch, KeyspaceFigures, NodeFacts, NodeProblem, ScanOutcome, ScanRequest } from './types.js';
+import type { InspectSource, KeyBatch, KeyspaceFigures, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from './types.js';
 
 export type InspectEvent =
   | { kind: 'facts'; facts: NodeFacts[] }
@@ -51,6 +51,29 @@ export async function scanEveryNode<T>(
       });
       onEvent?.({ kind: 'node-done', node: f.index, outcome });
       return { facts: f, outcome, state };
+    }),
+  );
+}
+
+/** scanEveryNode for views that only need SummaryBatches (no key names): much less to parse. */
+export async function summariseEveryNode(
+  source: InspectSource,
+  facts: readonly NodeFacts[],
+  request: ScanRequest & { sampleSize: number },
+  onBatch: (batch: SummaryBatch, node: number) => void,
+  onEvent?: (event: InspectEvent) => void,
+): Promise<(ScanOutcome | undefined)[]> {
+  return Promise.all(
+    facts.map(async (f) => {
+      if (f.problem?.status === 'down') return undefined;
+      let scanned = 0;
+      const outcome = await source.scanSummary(f.index, request, (batch) => {
+        scanned += batch.size;
+        onBatch(batch, f.index);
+        onEvent?.({ kind: 'progress', node: f.index, scanned });
+      });
+      onEvent?.({ kind: 'node-done', node: f.index, outcome });
+      return outcome;
     }),
   );
 }

@@ -4,7 +4,7 @@
  */
 import { ExpiryCliffs, type ExpiryWindow } from './cliffs.js';
 import { TtlHistogram } from './histogram.js';
-import { NO_TTL, VANISHED, type KeyBatch } from './types.js';
+import { NO_TTL, VANISHED, type KeyBatch, type SummaryBatch } from './types.js';
 
 export class KeyTally {
   keys = 0;
@@ -26,6 +26,21 @@ export class KeyTally {
 
   addBatch(batch: KeyBatch): void {
     for (let i = 0; i < batch.size; i++) this.add(batch.type(i), batch.pttl(i), batch.expireAt(i), batch, i);
+  }
+
+  /** A batch already reduced on the node: only counts, expiry times and a few key names. */
+  addSummary(batch: SummaryBatch): void {
+    this.keys += batch.size - batch.vanished;
+    this.vanished += batch.vanished;
+    this.noTtl += batch.noTtl;
+    for (const [t, n] of batch.types) this.types.set(t, (this.types.get(t) ?? 0) + n);
+    for (const k of batch.noTtlSample) if (this.noTtlSample.length < this.sampleSize) this.noTtlSample.push(k);
+    const now = batch.serverNowMs;
+    for (const e of batch.expireAts) {
+      this.histogram.add(Math.max(0, e - now));
+      this.cliffs.add(e);
+    }
+    this.withTtl += batch.expireAts.length;
   }
 
   /** `source`/`i` give the key name lazily: only keys that make the sample are materialised. */

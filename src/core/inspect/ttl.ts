@@ -4,7 +4,7 @@
  */
 import { DEFAULTS } from '../../config/defaults.js';
 import type { ExpiryWindow } from './cliffs.js';
-import { scanEveryNode, summariseNode, type InspectEvent, type NodeSummary } from './every-node.js';
+import { scanEveryNode, summariseEveryNode, summariseNode, type InspectEvent, type NodeSummary } from './every-node.js';
 import { TtlHistogram } from './histogram.js';
 import { KeyTally } from './tally.js';
 import { VANISHED, type InspectSource, type KeyBatch, type KeyLookup, type NodeFacts } from './types.js';
@@ -22,9 +22,13 @@ export interface TtlViewOptions {
   /** Busiest windows kept per node, and the fewest keys a window needs to count as a cliff. */
   cliffsPerNode?: number;
   minCliffKeys?: number;
+  /** Count key types in scan mode (costs the nodes a TYPE per key). */
+  types?: boolean;
   /** Per-key rows in scan mode too (streamed through onRow; the stale copy is looked up per batch). */
   list?: boolean;
   onRow?: (row: KeyRow) => void;
+  /** Collect up to this many rows into the report (for --json) instead of streaming them. */
+  collectRows?: number;
   onEvent?: (event: InspectEvent) => void;
   signal?: AbortSignal;
   /** Named keys looked up per round trip. */
@@ -71,10 +75,25 @@ export interface TtlReport {
   /** Busiest windows over all nodes, busiest first (each window belongs to one node). */
   cliffs: CliffRow[];
   noTtlSample: string[];
+  /** Per-key rows, when collected for --json (named keys, or --list); capped, the rest counted. */
+  rows?: KeyRow[];
+  rowsOmitted?: number;
 }
 
-export async function inspectTtl(source: InspectSource, options: TtlViewOptions, facts?: NodeFacts[]): Promise<TtlReport> {
+export async function inspectTtl(source: InspectSource, given: TtlViewOptions, facts?: NodeFacts[]): Promise<TtlReport> {
   const started = Date.now();
+  const collected: KeyRow[] = [];
+  let omitted = 0;
+  const options: TtlViewOptions =
+    given.collectRows === undefined
+      ? given
+      : {
+          ...given,
+          onRow: (row) => {
+            if (collected.length < (given.collectRows as number)) collected.push(row);
+            else omitted++;
+          },
+        };
   const nodeFacts = facts ?? (await source.nodeFacts());
   options.onEvent?.({ kind: 'facts', facts: nodeFacts });
   const tallies = nodeFacts.map(() => new KeyTally(options.topN));
@@ -84,7 +103,7 @@ export async function inspectTtl(source: InspectSource, options: TtlViewOptions,
 
   if (options.keys) {
     Object.assign(named, await lookupNamed(source, options, tallies, nodeFacts));
-  } else {
+  } else if (options.list && options.onRow) {
     const runs = await scanEveryNode(
       source,
       nodeFacts,
@@ -93,11 +112,22 @@ export async function inspectTtl(source: InspectSource, options: TtlViewOptions,
       async (tally, batch, node) => {
         tally.addBatch(batch);
         serverNow[node] = batch.serverNowMs;
-        if (options.list && options.onRow) await listBatch(source, options, batch, node);
+        await listBatch(source, options, batch, node);
       },
       options.onEvent,
     );
     outcomes = runs.map((r) => r.outcome);
+  } else {
+    outcomes = await summariseEveryNode(
+      source,
+      nodeFacts,
+      { match: options.match, count: options.count, rate: options.rate, signal: options.signal, sampleSize: options.topN, withTypes: Boolean(options.types) },
+      (batch, node) => {
+        (tallies[node] as KeyTally).addSummary(batch);
+        serverNow[node] = batch.serverNowMs;
+      },
+      options.onEvent,
+    );
   }
 
   const nodes: NodeTtlReport[] = nodeFacts.map((f, i) => {
@@ -133,6 +163,7 @@ export async function inspectTtl(source: InspectSource, options: TtlViewOptions,
       .sort((a, b) => b.keys - a.keys || a.startMs - b.startMs)
       .slice(0, options.topN),
     noTtlSample: all.noTtlSample,
+    ...(options.collectRows !== undefined ? { rows: collected, rowsOmitted: omitted } : {}),
   };
 }
 

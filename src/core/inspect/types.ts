@@ -29,6 +29,25 @@ export interface KeyBatch {
   value(i: number): string | undefined;
 }
 
+/**
+ * A SCAN batch reduced on the node to what a summary needs: counts, the absolute expiry times of
+ * the keys that have one, and only a few key names (the sample of keys without TTL). The client
+ * never parses a million key names to count them.
+ */
+export interface SummaryBatch {
+  /** Keys SCAN returned, including any that vanished before the lookup. */
+  readonly size: number;
+  readonly serverNowMs: number;
+  /** Type name -> keys of that type (empty unless the request asked withTypes). */
+  readonly types: ReadonlyMap<string, number>;
+  readonly noTtl: number;
+  readonly vanished: number;
+  /** Up to the sample size asked for. */
+  readonly noTtlSample: readonly string[];
+  /** Absolute expiry (ms, node clock) of each key with a TTL. */
+  readonly expireAts: readonly number[];
+}
+
 export interface ScanRequest {
   /** SCAN MATCH pattern. */
   match: string;
@@ -37,6 +56,8 @@ export interface ScanRequest {
   /** Also read string values (first `valueBytes` bytes): counters, lock tokens. */
   withValues?: boolean;
   valueBytes?: number;
+  /** Summary scans: also count key types (TYPE per key, about 40% more work on the node). */
+  withTypes?: boolean;
   /** Also read OBJECT IDLETIME (before the value, so our own read does not reset it). */
   withIdle?: boolean;
   /** Keys per second per node; 0 = unlimited. */
@@ -111,6 +132,8 @@ export interface InspectSource {
   nodeFacts(): Promise<NodeFacts[]>;
   /** SCANs one node to the end; `onBatch` may return a promise to hold the scan back. Never throws for a node problem. */
   scan(node: number, request: ScanRequest, onBatch: (batch: KeyBatch) => void | Promise<void>): Promise<ScanOutcome>;
+  /** The same scan, reduced per batch on the node (see SummaryBatch); `sampleSize` key names at most per batch. */
+  scanSummary(node: number, request: ScanRequest & { sampleSize: number }, onBatch: (batch: SummaryBatch) => void): Promise<ScanOutcome>;
   /** Looks keys up on their owning nodes, pipelined per node; results in input order. */
   lookup(keys: readonly string[], request?: LookupRequest): Promise<KeyLookup[]>;
   /** The node's clock now (ours corrected by the offset seen in its replies), for "expires in 42s". */
