@@ -116,7 +116,10 @@ export function prepareWarmOperations(
         options.checkpoint = positions;
       }
     },
-    async after(_cache, summary) {
+    async after(cache, summary) {
+      for (const { node, reason } of cache.ejected) {
+        warn(`ring node ${node.name} was ejected (auto_eject_hosts) after ${reason}; its keys were written to the nodes the rebuilt ring names, as twemproxy routes them while it is out`);
+      }
       if (!ops) return;
       const exitCode = summary ? exitCodeOf(summary) : ExitCode.internal;
       await ops.finish(outcomeOf(summary, exitCode), warn);

@@ -52,7 +52,7 @@ describe('cachectl warm in production', () => {
     // The first run lists a missing key early; the refused run must not wipe that file.
     const withMissing = writeKeyList(dir, 'hot-missing.txt', ['product:999999', ...ids.map((id) => `product:${id}`)]);
     const args = (...extra: string[]) => warmArgs(...extra).map((a) => (a === keysFile ? withMissing : a));
-    const first = runCli(args('--rate', '3000', '--failed-keys', failedFile));
+    const first = runCli(args('--rate', '1000', '--failed-keys', failedFile));
     await waitFor(async () => (await client.keys('lock:cachectl:warm:*')).length === 1, 'the first run to take its lock');
     await waitFor(async () => readFileSync(failedFile, 'utf8').includes('product:999999'), 'the first run to list its missing key');
     const [lockKey] = await client.keys('lock:cachectl:warm:*');

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { ConnectionError, redact } from '../../errors.js';
 import type { RedisTarget } from '../../config/target.js';
 import { ClusterTopology, type SlotRange } from '../../topology/cluster.js';
-import { createRingTopology } from '../../topology/ring/index.js';
+import { createRingTopology, ringWithoutEjected, type RingTopology } from '../../topology/ring/index.js';
 import { SingleNodeTopology } from '../../topology/single.js';
 import { nodeFromAddress, type CacheNode, type Topology } from '../../topology/types.js';
 import { connectAndPing, createNodeClient, describeConnectFailure, type ClientOptions } from './client.js';
@@ -27,6 +27,10 @@ export interface OpenCacheOptions extends ClientOptions {
 
 export class CacheConnection {
   private readonly clients = new Map<string, Redis>();
+  /** Consecutive connection failures per node, for a ring with auto_eject_hosts. */
+  private readonly failures = new Map<string, number>();
+  /** Ring nodes taken out of the ring during this connection (auto_eject_hosts). */
+  readonly ejected: { node: CacheNode; reason: string }[] = [];
 
   constructor(
     readonly target: RedisTarget,
@@ -46,10 +50,31 @@ export class CacheConnection {
     let client = this.clients.get(node.address);
     if (!client) {
       const url = this.target.kind === 'single' ? this.target.url : undefined;
-      client = createNodeClient(node, this.target.auth, this.options, url);
+      client = createNodeClient(node, this.target.auth, { ...this.options, onError: (n, e) => this.onClientError(n, e) }, url);
+      client.on('ready', () => this.failures.delete(node.address));
       this.clients.set(node.address, client);
     }
     return client;
+  }
+
+  /**
+   * twemproxy's auto_eject_hosts: after server_failure_limit consecutive connection failures a
+   * ring server is taken out and the ring rebuilt over the others exactly as twemproxy rebuilds
+   * it (ringWithoutEjected), so retried keys go where the proxy sends them meanwhile. Without
+   * auto_eject_hosts nothing moves: a down node's keys fail and are listed.
+   */
+  private onClientError(node: CacheNode, error: Error): void {
+    this.options.onError?.(node, error);
+    if (this.topology.kind !== 'ring') return;
+    const ring = this.topology as RingTopology;
+    if (!ring.spec.autoEjectHosts || !/ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|ENOTFOUND/.test(error.message)) return;
+    const count = (this.failures.get(node.address) ?? 0) + 1;
+    this.failures.set(node.address, count);
+    const limit = ring.spec.serverFailureLimit ?? 2;
+    const index = ring.nodes.findIndex((n) => n.address === node.address);
+    if (count < limit || index < 0 || !ring.live.includes(index) || ring.live.length <= 1) return;
+    this.topology = ringWithoutEjected(ring, [index]);
+    this.ejected.push({ node, reason: `${count} consecutive connection failures (server_failure_limit ${limit}): ${error.message}` });
   }
 
   /** Pings every node in parallel; never throws. */
