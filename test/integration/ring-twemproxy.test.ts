@@ -2,16 +2,17 @@
  * The twemproxy profile against the real proxy: for each configuration a real nutcracker
  * (twemproxy 0.5) fronts real redis-server nodes, keys are SET through the proxy, every node
  * is then read directly, and cachectl's ring must place every key on the node that has it.
- * The ring is built from the very YAML file nutcracker was started with.
+ * cachectl is asked through the CLI (`ring locate - --ring-config`) with the very YAML file
+ * nutcracker was started with.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { createRingTopology, ringSpecFromTwemproxyYaml } from '../../src/topology/ring/index.js';
 import { KEY_HASH_NAMES } from '../../src/topology/ring/hashes.js';
 import type { KeyHash } from '../../src/topology/ring/types.js';
-import { startNutcracker, startRedis, type RedisProcess } from '../harness/redis.js';
+import { startNutcracker, startRedis, waitFor, type RedisProcess } from '../harness/redis.js';
+import { createRingTopology, ringSpecFromTwemproxyYaml, ringWithoutEjected } from '../../src/topology/ring/index.js';
+import { runCli } from '../harness/cli.js';
 
 interface Config {
   id: string;
@@ -100,7 +101,7 @@ describe('twemproxy profile agrees with a real nutcracker (twemproxy 0.5) on eve
   });
 
   for (const config of configs) {
-    test(`${describeConfig(config)}: ${KEYS_PER_CONFIG} keys on the node nutcracker chose`, async (t) => {
+    test(`${describeConfig(config)}: cachectl ring locate puts all ${KEYS_PER_CONFIG} keys on the node nutcracker chose`, async (t) => {
       const used = nodes.slice(0, config.weights.length);
       const proxy = await startNutcracker((port) => yamlFor(config, used, port));
       const client = new Redis({ port: proxy.port, host: '127.0.0.1', enableReadyCheck: false, disableClientInfo: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
@@ -113,7 +114,15 @@ describe('twemproxy profile agrees with a real nutcracker (twemproxy 0.5) on eve
         const failed = replies.filter(([err]) => err);
         assert.equal(failed.length, 0, `nutcracker refused ${failed.length} SETs: ${String(failed[0]?.[0])}`);
 
-        const ring = createRingTopology(ringSpecFromTwemproxyYaml(readFileSync(proxy.configFile, 'utf8'), proxy.configFile));
+        // What the operator runs: `cachectl ring locate - --ring-config <the proxy's own file>`.
+        const located = await runCli(['ring', 'locate', '-', '--ring-config', proxy.configFile], { stdin: keys.join('\n') + '\n' });
+        assert.equal(located.code, 0, located.stderr);
+        const nodeNames = used.map((n, i) => (config.names ? `cache-${config.id}-${i}` : n.address));
+        const predictedIndex = new Map(located.stdout.trimEnd().split('\n').map((line) => {
+          const [key, node] = line.split('\t') as [string, string];
+          return [key, nodeNames.indexOf(node)] as const;
+        }));
+        assert.equal(predictedIndex.size, keys.length, 'one line per key');
         const where = new Map<string, number[]>();
         const perNode = await Promise.all(used.map((n) => keysOn(n, config.id)));
         perNode.forEach((list, i) => list.forEach((k) => where.set(k, [...(where.get(k) ?? []), i])));
@@ -122,9 +131,9 @@ describe('twemproxy profile agrees with a real nutcracker (twemproxy 0.5) on eve
         let agreed = 0;
         for (const key of keys) {
           const actual = where.get(key) ?? [];
-          const predicted = ring.nodeIndexOf(key);
+          const predicted = predictedIndex.get(key);
           if (actual.length === 1 && actual[0] === predicted) agreed++;
-          else if (mismatches.length < 5) mismatches.push(`${JSON.stringify(key)}: nutcracker -> ${actual.join('+') || 'nowhere'}, cachectl -> ${predicted}`);
+          else if (mismatches.length < 5) mismatches.push(`${JSON.stringify(key)}: nutcracker -> ${actual.join('+') || 'nowhere'}, cachectl -> ${String(predicted)}`);
         }
         const spread = perNode.map((l) => l.length).join('/');
         t.diagnostic(`${agreed}/${keys.length} keys agree (keys per node ${spread})`);
@@ -135,4 +144,64 @@ describe('twemproxy profile agrees with a real nutcracker (twemproxy 0.5) on eve
       }
     });
   }
+});
+
+describe('auto_eject_hosts: the ring without a dead server is the one nutcracker rebuilds', () => {
+  let nodes: RedisProcess[] = [];
+  before(async () => {
+    nodes = await Promise.all(Array.from({ length: 4 }, () => startRedis()));
+  });
+  after(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
+  test('a killed server is ejected after server_failure_limit failures; every key then lands where ringWithoutEjected says', async (t) => {
+    const weights = [1, 3, 2, 1];
+    const yaml = (port: number) =>
+      [
+        'ejecting:',
+        `  listen: 127.0.0.1:${port}`,
+        '  redis: true',
+        '  hash: fnv1a_64',
+        '  distribution: ketama',
+        '  auto_eject_hosts: true',
+        '  server_failure_limit: 1',
+        '  server_retry_timeout: 600000',
+        '  servers:',
+        ...nodes.map((n, i) => `   - ${n.address}:${weights[i]} node-${i}`),
+        '',
+      ].join('\n');
+    const proxy = await startNutcracker(yaml);
+    const client = new Redis({ port: proxy.port, host: '127.0.0.1', enableReadyCheck: false, disableClientInfo: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+    client.on('error', () => undefined);
+    try {
+      const full = createRingTopology(ringSpecFromTwemproxyYaml(yaml(proxy.port), proxy.configFile));
+      assert.equal(full.spec.autoEjectHosts, true);
+      const dead = 1;
+      const probe = Array.from({ length: 1000 }, (_, i) => `probe:${i}`).find((k) => full.nodeIndexOf(k) === dead)!;
+      await nodes[dead]!.kill();
+      // Requests for the dead server fail until nutcracker ejects it; then they are served elsewhere.
+      await waitFor(async () => (await client.set(probe, '1')) === 'OK', 'nutcracker to eject the dead server');
+
+      const ejected = ringWithoutEjected(full, [dead]);
+      const keys = Array.from({ length: 2500 }, (_, i) => (i % 5 === 0 ? `ej:ключ:${i}` : `ej:product:${i}`));
+      const pipeline = client.pipeline();
+      for (const key of keys) pipeline.set(key, '1');
+      const failed = ((await pipeline.exec()) ?? []).filter(([err]) => err);
+      assert.equal(failed.length, 0, `nutcracker refused ${failed.length} SETs: ${String(failed[0]?.[0])}`);
+
+      const live = nodes.map((_, i) => i).filter((i) => i !== dead);
+      const where = new Map<string, number>();
+      const perNode = await Promise.all(live.map((i) => keysOn(nodes[i]!, 'ej')));
+      perNode.forEach((list, j) => list.forEach((k) => where.set(k, live[j]!)));
+      const agreed = keys.filter((k) => where.get(k) === ejected.nodeIndexOf(k)).length;
+      const wouldHaveMoved = keys.filter((k) => full.nodeIndexOf(k) !== ejected.nodeIndexOf(k)).length;
+      t.diagnostic(`${agreed}/${keys.length} keys agree; ${wouldHaveMoved} of them owned by the dead server or re-spread`);
+      assert.ok(wouldHaveMoved > 0);
+      assert.equal(agreed, keys.length);
+    } finally {
+      client.disconnect();
+      await proxy.stop();
+    }
+  });
 });
