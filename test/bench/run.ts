@@ -45,7 +45,7 @@ function options() {
   });
   const size = parseCount(values.size as string, '--size');
   const flat = (values['flat-sizes'] ?? `${size},${size * 10}`).split(',').filter(Boolean).map((s) => parseCount(s, '--flat-sizes'));
-  const naive = values['naive-sample'] !== undefined ? parseCount(values['naive-sample'], '--naive-sample') : Math.min(20_000, size);
+  const naive = values['naive-sample'] !== undefined ? parseCount(values['naive-sample'], '--naive-sample') : Math.min(5_000, size);
   const only = values.only ? (values.only.split(',') as Section[]) : [...SECTIONS];
   for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (${SECTIONS.join(', ')})`);
   const topologies = (values.topologies as string).split(',').filter(Boolean) as Topology['name'][];
@@ -169,11 +169,13 @@ async function main(): Promise<void> {
         rows.push({ name: `cachectl warm stream ${formatCount(n)} -> cluster`, keys: run.written, seconds: run.seconds, perSecond: run.perSecond, peakRss: run.peakRss, cpuSeconds: run.cpuSeconds, note: 'generate_series rows' });
       }
       await servers.flushAll();
-      const small = flat[0];
+      // The largest run next to the --size run (or the smallest): the two must be about the same.
+      const baseIndex = Math.max(0, opts.flat.indexOf(opts.size) >= 0 && opts.flat.indexOf(opts.size) < opts.flat.length - 1 ? opts.flat.indexOf(opts.size) : 0);
+      const small = flat[baseIndex];
       const big = flat[flat.length - 1];
       if (small?.peakRss && big?.peakRss && flat.length > 1) {
         const ratio = big.peakRss / small.peakRss;
-        targets.push({ figure: `peak RSS ${formatCount(opts.flat[opts.flat.length - 1] as number)} / ${formatCount(opts.flat[0] as number)}`, measured: ratio, target: '<= 1.2', met: ratio <= 1.2, how: 'streamed warm into the cluster' });
+        targets.push({ figure: `peak RSS ${formatCount(opts.flat[opts.flat.length - 1] as number)} / ${formatCount(opts.flat[baseIndex] as number)}`, measured: ratio, target: '<= 1.2', met: ratio <= 1.2, how: 'streamed warm into the cluster' });
         targets.push({ figure: `peak RSS at ${formatCount(opts.flat[opts.flat.length - 1] as number)} (MB)`, measured: big.peakRss / 1e6, target: '< 200', met: big.peakRss < 200e6, how: 'the largest streamed warm' });
       }
     }
