@@ -17,14 +17,15 @@ export class LocationWriter {
     private readonly json: boolean,
   ) {}
 
-  write(locations: readonly Location[]): void {
-    if (locations.length === 0) return;
+  /** Returns false when the stream asks the caller to wait for 'drain'. */
+  write(locations: readonly Location[]): boolean {
+    if (locations.length === 0) return true;
     let text = '';
     for (const l of locations) {
       if (this.json) text += (this.count++ === 0 ? '[\n  ' : ',\n  ') + JSON.stringify(l);
       else text += l.slot === undefined ? `${l.key}\t${l.node}\n` : `${l.key}\t${l.node}\t${l.slot}\n`;
     }
-    this.out.write(text);
+    return this.out.write(text) !== false;
   }
 
   end(): void {
