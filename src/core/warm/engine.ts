@@ -7,7 +7,8 @@ import { matchKey } from '../../sources/pattern.js';
 import { matchRows, newWriteBatch, pushWrite, valueProblem } from './batch.js';
 import { FetchError, type CacheWriter, type KeyListPort, type RowSourcePort, type Ticket, type WriteReport } from './ports.js';
 import { Semaphore, sleep } from './semaphore.js';
-import { emptyEntryStats, type EntryStats, type WarmSummary } from './summary.js';
+import type { WarmSummary } from './summary.js';
+import { RunTally } from './tally.js';
 import { keyProblem } from './validate.js';
 import type { StopReason, WarmEventListener } from './events.js';
 import type { FailureKind, WarmEntry, WarmOptions } from './types.js';
@@ -30,12 +31,7 @@ class WarmEngine {
   private readonly random: () => number;
   private readonly stop = new AbortController();
   private stopInfo?: { reason: StopReason; detail: string };
-  private readonly entryStats = new Map<string, EntryStats>();
-  private readonly nodeKeys = new Map<string, number>();
-  private readonly nodeBytes = new Map<string, number>();
-  private readonly totals = { written: 0, skipped: 0, missing: 0, invalid: 0, failed: 0, staleWritten: 0, bytes: 0, retries: 0 };
-  private readonly verify = { checked: 0, missing: 0, noTtl: 0 };
-  private readonly samples: WarmSummary['samples'] = [];
+  private tally!: RunTally;
   private errors = 0;
   private admitted = 0;
   private startedAt = 0;
@@ -52,16 +48,12 @@ class WarmEngine {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.ledger = new TicketLedger(options.checkpoint, (error) => this.fail(error));
-    for (const e of options.entries) this.entryStats.set(e.name, emptyEntryStats(e.tier));
   }
 
   async run(): Promise<WarmSummary> {
     const { options } = this;
     this.writer = this.ports.writer(this.report());
-    for (const n of this.writer.nodeNames) {
-      this.nodeKeys.set(n, 0);
-      this.nodeBytes.set(n, 0);
-    }
+    this.tally = new RunTally(options.entries, this.writer.nodeNames);
     this.startedAt = this.now();
     const onAbort = () => this.requestStop('signal', `interrupted by ${String(options.signal?.reason ?? 'signal')}`);
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -215,9 +207,7 @@ class WarmEngine {
       // The rows already read are written; the rest of the query cannot be listed key by key.
       this.countError(1);
       this.requestStopIfBudget();
-      const stats = this.statsOf(entry);
-      stats.failed++;
-      this.totals.failed++;
+      this.tally.unwritten(entry.name, 'failed');
       this.emit({ type: 'keyFailed', entry: entry.name, key: `(query ${entry.name} after row ${position})`, kind: 'failed', reason: error.message });
     }
   }
@@ -240,9 +230,7 @@ class WarmEngine {
   }
 
   private settleUnwritten(entry: WarmEntry, key: string, kind: FailureKind, reason: string, line?: number): void {
-    const stats = this.statsOf(entry);
-    stats[kind]++;
-    this.totals[kind]++;
+    this.tally.unwritten(entry.name, kind);
     this.emit({ type: 'keyFailed', entry: entry.name, key, kind, reason, ...(line !== undefined ? { line } : {}) });
     if (kind === 'failed') {
       this.countError(1);
@@ -253,46 +241,32 @@ class WarmEngine {
   private report(): WriteReport {
     return {
       written: (ticket, keys, stale, node, bytes) => {
-        const stats = this.statsOf(ticket.entry);
-        stats.written += keys - stale;
-        stats.staleWritten += stale;
-        stats.bytes += bytes;
-        this.totals.written += keys - stale;
-        this.totals.staleWritten += stale;
-        this.totals.bytes += bytes;
-        this.nodeKeys.set(node, (this.nodeKeys.get(node) ?? 0) + keys);
-        this.nodeBytes.set(node, (this.nodeBytes.get(node) ?? 0) + bytes);
+        this.tally.written(ticket.entry, keys, stale, node, bytes);
         this.emit({ type: 'written', node, keys, bytes });
         this.ledger.settle(ticket, keys);
       },
       skipped: (ticket, keys) => {
-        this.statsOf(ticket.entry).skipped += keys;
-        this.totals.skipped += keys;
+        this.tally.skipped(ticket.entry, keys);
         this.emit({ type: 'skipped', entry: ticket.entry, keys });
         this.ledger.settle(ticket, keys);
       },
       failed: (ticket, key, reason) => {
-        this.statsOf(ticket.entry).failed++;
-        this.totals.failed++;
+        this.tally.unwritten(ticket.entry, 'failed');
         this.emit({ type: 'keyFailed', entry: ticket.entry, key, kind: 'failed', reason });
         this.countError(1);
         this.requestStopIfBudget();
         this.ledger.settle(ticket, 1);
       },
       retry: (info) => {
-        this.totals.retries++;
+        this.tally.retried();
         this.emit({ type: 'retry', scope: 'redis', node: info.node, attempt: info.attempt, delayMs: info.delayMs, reason: info.reason, keys: info.keys });
       },
       nodeError: (node, error) => this.emit({ type: 'nodeError', node, error }),
-      verified: (_key, _node, problem) => {
-        this.verify.checked++;
-        if (problem === 'missing') this.verify.missing++;
-        if (problem === 'noTtl') this.verify.noTtl++;
-        if (problem) this.emit({ type: 'keyFailed', entry: '(verify)', key: _key, kind: 'failed', reason: problem === 'missing' ? `verify: not found on ${_node}` : `verify: no TTL on ${_node}` });
+      verified: (key, node, problem) => {
+        this.tally.verified(problem);
+        if (problem) this.emit({ type: 'keyFailed', entry: '(verify)', key, kind: 'failed', reason: problem === 'missing' ? `verify: not found on ${node}` : `verify: no TTL on ${node}` });
       },
-      planned: (key, node, ttlMs) => {
-        if (this.samples && this.samples.length < 10) this.samples.push({ key, node, ttlMs });
-      },
+      planned: (key, node, ttlMs) => this.tally.planned({ key, node, ttlMs }),
     };
   }
 
@@ -319,20 +293,9 @@ class WarmEngine {
   }
 
   private emitProgress(): void {
-    const t = this.totals;
-    const done = t.written + t.skipped + t.missing + t.invalid + t.failed;
+    const done = this.tally.done;
     const elapsedMs = Math.max(1, this.now() - this.startedAt);
     this.emit({ type: 'progress', done, ...(this.knownTotal !== undefined ? { total: this.knownTotal } : {}), keysPerSecond: Math.round((done * 1000) / elapsedMs), elapsedMs });
-  }
-
-  private statsOf(entry: WarmEntry | string): EntryStats {
-    const name = typeof entry === 'string' ? entry : entry.name;
-    let stats = this.entryStats.get(name);
-    if (!stats) {
-      stats = emptyEntryStats(0);
-      this.entryStats.set(name, stats);
-    }
-    return stats;
   }
 
   private entryIndex(entry: WarmEntry): number {
@@ -340,26 +303,11 @@ class WarmEngine {
   }
 
   private summary(): WarmSummary {
-    const durationMs = Math.max(0, this.now() - this.startedAt);
-    const t = this.totals;
-    return {
-      written: t.written,
-      skipped: t.skipped,
-      missing: t.missing,
-      invalid: t.invalid,
-      failed: t.failed,
-      staleWritten: t.staleWritten,
-      bytes: t.bytes,
-      durationMs,
-      keysPerSecond: durationMs > 0 ? Math.round((t.written * 1000) / durationMs) : t.written,
-      nodes: Object.fromEntries(this.nodeKeys),
-      nodeBytes: Object.fromEntries(this.nodeBytes),
-      entries: Object.fromEntries(this.entryStats),
-      retries: t.retries,
+    return this.tally.summary({
+      durationMs: Math.max(0, this.now() - this.startedAt),
       dryRun: this.options.dryRun,
+      verify: this.options.verify !== 'none',
       ...(this.stopInfo ? { stopped: this.stopInfo } : {}),
-      ...(this.options.verify !== 'none' && !this.options.dryRun ? { verify: { ...this.verify } } : {}),
-      ...(this.options.dryRun ? { samples: this.samples } : {}),
-    };
+    });
   }
 }
