@@ -66,14 +66,25 @@ export function parseOperations(flags: OperationsFlags, io: IO, now = Date.now()
   const ttlMs = flags.lockTtl !== undefined ? parseDuration(flags.lockTtl, '--lock-ttl') : DEFAULTS.operations.lockTtlMs;
   if (ttlMs < 1000) throw new UsageError('--lock-ttl: must be at least 1s (it is renewed every third of it)');
   const waitMs = flags.waitLock !== undefined ? parseDuration(flags.waitLock, '--wait-lock') : 0;
+  const shard = resolveShard(flags, io.env);
   return {
     lock: { enabled, waitMs, ttlMs, ...(flags.lockName !== undefined ? { name: flags.lockName } : {}) },
     ...(flags.deadline !== undefined ? { deadlineAt: parseDeadline(flags.deadline, now) } : {}),
-    ...(flags.checkpoint !== undefined ? { checkpointPath: resolve(io.cwd, flags.checkpoint) } : {}),
+    ...(flags.checkpoint !== undefined ? { checkpointPath: checkpointPathFor(resolve(io.cwd, flags.checkpoint), shard) } : {}),
     ...(flags.metricsFile !== undefined ? { metricsPath: resolve(io.cwd, flags.metricsFile) } : {}),
     logFormat: flags.logFormat === 'json' ? 'json' : 'text',
-    shard: resolveShard(flags, io.env),
+    shard,
   };
+}
+
+/**
+ * Each shard keeps its own checkpoint: `warm.ckpt` becomes `warm.shard-2-of-8.ckpt`, so the pods of
+ * an Indexed Job can share a volume (and one path in their spec) without overwriting each other.
+ */
+export function checkpointPathFor(path: string, shard: ShardSpec | undefined): string {
+  if (!shard || shard.count <= 1) return path;
+  const ext = extname(path);
+  return `${ext ? path.slice(0, -ext.length) : path}.shard-${shard.index}-of-${shard.count}${ext}`;
 }
 
 /**

@@ -24,6 +24,8 @@ test('operations flags are checked before anything connects', () => {
   assert.throws(() => parseOperations({ lock: false, waitLock: '1m' }, io()), (e: unknown) => e instanceof UsageError && /--wait-lock/.test(e.message));
   assert.throws(() => parseOperations({ lockTtl: '500ms' }, io()), /at least 1s/);
   assert.deepEqual(parseOperations({}, io({ JOB_COMPLETION_INDEX: '2', JOB_COMPLETIONS: '3' })).shard, { index: 2, count: 3, source: 'JOB_COMPLETION_INDEX' });
+  assert.match(parseOperations({ checkpoint: '/state/products.ckpt' }, io({ JOB_COMPLETION_INDEX: '2', JOB_COMPLETIONS: '8' })).checkpointPath!, /^\/state\/products\.shard-2-of-8\.ckpt$/);
+  assert.equal(parseOperations({ checkpoint: '/state/products.ckpt' }, io()).checkpointPath, '/state/products.ckpt');
   assert.deepEqual(runNames(plan, ['warmlists/catalog.yml', 'b/users.yaml', 'x/catalog.yml'], {}), ['catalog', 'users']);
   assert.match(runNames(plan, [], { keys: 'hot.txt' })[0]!, /^adhoc-[0-9a-f]{8}$/);
   assert.notEqual(runNames(plan, [], { keys: 'hot.txt' })[0], runNames(plan, [], { keys: 'other.txt' })[0]);
@@ -97,8 +99,9 @@ describe('beginOperations on a real Redis', () => {
     await ops.finish({ exitCode: 1, durationMs: 2500, nothingLeft: false, perName: new Map([['catalog', counts], ['users', counts]]) }, (m) => warn.push(m));
     await other.finish(undefined, () => undefined);
     assert.deepEqual(await client.keys('lock:*'), []);
-    assert.ok(existsSync(join(dir, 'cp.json')), 'an incomplete run keeps its checkpoint');
-    assert.ok(warn.some((w) => /progress saved to .*cp.json/.test(w)));
+    assert.equal(plan.checkpointPath, join(dir, 'cp.shard-0-of-2.json'), 'each shard has its own checkpoint');
+    assert.ok(existsSync(plan.checkpointPath!), 'an incomplete run keeps its checkpoint');
+    assert.ok(warn.some((w) => /progress saved to .*cp\.shard-0-of-2\.json/.test(w)));
     const prom = readFileSync(join(dir, 'warm.prom'), 'utf8');
     assert.match(prom, /^cachectl_warm_last_run_exit_code\{warmlist="users"\} 1$/m);
     assert.match(prom, /^cachectl_warm_duration_seconds\{warmlist="catalog"\} 2.5$/m);
@@ -107,7 +110,7 @@ describe('beginOperations on a real Redis', () => {
     assert.equal(next.resumed, true);
     assert.equal(next.checkpoint!.isLineDone('hot', 10), true);
     await next.finish({ exitCode: 0, durationMs: 1000, nothingLeft: true, perName: new Map([['catalog', counts]]) }, () => undefined);
-    assert.equal(existsSync(join(dir, 'cp.json')), false);
+    assert.equal(existsSync(plan.checkpointPath!), false);
   });
 
   test('SIGINT while waiting for a lock ends the wait with exit 130', async () => {
