@@ -37,6 +37,8 @@ export class RespConnection {
     readonly node: CacheNode,
     private readonly auth: RespAuth,
     private readonly connectTimeoutMs: number,
+    /** Longest silence while pipelines wait for replies before the connection is dropped. */
+    private readonly replyTimeoutMs: number,
   ) {}
 
   /** Sends an encoded pipeline; resolves with its `count` replies in order. */
@@ -86,12 +88,19 @@ export class RespConnection {
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       socket.once('error', onError);
-      socket.once('timeout', () => socket.destroy(Object.assign(new Error(`connect ETIMEDOUT ${this.node.address}`), { code: 'ETIMEDOUT' })));
+      const onTimeout = () => socket.destroy(Object.assign(new Error(`connect ETIMEDOUT ${this.node.address}`), { code: 'ETIMEDOUT' }));
+      socket.once('timeout', onTimeout);
+      socket.once(this.auth.tls ? 'secureConnect' : 'connect', () => socket.off('timeout', onTimeout));
       socket.once(this.auth.tls ? 'secureConnect' : 'connect', () => {
         socket.off('error', onError);
-        socket.setTimeout(0);
         resolve();
       });
+    });
+    // From here the timeout guards replies: a node that stops answering while pipelines wait
+    // is dropped (they fail over to the retry policy); an idle connection is left alone.
+    socket.setTimeout(this.replyTimeoutMs);
+    socket.on('timeout', () => {
+      if (this.queue.length > this.head) socket.destroy(new Error(`no reply from ${this.node.address} for ${this.replyTimeoutMs}ms (ETIMEDOUT)`));
     });
     const setup = new RespBuffer();
     if (this.auth.password !== undefined) {

@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rowShape, valueOf } from '../../../src/core/warm/values.js';
+import { jitteredTtl } from '../../../src/core/warm/ttl.js';
+import { keyProblem } from '../../../src/core/warm/validate.js';
+import { valueProblem } from '../../../src/core/warm/batch.js';
+
+test('string format: the value column as is, else the row as JSON without the key column', () => {
+  assert.equal(valueOf(['k', '{"a":1}'], rowShape(['key', 'value']), 'string'), '{"a":1}');
+  const when = new Date('2026-01-01T00:00:00Z');
+  assert.equal(valueOf(['k', '7', 'x', null, when], rowShape(['key', 'id', 'name', 'gone', 'at']), 'string'), '{"id":"7","name":"x","gone":null,"at":"2026-01-01T00:00:00.000Z"}');
+  assert.equal(valueOf(['7', 'x'], rowShape(['id', 'name']), 'string'), '{"id":"7","name":"x"}');
+});
+
+test('hash format: one field per column but key, NULLs omitted, objects as JSON', () => {
+  assert.deepEqual(valueOf(['k', '7', null, { a: 1 }], rowShape(['key', 'id', 'gone', 'meta']), 'hash'), ['id', '7', 'meta', '{"a":1}']);
+});
+
+test('jitter spreads the TTL within ± the fraction and never below 1ms', () => {
+  assert.equal(jitteredTtl(60_000, 0, Math.random), 60_000);
+  assert.equal(jitteredTtl(60_000, 0.1, () => 0), 54_000);
+  assert.equal(jitteredTtl(60_000, 0.1, () => 0.999999), 66_000);
+  assert.equal(jitteredTtl(1, 0.5, () => 0), 1);
+});
+
+test('key and value limits', () => {
+  const rules = { maxKeyBytes: 8, rejectControlChars: true };
+  assert.equal(keyProblem('p:1', rules), undefined);
+  assert.match(keyProblem('p:\t1', rules)!, /control character/);
+  assert.match(keyProblem('p:ééééé', rules)!, /longer than 8 bytes/);
+  assert.equal(keyProblem('p:\t1', { ...rules, rejectControlChars: false }), undefined);
+  assert.equal(valueProblem('x'.repeat(10), 10), undefined);
+  assert.match(valueProblem('é'.repeat(6), 10)!, /12 bytes, over the 10-byte limit/);
+  assert.match(valueProblem([], 10)!, /no non-NULL column/);
+});
