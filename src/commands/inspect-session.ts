@@ -50,6 +50,8 @@ export async function runView<R>(ctx: CommandContext, options: SessionOptions, v
     if (options.json) writeJson(ctx.io.stdout, { ...report, failOn: results });
     else ctx.io.stdout.write(view.render(report, style) + renderFailOn(results, style));
     ctx.exitCode = exitCodeOf(view.nodes(report), results);
+    // Stopped by a signal: what was scanned is printed above, marked interrupted; the code says why.
+    if (ctx.io.signal.aborted) ctx.exitCode = ctx.io.signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
     return;
   }
   await watch(ctx, options, view, options.watchMs);

@@ -13,7 +13,7 @@ import { parseDuration } from '../config/duration.js';
 import { UsageError } from '../errors.js';
 import { runLockKey } from '../core/run-lock.js';
 import { runFingerprint, type Checkpoint } from '../core/checkpoint.js';
-import { createRunStop, parseDeadline, type RunStop } from '../core/stop.js';
+import { parseDeadline } from '../core/deadline.js';
 import { resolveShard, type ShardSpec } from '../core/shard.js';
 import type { WarmlistRunMetrics } from '../core/metrics.js';
 import { acquireRunLock, type LockEvent, type RunLock } from '../adapters/redis/run-lock.js';
@@ -129,29 +129,22 @@ export interface PositionCheckpoint {
 export function positionCheckpoint(checkpoint: Checkpoint, entries: readonly { name: string; tier: number; kind: 'keys' | 'query'; sql?: string }[]): PositionCheckpoint {
   const byName = new Map(entries.map((e) => [e.name, e]));
   const frozen = new Set<string>();
-  const seq = new Map<string, number>();
   const position = new Map<string, number>();
   return {
     resumeFrom(entry) {
       const e = byName.get(entry);
       if (!e) return 0;
       if (checkpoint.isComplete(entry)) return Number.MAX_SAFE_INTEGER;
-      const start = e.kind === 'keys' ? checkpoint.keyPrefixDone(entry) : e.sql !== undefined ? checkpoint.queryResume(entry, e.sql).rows : 0;
+      const start = e.kind === 'keys' ? checkpoint.keyPrefixDone(entry) : checkpoint.rowsDone(entry, e.sql ?? '');
       position.set(entry, start);
       return start;
     },
     advance(entry, pos) {
       const e = byName.get(entry);
       if (!e || frozen.has(entry)) return;
-      const from = position.get(entry) ?? 0;
-      if (pos <= from) return;
+      if (pos <= (position.get(entry) ?? 0)) return;
       if (e.kind === 'keys') checkpoint.markLines(entry, 1, pos, [], e.tier);
-      else {
-        const n = seq.get(entry) ?? 0;
-        seq.set(entry, n + 1);
-        checkpoint.queryBatchStarted(entry, e.sql ?? '', n, pos - from, undefined, e.tier);
-        checkpoint.queryBatchDone(entry, n);
-      }
+      else checkpoint.markRows(entry, e.sql ?? '', pos, e.tier);
       position.set(entry, pos);
     },
     entryDone(entry) {
@@ -173,7 +166,6 @@ export interface RunOutcome {
 }
 
 export interface RunOperations {
-  stop: RunStop;
   shard?: ShardSpec;
   checkpoint?: Checkpoint;
   /** Set when an existing checkpoint was loaded. */
@@ -219,7 +211,6 @@ export async function beginOperations(
     warn: (message: string) => void;
   },
 ): Promise<RunOperations> {
-  const stop = createRunStop(options.io.signal, plan.deadlineAt);
   const locks: RunLock[] = [];
   let checkpointFile: CheckpointFile | undefined;
   try {
@@ -248,13 +239,11 @@ export async function beginOperations(
     }
     const cpFile = checkpointFile;
     return {
-      stop,
       shard: plan.shard,
       checkpoint: cpFile?.checkpoint,
       resumed,
       locks,
       async finish(outcome, warn) {
-        stop.dispose();
         if (cpFile) {
           try {
             const what = await cpFile.close(outcome?.nothingLeft ?? false);
@@ -268,7 +257,6 @@ export async function beginOperations(
       },
     };
   } catch (error) {
-    stop.dispose();
     for (const lock of locks) await lock.release();
     throw error;
   }

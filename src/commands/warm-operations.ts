@@ -9,7 +9,7 @@ import type { WarmEvent, WarmEventListener } from '../core/warm/events.js';
 import type { WarmSummary } from '../core/warm/summary.js';
 import type { WarmEntry } from '../core/warm/types.js';
 import { inShard } from '../core/shard.js';
-import { shardQueryInline } from '../core/query-wrap.js';
+import { shardQuery } from '../core/query-wrap.js';
 import { JsonLogReporter } from '../reporters/json-log.js';
 import { CachectlError, ExitCode, redact } from '../errors.js';
 import type { IO } from '../io.js';
@@ -55,7 +55,7 @@ export function prepareWarmOperations(
     // Key lists are filtered as read (each worker fetches only its keys); queries are filtered by
     // PostgreSQL with the same hash, so a worker does not stream the other shards' rows at all.
     options.keyFilter = (key) => inShard(key, shard);
-    options.entries = options.entries.map((e) => (e.source.kind === 'query' ? { ...e, source: { ...e.source, sql: shardQueryInline(e.source.sql, shard), count: undefined } } : e));
+    options.entries = options.entries.map((e) => (e.source.kind === 'query' ? { ...e, source: { ...e.source, sql: shardQuery(e.source.sql, shard), count: undefined } } : e));
   }
 
   const names = runNames(plan, files, options.entries.map((e) => definitionOf(e)));

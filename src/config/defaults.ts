@@ -52,7 +52,12 @@ export const DEFAULTS = {
     checkpointIntervalMs: 1_000,
   },
   inspect: {
-    scanCount: 1000,
+    /**
+     * SCAN COUNT per script call. Measured on the 2-core machine under load: 300 keys keep each
+     * call (~1ms on the node) within one CPU time slice; at 1000 the calls were preempted and a
+     * full scan took 3-4x longer. More round trips cost little on a LAN.
+     */
+    scanCount: 300,
     lockPrefix: 'lock:',
     stampedePrefix: 'stampede:',
     staleSuffix: ':stale',

@@ -9,10 +9,9 @@
  * - Key lists: the done set is line numbers of the key file, as merged ranges. Batches finish
  *   out of order and a resumed run skips exactly the lines recorded, whatever the batch size.
  * - Streaming queries: rows have no stable identity unless the query orders them. When the
- *   query ends with `ORDER BY key`, the checkpoint keeps a watermark: the last key of the longest
- *   run of done batches from the start, and a resumed run asks only for `key > watermark`
- *   (queryForRun). Without that ORDER BY an unfinished query entry restarts from its first row
- *   on resume (an OFFSET over an unordered result would skip the wrong rows).
+ *   query ends with `ORDER BY key`, the checkpoint keeps how many rows from the start are done
+ *   and a resumed run skips that many. Without that ORDER BY an unfinished query entry restarts
+ *   from its first row on resume (a position in an unordered result would skip the wrong rows).
  * - Every entry can be marked complete; a resumed run skips complete entries entirely.
  *
  * The fingerprint binds a checkpoint to one run definition (warmlists, key files' size and
@@ -35,10 +34,8 @@ export interface KeyListProgress {
 export interface QueryProgress {
   kind: 'query';
   tier?: number;
-  /** Rows done from the start without a gap (informational; resume uses afterKey). */
+  /** Rows done from the start without a gap; recorded only for queries ordered by key. */
   rows: number;
-  /** Set only for queries ordered by key: resume with `key > afterKey`. */
-  afterKey?: string;
   complete?: boolean;
 }
 
@@ -68,7 +65,7 @@ function stableStringify(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** True when a query's result order is its key column, so a key watermark is a safe resume point. */
+/** True when a query's result order is its key column, so a row position is a safe resume point. */
 export function orderedByKey(sql: string, keyColumn = 'key'): boolean {
   const body = sql.replace(/--[^\n]*/g, ' ').trim().replace(/;\s*$/, '');
   const col = keyColumn.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -90,46 +87,16 @@ export function parseCheckpoint(text: string): { data: CheckpointData } | { prob
   for (const [name, e] of Object.entries(o.entries)) {
     const ok =
       (e?.kind === 'keys' && Array.isArray(e.done) && e.done.every((r) => Array.isArray(r) && r.length === 2 && r.every(Number.isInteger))) ||
-      (e?.kind === 'query' && Number.isInteger(e.rows) && (e.afterKey === undefined || typeof e.afterKey === 'string'));
+      (e?.kind === 'query' && Number.isInteger(e.rows) && e.rows >= 0);
     if (!ok) return { problem: `entry '${name}' is malformed` };
   }
   return { data: o as CheckpointData };
 }
 
-/** Per-stream bookkeeping for a query: batches are numbered in dispatch order. */
-class QueryWatermark {
-  private readonly pending = new Map<number, { rows: number; lastKey?: string; done: boolean }>();
-  private next = 0;
-  constructor(
-    public rows: number,
-    public afterKey: string | undefined,
-  ) {}
-
-  dispatched(seq: number, rows: number, lastKey: string | undefined): void {
-    this.pending.set(seq, { rows, lastKey, done: false });
-  }
-
-  /** Marks a batch done; returns true when the watermark moved. */
-  done(seq: number): boolean {
-    const batch = this.pending.get(seq);
-    if (!batch) return false;
-    batch.done = true;
-    let moved = false;
-    for (let b = this.pending.get(this.next); b?.done; b = this.pending.get(this.next)) {
-      this.rows += b.rows;
-      if (b.lastKey !== undefined) this.afterKey = b.lastKey;
-      this.pending.delete(this.next);
-      this.next++;
-      moved = true;
-    }
-    return moved;
-  }
-}
-
 /** The live checkpoint of a run: what is done so far, what a resumed run skips. */
 export class Checkpoint {
   private readonly keyLists = new Map<string, { tier?: number; done: LineRanges; complete: boolean }>();
-  private readonly queries = new Map<string, { tier?: number; mark: QueryWatermark; ordered: boolean; complete: boolean }>();
+  private readonly queries = new Map<string, { tier?: number; rows: number; complete: boolean }>();
   private changed = false;
 
   constructor(
@@ -139,8 +106,7 @@ export class Checkpoint {
   ) {
     for (const [id, e] of Object.entries(previous?.entries ?? {})) {
       if (e.kind === 'keys') this.keyLists.set(id, { tier: e.tier, done: LineRanges.from(e.done), complete: Boolean(e.complete) });
-      // Rows are only ever recorded for ordered queries, so a recorded position means "ordered".
-      else this.queries.set(id, { tier: e.tier, mark: new QueryWatermark(e.rows, e.afterKey), ordered: e.rows > 0 || e.afterKey !== undefined, complete: Boolean(e.complete) });
+      else this.queries.set(id, { tier: e.tier, rows: e.rows, complete: Boolean(e.complete) });
     }
   }
 
@@ -215,45 +181,32 @@ export class Checkpoint {
 
   // ---- streaming queries -----------------------------------------------------------------
 
-  private query(entry: string, sql: string, tier?: number) {
+  /** Rows a resumed run skips: those done from the start, and only for a query ordered by key. */
+  rowsDone(entry: string, sql: string): number {
+    return orderedByKey(sql) ? (this.queries.get(entry)?.rows ?? 0) : 0;
+  }
+
+  /**
+   * Every row up to `rows` is done (written, or listed as missing/invalid). Recorded only for
+   * queries ordered by key; for others only completion is kept.
+   */
+  markRows(entry: string, sql: string, rows: number, tier?: number): void {
     let e = this.queries.get(entry);
     if (!e) {
-      e = { tier, mark: new QueryWatermark(0, undefined), ordered: orderedByKey(sql), complete: false };
+      e = { tier, rows: 0, complete: false };
       this.queries.set(entry, e);
     }
-    e.ordered = orderedByKey(sql);
-    return e;
-  }
-
-  /** Where a query entry resumes: `afterKey` only when the query is ordered by key. */
-  queryResume(entry: string, sql: string): { afterKey?: string; rows: number } {
-    const e = this.queries.get(entry);
-    if (!e || !orderedByKey(sql)) return { rows: 0 };
-    return { afterKey: e.mark.afterKey, rows: e.mark.rows };
-  }
-
-  /** Call when a batch of `rows` rows (last key `lastKey`) is handed to the writers, in stream order. */
-  queryBatchStarted(entry: string, sql: string, seq: number, rows: number, lastKey: string | undefined, tier?: number): void {
-    this.query(entry, sql, tier).mark.dispatched(seq, rows, lastKey);
-  }
-
-  /** Call when every key of batch `seq` has a final verdict (no failures). */
-  queryBatchDone(entry: string, seq: number): void {
-    const e = this.queries.get(entry);
-    if (e?.mark.done(seq) && e.ordered) this.changed = true;
+    if (orderedByKey(sql) && rows > e.rows) {
+      e.rows = rows;
+      this.changed = true;
+    }
   }
 
   toData(now: string): CheckpointData {
     const entries: Record<string, EntryProgress> = {};
     for (const [id, e] of this.keyLists) entries[id] = { kind: 'keys', ...(e.tier !== undefined ? { tier: e.tier } : {}), done: e.done.toJSON(), ...(e.complete ? { complete: true } : {}) };
     for (const [id, e] of this.queries) {
-      entries[id] = {
-        kind: 'query',
-        ...(e.tier !== undefined ? { tier: e.tier } : {}),
-        rows: e.ordered ? e.mark.rows : 0,
-        ...(e.ordered && e.mark.afterKey !== undefined ? { afterKey: e.mark.afterKey } : {}),
-        ...(e.complete ? { complete: true } : {}),
-      };
+      entries[id] = { kind: 'query', ...(e.tier !== undefined ? { tier: e.tier } : {}), rows: e.rows, ...(e.complete ? { complete: true } : {}) };
     }
     return { version: CHECKPOINT_VERSION, fingerprint: this.fingerprint, createdAt: this.createdAt, updatedAt: now, entries };
   }

@@ -4,7 +4,7 @@
  *
  * The hash is the first 32 bits (big-endian) of MD5 over the key's UTF-8 bytes, modulo n.
  * MD5 is chosen because PostgreSQL computes the same value natively, so a streaming query can
- * filter its own share on the server (shardQuerySql) instead of every worker reading every row.
+ * filter its own share on the server (query-wrap.ts) instead of every worker reading every row.
  */
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
@@ -75,21 +75,4 @@ export function inShard(key: string, shard: ShardSpec | undefined): boolean {
  */
 export function shardSqlExpression(textExpr: string, count: number): string {
   return `(('x' || substr(md5(${textExpr}), 1, 8))::bit(32)::bigint % ${Math.trunc(count)})`;
-}
-
-/**
- * Wraps a key/value query so the server returns only this shard's rows. `firstParam` is the
- * next free `$n`; the index is bound, never spliced.
- */
-export function shardQuerySql(sql: string, shard: ShardSpec, firstParam: number, keyColumn = 'key'): { sql: string; params: number[] } {
-  const inner = sql.trim().replace(/;\s*$/, '');
-  const col = `cachectl_shard.${quoteIdent(keyColumn)}`;
-  return {
-    sql: `SELECT * FROM (${inner}) AS cachectl_shard WHERE ${shardSqlExpression(`${col}::text`, shard.count)} = $${firstParam}`,
-    params: [shard.index],
-  };
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LocksReport } from '../../src/core/inspect/locks.js';
 import type { NodesReport } from '../../src/core/inspect/nodes.js';
 import type { TtlReport } from '../../src/core/inspect/ttl.js';
 import { SingleNodeTopology } from '../../src/topology/single.js';
@@ -93,6 +94,59 @@ describe('inspect on a single node (a database other than 0), and a cluster mast
     assert.match(frames[0]!, /Getting worse: \(from the next tick\)/);
     assert.match(frames[1]!, /tick 2/);
     assert.match(frames[1]!, /^Nodes \(single, 1\)$/m);
+  });
+
+  test('a node that refuses EVAL is scanned without scripts; one that refuses INFO still gets scanned', async () => {
+    const admin = redis.client();
+    await admin.call('ACL', 'SETUSER', 'default', '-eval', '-evalsha');
+    try {
+      const r = await runCli(['inspect', 'ttl', '--redis', `redis://${redis.address}/2`, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout) as TtlReport;
+      assert.equal(report.nodes[0]!.mode, 'pipeline');
+      assert.equal(report.nodes[0]!.noTtl, 25);
+    } finally {
+      await admin.call('ACL', 'SETUSER', 'default', '+eval', '+evalsha');
+    }
+    await admin.call('ACL', 'SETUSER', 'default', '-info');
+    try {
+      const r = await runCli(['inspect', 'ttl', '--redis', `redis://${redis.address}/2`, '--json']);
+      assert.equal(r.code, 1, 'a refused command makes the report partial');
+      const report = JSON.parse(r.stdout) as TtlReport;
+      assert.equal(report.nodes[0]!.status, 'refused');
+      assert.equal(report.nodes[0]!.problem?.command, 'INFO');
+      assert.equal(report.nodes[0]!.noTtl, 25, 'the scan still ran');
+      const nodes = await runCli(['inspect', 'nodes', '--redis', `redis://${redis.address}`]);
+      assert.match(nodes.stdout, /refused INFO/);
+    } finally {
+      await admin.call('ACL', 'SETUSER', 'default', '+info');
+    }
+  });
+
+  test('interrupted before the scan: the partial report is printed and the exit code is 130', async () => {
+    const controller = new AbortController();
+    controller.abort('SIGINT');
+    const r = await runCli(['inspect', 'ttl', '--redis', `redis://${redis.address}/2`, '--json'], { signal: controller.signal });
+    assert.equal(r.code, 130);
+    assert.equal((JSON.parse(r.stdout) as TtlReport).nodes[0]!.status, 'interrupted');
+  });
+
+  test('under an LFU policy idle times are not tracked: lock ages are unknown unless the value has a timestamp', async () => {
+    const lfu = await startRedis({ args: ['--maxmemory-policy', 'allkeys-lfu'] });
+    try {
+      const c = lfu.client();
+      await c.set('lock:a', 'token', 'PX', 60_000);
+      await c.set('lock:b', `token:${Date.now() - 120_000}`, 'PX', 60_000);
+      const plain = JSON.parse((await runCli(['inspect', 'locks', '--redis', `redis://${lfu.address}`, '--json'])).stdout) as LocksReport;
+      assert.equal(plain.totals.ageUnknown, 2);
+      const read = JSON.parse((await runCli(['inspect', 'locks', '--redis', `redis://${lfu.address}`, '--lock-values', '--json'])).stdout) as LocksReport;
+      assert.equal(read.totals.ageUnknown, 1);
+      assert.equal(read.totals.old, 1);
+      assert.equal(read.top[0]!.key, 'lock:b');
+      assert.equal(read.top[0]!.ageFrom, 'value');
+    } finally {
+      await lfu.stop();
+    }
   });
 
   test('inspect nodes on a cluster lists each master with its slots and replicas', async () => {

@@ -131,6 +131,26 @@ describe('cachectl warm in production', () => {
     await assertAllWarm();
   });
 
+  test('a query ordered by key resumes after the rows its checkpoint recorded', async () => {
+    await client.flushall();
+    const checkpoint = join(dir, 'query.ckpt');
+    const query = "SELECT 'q:' || lpad(g::text, 5, '0') AS key, 'v' || g AS value FROM generate_series(1, 3000) g ORDER BY key";
+    const args = (...extra: string[]) => ['warm', '--query', query, '--ttl', '1h', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--json', '--batch-size', '100', '--checkpoint', checkpoint, ...extra];
+    const ctl = new AbortController();
+    const run = runCli(args('--rate', '2000'), { signal: ctl.signal });
+    await waitFor(async () => (await client.dbsize()) > 600, 'the query warm to be under way');
+    ctl.abort('SIGINT');
+    const r = await run;
+    assert.equal(r.code, 130, r.stderr);
+    const rows: number = JSON.parse(readFileSync(checkpoint, 'utf8')).entries.query.rows;
+    assert.ok(rows > 0 && rows <= JSON.parse(r.stdout).written, `rows ${rows}`);
+    const again = await runCli(args());
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).written, 3000 - rows);
+    assert.equal(await client.dbsize(), 3000);
+    assert.equal(await client.get('q:03000'), 'v3000');
+  });
+
   test('--shard i/3: three workers write every key exactly once, key lists and queries alike', async () => {
     await client.flushall();
     const query = "SELECT 'category:' || slug AS key, name AS value FROM categories ORDER BY key";

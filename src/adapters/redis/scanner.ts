@@ -132,15 +132,20 @@ export class RedisInspectSource implements InspectSource {
     let mode: ScanOutcome['mode'] = this.options.mode === 'pipeline' ? 'pipeline' : 'lua';
     const outcome: ScanOutcome = { keysScanned: 0, batches: 0, mode };
     let cursor = '0';
+    // The next batch is asked for before this one is processed, so the node works while we count;
+    // not under --rate, where the pause has to come first.
+    let ahead: Promise<[string, B]> | undefined;
     for (;;) {
       if (request.signal?.aborted) {
         outcome.interrupted = true;
+        ahead?.catch(() => undefined);
         break;
       }
       let next: [string, B];
       try {
-        next = await fetch(mode, cursor, count);
+        next = await (ahead ?? fetch(mode, cursor, count));
       } catch (error) {
+        ahead = undefined;
         if (mode === 'lua' && this.options.mode !== 'lua' && isReplyError(error) && outcome.batches === 0) {
           mode = outcome.mode = 'pipeline';
           continue;
@@ -150,6 +155,8 @@ export class RedisInspectSource implements InspectSource {
       }
       const [nextCursor, batch] = next;
       cursor = nextCursor;
+      ahead = cursor !== '0' && !bucket ? fetch(mode, cursor, count) : undefined;
+      ahead?.catch(() => undefined); // handled when awaited; never an unhandled rejection meanwhile
       this.clockOffset.set(node, batch.serverNowMs - Date.now());
       outcome.batches++;
       outcome.keysScanned += batch.size;

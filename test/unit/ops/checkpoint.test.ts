@@ -39,33 +39,25 @@ test('a key-list batch with failed keys leaves exactly those lines to retry', ()
   assert.deepEqual(parsed.data.entries['catalog#products'], { kind: 'keys', done: [[1, 16], [18, 249], [251, 1000]] });
 });
 
-test('a query ordered by key resumes after the last key of the done prefix, never past a gap', () => {
-  const sql = "SELECT 'p:' || id AS key, name AS value FROM products ORDER BY key";
+test('a query ordered by key resumes after the rows done; an unordered one only records completion', () => {
+  const ordered = "SELECT 'p:' || id AS key, name AS value FROM products ORDER BY key";
+  const loose = 'SELECT k AS key, v AS value FROM t';
   const cp = new Checkpoint('fp', 'now');
-  cp.queryBatchStarted('q', sql, 0, 100, 'p:100');
-  cp.queryBatchStarted('q', sql, 1, 100, 'p:200');
-  cp.queryBatchStarted('q', sql, 2, 100, 'p:300');
-  cp.queryBatchDone('q', 1);
-  cp.queryBatchDone('q', 2);
-  // Batch 0 is not done: nothing may be skipped yet.
-  assert.deepEqual(cp.queryResume('q', sql), { afterKey: undefined, rows: 0 });
-  assert.equal(cp.dirty, false);
-  cp.queryBatchDone('q', 0);
-  assert.deepEqual(cp.queryResume('q', sql), { afterKey: 'p:300', rows: 300 });
+  cp.markRows('q', ordered, 200);
   assert.equal(cp.dirty, true);
-  const data = cp.toData('now');
-  assert.deepEqual(data.entries.q, { kind: 'query', rows: 300, afterKey: 'p:300' });
-});
-
-test('an unordered query only records completion: resuming it mid-way would skip the wrong rows', () => {
-  const sql = 'SELECT k AS key, v AS value FROM t';
-  const cp = new Checkpoint('fp', 'now');
-  cp.queryBatchStarted('q', sql, 0, 100, 'z');
-  cp.queryBatchDone('q', 0);
-  assert.deepEqual(cp.queryResume('q', sql), { rows: 0 });
-  assert.deepEqual(cp.toData('now').entries.q, { kind: 'query', rows: 0 });
-  cp.markComplete('q');
-  assert.ok(cp.isComplete('q'));
+  cp.takeChanges();
+  cp.markRows('q', ordered, 100);
+  assert.equal(cp.dirty, false, 'a position never goes back');
+  cp.markRows('loose', loose, 500);
+  assert.equal(cp.rowsDone('q', ordered), 200);
+  assert.equal(cp.rowsDone('loose', loose), 0, 'a position in an unordered result means nothing');
+  cp.markComplete('loose');
+  const again = new Checkpoint('fp', 'now', cp.toData('now'));
+  assert.equal(again.rowsDone('q', ordered), 200);
+  assert.ok(again.isComplete('loose'));
+  assert.deepEqual(cp.toData('now').entries.q, { kind: 'query', rows: 200 });
+  // The same entry whose query lost its ORDER BY restarts from its first row.
+  assert.equal(again.rowsDone('q', loose), 0);
 });
 
 test('ORDER BY key is recognised only as the final ordering', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lockedMessage, makeLockToken, parseLockToken, runLockKey } from '../../../src/core/run-lock.js';
-import { createRunStop, describeStop, parseDeadline, stopExitCode } from '../../../src/core/stop.js';
+import { parseDeadline } from '../../../src/core/deadline.js';
 import { parseSamples, renderMetrics, type WarmlistRunMetrics } from '../../../src/core/metrics.js';
 import { JsonLogReporter } from '../../../src/reporters/json-log.js';
 import { StringSink } from '../../../src/io.js';
@@ -28,30 +28,6 @@ test('--deadline takes a duration or an absolute time with a zone', () => {
   assert.throws(() => parseDeadline('2026-11-26T04:30:00Z', now), /already past/);
   assert.throws(() => parseDeadline('0s', now), /longer than 0s/);
   assert.throws(() => parseDeadline('soon', now), /not a valid duration/);
-});
-
-test('a run stops on the first of signal and deadline, with the right exit code', async () => {
-  const proc = new AbortController();
-  const stop = createRunStop(proc.signal, Date.now() + 20);
-  try {
-    await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
-    assert.equal(stop.reason(), 'deadline');
-    proc.abort('SIGTERM');
-    assert.equal(stop.reason(), 'deadline', 'the first reason sticks');
-  } finally {
-    stop.dispose();
-  }
-  const proc2 = new AbortController();
-  const stop2 = createRunStop(proc2.signal, Date.now() + 60_000);
-  proc2.abort('SIGTERM');
-  assert.equal(stop2.reason(), 'SIGTERM');
-  assert.equal(stop2.signal.aborted, true);
-  stop2.dispose();
-  assert.equal(stopExitCode('SIGINT', 0), 130);
-  assert.equal(stopExitCode('SIGTERM', 1), 143);
-  assert.equal(stopExitCode('deadline', 0), 1);
-  assert.equal(stopExitCode(undefined, 0), 0);
-  assert.equal(describeStop('deadline', { entries: ['tier 3: search'], keys: 0 }), 'stopped at the --deadline; not done: tier 3: search');
 });
 
 const run = (over: Partial<WarmlistRunMetrics>): WarmlistRunMetrics => ({

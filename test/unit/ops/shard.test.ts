@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inShard, parseShard, resolveShard, shardOf } from '../../../src/core/shard.js';
-import { queryForRun } from '../../../src/core/query-wrap.js';
+import { shardQuery } from '../../../src/core/query-wrap.js';
 
 test('--shard i/n is 0-based and names the range when out of it', () => {
   assert.deepEqual(parseShard('2/8'), { index: 2, count: 8, source: '--shard' });
@@ -38,15 +38,14 @@ test('a Kubernetes Indexed Job gives the index; the count must be given too', ()
   assert.throws(() => resolveShard({ shardCount: '4' }, {}), /needs JOB_COMPLETION_INDEX/);
 });
 
-test('queries are wrapped for a shard and a resume point with bound values only', () => {
-  assert.deepEqual(queryForRun('SELECT 1', {}), { sql: 'SELECT 1', params: [] });
-  const q = queryForRun("SELECT 'c:' || slug AS key, name AS value FROM categories ORDER BY key;", {
-    shard: { index: 1, count: 4, source: 't' },
-    afterKey: "c:x' OR 1=1 --",
-  });
-  assert.match(q.sql, /^SELECT \* FROM \(SELECT .* ORDER BY key\) AS cachectl_q WHERE .*md5\(cachectl_q\."key"::text\).* % 4\) = \$1 AND cachectl_q\."key" > \$2 ORDER BY cachectl_q\."key"$/);
-  assert.deepEqual(q.params, [1, "c:x' OR 1=1 --"]);
-  assert.ok(!q.sql.includes('OR 1=1'));
-  // Unordered query, shard only: no ORDER BY added.
-  assert.ok(!/ORDER BY/.test(queryForRun('SELECT k AS key, v AS value FROM t', { shard: { index: 0, count: 2, source: 't' } }).sql));
+test('a query is wrapped for its shard with integers only, keeping its ORDER BY key', () => {
+  const sql = "SELECT 'c:' || slug AS key, name AS value FROM categories ORDER BY key;";
+  assert.equal(shardQuery(sql, { index: 0, count: 1, source: 't' }), sql);
+  assert.equal(
+    shardQuery(sql, { index: 1, count: 4, source: 't' }),
+    `SELECT * FROM (SELECT 'c:' || slug AS key, name AS value FROM categories ORDER BY key) AS cachectl_q WHERE (('x' || substr(md5(cachectl_q."key"::text), 1, 8))::bit(32)::bigint % 4) = 1 ORDER BY cachectl_q."key"`,
+  );
+  // Unordered query: no ORDER BY added.
+  assert.ok(!/ORDER BY/.test(shardQuery('SELECT k AS key, v AS value FROM t', { index: 0, count: 2, source: 't' })));
+  assert.throws(() => shardQuery('SELECT 1', { index: 0.5, count: 2, source: 't' }));
 });
