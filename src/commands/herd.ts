@@ -11,10 +11,12 @@ import { parseDuration, parseFraction, parsePositiveInt } from '../config/durati
 import { ExitCode, UsageError } from '../errors.js';
 import { STRATEGY_NAMES, type OnLockTimeout, type StrategyName } from '../core/herd/types.js';
 import { isStrategyName } from '../core/herd/strategies/index.js';
-import { checkAssertions, parseAssertions } from '../core/herd/assert.js';
+import { checkAssertions, checkValues, parseAssertions, requireHttpMetrics, type Threshold } from '../core/herd/assert.js';
+import { isLoopbackHost } from '../core/herd/loopback.js';
+import { runHttpDrill } from '../adapters/herd/http-drill.js';
 import { runDrill, type Trigger } from '../adapters/herd/drill.js';
 import { validateFetchSql } from '../adapters/herd/origin.js';
-import { drillProgress, reportBreaches, reportDrillJson, reportDrillText, reportWarnings } from '../reporters/herd.js';
+import { drillProgress, reportBreaches, reportDrillJson, reportDrillText, reportHttpErrors, reportHttpJson, reportHttpText, reportWarnings } from '../reporters/herd.js';
 import { registerHerdSimulate } from './herd-simulate.js';
 import { readDrillKeys } from './herd-keys.js';
 
@@ -47,6 +49,10 @@ interface HerdFlags extends ConnectionFlags {
   maxTime: string;
   json?: boolean;
   assert?: string;
+  url?: string;
+  invalidate?: string;
+  yes?: boolean;
+  httpTimeout: string;
 }
 
 /** `all` or a comma list; order kept, duplicates dropped. */
@@ -73,6 +79,44 @@ export function parseBeta(text: string): number {
 function bounded(value: number, max: number, flag: string): number {
   if (value > max) throw new UsageError(`${flag}: ${value} is above the drill's bound of ${max}`);
   return value;
+}
+
+async function httpDrill(flags: HerdFlags, thresholds: Threshold[], ctx: CommandContext): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(flags.url as string);
+  } catch {
+    throw new UsageError(`--url: '${flags.url}' is not a URL; e.g. http://127.0.0.1:8080/products/42`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url: only http:// and https:// (got ${url.protocol})`);
+  if (!isLoopbackHost(url.hostname) && !flags.yes) {
+    throw new UsageError(`--url: ${url.hostname} is not this machine; a herd is a load test, so confirm with --yes that you may send it there`);
+  }
+  if (!flags.invalidate) throw new UsageError('--url needs --invalidate <key>: the key the application caches that page under');
+  for (const drillOnly of ['fetch', 'keys', 'rate'] as const) {
+    if (flags[drillOnly] !== undefined) throw new UsageError(`--${drillOnly} does not apply to an HTTP drill (--url): the application does its own fetching`);
+  }
+  requireHttpMetrics(thresholds);
+  const d = DEFAULTS.herd;
+  const result = await runHttpDrill({
+    url,
+    target: redisTargetFrom(flags, ctx.io),
+    pgUrl: flags.pg !== undefined || flags.sandbox ? pgUrlFrom(flags, ctx.io) : undefined,
+    invalidate: flags.invalidate,
+    clients: bounded(parsePositiveInt(flags.clients, '--clients'), d.maxClients, '--clients'),
+    rounds: bounded(parsePositiveInt(flags.rounds, '--rounds'), d.maxRounds, '--rounds'),
+    timeoutMs: parseDuration(flags.httpTimeout, '--http-timeout'),
+    maxTimeMs: parseDuration(flags.maxTime, '--max-time'),
+    signal: ctx.io.signal,
+  });
+  const values = { p50: result.latency.p50Ms, p95: result.latency.p95Ms, p99: result.latency.p99Ms, max: result.latency.maxMs, errors: result.errors, timeouts: result.timeouts, skew: result.releaseSkewMs };
+  const breaches = checkValues(thresholds, 'http', values);
+  if (flags.json) reportHttpJson(ctx.io.stdout, result, breaches);
+  else reportHttpText(ctx.io.stdout, result);
+  reportHttpErrors(ctx.io.stderr, result);
+  reportBreaches(ctx.io.stderr, breaches);
+  if (result.interrupted && ctx.io.signal.aborted) ctx.exitCode = ctx.io.signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+  else if (breaches.length > 0) ctx.exitCode = ExitCode.incomplete;
 }
 
 export function registerHerd(program: Command, ctx: CommandContext): Command {
@@ -106,12 +150,18 @@ export function registerHerd(program: Command, ctx: CommandContext): Command {
     .option('--pg-pool <n>', 'PostgreSQL connections per process', String(d.pgPool))
     .option('--seed <n>', 'seed of the schedule and the random draws (same for every strategy)', String(d.seed))
     .option('--max-time <duration>', 'stop the drill after this long with a partial report', `${d.maxTimeMs / 1000}s`)
+    .option('--url <url>', 'drill a running application: invalidate --invalidate, then release --clients GET requests at this URL together')
+    .option('--invalidate <key>', 'with --url: the key to delete (on its owning node) before each herd')
+    .option('--yes', 'with --url: allow a host that is not this machine')
+    .option('--http-timeout <duration>', 'with --url: per-request timeout', '10s')
     .option('--json', 'print the full result as JSON')
     .option('--assert <thresholds>', "exit 1 when one fails, e.g. 'amplification<=1.5,p99<250ms,errors==0'");
   addRedisOptions(cmd);
   addPgOptions(cmd);
   cmd.action(async (flags: HerdFlags, self: Command) => {
     const thresholds = flags.assert !== undefined ? parseAssertions(flags.assert) : [];
+    if (flags.url !== undefined) return httpDrill(flags, thresholds, ctx);
+    if (flags.invalidate !== undefined) throw new UsageError('--invalidate goes with --url (drilling a running application); for a cache-aside drill use --key');
     if (flags.key !== undefined && flags.keys !== undefined) throw new UsageError('choose one of --key and --keys');
     if (!flags.key && flags.keys === undefined) throw new UsageError('--key: name the hot key to drill, e.g. --key product:42 (or --keys FILE)');
     if (flags.expireTogether && flags.ttlJitter !== undefined) throw new UsageError('--expire-together and --ttl-jitter contradict each other: jitter is what keeps keys from expiring together');

@@ -1,6 +1,7 @@
 /** Renders herd drills and simulations: a side-by-side table on stdout, or the full result as JSON. */
 import type { Writable } from '../io.js';
 import type { DrillEvent, DrillResult } from '../adapters/herd/drill.js';
+import type { HttpDrillResult } from '../adapters/herd/http-drill.js';
 import type { Breach } from '../core/herd/assert.js';
 import type { StrategyReport } from '../core/herd/stats.js';
 import type { SimulatedStrategy } from '../core/herd/sim/simulate.js';
@@ -64,7 +65,10 @@ export function drillProgress(err: Writable): (event: DrillEvent) => void {
 }
 
 export function reportWarnings(err: Writable, reports: readonly StrategyReport[]): void {
-  for (const r of reports) for (const w of r.warnings) err.write(`warning: ${r.strategy}: ${w}\n`);
+  for (const r of reports) {
+    for (const w of r.warnings) err.write(`warning: ${r.strategy}: ${w}\n`);
+    for (const e of r.errorMessages) err.write(`${r.strategy}: ${e.count} read${e.count === 1 ? '' : 's'} failed: ${e.message}\n`);
+  }
 }
 
 export function reportBreaches(err: Writable, breaches: readonly Breach[]): void {
@@ -96,4 +100,23 @@ export function reportSimulationJson(out: Writable, result: readonly SimulatedSt
     strategies: result.map(({ report, predicted }) => ({ predicted, ...(measured?.has(report.strategy) ? { measured: measured.get(report.strategy) } : {}), ...report })),
     assertions: breaches.length === 0 ? 'pass' : { breaches },
   });
+}
+
+export function reportHttpText(out: Writable, r: HttpDrillResult): void {
+  out.write(`herd ${r.url}: invalidated ${r.invalidated}, ${r.clients} simultaneous requests x ${r.rounds} round${r.rounds === 1 ? '' : 's'}, release skew ${ms(r.releaseSkewMs)}\n`);
+  out.write(formatTable(['status', 'requests'], Object.entries(r.statuses).map(([k, v]) => [k, v])) + '\n');
+  out.write(`latency p50 ${ms(r.latency.p50Ms)}, p95 ${ms(r.latency.p95Ms)}, p99 ${ms(r.latency.p99Ms)}, max ${ms(r.latency.maxMs)}; errors ${r.errors}, timeouts ${r.timeouts}\n`);
+  if (r.database) {
+    const statements = r.database.statements === null ? 'statements: not counted (pg_stat_statements is not installed)' : `statements executed: ${r.database.statements}`;
+    out.write(`database: peak ${r.database.peakActiveQueries} queries running at once (sampled every 10ms, ${r.database.samples} samples); ${statements}\n`);
+  }
+  if (r.interrupted) out.write('stopped early: partial results\n');
+}
+
+export function reportHttpJson(out: Writable, r: HttpDrillResult, breaches: readonly Breach[]): void {
+  writeJson(out, { ...r, assertions: breaches.length === 0 ? 'pass' : { breaches } });
+}
+
+export function reportHttpErrors(err: Writable, r: HttpDrillResult): void {
+  for (const e of r.errorMessages) err.write(`${e.count} request${e.count === 1 ? '' : 's'} failed: ${e.message}\n`);
 }

@@ -38,6 +38,15 @@ test('usage errors are exit 2 with one line naming the flag', async () => {
   }
 });
 
+test('--url at a host that is not this machine needs --yes (exit 2, nothing sent)', async () => {
+  const r = await runCli(['herd', ...unreachable, '--url', 'http://shop.example.com/products/42', '--invalidate', 'product:42']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /shop\.example\.com is not this machine.*--yes/);
+  const other = await runCli(['herd', ...unreachable, '--url', 'http://127.0.0.1:1/p', '--invalidate', 'product:42', '--fetch', FETCH]);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /--fetch does not apply to an HTTP drill/);
+});
+
 test('an unreachable Redis is exit 3', async () => {
   const r = await runCli(['herd', ...unreachable, '--key', 'product:42', '--fetch', FETCH]);
   assert.equal(r.code, 3);

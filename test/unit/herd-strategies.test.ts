@@ -115,6 +115,29 @@ describe('strategies on the simulated clock, herd on a missing key', () => {
     assert.equal(outcomes(outs).filter((x) => x === 'coalesced').length, 87);
   });
 
+  test('coalesce: a miss whose reply comes back after the load finished is stale and joins it, not a second load', async () => {
+    const clock = new SimClock(1_000_000);
+    const store = new MemoryStore(clock);
+    const origin = new SimOrigin(clock, 100);
+    const settings = settingsFor('coalesce', BASE);
+    const fast = new MemoryCache(store, 0.5);
+    // Redis answered this read before the write, but the process handles the reply 300ms later.
+    const slow = new MemoryCache(store, 0.5);
+    const lateRead = slow.read.bind(slow);
+    slow.read = async (key) => {
+      const v = await lateRead(key);
+      await clock.sleep(300);
+      return v;
+    };
+    const strategy = createStrategy('coalesce');
+    const client = (id: number, cache: MemoryCache): HerdClient => ({ id, cache, random: seededRandom(id + 1), token: `t${id}` });
+    const out = await clock.run(
+      runRound({ strategy, origin, clock, settings, released: clock.sleep(0), requests: [{ client: client(1, fast), key: KEY, offsetMs: 0 }, { client: client(2, slow), key: KEY, offsetMs: 0 }] }),
+    );
+    assert.equal(origin.queries, 1);
+    assert.deepEqual(out.samples.map((s) => s.result.outcome).sort(), ['coalesced', 'miss-recomputed']);
+  });
+
   test('coalesce: a failed load fails its joiners too, and the next miss loads again', async () => {
     const h = herd('coalesce', { clients: 10, failWith: 'boom' });
     const outs = await h.run();

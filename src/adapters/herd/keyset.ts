@@ -82,11 +82,15 @@ export class DrillKeys {
     await Promise.all(this.keys.map((k) => runScript(this.cache.nodeFor(lockKeyOf(k)), RELEASE_IF_PREFIX, [lockKeyOf(k)], [`${this.runId}:`])));
   }
 
+  async releaseRunMarkers(): Promise<void> {
+    await Promise.all(this.marked.splice(0).map((m) => runScript(this.cache.nodeFor(m), RELEASE_IF_PREFIX, [m], [this.runId])));
+  }
+
   /** Puts every key back as it was (value and remaining TTL), removes the run markers. */
   async restore(): Promise<void> {
     await this.releaseOwnLocks();
     await Promise.all(this.snapshots.splice(0).map((s) => restoreOne(this.cache.nodeFor(s.key), s)));
-    await Promise.all(this.marked.splice(0).map((m) => runScript(this.cache.nodeFor(m), RELEASE_IF_PREFIX, [m], [this.runId])));
+    await this.releaseRunMarkers();
   }
 }
 

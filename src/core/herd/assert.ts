@@ -97,3 +97,24 @@ export function checkAssertions(thresholds: readonly Threshold[], reports: reado
   }
   return breaches;
 }
+
+/** Metrics an HTTP drill measures (it has no origin count of its own). */
+export const HTTP_ASSERT_METRICS = ['p50', 'p95', 'p99', 'max', 'errors', 'timeouts', 'skew'] as const;
+
+export function requireHttpMetrics(thresholds: readonly Threshold[]): void {
+  for (const t of thresholds) {
+    if (!(HTTP_ASSERT_METRICS as readonly string[]).includes(t.metric)) {
+      throw new UsageError(`--assert: '${t.metric}' is not measured by an HTTP drill (--url); use ${HTTP_ASSERT_METRICS.join(', ')}`);
+    }
+  }
+}
+
+/** Checks thresholds against plain metric values (HTTP drill); durations in ms. */
+export function checkValues(thresholds: readonly Threshold[], subject: string, values: Record<string, number>): Breach[] {
+  const out: Breach[] = [];
+  for (const t of thresholds) {
+    const actual = values[t.metric];
+    if (actual === undefined || !holds(actual, t.operator, t.value)) out.push({ strategy: subject, threshold: t.text, actual: actual ?? Number.NaN });
+  }
+  return out;
+}

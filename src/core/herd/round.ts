@@ -64,6 +64,7 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
       }
       const startedAt = clock.now();
       let result: ReadResult;
+      const observed: { stampedeCount?: number } = {};
       try {
         result = await input.strategy.read({
           key,
@@ -76,9 +77,10 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
           // epoch so `inspect locks` can tell a lock's age from its value.
           token: `${client.token}:${index}:${Math.round(clock.now())}`,
           spawn: (work) => background.push(work.catch((error: unknown) => backgroundErrors.push(errorText(error)))),
+          observed,
         });
       } catch (error) {
-        result = { outcome: 'error', lockWaits: 0, error: errorText(error) };
+        result = { outcome: 'error', lockWaits: 0, error: errorText(error), ...observed };
       }
       return { client: client.id, key, intendedAt, startedAt, latencyMs: clock.now() - intendedAt, result };
     }),

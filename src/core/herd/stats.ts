@@ -45,6 +45,8 @@ export interface StrategyReport {
   skipped: number;
   /** Most origin queries in flight at once (from the clients' fetch times; 0 when not measured). */
   peakOriginConcurrency: number;
+  /** The commonest failure messages, most frequent first. */
+  errorMessages: { message: string; count: number }[];
   warnings: string[];
 }
 
@@ -93,7 +95,9 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
   let lockWaits = 0;
   let peakStampede = 0;
   const staleAges: number[] = [];
+  const messages = new Map<string, number>();
   for (const s of t.samples) {
+    if (s.result.error) messages.set(s.result.error, (messages.get(s.result.error) ?? 0) + 1);
     outcomes[s.result.outcome]++;
     lockWaits += s.result.lockWaits;
     peakStampede = Math.max(peakStampede, s.result.stampedeCount ?? 0);
@@ -127,6 +131,7 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
     releaseSkewMs: t.releaseSkewMs,
     skipped: t.skipped,
     peakOriginConcurrency: t.peakOriginConcurrency ?? 0,
+    errorMessages: [...messages.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([message, count]) => ({ message, count })),
     warnings,
   };
 }

@@ -90,6 +90,8 @@ export interface ReadContext {
   /** Unique per client: the lock token. */
   token: string;
   spawn(work: Promise<unknown>): void;
+  /** What the read has seen so far; kept in the result even when the read then fails. */
+  observed: { stampedeCount?: number };
 }
 
 export interface Strategy {

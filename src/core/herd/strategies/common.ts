@@ -14,8 +14,10 @@ export async function recompute(ctx: ReadContext): Promise<CachedValue> {
 }
 
 /** Every client that is about to go to the origin (or wait for it) counts itself. */
-export function countMiss(ctx: ReadContext): Promise<number> {
-  return ctx.cache.countStampede(ctx.key, ctx.settings.stampedeWindowMs);
+export async function countMiss(ctx: ReadContext): Promise<number> {
+  const n = await ctx.cache.countStampede(ctx.key, ctx.settings.stampedeWindowMs);
+  ctx.observed.stampedeCount = n;
+  return n;
 }
 
 export function result(outcome: ReadResult['outcome'], extra: Partial<ReadResult> = {}): ReadResult {
