@@ -51,7 +51,7 @@ export function addWarmOptions(cmd: Command): Command {
   const d = DEFAULTS.warm;
   return cmd
     .argument('[warmlists...]', 'warmlist YAML files (see warmlists/)')
-    .option('--only <entries>', 'only these warmlist entries (comma-separated, repeatable)', collect, [])
+    .option('--only <entries>', 'only these warmlist entries (comma-separated, repeatable)', collect)
     .option('--keys <file>', "ad hoc: key list file, one key per line ('-' for stdin)")
     .option('--pattern <pattern>', "ad hoc: the keys' pattern, e.g. 'product:{id}' or 'user:{tenant}:{id}'")
     .option('--fetch <sql>', 'ad hoc: SQL fetching many keys at once: $1, $2 ... are arrays in pattern order')
@@ -66,7 +66,7 @@ export function addWarmOptions(cmd: Command): Command {
     .option('--stale <duration>', 'also write <key>:stale with TTL + this window (stale-while-refresh)')
     .option('--stale-suffix <suffix>', `suffix of the stale copy (default ${d.staleSuffix})`)
     .option('--pg-concurrency <n>', `concurrent PostgreSQL fetches (default ${d.pgConcurrency})`)
-    .option('--batch-size <n>', `keys per fetch (default ${d.batchSize})`)
+    .option('--batch-size <n>', `keys per fetch (default ${d.batchSize}); rows per cursor read for queries (default ${d.cursorRows})`)
     .option('--pipeline-size <n>', `keys per Redis pipeline (default ${d.pipelineSize})`)
     .option('--in-flight <n>', `pipelines in flight per node (default ${d.redisInFlight})`)
     .option('--rate <keys/s>', 'cap the warm at this many keys per second')
@@ -84,8 +84,8 @@ export function addWarmOptions(cmd: Command): Command {
     .option('--progress-interval <duration>', `plain progress line interval off a terminal (default ${d.progressIntervalMs / 1000}s)`);
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return previous.concat(value.split(',').map((s) => s.trim()).filter(Boolean));
+function collect(value: string, previous: string[] | undefined): string[] {
+  return (previous ?? []).concat(value.split(',').map((s) => s.trim()).filter(Boolean));
 }
 
 /** Resolved options plus what the command itself needs (output choices). */

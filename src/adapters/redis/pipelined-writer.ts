@@ -9,6 +9,7 @@ import type { RedisTarget } from '../../config/target.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import type { CacheNode, Topology } from '../../topology/types.js';
 import type { CacheWriter, Ticket, WriteBatch, WriteReport } from '../../core/warm/ports.js';
+import { owningNodes } from '../../core/warm/route.js';
 import { classifyError } from './reply-errors.js';
 import { bump, firstError, nodeAt, Outcomes, Redirects, respAuthFor } from './write-outcomes.js';
 import { emptyItems, encodeWrite, needsCheck, pushFromBatch, pushItem, shouldWrite, takeItems, type Items } from './write-items.js';
@@ -82,10 +83,10 @@ export class PipelinedWriter implements CacheWriter {
   async write(batch: WriteBatch): Promise<void> {
     this.outstanding += batch.keys.length;
     const topology = this.cache.topology;
+    const owners = owningNodes(topology, batch.keys);
     const retryLater = emptyItems();
     for (let i = 0; i < batch.keys.length; i++) {
-      const index = topology.nodeIndexOf(batch.keys[i] as string);
-      const node = topology.nodes[index];
+      const node = topology.nodes[owners[i] as number];
       if (!node) {
         pushFromBatch(retryLater, batch, i);
         continue;

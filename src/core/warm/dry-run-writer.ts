@@ -5,6 +5,7 @@
 import type { Topology } from '../../topology/types.js';
 import type { CacheWriter, Ticket, WriteBatch, WriteReport } from './ports.js';
 import { valueBytes } from './validate.js';
+import { owningNodes } from './route.js';
 
 export class DryRunWriter implements CacheWriter {
   constructor(
@@ -17,9 +18,10 @@ export class DryRunWriter implements CacheWriter {
   }
 
   async write(batch: WriteBatch): Promise<void> {
+    const owners = owningNodes(this.topology, batch.keys);
     for (let i = 0; i < batch.keys.length; i++) {
       const key = batch.keys[i] as string;
-      const node = this.topology.nodes[this.topology.nodeIndexOf(key)];
+      const node = this.topology.nodes[owners[i] as number];
       const ticket = batch.tickets[i] as Ticket;
       if (!node) {
         this.report.failed(ticket, key, 'slot not served by any master');

@@ -4,6 +4,9 @@ import { rowShape, valueOf } from '../../../src/core/warm/values.js';
 import { jitteredTtl } from '../../../src/core/warm/ttl.js';
 import { keyProblem } from '../../../src/core/warm/validate.js';
 import { valueProblem } from '../../../src/core/warm/batch.js';
+import { owningNodes } from '../../../src/core/warm/route.js';
+import { ClusterTopology, slotOf } from '../../../src/topology/cluster.js';
+import { nodeFromAddress } from '../../../src/topology/types.js';
 
 test('string format: the value column as is, else the row as JSON without the key column', () => {
   assert.equal(valueOf(['k', '{"a":1}'], rowShape(['key', 'value']), 'string'), '{"a":1}');
@@ -32,4 +35,19 @@ test('key and value limits', () => {
   assert.equal(valueProblem('x'.repeat(10), 10), undefined);
   assert.match(valueProblem('é'.repeat(6), 10)!, /12 bytes, over the 10-byte limit/);
   assert.match(valueProblem([], 10)!, /no non-NULL column/);
+});
+
+test('per-node grouping follows the slot map; an unserved slot is -1', () => {
+  const a = nodeFromAddress('127.0.0.1', 7000);
+  const b = nodeFromAddress('127.0.0.1', 7001);
+  const topology = new ClusterTopology([
+    { start: 0, end: 8000, master: a, replicas: [] },
+    { start: 8001, end: 16000, master: b, replicas: [] },
+  ]);
+  const keys = ['product:1', 'product:2', 'user:{acme}:1', 'user:{acme}:2'];
+  const unserved = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => slotOf(k) > 16000)!;
+  const owners = owningNodes(topology, [...keys, unserved]);
+  keys.forEach((k, i) => assert.equal(owners[i], slotOf(k) <= 8000 ? 0 : 1, k));
+  assert.equal(owners[2], owners[3], 'a hash tag keeps keys together');
+  assert.equal(owners[4], -1);
 });
