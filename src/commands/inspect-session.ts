@@ -12,7 +12,7 @@ import type { InspectEvent, NodeSummary } from '../core/inspect/every-node.js';
 import { evaluateFailOn, type Condition, type ConditionResult, type InspectView } from '../core/inspect/fail-on.js';
 import type { InspectSource, NodeFacts } from '../core/inspect/types.js';
 import { gettingWorse, rankChanges, type WatchFigure } from '../core/inspect/watch.js';
-import { ConnectionError, ExitCode, redact } from '../errors.js';
+import { ConnectionError, ExitCode, UsageError, redact } from '../errors.js';
 import { renderKeyspace } from '../reporters/inspect-common.js';
 import { ScanProgress, renderFailOn, renderWatchFrame } from '../reporters/inspect-session.js';
 import { styleFor, writeJson } from '../reporters/style.js';
@@ -41,6 +41,8 @@ export interface SessionOptions {
   ticks?: number;
   conditions: Condition[];
   mode: ScanMode;
+  /** --node-only: accept a single cluster node given with --redis (otherwise refused: it would cover a third of the keys). */
+  nodeOnly?: boolean;
 }
 
 export async function runView<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>): Promise<void> {
@@ -64,6 +66,10 @@ async function runOnce<R>(ctx: CommandContext, options: SessionOptions, view: Vi
     const db = options.target.kind === 'single' ? Number(new URL(options.target.url).pathname.slice(1) || 0) : 0;
     const source = new RedisInspectSource(cache, { db, mode: options.mode });
     const facts = await source.nodeFacts();
+    if (options.target.kind === 'single' && facts[0]?.info?.cluster_enabled === '1' && !options.nodeOnly) {
+      const address = facts[0].address;
+      throw new UsageError(`--redis: ${address} is a Redis Cluster node, so this would cover only its own slots; use --cluster ${address} to inspect every master (or --node-only to mean just this node)`);
+    }
     if (showFacts && view.scans && !options.json) ctx.io.stdout.write(renderKeyspace(facts, styleFor(ctx.io.stdout, ctx.color)) + '\n');
     const report = await view.run(source, facts, progress.onEvent);
     return { report, results: evaluateFailOn(options.conditions, view.metrics(report)) };

@@ -45,6 +45,7 @@ interface InspectFlags extends ConnectionFlags {
   window?: string;
   lockMaxAge?: string;
   lockValues?: boolean;
+  nodeOnly?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -55,7 +56,8 @@ function addCommonOptions(cmd: Command): Command {
     .option('--json', 'print the report as JSON (with --watch: one JSON line per tick)')
     .option('--watch [seconds]', 'refresh every N seconds (default 2) like top; off a terminal: one JSON line per tick')
     .option('--ticks <n>', 'with --watch: stop after N refreshes')
-    .option('--fail-on <conditions>', 'exit 1 when a condition holds, e.g. stuck-locks,no-ttl>100,cliff>1000 (repeatable)', collect);
+    .option('--fail-on <conditions>', 'exit 1 when a condition holds, e.g. stuck-locks,no-ttl>100,cliff>1000 (repeatable)', collect)
+    .option('--node-only', 'with --redis pointing at a cluster node: inspect just that node (refused otherwise)');
 }
 
 /** Flags of the views that scan (the pattern views derive their SCAN MATCH from the prefix). */
@@ -208,6 +210,7 @@ function sessionFrom(flags: InspectFlags, io: IO, view: InspectView): SessionOpt
     ...(flags.ticks !== undefined ? { ticks: parsePositiveInt(flags.ticks, '--ticks') } : {}),
     conditions,
     mode: (flags.scanMode ?? 'auto') as SessionOptions['mode'],
+    nodeOnly: Boolean(flags.nodeOnly),
   };
 }
 

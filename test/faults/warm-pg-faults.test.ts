@@ -58,7 +58,7 @@ describe('warm through PostgreSQL faults', () => {
   test('an outage mid-warm: the error budget stops the run with a clear message; Redis holds exactly what was reported', async () => {
     await client.flushall();
     const failed = join(dir, 'outage-failed.txt');
-    const run = warm('--rate', '1500', '--failed-keys', failed, '--max-errors', '150', '--retries', '2');
+    const run = warm('--rate', '1000', '--failed-keys', failed, '--max-errors', '150', '--retries', '2');
     await waitFor(async () => (await client.dbsize()) > N / 5, 'the warm to be under way');
     await pg.stop();
     try {

@@ -118,6 +118,18 @@ describe('inspect ttl and nodes on a 3-master cluster', () => {
     assert.match(text.stdout, new RegExp(`^no-such-key\\s+${owner('no-such-key')}\\s+-\\s+missing\\s+-$`, 'm'));
   });
 
+  test('one cluster node given as --redis is refused (it holds a third of the keys) unless --node-only', async () => {
+    const one = cluster.masters[0]!;
+    const r = await runCli(['inspect', 'ttl', '--redis', `redis://${one.address}`]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`is a Redis Cluster node, so this would cover only its own slots; use --cluster ${one.address}`));
+    assert.equal(r.stdout, '');
+    const only = await runCli(['inspect', 'ttl', '--redis', `redis://${one.address}`, '--node-only', '--match', 'seed:cliff:*', '--json']);
+    assert.equal(only.code, 0, only.stderr);
+    const index = cache.topology.nodes.findIndex((n) => n.address === one.address);
+    assert.equal((JSON.parse(only.stdout) as TtlReport).totals.keys, seeded.perNode[index]!.cliff);
+  });
+
   test('inspect nodes: slots, role and keys per master', async () => {
     const r = await runCli(['inspect', 'nodes', '--cluster', cluster.seeds, '--json']);
     assert.equal(r.code, 0, r.stderr);

@@ -80,18 +80,20 @@ describe('cachectl warm in production', () => {
 
   test('--wait-lock lets the second run wait for the first and then do its own warm', async () => {
     await client.flushall();
-    const first = runCli(warmArgs('--rate', '6000'));
+    const first = runCli(warmArgs('--rate', '2000'));
     await waitFor(async () => (await client.keys('lock:cachectl:warm:*')).length === 1, 'the first run to take its lock');
-    const second = await runCli(warmArgs('--wait-lock', '1m'));
+    const second = await runCli(warmArgs('--wait-lock', '1m', '--log-format', 'json'));
     const r = await first;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(second.code, 0, second.stderr);
+    const lockEvents = second.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; action?: string }).filter((e) => e.event === 'lock');
+    assert.deepEqual(lockEvents.map((e) => e.action), ['waiting', 'acquired', 'released']);
     assert.equal(JSON.parse(second.stdout).written, N);
   });
 
   test('--deadline stops starting batches, reports what was not done, exits 1', async () => {
     await client.flushall();
-    const r = await runCli(warmArgs('--rate', '2000', '--deadline', '700ms'));
+    const r = await runCli(warmArgs('--rate', '1000', '--deadline', '1500ms'));
     assert.equal(r.code, 1, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.stopped.reason, 'deadline');
@@ -106,7 +108,7 @@ describe('cachectl warm in production', () => {
     const checkpoint = join(dir, 'warm.ckpt');
     const failed = join(dir, 'failed.txt');
     const ctl = new AbortController();
-    const run = runCli(warmArgs('--rate', '2000', '--checkpoint', checkpoint, '--failed-keys', failed), { signal: ctl.signal });
+    const run = runCli(warmArgs('--rate', '1000', '--checkpoint', checkpoint, '--failed-keys', failed), { signal: ctl.signal });
     await waitFor(async () => (await client.dbsize()) > 600, 'the run to be under way');
     ctl.abort('SIGTERM');
     const r = await run;
@@ -137,7 +139,7 @@ describe('cachectl warm in production', () => {
     const query = "SELECT 'q:' || lpad(g::text, 5, '0') AS key, 'v' || g AS value FROM generate_series(1, 3000) g ORDER BY key";
     const args = (...extra: string[]) => ['warm', '--query', query, '--ttl', '1h', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--json', '--batch-size', '100', '--checkpoint', checkpoint, ...extra];
     const ctl = new AbortController();
-    const run = runCli(args('--rate', '2000'), { signal: ctl.signal });
+    const run = runCli(args('--rate', '1000'), { signal: ctl.signal });
     await waitFor(async () => (await client.dbsize()) > 600, 'the query warm to be under way');
     ctl.abort('SIGINT');
     const r = await run;
