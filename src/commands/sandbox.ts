@@ -49,6 +49,7 @@ export function registerSandbox(program: Command, ctx: CommandContext): Command 
       usersPerTenant: users,
       timeoutMs: DEFAULTS.sandbox.startTimeoutMs,
       onEvent: sandboxProgress(ctx.io, Boolean(flags.json)),
+      signal: ctx.io.signal,
     });
     reportUp(ctx.io, result, Boolean(flags.json), ctx.color);
   });

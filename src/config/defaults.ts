@@ -123,7 +123,7 @@ export const DEFAULTS = {
     products: 100_000,
     usersPerTenant: 1_000,
     /** How long a server may take to answer after it was started. */
-    startTimeoutMs: 30_000,
+    startTimeoutMs: 60_000,
     ringHash: 'fnv1a_64' as const,
   },
 } as const;

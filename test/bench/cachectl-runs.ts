@@ -13,12 +13,12 @@ export interface WarmRun extends ChildRun {
 
 export type WarmSource = { kind: 'keys'; file: string } | { kind: 'query'; sql?: string; count: number };
 
-export async function cachectlWarm(topology: Topology, pgUrl: string, source: WarmSource, expected: number): Promise<WarmRun> {
+export async function cachectlWarm(topology: Topology, pgUrl: string, source: WarmSource, expected: number, cpuProfDir?: string): Promise<WarmRun> {
   const what =
     source.kind === 'keys'
       ? ['--keys', source.file, '--pattern', 'product:{id}', '--fetch', FETCH_SQL]
       : ['--query', source.sql ?? STREAM_SQL, '--count', String(source.count)];
-  const run = await runCachectl(['warm', ...what, '--ttl', '1h', '--json', '--pg', pgUrl, ...topology.flags]);
+  const run = await runCachectl(['warm', ...what, '--ttl', '1h', '--json', '--pg', pgUrl, ...topology.flags], { cpuProfDir });
   let written = 0;
   try {
     written = (JSON.parse(run.stdout) as { written: number }).written;

@@ -3,7 +3,8 @@
  * naive loop, in one run, on servers of its own. Benchmarks never fail for being slow; they fail
  * only when something does not run end to end (or writes the wrong number of keys).
  *
- *   npm run bench -- [--size N] [--flat-sizes A,B,...] [--naive-sample N] [--only sections] [--json]
+ *   npm run bench -- [--size N] [--flat-sizes A,B,...] [--naive-sample N] [--only sections]
+ *                    [--topologies single,ring,cluster] [--profile] [--json]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { pgCopyRate, redisSetRate, type Rate } from './limits.js';
 import { cachectlWarm, inspectVsScan, type WarmRun } from './cachectl-runs.js';
 import { naiveWarm } from './naive.js';
 import { renderTables, type Row, type Target } from './report.js';
+import { hottestFunctions, type HotFunction } from './profile.js';
 
 const SECTIONS = ['limits', 'warm', 'naive', 'inspect', 'flat', 'ring'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -36,6 +38,7 @@ function options() {
       'naive-sample': { type: 'string' },
       only: { type: 'string' },
       topologies: { type: 'string', default: 'single,ring,cluster' },
+      profile: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
   });
@@ -46,7 +49,7 @@ function options() {
   for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (${SECTIONS.join(', ')})`);
   const topologies = (values.topologies as string).split(',').filter(Boolean) as Topology['name'][];
   for (const t of topologies) if (!['single', 'ring', 'cluster'].includes(t)) throw new Error(`--topologies: unknown topology '${t}' (single, ring, cluster)`);
-  return { size, flat, naive, only: new Set(only), topologies, json: Boolean(values.json) };
+  return { size, flat, naive, only: new Set(only), topologies, profile: Boolean(values.profile), json: Boolean(values.json) };
 }
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -129,6 +132,18 @@ async function main(): Promise<void> {
       }
     }
 
+    // Where the time goes: the cluster warms again, under --cpu-prof (slower, so not measured above).
+    const profiles: { run: string; hottest: HotFunction[] }[] = [];
+    if (opts.profile && opts.only.has('warm')) {
+      for (const kind of ['query', 'keys'] as const) {
+        await servers.flushAll();
+        const dir = join(work, `prof-${kind}`);
+        log(`profiling cachectl warm ${kind === 'keys' ? 'by key list' : 'by streaming query'} into the cluster (--cpu-prof)`);
+        await cachectlWarm(byName('cluster'), db.url, kind === 'keys' ? { kind, file: keyFile } : { kind, count: opts.size }, opts.size, dir);
+        profiles.push({ run: `warm ${kind === 'keys' ? 'key list' : 'stream'} -> cluster`, hottest: hottestFunctions(dir) });
+      }
+    }
+
     // 3. The naive loop, on a sample, into the cluster.
     if (opts.only.has('naive') && opts.naive > 0) {
       await servers.flushAll();
@@ -174,8 +189,14 @@ async function main(): Promise<void> {
     }
 
     const header = `cachectl benchmark: --size ${opts.size.toLocaleString('en-US')}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${load.toFixed(2)} at the start, node ${process.versions.node}`;
-    if (opts.json) process.stdout.write(JSON.stringify({ options: { ...opts, only: [...opts.only] }, loadAverage: load, cpus: cpus().length, rows, targets, failures }, null, 2) + '\n');
-    else process.stdout.write(renderTables(rows, targets, header));
+    if (opts.json) process.stdout.write(JSON.stringify({ options: { ...opts, only: [...opts.only] }, loadAverage: load, cpus: cpus().length, rows, targets, profiles, failures }, null, 2) + '\n');
+    else {
+      process.stdout.write(renderTables(rows, targets, header));
+      for (const p of profiles) {
+        process.stdout.write(`\nself time, ${p.run} (--cpu-prof):\n`);
+        for (const f of p.hottest) process.stdout.write(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}\n`);
+      }
+    }
     if (failures.length > 0) {
       for (const f of failures) log(`FAILED: ${f}`);
       process.exitCode = 1;

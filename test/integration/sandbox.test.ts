@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -139,7 +139,32 @@ describe('cachectl sandbox on a real PostgreSQL (DATABASE_URL)', () => {
     assert.equal(existsSync(join(dir, 'sandbox.json')), false);
     assert.equal(await databaseExists(database), false);
   });
+
+  it('an interrupted up (SIGINT) stops what it had started and exits 130', async () => {
+    const dir = join(root, 'c');
+    const controller = new AbortController();
+    controller.abort('SIGINT');
+    const up = await runCli(['sandbox', 'up', '--dir', dir, '--database', database], { env: env(), cwd: root, signal: controller.signal });
+    assert.equal(up.code, 130, up.stderr);
+    assert.match(up.stderr, /interrupted; stopping what it started/);
+    assert.deepEqual(processesMentioning(dir), [], 'no process runs with the sandbox dir on its command line');
+    assert.equal(existsSync(join(dir, 'sandbox.json')), false);
+  });
 });
+
+/** Every live process whose command line mentions `text` (redis-server gets --dir <its folder>). */
+function processesMentioning(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(text) && readIdentity(Number(pid))) found.push(`${pid}: ${cmd}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
 
 describe('cachectl sandbox with the embedded PostgreSQL (PGlite)', () => {
   it('serves the catalogue over the wire, streams through a cursor, and stops', async () => {
@@ -180,22 +205,29 @@ describe('cachectl sandbox with the embedded PostgreSQL (PGlite)', () => {
 
 async function keysThroughTwemproxyLandOnRingNodes(state: SandboxState): Promise<void> {
   const port = Number(state.twemproxy?.address.split(':')[1]);
+  const keys = Array.from({ length: 30 }, (_, i) => `sandbox-test:${i}`);
   const proxy = new Redis({ port, host: '127.0.0.1', enableReadyCheck: false, disableClientInfo: true, maxRetriesPerRequest: 1 });
   proxy.on('error', () => undefined);
   try {
-    for (let i = 0; i < 30; i++) await proxy.set(`sandbox-test:${i}`, String(i));
+    for (const key of keys) await proxy.set(key, 'x');
   } finally {
     proxy.disconnect();
   }
-  let total = 0;
+  // cachectl reading the sandbox's twemproxy.yml must place every key where the proxy put it.
+  const located = await runCli(['ring', 'locate', '--ring-config', state.ringConfigFile as string, '--json', ...keys], { env: { PATH: process.env.PATH } });
+  assert.equal(located.code, 0, located.stderr);
+  const placements = JSON.parse(located.stdout) as { key: string; node: string }[];
+  let agree = 0;
   for (const node of state.ring) {
     const c = new Redis({ port: Number(node.address.split(':')[1]), host: '127.0.0.1', maxRetriesPerRequest: 1 });
     c.on('error', () => undefined);
     try {
-      total += await c.dbsize();
+      for (const p of placements.filter((p) => p.node === node.name || p.node === node.address)) {
+        if ((await c.exists(p.key)) === 1) agree++;
+      }
     } finally {
       c.disconnect();
     }
   }
-  assert.equal(total, 30, 'every key written through twemproxy is on one of the ring nodes');
+  assert.equal(agree, keys.length, 'every key written through twemproxy is on the node cachectl ring locate names');
 }

@@ -1,22 +1,27 @@
 /**
  * The sandbox's embedded PostgreSQL: PGlite (Postgres compiled to WebAssembly) served over the
  * wire protocol, so a newcomer needs no PostgreSQL installed. Run as its own detached process
- * by `cachectl sandbox up`: node pglite-server.js <port>. In memory: the data lives as long as
- * the sandbox does, and `up` seeds it.
+ * by `cachectl sandbox up`:  node pglite-server.js <port> <products> <usersPerTenant>
+ * In memory: the data lives as long as the sandbox does. The catalogue is seeded here, in
+ * process and before the port opens (the same seedCatalogue the tests use), so anyone who can
+ * connect sees it complete.
  *
  * PGlite is one session multiplexed over many connections: a server-side cursor (pg-cursor) only
  * survives concurrent queries on other connections inside a transaction (BEGIN ... COMMIT).
  */
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { seedCatalogue } from '../postgres/catalogue.js';
 
-const port = Number(process.argv[2]);
-if (!Number.isInteger(port) || port <= 0) {
-  process.stderr.write('usage: pglite-server <port>\n');
+const [port, products, usersPerTenant] = process.argv.slice(2, 5).map(Number);
+if (!Number.isInteger(port) || !Number.isInteger(products) || !Number.isInteger(usersPerTenant)) {
+  process.stderr.write('usage: pglite-server <port> <products> <usersPerTenant>\n');
   process.exit(2);
 }
 
 const db = await PGlite.create();
+await seedCatalogue({ query: (text, values) => (values ? db.query(text, values) : db.exec(text)) }, { products, usersPerTenant });
+await db.exec('ANALYZE');
 const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections: 32 });
 server.addEventListener('error', (event) => process.stderr.write(`pglite-server: ${String((event as CustomEvent).detail)}\n`));
 await server.start();

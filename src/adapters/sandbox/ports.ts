@@ -26,11 +26,16 @@ export async function findFreePorts(base: number, count: number, options: { busP
   const limit = options.busPorts ? EPHEMERAL_START - 10000 : EPHEMERAL_START;
   for (let port = base; port < limit && found.length < count; port++) {
     if (taken.has(port) || (options.busPorts && taken.has(port + 10000))) continue;
-    if (!(await portIsFree(port))) continue;
-    if (options.busPorts && !(await portIsFree(port + 10000))) continue;
-    found.push(port);
+    // Claimed before the await, so concurrent searches in this process never pick the same port.
     taken.add(port);
     if (options.busPorts) taken.add(port + 10000);
+    const free = (await portIsFree(port)) && (!options.busPorts || (await portIsFree(port + 10000)));
+    if (free) {
+      found.push(port);
+      continue;
+    }
+    taken.delete(port);
+    if (options.busPorts) taken.delete(port + 10000);
   }
   if (found.length < count) throw new Error(`no ${count} free ports from ${base} below ${limit}`);
   return found;

@@ -3,7 +3,7 @@
  * DATABASE_URL), or the embedded PGlite server when there is none. Either way it is seeded with
  * the demo catalogue over the wire, through the same code.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -86,15 +86,17 @@ export function embeddedUrl(port: number): string {
   return `postgres://postgres@127.0.0.1:${port}/postgres`;
 }
 
-export async function startEmbeddedPostgres(dir: string, port: number, timeoutMs: number, onSpawned: OnSpawned): Promise<SandboxProcess> {
+/** Starts PGlite seeded with the catalogue (in its own process, before it opens the port). */
+export async function startEmbeddedPostgres(dir: string, port: number, size: CatalogueSize, timeoutMs: number, onSpawned: OnSpawned): Promise<SandboxProcess> {
   const { script, nodeArgs } = pgliteServerScript();
   const workDir = join(dir, 'postgres');
+  rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   const logFile = join(workDir, 'pglite.log');
-  const identity = await spawnDetached({ command: process.execPath, args: [...nodeArgs, script, String(port)], logFile, cwd: workDir });
+  const identity = await spawnDetached({ command: process.execPath, args: [...nodeArgs, script, String(port), String(size.products), String(size.usersPerTenant)], logFile, cwd: workDir });
   const proc: SandboxProcess = { ...identity, name: 'postgres', role: 'postgres', port, logFile };
   onSpawned(proc);
-  await waitUntil(async () => (await checkPostgres(embeddedUrl(port), false)).ok, proc, timeoutMs, `embedded PostgreSQL (PGlite) on port ${port} to accept connections`);
+  await waitUntil(async () => (await checkPostgres(embeddedUrl(port), false)).ok, proc, timeoutMs, `embedded PostgreSQL (PGlite) on port ${port} to accept connections`, port);
   return proc;
 }
 

@@ -4,7 +4,7 @@
  * process is recorded with its command line and start time and checked before any signal.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface ProcessIdentity {
   pid: number;
@@ -143,4 +143,45 @@ async function waitGone(recorded: ProcessIdentity, timeoutMs: number): Promise<b
     await new Promise((r) => setTimeout(r, 25));
   }
   return !isSameProcess(recorded);
+}
+
+/**
+ * Whether `pid` itself listens on TCP `port` (Linux: its socket inodes against /proc/net/tcp*).
+ * A probe that gets an answer on the port proves nothing when two sandboxes race for it; this
+ * does. Undefined where /proc cannot tell (other systems).
+ */
+export function listensOn(pid: number, port: number): boolean | undefined {
+  let inodes: Set<string>;
+  try {
+    inodes = new Set(
+      readdirSync(`/proc/${pid}/fd`)
+        .map((fd) => {
+          try {
+            return readlinkSync(`/proc/${pid}/fd/${fd}`);
+          } catch {
+            return '';
+          }
+        })
+        .filter((link) => link.startsWith('socket:['))
+        .map((link) => link.slice(8, -1)),
+    );
+  } catch {
+    // No such process (it lost the race and exited) is a clear no; only a system without /proc is "cannot tell".
+    return procAvailable() ? false : undefined;
+  }
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // f[1] local address:port (hex), f[3] state (0A = LISTEN), f[9] inode
+      if (f.length < 10 || f[3] !== '0A') continue;
+      if (parseInt(f[1]?.split(':')[1] ?? '', 16) === port && inodes.has(f[9] as string)) return true;
+    }
+  }
+  return false;
 }

@@ -2,10 +2,10 @@
  * The sandbox's Redis side: detached redis-server processes (cluster members and standalone
  * ring nodes), the cluster formed from them, and twemproxy in front of the ring nodes.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { isSameProcess, spawnDetached, type ProcessIdentity } from './processes.js';
+import { isSameProcess, listensOn, spawnDetached, type ProcessIdentity } from './processes.js';
 import type { SandboxProcess, SandboxRole } from './state.js';
 
 export interface RedisNodeSpec {
@@ -20,6 +20,8 @@ export type OnSpawned = (proc: SandboxProcess) => void;
 
 export async function startRedisNode(dir: string, spec: RedisNodeSpec, timeoutMs: number, onSpawned: OnSpawned, env: NodeJS.ProcessEnv): Promise<SandboxProcess> {
   const nodeDir = join(dir, spec.name);
+  // A fresh folder: a retried start must not read the last attempt's log or nodes.conf.
+  rmSync(nodeDir, { recursive: true, force: true });
   mkdirSync(nodeDir, { recursive: true });
   const logFile = join(nodeDir, 'redis.log');
   const args = ['--port', String(spec.port), '--bind', '127.0.0.1', '--dir', nodeDir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', logFile];
@@ -27,7 +29,7 @@ export async function startRedisNode(dir: string, spec: RedisNodeSpec, timeoutMs
   const identity = await spawnDetached({ command: env.REDIS_SERVER_BIN ?? 'redis-server', args, logFile: join(nodeDir, 'stdout.log'), env });
   const proc: SandboxProcess = { ...identity, name: spec.name, role: spec.role, port: spec.port, logFile };
   onSpawned(proc);
-  await waitUntil(() => ping(spec.port), proc, timeoutMs, `${spec.name} (redis-server on port ${spec.port}) to answer PING`);
+  await waitUntil(() => ping(spec.port), proc, timeoutMs, `${spec.name} (redis-server on port ${spec.port}) to answer PING`, spec.port);
   return proc;
 }
 
@@ -59,7 +61,14 @@ export async function formCluster(members: SandboxProcess[], timeoutMs: number):
     members.map((m, i) => {
       const start = i * per;
       const end = i === members.length - 1 ? 16383 : start + per - 1;
-      return withClient(m.port, (c) => c.call('CLUSTER', 'ADDSLOTSRANGE', String(start), String(end)));
+      return withClient(m.port, async (c) => {
+        try {
+          await c.call('CLUSTER', 'ADDSLOTSRANGE', String(start), String(end));
+        } catch (error) {
+          const view = (await c.call('CLUSTER', 'NODES').catch(() => '')) as string;
+          throw new Error(`${m.name} (port ${m.port}, pid ${m.pid}): ${error instanceof Error ? error.message : String(error)}; it knows:\n${view}`);
+        }
+      });
     }),
   );
   const first = members[0];
@@ -106,6 +115,7 @@ export function findNutcracker(env: NodeJS.ProcessEnv): string | undefined {
 
 export async function startTwemproxy(dir: string, bin: string, ports: { port: number; statsPort: number }, configFile: string, timeoutMs: number, onSpawned: OnSpawned): Promise<SandboxProcess> {
   const workDir = join(dir, 'twemproxy');
+  rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   const logFile = join(workDir, 'nutcracker.log');
   const identity = await spawnDetached({
@@ -117,26 +127,42 @@ export async function startTwemproxy(dir: string, bin: string, ports: { port: nu
   const proc: SandboxProcess = { ...identity, name: 'twemproxy', role: 'twemproxy', port, logFile };
   onSpawned(proc);
   // twemproxy connects to its servers lazily, so a PING through it proves the whole path.
-  await waitUntil(() => ping(port), proc, timeoutMs, `twemproxy on port ${port} to answer PING`);
+  await waitUntil(() => ping(port), proc, timeoutMs, `twemproxy on port ${port} to answer PING`, port);
   return proc;
 }
 
+/** Another process took the port between our check and the server's bind: try the next one. */
+export class PortTakenError extends Error {
+  constructor(readonly port: number, message: string) {
+    super(message);
+  }
+}
+
 /**
- * Polls `check` until true: a server in another session gives no event to wait on. Fails at
- * once, with the end of its log, if the process dies meanwhile (e.g. it lost a port race).
+ * Polls `check` until true: a server in another session gives no event to wait on. With `port`,
+ * the answer only counts once our process is the one listening there. Fails at once, with the
+ * end of its log, if the process dies meanwhile; a lost port race is a PortTakenError.
  */
-export async function waitUntil(check: () => Promise<boolean>, proc: ProcessIdentity & { logFile?: string; name?: string }, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(check: () => Promise<boolean>, proc: ProcessIdentity & { logFile?: string; name?: string }, timeoutMs: number, what: string, port?: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await check().catch(() => false)) return;
-    if (!isSameProcess(proc)) throw new Error(`${proc.name ?? proc.command} exited while waiting for ${what}${logTail(proc.logFile)}`);
+    const ours = isSameProcess(proc) && (port === undefined || listensOn(proc.pid, port) !== false);
+    if (ours && (await check().catch(() => false))) return;
+    if (!isSameProcess(proc)) {
+      if (port !== undefined && /Address already in use|EADDRINUSE/i.test(logEnd(proc.logFile))) throw new PortTakenError(port, `port ${port} was taken by another process`);
+      throw new Error(`${proc.name ?? proc.command} exited while waiting for ${what}${logTail(proc.logFile)}`);
+    }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${logTail(proc.logFile)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
+function logEnd(file: string | undefined): string {
+  return file && existsSync(file) ? readFileSync(file, 'utf8').slice(-8000) : '';
+}
+
 function logTail(file: string | undefined): string {
   if (!file || !existsSync(file)) return '';
-  const lines = readFileSync(file, 'utf8').trim().split('\n').slice(-3);
+  const lines = readFileSync(file, 'utf8').trim().split('\n').slice(-5);
   return lines.length > 0 && lines[0] ? `; last log lines (${file}):\n  ${lines.join('\n  ')}` : '';
 }

@@ -5,11 +5,11 @@
  */
 import { existsSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConnectionError, redact } from '../../errors.js';
+import { CachectlError, ConnectionError, InterruptedError, redact } from '../../errors.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { findFreePorts } from './ports.js';
 import { isSameProcess, readIdentity, SpawnFailedError, stopProcess, type StopOutcome } from './processes.js';
-import { findNutcracker, formCluster, ping, startRedisNode, startTwemproxy, twemproxyYaml, withClient } from './redis.js';
+import { findNutcracker, formCluster, ping, PortTakenError, startRedisNode, startTwemproxy, twemproxyYaml, withClient } from './redis.js';
 import { checkPostgres, createExternalDatabase, dropExternalDatabase, embeddedUrl, ForeignDatabaseError, seedSandboxDatabase, startEmbeddedPostgres } from './postgres.js';
 import { acquireLock, readState, stateFile, writeState, type SandboxProcess, type SandboxState } from './state.js';
 
@@ -25,6 +25,8 @@ export interface UpOptions {
   usersPerTenant: number;
   timeoutMs: number;
   onEvent?: (event: SandboxEvent) => void;
+  /** SIGINT/SIGTERM: stop starting things, stop what was started, exit 130/143. */
+  signal?: AbortSignal;
 }
 
 export interface UpResult {
@@ -62,47 +64,59 @@ async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Pr
     state.processes.push(proc);
     writeState(state);
   };
+  const checkpoint = () => {
+    const reason = options.signal?.aborted ? options.signal.reason : undefined;
+    if (reason !== undefined) throw new InterruptedError(reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+  };
   try {
     const taken = new Set<number>();
     const clusterPorts = await findFreePorts(DEFAULTS.sandbox.clusterBasePort, 3, { busPorts: true, taken });
     const ringPorts = await findFreePorts(DEFAULTS.sandbox.ringBasePort, 3, { taken });
     emit({ type: 'step', message: `starting a 3-master Redis Cluster on ports ${clusterPorts.join(', ')} and 3 ring nodes on ${ringPorts.join(', ')}` });
+    const retry = portRetry(state, taken, emit);
     await settleAll([
-      ...clusterPorts.map((port, i) => startRedisNode(dir, { name: `cluster-${i + 1}`, role: 'cluster', port, cluster: true }, timeoutMs, record, options.env)),
-      ...ringPorts.map((port, i) => startRedisNode(dir, { name: RING_NAMES[i] ?? `ring-${i}`, role: 'ring', port, cluster: false }, timeoutMs, record, options.env)),
+      ...clusterPorts.map((first, i) => retry(`cluster-${i + 1}`, first, true, (port) => startRedisNode(dir, { name: `cluster-${i + 1}`, role: 'cluster', port, cluster: true }, timeoutMs, record, options.env))),
+      ...ringPorts.map((first, i) => retry(RING_NAMES[i] as string, first, false, (port) => startRedisNode(dir, { name: RING_NAMES[i] as string, role: 'ring', port, cluster: false }, timeoutMs, record, options.env))),
     ]);
+    checkpoint();
     const members = state.processes.filter((p) => p.role === 'cluster').sort((a, b) => a.port - b.port);
     await formCluster(members, timeoutMs);
+    const ringNodes = state.processes.filter((p) => p.role === 'ring').sort((a, b) => a.name.localeCompare(b.name));
     state.cluster = members.map((m) => `127.0.0.1:${m.port}`);
-    state.ring = ringPorts.map((port, i) => ({ address: `127.0.0.1:${port}`, name: RING_NAMES[i] ?? `ring-${i}` }));
+    state.ring = ringNodes.map((n) => ({ address: `127.0.0.1:${n.port}`, name: n.name }));
     writeState(state);
 
+    checkpoint();
     const [proxyPort] = await findFreePorts(DEFAULTS.sandbox.twemproxyBasePort, 1, { taken });
     const configFile = join(dir, 'twemproxy.yml');
-    writeFileSync(configFile, twemproxyYaml(proxyPort as number, ringPorts.map((port, i) => ({ port, name: RING_NAMES[i] ?? `ring-${i}` })), DEFAULTS.sandbox.ringHash));
+    const writeConfig = (port: number) => writeFileSync(configFile, twemproxyYaml(port, ringNodes.map((n) => ({ port: n.port, name: n.name })), DEFAULTS.sandbox.ringHash));
+    writeConfig(proxyPort as number);
     state.ringConfigFile = configFile;
     const nutcracker = findNutcracker(options.env);
     if (nutcracker) {
-      const [statsPort] = await findFreePorts(DEFAULTS.sandbox.twemproxyStatsBasePort, 1, { taken });
       emit({ type: 'step', message: `starting twemproxy on port ${proxyPort} in front of the ring nodes` });
-      await startTwemproxy(dir, nutcracker, { port: proxyPort as number, statsPort: statsPort as number }, configFile, timeoutMs, record);
-      state.twemproxy = { address: `127.0.0.1:${proxyPort}` };
+      const proxy = await retry('twemproxy', proxyPort as number, false, async (port) => {
+        writeConfig(port);
+        const [statsPort] = await findFreePorts(DEFAULTS.sandbox.twemproxyStatsBasePort, 1, { taken });
+        return startTwemproxy(dir, nutcracker, { port, statsPort: statsPort as number }, configFile, timeoutMs, record);
+      });
+      state.twemproxy = { address: `127.0.0.1:${proxy.port}` };
     } else {
       notes.push('nutcracker (twemproxy) is not installed, so no proxy runs in front of the ring nodes (Debian: apt-get install nutcracker); --ring-config works without it');
     }
     writeState(state);
 
+    checkpoint();
     await startPostgres(options, state, record, emit, notes);
-    emit({ type: 'step', message: `seeding the demo catalogue: ${options.products.toLocaleString('en-US')} products, 20 categories, ${(2 * options.usersPerTenant).toLocaleString('en-US')} users` });
-    await seedSandboxDatabase(state.postgres?.url as string, { products: options.products, usersPerTenant: options.usersPerTenant });
 
+    checkpoint();
     state.envFile = join(dir, 'sandbox.env');
     writeFileSync(state.envFile, envLines(state).join('\n') + '\n', { mode: 0o600 });
     state.complete = true;
     writeState(state);
     return { state, alreadyUp: false, notes };
   } catch (error) {
-    emit({ type: 'step', message: 'sandbox up failed; stopping what it started' });
+    emit({ type: 'step', message: `sandbox up ${error instanceof InterruptedError ? 'interrupted' : 'failed'}; stopping what it started` });
     await stopAll(state, emit).catch(() => undefined);
     throw explainStartFailure(error);
   }
@@ -114,14 +128,46 @@ async function startPostgres(options: UpOptions, state: SandboxState, record: (p
     const url = await createExternalDatabase(options.pgAdminUrl, options.database);
     state.postgres = { kind: 'external', url, database: options.database, adminUrl: options.pgAdminUrl, products: options.products };
     writeState(state);
+    emit({ type: 'step', message: seedingMessage(options) });
+    await seedSandboxDatabase(url, { products: options.products, usersPerTenant: options.usersPerTenant });
     return;
   }
-  const [port] = await findFreePorts(DEFAULTS.sandbox.embeddedPgBasePort, 1);
-  emit({ type: 'step', message: `starting the embedded PostgreSQL (PGlite) on port ${port}` });
-  // Recorded before it answers, so a failed start is still cleaned up.
-  state.postgres = { kind: 'embedded', url: embeddedUrl(port as number), database: 'postgres', products: options.products };
-  await startEmbeddedPostgres(options.dir, port as number, options.timeoutMs, record);
+  const taken = new Set<number>();
+  const [first] = await findFreePorts(DEFAULTS.sandbox.embeddedPgBasePort, 1, { taken });
+  emit({ type: 'step', message: `starting the embedded PostgreSQL (PGlite) on port ${first}; ${seedingMessage(options)}` });
+  const proc = await portRetry(state, taken, emit)('postgres', first as number, false, (port) => {
+    // Recorded before it answers, so a failed start is still cleaned up.
+    state.postgres = { kind: 'embedded', url: embeddedUrl(port), database: 'postgres', products: options.products };
+    return startEmbeddedPostgres(options.dir, port, { products: options.products, usersPerTenant: options.usersPerTenant }, options.timeoutMs, record);
+  });
+  state.postgres = { kind: 'embedded', url: embeddedUrl(proc.port), database: 'postgres', products: options.products };
   notes.push('PostgreSQL is embedded (PGlite, in memory): set DATABASE_URL before `sandbox up` to use a real server instead');
+}
+
+function seedingMessage(options: UpOptions): string {
+  return `seeding the demo catalogue: ${options.products.toLocaleString('en-US')} products, 20 categories, ${(2 * options.usersPerTenant).toLocaleString('en-US')} users`;
+}
+
+/**
+ * Starts a server on `first`; when another process wins the race for that port (between our
+ * check and the server's bind), forgets the dead attempt and tries the next free port.
+ */
+function portRetry(state: SandboxState, taken: Set<number>, emit: (e: SandboxEvent) => void) {
+  return async (name: string, first: number, busPorts: boolean, start: (port: number) => Promise<SandboxProcess>): Promise<SandboxProcess> => {
+    let port = first;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await start(port);
+      } catch (error) {
+        if (!(error instanceof PortTakenError) || attempt >= 5) throw error;
+        state.processes = state.processes.filter((p) => !(p.name === name && !isSameProcess(p)));
+        writeState(state);
+        const [next] = await findFreePorts(port + 1, 1, { busPorts, taken });
+        emit({ type: 'step', message: `${name}: port ${port} was taken meanwhile; using ${next}` });
+        port = next as number;
+      }
+    }
+  };
 }
 
 /** Waits for every start to finish (so each spawned process is recorded) before failing. */
@@ -132,6 +178,7 @@ async function settleAll(starts: Promise<unknown>[]): Promise<void> {
 }
 
 function explainStartFailure(error: unknown): Error {
+  if (error instanceof CachectlError) return error;
   if (error instanceof SpawnFailedError && error.errno === 'ENOENT') {
     const hint = error.command.includes('redis') ? 'install Redis (Debian: apt-get install redis-server; macOS: brew install redis)' : 'check the installation';
     return new ConnectionError(`sandbox: ${error.command} is not installed or not on PATH: ${hint}`);
