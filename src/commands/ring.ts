@@ -14,6 +14,7 @@ import { createRingTopology } from '../topology/ring/index.js';
 import type { Topology } from '../topology/types.js';
 import { LocationWriter, renderBalance, renderDiff, writeBalanceJson, writeDiffJson } from '../reporters/ring.js';
 import { styleFor } from '../reporters/style.js';
+import type { Writable } from '../io.js';
 import type { CommandContext } from './context.js';
 import { addRedisOptions, redisTargetFrom } from './options.js';
 
@@ -38,7 +39,9 @@ export function registerRing(program: Command, ctx: CommandContext): Command {
   ).action(async (keys: string[], flags: RingFlags) => {
     const topology = await topologyOf(redisTargetFrom(flags, ctx.io));
     const writer = new LocationWriter(ctx.io.stdout, Boolean(flags.json));
-    for await (const batch of keySource(keys, ctx)) writer.write(batch.map((k) => locate(topology, k)));
+    for await (const batch of keySource(keys, ctx)) {
+      if (!writer.write(batch.map((k) => locate(topology, k)))) await drained(ctx.io.stdout);
+    }
     writer.end();
   });
 
@@ -85,6 +88,12 @@ export function registerRing(program: Command, ctx: CommandContext): Command {
   });
 
   return ring;
+}
+
+/** Waits until a real stream has flushed, so locating millions of keys from stdin keeps memory flat. */
+function drained(stream: Writable): Promise<void> {
+  const s = stream as Partial<Pick<NodeJS.WritableStream, 'once'>>;
+  return typeof s.once === 'function' ? new Promise((resolve) => s.once!('drain', () => resolve())) : Promise.resolve();
 }
 
 /** Rings are pure (no connection); a cluster's slots come from the cluster; one node needs nothing. */

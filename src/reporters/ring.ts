@@ -17,14 +17,15 @@ export class LocationWriter {
     private readonly json: boolean,
   ) {}
 
-  write(locations: readonly Location[]): void {
-    if (locations.length === 0) return;
+  /** Returns false when the stream asks the caller to wait for 'drain'. */
+  write(locations: readonly Location[]): boolean {
+    if (locations.length === 0) return true;
     let text = '';
     for (const l of locations) {
       if (this.json) text += (this.count++ === 0 ? '[\n  ' : ',\n  ') + JSON.stringify(l);
       else text += l.slot === undefined ? `${l.key}\t${l.node}\n` : `${l.key}\t${l.node}\t${l.slot}\n`;
     }
-    this.out.write(text);
+    return this.out.write(text) !== false;
   }
 
   end(): void {
@@ -60,13 +61,19 @@ export function writeBalanceJson(out: Writable, balance: Balance): void {
   });
 }
 
+/** The moves as a from x to matrix: rows are the nodes keys leave, columns the nodes they go to. */
 export function renderDiff(diff: RingDiff, style: ChalkInstance): string {
   const of = diff.basis === 'keys' ? `of ${diff.keys?.toLocaleString('en-US')} keys (${diff.movedKeys?.toLocaleString('en-US')} move)` : 'of the hash space';
   const lines = [style.bold(`${diff.change}: ${pct(diff.moved)} ${of} changes node`)];
   if (diff.moves.length > 0) {
-    const header = diff.basis === 'keys' ? ['from', 'to', 'keys', 'share'] : ['from', 'to', 'share'];
-    const rows = diff.moves.map((m) => (diff.basis === 'keys' ? [m.from, m.to, m.keys ?? 0, pct(m.share)] : [m.from, m.to, pct(m.share)]));
-    lines.push(formatTable(header, rows));
+    const froms = [...new Set(diff.moves.map((m) => m.from))];
+    const tos = [...new Set(diff.moves.map((m) => m.to))];
+    const cell = (from: string, to: string) => {
+      const m = diff.moves.find((x) => x.from === from && x.to === to);
+      if (!m) return '';
+      return diff.basis === 'keys' ? `${pct(m.share)} (${m.keys})` : pct(m.share);
+    };
+    lines.push(formatTable(['from \\ to', ...tos], froms.map((f) => [f, ...tos.map((t) => cell(f, t))])));
   }
   return lines.join('\n') + '\n';
 }

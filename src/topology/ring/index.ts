@@ -8,9 +8,8 @@ import { nodeFromAddress } from '../types.js';
 import { sharesOf, type RingArcs } from './arcs.js';
 import { encodeKey, scratchBytes, utf8 } from './bytes.js';
 import { Continuum } from './continuum.js';
-import { KEY_HASHES, KEY_HASH_NAMES, isKeyHash, type ByteHash } from './hashes.js';
+import { KEY_HASHES, KEY_HASH_NAMES, isKeyHash, md5Hash, type ByteHash } from './hashes.js';
 import { hashringName, hashringPoints, libmemcachedPoints, twemproxyPoints } from './ketama.js';
-import { md5Hash } from './hashes.js';
 import { SimpleRing } from './simple.js';
 import { RING_COMPATS, type RingSpec } from './types.js';
 export type { RingSpec, RingServer, RingCompat, KeyHash } from './types.js';
@@ -46,9 +45,9 @@ export function createRingTopology(spec: RingSpec, options: RingBuildOptions = {
     case 'twemproxy':
       return new ContinuumRing(spec, nodes, live, new Continuum(twemproxyPoints(spec.servers, live)), twemproxyKeyHash(KEY_HASHES[spec.hash], spec.hashTag, spec.servers.length));
     case 'libmemcached':
-      return new ContinuumRing(spec, nodes, live, new Continuum(libmemcachedPoints(spec.servers, live)), plainKeyHash(md5Hash, spec.servers.length));
+      return new ContinuumRing(spec, nodes, live, new Continuum(libmemcachedPoints(spec.servers, live)), plainKeyHash(md5Hash, { zeroForOneServer: spec.servers.length === 1 }));
     case 'hashring':
-      return new ContinuumRing(spec, nodes, live, new Continuum(hashringPoints(spec.servers, live, spec.hashringMode ?? 'default')), plainKeyHash(md5Hash, 0));
+      return new ContinuumRing(spec, nodes, live, new Continuum(hashringPoints(spec.servers, live, spec.hashringMode ?? 'default')), plainKeyHash(md5Hash, { zeroForOneServer: false }));
     case 'simple':
       return new SimpleTopology(spec, nodes, live);
   }
@@ -164,8 +163,8 @@ function twemproxyKeyHash(hash: ByteHash, hashTag: string | undefined, servers: 
 }
 
 /** libmemcached hashes the whole key (0 for a single server); hashring always hashes. */
-function plainKeyHash(hash: ByteHash, servers: number): (key: string) => number {
-  if (servers === 1) return () => 0;
+function plainKeyHash(hash: ByteHash, options: { zeroForOneServer: boolean }): (key: string) => number {
+  if (options.zeroForOneServer) return () => 0;
   return (key) => hash(scratchBytes(), 0, encodeKey(key));
 }
 
