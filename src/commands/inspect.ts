@@ -2,9 +2,6 @@
  * `cachectl inspect ttl|stampede|locks|stale|nodes`: flags and parsing only; the views live in
  * src/core/inspect, the scanning in src/adapters/redis/scanner.ts, the output in src/reporters.
  */
-import { createReadStream } from 'node:fs';
-import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseDuration, parsePositiveInt } from '../config/duration.js';
@@ -14,6 +11,7 @@ import { nodesMetrics, nodesReport } from '../core/inspect/nodes.js';
 import { inspectTtl, ttlMetrics } from '../core/inspect/ttl.js';
 import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
+import { openKeyList, readKeyBatches } from '../sources/keylist.js';
 import { renderNodes } from '../reporters/inspect-nodes.js';
 import { KeyRowWriter, renderTtl } from '../reporters/inspect-ttl.js';
 import type { CommandContext } from './context.js';
@@ -223,17 +221,9 @@ function scanCommon(flags: InspectFlags): { match: string; count: number; rate: 
   };
 }
 
-/** Keys from the arguments, then from --keys FILE (or stdin), one per line; blank lines skipped. */
+/** Keys from the arguments, then from --keys FILE (or '-' for stdin): the shared key-list format. */
 async function* keyStream(args: readonly string[], file: string | undefined, io: IO): AsyncGenerator<string> {
   yield* args;
   if (file === undefined) return;
-  const input = file === '-' ? io.stdin : createReadStream(resolve(io.cwd, file));
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  try {
-    for await (const line of lines) if (line.trim() !== '') yield line;
-  } catch (error) {
-    throw new UsageError(`--keys: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  } finally {
-    lines.close();
-  }
+  for await (const batch of readKeyBatches(openKeyList(file, io.cwd, io.stdin), file, 1000)) yield* batch.keys;
 }

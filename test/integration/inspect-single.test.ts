@@ -55,7 +55,7 @@ describe('inspect on a single node (a database other than 0), and a cluster mast
     await c.set('user:2', 'v');
     await c.set('user:3:stale', 'old', 'PX', 50_000); // primary gone: served from the stale copy
     const file = join(dir, 'keys.txt');
-    writeFileSync(file, 'user:1\nuser:2\r\n\nuser:3\n');
+    writeFileSync(file, '# hot users\nuser:1\nuser:2\r\n\nuser:3\tfrom yesterday\n');
     const r = await runCli(['inspect', 'ttl', '--redis', `redis://${redis.address}`, '--keys', file, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as TtlReport;
