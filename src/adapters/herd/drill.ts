@@ -117,7 +117,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
     await verifyPg(pool, options.pgUrl);
     await keys.markRun(options.maxTimeMs + 60_000);
     const colocation = colocationOf(control.topology, options.keys, warn);
-    counter = await createOriginCounter(pool, runId);
+    counter = await createOriginCounter(pool, runId, { fetchSql: options.fetchSql, param: paramOfKey(options.keys[0] as string, options.param) });
     if (counter.unavailable) warn(`PostgreSQL cannot count the fetches itself (${counter.unavailable}); origin counts are the tool's own`);
     await keys.snapshot();
 
@@ -161,6 +161,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         // Each round starts its own detection window, so the peak is this expiry's herd alone.
         await keys.resetStampedeCounters();
         const dbBefore = await counter.read();
+        const checkBefore = await counter.crossCheck?.();
         for (const [i, w] of workers.entries()) await w.arm({ strategy, settings, seed: options.seed, round, requests: plan[i] ?? [] });
         if (!options.openLoop) await fire(options, keys, writtenAt, ttlFactor);
         for (const w of workers) w.release();
@@ -168,6 +169,10 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         const dbAfter = await counter.read();
         const sent = outputs.reduce((a, o) => a + o.originSent, 0);
         const counted = counter.source === 'tool-only' ? sent : dbAfter - dbBefore;
+        const checkAfter = await counter.crossCheck?.();
+        if (checkBefore !== undefined && checkAfter !== undefined && checkAfter - checkBefore !== counted) {
+          strategyWarnings.push(`round ${round + 1}: pg_stat_statements counted ${counted} fetches, the sequence ${checkAfter - checkBefore}`);
+        }
         const roundSamples = outputs.flatMap((o) => o.samples);
         const roundSpans = outputs.flatMap((o) => o.fetchSpans);
         samples.push(...roundSamples);

@@ -3,12 +3,13 @@
  * (every fetch it sends) and by the database itself, so the report can say what really
  * reached PostgreSQL.
  *
- * The database-side count is a scratch sequence whose nextval() runs inside the very
- * statement that runs the fetch: sequences are not transactional and are visible to every
- * session at once, so the count is exact and immediate, unlike the table statistics
- * (pg_stat_user_tables is flushed lazily and counts every reader of the table) or
- * pg_stat_statements (needs a preload and merges equal statements of all clients).
- * The sequence is created under the drill's run id and dropped afterwards.
+ * The database-side count: pg_stat_statements' calls for the drill's statement when that
+ * extension is installed, and always a scratch sequence whose nextval() runs inside the very
+ * statement that runs the fetch (the cross-check, or the count itself without the extension).
+ * Sequences are not transactional and are visible to every session at once, so that count is
+ * exact and immediate, unlike the table statistics (pg_stat_user_tables is flushed lazily and
+ * counts every reader of the table). The sequence is created under the drill's run id and
+ * dropped afterwards.
  */
 import type pg from 'pg';
 import { UsageError } from '../../errors.js';
@@ -22,6 +23,8 @@ export interface OriginCounter {
   unavailable?: string;
   /** Fetches the database has executed so far (tool-only: the tool's own count). */
   read(): Promise<number>;
+  /** A second database-side count (the sequence, when pg_stat_statements is the source). */
+  crossCheck?: () => Promise<number>;
   drop(): Promise<void>;
 }
 
@@ -54,27 +57,58 @@ export function wrapFetch(fetchSql: string, sequence: string | undefined): strin
   );
 }
 
-export async function createOriginCounter(pool: pg.Pool, runId: string): Promise<OriginCounter & { sequence?: string }> {
+/**
+ * Creates the database-side counter. The scratch sequence always counts; when
+ * pg_stat_statements is installed (and compute_query_id gives the statement an id) it becomes
+ * the reported source and the sequence its cross-check.
+ */
+export async function createOriginCounter(pool: pg.Pool, runId: string, probe: { fetchSql: string; param: string }): Promise<OriginCounter & { sequence?: string }> {
+  let sequence: string;
   try {
     const schema = (await pool.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s;
     if (!schema) throw new Error('no current schema to create the counting sequence in');
-    const sequence = `${quoteIdent(schema)}.${quoteIdent(`cachectl_herd_${runId}`)}`;
+    sequence = `${quoteIdent(schema)}.${quoteIdent(`cachectl_herd_${runId}`)}`;
     await pool.query(`CREATE SEQUENCE ${sequence} MINVALUE 0 START 0`);
-    return {
-      source: 'sequence',
-      sequence,
-      async read() {
-        const row = (await pool.query<{ last_value: string; is_called: boolean }>(`SELECT last_value, is_called FROM ${sequence}`)).rows[0];
-        // START 0 and nextval: after n fetches last_value is n - 1 with is_called true.
-        return row && row.is_called ? Number(row.last_value) + 1 : 0;
-      },
-      async drop() {
-        await pool.query(`DROP SEQUENCE IF EXISTS ${sequence}`);
-      },
-    };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { source: 'tool-only', unavailable: reason, read: async () => 0, drop: async () => undefined };
+  }
+  const readSequence = async () => {
+    const row = (await pool.query<{ last_value: string; is_called: boolean }>(`SELECT last_value, is_called FROM ${sequence}`)).rows[0];
+    // START 0 and nextval: after n fetches last_value is n - 1 with is_called true.
+    return row && row.is_called ? Number(row.last_value) + 1 : 0;
+  };
+  const drop = async () => {
+    await pool.query(`DROP SEQUENCE IF EXISTS ${sequence}`);
+  };
+  const queryId = await statementId(pool, wrapFetch(probe.fetchSql, sequence), probe.param);
+  if (queryId === undefined) return { source: 'sequence', sequence, read: readSequence, drop };
+  const calls = async () =>
+    Number(
+      (
+        await pool.query<{ calls: string | null }>(
+          'SELECT sum(calls) AS calls FROM pg_stat_statements WHERE queryid = $1 AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())',
+          [queryId],
+        )
+      ).rows[0]?.calls ?? 0,
+    );
+  const baseline = await calls();
+  return { source: 'pg_stat_statements', sequence, read: async () => (await calls()) - baseline, crossCheck: readSequence, drop };
+}
+
+/** The statement's pg_stat_statements id (EXPLAIN VERBOSE, which runs nothing), when it has one. */
+async function statementId(pool: pg.Pool, sql: string, param: string): Promise<string | undefined> {
+  try {
+    await pool.query('SELECT 1 FROM pg_stat_statements LIMIT 1');
+    // Text, not JSON: the id is a 64-bit integer that JSON.parse would round.
+    const { rows } = await pool.query<{ 'QUERY PLAN': string }>({ text: `EXPLAIN (VERBOSE) ${sql}`, values: [param, 0] });
+    for (const row of rows) {
+      const m = /Query Identifier: (-?\d+)/.exec(row['QUERY PLAN']);
+      if (m) return m[1];
+    }
+    return undefined;
+  } catch {
+    return undefined;
   }
 }
 
