@@ -13,20 +13,24 @@ export interface WarmRun extends ChildRun {
 
 export type WarmSource = { kind: 'keys'; file: string } | { kind: 'query'; sql?: string; count: number };
 
-export async function cachectlWarm(topology: Topology, pgUrl: string, source: WarmSource, expected: number, cpuProfDir?: string): Promise<WarmRun> {
+export async function cachectlWarm(topology: Topology, pgUrl: string, source: WarmSource, expected: number, cpuProfDir?: string, extra: string[] = []): Promise<WarmRun> {
   const what =
     source.kind === 'keys'
       ? ['--keys', source.file, '--pattern', 'product:{id}', '--fetch', FETCH_SQL]
       : ['--query', source.sql ?? STREAM_SQL, '--count', String(source.count)];
-  const run = await runCachectl(['warm', ...what, '--ttl', '1h', '--json', '--pg', pgUrl, ...topology.flags], { cpuProfDir });
+  const run = await runCachectl(['warm', ...what, '--ttl', '1h', '--json', '--pg', pgUrl, ...topology.flags, ...extra], { cpuProfDir });
   let written = 0;
+  let stopped = '';
   try {
-    written = (JSON.parse(run.stdout) as { written: number }).written;
+    const summary = JSON.parse(run.stdout) as { written: number; stopped?: { reason: string; detail: string }; failedExamples?: unknown[] };
+    written = summary.written;
+    if (summary.stopped) stopped = `stopped: ${summary.stopped.reason}: ${summary.stopped.detail}; `;
+    if (summary.failedExamples?.length) stopped += `failed: ${JSON.stringify(summary.failedExamples.slice(0, 2))}; `;
   } catch {
     throw new Error(`cachectl warm (${topology.name}, ${source.kind}) exited ${run.code} without a JSON summary: ${run.stderr.slice(-800)}`);
   }
   if (run.code !== 0 || written !== expected) {
-    throw new Error(`cachectl warm (${topology.name}, ${source.kind}) wrote ${written} of ${expected} keys (exit ${run.code}): ${run.stderr.slice(-800)}`);
+    throw new Error(`cachectl warm (${topology.name}, ${source.kind}) wrote ${written} of ${expected} keys (exit ${run.code}): ${stopped}${run.stderr.slice(-300)}`);
   }
   return { ...run, written, perSecond: written / run.seconds };
 }

@@ -164,7 +164,15 @@ async function main(): Promise<void> {
       for (const n of opts.flat) {
         await servers.flushAll();
         log(`memory flatness: streamed warm of ${n.toLocaleString('en-US')} generated rows into the cluster`);
-        const run = await cachectlWarm(byName('cluster'), db.url, { kind: 'query', sql: generatedStreamSql(n), count: n }, n);
+        let run: WarmRun;
+        try {
+          // A long stream outlives the default 30 s statement timeout (see README, Performance).
+          run = await cachectlWarm(byName('cluster'), db.url, { kind: 'query', sql: generatedStreamSql(n), count: n }, n, undefined, ['--statement-timeout', '1h']);
+        } catch (error) {
+          failures.push(error instanceof Error ? error.message : String(error));
+          rows.push({ name: `cachectl warm stream ${formatCount(n)} -> cluster`, keys: 0, seconds: 0, perSecond: 0, note: 'FAILED (see below)' });
+          continue;
+        }
         flat.push(run);
         rows.push({ name: `cachectl warm stream ${formatCount(n)} -> cluster`, keys: run.written, seconds: run.seconds, perSecond: run.perSecond, peakRss: run.peakRss, cpuSeconds: run.cpuSeconds, note: 'generate_series rows' });
       }
