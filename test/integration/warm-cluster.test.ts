@@ -46,6 +46,7 @@ describe('warm into a real 3-master cluster and a single node from a real Postgr
       'order:5',
     ]);
     const failed = join(dir, 'failed.txt');
+    const startedAt = Date.now();
     const r = await runCli(['warm', '--keys', file, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--jitter', '10%', '--cluster', cluster.seeds, '--pg', db.url, '--json', '--failed-keys', failed, '--batch-size', '200']);
     assert.equal(r.code, 1, r.stderr);
     const summary = JSON.parse(r.stdout);
@@ -56,7 +57,7 @@ describe('warm into a real 3-master cluster and a single node from a real Postgr
     assert.equal(Object.values(summary.nodes as Record<string, number>).reduce((a, b) => a + b, 0), 1500);
     assert.equal(Object.keys(summary.nodes).length, 3);
     assert.equal(summary.entries.keys.written, 1500);
-    await assertKeysOnOwners(await productJson(db.pool, ids), onCluster, masters, { min: 0.9 * HOUR, max: 1.1 * HOUR });
+    await assertKeysOnOwners(await productJson(db.pool, ids), onCluster, masters, { min: 0.9 * HOUR, max: 1.1 * HOUR }, startedAt);
 
     const lines = readFileSync(failed, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     assert.equal(lines.length, 3);
@@ -67,6 +68,7 @@ describe('warm into a real 3-master cluster and a single node from a real Postgr
   });
 
   test('a streamed query with stale copies: each key and its :stale copy on their own owners, TTL + window', async () => {
+    const startedAt = Date.now();
     const r = await runCli([
       'warm', '--query', "SELECT 'category:' || slug AS key, row_to_json(c)::text AS value FROM categories c",
       '--ttl', '10m', '--stale', '5m', '--cluster', cluster.seeds, '--pg', db.url, '--json', '--batch-size', '7',
@@ -78,8 +80,8 @@ describe('warm into a real 3-master cluster and a single node from a real Postgr
     const rows = await db.pool.query<{ key: string; value: string }>("SELECT 'category:' || slug AS key, row_to_json(c)::text AS value FROM categories c");
     const fresh = new Map(rows.rows.map((x) => [x.key, x.value]));
     const stale = new Map(rows.rows.map((x) => [`${x.key}:stale`, x.value]));
-    await assertKeysOnOwners(fresh, onCluster, masters, { min: 10 * 60_000, max: 10 * 60_000 });
-    await assertKeysOnOwners(stale, onCluster, masters, { min: 15 * 60_000, max: 15 * 60_000 });
+    await assertKeysOnOwners(fresh, onCluster, masters, { min: 10 * 60_000, max: 10 * 60_000 }, startedAt);
+    await assertKeysOnOwners(stale, onCluster, masters, { min: 15 * 60_000, max: 15 * 60_000 }, startedAt);
   });
 
   test('hash format: HGETALL gives the row, the hash is replaced whole and expires', async () => {

@@ -48,6 +48,7 @@ describe('warm into a real 3-node ring, read back through a real twemproxy', () 
     const ids = Array.from({ length: 1500 }, (_, i) => i + 1);
     const file = writeKeyList(dir, 'ring.txt', [...ids.map((id) => `product:${id}`), 'product:424242']);
     const failed = join(dir, 'ring-failed.txt');
+    const startedAt = Date.now();
     const r = await runCli(['warm', '--keys', file, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--jitter', '5%', '--stale', '10m', '--ring-config', proxy.configFile, '--pg', db.url, '--json', '--failed-keys', failed]);
     assert.equal(r.code, 1, r.stderr);
     const summary = JSON.parse(r.stdout);
@@ -69,9 +70,11 @@ describe('warm into a real 3-node ring, read back through a real twemproxy', () 
       assert.equal(staleViaProxy[i], expected.get(k), `${k}:stale through twemproxy`);
     });
     const ttls = await Promise.all(keys.slice(0, 200).map((k) => proxyClient.pttl(k)));
-    for (const t of ttls) assert.ok(t > 0.95 * HOUR - 5000 && t <= 1.05 * HOUR, `TTL ${t}`);
     const staleTtls = await Promise.all(stale.slice(0, 200).map((k) => proxyClient.pttl(k)));
-    for (const t of staleTtls) assert.ok(t > 0.95 * HOUR + 600_000 - 5000 && t <= 1.05 * HOUR + 600_000, `stale TTL ${t}`);
+    // A TTL may have run down by the time since the warm started (a loaded machine is slow).
+    const elapsed = Date.now() - startedAt;
+    for (const t of ttls) assert.ok(t > 0.95 * HOUR - elapsed && t <= 1.05 * HOUR, `TTL ${t}`);
+    for (const t of staleTtls) assert.ok(t > 0.95 * HOUR + 600_000 - elapsed && t <= 1.05 * HOUR + 600_000, `stale TTL ${t}`);
   });
 
   test('a ring node that is down: its keys fail and are listed, none lands on another node', async () => {
