@@ -35,13 +35,20 @@ export function strategyTable(reports: readonly StrategyReport[]): string {
   return formatTable(header, rows);
 }
 
+/** "148 of 1000" when the drill was stopped before its last round. */
+function roundsRun(result: DrillResult): string {
+  const ran = result.reports.reduce((a, r) => a + r.rounds, 0);
+  const planned = result.rounds * Math.max(1, result.reports.length);
+  return result.interrupted && ran < planned ? `${ran} of ${planned}` : String(result.rounds);
+}
+
 export function reportDrillText(out: Writable, result: DrillResult, color: boolean | undefined): void {
   const style = styleFor(out, color);
   const source = result.originSource === 'tool-only' ? 'counted by the tool only' : `counted at PostgreSQL (${result.originSource})`;
   const what = result.keyCount > 1 ? `${result.keyCount} keys (${result.key}, ...)` : result.key;
   const shape = result.openLoop
     ? `open loop ${result.openLoop.ratePerSec}/s for ${formatDuration(result.openLoop.durationMs)} (${result.openLoop.requests} requests), natural expiries`
-    : `${result.rounds} round${result.rounds === 1 ? '' : 's'}, trigger ${result.trigger}`;
+    : `${roundsRun(result)} round${result.rounds === 1 ? '' : 's'}, trigger ${result.trigger}`;
   out.write(
     `${style.bold('herd')} ${what} on ${result.topology}: ${result.clients} clients${result.processes > 1 ? ` in ${result.processes} processes` : ''}, ` +
       `${shape}${result.ttlJitter > 0 ? `, ttl jitter ${Math.round(result.ttlJitter * 100)}%` : ''}, db delay ${ms(result.dbDelayMs)}, seed ${result.seed}; origin queries ${source}\n`,

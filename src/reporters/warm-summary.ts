@@ -56,8 +56,9 @@ export function printWarmText(stdout: Writable, summary: WarmSummary, failures: 
   }
   if (s.verify) {
     const v = s.verify;
-    const text = `verify: ${formatNumber(v.checked)} keys read back, ${formatNumber(v.missing)} missing, ${formatNumber(v.noTtl)} without TTL`;
-    out.push('', v.missing + v.noTtl > 0 ? c.red(text) : text);
+    const unread = v.unverified > 0 ? `, ${formatNumber(v.unverified)} could not be read back` : '';
+    const text = `verify: ${formatNumber(v.checked)} keys read back, ${formatNumber(v.missing)} missing, ${formatNumber(v.noTtl)} without TTL${unread}`;
+    out.push('', v.missing + v.noTtl + v.unverified > 0 ? c.red(text) : text);
   }
   if (s.stopped) out.push('', c.red(`stopped early (${s.stopped.reason}): ${s.stopped.detail}`));
   stdout.write(out.join('\n') + '\n');

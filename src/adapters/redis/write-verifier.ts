@@ -4,13 +4,16 @@
  * written (memory stays bounded); a sample size keeps a reservoir and checks it at the end.
  */
 import type { Redis } from 'ioredis';
-import type { CacheNode, Topology } from '../../topology/types.js';
+import { nodeFromAddress, parseHostPort, type CacheNode, type Topology } from '../../topology/types.js';
+import { classifyError } from './reply-errors.js';
 import type { WriteReport } from '../../core/warm/ports.js';
 import type { Items } from './write-items.js';
 
 interface VerifyLink {
   readonly topology: Topology;
+  readonly target: { kind: string };
   clientFor(node: CacheNode): Redis;
+  refreshTopology?(): Promise<boolean>;
 }
 
 export class WriteVerifier {
@@ -62,7 +65,7 @@ export class WriteVerifier {
     for (const { key, ttl } of this.sample) {
       const node = this.cache.topology.nodes[this.cache.topology.nodeIndexOf(key)];
       if (!node) {
-        this.report.verified(key, '(no node)', 'missing');
+        this.report.verified(key, '(no node)', 'unverified', 'no master serves its slot');
         continue;
       }
       let group = byNode.get(node);
@@ -73,21 +76,102 @@ export class WriteVerifier {
     await Promise.all([...byNode].map(([node, g]) => this.check(node, g.keys, g.ttls)));
   }
 
-  private async check(node: CacheNode, keys: string[], ttls: boolean[]): Promise<void> {
+  /**
+   * Reads back `keys` on `node`. A redirect (slot migrated, failover) is followed on the node it
+   * names; a transient failure is retried on the current owner. Only a key the server says is
+   * absent counts as missing: one that could not be read at all is reported as unverified with
+   * the reason, never passed off as lost.
+   */
+  private async check(node: CacheNode, keys: string[], ttls: boolean[], attempt = 0): Promise<void> {
     const p = this.cache.clientFor(node).pipeline();
     for (const key of keys) p.pttl(key);
     let results: [Error | null, unknown][];
     try {
       results = (await p.exec()) ?? [];
-    } catch {
-      for (const key of keys) this.report.verified(key, node.name, 'missing');
+    } catch (error) {
+      await this.retry(keys, ttls, attempt, error instanceof Error ? error.message : String(error));
       return;
     }
+    const again: { keys: string[]; ttls: boolean[]; reason: string } = { keys: [], ttls: [], reason: '' };
+    const redirected = new Map<string, { keys: string[]; ttls: boolean[]; asking: boolean }>();
     for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
       const [error, reply] = results[i] ?? [new Error('no reply'), null];
+      if (error) {
+        const action = classifyError(error, this.cache.target.kind === 'cluster');
+        if ((action.kind === 'moved' || action.kind === 'ask') && attempt < VERIFY_ATTEMPTS) {
+          let group = redirected.get(action.address);
+          if (!group) redirected.set(action.address, (group = { keys: [], ttls: [], asking: action.kind === 'ask' }));
+          group.keys.push(key);
+          group.ttls.push(ttls[i] as boolean);
+        } else if (action.kind === 'retry') {
+          again.keys.push(key);
+          again.ttls.push(ttls[i] as boolean);
+          again.reason = action.reason;
+        } else {
+          this.report.verified(key, node.name, 'unverified', action.kind === 'fail' ? action.reason : error.message);
+        }
+        continue;
+      }
       const pttl = Number(reply);
-      const problem = error || pttl === -2 ? 'missing' : ttls[i] && pttl === -1 ? 'noTtl' : undefined;
-      this.report.verified(keys[i] as string, node.name, problem);
+      this.report.verified(key, node.name, pttl === -2 ? 'missing' : ttls[i] && pttl === -1 ? 'noTtl' : undefined);
+    }
+    const follow = [...redirected].map(([address, g]) => this.checkRedirected(address, g.keys, g.ttls, g.asking, attempt + 1));
+    if (again.keys.length > 0) follow.push(this.retry(again.keys, again.ttls, attempt, again.reason));
+    await Promise.all(follow);
+  }
+
+  /** After a MOVED or ASK: read on the node the server named (ASKING first for ASK). */
+  private async checkRedirected(address: string, keys: string[], ttls: boolean[], asking: boolean, attempt: number): Promise<void> {
+    const target = addressToNode(address);
+    if (!target) {
+      for (const key of keys) this.report.verified(key, address, 'unverified', `redirect to an unparsable address '${address}'`);
+      return;
+    }
+    if (!asking) return this.check(target, keys, ttls, attempt);
+    // ASK is per command: each PTTL must follow its own ASKING.
+    const p = this.cache.clientFor(target).pipeline();
+    for (const key of keys) p.asking().pttl(key);
+    try {
+      const results = (await p.exec()) ?? [];
+      keys.forEach((key, i) => {
+        const [error, reply] = results[2 * i + 1] ?? [new Error('no reply'), null];
+        if (error) this.report.verified(key, target.name, 'unverified', error.message);
+        else this.report.verified(key, target.name, Number(reply) === -2 ? 'missing' : ttls[i] && Number(reply) === -1 ? 'noTtl' : undefined);
+      });
+    } catch (error) {
+      await this.retry(keys, ttls, attempt, error instanceof Error ? error.message : String(error));
     }
   }
+
+  /** Backs off, re-reads the slot map where there is one, and checks again on each key's current owner. */
+  private async retry(keys: string[], ttls: boolean[], attempt: number, reason: string): Promise<void> {
+    if (attempt >= VERIFY_ATTEMPTS) {
+      for (const key of keys) this.report.verified(key, '(unreachable)', 'unverified', reason);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    if (this.cache.refreshTopology) await this.cache.refreshTopology().catch(() => false);
+    const byNode = new Map<CacheNode, { keys: string[]; ttls: boolean[] }>();
+    keys.forEach((key, i) => {
+      const owner = this.cache.topology.nodes[this.cache.topology.nodeIndexOf(key)];
+      if (!owner) {
+        this.report.verified(key, '(no node)', 'unverified', reason);
+        return;
+      }
+      let group = byNode.get(owner);
+      if (!group) byNode.set(owner, (group = { keys: [], ttls: [] }));
+      group.keys.push(key);
+      group.ttls.push(ttls[i] as boolean);
+    });
+    await Promise.all([...byNode].map(([owner, g]) => this.check(owner, g.keys, g.ttls, attempt + 1)));
+  }
+}
+
+/** Read-back attempts per key before it is reported unverified (covers a failover's few seconds). */
+const VERIFY_ATTEMPTS = 6;
+
+function addressToNode(address: string): CacheNode | undefined {
+  const hp = parseHostPort(address);
+  return hp ? nodeFromAddress(hp.host, hp.port) : undefined;
 }

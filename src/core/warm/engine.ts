@@ -11,6 +11,7 @@ import type { WarmSummary } from './summary.js';
 import { RunTally } from './tally.js';
 import { keyProblem } from './validate.js';
 import type { StopReason, WarmEventListener } from './events.js';
+import type { VerifyProblem } from './ports.js';
 import type { FailureKind, WarmEntry, WarmOptions } from './types.js';
 import { TicketLedger } from './tickets.js';
 import { valueOf } from './values.js';
@@ -221,7 +222,9 @@ class WarmEngine {
       return false;
     }
     if (rate !== undefined) {
-      const due = this.startedAt + (this.admitted / rate) * 1000;
+      // A batch starts once the time it costs at the cap has passed, so the keys started by any
+      // moment never exceed rate x elapsed: the measured rate stays under the cap, not a batch over.
+      const due = this.startedAt + ((this.admitted + keys) / rate) * 1000;
       const wait = due - this.now();
       if (wait > 0) await sleep(wait, this.stop.signal);
     }
@@ -262,9 +265,9 @@ class WarmEngine {
         this.emit({ type: 'retry', scope: 'redis', node: info.node, attempt: info.attempt, delayMs: info.delayMs, reason: info.reason, keys: info.keys });
       },
       nodeError: (node, error) => this.emit({ type: 'nodeError', node, error }),
-      verified: (key, node, problem) => {
+      verified: (key, node, problem, detail) => {
         this.tally.verified(problem);
-        if (problem) this.emit({ type: 'keyFailed', entry: '(verify)', key, kind: 'failed', reason: problem === 'missing' ? `verify: not found on ${node}` : `verify: no TTL on ${node}` });
+        if (problem) this.emit({ type: 'keyFailed', entry: '(verify)', key, kind: 'failed', reason: verifyReason(problem, node, detail) });
       },
       planned: (key, node, ttlMs) => this.tally.planned({ key, node, ttlMs }),
     };
@@ -310,4 +313,10 @@ class WarmEngine {
       ...(this.stopInfo ? { stopped: this.stopInfo } : {}),
     });
   }
+}
+
+function verifyReason(problem: VerifyProblem, node: string, detail: string | undefined): string {
+  if (problem === 'missing') return `verify: not found on ${node}`;
+  if (problem === 'noTtl') return `verify: no TTL on ${node}`;
+  return `verify: could not read it back (${detail ?? 'no reply'}); state unknown`;
 }

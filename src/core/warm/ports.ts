@@ -41,7 +41,7 @@ export interface WriteReport {
   failed(ticket: Ticket, key: string, reason: string): void;
   retry(info: { node: string; attempt: number; delayMs: number; reason: string; keys: number }): void;
   nodeError(node: string, error: string): void;
-  verified(key: string, node: string, problem: 'missing' | 'noTtl' | undefined): void;
+  verified(key: string, node: string, problem: VerifyProblem | undefined, detail?: string): void;
   /** A dry run's would-be write. */
   planned?(key: string, node: string, ttlMs: number | null): void;
 }
@@ -87,3 +87,6 @@ export class FetchError extends Error {
     this.name = 'FetchError';
   }
 }
+
+/** missing: the owner says the key is absent; noTtl: present without TTL; unverified: could not be read back. */
+export type VerifyProblem = 'missing' | 'noTtl' | 'unverified';

@@ -39,7 +39,8 @@ export interface WarmSummary {
   dryRun: boolean;
   /** Why the run stopped before the end, if it did. */
   stopped?: { reason: StopReason; detail: string };
-  verify?: { checked: number; missing: number; noTtl: number };
+  /** unverified: could not be read back (node unreachable through the retries): state unknown. */
+  verify?: { checked: number; missing: number; noTtl: number; unverified: number };
   /** Dry run: a few keys with their node and TTL. */
   samples?: SampleKey[];
 }
@@ -50,6 +51,6 @@ export function emptyEntryStats(tier: number): EntryStats {
 
 /** Exit status of a finished warm: 0 all written, 1 anything not written or verified. */
 export function summaryComplete(s: WarmSummary): boolean {
-  const verifyOk = !s.verify || (s.verify.missing === 0 && s.verify.noTtl === 0);
+  const verifyOk = !s.verify || (s.verify.missing === 0 && s.verify.noTtl === 0 && s.verify.unverified === 0);
   return s.missing === 0 && s.invalid === 0 && s.failed === 0 && !s.stopped && verifyOk;
 }

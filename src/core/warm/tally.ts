@@ -2,13 +2,14 @@
 import { emptyEntryStats, type EntryStats, type SampleKey, type WarmSummary } from './summary.js';
 import type { StopReason } from './events.js';
 import type { FailureKind } from './types.js';
+import type { VerifyProblem } from './ports.js';
 
 export class RunTally {
   readonly totals = { written: 0, skipped: 0, missing: 0, invalid: 0, failed: 0, staleWritten: 0, bytes: 0, retries: 0 };
   private readonly entries = new Map<string, EntryStats>();
   private readonly nodeKeys = new Map<string, number>();
   private readonly nodeBytes = new Map<string, number>();
-  private readonly verify = { checked: 0, missing: 0, noTtl: 0 };
+  private readonly verify = { checked: 0, missing: 0, noTtl: 0, unverified: 0 };
   private readonly samples: SampleKey[] = [];
 
   constructor(entries: readonly { name: string; tier: number }[], nodes: readonly string[]) {
@@ -51,7 +52,7 @@ export class RunTally {
     this.totals.retries++;
   }
 
-  verified(problem: 'missing' | 'noTtl' | undefined): void {
+  verified(problem: VerifyProblem | undefined): void {
     this.verify.checked++;
     if (problem) this.verify[problem]++;
   }
