@@ -32,6 +32,7 @@ export interface WarmFlags {
   batchSize?: string;
   pipelineSize?: string;
   inFlight?: string;
+  waitReplicas?: string;
   rate?: string;
   maxErrors?: string;
   retries?: string;
@@ -69,6 +70,7 @@ export function addWarmOptions(cmd: Command): Command {
     .option('--batch-size <n>', `keys per fetch (default ${d.batchSize}); rows per cursor read for queries (default ${d.cursorRows})`)
     .option('--pipeline-size <n>', `keys per Redis pipeline (default ${d.pipelineSize})`)
     .option('--in-flight <n>', `pipelines in flight per node (default ${d.redisInFlight})`)
+    .option('--wait-replicas <n>', 'cluster: replicas that must acknowledge each pipeline before its keys count as written (default 1 where a master has replicas; 0 to not wait)')
     .option('--rate <keys/s>', 'cap the warm at this many keys per second')
     .option('--max-errors <n>', `stop after this many failed keys (default ${d.maxErrors})`)
     .option('--retries <n>', `retries of a transient error (default ${d.retries})`)
@@ -127,6 +129,7 @@ export function planFromFlags(files: string[], flags: WarmFlags, io: IO): WarmPl
     pgConcurrency: int(flags.pgConcurrency, '--pg-concurrency', d.pgConcurrency),
     pipelineSize: int(flags.pipelineSize, '--pipeline-size', d.pipelineSize),
     redisInFlight: int(flags.inFlight, '--in-flight', d.redisInFlight),
+    waitReplicas: int(flags.waitReplicas, '--wait-replicas', 1, true),
     ...(flags.rate !== undefined ? { rate: parsePositiveInt(flags.rate, '--rate') } : {}),
     maxErrors: int(flags.maxErrors, '--max-errors', d.maxErrors, true),
     retries: int(flags.retries, '--retries', d.retries, true),

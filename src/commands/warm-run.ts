@@ -75,6 +75,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
               : (writer = new PipelinedWriter(cache, report, {
                   pipelineSize: options.pipelineSize,
                   inFlight: options.redisInFlight,
+                  waitReplicas: options.waitReplicas,
                   retries: options.retries,
                   retryBaseMs: options.retryBaseMs,
                   verify: options.verify,

@@ -36,6 +36,11 @@ export const DEFAULTS = {
     redisInFlight: 4,
     /** A node silent this long while pipelines wait is dropped and its keys retried. */
     replyTimeoutMs: 30_000,
+    /**
+     * On a cluster whose master has replicas, each pipeline ends with WAIT 1 <this>: a key counts
+     * as written only once a replica has it, so a failover cannot drop an acknowledged write.
+     */
+    waitReplicaTimeoutMs: 2_000,
     maxValueBytes: 8 * 1024 * 1024,
     staleSuffix: ':stale',
     retries: 5,

@@ -48,6 +48,9 @@ describe('warm through cluster faults', () => {
       const promoted = await killMasterAndAwaitFailover(cluster, 1);
       const r = await run;
       assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
+      // Keys count as written only once a replica acknowledged them (WAIT), so the failover
+      // cannot drop a write the report calls done.
+      assert.match(await masters[0]!.info('commandstats'), /cmdstat_wait:calls=[1-9]/, 'pipelines end with WAIT on a master with a replica');
       const summary = JSON.parse(r.stdout);
       const listed = failedKeys(failed);
       const owners = await clusterOwners(promoted.port);

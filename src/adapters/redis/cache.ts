@@ -203,5 +203,45 @@ export async function readClusterTopology(client: Redis, via: CacheNode): Promis
     master: toNode(master as [string, number, string?]),
     replicas: replicas.map((r) => toNode(r)),
   }));
+  const linked = await readLinkedReplicas(client, via);
+  if (linked) {
+    for (const range of ranges) range.replicas = linked.get(range.master.address) ?? [];
+  }
   return new ClusterTopology(ranges);
+}
+
+/**
+ * Healthy replicas per master address, from CLUSTER NODES. CLUSTER SLOTS leaves out a replica
+ * until it has replicated some data (offset 0), so on an empty cluster it would hide exactly
+ * the replicas a warm must wait for. Undefined when CLUSTER NODES is refused (managed services).
+ */
+async function readLinkedReplicas(client: Redis, via: CacheNode): Promise<Map<string, CacheNode[]> | undefined> {
+  let text: string;
+  try {
+    text = String(await client.call('CLUSTER', 'NODES'));
+  } catch {
+    return undefined;
+  }
+  const addressById = new Map<string, string>();
+  const replicaLines: { master: string; node: CacheNode }[] = [];
+  for (const line of text.split('\n')) {
+    const [id, addr, flags, master, , , , link] = line.split(' ');
+    if (!id || !addr || !flags) continue;
+    const hostPort = addr.split('@')[0] ?? '';
+    const colon = hostPort.lastIndexOf(':');
+    const host = hostPort.slice(0, colon) || via.host;
+    const node = nodeFromAddress(host, Number(hostPort.slice(colon + 1)));
+    addressById.set(id, node.address);
+    const usable = !/(^|,)(fail\??|noaddr|handshake)(,|$)/.test(flags) && link === 'connected';
+    if (/(^|,)slave(,|$)/.test(flags) && master && master !== '-' && usable) replicaLines.push({ master, node });
+  }
+  const byMaster = new Map<string, CacheNode[]>();
+  for (const { master, node } of replicaLines) {
+    const address = addressById.get(master);
+    if (!address) continue;
+    const list = byMaster.get(address) ?? [];
+    list.push(node);
+    byMaster.set(address, list);
+  }
+  return byMaster;
 }

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { RedisTarget } from '../../config/target.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import type { CacheNode, Topology } from '../../topology/types.js';
+import { ClusterTopology } from '../../topology/cluster.js';
 import type { CacheWriter, Ticket, WriteBatch, WriteReport } from '../../core/warm/ports.js';
 import { owningNodes } from '../../core/warm/route.js';
 import { classifyError } from './reply-errors.js';
@@ -27,6 +28,8 @@ export interface CacheLink {
 export interface PipelinedWriterOptions {
   pipelineSize: number;
   inFlight: number;
+  /** See WarmOptions.waitReplicas; only where the node has that many replicas or more. */
+  waitReplicas?: number;
   retries: number;
   retryBaseMs: number;
   verify: 'none' | 'all' | number;
@@ -166,12 +169,23 @@ export class PipelinedWriter implements CacheWriter {
       bytes[i] = encodeWrite(p, items, i, needsCheck(items, i));
       ends[i] = p.replies - 1;
     }
+    const waitFor = this.replicasToWaitFor(node);
+    if (waitFor > 0) p.command3('WAIT', String(waitFor), String(DEFAULTS.warm.waitReplicaTimeoutMs));
     let results: Reply[];
     try {
       results = await conn.send(p);
     } catch (error) {
       this.onChunkError(node, items, error);
       return;
+    }
+    if (waitFor > 0) {
+      // Not yet on a replica: a failover now could drop the writes after Redis said OK, so
+      // none of them counts as written. Writing them again is idempotent.
+      const acked = results[results.length - 1];
+      if (typeof acked !== 'number' || acked < waitFor) {
+        this.scheduleRetry(items, `written but not acknowledged by ${waitFor} replica(s) within ${DEFAULTS.warm.waitReplicaTimeoutMs}ms`, true, node.name);
+        return;
+      }
     }
     const done = new Outcomes(this.report, node.name);
     const redo = new Redirects();
@@ -252,6 +266,16 @@ export class PipelinedWriter implements CacheWriter {
       this.report.failed(redo.fail.items.tickets[i] as Ticket, redo.fail.items.keys[i] as string, redo.fail.reasons[i] as string);
     }
     this.settled(redo.fail.items.keys.length);
+  }
+
+  /** Replicas a pipeline to `node` must reach: only masters of a cluster that have them. */
+  private replicasToWaitFor(node: CacheNode): number {
+    const wanted = this.options.waitReplicas ?? 0;
+    const topology = this.cache.topology;
+    if (wanted === 0 || !(topology instanceof ClusterTopology)) return 0;
+    const index = topology.nodes.findIndex((n) => n.address === node.address);
+    const replicas = index >= 0 ? (topology.replicas[index]?.length ?? 0) : 0;
+    return replicas >= wanted ? wanted : 0;
   }
 
   private onChunkError(node: CacheNode, items: Items, error: unknown): void {

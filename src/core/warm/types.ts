@@ -74,6 +74,8 @@ export interface WarmOptions {
   pgConcurrency: number;
   pipelineSize: number;
   redisInFlight: number;
+  /** Replicas that must acknowledge each pipeline (cluster masters with replicas); 0: do not wait. */
+  waitReplicas: number;
   /** Keys per second cap over the whole run (fetch admission), undefined: no cap. */
   rate?: number;
   /** Failed keys (and failed fetches) allowed before the run stops early. */

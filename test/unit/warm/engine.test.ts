@@ -64,7 +64,7 @@ function setup(entries: (WarmEntry & { keys: string[] })[], extra: Partial<WarmO
     writer: (report) => (writer = new SlowWriter(report)),
   };
   const options: WarmOptions = {
-    entries, batchSize: 2, cursorRows: 2, pgConcurrency: 2, pipelineSize: 10, redisInFlight: 1, maxErrors: 10, retries: 0, retryBaseMs: 1,
+    entries, batchSize: 2, cursorRows: 2, pgConcurrency: 2, pipelineSize: 10, redisInFlight: 1, waitReplicas: 0, maxErrors: 10, retries: 0, retryBaseMs: 1,
     staleSuffix: ':stale', keyRules: { maxKeyBytes: 20, rejectControlChars: true }, maxValueBytes: 100, dryRun: false, verify: 'none', progressIntervalMs: 60_000, ...extra,
   };
   const events: WarmEvent[] = [];
