@@ -149,6 +149,17 @@ describe('cachectl warm: exit codes against real servers', () => {
     assert.ok(summary.keysPerSecond <= 500 * 1.02, `ran at ${summary.keysPerSecond} keys/s`);
   });
 
+  test('a streamed query longer than the statement timeout completes: the timeout bounds each cursor read, not the stream', async () => {
+    // 40 rows at 20 ms each (800 ms in all) read 5 at a time (100 ms per read), under a 400 ms timeout.
+    const slow = "SELECT 'slow:' || g AS key, 'v' || g AS value FROM generate_series(1, 40) g WHERE pg_sleep(0.02)::text = ''";
+    const r = await runCli(['warm', '--query', slow, '--ttl', '1m', '--redis', `redis://${redis.address}`, '--pg', PG, '--json', '--batch-size', '5', '--statement-timeout', '400ms']);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.written, 40);
+    assert.ok(summary.durationMs >= 400, `the stream took ${summary.durationMs}ms, longer than one timeout`);
+    assert.equal(await redis.client().get('slow:40'), 'v40');
+  });
+
   test('--verify-sample reads back that many keys; --verify accepts keys without TTL when ttl is none', async () => {
     const r = await runCli(['warm', '--query', SERIES, '--ttl', '1m', '--redis', `redis://${redis.address}`, '--pg', PG, '--json', '--verify-sample', '25']);
     assert.equal(r.code, 0, r.stderr);

@@ -5,7 +5,6 @@
  * Keys only ever travel as bound array parameters.
  */
 import type pg from 'pg';
-import Cursor from 'pg-cursor';
 import { FetchError, type FetchedRows, type RowSourcePort } from '../../core/warm/ports.js';
 import { rowShape, type RowShape } from '../../core/warm/values.js';
 import type { WarmEntry } from '../../core/warm/types.js';
@@ -73,25 +72,32 @@ export class PgWarmSource implements RowSourcePort {
     }
   }
 
+  /**
+   * Streams a query through a server-side cursor: DECLARE once, then FETCH FORWARD n. Each
+   * FETCH is its own statement, so the statement timeout bounds every read (a protocol-level
+   * portal would be timed as one statement from its first row to its last, and a long
+   * stream would be cancelled however healthy).
+   */
   private async *cursorBatches(sql: string, skip: number, signal: AbortSignal): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
     const client = await this.pool.connect();
     let broken = false;
     // A cursor lives in a transaction: one snapshot for the whole stream, and servers that
-    // multiplex sessions (the sandbox's embedded PGlite) keep the portal apart from other queries.
+    // multiplex sessions (the sandbox's embedded PGlite) keep the cursor apart from other queries.
     try {
       await client.query('BEGIN READ ONLY');
+      await client.query(`DECLARE cachectl_warm NO SCROLL CURSOR FOR ${stripSemicolon(sql)}`);
     } catch (error) {
       client.release(true);
       throw error;
     }
-    const cursor = client.query(new Cursor(sql, [], { rowMode: 'array' }));
     const n = this.options.cursorRows;
-    let pending: Promise<{ rows: unknown[][]; names: string[] }> | undefined = readCursor(cursor, n);
+    const fetch = () => readCursor(client, n);
+    let pending: Promise<{ rows: unknown[][]; names: string[] }> | undefined = fetch();
     let skipped = 0;
     try {
       while (pending) {
         const { rows, names }: { rows: unknown[][]; names: string[] } = await pending;
-        pending = rows.length === n && !signal.aborted ? readCursor(cursor, n) : undefined;
+        pending = rows.length === n && !signal.aborted ? fetch() : undefined;
         // Prefetch the next batch (above) while this one is being written.
         pending?.catch(() => undefined);
         let out = rows;
@@ -109,7 +115,7 @@ export class PgWarmSource implements RowSourcePort {
       if (pending) await pending.catch(() => undefined);
       try {
         if (!broken) {
-          await cursor.close();
+          await client.query('CLOSE cachectl_warm');
           await client.query('COMMIT');
         }
       } catch {
@@ -145,13 +151,10 @@ export class PgWarmSource implements RowSourcePort {
   }
 }
 
-function readCursor(cursor: Cursor, n: number): Promise<{ rows: unknown[][]; names: string[] }> {
-  return new Promise((resolve, reject) => {
-    cursor.read(n, (error, rows, result) => {
-      if (error) reject(error);
-      else resolve({ rows: rows as unknown[][], names: (result?.fields ?? []).map((f) => f.name) });
-    });
-  });
+function readCursor(client: pg.PoolClient, n: number): Promise<{ rows: unknown[][]; names: string[] }> {
+  return client
+    .query<unknown[]>({ text: `FETCH FORWARD ${n} FROM cachectl_warm`, rowMode: 'array' })
+    .then((result) => ({ rows: result.rows, names: result.fields.map((f) => f.name) }));
 }
 
 function asFetchError(error: unknown, kind: string): FetchError {

@@ -6,7 +6,7 @@
  * process and before the port opens (the same seedCatalogue the tests use), so anyone who can
  * connect sees it complete.
  *
- * PGlite is one session multiplexed over many connections: a server-side cursor (pg-cursor) only
+ * PGlite is one session multiplexed over many connections: a server-side cursor (warm declares one) only
  * survives concurrent queries on other connections inside a transaction (BEGIN ... COMMIT).
  */
 import { PGlite } from '@electric-sql/pglite';
