@@ -13,7 +13,7 @@ import { ExitCode, InputError, UsageError } from '../errors.js';
 import { simulate } from '../core/herd/sim/simulate.js';
 import { checkAssertions, parseAssertions } from '../core/herd/assert.js';
 import type { OnLockTimeout } from '../core/herd/types.js';
-import { parseBeta, parseRate, parseStrategies } from './herd.js';
+import { parseRate, parseStrategies, strategySettingsFrom } from './herd.js';
 import { reportBreaches, reportSimulationJson, reportSimulationText } from '../reporters/herd.js';
 
 interface SimulateFlags {
@@ -89,18 +89,7 @@ export function registerHerdSimulate(herd: Command, ctx: CommandContext): Comman
         rttMs: parseDuration(flags.rtt, '--rtt'),
         seed: parsePositiveInt(flags.seed, '--seed', { allowZero: true }),
         maxRequests: 1_000_000,
-        settings: {
-          ttlMs: parseDuration(flags.ttl, '--ttl'),
-          ttlJitter: 0,
-          beta: parseBeta(flags.beta),
-          lockTtlMs: parseDuration(flags.lockTtl, '--lock-ttl'),
-          lockWaitMs: parseDuration(flags.lockWait, '--lock-wait'),
-          lockPollMs: d.lockPollMs,
-          lockPollMaxMs: d.lockPollMaxMs,
-          onLockTimeout: flags.onLockTimeout,
-          staleWindowMs: parseDuration(flags.staleWindow, '--stale-window'),
-          stampedeWindowMs: d.stampedeWindowMs,
-        },
+        settings: strategySettingsFrom(flags, 0),
       });
       const breaches = checkAssertions(thresholds, result.map((r) => r.report));
       if (flags.json) reportSimulationJson(ctx.io.stdout, result, measured, breaches);

@@ -9,7 +9,7 @@ import type { ConnectionFlags } from '../config/target.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseDuration, parseFraction, parsePositiveInt } from '../config/duration.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { STRATEGY_NAMES, type OnLockTimeout, type StrategyName } from '../core/herd/types.js';
+import { STRATEGY_NAMES, type OnLockTimeout, type StrategyName, type StrategySettings } from '../core/herd/types.js';
 import { isStrategyName } from '../core/herd/strategies/index.js';
 import { checkAssertions, checkValues, parseAssertions, requireHttpMetrics, type Threshold } from '../core/herd/assert.js';
 import { isLoopbackHost } from '../core/herd/loopback.js';
@@ -74,6 +74,26 @@ export function parseBeta(text: string): number {
   const beta = Number(text);
   if (!Number.isFinite(beta) || beta <= 0) throw new UsageError(`--beta: '${text}' must be a number above 0 (1 is the paper's optimum)`);
   return beta;
+}
+
+/** The strategy knobs shared by the live drill and the simulator, parsed from their common flags. */
+export function strategySettingsFrom(
+  flags: { ttl: string; beta: string; lockTtl: string; lockWait: string; onLockTimeout: OnLockTimeout; staleWindow: string },
+  ttlJitter: number,
+): Omit<StrategySettings, 'keepStale'> {
+  const d = DEFAULTS.herd;
+  return {
+    ttlMs: parseDuration(flags.ttl, '--ttl'),
+    ttlJitter,
+    beta: parseBeta(flags.beta),
+    lockTtlMs: parseDuration(flags.lockTtl, '--lock-ttl'),
+    lockWaitMs: parseDuration(flags.lockWait, '--lock-wait'),
+    lockPollMs: d.lockPollMs,
+    lockPollMaxMs: d.lockPollMaxMs,
+    onLockTimeout: flags.onLockTimeout,
+    staleWindowMs: parseDuration(flags.staleWindow, '--stale-window'),
+    stampedeWindowMs: d.stampedeWindowMs,
+  };
 }
 
 function bounded(value: number, max: number, flag: string): number {
@@ -199,18 +219,7 @@ export function registerHerd(program: Command, ctx: CommandContext): Command {
         pgPoolSize: parsePositiveInt(flags.pgPool, '--pg-pool'),
         seed: parsePositiveInt(flags.seed, '--seed', { allowZero: true }),
         maxTimeMs: parseDuration(flags.maxTime, '--max-time'),
-        settings: {
-          ttlMs: parseDuration(flags.ttl, '--ttl'),
-          ttlJitter,
-          beta: parseBeta(flags.beta),
-          lockTtlMs: parseDuration(flags.lockTtl, '--lock-ttl'),
-          lockWaitMs: parseDuration(flags.lockWait, '--lock-wait'),
-          lockPollMs: d.lockPollMs,
-          lockPollMaxMs: d.lockPollMaxMs,
-          onLockTimeout: flags.onLockTimeout,
-          staleWindowMs: parseDuration(flags.staleWindow, '--stale-window'),
-          stampedeWindowMs: d.stampedeWindowMs,
-        },
+        settings: strategySettingsFrom(flags, ttlJitter),
         signal: ctx.io.signal,
       },
       drillProgress(ctx.io.stderr),
