@@ -1,13 +1,4 @@
-import { createServer } from 'node:net';
-
-/** True when nothing listens on 127.0.0.1:port (checked by binding it briefly). */
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
+import { portIsFree } from '../../src/adapters/sandbox/ports.js';
 
 const claimed = new Set<number>();
 
