@@ -10,10 +10,10 @@ export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = 12000 + Math.floor(Math.random() * 10000);
     if (claimed.has(port)) continue;
-    if ((await portIsFree(port)) && (await portIsFree(port + 10000))) {
-      claimed.add(port);
-      return port;
-    }
+    // Claimed before the await: startCluster asks for several ports at once.
+    claimed.add(port);
+    if ((await portIsFree(port)) && (await portIsFree(port + 10000))) return port;
+    claimed.delete(port);
   }
   throw new Error('no free port pair found in 12000-21999');
 }
