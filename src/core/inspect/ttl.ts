@@ -185,14 +185,9 @@ async function lookupNamed(
     for (let i = 0; i < keys.length; i++) {
       const main = found[i] as KeyLookup;
       const stale = found[i + keys.length] as KeyLookup;
-      if (main.problem) {
-        unanswered++;
-        options.onRow?.(rowOf(main, stale, facts));
-        continue;
-      }
-      const tally = tallies[main.node] as KeyTally;
-      if (main.pttl === VANISHED) missing++;
-      else tally.add(main.type, main.pttl, main.expireAt, { key: () => main.key }, 0);
+      if (main.problem) unanswered++;
+      else if (main.pttl === VANISHED) missing++;
+      else (tallies[main.node] as KeyTally).add(main.type, main.pttl, main.expireAt, { key: () => main.key }, 0);
       options.onRow?.(rowOf(main, stale, facts));
     }
   };
