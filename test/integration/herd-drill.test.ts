@@ -56,6 +56,15 @@ describe('herd drill on real Redis + PostgreSQL', () => {
     assert.ok(lock!.lockWaits > 0);
   });
 
+  test('--trigger ttl waiting out a long natural TTL still stops at --max-time with a partial report', async () => {
+    const started = Date.now();
+    const { result, stderr } = await drill(['--key', 'product:7', '--clients', '5', '--strategy', 'none', '--trigger', 'ttl', '--expire-in', '10m', '--max-time', '1s']);
+    assert.equal(result.interrupted, true);
+    assert.match(stderr, /stopped at the time limit/);
+    // Without an abortable wait the drill would sit out the 10 minutes before noticing.
+    assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started}ms`);
+  });
+
   test('--processes 3: coalesce dedups only inside a process (at most one each), the lock holds across all', async () => {
     const { code, result, counted } = await drill(['--key', 'product:21', '--clients', '80', '--processes', '3', '--strategy', 'coalesce,lock', '--db-delay', '20ms']);
     assert.equal(code, 0);

@@ -163,7 +163,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         const dbBefore = await counter.read();
         const checkBefore = await counter.crossCheck?.();
         for (const [i, w] of workers.entries()) await w.arm({ strategy, settings, seed: options.seed, round, requests: plan[i] ?? [] });
-        if (!options.openLoop) await fire(options, keys, writtenAt, ttlFactor);
+        if (!options.openLoop) await fire(options, keys, writtenAt, ttlFactor, stop.signal);
         for (const w of workers) w.release();
         const outputs = await collectAll(workers, stop.signal);
         const dbAfter = await counter.read();
@@ -336,14 +336,16 @@ async function primeValues(primer: PgOrigin, keys: readonly string[]): Promise<C
 }
 
 /** The expiry itself: delete, a short PEXPIRE, or waiting out the natural TTL. */
-async function fire(options: DrillOptions, keys: DrillKeys, writtenAt: number, ttlFactor: number[]): Promise<void> {
+async function fire(options: DrillOptions, keys: DrillKeys, writtenAt: number, ttlFactor: number[], stop: AbortSignal): Promise<void> {
   if (options.trigger === 'delete') {
     await keys.deleteAll();
   } else if (options.trigger === 'pexpire') {
     await keys.expireAll((i) => options.expireInMs * (ttlFactor[i] as number));
   } else {
     // Natural TTL: release so that the spread straddles the expiry.
-    await wallClock.sleep(writtenAt + options.expireInMs - options.spreadMs / 2 - wallClock.now());
+    // Ctrl-C and --max-time end the wait too: a natural TTL can be minutes away.
+    const waitMs = writtenAt + options.expireInMs - options.spreadMs / 2 - wallClock.now();
+    if (waitMs > 0) await wallClock.sleep(waitMs, stop);
   }
 }
 

@@ -57,7 +57,7 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
   const samples = await Promise.all(
     input.requests.map(async ({ client, key, offsetMs }, index): Promise<Sample | null> => {
       const intendedAt = releasedAt + offsetMs;
-      if (offsetMs > 0) await clock.sleep(Math.max(0, intendedAt - clock.now()));
+      if (offsetMs > 0) await clock.sleep(Math.max(0, intendedAt - clock.now()), input.signal);
       if (input.signal?.aborted) {
         skipped++;
         return null;

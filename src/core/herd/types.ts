@@ -10,7 +10,8 @@ export type StrategyName = (typeof STRATEGY_NAMES)[number];
 /** Time in milliseconds on whatever clock the drill runs on (wall clock or simulated). */
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or early once `signal` aborts (a drill must stop within its bounds). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** Uniform in [0, 1); seeded so that every strategy sees the same schedule and draws. */
