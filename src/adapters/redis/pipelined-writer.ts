@@ -85,19 +85,7 @@ export class PipelinedWriter implements CacheWriter {
 
   async write(batch: WriteBatch): Promise<void> {
     this.outstanding += batch.keys.length;
-    const topology = this.cache.topology;
-    const owners = owningNodes(topology, batch.keys);
-    const retryLater = emptyItems();
-    for (let i = 0; i < batch.keys.length; i++) {
-      const node = topology.nodes[owners[i] as number];
-      if (!node) {
-        pushFromBatch(retryLater, batch, i);
-        continue;
-      }
-      pushFromBatch(this.laneOf(node).buffer, batch, i);
-    }
-    if (retryLater.keys.length > 0) this.scheduleRetry(retryLater, 'slot not served by any master', true, '(cluster)');
-    for (const lane of this.lanes.values()) this.pump(lane);
+    this.distribute(batch.keys, (dst, i) => pushFromBatch(dst, batch, i));
     while (this.buffered() > this.highWater()) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
   }
 
@@ -322,12 +310,23 @@ export class PipelinedWriter implements CacheWriter {
   }
 
   private reroute(items: Items): void {
+    this.distribute(items.keys, (dst, i) => pushItem(dst, items, i));
+  }
+
+  /**
+   * Puts each key into its owning node's lane (lanes looked up once per node, not per key),
+   * schedules keys whose slot no master serves for a retry after a refresh, and pumps the lanes.
+   */
+  private distribute(keys: readonly string[], push: (dst: Items, i: number) => void): void {
     const topology = this.cache.topology;
+    const owners = owningNodes(topology, keys);
+    const lanes = new Array<Lane | undefined>(topology.nodes.length);
     const unserved = emptyItems();
-    for (let i = 0; i < items.keys.length; i++) {
-      const node = topology.nodes[topology.nodeIndexOf(items.keys[i] as string)];
-      if (node) pushItem(this.laneOf(node).buffer, items, i);
-      else pushItem(unserved, items, i);
+    for (let i = 0; i < keys.length; i++) {
+      const owner = owners[i] as number;
+      const node = topology.nodes[owner];
+      if (node) push((lanes[owner] ??= this.laneOf(node)).buffer, i);
+      else push(unserved, i);
     }
     if (unserved.keys.length > 0) this.scheduleRetry(unserved, 'slot not served by any master', true, '(cluster)');
     for (const lane of this.lanes.values()) this.pump(lane);
