@@ -11,6 +11,7 @@ import type { CacheNode, Topology } from '../../topology/types.js';
 import { ClusterTopology } from '../../topology/cluster.js';
 import type { CacheWriter, Ticket, WriteBatch, WriteReport } from '../../core/warm/ports.js';
 import { owningNodes } from '../../core/warm/route.js';
+import { backoffMs } from '../../core/backoff.js';
 import { classifyError } from './reply-errors.js';
 import { bump, firstError, nodeAt, Outcomes, Redirects, respAuthFor } from './write-outcomes.js';
 import { emptyItems, encodeWrite, needsCheck, pushFromBatch, pushItem, shouldWrite, takeItems, type Items } from './write-items.js';
@@ -299,8 +300,8 @@ export class PipelinedWriter implements CacheWriter {
     }
     if (exhausted.keys.length > 0) this.failAll(exhausted, `${reason} (after ${this.options.retries} retries)`);
     if (again.keys.length === 0) return;
-    const delayMs = Math.min(this.options.retryBaseMs * 2 ** (attempt - 1), 5_000) * (0.75 + Math.random() * 0.5);
-    this.report.retry({ node, attempt, delayMs: Math.round(delayMs), reason, keys: again.keys.length });
+    const delayMs = backoffMs(this.options.retryBaseMs, attempt);
+    this.report.retry({ node, attempt, delayMs, reason, keys: again.keys.length });
     setTimeout(() => {
       void (async () => {
         if (refresh) await this.refresh();
