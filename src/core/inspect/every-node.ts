@@ -79,7 +79,7 @@ export async function summariseEveryNode(
 }
 
 export function summariseNode(facts: NodeFacts, outcome: ScanOutcome | undefined): NodeSummary {
-  const problem = outcome?.problem ?? (facts.problem?.status === 'down' ? facts.problem : undefined) ?? facts.problem;
+  const problem = outcome?.problem ?? facts.problem;
   let status: NodeSummary['status'] = 'ok';
   if (problem) status = problem.status;
   else if (outcome?.interrupted) status = 'interrupted';

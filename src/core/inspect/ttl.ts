@@ -112,7 +112,7 @@ export async function inspectTtl(source: InspectSource, given: TtlViewOptions, f
       async (tally, batch, node) => {
         tally.addBatch(batch);
         serverNow[node] = batch.serverNowMs;
-        await listBatch(source, options, batch, node);
+        await listBatch(source, options, batch, node, nodeFacts);
       },
       options.onEvent,
     );
@@ -185,14 +185,9 @@ async function lookupNamed(
     for (let i = 0; i < keys.length; i++) {
       const main = found[i] as KeyLookup;
       const stale = found[i + keys.length] as KeyLookup;
-      if (main.problem) {
-        unanswered++;
-        options.onRow?.(rowOf(main, stale, facts));
-        continue;
-      }
-      const tally = tallies[main.node] as KeyTally;
-      if (main.pttl === VANISHED) missing++;
-      else tally.add(main.type, main.pttl, main.expireAt, { key: () => main.key }, 0);
+      if (main.problem) unanswered++;
+      else if (main.pttl === VANISHED) missing++;
+      else (tallies[main.node] as KeyTally).add(main.type, main.pttl, main.expireAt, { key: () => main.key }, 0);
       options.onRow?.(rowOf(main, stale, facts));
     }
   };
@@ -206,14 +201,13 @@ async function lookupNamed(
 }
 
 /** Scan mode with --list: one row per key of the batch, stale copies looked up on their owners. */
-async function listBatch(source: InspectSource, options: TtlViewOptions, batch: KeyBatch, node: number): Promise<void> {
+async function listBatch(source: InspectSource, options: TtlViewOptions, batch: KeyBatch, node: number, facts: readonly NodeFacts[]): Promise<void> {
   const keys: string[] = [];
   for (let i = 0; i < batch.size; i++) keys.push(batch.key(i));
   const wanted = keys.filter((k) => !k.endsWith(options.staleSuffix));
   const stale = new Map<string, KeyLookup>();
   const found = await source.lookup(wanted.map((k) => k + options.staleSuffix));
   wanted.forEach((k, i) => stale.set(k, found[i] as KeyLookup));
-  const facts = source.topology.nodes.map((n, index) => ({ index, name: n.name, address: n.address }));
   for (let i = 0; i < batch.size; i++) {
     const main: KeyLookup = { key: keys[i] as string, node, type: batch.type(i), pttl: batch.pttl(i), expireAt: batch.expireAt(i) };
     options.onRow?.(rowOf(main, stale.get(main.key), facts));
