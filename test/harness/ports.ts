@@ -1,13 +1,4 @@
-import { createServer } from 'node:net';
-
-/** True when nothing listens on 127.0.0.1:port (checked by binding it briefly). */
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
+import { portIsFree } from '../../src/adapters/sandbox/ports.js';
 
 const claimed = new Set<number>();
 
@@ -19,10 +10,10 @@ export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = 12000 + Math.floor(Math.random() * 10000);
     if (claimed.has(port)) continue;
-    if ((await portIsFree(port)) && (await portIsFree(port + 10000))) {
-      claimed.add(port);
-      return port;
-    }
+    // Claimed before the await: startCluster asks for several ports at once.
+    claimed.add(port);
+    if ((await portIsFree(port)) && (await portIsFree(port + 10000))) return port;
+    claimed.delete(port);
   }
   throw new Error('no free port pair found in 12000-21999');
 }

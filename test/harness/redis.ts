@@ -216,14 +216,3 @@ export async function startNutcracker(yamlFor: (port: number) => string): Promis
     },
   };
 }
-
-export function nutcrackerAvailable(): boolean {
-  const bin = process.env.NUTCRACKER_BIN ?? 'nutcracker';
-  try {
-    const r = spawn(bin, ['--version']);
-    r.on('error', () => undefined);
-    return true;
-  } catch {
-    return false;
-  }
-}
