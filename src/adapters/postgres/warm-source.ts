@@ -10,6 +10,7 @@ import { rowShape, type RowShape } from '../../core/warm/values.js';
 import type { WarmEntry } from '../../core/warm/types.js';
 import type { WarmEventListener } from '../../core/warm/events.js';
 import { sleep } from '../../core/warm/semaphore.js';
+import { backoffMs } from '../../core/backoff.js';
 import { classifyPgError, pgMessage } from './pg-errors.js';
 
 export interface PgSourceOptions {
@@ -65,7 +66,7 @@ export class PgWarmSource implements RowSourcePort {
         const kind = classifyPgError(error);
         if (kind !== 'transient' || attempt >= this.options.retries || signal.aborted) throw asFetchError(error, kind);
         attempt++;
-        const delayMs = backoff(this.options.retryBaseMs, attempt);
+        const delayMs = backoffMs(this.options.retryBaseMs, attempt);
         this.options.emit({ type: 'retry', scope: 'postgres', entry: entry.name, attempt, delayMs, reason: pgMessage(error), keys: 0 });
         await sleep(delayMs, signal);
       }
@@ -143,7 +144,7 @@ export class PgWarmSource implements RowSourcePort {
         return await work();
       } catch (error) {
         if (classifyPgError(error) !== 'transient' || attempt >= this.options.retries) throw error;
-        const delayMs = backoff(this.options.retryBaseMs, attempt + 1);
+        const delayMs = backoffMs(this.options.retryBaseMs, attempt + 1);
         this.options.emit({ type: 'retry', scope: 'postgres', entry: entry.name, attempt: attempt + 1, delayMs, reason: pgMessage(error), keys });
         await sleep(delayMs);
       }
@@ -160,10 +161,6 @@ function readCursor(client: pg.PoolClient, n: number): Promise<{ rows: unknown[]
 function asFetchError(error: unknown, kind: string): FetchError {
   const prefix = kind === 'timeout' ? 'statement timeout: ' : kind === 'transient' ? 'database unavailable: ' : '';
   return new FetchError(prefix + pgMessage(error), kind === 'transient');
-}
-
-function backoff(baseMs: number, attempt: number): number {
-  return Math.round(Math.min(baseMs * 2 ** (attempt - 1), 5_000) * (0.75 + Math.random() * 0.5));
 }
 
 export function stripSemicolon(sql: string): string {

@@ -11,6 +11,7 @@ import type { CacheNode, Topology } from '../../topology/types.js';
 import { ClusterTopology } from '../../topology/cluster.js';
 import type { CacheWriter, Ticket, WriteBatch, WriteReport } from '../../core/warm/ports.js';
 import { owningNodes } from '../../core/warm/route.js';
+import { backoffMs } from '../../core/backoff.js';
 import { classifyError } from './reply-errors.js';
 import { bump, firstError, nodeAt, Outcomes, Redirects, respAuthFor } from './write-outcomes.js';
 import { emptyItems, encodeWrite, needsCheck, pushFromBatch, pushItem, shouldWrite, takeItems, type Items } from './write-items.js';
@@ -85,19 +86,7 @@ export class PipelinedWriter implements CacheWriter {
 
   async write(batch: WriteBatch): Promise<void> {
     this.outstanding += batch.keys.length;
-    const topology = this.cache.topology;
-    const owners = owningNodes(topology, batch.keys);
-    const retryLater = emptyItems();
-    for (let i = 0; i < batch.keys.length; i++) {
-      const node = topology.nodes[owners[i] as number];
-      if (!node) {
-        pushFromBatch(retryLater, batch, i);
-        continue;
-      }
-      pushFromBatch(this.laneOf(node).buffer, batch, i);
-    }
-    if (retryLater.keys.length > 0) this.scheduleRetry(retryLater, 'slot not served by any master', true, '(cluster)');
-    for (const lane of this.lanes.values()) this.pump(lane);
+    this.distribute(batch.keys, (dst, i) => pushFromBatch(dst, batch, i));
     while (this.buffered() > this.highWater()) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
   }
 
@@ -311,8 +300,8 @@ export class PipelinedWriter implements CacheWriter {
     }
     if (exhausted.keys.length > 0) this.failAll(exhausted, `${reason} (after ${this.options.retries} retries)`);
     if (again.keys.length === 0) return;
-    const delayMs = Math.min(this.options.retryBaseMs * 2 ** (attempt - 1), 5_000) * (0.75 + Math.random() * 0.5);
-    this.report.retry({ node, attempt, delayMs: Math.round(delayMs), reason, keys: again.keys.length });
+    const delayMs = backoffMs(this.options.retryBaseMs, attempt);
+    this.report.retry({ node, attempt, delayMs, reason, keys: again.keys.length });
     setTimeout(() => {
       void (async () => {
         if (refresh) await this.refresh();
@@ -322,12 +311,23 @@ export class PipelinedWriter implements CacheWriter {
   }
 
   private reroute(items: Items): void {
+    this.distribute(items.keys, (dst, i) => pushItem(dst, items, i));
+  }
+
+  /**
+   * Puts each key into its owning node's lane (lanes looked up once per node, not per key),
+   * schedules keys whose slot no master serves for a retry after a refresh, and pumps the lanes.
+   */
+  private distribute(keys: readonly string[], push: (dst: Items, i: number) => void): void {
     const topology = this.cache.topology;
+    const owners = owningNodes(topology, keys);
+    const lanes = new Array<Lane | undefined>(topology.nodes.length);
     const unserved = emptyItems();
-    for (let i = 0; i < items.keys.length; i++) {
-      const node = topology.nodes[topology.nodeIndexOf(items.keys[i] as string)];
-      if (node) pushItem(this.laneOf(node).buffer, items, i);
-      else pushItem(unserved, items, i);
+    for (let i = 0; i < keys.length; i++) {
+      const owner = owners[i] as number;
+      const node = topology.nodes[owner];
+      if (node) push((lanes[owner] ??= this.laneOf(node)).buffer, i);
+      else push(unserved, i);
     }
     if (unserved.keys.length > 0) this.scheduleRetry(unserved, 'slot not served by any master', true, '(cluster)');
     for (const lane of this.lanes.values()) this.pump(lane);

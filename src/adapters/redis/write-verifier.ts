@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { nodeFromAddress, parseHostPort, type CacheNode, type Topology } from '../../topology/types.js';
 import { classifyError } from './reply-errors.js';
-import type { WriteReport } from '../../core/warm/ports.js';
+import type { VerifyProblem, WriteReport } from '../../core/warm/ports.js';
 import type { Items } from './write-items.js';
 
 interface VerifyLink {
@@ -61,19 +61,29 @@ export class WriteVerifier {
 
   async finishVerify(): Promise<void> {
     while (this.inline.size > 0) await Promise.all([...this.inline]);
-    const byNode = new Map<CacheNode, { keys: string[]; ttls: boolean[] }>();
-    for (const { key, ttl } of this.sample) {
-      const node = this.cache.topology.nodes[this.cache.topology.nodeIndexOf(key)];
-      if (!node) {
-        this.report.verified(key, '(no node)', 'unverified', 'no master serves its slot');
-        continue;
-      }
-      let group = byNode.get(node);
-      if (!group) byNode.set(node, (group = { keys: [], ttls: [] }));
-      group.keys.push(key);
-      group.ttls.push(ttl);
-    }
+    const byNode = this.byOwner(
+      this.sample.map((s) => s.key),
+      this.sample.map((s) => s.ttl),
+      'no master serves its slot',
+    );
     await Promise.all([...byNode].map(([node, g]) => this.check(node, g.keys, g.ttls)));
+  }
+
+  /** Groups keys by their current owner; a key whose slot no master serves is reported unverified. */
+  private byOwner(keys: string[], ttls: boolean[], unservedReason: string): Map<CacheNode, { keys: string[]; ttls: boolean[] }> {
+    const byNode = new Map<CacheNode, { keys: string[]; ttls: boolean[] }>();
+    keys.forEach((key, i) => {
+      const owner = this.cache.topology.nodes[this.cache.topology.nodeIndexOf(key)];
+      if (!owner) {
+        this.report.verified(key, '(no node)', 'unverified', unservedReason);
+        return;
+      }
+      let group = byNode.get(owner);
+      if (!group) byNode.set(owner, (group = { keys: [], ttls: [] }));
+      group.keys.push(key);
+      group.ttls.push(ttls[i] as boolean);
+    });
+    return byNode;
   }
 
   /**
@@ -113,8 +123,7 @@ export class WriteVerifier {
         }
         continue;
       }
-      const pttl = Number(reply);
-      this.report.verified(key, node.name, pttl === -2 ? 'missing' : ttls[i] && pttl === -1 ? 'noTtl' : undefined);
+      this.report.verified(key, node.name, problemOf(Number(reply), ttls[i] as boolean));
     }
     const follow = [...redirected].map(([address, g]) => this.checkRedirected(address, g.keys, g.ttls, g.asking, attempt + 1));
     if (again.keys.length > 0) follow.push(this.retry(again.keys, again.ttls, attempt, again.reason));
@@ -137,7 +146,7 @@ export class WriteVerifier {
       keys.forEach((key, i) => {
         const [error, reply] = results[2 * i + 1] ?? [new Error('no reply'), null];
         if (error) this.report.verified(key, target.name, 'unverified', error.message);
-        else this.report.verified(key, target.name, Number(reply) === -2 ? 'missing' : ttls[i] && Number(reply) === -1 ? 'noTtl' : undefined);
+        else this.report.verified(key, target.name, problemOf(Number(reply), ttls[i] as boolean));
       });
     } catch (error) {
       await this.retry(keys, ttls, attempt, error instanceof Error ? error.message : String(error));
@@ -152,24 +161,19 @@ export class WriteVerifier {
     }
     await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
     if (this.cache.refreshTopology) await this.cache.refreshTopology().catch(() => false);
-    const byNode = new Map<CacheNode, { keys: string[]; ttls: boolean[] }>();
-    keys.forEach((key, i) => {
-      const owner = this.cache.topology.nodes[this.cache.topology.nodeIndexOf(key)];
-      if (!owner) {
-        this.report.verified(key, '(no node)', 'unverified', reason);
-        return;
-      }
-      let group = byNode.get(owner);
-      if (!group) byNode.set(owner, (group = { keys: [], ttls: [] }));
-      group.keys.push(key);
-      group.ttls.push(ttls[i] as boolean);
-    });
+    const byNode = this.byOwner(keys, ttls, reason);
     await Promise.all([...byNode].map(([owner, g]) => this.check(owner, g.keys, g.ttls, attempt + 1)));
   }
 }
 
 /** Read-back attempts per key before it is reported unverified (covers a failover's few seconds). */
 const VERIFY_ATTEMPTS = 6;
+
+/** What a PTTL reply says about a key that was written (with a TTL when `ttl`). */
+function problemOf(pttl: number, ttl: boolean): VerifyProblem | undefined {
+  if (pttl === -2) return 'missing';
+  return ttl && pttl === -1 ? 'noTtl' : undefined;
+}
 
 function addressToNode(address: string): CacheNode | undefined {
   const hp = parseHostPort(address);

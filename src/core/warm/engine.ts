@@ -141,7 +141,7 @@ class WarmEngine {
       const problem = keyProblem(key, keyRules);
       const parts = problem ? undefined : matchKey(pattern, key);
       if (problem || !parts) {
-        this.settleUnwritten(entry, key, 'invalid', problem ?? `does not match the pattern ${pattern.source}`, lines[i]);
+        this.settleUnwritten(entry.name, key, 'invalid', problem ?? `does not match the pattern ${pattern.source}`, lines[i]);
         continue;
       }
       accepted.push(key);
@@ -155,7 +155,7 @@ class WarmEngine {
       fetched = await this.ports.rows.fetch(entry, params, accepted.length);
     } catch (error) {
       if (!(error instanceof FetchError)) throw error;
-      for (let i = 0; i < accepted.length; i++) this.settleUnwritten(entry, accepted[i] as string, 'failed', error.message, acceptedLines[i]);
+      for (let i = 0; i < accepted.length; i++) this.settleUnwritten(entry.name, accepted[i] as string, 'failed', error.message, acceptedLines[i]);
       return;
     }
     this.emit({ type: 'batchFetched', entry: entry.name, keys: accepted.length, rows: fetched.rows.length, ms: this.now() - started });
@@ -168,7 +168,7 @@ class WarmEngine {
       const value = values[i];
       const reason = dbReason ? `the database rejected it: ${dbReason}` : value === undefined ? 'no row for this key' : valueProblem(value, this.options.maxValueBytes);
       if (reason !== undefined || value === undefined) {
-        this.settleUnwritten(entry, key, dbReason || value !== undefined ? 'invalid' : 'missing', reason ?? 'no row', acceptedLines[i]);
+        this.settleUnwritten(entry.name, key, dbReason || value !== undefined ? 'invalid' : 'missing', reason ?? 'no row', acceptedLines[i]);
         continue;
       }
       pushWrite(batch, entry, ticket, key, value, this.options.staleSuffix, this.random);
@@ -192,7 +192,7 @@ class WarmEngine {
           const value = problem ? undefined : valueOf(row, shape, entry.format);
           const reason = problem ?? (value === undefined ? 'no value' : valueProblem(value, maxValueBytes));
           if (reason !== undefined || value === undefined) {
-            this.settleUnwritten(entry, key, 'invalid', reason ?? 'no value');
+            this.settleUnwritten(entry.name, key, 'invalid', reason ?? 'no value');
             continue;
           }
           pushWrite(batch, entry, ticket, key, value, staleSuffix, this.random);
@@ -206,10 +206,7 @@ class WarmEngine {
     } catch (error) {
       if (!(error instanceof FetchError)) throw error;
       // The rows already read are written; the rest of the query cannot be listed key by key.
-      this.countError(1);
-      this.requestStopIfBudget();
-      this.tally.unwritten(entry.name, 'failed');
-      this.emit({ type: 'keyFailed', entry: entry.name, key: `(query ${entry.name} after row ${position})`, kind: 'failed', reason: error.message });
+      this.settleUnwritten(entry.name, `(query ${entry.name} after row ${position})`, 'failed', error.message);
     }
   }
 
@@ -232,11 +229,12 @@ class WarmEngine {
     return !this.stopInfo;
   }
 
-  private settleUnwritten(entry: WarmEntry, key: string, kind: FailureKind, reason: string, line?: number): void {
-    this.tally.unwritten(entry.name, kind);
-    this.emit({ type: 'keyFailed', entry: entry.name, key, kind, reason, ...(line !== undefined ? { line } : {}) });
+  /** A key that is not written: counted, listed with its reason, and (when it failed) charged to --max-errors. */
+  private settleUnwritten(entry: string, key: string, kind: FailureKind, reason: string, line?: number): void {
+    this.tally.unwritten(entry, kind);
+    this.emit({ type: 'keyFailed', entry, key, kind, reason, ...(line !== undefined ? { line } : {}) });
     if (kind === 'failed') {
-      this.countError(1);
+      this.errors++;
       this.requestStopIfBudget();
     }
   }
@@ -254,10 +252,7 @@ class WarmEngine {
         this.ledger.settle(ticket, keys);
       },
       failed: (ticket, key, reason) => {
-        this.tally.unwritten(ticket.entry, 'failed');
-        this.emit({ type: 'keyFailed', entry: ticket.entry, key, kind: 'failed', reason });
-        this.countError(1);
-        this.requestStopIfBudget();
+        this.settleUnwritten(ticket.entry, key, 'failed', reason);
         this.ledger.settle(ticket, 1);
       },
       retry: (info) => {
@@ -271,10 +266,6 @@ class WarmEngine {
       },
       planned: (key, node, ttlMs) => this.tally.planned({ key, node, ttlMs }),
     };
-  }
-
-  private countError(n: number): void {
-    this.errors += n;
   }
 
   private requestStopIfBudget(): void {
