@@ -143,11 +143,19 @@ export class WriteVerifier {
     for (const key of keys) p.asking().pttl(key);
     try {
       const results = (await p.exec()) ?? [];
+      // A read that failed here (the migration finished, a connection dropped) is retried on
+      // the key's current owner like any other, not given up on at once.
+      const again: { keys: string[]; ttls: boolean[]; reason: string } = { keys: [], ttls: [], reason: '' };
       keys.forEach((key, i) => {
         const [error, reply] = results[2 * i + 1] ?? [new Error('no reply'), null];
-        if (error) this.report.verified(key, target.name, 'unverified', error.message);
-        else this.report.verified(key, target.name, problemOf(Number(reply), ttls[i] as boolean));
+        if (!error) this.report.verified(key, target.name, problemOf(Number(reply), ttls[i] as boolean));
+        else {
+          again.keys.push(key);
+          again.ttls.push(ttls[i] as boolean);
+          again.reason = error.message;
+        }
       });
+      if (again.keys.length > 0) await this.retry(again.keys, again.ttls, attempt, again.reason);
     } catch (error) {
       await this.retry(keys, ttls, attempt, error instanceof Error ? error.message : String(error));
     }
