@@ -177,7 +177,7 @@ class WarmEngine {
   }
 
   private async runQuery(entry: WarmEntry, skip: number): Promise<void> {
-    const { keyFilter, keyRules, maxValueBytes, staleSuffix } = this.options;
+    const { keyRules, maxValueBytes, staleSuffix } = this.options;
     let position = skip;
     try {
       for await (const { rows, shape } of this.ports.rows.stream(entry, skip, this.stop.signal)) {
@@ -187,7 +187,6 @@ class WarmEngine {
           const row = rows[r] as unknown[];
           const rawKey = row[shape.keyIndex];
           const key = typeof rawKey === 'string' ? rawKey : rawKey === null || rawKey === undefined ? '' : String(rawKey);
-          if (keyFilter && !keyFilter(key)) continue;
           const problem = key === '' ? `row ${position + r + 1}: the key column is NULL or empty` : keyProblem(key, keyRules);
           const value = problem ? undefined : valueOf(row, shape, entry.format);
           const reason = problem ?? (value === undefined ? 'no value' : valueProblem(value, maxValueBytes));

@@ -93,7 +93,11 @@ export interface WarmOptions {
   signal?: AbortSignal;
   /** Epoch ms after which no new batch is started (issue 6 --deadline). */
   deadline?: number;
-  /** Keep only keys this returns true for (issue 6 --shard i/n). */
+  /**
+   * Key-list entries keep only keys this returns true for (--shard i/n). Query entries are not
+   * filtered here: --shard wraps their SQL so PostgreSQL applies the same hash, and hashing
+   * every streamed row again would only repeat that work per key.
+   */
   keyFilter?: (key: string) => boolean;
   checkpoint?: CheckpointHook;
   /** Injectable randomness for TTL jitter (tests). */
