@@ -63,7 +63,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
     try {
       await hooks.before?.(cache);
       if (plan.failedKeys !== undefined) failedKeys = await FailedKeysFile.open(plan.failedKeys, io.cwd);
-      const source = new PgWarmSource(pool, { cursorRows: options.cursorRows, retries: options.retries, retryBaseMs: options.retryBaseMs, emit });
+      const source = new PgWarmSource(pool, { cursorRows: options.cursorRows, statementTimeoutMs: plan.statementTimeoutMs, retries: options.retries, retryBaseMs: options.retryBaseMs, emit });
       summary = await runWarm(
         options,
         {

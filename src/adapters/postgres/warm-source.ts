@@ -12,9 +12,12 @@ import type { WarmEventListener } from '../../core/warm/events.js';
 import { sleep } from '../../core/warm/semaphore.js';
 import { backoffMs } from '../../core/backoff.js';
 import { classifyPgError, pgMessage } from './pg-errors.js';
+import { copyBatches, COPY_SHAPE, planCopy, type CopyPlan } from './copy-stream.js';
 
 export interface PgSourceOptions {
   cursorRows: number;
+  /** Longest stall of a streamed query while rows are awaited (its reads' statement timeout). */
+  statementTimeoutMs: number;
   retries: number;
   retryBaseMs: number;
   emit: WarmEventListener;
@@ -50,13 +53,16 @@ export class PgWarmSource implements RowSourcePort {
 
   async *stream(entry: WarmEntry, skipRows: number, signal: AbortSignal): AsyncIterable<{ rows: unknown[][]; shape: RowShape }> {
     if (entry.source.kind !== 'query') throw new Error('stream() needs a query entry');
-    const sql = entry.source.sql;
+    const sql = stripSemicolon(entry.source.sql);
+    // Binary COPY where the columns allow it (key and value, text values, string format); else a cursor.
+    const plan = entry.format === 'string' ? await planCopy(this.pool, sql).catch(() => undefined) : undefined;
     let yielded = 0;
     let attempt = 0;
     for (;;) {
       try {
         // Rows already handed out (or done in a previous run) are read again and dropped.
-        for await (const batch of this.cursorBatches(sql, skipRows + yielded, signal)) {
+        const batches = plan ? this.copyRows(plan, skipRows + yielded, signal) : this.cursorBatches(sql, skipRows + yielded, signal);
+        for await (const batch of batches) {
           attempt = 0;
           yielded += batch.rows.length;
           yield batch;
@@ -70,6 +76,19 @@ export class PgWarmSource implements RowSourcePort {
         this.options.emit({ type: 'retry', scope: 'postgres', entry: entry.name, attempt, delayMs, reason: pgMessage(error), keys: 0 });
         await sleep(delayMs, signal);
       }
+    }
+  }
+
+  private async *copyRows(plan: CopyPlan, skip: number, signal: AbortSignal): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
+    let skipped = 0;
+    for await (const rows of copyBatches(this.pool, plan, this.options.cursorRows, this.options.statementTimeoutMs, signal)) {
+      let out = rows;
+      if (skipped < skip) {
+        const drop = Math.min(skip - skipped, rows.length);
+        skipped += drop;
+        out = rows.slice(drop);
+      }
+      if (out.length > 0) yield { rows: out, shape: COPY_SHAPE };
     }
   }
 

@@ -14,8 +14,9 @@ import { owningNodes } from '../../core/warm/route.js';
 import { backoffMs } from '../../core/backoff.js';
 import { classifyError } from './reply-errors.js';
 import { bump, firstError, nodeAt, Outcomes, Redirects, respAuthFor } from './write-outcomes.js';
-import { emptyItems, encodeWrite, needsCheck, pushFromBatch, pushItem, shouldWrite, takeItems, type Items } from './write-items.js';
-import { RespBuffer, RespConnection, type Reply, type RespAuth } from './resp-connection.js';
+import { emptyItems, encodedSizeHint, encodeWrite, needsCheck, pushFromBatch, pushItem, shouldWrite, takeItems, type Items } from './write-items.js';
+import { RespConnection, type Reply, type RespAuth } from './resp-connection.js';
+import { RespBuffer } from './resp-buffer.js';
 import { WriteVerifier } from './write-verifier.js';
 
 /** What the writer needs of a cache connection (CacheConnection implements it). */
@@ -150,7 +151,7 @@ export class PipelinedWriter implements CacheWriter {
       items = await this.checkFirst(node, conn, items, asking);
       if (items.keys.length === 0) return;
     }
-    const p = new RespBuffer();
+    const p = new RespBuffer(encodedSizeHint(items));
     const ends: number[] = new Array(items.keys.length);
     const bytes: number[] = new Array(items.keys.length);
     for (let i = 0; i < items.keys.length; i++) {

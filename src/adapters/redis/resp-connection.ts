@@ -9,6 +9,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import RedisParser from 'redis-parser';
 import type { CacheNode } from '../../topology/types.js';
+import { RespBuffer } from './resp-buffer.js';
 
 export interface RespAuth {
   username?: string;
@@ -139,72 +140,5 @@ export class RespConnection {
     this.queue.length = 0;
     this.head = 0;
     for (const p of waiting) if (p) p.reject(error);
-  }
-}
-
-const CRLF = 0x0d0a;
-
-/**
- * A pipeline encoded straight into one growing Buffer (RESP arrays of bulk strings), so the
- * socket gets one write and no intermediate strings are concatenated.
- */
-export class RespBuffer {
-  private buf = Buffer.allocUnsafe(64 * 1024);
-  private len = 0;
-  /** Replies this pipeline will produce. */
-  replies = 0;
-  /** UTF-8 bytes of the last bulk written (the writer counts value bytes with it). */
-  lastBulkBytes = 0;
-
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.len);
-  }
-
-  get size(): number {
-    return this.len;
-  }
-
-  /** Starts a command of `n` arguments. */
-  begin(n: number): void {
-    this.ensure(16);
-    this.len += this.buf.write(`*${n}\r\n`, this.len, 'latin1');
-    this.replies++;
-  }
-
-  bulk(arg: string): void {
-    const n = Buffer.byteLength(arg, 'utf8');
-    this.lastBulkBytes = n;
-    this.ensure(n + 24);
-    this.len += this.buf.write(`$${n}\r\n`, this.len, 'latin1');
-    this.len += this.buf.write(arg, this.len, 'utf8');
-    this.buf.writeUInt16BE(CRLF, this.len);
-    this.len += 2;
-  }
-
-  command1(a: string): void {
-    this.begin(1);
-    this.bulk(a);
-  }
-
-  command2(a: string, b: string): void {
-    this.begin(2);
-    this.bulk(a);
-    this.bulk(b);
-  }
-
-  command3(a: string, b: string, c: string): void {
-    this.begin(3);
-    this.bulk(a);
-    this.bulk(b);
-    this.bulk(c);
-  }
-
-  private ensure(extra: number): void {
-    if (this.len + extra <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + extra) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
   }
 }

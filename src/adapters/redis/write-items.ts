@@ -2,7 +2,7 @@
  * Columnar storage of pending writes for one node (parallel arrays, no object per key),
  * and the Redis commands that write them.
  */
-import type { RespBuffer } from './resp-connection.js';
+import { constantArg, type RespBuffer } from './resp-buffer.js';
 import type { Ticket, WriteBatch } from '../../core/warm/ports.js';
 
 export const MODE_HASH = 1;
@@ -86,6 +86,10 @@ export function shouldWrite(items: Items, i: number, pttl: number): boolean {
  *   string: SET key value [PX ttl] [NX]
  *   hash:   MULTI, DEL key, HSET key f v ..., [PEXPIRE key ttl], EXEC  (the hash is replaced whole)
  */
+const SET = constantArg('SET');
+const PX = constantArg('PX');
+const NX = constantArg('NX');
+
 export function encodeWrite(p: RespBuffer, items: Items, i: number, plainSet: boolean): number {
   const key = items.keys[i] as string;
   const value = items.values[i] as string | string[];
@@ -94,15 +98,15 @@ export function encodeWrite(p: RespBuffer, items: Items, i: number, plainSet: bo
   if ((mode & MODE_HASH) === 0) {
     const nx = !plainSet && (mode & MODE_NX) !== 0;
     p.begin(3 + (ttl >= 0 ? 2 : 0) + (nx ? 1 : 0));
-    p.bulk('SET');
+    p.constant(SET);
     p.bulk(key);
     p.bulk(value as string);
     const bytes = p.lastBulkBytes;
     if (ttl >= 0) {
-      p.bulk('PX');
-      p.bulk(String(ttl));
+      p.constant(PX);
+      p.bulkInteger(ttl);
     }
-    if (nx) p.bulk('NX');
+    if (nx) p.constant(NX);
     return bytes;
   }
   const fields = value as string[];
@@ -119,4 +123,14 @@ export function encodeWrite(p: RespBuffer, items: Items, i: number, plainSet: bo
   if (ttl >= 0) p.command3('PEXPIRE', key, String(ttl));
   p.command1('EXEC');
   return bytes;
+}
+
+/** A first guess of a chunk's encoded size (ASCII keys and values), so the buffer rarely grows. */
+export function encodedSizeHint(items: Items): number {
+  let n = 0;
+  for (let i = 0; i < items.keys.length; i++) {
+    const value = items.values[i] as string | string[];
+    n += (items.keys[i] as string).length + (typeof value === 'string' ? value.length : value.length * 16) + 64;
+  }
+  return n;
 }

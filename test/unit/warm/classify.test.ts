@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import RedisParser from 'redis-parser';
 import { classifyError } from '../../../src/adapters/redis/reply-errors.js';
 import { classifyPgError } from '../../../src/adapters/postgres/pg-errors.js';
-import { RespBuffer } from '../../../src/adapters/redis/resp-connection.js';
+import { RespBuffer } from '../../../src/adapters/redis/resp-buffer.js';
 import { emptyItems, encodeWrite, MODE_HASH, MODE_NX, shouldWrite } from '../../../src/adapters/redis/write-items.js';
 import type { Ticket } from '../../../src/core/warm/ports.js';
 

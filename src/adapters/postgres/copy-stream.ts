@@ -1,0 +1,172 @@
+/**
+ * Streams a warm query as binary COPY (`COPY (SELECT key, value ...) TO STDOUT (FORMAT binary)`)
+ * when its columns allow it: PostgreSQL then sends rows continuously instead of one cursor read
+ * at a time, and decoding is a fraction of the driver's per-row cost (see pg-binary-copy.ts).
+ *
+ * The statement timeout keeps its meaning of "no read may stall this long": PostgreSQL would time
+ * the COPY as one statement, so the COPY runs with the timeout off and cachectl cancels it itself
+ * when no data arrives for that long while it is waiting for rows. Time spent writing to Redis
+ * (PostgreSQL blocked on a full socket) is not a stall and is not counted.
+ */
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { BinaryCopyDecoder, type CopyRow } from '../../sources/pg-binary-copy.js';
+import { rowShape, type RowShape } from '../../core/warm/values.js';
+
+/** Text-like types whose binary form is their text bytes: the value is sent as it is. */
+const TEXT_TYPES = new Set([25 /* text */, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */]);
+/** Key types whose text output is what the driver's row path would give: cast to text in SQL. */
+const CAST_KEY_TYPES = new Set([20 /* int8 */, 21 /* int2 */, 23 /* int4 */, 1700 /* numeric */, 2950 /* uuid */]);
+
+export interface CopyPlan {
+  /** The COPY statement: key and value, in that order, as text bytes. */
+  copySql: string;
+}
+
+/**
+ * The COPY plan for a query whose result has one `key` and one `value` column of types the
+ * binary path reproduces exactly; undefined otherwise (the cursor path handles everything).
+ */
+export async function planCopy(pool: pg.Pool, sql: string): Promise<CopyPlan | undefined> {
+  const described = await pool.query({ text: `SELECT * FROM (${sql}) AS cachectl_q LIMIT 0`, rowMode: 'array' });
+  const key = described.fields.filter((f) => f.name === 'key');
+  const value = described.fields.filter((f) => f.name === 'value');
+  if (key.length !== 1 || value.length !== 1) return undefined;
+  const keyType = (key[0] as { dataTypeID: number }).dataTypeID;
+  const valueType = (value[0] as { dataTypeID: number }).dataTypeID;
+  if (!TEXT_TYPES.has(valueType)) return undefined;
+  const keyExpr = TEXT_TYPES.has(keyType) ? 'cachectl_q.key' : CAST_KEY_TYPES.has(keyType) ? 'cachectl_q.key::text' : undefined;
+  if (!keyExpr) return undefined;
+  return { copySql: `COPY (SELECT ${keyExpr}, cachectl_q.value FROM (${sql}) AS cachectl_q) TO STDOUT (FORMAT binary)` };
+}
+
+export const COPY_SHAPE: RowShape = rowShape(['key', 'value']);
+
+/** Thrown when the stall watchdog cancelled the COPY. */
+export class CopyStalledError extends Error {
+  readonly code = '57014';
+  constructor(ms: number) {
+    super(`PostgreSQL sent no rows for ${ms}ms (canceling statement due to statement timeout)`);
+    this.name = 'CopyStalledError';
+  }
+}
+
+/**
+ * Runs the COPY on its own pooled connection and yields batches of about `rows` rows. Stops
+ * (and cancels the COPY) when the consumer stops early or `signal` aborts; when it returns, the
+ * statement is over on the server, not just abandoned.
+ */
+export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, stallMs: number, signal: AbortSignal): AsyncGenerator<CopyRow[]> {
+  const client = await pool.connect();
+  let copy: CopyReader | undefined;
+  let pid: number | undefined;
+  let finished = false;
+  let healthy = false;
+  try {
+    await client.query('BEGIN READ ONLY');
+    // The watchdog below bounds stalls; PostgreSQL's own timeout would bound the whole stream.
+    await client.query('SET LOCAL statement_timeout = 0');
+    pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    copy = new CopyReader(client.query(copyStreams.to(plan.copySql)));
+    const decoder = new BinaryCopyDecoder();
+    let batch: CopyRow[] = [];
+    for (;;) {
+      if (signal.aborted) return;
+      let stalled = false;
+      const timer =
+        stallMs > 0
+          ? setTimeout(() => {
+              stalled = true;
+              void cancelBackend(pool, pid);
+            }, stallMs)
+          : undefined;
+      let chunk: Buffer | undefined;
+      try {
+        chunk = await copy.next();
+      } catch (error) {
+        throw stalled ? new CopyStalledError(stallMs) : error;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (chunk === undefined) break;
+      decoder.push(chunk, batch);
+      if (batch.length >= rows) {
+        yield batch;
+        batch = [];
+      }
+    }
+    decoder.finish();
+    if (batch.length > 0) yield batch;
+    await client.query('COMMIT');
+    finished = true;
+    healthy = true;
+  } finally {
+    if (!finished) healthy = await stopCopy(client, pool, pid, copy);
+    client.release(!healthy);
+  }
+}
+
+/**
+ * The COPY's chunks one at a time. pg-copy-streams reports a server error by emitting 'error'
+ * without destroying the stream, which a stream's async iterator does not see: every read races
+ * that event here.
+ */
+class CopyReader {
+  private readonly chunks: AsyncIterator<Buffer>;
+  private readonly failed: Promise<never>;
+
+  constructor(stream: NodeJS.ReadableStream) {
+    this.failed = new Promise<never>((_, reject) => stream.once('error', reject));
+    this.failed.catch(() => undefined);
+    this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  }
+
+  /** The next chunk, undefined at the end; throws the server's error. */
+  async next(): Promise<Buffer | undefined> {
+    const r = await Promise.race([this.chunks.next(), this.failed]);
+    return r.done ? undefined : (r.value as Buffer);
+  }
+
+  /** Reads and drops the rest until the COPY ends (normally or with an error); false on time-out. */
+  async discard(limitMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), limitMs);
+    });
+    const rest = (async () => {
+      try {
+        while ((await this.next()) !== undefined);
+      } catch {
+        // The cancel's own error: the statement has ended.
+      }
+      return true;
+    })();
+    const ended = await Promise.race([rest, limit]);
+    clearTimeout(timer);
+    return ended;
+  }
+}
+
+/** How long a cancelled COPY may take to end before its connection is dropped regardless. */
+const STOP_LIMIT_MS = 5_000;
+
+/**
+ * Stopped early or failed: cancel on the server, read on until the cancel is answered (a backend
+ * blocked on a full socket acts on it only once it can write), and roll back. True when the
+ * connection is fit to go back to the pool.
+ */
+async function stopCopy(client: pg.PoolClient, pool: pg.Pool, pid: number | undefined, copy: CopyReader | undefined): Promise<boolean> {
+  await cancelBackend(pool, pid);
+  if (copy && !(await copy.discard(STOP_LIMIT_MS))) return false;
+  try {
+    await client.query('ROLLBACK');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function cancelBackend(pool: pg.Pool, pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  await pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+}

@@ -1,0 +1,155 @@
+/**
+ * A pipeline encoded straight into one Buffer (RESP arrays of bulk strings), so the socket gets
+ * one write and no intermediate strings are built.
+ *
+ * This is warm's hottest loop (every key passes through it once), so it avoids what profiles
+ * showed to dominate: a template string per length header (`$${n}\r\n`), `Buffer.byteLength`
+ * before every argument, and the encoding-lookup wrapper around each `buf.write`. Lengths and
+ * integers are written as ASCII digits by hand; a string is written once, straight to where it
+ * belongs, with its header's digits reserved from its UTF-16 length (a lower bound of its UTF-8
+ * length) and moved only in the rare case the real length needs more digits. Measured on the
+ * 2-core machine: about 0.4 us per SET of a 180-byte value, against about 2 us before.
+ */
+
+const CR = 13;
+const LF = 10;
+const DOLLAR = 36;
+const STAR = 42;
+
+/** `$<len>\r\n<arg>\r\n` for a fixed argument, encoded once. */
+export function constantArg(arg: string): Buffer {
+  const bytes = Buffer.from(arg, 'utf8');
+  return Buffer.concat([Buffer.from(`$${bytes.length}\r\n`, 'latin1'), bytes, Buffer.from('\r\n', 'latin1')]);
+}
+
+export class RespBuffer {
+  private buf: Buffer;
+  private len = 0;
+  /** Replies this pipeline will produce. */
+  replies = 0;
+  /** UTF-8 bytes of the last bulk written (the writer counts value bytes with it). */
+  lastBulkBytes = 0;
+
+  /** `sizeHint`: expected bytes, so a pipeline is usually encoded without growing the buffer. */
+  constructor(sizeHint = 16 * 1024) {
+    this.buf = Buffer.allocUnsafe(Math.max(256, sizeHint));
+  }
+
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+
+  get size(): number {
+    return this.len;
+  }
+
+  /** Starts a command of `n` arguments. */
+  begin(n: number): void {
+    this.ensure(24);
+    this.buf[this.len++] = STAR;
+    this.len = writeDigits(this.buf, this.len, n);
+    this.buf[this.len++] = CR;
+    this.buf[this.len++] = LF;
+    this.replies++;
+  }
+
+  bulk(arg: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 unit; 24 covers the header and the CRLFs.
+    this.ensure(arg.length * 3 + 24);
+    const buf = this.buf;
+    const start = this.len;
+    buf[start] = DOLLAR;
+    const reserved = digitCount(arg.length);
+    const dataAt = start + 1 + reserved + 2;
+    const n = buf.write(arg, dataAt);
+    let end = dataAt + n;
+    const needed = digitCount(n);
+    if (needed !== reserved) {
+      // Multi-byte characters pushed the length past the reserved digits: move the data.
+      buf.copyWithin(dataAt + needed - reserved, dataAt, end);
+      end += needed - reserved;
+    }
+    writeDigits(buf, start + 1, n);
+    buf[start + 1 + needed] = CR;
+    buf[start + 2 + needed] = LF;
+    buf[end] = CR;
+    buf[end + 1] = LF;
+    this.len = end + 2;
+    this.lastBulkBytes = n;
+  }
+
+  /** A non-negative integer argument, written as its decimal digits. */
+  bulkInteger(value: number): void {
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`bulkInteger: ${value} is not a non-negative integer`);
+    this.ensure(48);
+    const buf = this.buf;
+    const digits = digitCount(value);
+    buf[this.len++] = DOLLAR;
+    this.len = writeDigits(buf, this.len, digits);
+    buf[this.len++] = CR;
+    buf[this.len++] = LF;
+    this.len = writeDigits(buf, this.len, value);
+    buf[this.len++] = CR;
+    buf[this.len++] = LF;
+    this.lastBulkBytes = digits;
+  }
+
+  /** An argument pre-encoded with constantArg(). */
+  constant(encoded: Buffer): void {
+    this.ensure(encoded.length);
+    const buf = this.buf;
+    let at = this.len;
+    // Byte by byte: for a dozen bytes this is cheaper than a call into native code.
+    for (let i = 0; i < encoded.length; i++) buf[at++] = encoded[i] as number;
+    this.len = at;
+  }
+
+  command1(a: string): void {
+    this.begin(1);
+    this.bulk(a);
+  }
+
+  command2(a: string, b: string): void {
+    this.begin(2);
+    this.bulk(a);
+    this.bulk(b);
+  }
+
+  command3(a: string, b: string, c: string): void {
+    this.begin(3);
+    this.bulk(a);
+    this.bulk(b);
+    this.bulk(c);
+  }
+
+  private ensure(extra: number): void {
+    if (this.len + extra <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + extra) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+}
+
+/** Decimal digits of a non-negative integer. */
+export function digitCount(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+/** Writes the decimal digits of a non-negative integer at `at`; returns the offset after them. */
+function writeDigits(buf: Buffer, at: number, n: number): number {
+  const end = at + digitCount(n);
+  let p = end;
+  do {
+    const q = Math.floor(n / 10);
+    buf[--p] = 48 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+  return end;
+}

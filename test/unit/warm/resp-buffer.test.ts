@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { constantArg, digitCount, RespBuffer } from '../../../src/adapters/redis/resp-buffer.js';
+
+/** The obvious encoder, as the reference: `*n`, then `$len` and the bytes of each argument. */
+function reference(commands: (string | number)[][]): Buffer {
+  const parts: Buffer[] = [];
+  for (const args of commands) {
+    parts.push(Buffer.from(`*${args.length}\r\n`));
+    for (const a of args) {
+      const bytes = Buffer.from(String(a), 'utf8');
+      parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+function encode(commands: (string | number)[][], sizeHint?: number): RespBuffer {
+  const p = new RespBuffer(sizeHint);
+  for (const args of commands) {
+    p.begin(args.length);
+    for (const a of args) if (typeof a === 'number') p.bulkInteger(a);
+    else p.bulk(a);
+  }
+  return p;
+}
+
+test('encodes what the obvious encoder encodes, multi-byte strings included', () => {
+  const strings = [
+    '',
+    'a',
+    'product:42',
+    'é'.repeat(5), // 5 units, 10 bytes: the length header needs one digit more than reserved
+    'é'.repeat(9),
+    '€'.repeat(40), // 3-byte characters: 40 units, 120 bytes
+    '😀'.repeat(3), // surrogate pairs: 6 units, 12 bytes
+    'x'.repeat(9_999) + 'é', // 10,000 units, 10,001 bytes
+    'x'.repeat(99_999) + '€', // crosses into 6 digits and forces the buffer to grow
+    'tab\tcr\rlf\nnul\u0000',
+  ];
+  const commands = strings.map((s, i) => ['SET', `key:${i}:${s.slice(0, 3)}`, s, 'PX', 3_600_000]);
+  const p = encode(commands, 256);
+  assert.deepEqual(p.bytes(), reference(commands));
+  assert.equal(p.replies, commands.length);
+  assert.equal(p.size, reference(commands).length);
+});
+
+test('integers of every digit count, and lastBulkBytes', () => {
+  const values = [0, 7, 9, 10, 99, 100, 123_456, 3_600_000, 2 ** 31, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER];
+  const commands = values.map((v) => ['PEXPIRE', 'k', v]);
+  assert.deepEqual(encode(commands).bytes(), reference(commands));
+  for (const v of values) assert.equal(digitCount(v), String(v).length, `digitCount(${v})`);
+  const p = new RespBuffer();
+  p.bulk('€€');
+  assert.equal(p.lastBulkBytes, 6);
+  p.bulkInteger(12345);
+  assert.equal(p.lastBulkBytes, 5);
+  assert.throws(() => p.bulkInteger(1.5), /not a non-negative integer/);
+  assert.throws(() => p.bulkInteger(-1), /not a non-negative integer/);
+});
+
+test('constant arguments are byte-identical to bulk() of the same text', () => {
+  const a = new RespBuffer();
+  a.begin(3);
+  a.constant(constantArg('SET'));
+  a.bulk('k');
+  a.constant(constantArg('NX'));
+  assert.deepEqual(a.bytes(), reference([['SET', 'k', 'NX']]));
+  // Growth from the smallest buffer, through constants only.
+  const b = new RespBuffer(1);
+  const ping = constantArg('PING');
+  for (let i = 0; i < 1000; i++) {
+    b.begin(1);
+    b.constant(ping);
+  }
+  assert.deepEqual(b.bytes(), reference(Array.from({ length: 1000 }, () => ['PING'])));
+});
