@@ -108,23 +108,40 @@ export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, 
 
 /**
  * The COPY's chunks one at a time. pg-copy-streams reports a server error by emitting 'error'
- * without destroying the stream, which a stream's async iterator does not see: every read races
- * that event here.
+ * without destroying the stream, which a stream's async iterator does not see: the error
+ * rejects the read in progress here. (Not with Promise.race against one long-lived promise:
+ * every race would leave a reaction on it holding that read's chunk, and memory would grow
+ * with the stream.)
  */
 class CopyReader {
   private readonly chunks: AsyncIterator<Buffer>;
-  private readonly failed: Promise<never>;
+  private error: unknown;
+  private failPending: ((error: unknown) => void) | undefined;
 
   constructor(stream: NodeJS.ReadableStream) {
-    this.failed = new Promise<never>((_, reject) => stream.once('error', reject));
-    this.failed.catch(() => undefined);
+    stream.once('error', (error: unknown) => {
+      this.error ??= error;
+      this.failPending?.(error);
+    });
     this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   }
 
   /** The next chunk, undefined at the end; throws the server's error. */
-  async next(): Promise<Buffer | undefined> {
-    const r = await Promise.race([this.chunks.next(), this.failed]);
-    return r.done ? undefined : (r.value as Buffer);
+  next(): Promise<Buffer | undefined> {
+    if (this.error !== undefined) return Promise.reject(this.error);
+    return new Promise<Buffer | undefined>((resolve, reject) => {
+      this.failPending = reject;
+      this.chunks.next().then(
+        (r) => {
+          this.failPending = undefined;
+          resolve(r.done ? undefined : (r.value as Buffer));
+        },
+        (error: unknown) => {
+          this.failPending = undefined;
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Reads and drops the rest until the COPY ends (normally or with an error); false on time-out. */
