@@ -1,22 +1,14 @@
 /**
  * `cachectl herd simulate`: the drill's strategy code on a simulated clock with no servers,
  * printing the model's predicted amplification next to the simulated one (and a live drill's,
- * given its --json output).
+ * given its --json output). Flags only: the simulator is imported when it runs.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { CommandContext } from './context.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { parseDuration, parsePositiveInt } from '../config/duration.js';
-import { ExitCode, InputError, UsageError } from '../errors.js';
-import { simulate } from '../core/herd/sim/simulate.js';
-import { checkAssertions, parseAssertions } from '../core/herd/assert.js';
 import type { OnLockTimeout } from '../core/herd/types.js';
-import { parseRate, parseStrategies, strategySettingsFrom } from './herd.js';
-import { reportBreaches, reportSimulationJson, reportSimulationText } from '../reporters/herd.js';
 
-interface SimulateFlags {
+export interface SimulateFlags {
   strategy: string;
   clients: string;
   processes: string;
@@ -67,70 +59,7 @@ export function registerHerdSimulate(herd: Command, ctx: CommandContext): Comman
     .option('--json', 'print the full result as JSON')
     .option('--assert <thresholds>', 'exit 1 when one fails, as for the drill')
     .action(async (own: SimulateFlags, self: Command) => {
-      const flags = withParentFlags(own, self);
-      const thresholds = flags.assert !== undefined ? parseAssertions(flags.assert) : [];
-      const rate = flags.rate !== undefined ? parseRate(flags.rate) : undefined;
-      const expireInMs = parseDuration(flags.expireIn, '--expire-in');
-      const durationMs = parseDuration(flags.duration, '--duration');
-      if (rate !== undefined && (rate * durationMs) / 1000 > 1_000_000) throw new UsageError('--rate x --duration: above the simulator\'s bound of 1,000,000 requests');
-      const measured = flags.measured !== undefined ? readMeasured(resolve(ctx.io.cwd, flags.measured)) : undefined;
-      const result = await simulate({
-        strategies: parseStrategies(flags.strategy),
-        mode: rate !== undefined ? 'open' : 'herd',
-        clients: Math.min(parsePositiveInt(flags.clients, '--clients'), d.maxClients),
-        processes: Math.min(parsePositiveInt(flags.processes, '--processes'), d.maxProcesses),
-        rounds: Math.min(parsePositiveInt(flags.rounds, '--rounds'), d.maxRounds),
-        trigger: flags.trigger,
-        expireInMs,
-        spreadMs: flags.spread !== undefined ? parseDuration(flags.spread, '--spread') : flags.trigger === 'delete' ? 0 : 2 * expireInMs,
-        ratePerSec: rate ?? 0,
-        durationMs,
-        recomputeMs: parseDuration(flags.recompute, '--recompute'),
-        rttMs: parseDuration(flags.rtt, '--rtt'),
-        seed: parsePositiveInt(flags.seed, '--seed', { allowZero: true }),
-        maxRequests: 1_000_000,
-        settings: strategySettingsFrom(flags, 0),
-      });
-      const breaches = checkAssertions(thresholds, result.map((r) => r.report));
-      if (flags.json) reportSimulationJson(ctx.io.stdout, result, measured, breaches);
-      else reportSimulationText(ctx.io.stdout, result, measured, rate !== undefined ? 'open' : 'herd');
-      reportBreaches(ctx.io.stderr, breaches);
-      if (breaches.length > 0) ctx.exitCode = ExitCode.incomplete;
+      const { runSimulateCommand } = await import('./herd-simulate-action.js');
+      await runSimulateCommand(own, self, ctx);
     });
-}
-
-/**
- * `herd` and `herd simulate` share flag names, and commander gives a flag to the parent when
- * both know it. Take back what the operator typed (source 'cli') into the subcommand's flags;
- * a drill-only flag is a usage error rather than silently ignored.
- */
-function withParentFlags(own: SimulateFlags, self: Command): SimulateFlags {
-  const parent = self.parent;
-  if (!parent) return own;
-  const out: Record<string, unknown> = { ...own };
-  const mine = new Set(self.options.map((o) => o.attributeName()));
-  for (const option of parent.options) {
-    const name = option.attributeName();
-    if (parent.getOptionValueSource(name) !== 'cli') continue;
-    if (!mine.has(name)) throw new UsageError(`herd simulate: ${option.long ?? name} is a drill option (simulate uses no servers; see herd simulate --help)`);
-    if (self.getOptionValueSource(name) !== 'cli') out[name] = parent.getOptionValue(name);
-  }
-  return out as unknown as SimulateFlags;
-}
-
-/** Amplification per strategy from a drill's --json output. */
-function readMeasured(path: string): Map<string, number> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new InputError(`cannot read a drill result (${error instanceof Error ? error.message : String(error)}); give the output of cachectl herd --json`, { file: path });
-  }
-  const reports = (parsed as { reports?: unknown }).reports;
-  if (!Array.isArray(reports)) throw new InputError('no "reports" array: give the output of cachectl herd --json', { file: path });
-  const out = new Map<string, number>();
-  for (const r of reports as { strategy?: unknown; amplification?: unknown }[]) {
-    if (typeof r.strategy === 'string' && typeof r.amplification === 'number') out.set(r.strategy, r.amplification);
-  }
-  return out;
 }

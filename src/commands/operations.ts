@@ -1,13 +1,12 @@
 /**
  * Issue 6's production flags, shared by the warm command: the run lock, --deadline,
- * --checkpoint, --metrics-file, --log-format, --shard. The warm command calls
- * `parseOperations` before connecting, `beginOperations` once connected (takes the locks,
- * opens the checkpoint) and `RunOperations.finish` on every way out (metrics, checkpoint,
- * lock release), so warm.ts stays a thin file.
+ * --checkpoint, --metrics-file, --log-format, --shard (declared in operations-flags.ts).
+ * The warm command calls `parseOperations` before connecting, `beginOperations` once
+ * connected (takes the locks, opens the checkpoint) and `RunOperations.finish` on every way out
+ * (metrics, checkpoint, lock release), so the warm action stays a thin file.
  */
 import { statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseDuration } from '../config/duration.js';
 import { UsageError } from '../errors.js';
@@ -21,34 +20,10 @@ import type { CacheConnection } from '../adapters/redis/cache.js';
 import { CheckpointFile } from '../adapters/files/checkpoint-file.js';
 import { writeMetricsFile } from '../adapters/files/metrics-file.js';
 import type { IO } from '../io.js';
+import type { OperationsFlags } from './operations-flags.js';
 
-export interface OperationsFlags {
-  /** commander's --no-lock sets lock: false. */
-  lock?: boolean;
-  waitLock?: string;
-  lockTtl?: string;
-  lockName?: string;
-  deadline?: string;
-  checkpoint?: string;
-  metricsFile?: string;
-  logFormat?: string;
-  shard?: string;
-  shardCount?: string;
-}
-
-export function addOperationsOptions(cmd: Command): Command {
-  return cmd
-    .option('--no-lock', 'do not take the run lock (two runs of the same warmlist may overlap)')
-    .option('--wait-lock <duration>', 'wait up to this long for a run lock held by another run (default: refuse at once, exit 75)')
-    .option('--lock-ttl <duration>', `run lock TTL, renewed every third of it while running (default ${DEFAULTS.operations.lockTtlMs / 1000}s)`)
-    .option('--lock-name <name>', 'lock (and metrics) name for an ad-hoc run (default: the warmlist file names)')
-    .option('--deadline <duration|time>', 'start no new work after this (90s, 10m, or 2026-11-26T06:00:00Z); report what was not done, exit 1')
-    .option('--checkpoint <file>', 'record progress here; an interrupted run given the same file resumes where it stopped')
-    .option('--metrics-file <path>', "write Prometheus metrics for node_exporter's textfile collector (atomically)")
-    .addOption(new Option('--log-format <format>', 'progress and events on stderr: text, or json (one object per line)').choices(['text', 'json']).default('text'))
-    .option('--shard <i>/<n>', 'warm only shard i of n (0-based), chosen by hashing each key (default: JOB_COMPLETION_INDEX)')
-    .option('--shard-count <n>', 'number of shards when JOB_COMPLETION_INDEX gives the index (also JOB_COMPLETIONS)');
-}
+// Tests and callers that parse the flags keep importing their type from here.
+export type { OperationsFlags };
 
 export interface OperationsPlan {
   lock: { enabled: boolean; waitMs: number; ttlMs: number; name?: string };

@@ -1,40 +1,17 @@
 /**
- * Flags shared by every command that connects, and their resolution into targets.
+ * Resolves the shared connection flags (declared in connection-flags.ts) into targets.
  * The one place that reads ring files from disk for the (pure) topology code.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Option, type Command } from 'commander';
 import { ConnectionError, RingConfigError, UsageError } from '../errors.js';
 import { readState, resolveSandboxDir, type SandboxState } from '../adapters/sandbox/state.js';
 import { resolvePgUrl, resolveRedisTarget, type ConnectionFlags, type RedisTarget, type RingLoaders } from '../config/target.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseRingServers, ringSpecFromTwemproxyYaml } from '../topology/ring/index.js';
-import { RING_COMPATS, type KeyHash, type RingCompat, type RingSpec } from '../topology/ring/types.js';
+import type { KeyHash, RingCompat, RingSpec } from '../topology/ring/types.js';
+import { HASHRING_HASH_RING } from './connection-flags.js';
 import type { IO } from '../io.js';
-
-/** `--ring-compat hashring:hash_ring`: npm hashring with `compatibility: 'hash_ring'` (3 points per md5). */
-const HASHRING_HASH_RING = 'hashring:hash_ring';
-
-export function addRedisOptions(cmd: Command): Command {
-  return cmd
-    .option('--redis <url>', 'one Redis node: redis://[user:pass@]host:port[/db] or rediss:// (default: REDIS_URL)')
-    .option('--cluster <seeds>', 'a Redis Cluster: comma-separated seed nodes host:port,...')
-    .option('--ring <servers>', "standalone nodes sharded by a client-side ring: 'host:port[:weight] [name],...'")
-    .option('--ring-config <file>', 'a twemproxy (nutcracker) YAML file: servers, weights, names, hash, hash_tag')
-    .option('--ring-pool <name>', 'which pool of --ring-config (default: the only one)')
-    .addOption(new Option('--ring-compat <profile>', 'whose ring to reproduce (hashring:hash_ring = npm hashring in hash_ring mode)').choices([...RING_COMPATS, HASHRING_HASH_RING]))
-    .option('--ring-hash <hash>', `key hash for --ring with the twemproxy profile (default ${DEFAULTS.ring.hash})`)
-    .option('--ring-hash-tag <chars>', "hash tag delimiters for --ring, e.g. '{}'")
-    .option('--redis-user <name>', 'Redis ACL user for --cluster/--ring (default: REDIS_USERNAME)')
-    .option('--redis-password <password>', 'Redis password for --cluster/--ring (default: REDIS_PASSWORD); never printed')
-    .option('--tls', 'use TLS for --cluster/--ring connections')
-    .option('--sandbox', 'use the local sandbox (cachectl sandbox up): its Redis Cluster and, for --pg, its database');
-}
-
-export function addPgOptions(cmd: Command): Command {
-  return cmd.option('--pg <url>', 'PostgreSQL URL (default: DATABASE_URL, else the PG* variables)');
-}
 
 export function redisTargetFrom(flags: ConnectionFlags, io: IO): RedisTarget {
   if (flags.sandbox) {

@@ -1,34 +1,23 @@
 /**
- * `cachectl ring locate|stats|diff`: flags and parsing only. Rings need no connection; a
- * cluster's slot map is read from the cluster; the maths lives in src/core/ring.
+ * `cachectl ring locate|stats|diff`: flags only (the actions, in ring-action.ts, are imported when
+ * a subcommand runs). Rings need no connection; a cluster's slot map is read from the cluster;
+ * the maths lives in src/core/ring.
  */
 import type { Command } from 'commander';
-import type { ConnectionFlags, RedisTarget } from '../config/target.js';
-import { openCache } from '../adapters/redis/cache.js';
-import { locate } from '../core/ring/locate.js';
-import { KeyTally, topologyBalance } from '../core/ring/balance.js';
-import { changedSpec, diffArcs, KeyDiffTally } from '../core/ring/diff.js';
-import { UsageError } from '../errors.js';
-import { openKeyList, readKeyBatches } from '../sources/keylist.js';
-import { createRingTopology } from '../topology/ring/index.js';
-import type { Topology } from '../topology/types.js';
-import { LocationWriter, renderBalance, renderDiff, writeBalanceJson, writeDiffJson } from '../reporters/ring.js';
-import { styleFor } from '../reporters/style.js';
-import type { Writable } from '../io.js';
+import type { ConnectionFlags } from '../config/target.js';
 import type { CommandContext } from './context.js';
-import { addRedisOptions, redisTargetFrom } from './options.js';
+import { addRedisOptions } from './connection-flags.js';
 
-interface RingFlags extends ConnectionFlags {
+export interface RingFlags extends ConnectionFlags {
   json?: boolean;
   keys?: string;
   add?: string;
   remove?: string;
 }
 
-const BATCH = 10_000;
-
 export function registerRing(program: Command, ctx: CommandContext): Command {
   const ring = program.command('ring').description('Locate keys, show ring balance, and what moves when nodes change');
+  const actions = () => import('./ring-action.js');
 
   addRedisOptions(
     ring
@@ -36,14 +25,7 @@ export function registerRing(program: Command, ctx: CommandContext): Command {
       .description("print the node that owns each key (key<TAB>node; cluster: also the slot); '-' reads keys from stdin")
       .argument('<keys...>', "keys to locate, or '-' to read one key per line from stdin")
       .option('--json', 'print a JSON array of {key, node[, slot]}'),
-  ).action(async (keys: string[], flags: RingFlags) => {
-    const topology = await topologyOf(redisTargetFrom(flags, ctx.io));
-    const writer = new LocationWriter(ctx.io.stdout, Boolean(flags.json));
-    for await (const batch of keySource(keys, ctx)) {
-      if (!writer.write(batch.map((k) => locate(topology, k)))) await drained(ctx.io.stdout);
-    }
-    writer.end();
-  });
+  ).action(async (keys: string[], flags: RingFlags) => (await actions()).ringLocate(keys, flags, ctx));
 
   addRedisOptions(
     ring
@@ -51,17 +33,7 @@ export function registerRing(program: Command, ctx: CommandContext): Command {
       .description("each node's share of the key space (exact for rings), coefficient of variation and max/mean")
       .option('--keys <file>', "share of the keys in this file (one per line; '-' for stdin) instead of the key space")
       .option('--json', 'print JSON'),
-  ).action(async (flags: RingFlags) => {
-    const topology = await topologyOf(redisTargetFrom(flags, ctx.io));
-    let balance = topologyBalance(topology);
-    if (flags.keys !== undefined) {
-      const tally = new KeyTally(topology);
-      for await (const batch of keyFile(flags.keys, ctx)) tally.add(batch);
-      balance = tally.balance();
-    }
-    if (flags.json) writeBalanceJson(ctx.io.stdout, balance);
-    else ctx.io.stdout.write(renderBalance(balance, styleFor(ctx.io.stdout, ctx.color)));
-  });
+  ).action(async (flags: RingFlags) => (await actions()).ringStats(flags, ctx));
 
   addRedisOptions(
     ring
@@ -71,51 +43,7 @@ export function registerRing(program: Command, ctx: CommandContext): Command {
       .option('--remove <name>', 'the ring without this server (its name, or host:port)')
       .option('--keys <file>', "count moves over the keys in this file ('-' for stdin) instead of the hash space")
       .option('--json', 'print JSON'),
-  ).action(async (flags: RingFlags) => {
-    const target = redisTargetFrom(flags, ctx.io);
-    if (target.kind !== 'ring') throw new UsageError('ring diff works on rings; give --ring or --ring-config (a cluster moves slots, not arcs)');
-    const before = createRingTopology(target.spec);
-    const next = changedSpec(target.spec, { add: flags.add, remove: flags.remove });
-    const after = createRingTopology(next.spec);
-    let diff = diffArcs(before, after, next.change);
-    if (flags.keys !== undefined) {
-      const tally = new KeyDiffTally(before, after);
-      for await (const batch of keyFile(flags.keys, ctx)) tally.add(batch);
-      diff = tally.result(next.change);
-    }
-    if (flags.json) writeDiffJson(ctx.io.stdout, diff);
-    else ctx.io.stdout.write(renderDiff(diff, styleFor(ctx.io.stdout, ctx.color)));
-  });
+  ).action(async (flags: RingFlags) => (await actions()).ringDiff(flags, ctx));
 
   return ring;
-}
-
-/** Waits until a real stream has flushed, so locating millions of keys from stdin keeps memory flat. */
-function drained(stream: Writable): Promise<void> {
-  const s = stream as Partial<Pick<NodeJS.WritableStream, 'once'>>;
-  return typeof s.once === 'function' ? new Promise((resolve) => s.once!('drain', () => resolve())) : Promise.resolve();
-}
-
-/** Rings are pure (no connection); a cluster's slots come from the cluster; one node needs nothing. */
-async function topologyOf(target: RedisTarget): Promise<Topology> {
-  if (target.kind === 'ring') return createRingTopology(target.spec);
-  const cache = await openCache(target, { verify: 'none' });
-  try {
-    return cache.topology;
-  } finally {
-    await cache.close();
-  }
-}
-
-async function* keySource(keys: string[], ctx: CommandContext): AsyncGenerator<string[]> {
-  if (keys.length === 1 && keys[0] === '-') {
-    yield* keyFile('-', ctx);
-    return;
-  }
-  yield keys;
-}
-
-async function* keyFile(file: string, ctx: CommandContext): AsyncGenerator<string[]> {
-  const stream = openKeyList(file, ctx.io.cwd, ctx.io.stdin);
-  for await (const batch of readKeyBatches(stream, file === '-' ? 'stdin' : file, BATCH)) yield batch.keys;
 }

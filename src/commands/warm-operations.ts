@@ -2,7 +2,7 @@
  * Plugs issue 6 into `cachectl warm` through the warm's own hooks (WarmHooks, WarmOptions):
  * run lock and checkpoint around the run, --deadline and --shard into the engine's options,
  * JSON logs and the checkpoint's failure tracking as event listeners, metrics at the end.
- * warm.ts calls `prepareWarmOperations` after planning and before executeWarm.
+ * warm-action.ts calls `prepareWarmOperations` after planning and before executeWarm.
  */
 import { basename, extname } from 'node:path';
 import type { WarmEvent, WarmEventListener } from '../core/warm/events.js';
@@ -14,7 +14,7 @@ import { JsonLogReporter } from '../reporters/json-log.js';
 import { CachectlError, ExitCode, redact } from '../errors.js';
 import type { IO } from '../io.js';
 import type { WarmHooks } from './warm-run.js';
-import type { WarmPlan } from './warm-flags.js';
+import type { WarmPlan } from './warm-plan.js';
 import {
   beginOperations,
   fileIdentity,

@@ -21,7 +21,7 @@ import { createWarmProgress } from '../reporters/warm-progress.js';
 import { FailureExamples, printWarmJson, printWarmText } from '../reporters/warm-summary.js';
 import type { RedisTarget } from '../config/target.js';
 import type { IO } from '../io.js';
-import type { WarmPlan } from './warm-flags.js';
+import type { WarmPlan } from './warm-plan.js';
 
 export interface WarmHooks {
   /** More subscribers to the event stream (JSON logs, metrics). */

@@ -1,0 +1,47 @@
+/** Flag parsers shared by the live drill and `herd simulate` (both action files). */
+import { DEFAULTS } from '../config/defaults.js';
+import { parseDuration } from '../config/duration.js';
+import { UsageError } from '../errors.js';
+import { STRATEGY_NAMES, type OnLockTimeout, type StrategyName, type StrategySettings } from '../core/herd/types.js';
+import { isStrategyName } from '../core/herd/strategies/index.js';
+
+/** `all` or a comma list; order kept, duplicates dropped. */
+export function parseStrategies(text: string): StrategyName[] {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError(`--strategy: give one or more of ${STRATEGY_NAMES.join(', ')}, or all`);
+  if (names.includes('all')) return [...STRATEGY_NAMES];
+  for (const n of names) if (!isStrategyName(n)) throw new UsageError(`--strategy: unknown strategy '${n}'; choose from ${STRATEGY_NAMES.join(', ')}, all`);
+  return [...new Set(names)] as StrategyName[];
+}
+
+export function parseRate(text: string): number {
+  const rate = Number(text);
+  if (!Number.isFinite(rate) || rate <= 0) throw new UsageError(`--rate: '${text}' must be requests per second above 0`);
+  return rate;
+}
+
+export function parseBeta(text: string): number {
+  const beta = Number(text);
+  if (!Number.isFinite(beta) || beta <= 0) throw new UsageError(`--beta: '${text}' must be a number above 0 (1 is the paper's optimum)`);
+  return beta;
+}
+
+/** The strategy knobs shared by the live drill and the simulator, parsed from their common flags. */
+export function strategySettingsFrom(
+  flags: { ttl: string; beta: string; lockTtl: string; lockWait: string; onLockTimeout: OnLockTimeout; staleWindow: string },
+  ttlJitter: number,
+): Omit<StrategySettings, 'keepStale'> {
+  const d = DEFAULTS.herd;
+  return {
+    ttlMs: parseDuration(flags.ttl, '--ttl'),
+    ttlJitter,
+    beta: parseBeta(flags.beta),
+    lockTtlMs: parseDuration(flags.lockTtl, '--lock-ttl'),
+    lockWaitMs: parseDuration(flags.lockWait, '--lock-wait'),
+    lockPollMs: d.lockPollMs,
+    lockPollMaxMs: d.lockPollMaxMs,
+    onLockTimeout: flags.onLockTimeout,
+    staleWindowMs: parseDuration(flags.staleWindow, '--stale-window'),
+    stampedeWindowMs: d.stampedeWindowMs,
+  };
+}

@@ -1,0 +1,155 @@
+/** What the `cachectl inspect` views run, imported by inspect.ts only when one runs. */
+import { DEFAULTS } from '../config/defaults.js';
+import { parseDuration, parsePositiveInt } from '../config/duration.js';
+import { parseFailOn, type InspectView } from '../core/inspect/fail-on.js';
+import { nodesMetrics, nodesReport } from '../core/inspect/nodes.js';
+import { inspectTtl, ttlMetrics } from '../core/inspect/ttl.js';
+import { UsageError } from '../errors.js';
+import type { IO } from '../io.js';
+import { openKeyList, readKeyBatches } from '../sources/keylist.js';
+import { renderNodes } from '../reporters/inspect-nodes.js';
+import { KeyRowWriter, renderTtl } from '../reporters/inspect-ttl.js';
+import type { CommandContext } from './context.js';
+import type { InspectFlags } from './inspect.js';
+import { runView, type SessionOptions } from './inspect-session.js';
+import { redisTargetFrom } from './options.js';
+import { locksFigures, nodesFigures, staleFigures, stampedeFigures, ttlFigures } from '../core/inspect/figures.js';
+import { inspectLocks, locksMetrics } from '../core/inspect/locks.js';
+import { inspectStale, staleMetrics } from '../core/inspect/stale.js';
+import { inspectStampede, stampedeMetrics } from '../core/inspect/stampede.js';
+import { renderLocks, renderStale, renderStampede } from '../reporters/inspect-patterns.js';
+
+export async function inspectTtlAction(keys: string[], flags: InspectFlags, ctx: CommandContext): Promise<void> {
+  const session = sessionFrom(flags, ctx.io, 'ttl');
+  const named = keys.length > 0 || flags.keys !== undefined;
+  if (named && flags.match !== undefined) throw new UsageError('inspect ttl: give keys by name (arguments, --keys) or --match, not both');
+  const rows = !flags.json && session.watchMs === undefined && (named || flags.list) ? new KeyRowWriter(ctx.io.stdout) : undefined;
+  const common = scanCommon(flags);
+  await runView(ctx, session, {
+    name: 'ttl',
+    scans: true,
+    everyKey: !named && (flags.match ?? '*') === '*',
+    run: async (source, facts, onEvent) => {
+      const report = await inspectTtl(
+        source,
+        {
+          ...common,
+          staleSuffix: flags.staleSuffix ?? DEFAULTS.inspect.staleSuffix,
+          ...(named ? { keys: keyStream(keys, flags.keys, ctx.io) } : {}),
+          list: Boolean(flags.list),
+          types: Boolean(flags.types),
+          ...(rows ? { onRow: (r) => rows.write(r) } : {}),
+          ...(flags.json && (named || flags.list) ? { collectRows: DEFAULTS.inspect.maxJsonRows } : {}),
+          onEvent,
+          signal: ctx.io.signal,
+        },
+        facts,
+      );
+      rows?.flush();
+      if (rows) ctx.io.stdout.write('\n');
+      return report;
+    },
+    metrics: ttlMetrics,
+    figures: ttlFigures,
+    render: renderTtl,
+    nodes: (r) => r.nodes,
+  });
+}
+
+export async function inspectStampedeAction(flags: InspectFlags, ctx: CommandContext): Promise<void> {
+  const options = {
+    ...scanCommon(flags),
+    prefix: flags.stampedePrefix ?? DEFAULTS.inspect.stampedePrefix,
+    threshold: flags.threshold !== undefined ? parsePositiveInt(flags.threshold, '--threshold', { allowZero: true }) : DEFAULTS.inspect.stampedeThreshold,
+    windowMs: flags.window !== undefined ? parseDuration(flags.window, '--window') : DEFAULTS.inspect.stampedeWindowMs,
+    signal: ctx.io.signal,
+  };
+  await runView(ctx, sessionFrom(flags, ctx.io, 'stampede'), {
+    name: 'stampede',
+    scans: true,
+    run: (source, facts, onEvent) => inspectStampede(source, { ...options, onEvent }, facts),
+    metrics: stampedeMetrics,
+    figures: stampedeFigures,
+    render: renderStampede,
+    nodes: (r) => r.nodes,
+  });
+}
+
+export async function inspectLocksAction(flags: InspectFlags, ctx: CommandContext): Promise<void> {
+  const options = {
+    ...scanCommon(flags),
+    prefix: flags.lockPrefix ?? DEFAULTS.inspect.lockPrefix,
+    maxAgeMs: flags.lockMaxAge !== undefined ? parseDuration(flags.lockMaxAge, '--lock-max-age') : DEFAULTS.inspect.lockMaxAgeMs,
+    readValues: Boolean(flags.lockValues),
+    signal: ctx.io.signal,
+  };
+  await runView(ctx, sessionFrom(flags, ctx.io, 'locks'), {
+    name: 'locks',
+    scans: true,
+    run: (source, facts, onEvent) => inspectLocks(source, { ...options, onEvent }, facts),
+    metrics: locksMetrics,
+    figures: locksFigures,
+    render: renderLocks,
+    nodes: (r) => r.nodes,
+  });
+}
+
+export async function inspectStaleAction(flags: InspectFlags, ctx: CommandContext): Promise<void> {
+  const suffix = flags.staleSuffix ?? DEFAULTS.inspect.staleSuffix;
+  if (suffix === '') throw new UsageError('--stale-suffix: must not be empty');
+  const options = { ...scanCommon(flags), suffix, signal: ctx.io.signal };
+  await runView(ctx, sessionFrom(flags, ctx.io, 'stale'), {
+    name: 'stale',
+    scans: true,
+    run: (source, facts, onEvent) => inspectStale(source, { ...options, onEvent }, facts),
+    metrics: staleMetrics,
+    figures: staleFigures,
+    render: renderStale,
+    nodes: (r) => r.nodes,
+  });
+}
+
+export async function inspectNodesAction(flags: InspectFlags, ctx: CommandContext): Promise<void> {
+  await runView(ctx, sessionFrom(flags, ctx.io, 'nodes'), {
+    name: 'nodes',
+    scans: false,
+    run: async (source, facts) => nodesReport(source.topology, facts),
+    metrics: nodesMetrics,
+    figures: nodesFigures,
+    render: renderNodes,
+    nodes: (r) => r.nodes,
+  });
+}
+
+function sessionFrom(flags: InspectFlags, io: IO, view: InspectView): SessionOptions {
+  const conditions = parseFailOn(flags.failOn ?? [], view);
+  let watchMs: number | undefined;
+  if (flags.watch !== undefined) watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch');
+  if (watchMs !== undefined && watchMs < 100) throw new UsageError(`--watch: ${flags.watch} is too short; use at least 0.1 (seconds)`);
+  if (flags.ticks !== undefined && watchMs === undefined) throw new UsageError('--ticks only makes sense with --watch');
+  return {
+    target: redisTargetFrom(flags, io),
+    json: Boolean(flags.json),
+    ...(watchMs !== undefined ? { watchMs } : {}),
+    ...(flags.ticks !== undefined ? { ticks: parsePositiveInt(flags.ticks, '--ticks') } : {}),
+    conditions,
+    mode: (flags.scanMode ?? 'auto') as SessionOptions['mode'],
+    nodeOnly: Boolean(flags.nodeOnly),
+  };
+}
+
+function scanCommon(flags: InspectFlags): { match: string; count: number; rate: number; topN: number } {
+  return {
+    match: flags.match ?? '*',
+    count: flags.count !== undefined ? parsePositiveInt(flags.count, '--count') : DEFAULTS.inspect.scanCount,
+    rate: flags.rate !== undefined ? parsePositiveInt(flags.rate, '--rate') : 0,
+    topN: flags.top !== undefined ? parsePositiveInt(flags.top, '--top') : DEFAULTS.inspect.topN,
+  };
+}
+
+/** Keys from the arguments, then from --keys FILE (or '-' for stdin): the shared key-list format. */
+async function* keyStream(args: readonly string[], file: string | undefined, io: IO): AsyncGenerator<string> {
+  yield* args;
+  if (file === undefined) return;
+  for await (const batch of readKeyBatches(openKeyList(file, io.cwd, io.stdin), file, 1000)) yield* batch.keys;
+}

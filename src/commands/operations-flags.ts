@@ -1,0 +1,34 @@
+/**
+ * Issue 6's production flags as declared for --help; operations.ts parses and runs them
+ * (it imports the Redis run lock, which --help must not load).
+ */
+import { Option, type Command } from 'commander';
+import { DEFAULTS } from '../config/defaults.js';
+
+export interface OperationsFlags {
+  /** commander's --no-lock sets lock: false. */
+  lock?: boolean;
+  waitLock?: string;
+  lockTtl?: string;
+  lockName?: string;
+  deadline?: string;
+  checkpoint?: string;
+  metricsFile?: string;
+  logFormat?: string;
+  shard?: string;
+  shardCount?: string;
+}
+
+export function addOperationsOptions(cmd: Command): Command {
+  return cmd
+    .option('--no-lock', 'do not take the run lock (two runs of the same warmlist may overlap)')
+    .option('--wait-lock <duration>', 'wait up to this long for a run lock held by another run (default: refuse at once, exit 75)')
+    .option('--lock-ttl <duration>', `run lock TTL, renewed every third of it while running (default ${DEFAULTS.operations.lockTtlMs / 1000}s)`)
+    .option('--lock-name <name>', 'lock (and metrics) name for an ad-hoc run (default: the warmlist file names)')
+    .option('--deadline <duration|time>', 'start no new work after this (90s, 10m, or 2026-11-26T06:00:00Z); report what was not done, exit 1')
+    .option('--checkpoint <file>', 'record progress here; an interrupted run given the same file resumes where it stopped')
+    .option('--metrics-file <path>', "write Prometheus metrics for node_exporter's textfile collector (atomically)")
+    .addOption(new Option('--log-format <format>', 'progress and events on stderr: text, or json (one object per line)').choices(['text', 'json']).default('text'))
+    .option('--shard <i>/<n>', 'warm only shard i of n (0-based), chosen by hashing each key (default: JOB_COMPLETION_INDEX)')
+    .option('--shard-count <n>', 'number of shards when JOB_COMPLETION_INDEX gives the index (also JOB_COMPLETIONS)');
+}

@@ -1,0 +1,85 @@
+/** What `cachectl ring locate|stats|diff` run, imported by ring.ts only when one runs. */
+import type { RedisTarget } from '../config/target.js';
+import { openCache } from '../adapters/redis/cache.js';
+import { locate } from '../core/ring/locate.js';
+import { KeyTally, topologyBalance } from '../core/ring/balance.js';
+import { changedSpec, diffArcs, KeyDiffTally } from '../core/ring/diff.js';
+import { UsageError } from '../errors.js';
+import { openKeyList, readKeyBatches } from '../sources/keylist.js';
+import { createRingTopology } from '../topology/ring/index.js';
+import type { Topology } from '../topology/types.js';
+import { LocationWriter, renderBalance, renderDiff, writeBalanceJson, writeDiffJson } from '../reporters/ring.js';
+import { styleFor } from '../reporters/style.js';
+import type { Writable } from '../io.js';
+import type { CommandContext } from './context.js';
+import { redisTargetFrom } from './options.js';
+import type { RingFlags } from './ring.js';
+
+const BATCH = 10_000;
+
+export async function ringLocate(keys: string[], flags: RingFlags, ctx: CommandContext): Promise<void> {
+  const topology = await topologyOf(redisTargetFrom(flags, ctx.io));
+  const writer = new LocationWriter(ctx.io.stdout, Boolean(flags.json));
+  for await (const batch of keySource(keys, ctx)) {
+    if (!writer.write(batch.map((k) => locate(topology, k)))) await drained(ctx.io.stdout);
+  }
+  writer.end();
+}
+
+export async function ringStats(flags: RingFlags, ctx: CommandContext): Promise<void> {
+  const topology = await topologyOf(redisTargetFrom(flags, ctx.io));
+  let balance = topologyBalance(topology);
+  if (flags.keys !== undefined) {
+    const tally = new KeyTally(topology);
+    for await (const batch of keyFile(flags.keys, ctx)) tally.add(batch);
+    balance = tally.balance();
+  }
+  if (flags.json) writeBalanceJson(ctx.io.stdout, balance);
+  else ctx.io.stdout.write(renderBalance(balance, styleFor(ctx.io.stdout, ctx.color)));
+}
+
+export async function ringDiff(flags: RingFlags, ctx: CommandContext): Promise<void> {
+  const target = redisTargetFrom(flags, ctx.io);
+  if (target.kind !== 'ring') throw new UsageError('ring diff works on rings; give --ring or --ring-config (a cluster moves slots, not arcs)');
+  const before = createRingTopology(target.spec);
+  const next = changedSpec(target.spec, { add: flags.add, remove: flags.remove });
+  const after = createRingTopology(next.spec);
+  let diff = diffArcs(before, after, next.change);
+  if (flags.keys !== undefined) {
+    const tally = new KeyDiffTally(before, after);
+    for await (const batch of keyFile(flags.keys, ctx)) tally.add(batch);
+    diff = tally.result(next.change);
+  }
+  if (flags.json) writeDiffJson(ctx.io.stdout, diff);
+  else ctx.io.stdout.write(renderDiff(diff, styleFor(ctx.io.stdout, ctx.color)));
+}
+
+/** Waits until a real stream has flushed, so locating millions of keys from stdin keeps memory flat. */
+function drained(stream: Writable): Promise<void> {
+  const s = stream as Partial<Pick<NodeJS.WritableStream, 'once'>>;
+  return typeof s.once === 'function' ? new Promise((resolve) => s.once!('drain', () => resolve())) : Promise.resolve();
+}
+
+/** Rings are pure (no connection); a cluster's slots come from the cluster; one node needs nothing. */
+async function topologyOf(target: RedisTarget): Promise<Topology> {
+  if (target.kind === 'ring') return createRingTopology(target.spec);
+  const cache = await openCache(target, { verify: 'none' });
+  try {
+    return cache.topology;
+  } finally {
+    await cache.close();
+  }
+}
+
+async function* keySource(keys: string[], ctx: CommandContext): AsyncGenerator<string[]> {
+  if (keys.length === 1 && keys[0] === '-') {
+    yield* keyFile('-', ctx);
+    return;
+  }
+  yield keys;
+}
+
+async function* keyFile(file: string, ctx: CommandContext): AsyncGenerator<string[]> {
+  const stream = openKeyList(file, ctx.io.cwd, ctx.io.stdin);
+  for await (const batch of readKeyBatches(stream, file === '-' ? 'stdin' : file, BATCH)) yield batch.keys;
+}

@@ -1,0 +1,55 @@
+/** What `cachectl sandbox up|status|down|env` run, imported by sandbox.ts only when one runs. */
+import type { CommandContext } from './context.js';
+import { pgUrlFrom } from './options.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { ConnectionError, ExitCode, UsageError } from '../errors.js';
+import { sandboxDown, sandboxHealth, sandboxUp } from '../adapters/sandbox/sandbox.js';
+import { readState, resolveSandboxDir } from '../adapters/sandbox/state.js';
+import { reportDown, reportEnv, reportStatus, reportUp, sandboxProgress } from '../reporters/sandbox.js';
+import type { SandboxFlags, UpFlags } from './sandbox.js';
+
+const dirOf = (flags: SandboxFlags, ctx: CommandContext) => resolveSandboxDir(flags.dir, ctx.io.env, ctx.io.cwd);
+
+export async function sandboxUpAction(flags: UpFlags, ctx: CommandContext): Promise<void> {
+  const products = positiveInt(flags.products, '--products');
+  const users = positiveInt(flags.users, '--users');
+  if (!/^[a-z_][a-z0-9_]*$/.test(flags.database)) throw new UsageError(`--database: '${flags.database}' must be lower-case letters, digits and _`);
+  const result = await sandboxUp({
+    dir: dirOf(flags, ctx),
+    env: ctx.io.env,
+    pgAdminUrl: pgUrlFrom({ pg: flags.pg }, ctx.io),
+    database: flags.database,
+    products,
+    usersPerTenant: users,
+    timeoutMs: DEFAULTS.sandbox.startTimeoutMs,
+    onEvent: sandboxProgress(ctx.io, Boolean(flags.json)),
+    signal: ctx.io.signal,
+  });
+  reportUp(ctx.io, result, Boolean(flags.json), ctx.color);
+}
+
+export async function sandboxStatusAction(flags: SandboxFlags, ctx: CommandContext): Promise<void> {
+  const state = readState(dirOf(flags, ctx));
+  const health = state ? await sandboxHealth(state) : [];
+  reportStatus(ctx.io, state, health, Boolean(flags.json), ctx.color);
+  if (!state || !state.complete || health.some((h) => !h.ok)) ctx.exitCode = ExitCode.incomplete;
+}
+
+export async function sandboxDownAction(flags: SandboxFlags, ctx: CommandContext): Promise<void> {
+  const dir = dirOf(flags, ctx);
+  const result = await sandboxDown(dir, sandboxProgress(ctx.io, Boolean(flags.json)));
+  reportDown(ctx.io, dir, result, Boolean(flags.json));
+  if (result.stopped.some((s) => s.outcome === 'not-ours') || result.database?.outcome === 'unreachable') ctx.exitCode = ExitCode.incomplete;
+}
+
+export function sandboxEnvAction(flags: SandboxFlags, ctx: CommandContext): void {
+  const state = readState(dirOf(flags, ctx));
+  if (!state?.complete) throw new ConnectionError(`no sandbox is up in ${dirOf(flags, ctx)}: run cachectl sandbox up first`);
+  reportEnv(ctx.io, state);
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: '${text}' is not a positive whole number`);
+  return n;
+}

@@ -1,0 +1,132 @@
+/**
+ * `cachectl warm` flags translated into one typed WarmOptions object
+ * (warmlists read and checked here, before anything connects).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULTS } from '../config/defaults.js';
+import { parseDuration, parseFraction, parsePositiveInt } from '../config/duration.js';
+import { InputError, UsageError } from '../errors.js';
+import { parsePattern } from '../sources/pattern.js';
+import { parseWarmlist, warmlistBaseDir, type EntryDefaults } from '../sources/warmlist.js';
+import type { WarmEntry, WarmOptions } from '../core/warm/types.js';
+import type { IO } from '../io.js';
+import type { WarmFlags } from './warm-flags.js';
+
+/** Resolved options plus what the command itself needs (output choices). */
+export interface WarmPlan {
+  options: WarmOptions;
+  statementTimeoutMs: number;
+  json: boolean;
+  failedKeys?: string;
+}
+
+export function planFromFlags(files: string[], flags: WarmFlags, io: IO): WarmPlan {
+  const d = DEFAULTS.warm;
+  const int = (v: string | undefined, name: string, fallback: number, allowZero = false) => (v === undefined ? fallback : parsePositiveInt(v, name, { allowZero }));
+  const defaults: EntryDefaults = {};
+  if (flags.ttl !== undefined) defaults.ttlMs = flags.ttl === 'none' ? null : positiveDuration(flags.ttl, '--ttl');
+  if (flags.jitter !== undefined) defaults.jitter = parseFraction(flags.jitter, '--jitter');
+  if (flags.format !== undefined) defaults.format = flags.format as 'string' | 'hash';
+  if (flags.stale !== undefined) defaults.staleMs = parseDuration(flags.stale, '--stale');
+  const refreshBelowMs = flags.refreshBelow !== undefined ? parseDuration(flags.refreshBelow, '--refresh-below') : undefined;
+
+  let entries = files.length > 0 ? entriesFromFiles(files, flags, defaults, io) : [adHocEntry(flags, defaults)];
+  // Run modes for cron rewarms apply to every entry.
+  entries = entries.map((e) => ({
+    ...e,
+    onlyMissing: e.onlyMissing || Boolean(flags.onlyMissing),
+    ...(refreshBelowMs !== undefined ? { refreshBelowMs } : {}),
+  }));
+  if (flags.only && flags.only.length > 0) {
+    const unknown = flags.only.filter((n) => !entries.some((e) => e.name === n));
+    if (unknown.length > 0) throw new UsageError(`--only: no entry named ${unknown.join(', ')}; entries are ${entries.map((e) => e.name).join(', ')}`);
+    entries = entries.filter((e) => flags.only?.includes(e.name));
+  }
+  if (entries.filter((e) => e.source.kind === 'keys' && e.source.keysFile === '-').length > 1) throw new UsageError('only one entry can read its keys from stdin');
+  const verifySample = flags.verifySample !== undefined ? parsePositiveInt(flags.verifySample, '--verify-sample') : undefined;
+  const options: WarmOptions = {
+    entries,
+    batchSize: int(flags.batchSize, '--batch-size', d.batchSize),
+    cursorRows: Math.max(int(flags.batchSize, '--batch-size', d.cursorRows), 1),
+    pgConcurrency: int(flags.pgConcurrency, '--pg-concurrency', d.pgConcurrency),
+    pipelineSize: int(flags.pipelineSize, '--pipeline-size', d.pipelineSize),
+    redisInFlight: int(flags.inFlight, '--in-flight', d.redisInFlight),
+    waitReplicas: int(flags.waitReplicas, '--wait-replicas', 1, true),
+    ...(flags.rate !== undefined ? { rate: parsePositiveInt(flags.rate, '--rate') } : {}),
+    maxErrors: int(flags.maxErrors, '--max-errors', d.maxErrors, true),
+    retries: int(flags.retries, '--retries', d.retries, true),
+    retryBaseMs: d.retryBaseMs,
+    staleSuffix: flags.staleSuffix ?? d.staleSuffix,
+    keyRules: {
+      maxKeyBytes: int(flags.maxKeyBytes, '--max-key-bytes', DEFAULTS.keys.maxKeyBytes),
+      rejectControlChars: flags.allowControlChars ? false : DEFAULTS.keys.rejectControlChars,
+    },
+    maxValueBytes: int(flags.maxValueBytes, '--max-value-bytes', d.maxValueBytes),
+    dryRun: Boolean(flags.dryRun),
+    verify: verifySample !== undefined ? verifySample : flags.verify ? 'all' : 'none',
+    progressIntervalMs: flags.progressInterval !== undefined ? positiveDuration(flags.progressInterval, '--progress-interval') : d.progressIntervalMs,
+    signal: io.signal,
+  };
+  if (options.staleSuffix === '') throw new UsageError('--stale-suffix: must not be empty (the stale copy would overwrite the key)');
+  return {
+    options,
+    statementTimeoutMs: flags.statementTimeout !== undefined ? positiveDuration(flags.statementTimeout, '--statement-timeout') : DEFAULTS.connection.statementTimeoutMs,
+    json: Boolean(flags.json),
+    ...(flags.failedKeys !== undefined ? { failedKeys: flags.failedKeys } : {}),
+  };
+}
+
+function entriesFromFiles(files: string[], flags: WarmFlags, defaults: EntryDefaults, io: IO): WarmEntry[] {
+  for (const f of ['keys', 'pattern', 'fetch', 'query'] as const) {
+    if (flags[f] !== undefined) throw new UsageError(`--${f}: give either warmlist files or ad hoc --keys/--query flags, not both`);
+  }
+  const entries: WarmEntry[] = [];
+  for (const file of files) {
+    const path = resolve(io.cwd, file);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new InputError(`cannot read the warmlist (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`, { file });
+    }
+    for (const entry of parseWarmlist(text, file, warmlistBaseDir(path), defaults)) {
+      if (entries.some((e) => e.name === entry.name)) throw new InputError(`entry name '${entry.name}' is used in two warmlists; names must be unique`, { file, line: entry.origin.line ?? 0, field: 'name' });
+      entries.push(entry);
+    }
+  }
+  return entries;
+}
+
+function adHocEntry(flags: WarmFlags, defaults: EntryDefaults): WarmEntry {
+  if (flags.keys === undefined && flags.query === undefined) {
+    throw new UsageError('nothing to warm: give warmlist files, or --keys FILE --pattern P --fetch SQL, or --query SQL');
+  }
+  if (flags.keys !== undefined && flags.query !== undefined) throw new UsageError('--keys and --query: choose one source (use a warmlist for several)');
+  if (defaults.ttlMs === undefined) throw new UsageError("--ttl is required: every key is written with a TTL (e.g. --ttl 1h, or --ttl none)");
+  const common = {
+    tier: 1,
+    ttlMs: defaults.ttlMs,
+    jitter: defaults.jitter ?? 0,
+    format: defaults.format ?? ('string' as const),
+    ...(defaults.staleMs !== undefined ? { staleMs: defaults.staleMs } : {}),
+    onlyMissing: false,
+    origin: {},
+  };
+  if (flags.query !== undefined) {
+    for (const f of ['pattern', 'fetch'] as const) if (flags[f] !== undefined) throw new UsageError(`--${f} belongs with --keys, not --query`);
+    const count = flags.count !== undefined ? parsePositiveInt(flags.count, '--count', { allowZero: true }) : undefined;
+    return { ...common, name: flags.name ?? 'query', source: { kind: 'query', sql: flags.query, ...(count !== undefined ? { count } : {}) } };
+  }
+  if (flags.pattern === undefined) throw new UsageError("--keys needs --pattern, e.g. --pattern 'product:{id}'");
+  if (flags.fetch === undefined) throw new UsageError('--keys needs --fetch, e.g. --fetch "SELECT id, row_to_json(p)::text AS value FROM products p WHERE id = ANY($1::bigint[])"');
+  if (flags.count !== undefined) throw new UsageError('--count is for --query (a key list is counted)');
+  return { ...common, name: flags.name ?? 'keys', source: { kind: 'keys', keysFile: flags.keys as string, pattern: parsePattern(flags.pattern), fetch: flags.fetch } };
+}
+
+function positiveDuration(text: string, what: string): number {
+  const ms = parseDuration(text, what);
+  if (ms <= 0) throw new UsageError(`${what}: must be above zero`);
+  return ms;
+}
