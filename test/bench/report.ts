@@ -40,3 +40,32 @@ export function renderTables(rows: Row[], targets: Target[], header: string): st
   );
   return `${header}\n\n${measurements}\n\n${ratios}\n`;
 }
+
+/** Where one warm's CPU went, per key, and the rate the machine's cores allow at that cost. */
+export interface CpuBudget {
+  run: string;
+  keysPerSecond: number;
+  cachectlUs: number;
+  redisUs: number;
+  /** Machine busy time less cachectl and Redis: PostgreSQL, and whatever else runs. */
+  otherUs: number;
+  /** Busy share of all cores during the run. */
+  machineBusy: number;
+  /** cores / (total CPU per key): the best rate the machine allows at this cost. */
+  cpuBoundRate: number;
+}
+
+export function renderCpuBudgets(budgets: CpuBudget[]): string {
+  return formatTable(
+    ['CPU per key (us)', 'cachectl', 'Redis', 'PostgreSQL + rest', 'machine busy', 'cores allow keys/s', 'achieved'],
+    budgets.map((b) => [
+      b.run,
+      b.cachectlUs.toFixed(2),
+      b.redisUs.toFixed(2),
+      b.otherUs.toFixed(2),
+      `${Math.round(b.machineBusy * 100)}%`,
+      Math.round(b.cpuBoundRate),
+      b.cpuBoundRate > 0 ? `${Math.round((b.keysPerSecond / b.cpuBoundRate) * 100)}%` : '',
+    ]),
+  ) + '\n';
+}

@@ -19,8 +19,9 @@ import { pgCopyRate, redisSetRate, type Rate } from './limits.js';
 import { runTimed } from './measure.js';
 import { cachectlWarm, inspectVsScan, type WarmRun } from './cachectl-runs.js';
 import { naiveWarm } from './naive.js';
-import { renderTables, type Row, type Target } from './report.js';
+import { renderCpuBudgets, renderTables, type CpuBudget, type Row, type Target } from './report.js';
 import { hottestFunctions, type HotFunction } from './profile.js';
+import { measureCpu, type CpuSplit } from './cpu.js';
 
 const SECTIONS = ['limits', 'warm', 'naive', 'inspect', 'flat', 'ring'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -64,6 +65,8 @@ async function main(): Promise<void> {
 
   const load = loadavg()[0] ?? 0;
   const rows: Row[] = [];
+  const budgets: CpuBudget[] = [];
+  const context: string[] = [];
   const targets: Target[] = [];
   const failures: string[] = [];
   const work = mkdtempSync(join(tmpdir(), 'cachectl-bench-'));
@@ -81,14 +84,22 @@ async function main(): Promise<void> {
     let pgLimit: Rate | undefined;
     let redisOne: Rate | undefined;
     let redisAll: (Rate & { perNode: number[] }) | undefined;
+    let redisCost: { plainUs: number; ttlUs: number; ttlRate: number } | undefined;
     if (opts.only.has('limits') || opts.only.has('warm')) {
       log('limits: COPY ... TO STDOUT, redis-benchmark -P 64 -t set -d 180');
       pgLimit = await pgCopyRate(db.url, COPY_SQL, opts.size);
       rows.push({ name: 'limit: PostgreSQL COPY TO STDOUT', ...pgLimit, note: `rows of ${Math.round(avgPayloadBytes)} B JSON` });
       redisOne = await redisSetRate([servers.single.port], opts.size, Math.round(avgPayloadBytes));
       rows.push({ name: 'limit: redis-benchmark, 1 node', ...redisOne, note: '-P 64 -t set' });
-      redisAll = await redisSetRate(byName('ring').ports, opts.size, Math.round(avgPayloadBytes));
+      const ring = byName('ring');
+      const plain = await measureCpu(ring.pids, () => redisSetRate(ring.ports, opts.size, Math.round(avgPayloadBytes)));
+      redisAll = plain.result;
       rows.push({ name: 'limit: redis-benchmark, 3 nodes at once', ...redisAll, note: `sum of ${redisAll.perNode.map((r) => Math.round(r)).join(' + ')}` });
+      await servers.flushAll();
+      // Context, not the issue's limit: the same with the TTL warm writes (SET ... PX).
+      const withTtl = await measureCpu(ring.pids, () => redisSetRate(ring.ports, opts.size, Math.round(avgPayloadBytes), 3_600_000));
+      rows.push({ name: 'context: redis-benchmark SET ... PX, 3 nodes at once', ...withTtl.result, note: 'the command warm sends' });
+      redisCost = { plainUs: (plain.cpu.redis * 1e6) / redisAll.keys, ttlUs: (withTtl.cpu.redis * 1e6) / withTtl.result.keys, ttlRate: withTtl.result.perSecond };
       await servers.flushAll();
     }
     const limitFor = (t: Topology) => Math.min(pgLimit?.perSecond ?? Infinity, (t.ports.length > 1 ? redisAll : redisOne)?.perSecond ?? Infinity);
@@ -105,7 +116,9 @@ async function main(): Promise<void> {
           log(`cachectl warm ${kind === 'keys' ? 'by key list' : 'by streaming query'} into the ${name}`);
           let run: WarmRun;
           try {
-            run = await cachectlWarm(topology, db.url, kind === 'keys' ? { kind, file: keyFile } : { kind, count: opts.size }, opts.size);
+            const measured = await measureCpu(topology.pids, () => cachectlWarm(topology, db.url, kind === 'keys' ? { kind, file: keyFile } : { kind, count: opts.size }, opts.size));
+            run = measured.result;
+            budgets.push(cpuBudget(`warm ${kind === 'keys' ? 'key list' : 'stream'} -> ${name}`, run, measured.cpu));
           } catch (error) {
             // One broken topology must not hide the other measurements; the run still exits 1.
             failures.push(error instanceof Error ? error.message : String(error));
@@ -122,6 +135,10 @@ async function main(): Promise<void> {
       const clusterLimit = limitFor(byName('cluster'));
       if (stream && Number.isFinite(clusterLimit)) targets.push({ figure: 'warm stream -> cluster / limit', measured: stream.perSecond / clusterLimit, target: '>= 0.5', met: stream.perSecond / clusterLimit >= 0.5, how: 'keys/s over min(PG COPY, redis-benchmark 3 nodes at once)' });
       if (keys && Number.isFinite(clusterLimit)) targets.push({ figure: 'warm key list -> cluster / limit', measured: keys.perSecond / clusterLimit, target: '>= 0.35', met: keys.perSecond / clusterLimit >= 0.35, how: 'same limit' });
+      if (stream && redisCost) {
+        const ttlLimit = Math.min(pgLimit?.perSecond ?? Infinity, redisCost.ttlRate);
+        context.push(`warm stream -> cluster / min(COPY, SET ... PX on 3 nodes): ${(stream.perSecond / ttlLimit).toFixed(2)} (Redis CPU per key: ${redisCost.plainUs.toFixed(2)} us for SET, ${redisCost.ttlUs.toFixed(2)} us for SET ... PX)`);
+      }
 
       if (opts.only.has('inspect')) {
         log("cachectl inspect ttl --match '*' vs redis-cli --scan on every node at once (cluster, full)");
@@ -167,7 +184,9 @@ async function main(): Promise<void> {
         let run: WarmRun;
         try {
           // No --statement-timeout: the stream's reads are timed one by one (README, Performance).
-          run = await cachectlWarm(byName('cluster'), db.url, { kind: 'query', sql: generatedStreamSql(n), count: n }, n);
+          const measured = await measureCpu(byName('cluster').pids, () => cachectlWarm(byName('cluster'), db.url, { kind: 'query', sql: generatedStreamSql(n), count: n }, n));
+          run = measured.result;
+          budgets.push(cpuBudget(`warm stream ${formatCount(n)} -> cluster`, run, measured.cpu));
         } catch (error) {
           failures.push(error instanceof Error ? error.message : String(error));
           rows.push({ name: `cachectl warm stream ${formatCount(n)} -> cluster`, keys: 0, seconds: 0, perSecond: 0, note: 'FAILED (see below)' });
@@ -199,9 +218,11 @@ async function main(): Promise<void> {
     }
 
     const header = `cachectl benchmark: --size ${opts.size.toLocaleString('en-US')}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${load.toFixed(2)} at the start, node ${process.versions.node}`;
-    if (opts.json) process.stdout.write(JSON.stringify({ options: { ...opts, only: [...opts.only] }, loadAverage: load, cpus: cpus().length, rows, targets, profiles, failures }, null, 2) + '\n');
+    if (opts.json) process.stdout.write(JSON.stringify({ options: { ...opts, only: [...opts.only] }, loadAverage: load, cpus: cpus().length, rows, targets, cpuBudgets: budgets, context, profiles, failures }, null, 2) + '\n');
     else {
       process.stdout.write(renderTables(rows, targets, header));
+      if (budgets.length > 0) process.stdout.write(`\n${renderCpuBudgets(budgets)}`);
+      for (const line of context) process.stdout.write(`\n${line}\n`);
       for (const p of profiles) {
         process.stdout.write(`\nself time, ${p.run} (--cpu-prof):\n`);
         for (const f of p.hottest) process.stdout.write(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}\n`);
@@ -216,6 +237,24 @@ async function main(): Promise<void> {
     await servers.stop();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** A run's CPU per key by process, and the rate the machine's cores allow at that cost. */
+function cpuBudget(run: string, warm: WarmRun, cpu: CpuSplit): CpuBudget {
+  const cores = cpus().length;
+  const us = (seconds: number) => (seconds * 1e6) / warm.written;
+  const cachectl = warm.cpuSeconds ?? 0;
+  const other = Math.max(0, cpu.machine - cachectl - cpu.redis);
+  const perKey = us(cachectl) + us(cpu.redis) + us(other);
+  return {
+    run,
+    keysPerSecond: warm.perSecond,
+    cachectlUs: us(cachectl),
+    redisUs: us(cpu.redis),
+    otherUs: us(other),
+    machineBusy: cpu.capacity > 0 ? cpu.machine / cpu.capacity : 0,
+    cpuBoundRate: perKey > 0 ? (cores * 1e6) / perKey : 0,
+  };
 }
 
 function formatCount(n: number): string {

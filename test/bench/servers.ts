@@ -11,6 +11,8 @@ export interface Topology {
   flags: string[];
   /** Every node that holds keys (masters). */
   ports: number[];
+  /** Their redis-server processes, for CPU accounting. */
+  pids: number[];
 }
 
 export interface BenchServers {
@@ -23,13 +25,18 @@ export interface BenchServers {
   stop(): Promise<void>;
 }
 
+function pidOf(node: RedisProcess): number {
+  if (node.child.pid === undefined) throw new Error(`redis-server on ${node.port} has no pid`);
+  return node.child.pid;
+}
+
 export async function startBenchServers(): Promise<BenchServers> {
   const [cluster, ring, single] = await Promise.all([startCluster(3, 0), Promise.all([startRedis(), startRedis(), startRedis()]), startRedis()]);
   const ringSpec = ring.map((n, i) => `${n.address}:1 bench-${i + 1}`).join(',');
   const topologies: Topology[] = [
-    { name: 'cluster', flags: ['--cluster', cluster.seeds], ports: cluster.masters.map((m) => m.port) },
-    { name: 'ring', flags: ['--ring', ringSpec], ports: ring.map((n) => n.port) },
-    { name: 'single', flags: ['--redis', `redis://${single.address}`], ports: [single.port] },
+    { name: 'cluster', flags: ['--cluster', cluster.seeds], ports: cluster.masters.map((m) => m.port), pids: cluster.masters.map(pidOf) },
+    { name: 'ring', flags: ['--ring', ringSpec], ports: ring.map((n) => n.port), pids: ring.map(pidOf) },
+    { name: 'single', flags: ['--redis', `redis://${single.address}`], ports: [single.port], pids: [pidOf(single)] },
   ];
   const all = [...cluster.masters, ...ring, single];
   const clients = all.map((n) => n.client());

@@ -3,15 +3,14 @@
  * when its columns allow it: PostgreSQL then sends rows continuously instead of one cursor read
  * at a time, and decoding is a fraction of the driver's per-row cost (see pg-binary-copy.ts).
  *
- * The statement timeout keeps its meaning of "no read may stall this long": PostgreSQL would time
- * the COPY as one statement, so the COPY runs with the timeout off and cachectl cancels it itself
- * when no data arrives for that long while it is waiting for rows. Time spent writing to Redis
- * (PostgreSQL blocked on a full socket) is not a stall and is not counted.
+ * The statement timeout keeps its cursor meaning (see copy-watchdog.ts): the COPY runs with
+ * PostgreSQL's own timeout off, and cachectl cancels it when a batch's worth of rows takes longer.
  */
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { BinaryCopyDecoder, type CopyRow } from '../../sources/pg-binary-copy.js';
 import { rowShape, type RowShape } from '../../core/warm/values.js';
+import { CopyWatchdog } from './copy-watchdog.js';
 
 /** Text-like types whose binary form is their text bytes: the value is sent as it is. */
 const TEXT_TYPES = new Set([25 /* text */, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */]);
@@ -45,8 +44,8 @@ export const COPY_SHAPE: RowShape = rowShape(['key', 'value']);
 /** Thrown when the stall watchdog cancelled the COPY. */
 export class CopyStalledError extends Error {
   readonly code = '57014';
-  constructor(ms: number) {
-    super(`PostgreSQL sent no rows for ${ms}ms (canceling statement due to statement timeout)`);
+  constructor(rows: number, ms: number) {
+    super(`PostgreSQL produced fewer than ${rows} rows in ${ms}ms (canceling statement due to statement timeout)`);
     this.name = 'CopyStalledError';
   }
 }
@@ -64,32 +63,25 @@ export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, 
   let healthy = false;
   try {
     await client.query('BEGIN READ ONLY');
-    // The watchdog below bounds stalls; PostgreSQL's own timeout would bound the whole stream.
+    // The watchdog bounds each batch's worth of rows; PostgreSQL's own timeout would bound the whole stream.
     await client.query('SET LOCAL statement_timeout = 0');
     pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
     copy = new CopyReader(client.query(copyStreams.to(plan.copySql)));
+    const watchdog = new CopyWatchdog(pool, pid, rows, stallMs);
     const decoder = new BinaryCopyDecoder();
     let batch: CopyRow[] = [];
     for (;;) {
       if (signal.aborted) return;
-      let stalled = false;
-      const timer =
-        stallMs > 0
-          ? setTimeout(() => {
-              stalled = true;
-              void cancelBackend(pool, pid);
-            }, stallMs)
-          : undefined;
       let chunk: Buffer | undefined;
       try {
-        chunk = await copy.next();
+        chunk = await watchdog.guard(copy.next());
       } catch (error) {
-        throw stalled ? new CopyStalledError(stallMs) : error;
-      } finally {
-        clearTimeout(timer);
+        throw watchdog.stalled ? new CopyStalledError(rows, stallMs) : error;
       }
       if (chunk === undefined) break;
+      const before = batch.length;
       decoder.push(chunk, batch);
+      watchdog.received(batch.length - before);
       if (batch.length >= rows) {
         yield batch;
         batch = [];

@@ -1,0 +1,50 @@
+/**
+ * Where a run's CPU goes on the whole machine: the cachectl process (its own rusage), the Redis
+ * servers of the topology (/proc/<pid>/stat), and everything else (machine-wide /proc/stat busy
+ * time less those two: PostgreSQL's backends, and on a quiet machine little more).
+ *
+ * This is what tells a slow warm from a saturated machine: on 2 cores, PostgreSQL, three Redis
+ * servers and cachectl share the same two CPUs, so a warm's rate is bounded by the sum of their
+ * CPU cost per key, whatever each does alone.
+ */
+import { readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100;
+
+/** utime + stime of a live process, in seconds. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** Machine-wide busy and total CPU seconds since boot (all cores). */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] as string;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
+  const busy = (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+  return { busy: busy / TICKS_PER_SECOND, total: (busy + (idle ?? 0) + (iowait ?? 0)) / TICKS_PER_SECOND };
+}
+
+export interface CpuSplit {
+  /** CPU seconds of the Redis servers given. */
+  redis: number;
+  /** Machine-wide busy seconds during the run. */
+  machine: number;
+  /** Machine-wide capacity during the run (wall x cores). */
+  capacity: number;
+}
+
+/** Runs `work` and reports the Redis servers' and the machine's CPU seconds during it. */
+export async function measureCpu<T>(redisPids: readonly number[], work: () => Promise<T>): Promise<{ result: T; cpu: CpuSplit }> {
+  const redisBefore = redisPids.reduce((n, pid) => n + processCpuSeconds(pid), 0);
+  const machineBefore = machineCpuSeconds();
+  const result = await work();
+  const machineAfter = machineCpuSeconds();
+  const redisAfter = redisPids.reduce((n, pid) => n + processCpuSeconds(pid), 0);
+  return {
+    result,
+    cpu: { redis: redisAfter - redisBefore, machine: machineAfter.busy - machineBefore.busy, capacity: machineAfter.total - machineBefore.total },
+  };
+}
