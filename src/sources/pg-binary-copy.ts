@@ -12,6 +12,8 @@
  * that many bytes; a field count of -1 ends the data.
  */
 
+import { readUtf8 } from '../core/utf8.js';
+
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const HEADER_FIXED = SIGNATURE.length + 8;
 
@@ -76,7 +78,7 @@ export class BinaryCopyDecoder {
       const valueAt = keyEnd + 4;
       const valueEnd = valueAt + Math.max(0, valueLength);
       if (valueEnd > end) break;
-      out.push([keyLength < 0 ? null : buf.toString('utf8', keyAt, keyEnd), valueLength < 0 ? null : buf.toString('utf8', valueAt, valueEnd)]);
+      out.push([keyLength < 0 ? null : readUtf8(buf, keyAt, keyEnd), valueLength < 0 ? null : readUtf8(buf, valueAt, valueEnd)]);
       p = valueEnd;
     }
     if (p < end) {
