@@ -77,9 +77,12 @@ export class CacheConnection {
     this.ejected.push({ node, reason: `${count} consecutive connection failures (server_failure_limit ${limit}): ${error.message}` });
   }
 
+  /** The last checkNodes() result: later readers need not ping a node again (a down one costs a timeout each time). */
+  health: readonly NodeHealth[] | undefined;
+
   /** Pings every node in parallel; never throws. */
   async checkNodes(): Promise<NodeHealth[]> {
-    return Promise.all(
+    const health = await Promise.all(
       this.topology.nodes.map(async (node) => {
         try {
           await connectAndPing(this.clientFor(node), node);
@@ -89,6 +92,8 @@ export class CacheConnection {
         }
       }),
     );
+    this.health = health;
+    return health;
   }
 
   /** Re-reads the slot map from any reachable master (cluster only). Returns true when it changed. */

@@ -9,7 +9,7 @@ import { keyspaceOf, parseInfo, versionAtLeast } from '../../core/inspect/keyspa
 import { TokenBucket, scanCountFor } from '../../core/inspect/rate.js';
 import type { InspectSource, KeyBatch, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from '../../core/inspect/types.js';
 import type { Topology } from '../../topology/types.js';
-import type { CacheConnection, NodeHealth } from './cache.js';
+import type { CacheConnection } from './cache.js';
 import { connectAndPing } from './client.js';
 import { isReplyError, problemOf } from './node-problem.js';
 import { FlatBatch, layoutOf, scanScriptFor, serverMs, summaryFromBatch, summaryFromReply, summaryScriptFor, type ScanScript } from './scan-script.js';
@@ -20,8 +20,6 @@ export interface RedisInspectOptions {
   /** Database number of a single node (`redis://host/3`); clusters and rings use 0. */
   db?: number;
   mode?: ScanMode;
-  /** Result of openCache's health check, so a node known to be down is not retried. */
-  health?: readonly NodeHealth[];
 }
 
 export class RedisInspectSource implements InspectSource {
@@ -51,13 +49,17 @@ export class RedisInspectSource implements InspectSource {
     const node = this.topology.nodes[index];
     if (!node) throw new Error(`no node ${index}`);
     const facts: NodeFacts = { index, name: node.name, address: node.address };
-    const health = this.options.health?.find((h) => h.node.address === node.address);
+    // openCache has just pinged every node: a down node is not tried again (another connect
+    // timeout, and on an auto-eject ring a second failure towards ejection), a live one not re-pinged.
+    const health = this.cache.health?.find((h) => h.node.address === node.address);
     if (health && !health.ok) return { ...facts, problem: { status: 'down', message: health.error ?? 'not reachable' } };
     const client = this.cache.clientFor(node);
-    try {
-      await connectAndPing(client, node);
-    } catch (error) {
-      return { ...facts, problem: { status: 'down', message: error instanceof Error ? error.message : String(error) } };
+    if (!health) {
+      try {
+        await connectAndPing(client, node);
+      } catch (error) {
+        return { ...facts, problem: { status: 'down', message: error instanceof Error ? error.message : String(error) } };
+      }
     }
     try {
       const info = parseInfo(await client.info());
