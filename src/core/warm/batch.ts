@@ -53,7 +53,8 @@ export function pushWrite(
 
 /**
  * For a key-list batch: the value of each accepted key (index-aligned), undefined when no row
- * came back for it. The first row wins when a query returns several for one key.
+ * came back for it. The first row wins when a query returns several for one key; a key listed
+ * twice in the batch gets the value at both places (it was fetched once).
  */
 export function matchRows(
   pattern: KeyPattern,
@@ -61,17 +62,37 @@ export function matchRows(
   rows: readonly unknown[][],
   shape: RowShape,
   format: 'string' | 'hash',
+  /** The single parameter's value of each key (index-aligned), when the pattern has one. */
+  params?: readonly string[],
 ): (string | string[] | undefined)[] {
   const paramIndex = pattern.params.map((p) => shape.names.indexOf(p));
-  const byKey = new Map<string, number>();
-  for (let i = 0; i < keys.length; i++) byKey.set(keys[i] as string, i);
   const values = new Array<string | string[] | undefined>(keys.length);
+  // One parameter: the key is literal + value + literal, so matching the value alone is the same
+  // test without building a key string per row.
+  const single = params !== undefined && paramIndex.length === 1;
+  const ids = single ? params : keys;
+  const first = new Map<string, number>();
+  const duplicates: number[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as string;
+    if (first.has(id)) duplicates.push(i);
+    else first.set(id, i);
+  }
+  const column = paramIndex[0] as number;
   const parts: unknown[] = new Array(paramIndex.length);
   for (const row of rows) {
-    for (let p = 0; p < paramIndex.length; p++) parts[p] = row[paramIndex[p] as number];
-    const index = byKey.get(renderKey(pattern, parts));
+    let id: string;
+    if (single) {
+      const cell = row[column];
+      id = typeof cell === 'string' ? cell : String(cell);
+    } else {
+      for (let p = 0; p < paramIndex.length; p++) parts[p] = row[paramIndex[p] as number];
+      id = renderKey(pattern, parts);
+    }
+    const index = first.get(id);
     if (index !== undefined && values[index] === undefined) values[index] = valueOf(row, shape, format);
   }
+  for (const i of duplicates) values[i] = values[first.get(ids[i] as string) as number];
   return values;
 }
 

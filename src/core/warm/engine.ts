@@ -160,7 +160,7 @@ class WarmEngine {
     }
     this.emit({ type: 'batchFetched', entry: entry.name, keys: accepted.length, rows: fetched.rows.length, ms: this.now() - started });
     const rejected = new Map(fetched.invalid.map((x) => [x.index, x.reason]));
-    const values = matchRows(pattern, accepted, fetched.rows, fetched.shape, entry.format);
+    const values = matchRows(pattern, accepted, fetched.rows, fetched.shape, entry.format, params.length === 1 ? params[0] : undefined);
     const batch = newWriteBatch(entry);
     for (let i = 0; i < accepted.length; i++) {
       const key = accepted[i] as string;
