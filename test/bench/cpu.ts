@@ -48,3 +48,19 @@ export async function measureCpu<T>(redisPids: readonly number[], work: () => Pr
     cpu: { redis: redisAfter - redisBefore, machine: machineAfter.busy - machineBefore.busy, capacity: machineAfter.total - machineBefore.total },
   };
 }
+
+/**
+ * Waits until the machine is quiet (busy under `threshold` of all cores over a 250 ms window),
+ * at most `limitMs`: after a FLUSHALL of millions of keys, Redis's allocator returns memory to the
+ * system in background threads for seconds, and that CPU would be charged to the next run.
+ */
+export async function waitForQuiet(threshold = 0.2, limitMs = 15_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const a = machineCpuSeconds();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const b = machineCpuSeconds();
+    const busy = (b.busy - a.busy) / Math.max(1e-9, b.total - a.total);
+    if (busy < threshold || Date.now() - started > limitMs) return busy;
+  }
+}

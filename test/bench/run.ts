@@ -21,7 +21,7 @@ import { cachectlWarm, inspectVsScan, type WarmRun } from './cachectl-runs.js';
 import { naiveWarm } from './naive.js';
 import { renderCpuBudgets, renderTables, type CpuBudget, type Row, type Target } from './report.js';
 import { hottestFunctions, type HotFunction } from './profile.js';
-import { measureCpu, type CpuSplit } from './cpu.js';
+import { measureCpu, waitForQuiet, type CpuSplit } from './cpu.js';
 
 const SECTIONS = ['limits', 'warm', 'naive', 'inspect', 'flat', 'ring'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -96,6 +96,7 @@ async function main(): Promise<void> {
       redisAll = plain.result;
       rows.push({ name: 'limit: redis-benchmark, 3 nodes at once', ...redisAll, note: `sum of ${redisAll.perNode.map((r) => Math.round(r)).join(' + ')}` });
       await servers.flushAll();
+      await waitForQuiet();
       // Context, not the issue's limit: the same with the TTL warm writes (SET ... PX).
       const withTtl = await measureCpu(ring.pids, () => redisSetRate(ring.ports, opts.size, Math.round(avgPayloadBytes), 3_600_000));
       rows.push({ name: 'context: redis-benchmark SET ... PX, 3 nodes at once', ...withTtl.result, note: 'the command warm sends' });
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
         for (const kind of ['keys', 'query'] as const) {
           if (!opts.only.has('warm') && !(name === 'cluster' && kind === 'query')) continue;
           await servers.flushAll();
+          await waitForQuiet();
           log(`cachectl warm ${kind === 'keys' ? 'by key list' : 'by streaming query'} into the ${name}`);
           let run: WarmRun;
           try {
@@ -180,6 +182,7 @@ async function main(): Promise<void> {
       const flat: WarmRun[] = [];
       for (const n of opts.flat) {
         await servers.flushAll();
+        await waitForQuiet();
         log(`memory flatness: streamed warm of ${n.toLocaleString('en-US')} generated rows into the cluster`);
         let run: WarmRun;
         try {
