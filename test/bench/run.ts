@@ -45,7 +45,7 @@ function options() {
     },
   });
   const size = parseCount(values.size as string, '--size');
-  const flat = (values['flat-sizes'] ?? `${size},${size * 10}`).split(',').filter(Boolean).map((s) => parseCount(s, '--flat-sizes'));
+  const flat = (values['flat-sizes'] ?? `${size},${size * 5},${size * 10}`).split(',').filter(Boolean).map((s) => parseCount(s, '--flat-sizes'));
   const naive = values['naive-sample'] !== undefined ? parseCount(values['naive-sample'], '--naive-sample') : Math.min(5_000, size);
   const only = values.only ? (values.only.split(',') as Section[]) : [...SECTIONS];
   for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (${SECTIONS.join(', ')})`);
@@ -207,6 +207,11 @@ async function main(): Promise<void> {
         const ratio = big.peakRss / small.peakRss;
         targets.push({ figure: `peak RSS ${formatCount(opts.flat[opts.flat.length - 1] as number)} / ${formatCount(opts.flat[baseIndex] as number)}`, measured: ratio, target: '<= 1.2', met: ratio <= 1.2, how: 'streamed warm into the cluster' });
         targets.push({ figure: `peak RSS at ${formatCount(opts.flat[opts.flat.length - 1] as number)} (MB)`, measured: big.peakRss / 1e6, target: '< 200', met: big.peakRss < 200e6, how: 'the largest streamed warm' });
+      }
+      // Whether the peak still grows between the two largest runs, or only until the GC settles.
+      const previous = flat[flat.length - 2];
+      if (flat.length > 2 && previous?.peakRss && big?.peakRss) {
+        context.push(`peak RSS ${formatCount(opts.flat[opts.flat.length - 1] as number)} / ${formatCount(opts.flat[opts.flat.length - 2] as number)}: ${(big.peakRss / previous.peakRss).toFixed(2)}`);
       }
     }
 
