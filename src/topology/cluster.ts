@@ -1,4 +1,4 @@
-import calculateSlot from 'cluster-key-slot';
+import { keySlot } from './slot.js';
 import type { CacheNode, Topology } from './types.js';
 
 export const SLOT_COUNT = 16384;
@@ -12,7 +12,7 @@ export interface SlotRange {
 
 /** CRC16 hash slot of a key, honouring `{hash tags}` exactly as Redis Cluster does. */
 export function slotOf(key: string): number {
-  return calculateSlot(key);
+  return keySlot(key);
 }
 
 /**
@@ -49,7 +49,7 @@ export class ClusterTopology implements Topology {
 
   /** -1 when the slot is not served by any master (cluster is down for that slot). */
   nodeIndexOf(key: string): number {
-    return this.slotOwner[calculateSlot(key)] as number;
+    return this.slotOwner[keySlot(key)] as number;
   }
 
   nodeIndexOfSlot(slot: number): number {
@@ -70,6 +70,6 @@ export class ClusterTopology implements Topology {
   }
 
   describe(key: string): Record<string, string | number> {
-    return { slot: calculateSlot(key) };
+    return { slot: keySlot(key) };
   }
 }

@@ -32,6 +32,14 @@ describe('connecting to real topologies', () => {
     }
   });
 
+  test('every key hashes to the slot CLUSTER KEYSLOT names: hash tags, empty tags, non-ASCII', async () => {
+    const client = cluster.masters[0]!.client();
+    const keys = ['foo{}{bar}', 'a{}b{c}', '{}', '{', '}{x}', '{a{b}c}', 'ü', 'user:{ü€😀}:1', '😀{tag}€', 'x'.repeat(2000), '\u0000{\u007f}'];
+    for (let i = 0; i < 300; i++) keys.push(`product:${i * 7919}`, `k{${i % 17}}:${i}`, `é${i}{}{${i}}`);
+    const replies = (await Promise.all(keys.map((key) => client.call('CLUSTER', 'KEYSLOT', key)))) as number[];
+    keys.forEach((key, i) => assert.equal(slotOf(key), Number(replies[i]), JSON.stringify(key)));
+  });
+
   test('a standalone node given as --cluster is exit 3 with a line that says what to do', async () => {
     await assert.rejects(
       openCache({ kind: 'cluster', seeds: [{ host: '127.0.0.1', port: single.port }], auth: {} }),
