@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { runCli } from '../harness/cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
@@ -71,18 +72,29 @@ describe('warm through cluster faults', () => {
     const cluster = await startCluster(3);
     try {
       const masters = cluster.masters.map((m) => m.client());
-      // The slots of the second half of the key list that master 0 owns move to master 2 while the
-      // first half is written: those keys meet ASK (slot migrating) and then MOVED (slot moved).
-      const late = ids.slice(N / 2).map((id) => slotOf(`product:${id}`)).filter((s) => s <= 5460);
-      const slots = [...new Set(late)].slice(0, 400);
+      // The key list comes through stdin in thirds, so each third meets the cluster in a known
+      // state: the first before, the second during (ASK) and the last after the move (MOVED: the
+      // run's slot map is stale until a MOVED refreshes it). Timing the move against a running
+      // warm instead left it to chance whether any key was written after the move.
+      const keys = ids.map((id) => `product:${id}`);
+      const third = N / 3;
+      const [early, middle, late] = [keys.slice(0, third), keys.slice(third, 2 * third), keys.slice(2 * third)];
+      // Master 0 owns slots 0..5460; slots of the second and the last third move to master 2.
+      const ownSlots = (part: string[]) => [...new Set(part.map((k) => slotOf(k)).filter((s) => s <= 5460))].slice(0, 200);
+      const slots = [...new Set([...ownSlots(middle), ...ownSlots(late)])];
       const failed = join(dir, 'migrate-failed.txt');
-      const run = runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--cluster', cluster.seeds, '--pg', db.url, '--json', '--batch-size', '100', '--rate', '3000', '--failed-keys', failed]);
-      await waitFor(async () => (await totalKeys(masters)) > N / 10, 'the warm to be under way');
+      const stdin = new PassThrough();
+      const run = runCli(['warm', '--keys', '-', '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--cluster', cluster.seeds, '--pg', db.url, '--json', '--batch-size', '100', '--failed-keys', failed], { stdin });
+      stdin.write(early.join('\n') + '\n');
+      await waitFor(async () => (await totalKeys(masters)) >= early.length, 'the first third to be written');
       const migration = await beginSlotMigration(cluster, slots, 0, 2);
-      // ASK is answered by the target once a key of a migrating slot is written there (ASKING).
-      await waitFor(async () => /cmdstat_asking:calls=[1-9]/.test(await masters[2]!.info('commandstats')), 'a write to follow ASK');
+      stdin.write(middle.join('\n') + '\n');
+      await waitFor(async () => (await totalKeys(masters)) >= early.length + middle.length, 'the second third to be written');
+      // New keys of a migrating slot are refused by the source with ASK and written to the target after ASKING.
+      assert.match(await masters[2]!.info('commandstats'), /cmdstat_asking:calls=[1-9]/, 'writes followed ASK while the slots migrated');
       await migration.moveKeys();
       await migration.finish();
+      stdin.end(late.join('\n') + '\n');
       const r = await run;
       assert.equal(r.code, 0, r.stderr);
       const summary = JSON.parse(r.stdout);

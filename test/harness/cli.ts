@@ -11,7 +11,8 @@ export interface CliResult {
 
 export async function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; stdin?: string; cwd?: string; signal?: AbortSignal; tty?: boolean; stdoutTty?: boolean } = {},
+  /** stdin: the whole input, or a stream the test writes to while the command runs. */
+  options: { env?: NodeJS.ProcessEnv; stdin?: string | Readable; cwd?: string; signal?: AbortSignal; tty?: boolean; stdoutTty?: boolean } = {},
 ): Promise<CliResult> {
   const stdout = new StringSink();
   const stderr = new StringSink();
@@ -21,7 +22,7 @@ export async function runCli(
   const code = await run(['node', 'cachectl', ...args], {
     stdout,
     stderr,
-    stdin: Readable.from(options.stdin !== undefined ? [options.stdin] : []),
+    stdin: options.stdin instanceof Readable ? options.stdin : Readable.from(options.stdin !== undefined ? [options.stdin] : []),
     env,
     cwd: options.cwd ?? process.cwd(),
     signal: options.signal ?? new AbortController().signal,
