@@ -34,6 +34,8 @@ export const DEFAULTS = {
     pipelineSize: 1000,
     /** Max pipelines in flight per node. */
     redisInFlight: 4,
+    /** A pipeline is also cut at about this many bytes of keys and values, so large values do not make one huge buffer. */
+    pipelineBytes: 8 * 1024 * 1024,
     /** A node silent this long while pipelines wait is dropped and its keys retried. */
     replyTimeoutMs: 30_000,
     /**

@@ -136,7 +136,7 @@ export class PipelinedWriter implements CacheWriter {
       lane.buffer.keys.length > 0 &&
       (lane.inFlight === 0 || (lane.buffer.keys.length >= pipelineSize && lane.inFlight < inFlight && this.keysInFlight + pipelineSize <= budget))
     ) {
-      const chunk = takeItems(lane.buffer, pipelineSize);
+      const chunk = takeItems(lane.buffer, pipelineSize, DEFAULTS.warm.pipelineBytes);
       const keys = chunk.keys.length;
       lane.inFlight++;
       this.keysInFlight += keys;
