@@ -16,7 +16,7 @@ import { classifyError } from './reply-errors.js';
 import { bump, firstError, nodeAt, Outcomes, Redirects, respAuthFor } from './write-outcomes.js';
 import { emptyItems, encodedSizeHint, encodeWrite, needsCheck, pushFromBatch, pushItem, shouldWrite, takeItems, type Items } from './write-items.js';
 import { RespConnection, type Reply, type RespAuth } from './resp-connection.js';
-import { RespBuffer } from './resp-buffer.js';
+import { BufferPool, RespBuffer } from './resp-buffer.js';
 import { WriteVerifier } from './write-verifier.js';
 
 /** What the writer needs of a cache connection (CacheConnection implements it). */
@@ -57,6 +57,7 @@ export class PipelinedWriter implements CacheWriter {
   private readonly verifier: WriteVerifier;
   private readonly connections = new Map<string, RespConnection>();
   private readonly auth: RespAuth;
+  private readonly buffers = new BufferPool();
 
   constructor(
     private readonly cache: CacheLink,
@@ -169,7 +170,7 @@ export class PipelinedWriter implements CacheWriter {
       items = await this.checkFirst(node, conn, items, asking);
       if (items.keys.length === 0) return;
     }
-    const p = new RespBuffer(encodedSizeHint(items));
+    const p = new RespBuffer(encodedSizeHint(items), this.buffers);
     const ends: number[] = new Array(items.keys.length);
     const bytes: number[] = new Array(items.keys.length);
     for (let i = 0; i < items.keys.length; i++) {

@@ -24,6 +24,37 @@ export function constantArg(arg: string): Buffer {
   return Buffer.concat([Buffer.from(`$${bytes.length}\r\n`, 'latin1'), bytes, Buffer.from('\r\n', 'latin1')]);
 }
 
+/**
+ * Pipeline buffers for reuse. A pipeline is a few hundred KiB, allocated outside the JS heap and
+ * freed only when the garbage collector gets to its wrapper; one new buffer per pipeline kept the
+ * allocator's arenas fragmented (a 5M-key warm peaked about 25 MiB higher than with the arenas
+ * tuned). A buffer goes back once the socket has written it.
+ */
+export class BufferPool {
+  private readonly free: Buffer[] = [];
+
+  constructor(
+    private readonly keep = 32,
+    /** Larger buffers (a pipeline of huge values) are not kept. */
+    private readonly maxBytes = 16 * 1024 * 1024,
+  ) {}
+
+  take(size: number): Buffer {
+    for (let i = this.free.length - 1; i >= 0; i--) {
+      const buf = this.free[i] as Buffer;
+      if (buf.length >= size) {
+        this.free.splice(i, 1);
+        return buf;
+      }
+    }
+    return Buffer.allocUnsafe(Math.max(size, 64 * 1024));
+  }
+
+  give(buf: Buffer): void {
+    if (buf.length <= this.maxBytes && this.free.length < this.keep) this.free.push(buf);
+  }
+}
+
 export class RespBuffer {
   private buf: Buffer;
   private len = 0;
@@ -33,8 +64,16 @@ export class RespBuffer {
   lastBulkBytes = 0;
 
   /** `sizeHint`: expected bytes, so a pipeline is usually encoded without growing the buffer. */
-  constructor(sizeHint = 16 * 1024) {
-    this.buf = Buffer.allocUnsafe(Math.max(256, sizeHint));
+  constructor(
+    sizeHint = 16 * 1024,
+    private readonly pool?: BufferPool,
+  ) {
+    this.buf = pool ? pool.take(Math.max(256, sizeHint)) : Buffer.allocUnsafe(Math.max(256, sizeHint));
+  }
+
+  /** Hands the buffer back to its pool: call only once the bytes are written, and not use it after. */
+  release(): void {
+    this.pool?.give(this.buf);
   }
 
   bytes(): Buffer {
@@ -128,8 +167,9 @@ export class RespBuffer {
     if (this.len + extra <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.len + extra) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    const next = this.pool ? this.pool.take(size) : Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.len);
+    this.pool?.give(this.buf);
     this.buf = next;
   }
 }

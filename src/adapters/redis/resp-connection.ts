@@ -45,7 +45,7 @@ export class RespConnection {
   /** Sends an encoded pipeline; resolves with its `count` replies in order. */
   async send(payload: RespBuffer): Promise<Reply[]> {
     const socket = await this.open();
-    return this.enqueue(socket, payload.bytes(), payload.replies);
+    return this.enqueue(socket, payload.bytes(), payload.replies, () => payload.release());
   }
 
   close(): void {
@@ -53,10 +53,11 @@ export class RespConnection {
     this.socket = undefined;
   }
 
-  private enqueue(socket: Socket, bytes: Buffer, count: number): Promise<Reply[]> {
+  /** `written`: called once the socket no longer needs `bytes` (written, or the socket failed). */
+  private enqueue(socket: Socket, bytes: Buffer, count: number, written?: () => void): Promise<Reply[]> {
     return new Promise<Reply[]>((resolve, reject) => {
       this.queue.push({ count, replies: [], resolve, reject });
-      socket.write(bytes);
+      socket.write(bytes, written && (() => written()));
     });
   }
 

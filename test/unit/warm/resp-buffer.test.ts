@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { constantArg, digitCount, RespBuffer } from '../../../src/adapters/redis/resp-buffer.js';
+import { BufferPool, constantArg, digitCount, RespBuffer } from '../../../src/adapters/redis/resp-buffer.js';
 
 /** The obvious encoder, as the reference: `*n`, then `$len` and the bytes of each argument. */
 function reference(commands: (string | number)[][]): Buffer {
@@ -74,4 +74,30 @@ test('constant arguments are byte-identical to bulk() of the same text', () => {
     b.constant(ping);
   }
   assert.deepEqual(b.bytes(), reference(Array.from({ length: 1000 }, () => ['PING'])));
+});
+
+test('a pooled buffer is reused once released, and a grown one goes back too', () => {
+  const pool = new BufferPool(2);
+  const a = new RespBuffer(1000, pool);
+  a.command2('SET', 'x'.repeat(100));
+  const memory = a.bytes().buffer;
+  a.release();
+  const b = new RespBuffer(1000, pool);
+  b.command2('GET', 'k');
+  assert.equal(b.bytes().buffer, memory, 'the released buffer is the one handed out next');
+  assert.deepEqual(b.bytes(), reference([['GET', 'k']]));
+  // Growing past the pooled buffer encodes correctly; both buffers go back to the pool.
+  const big = 'y'.repeat(200_000);
+  b.begin(1);
+  b.bulk(big);
+  assert.deepEqual(b.bytes(), reference([['GET', 'k'], [big]]));
+  const grown = b.bytes().buffer;
+  assert.notEqual(grown, memory);
+  b.release();
+  const c = new RespBuffer(150_000, pool);
+  assert.equal(c.bytes().buffer, grown, 'only the grown buffer is large enough');
+  const d = new RespBuffer(100, pool);
+  assert.equal(d.bytes().buffer, memory);
+  const e = new RespBuffer(100, pool);
+  assert.notEqual(e.bytes().buffer, memory, 'the pool is empty: a new buffer');
 });
