@@ -4,6 +4,7 @@
  * WarmHooks (extra event listeners, checkpoint, key filter, deadline, lock around the run).
  */
 import { accessSync, constants } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { resolve } from 'node:path';
 import { createPgPool, verifyPg } from '../adapters/postgres/pool.js';
 import { PgWarmSource } from '../adapters/postgres/warm-source.js';
@@ -65,7 +66,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
       if (plan.failedKeys !== undefined) failedKeys = await FailedKeysFile.open(plan.failedKeys, io.cwd);
       const source = new PgWarmSource(pool, { cursorRows: options.cursorRows, statementTimeoutMs: plan.statementTimeoutMs, retries: options.retries, retryBaseMs: options.retryBaseMs, emit });
       summary = await runWarm(
-        options,
+        { memoryPressure: heapPressure, ...options },
         {
           keys: keyListPort(io.cwd, io.stdin, options.batchSize),
           rows: source,
@@ -100,6 +101,17 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
   if (plan.json) printWarmJson(io.stdout, summary, examples);
   else printWarmText(io.stdout, summary, examples, run.color, failedKeys?.path);
   return summary;
+}
+
+/**
+ * Stop reading at 85% of the JS heap's limit: a warm of values too large for its batch and pipeline
+ * sizes then ends with a report (exit 1, stopped early) instead of a V8 out-of-memory crash.
+ */
+function heapPressure(): string | undefined {
+  const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
+  if (used < 0.85 * limit) return undefined;
+  const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;
+  return `the JS heap holds ${mib(used)} of its ${mib(limit)} limit: the values are too large for the batch and pipeline sizes; lower --batch-size and --pipeline-size (or raise the limit: NODE_OPTIONS=--max-old-space-size=<MiB>)`;
 }
 
 /** Key-list files must be readable before anything connects. */

@@ -44,13 +44,21 @@ export async function runTimed(command: string, args: string[], options: { keepS
   return { code, seconds, stdout, stderr, lines };
 }
 
+/** The node flags on bin/cachectl's `#!/usr/bin/env -S node <flags>` line. */
+function binNodeFlags(): string[] {
+  const line = readFileSync(cachectlBin, 'utf8').split('\n')[0] ?? '';
+  const m = /^#!\S*env\s+(?:-S\s+)?node\b(.*)$/.exec(line);
+  return m ? (m[1] as string).trim().split(/\s+/).filter(Boolean) : [];
+}
+
 /** `cachectl <args>` from dist/, with its own rusage; with `cpuProfDir`, also a V8 CPU profile there. */
 export async function runCachectl(args: string[], options: { cpuProfDir?: string } = {}): Promise<ChildRun> {
   const dir = mkdtempSync(join(tmpdir(), 'cachectl-bench-rusage-'));
   const file = join(dir, 'rusage.json');
   const prof = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   try {
-    const run = await runTimed(process.execPath, [...prof, '--import', preload, cachectlBin, ...args], { keepStdout: true, env: { ...process.env, BENCH_RUSAGE_FILE: file, NO_COLOR: '1' } });
+    // node with the flags the bin's #! line gives it (as an operator's shell would), plus the preload.
+    const run = await runTimed(process.execPath, [...binNodeFlags(), ...prof, '--import', preload, cachectlBin, ...args], { keepStdout: true, env: { ...process.env, BENCH_RUSAGE_FILE: file, NO_COLOR: '1' } });
     try {
       const r = JSON.parse(readFileSync(file, 'utf8')) as { maxRssKiB: number; userUs: number; systemUs: number };
       return { ...run, peakRss: r.maxRssKiB * 1024, cpuSeconds: (r.userUs + r.systemUs) / 1e6 };

@@ -217,6 +217,11 @@ class WarmEngine {
       this.requestStop('deadline', 'the deadline passed; nothing new was started after it');
       return false;
     }
+    const pressure = this.options.memoryPressure?.();
+    if (pressure !== undefined) {
+      this.requestStop('memory', pressure);
+      return false;
+    }
     if (rate !== undefined) {
       // A batch starts once the time it costs at the cap has passed, so the keys started by any
       // moment never exceed rate x elapsed: the measured rate stays under the cap, not a batch over.

@@ -20,6 +20,6 @@ export type WarmEvent =
   | { type: 'stopping'; reason: StopReason; detail: string }
   | { type: 'summary'; summary: WarmSummary };
 
-export type StopReason = 'signal' | 'deadline' | 'errors';
+export type StopReason = 'signal' | 'deadline' | 'errors' | 'memory';
 
 export type WarmEventListener = (event: WarmEvent) => void;

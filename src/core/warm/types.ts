@@ -100,6 +100,11 @@ export interface WarmOptions {
    */
   keyFilter?: (key: string) => boolean;
   checkpoint?: CheckpointHook;
+  /**
+   * Asked before each batch is read: a reason when memory is nearly exhausted (values too large
+   * for the batch and pipeline sizes), so the run stops reading and reports instead of crashing.
+   */
+  memoryPressure?: () => string | undefined;
   /** Injectable randomness for TTL jitter (tests). */
   random?: () => number;
   now?: () => number;

@@ -113,3 +113,16 @@ test('a passed deadline starts nothing and says so', async () => {
   assert.equal(summary.written, 0);
   assert.equal(summary.stopped?.reason, 'deadline');
 });
+
+test('memory pressure stops the reading between batches, with its reason; what was read is written', async () => {
+  let batches = 0;
+  const t = setup([keysEntry('e', 1, ['p:1', 'p:2', 'p:3', 'p:4', 'p:5', 'p:6'])], {
+    batchSize: 2,
+    pgConcurrency: 1,
+    memoryPressure: () => (++batches > 2 ? 'the JS heap is nearly full' : undefined),
+  });
+  const summary = await t.run();
+  assert.equal(summary.stopped?.reason, 'memory');
+  assert.equal(summary.stopped?.detail, 'the JS heap is nearly full');
+  assert.deepEqual(t.writer().written.sort(), ['p:1', 'p:2', 'p:3', 'p:4']);
+});
