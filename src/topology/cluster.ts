@@ -1,4 +1,4 @@
-import { keySlot } from './slot.js';
+import { slotOf } from './slot.js';
 import type { CacheNode, Topology } from './types.js';
 
 export const SLOT_COUNT = 16384;
@@ -10,10 +10,7 @@ export interface SlotRange {
   replicas: CacheNode[];
 }
 
-/** CRC16 hash slot of a key, honouring `{hash tags}` exactly as Redis Cluster does. */
-export function slotOf(key: string): number {
-  return keySlot(key);
-}
+export { slotOf };
 
 /**
  * A Redis Cluster's slot map as reported by the cluster (CLUSTER SLOTS / SHARDS).
@@ -49,7 +46,7 @@ export class ClusterTopology implements Topology {
 
   /** -1 when the slot is not served by any master (cluster is down for that slot). */
   nodeIndexOf(key: string): number {
-    return this.slotOwner[keySlot(key)] as number;
+    return this.slotOwner[slotOf(key)] as number;
   }
 
   nodeIndexOfSlot(slot: number): number {
@@ -70,6 +67,6 @@ export class ClusterTopology implements Topology {
   }
 
   describe(key: string): Record<string, string | number> {
-    return { slot: keySlot(key) };
+    return { slot: slotOf(key) };
   }
 }

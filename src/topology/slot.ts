@@ -23,7 +23,8 @@ function crc16Table(): Uint16Array {
   return table;
 }
 
-export function keySlot(key: string): number {
+/** CRC16 hash slot of a key, honouring `{hash tags}` exactly as Redis Cluster does. */
+export function slotOf(key: string): number {
   let start = 0;
   let end = key.length;
   const open = key.indexOf('{');

@@ -17,7 +17,7 @@ import { startBenchServers, type Topology } from './servers.js';
 import { COPY_SQL, generatedStreamSql, loadProducts, writeKeyList } from './dataset.js';
 import { pgCopyRate, redisSetRate, type Rate } from './limits.js';
 import { runTimed } from './measure.js';
-import { cachectlWarm, inspectVsScan, type WarmRun } from './cachectl-runs.js';
+import { cachectlWarm, inspectVsScan, type WarmRun, type WarmSource } from './cachectl-runs.js';
 import { naiveWarm } from './naive.js';
 import { renderCpuBudgets, renderTables, type CpuBudget, type Row, type Target } from './report.js';
 import { hottestFunctions, type HotFunction } from './profile.js';
@@ -103,6 +103,14 @@ async function main(): Promise<void> {
       redisCost = { plainUs: (plain.cpu.redis * 1e6) / redisAll.keys, ttlUs: (withTtl.cpu.redis * 1e6) / withTtl.result.keys, ttlRate: withTtl.result.perSecond };
       await servers.flushAll();
     }
+    /** A warm from an empty cache on a quiet machine, with where its CPU went. */
+    const measuredWarm = async (label: string, topology: Topology, source: WarmSource, expected: number): Promise<WarmRun> => {
+      await servers.flushAll();
+      await waitForQuiet();
+      const { result, cpu } = await measureCpu(topology.pids, () => cachectlWarm(topology, db.url, source, expected));
+      budgets.push(cpuBudget(label, result, cpu));
+      return result;
+    };
     const limitFor = (t: Topology) => Math.min(pgLimit?.perSecond ?? Infinity, (t.ports.length > 1 ? redisAll : redisOne)?.perSecond ?? Infinity);
 
     // 2. cachectl warm, both ways, into each topology; 5. inspect on the cluster afterwards.
@@ -113,14 +121,10 @@ async function main(): Promise<void> {
         const topology = byName(name);
         for (const kind of ['keys', 'query'] as const) {
           if (!opts.only.has('warm') && !(name === 'cluster' && kind === 'query')) continue;
-          await servers.flushAll();
-          await waitForQuiet();
           log(`cachectl warm ${kind === 'keys' ? 'by key list' : 'by streaming query'} into the ${name}`);
           let run: WarmRun;
           try {
-            const measured = await measureCpu(topology.pids, () => cachectlWarm(topology, db.url, kind === 'keys' ? { kind, file: keyFile } : { kind, count: opts.size }, opts.size));
-            run = measured.result;
-            budgets.push(cpuBudget(`warm ${kind === 'keys' ? 'key list' : 'stream'} -> ${name}`, run, measured.cpu));
+            run = await measuredWarm(`warm ${kind === 'keys' ? 'key list' : 'stream'} -> ${name}`, topology, kind === 'keys' ? { kind, file: keyFile } : { kind, count: opts.size }, opts.size);
           } catch (error) {
             // One broken topology must not hide the other measurements; the run still exits 1.
             failures.push(error instanceof Error ? error.message : String(error));
@@ -181,15 +185,11 @@ async function main(): Promise<void> {
     if (opts.only.has('flat') && opts.flat.length > 0) {
       const flat: WarmRun[] = [];
       for (const n of opts.flat) {
-        await servers.flushAll();
-        await waitForQuiet();
         log(`memory flatness: streamed warm of ${n.toLocaleString('en-US')} generated rows into the cluster`);
         let run: WarmRun;
         try {
           // No --statement-timeout: the stream's reads are timed one by one (README, Performance).
-          const measured = await measureCpu(byName('cluster').pids, () => cachectlWarm(byName('cluster'), db.url, { kind: 'query', sql: generatedStreamSql(n), count: n }, n));
-          run = measured.result;
-          budgets.push(cpuBudget(`warm stream ${formatCount(n)} -> cluster`, run, measured.cpu));
+          run = await measuredWarm(`warm stream ${formatCount(n)} -> cluster`, byName('cluster'), { kind: 'query', sql: generatedStreamSql(n), count: n }, n);
         } catch (error) {
           failures.push(error instanceof Error ? error.message : String(error));
           rows.push({ name: `cachectl warm stream ${formatCount(n)} -> cluster`, keys: 0, seconds: 0, perSecond: 0, note: 'FAILED (see below)' });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import calculateSlot from 'cluster-key-slot';
-import { keySlot } from '../../src/topology/slot.js';
+import { slotOf as keySlot } from '../../src/topology/slot.js';
 
 test('known slots: the CRC16 check value, redis-cli examples, hash tags', () => {
   // CRC16 XMODEM check value: "123456789" -> 0x31C3.

@@ -10,7 +10,7 @@ import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { BinaryCopyDecoder, type CopyRow } from '../../sources/pg-binary-copy.js';
 import { rowShape, type RowShape } from '../../core/warm/values.js';
-import { CopyWatchdog } from './copy-watchdog.js';
+import { cancelBackend, CopyWatchdog } from './copy-watchdog.js';
 
 /** Text-like types whose binary form is their text bytes: the value is sent as it is. */
 const TEXT_TYPES = new Set([25 /* text */, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */]);
@@ -60,7 +60,6 @@ export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, 
   let copy: CopyReader | undefined;
   let pid: number | undefined;
   let finished = false;
-  let healthy = false;
   try {
     await client.query('BEGIN READ ONLY');
     // The watchdog bounds each batch's worth of rows; PostgreSQL's own timeout would bound the whole stream.
@@ -91,9 +90,8 @@ export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, 
     if (batch.length > 0) yield batch;
     await client.query('COMMIT');
     finished = true;
-    healthy = true;
   } finally {
-    if (!finished) healthy = await stopCopy(client, pool, pid, copy);
+    const healthy = finished || (await stopCopy(client, pool, pid, copy));
     client.release(!healthy);
   }
 }
@@ -173,9 +171,4 @@ async function stopCopy(client: pg.PoolClient, pool: pg.Pool, pid: number | unde
   } catch {
     return false;
   }
-}
-
-async function cancelBackend(pool: pg.Pool, pid: number | undefined): Promise<void> {
-  if (pid === undefined) return;
-  await pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
 }

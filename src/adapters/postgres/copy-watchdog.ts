@@ -52,7 +52,7 @@ export class CopyWatchdog {
         continue;
       }
       this.stalled = true;
-      await this.pool.query('SELECT pg_cancel_backend($1)', [this.pid]).catch(() => undefined);
+      await cancelBackend(this.pool, this.pid);
       return read;
     }
   }
@@ -75,4 +75,10 @@ export class CopyWatchdog {
       return undefined;
     }
   }
+}
+
+/** Asks the server to cancel what backend `pid` is running (the COPY); failures are ignored. */
+export async function cancelBackend(pool: pg.Pool, pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  await pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
 }

@@ -61,8 +61,8 @@ export class PgWarmSource implements RowSourcePort {
     for (;;) {
       try {
         // Rows already handed out (or done in a previous run) are read again and dropped.
-        const batches = plan ? this.copyRows(plan, skipRows + yielded, signal) : this.cursorBatches(sql, skipRows + yielded, signal);
-        for await (const batch of batches) {
+        const batches = plan ? this.copyRows(plan, signal) : this.cursorBatches(sql, signal);
+        for await (const batch of dropFirst(batches, skipRows + yielded)) {
           attempt = 0;
           yielded += batch.rows.length;
           yield batch;
@@ -79,17 +79,8 @@ export class PgWarmSource implements RowSourcePort {
     }
   }
 
-  private async *copyRows(plan: CopyPlan, skip: number, signal: AbortSignal): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
-    let skipped = 0;
-    for await (const rows of copyBatches(this.pool, plan, this.options.cursorRows, this.options.statementTimeoutMs, signal)) {
-      let out = rows;
-      if (skipped < skip) {
-        const drop = Math.min(skip - skipped, rows.length);
-        skipped += drop;
-        out = rows.slice(drop);
-      }
-      if (out.length > 0) yield { rows: out, shape: COPY_SHAPE };
-    }
+  private async *copyRows(plan: CopyPlan, signal: AbortSignal): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
+    for await (const rows of copyBatches(this.pool, plan, this.options.cursorRows, this.options.statementTimeoutMs, signal)) yield { rows, shape: COPY_SHAPE };
   }
 
   /**
@@ -98,14 +89,14 @@ export class PgWarmSource implements RowSourcePort {
    * portal would be timed as one statement from its first row to its last, and a long
    * stream would be cancelled however healthy).
    */
-  private async *cursorBatches(sql: string, skip: number, signal: AbortSignal): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
+  private async *cursorBatches(sql: string, signal: AbortSignal): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
     const client = await this.pool.connect();
     let broken = false;
     // A cursor lives in a transaction: one snapshot for the whole stream, and servers that
     // multiplex sessions (the sandbox's embedded PGlite) keep the cursor apart from other queries.
     try {
       await client.query('BEGIN READ ONLY');
-      await client.query(`DECLARE cachectl_warm NO SCROLL CURSOR FOR ${stripSemicolon(sql)}`);
+      await client.query(`DECLARE cachectl_warm NO SCROLL CURSOR FOR ${sql}`);
     } catch (error) {
       client.release(true);
       throw error;
@@ -113,20 +104,13 @@ export class PgWarmSource implements RowSourcePort {
     const n = this.options.cursorRows;
     const fetch = () => readCursor(client, n);
     let pending: Promise<{ rows: unknown[][]; names: string[] }> | undefined = fetch();
-    let skipped = 0;
     try {
       while (pending) {
         const { rows, names }: { rows: unknown[][]; names: string[] } = await pending;
         pending = rows.length === n && !signal.aborted ? fetch() : undefined;
         // Prefetch the next batch (above) while this one is being written.
         pending?.catch(() => undefined);
-        let out = rows;
-        if (skipped < skip) {
-          const drop = Math.min(skip - skipped, rows.length);
-          skipped += drop;
-          out = rows.slice(drop);
-        }
-        if (out.length > 0) yield { rows: out, shape: rowShape(names) };
+        if (rows.length > 0) yield { rows, shape: rowShape(names) };
       }
     } catch (error) {
       broken = true;
@@ -168,6 +152,19 @@ export class PgWarmSource implements RowSourcePort {
         await sleep(delayMs);
       }
     }
+  }
+}
+
+/** The batches without their first `n` rows: rows already handed out, read again after a retry or a resume. */
+async function* dropFirst(batches: AsyncIterable<{ rows: unknown[][]; shape: RowShape }>, n: number): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
+  let left = n;
+  for await (const batch of batches) {
+    if (left >= batch.rows.length) {
+      left -= batch.rows.length;
+      continue;
+    }
+    yield left > 0 ? { rows: batch.rows.slice(left), shape: batch.shape } : batch;
+    left = 0;
   }
 }
 

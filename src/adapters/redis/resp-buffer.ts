@@ -110,7 +110,7 @@ export class RespBuffer {
       buf.copyWithin(dataAt + needed - reserved, dataAt, end);
       end += needed - reserved;
     }
-    writeDigits(buf, start + 1, n);
+    writeDigits(buf, start + 1, n, needed);
     buf[start + 1 + needed] = CR;
     buf[start + 2 + needed] = LF;
     buf[end] = CR;
@@ -129,7 +129,7 @@ export class RespBuffer {
     this.len = writeDigits(buf, this.len, digits);
     buf[this.len++] = CR;
     buf[this.len++] = LF;
-    this.len = writeDigits(buf, this.len, value);
+    this.len = writeDigits(buf, this.len, value, digits);
     buf[this.len++] = CR;
     buf[this.len++] = LF;
     this.lastBulkBytes = digits;
@@ -185,8 +185,8 @@ export function digitCount(n: number): number {
 }
 
 /** Writes the decimal digits of a non-negative integer at `at`; returns the offset after them. */
-function writeDigits(buf: Buffer, at: number, n: number): number {
-  const end = at + digitCount(n);
+function writeDigits(buf: Buffer, at: number, n: number, digits = digitCount(n)): number {
+  const end = at + digits;
   let p = end;
   do {
     const q = Math.floor(n / 10);

@@ -57,7 +57,7 @@ export class RespConnection {
   private enqueue(socket: Socket, bytes: Buffer, count: number, written?: () => void): Promise<Reply[]> {
     return new Promise<Reply[]>((resolve, reject) => {
       this.queue.push({ count, replies: [], resolve, reject });
-      socket.write(bytes, written && (() => written()));
+      socket.write(bytes, written);
     });
   }
 

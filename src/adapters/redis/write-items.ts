@@ -150,9 +150,6 @@ export function encodeWrite(p: RespBuffer, items: Items, i: number, plainSet: bo
 /** A first guess of a chunk's encoded size (ASCII keys and values), so the buffer rarely grows. */
 export function encodedSizeHint(items: Items): number {
   let n = 0;
-  for (let i = 0; i < items.keys.length; i++) {
-    const value = items.values[i] as string | string[];
-    n += (items.keys[i] as string).length + (typeof value === 'string' ? value.length : value.length * 16) + 64;
-  }
+  for (let i = 0; i < items.keys.length; i++) n += itemUnits(items, i) + 64;
   return n;
 }
