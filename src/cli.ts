@@ -12,12 +12,13 @@ import { registerInspect } from './commands/inspect.js';
 import { registerHerd } from './commands/herd.js';
 import { registerSandbox } from './commands/sandbox.js';
 import type { CommandContext } from './commands/context.js';
+import { translateRedisCliHabits } from './commands/connection-flags.js';
 
 export async function run(argv: readonly string[], io: IO = processIO()): Promise<number> {
   const ctx: CommandContext = { io, exitCode: ExitCode.ok, verbose: false };
   const program = buildProgram(ctx);
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(translateRedisCliHabits(argv));
     return ctx.exitCode;
   } catch (error) {
     return reportError(error, ctx);

@@ -100,9 +100,51 @@ function formatLocation(loc?: { file?: string; line?: number; field?: string }):
   return loc.field ? `${at}: ${loc.field}: ` : `${at}: `;
 }
 
+/**
+ * Passwords cachectl has been given (flags, environment, URLs, ring files): redact() masks each
+ * wherever it appears, whatever shape the text around it has. Shorter ones would mask ordinary
+ * words; the URL and `password=` patterns below still catch those in their usual places.
+ */
+const secrets = new Set<string>();
+const MIN_SECRET_LENGTH = 3;
+
+export function registerSecret(secret: string | undefined): void {
+  if (secret !== undefined && secret.length >= MIN_SECRET_LENGTH) secrets.add(secret);
+}
+
+/**
+ * Registers the password of every `user:pass@host` in a connection flag's value, with or without
+ * a scheme (`--cluster user:pw@10.0.0.1:7000,...`), so a message that echoes the value hides it.
+ */
+export function registerCredentialsIn(text: string): void {
+  for (const piece of text.split(/[\s,]+/)) {
+    const at = piece.lastIndexOf('@');
+    if (at < 0) continue;
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(piece)?.[1]?.toLowerCase();
+    const userinfo = piece.slice(0, at).replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+    const colon = userinfo.indexOf(':');
+    // A bare userinfo is a password for Redis (redis://secret@host), a user name for anything else.
+    if (colon < 0 && scheme !== undefined && scheme !== 'redis' && scheme !== 'rediss') continue;
+    const password = colon >= 0 ? userinfo.slice(colon + 1) : userinfo;
+    registerSecret(password);
+    try {
+      registerSecret(decodeURIComponent(password));
+    } catch {
+      // not percent-encoded
+    }
+  }
+}
+
 /** Removes passwords from anything that may contain a connection URL before it is shown. */
 export function redact(text: string): string {
-  return text
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)([^:/@\s]*):([^@/\s]*)@/gi, (_m, scheme: string, user: string) => `${scheme}${user}:***@`)
-    .replace(/(password[=:]\s*)([^\s&,;]+)/gi, '$1***');
+  let out = text;
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('***');
+  return (
+    out
+      // scheme://user:pass@host: the password runs to the last '@' of the address.
+      .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)([^:/@\s]*):(\S*)@/gi, (_m, scheme: string, user: string) => `${scheme}${user}:***@`)
+      // redis://secret@host: for Redis a bare userinfo is the password.
+      .replace(/(\brediss?:\/\/)([^:/@\s*]+)@/gi, '$1***@')
+      .replace(/(password[=:]\s*)([^\s&,;]+)/gi, '$1***')
+  );
 }

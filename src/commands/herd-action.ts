@@ -1,10 +1,10 @@
 /** What `cachectl herd` runs (the live and the HTTP drill), imported by herd.ts only when it runs. */
 import type { Command } from 'commander';
 import type { CommandContext } from './context.js';
-import { pgUrlFrom, redisTargetFrom } from './options.js';
+import { announcer, pgUrlFrom, redisTargetFrom } from './options.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseDuration, parseFraction, parsePositiveInt } from '../config/duration.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError, registerCredentialsIn } from '../errors.js';
 import { checkAssertions, checkValues, parseAssertions, requireHttpMetrics, type Threshold } from '../core/herd/assert.js';
 import { isLoopbackHost } from '../core/herd/loopback.js';
 import { runHttpDrill } from '../adapters/herd/http-drill.js';
@@ -22,6 +22,7 @@ function bounded(value: number, max: number, flag: string): number {
 
 async function httpDrill(flags: HerdFlags, thresholds: Threshold[], ctx: CommandContext): Promise<void> {
   let url: URL;
+  registerCredentialsIn(flags.url as string);
   try {
     url = new URL(flags.url as string);
   } catch {
@@ -37,9 +38,11 @@ async function httpDrill(flags: HerdFlags, thresholds: Threshold[], ctx: Command
   }
   requireHttpMetrics(thresholds);
   const d = DEFAULTS.herd;
+  const target = redisTargetFrom(flags, ctx.io);
   const result = await runHttpDrill({
     url,
-    target: redisTargetFrom(flags, ctx.io),
+    target,
+    announce: announcer(flags, ctx.io, target, flags.pg !== undefined || Boolean(flags.sandbox)),
     pgUrl: flags.pg !== undefined || flags.sandbox ? pgUrlFrom(flags, ctx.io) : undefined,
     invalidate: flags.invalidate,
     clients: bounded(parsePositiveInt(flags.clients, '--clients'), d.maxClients, '--clients'),
@@ -80,9 +83,7 @@ export async function runHerdCommand(flags: HerdFlags, self: Command, ctx: Comma
   const expireInMs = parseDuration(flags.expireIn, '--expire-in');
   const spreadMs = flags.spread !== undefined ? parseDuration(flags.spread, '--spread') : flags.trigger === 'delete' ? 0 : 2 * expireInMs;
   const keys = flags.keys !== undefined ? await readDrillKeys(flags.keys, ctx.io) : [flags.key as string];
-  const result = await runDrill(
-    {
-      target: redisTargetFrom(flags, ctx.io),
+  const drill = {
       pgUrl: pgUrlFrom(flags, ctx.io),
       keys,
       prime: flags.prime,
@@ -102,9 +103,9 @@ export async function runHerdCommand(flags: HerdFlags, self: Command, ctx: Comma
       maxTimeMs: parseDuration(flags.maxTime, '--max-time'),
       settings: strategySettingsFrom(flags, ttlJitter),
       signal: ctx.io.signal,
-    },
-    drillProgress(ctx.io.stderr),
-  );
+  };
+  const target = redisTargetFrom(flags, ctx.io);
+  const result = await runDrill({ ...drill, target, announce: announcer(flags, ctx.io, target, true) }, drillProgress(ctx.io.stderr));
   const breaches = checkAssertions(thresholds, result.reports);
   if (flags.json) reportDrillJson(ctx.io.stdout, result, breaches);
   else reportDrillText(ctx.io.stdout, result, ctx.color);

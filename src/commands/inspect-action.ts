@@ -12,7 +12,7 @@ import { KeyRowWriter, renderTtl } from '../reporters/inspect-ttl.js';
 import type { CommandContext } from './context.js';
 import type { InspectFlags } from './inspect.js';
 import { runView, type SessionOptions } from './inspect-session.js';
-import { redisTargetFrom } from './options.js';
+import { announcer, redisTargetFrom } from './options.js';
 import { locksFigures, nodesFigures, staleFigures, stampedeFigures, ttlFigures } from '../core/inspect/figures.js';
 import { inspectLocks, locksMetrics } from '../core/inspect/locks.js';
 import { inspectStale, staleMetrics } from '../core/inspect/stale.js';
@@ -127,8 +127,10 @@ function sessionFrom(flags: InspectFlags, io: IO, view: InspectView): SessionOpt
   if (flags.watch !== undefined) watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch');
   if (watchMs !== undefined && watchMs < 100) throw new UsageError(`--watch: ${flags.watch} is too short; use at least 0.1 (seconds)`);
   if (flags.ticks !== undefined && watchMs === undefined) throw new UsageError('--ticks only makes sense with --watch');
+  const target = redisTargetFrom(flags, io);
   return {
-    target: redisTargetFrom(flags, io),
+    target,
+    announce: announcer(flags, io, target),
     json: Boolean(flags.json),
     ...(watchMs !== undefined ? { watchMs } : {}),
     ...(flags.ticks !== undefined ? { ticks: parsePositiveInt(flags.ticks, '--ticks') } : {}),

@@ -7,7 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openCache } from '../adapters/redis/cache.js';
 import { RedisInspectSource, type ScanMode } from '../adapters/redis/scanner.js';
-import type { RedisTarget } from '../config/target.js';
+import { singleNodeOf, type RedisTarget } from '../config/target.js';
+import { DEFAULTS } from '../config/defaults.js';
 import type { InspectEvent, NodeSummary } from '../core/inspect/every-node.js';
 import { evaluateFailOn, type Condition, type ConditionResult, type InspectView } from '../core/inspect/fail-on.js';
 import type { InspectSource, NodeFacts } from '../core/inspect/types.js';
@@ -41,6 +42,8 @@ export interface SessionOptions {
   ticks?: number;
   conditions: Condition[];
   mode: ScanMode;
+  /** Names the topology on stderr, right before the first connection. */
+  announce?: () => void;
   /** --node-only: accept a single cluster node given with --redis (otherwise refused: it would cover a third of the keys). */
   nodeOnly?: boolean;
 }
@@ -60,10 +63,13 @@ export async function runView<R>(ctx: CommandContext, options: SessionOptions, v
 }
 
 async function runOnce<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>, showFacts: boolean): Promise<{ report: R; results: ConditionResult[] }> {
-  const cache = await openCache(options.target, { verify: 'any', reconnectAttempts: 1, connectionName: 'cachectl-inspect' });
+  options.announce?.();
+  // A node that stops answering mid-scan is shown as down after --timeout, not waited for.
+  const commandTimeoutMs = options.target.timeoutMs ?? DEFAULTS.connection.nodeTimeoutMs;
+  const cache = await openCache(options.target, { verify: 'any', reconnectAttempts: 1, connectionName: 'cachectl-inspect', clusterNode: 'allow', commandTimeoutMs });
   const progress = new ScanProgress(ctx.io.stderr, Boolean(view.everyKey));
   try {
-    const db = options.target.kind === 'single' ? Number(new URL(options.target.url).pathname.slice(1) || 0) : 0;
+    const db = options.target.kind === 'single' ? (singleNodeOf(options.target).auth.db ?? 0) : (options.target.auth.db ?? 0);
     const source = new RedisInspectSource(cache, { db, mode: options.mode });
     const facts = await source.nodeFacts();
     if (options.target.kind === 'single' && facts[0]?.info?.cluster_enabled === '1' && !options.nodeOnly) {

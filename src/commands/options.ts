@@ -6,20 +6,35 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConnectionError, RingConfigError, UsageError } from '../errors.js';
 import { readState, resolveSandboxDir, type SandboxState } from '../adapters/sandbox/state.js';
-import { resolvePgUrl, resolveRedisTarget, type ConnectionFlags, type RedisTarget, type RingLoaders } from '../config/target.js';
+import { pgSource, resolvePgUrl, resolveRedisTarget, type ConnectionFlags, type RedisTarget, type RingLoaders } from '../config/target.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseRingServers, ringSpecFromTwemproxyYaml } from '../topology/ring/index.js';
 import type { KeyHash, RingCompat, RingSpec } from '../topology/ring/types.js';
 import { HASHRING_HASH_RING } from './connection-flags.js';
 import type { IO } from '../io.js';
+import { reportTopology } from '../reporters/topology.js';
 
 export function redisTargetFrom(flags: ConnectionFlags, io: IO): RedisTarget {
   if (flags.sandbox) {
-    const other = (['redis', 'cluster', 'ring', 'ringConfig'] as const).find((k) => flags[k] !== undefined);
+    const other = (['redis', 'cluster', 'ring', 'ringConfig', 'host', 'port', 'socket', 'uri'] as const).find((k) => flags[k] !== undefined);
     if (other) throw new UsageError(`choose one topology: --sandbox and --${other === 'ringConfig' ? 'ring-config' : other} were both given`);
-    return resolveRedisTarget({ ...flags, cluster: sandboxState(io).cluster.join(',') }, io.env, ringLoaders(io));
+    const target = resolveRedisTarget({ ...flags, cluster: sandboxState(io).cluster.join(',') }, io.env, ringLoaders(io));
+    return { ...target, source: '--sandbox' };
   }
   return resolveRedisTarget(flags, io.env, ringLoaders(io));
+}
+
+/**
+ * Names the target on stderr with where it came from: called right before the run connects, so
+ * a usage error found earlier stays the only line. Once per run (an inspect --watch connects each tick).
+ */
+export function announcer(flags: ConnectionFlags, io: IO, target: RedisTarget, withPg = false): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    reportTopology(io.stderr, target, withPg ? { url: pgUrlFrom(flags, io), source: flags.sandbox && flags.pg === undefined ? '--sandbox' : pgSource(flags, io.env) } : undefined);
+  };
 }
 
 export function pgUrlFrom(flags: ConnectionFlags, io: IO): string | undefined {

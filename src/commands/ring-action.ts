@@ -12,13 +12,13 @@ import { LocationWriter, renderBalance, renderDiff, writeBalanceJson, writeDiffJ
 import { styleFor } from '../reporters/style.js';
 import type { Writable } from '../io.js';
 import type { CommandContext } from './context.js';
-import { redisTargetFrom } from './options.js';
+import { announcer, redisTargetFrom } from './options.js';
 import type { RingFlags } from './ring.js';
 
 const BATCH = 10_000;
 
 export async function ringLocate(keys: string[], flags: RingFlags, ctx: CommandContext): Promise<void> {
-  const topology = await topologyOf(redisTargetFrom(flags, ctx.io));
+  const topology = await topologyOf(redisTargetFrom(flags, ctx.io), flags, ctx);
   const writer = new LocationWriter(ctx.io.stdout, Boolean(flags.json));
   for await (const batch of keySource(keys, ctx)) {
     if (!writer.write(batch.map((k) => locate(topology, k)))) await drained(ctx.io.stdout);
@@ -27,7 +27,7 @@ export async function ringLocate(keys: string[], flags: RingFlags, ctx: CommandC
 }
 
 export async function ringStats(flags: RingFlags, ctx: CommandContext): Promise<void> {
-  const topology = await topologyOf(redisTargetFrom(flags, ctx.io));
+  const topology = await topologyOf(redisTargetFrom(flags, ctx.io), flags, ctx);
   let balance = topologyBalance(topology);
   if (flags.keys !== undefined) {
     const tally = new KeyTally(topology);
@@ -61,8 +61,10 @@ function drained(stream: Writable): Promise<void> {
 }
 
 /** Rings are pure (no connection); a cluster's slots come from the cluster; one node needs nothing. */
-async function topologyOf(target: RedisTarget): Promise<Topology> {
+/** A ring is computed, not connected to; a cluster's slots are read from it, after naming it. */
+async function topologyOf(target: RedisTarget, flags: RingFlags, ctx: CommandContext): Promise<Topology> {
   if (target.kind === 'ring') return createRingTopology(target.spec);
+  announcer(flags, ctx.io, target)();
   const cache = await openCache(target, { verify: 'none' });
   try {
     return cache.topology;

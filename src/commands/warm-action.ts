@@ -2,7 +2,7 @@
 import { ExitCode } from '../errors.js';
 import { summaryComplete } from '../core/warm/summary.js';
 import type { CommandContext } from './context.js';
-import { pgUrlFrom, redisTargetFrom } from './options.js';
+import { announcer, pgUrlFrom, redisTargetFrom } from './options.js';
 import type { WarmFlags } from './warm-flags.js';
 import { planFromFlags } from './warm-plan.js';
 import { executeWarm } from './warm-run.js';
@@ -15,9 +15,11 @@ export async function runWarmCommand(files: string[], flags: WarmFlags & Connect
   // Lock, deadline, checkpoint, shard, metrics and JSON logs (issue 6) plug in through hooks.
   const ops = prepareWarmOperations(plan, flags, files, ctx.io, (s) => exitCodeOf(s, ctx.io.signal));
   const target = redisTargetFrom(flags, ctx.io);
+  // --log-format json owns stderr: no text line there.
+  const announce = flags.logFormat === 'json' ? undefined : announcer(flags, ctx.io, target, true);
   let summary;
   try {
-    summary = await executeWarm(plan, { io: ctx.io, color: ctx.color, target, pgUrl: pgUrlFrom(flags, ctx.io) }, ops.hooks);
+    summary = await executeWarm(plan, { io: ctx.io, color: ctx.color, target, pgUrl: pgUrlFrom(flags, ctx.io), ...(announce ? { announce } : {}) }, ops.hooks);
   } catch (error) {
     await ops.failed(error);
     throw error;

@@ -39,6 +39,8 @@ export interface WarmRunContext {
   color?: boolean;
   target: RedisTarget;
   pgUrl: string | undefined;
+  /** Names the topology and database, right before the first connection. */
+  announce?: () => void;
 }
 
 export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: WarmHooks = {}): Promise<WarmSummary> {
@@ -56,6 +58,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
   const pool = createPgPool({ url: run.pgUrl, max: options.pgConcurrency + 1, statementTimeoutMs: plan.statementTimeoutMs, onError: () => undefined });
   let summary: WarmSummary | undefined;
   try {
+    run.announce?.();
     await verifyPg(pool, run.pgUrl);
     // Every entry's SQL is checked before anything is written (exit 2 with the entry named).
     for (const entry of options.entries) await checkEntrySql(pool, entry);

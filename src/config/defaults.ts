@@ -8,6 +8,13 @@ export const DEFAULTS = {
     redisUrl: 'redis://127.0.0.1:6379',
     /** Per-connection connect timeout. Short: an operator wants the "cannot connect" line fast. */
     connectTimeoutMs: 5_000,
+    /**
+     * --timeout: longest one node may take to answer a command (a PING, an INFO, a SCAN batch)
+     * before it is shown as down, so one stalled node (CLIENT PAUSE, a swapping host) cannot
+     * hold a whole run. warm's pipelines keep their own, longer reply timeout unless --timeout is given.
+     */
+    nodeTimeoutMs: 5_000,
+    maxNodeTimeoutMs: 600_000,
     /** Postgres statement timeout applied to every query cachectl sends. */
     statementTimeoutMs: 30_000,
     /** Shown in pg_stat_activity so DBAs can see (and cancel) cachectl's queries. */

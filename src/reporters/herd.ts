@@ -1,4 +1,5 @@
 /** Renders herd drills and simulations: a side-by-side table on stdout, or the full result as JSON. */
+import { redact } from '../errors.js';
 import type { Writable } from '../io.js';
 import type { DrillEvent, DrillResult } from '../adapters/herd/drill.js';
 import type { HttpDrillResult } from '../adapters/herd/http-drill.js';
@@ -110,7 +111,7 @@ export function reportSimulationJson(out: Writable, result: readonly SimulatedSt
 }
 
 export function reportHttpText(out: Writable, r: HttpDrillResult): void {
-  out.write(`herd ${r.url}: invalidated ${r.invalidated}, ${r.clients} simultaneous requests x ${r.rounds} round${r.rounds === 1 ? '' : 's'}, release skew ${ms(r.releaseSkewMs)}\n`);
+  out.write(`herd ${redact(r.url)}: invalidated ${r.invalidated}, ${r.clients} simultaneous requests x ${r.rounds} round${r.rounds === 1 ? '' : 's'}, release skew ${ms(r.releaseSkewMs)}\n`);
   out.write(formatTable(['status', 'requests'], Object.entries(r.statuses).map(([k, v]) => [k, v])) + '\n');
   out.write(`latency p50 ${ms(r.latency.p50Ms)}, p95 ${ms(r.latency.p95Ms)}, p99 ${ms(r.latency.p99Ms)}, max ${ms(r.latency.maxMs)}; errors ${r.errors}, timeouts ${r.timeouts}\n`);
   if (r.database) {
@@ -121,7 +122,7 @@ export function reportHttpText(out: Writable, r: HttpDrillResult): void {
 }
 
 export function reportHttpJson(out: Writable, r: HttpDrillResult, breaches: readonly Breach[]): void {
-  writeJson(out, { ...r, assertions: breaches.length === 0 ? 'pass' : { breaches } });
+  writeJson(out, { ...r, url: redact(r.url), assertions: breaches.length === 0 ? 'pass' : { breaches } });
 }
 
 export function reportHttpErrors(err: Writable, r: HttpDrillResult): void {

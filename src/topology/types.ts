@@ -11,6 +11,8 @@ export interface CacheNode {
   readonly port: number;
   /** What operators call the node: the ring server's name, else `host:port`. */
   readonly name: string;
+  /** A Unix socket path to connect to instead of host:port (then also the address). */
+  readonly socket?: string;
 }
 
 export interface Topology {
@@ -20,6 +22,11 @@ export interface Topology {
   nodeIndexOf(key: string): number;
   /** Extra facts for `ring locate`: the slot of a cluster key, the ring point of a ring key. */
   describe(key: string): Record<string, string | number>;
+}
+
+/** A node reached through a Unix socket: its path is its address. */
+export function nodeFromSocket(path: string): CacheNode {
+  return { address: path, host: path, port: 0, name: path, socket: path };
 }
 
 export function nodeFromAddress(host: string, port: number, name?: string): CacheNode {

@@ -74,7 +74,7 @@ describe('inspect: --fail-on, --watch and bad input, in-process', () => {
   test('--keys with a file that does not exist: exit 2 naming the file', async () => {
     const r = await runCli(['inspect', 'ttl', '--redis', url, '--keys', 'no/such/file.txt']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^cachectl: no\/such\/file.txt: cannot read the key list \(no such file\); check the path given to --keys/);
+    assert.match(r.stderr, /^cachectl: no\/such\/file.txt: cannot read the key list \(no such file\); check the path given to --keys/m);
   });
 
   test('bad numbers in flags are usage errors', async () => {

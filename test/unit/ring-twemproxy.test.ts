@@ -5,7 +5,7 @@ import { createRingTopology, parseRingServers, ringSpecFromTwemproxyYaml, ringWi
 import { ketamaPointsPerServer, twemproxyName, twemproxyPoints } from '../../src/topology/ring/ketama.js';
 import { Continuum } from '../../src/topology/ring/continuum.js';
 import { md5Words } from '../../src/topology/ring/md5.js';
-import { CachectlError, RingConfigError, UsageError } from '../../src/errors.js';
+import { CachectlError, RingConfigError, UsageError, redact } from '../../src/errors.js';
 
 const spec = (servers: string, extra: Partial<RingSpec> = {}): RingSpec => ({ compat: 'twemproxy', servers: parseRingServers(servers), hash: 'fnv1a_64', ...extra });
 
@@ -137,11 +137,24 @@ test('a twemproxy YAML pool becomes a ring spec: servers, hash, hash_tag, ejecti
     autoEjectHosts: true,
     serverFailureLimit: 3,
     source: 'n.yml (pool alpha)',
+    pool: { serverRetryTimeoutMs: 30_000, notes: [] },
   });
   const defaults = ringSpecFromTwemproxyYaml('p:\n  servers:\n   - h:1:1\n', 'd.yml');
   assert.equal(defaults.hash, 'fnv1a_64');
   assert.equal(defaults.autoEjectHosts, false);
   assert.equal(defaults.serverFailureLimit, 2);
+});
+
+test('pool connection settings are read as nutcracker 0.5 reads them: redis_db, redis_auth (the two together: db 0), timeout, server_retry_timeout, memcached', () => {
+  const pool = (lines: string[]) => ringSpecFromTwemproxyYaml(['p:', '  listen: 127.0.0.1:1', ...lines, '  servers:', '   - h:1:1', ''].join('\n'), 'f.yml').pool;
+  assert.deepEqual(pool(['  redis: true', '  redis_db: 4', '  timeout: 400', '  server_retry_timeout: 2000']), { db: 4, timeoutMs: 400, serverRetryTimeoutMs: 2000, notes: [] });
+  assert.deepEqual(pool(['  redis: true', '  redis_auth: s3cr3t-pw']), { password: 's3cr3t-pw', serverRetryTimeoutMs: 30_000, notes: [] });
+  const both = pool(['  redis: true', '  redis_auth: s3cr3t-pw', '  redis_db: 5']);
+  assert.equal(both?.db, 0);
+  assert.match(both?.notes?.[0] ?? '', /^redis_db: 5 \(line 5\) is not applied by nutcracker 0\.5 when redis_auth is set/);
+  assert.equal(redact('AUTH s3cr3t-pw failed'), 'AUTH *** failed', 'redis_auth is registered as a secret');
+  assert.match(pool(['  hash: md5'])?.refusal ?? '', /^f\.yml:1: this pool speaks memcached/);
+  assert.match(pool(['  redis: false'])?.refusal ?? '', /^f\.yml:3: this pool speaks memcached/);
 });
 
 test('twemproxy YAML mistakes are exit 3 with file:line and what to change', () => {
@@ -155,6 +168,11 @@ test('twemproxy YAML mistakes are exit 3 with file:line and what to change', () 
     ['p:\n  servers:\n   - h:1:1\n   - h:2\n', /^f\.yml:4: servers: 'h:2' has no weight; twemproxy requires host:port:weight/],
     ['p:\n  servers:\n   - h:1:1 a\n   - h:2:1 a\n', /^f\.yml:2: servers: two servers are named 'a'/],
     ['p:\n  auto_eject_hosts: maybe\n  servers:\n   - h:1:1\n', /^f\.yml:2: auto_eject_hosts: must be true or false/],
+    ['p:\n  redis: true\n  redis_db: two\n  servers:\n   - h:1:1\n', /^f\.yml:3: redis_db: must be a database number/],
+    ['p:\n  redis: true\n  timeout: soon\n  servers:\n   - h:1:1\n', /^f\.yml:3: timeout: must be a whole number of milliseconds/],
+    ['p:\n  redis: true\n  server_retry_timeout: -5\n  servers:\n   - h:1:1\n', /^f\.yml:3: server_retry_timeout: must be a whole number/],
+    ['p:\n  redis: true\n  redis_auth:\n  servers:\n   - h:1:1\n', /^f\.yml:3: redis_auth: must be the servers' password/],
+    ['p:\n  redis: true\n  sentinels: []\n  servers:\n   - h:1:1\n', /^f\.yml:3: 'sentinels' is not a twemproxy pool setting/],
   ];
   for (const [yaml, message] of cases) {
     assert.throws(() => ringSpecFromTwemproxyYaml(yaml, 'f.yml'), (e: unknown) => e instanceof RingConfigError && (e as CachectlError).exitCode === 3 && message.test(e.message), yaml);

@@ -30,6 +30,8 @@ export type Trigger = 'delete' | 'pexpire' | 'ttl';
 export interface DrillOptions {
   target: RedisTarget;
   pgUrl: string | undefined;
+  /** Called right before the first connection (the command names the topology). */
+  announce?: () => void;
   keys: string[];
   param?: string;
   fetchSql: string;
@@ -97,6 +99,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
     warnings.push(message);
     onEvent({ type: 'warning', message });
   };
+  options.announce?.();
   const control = await openCache(options.target, { verify: 'all', connectionName: `cachectl-herd-${runId}` });
   const stop = new AbortController();
   const onAbort = () => stop.abort();

@@ -20,6 +20,8 @@ export interface HttpDrillOptions {
   url: URL;
   target: RedisTarget;
   pgUrl: string | undefined;
+  /** Called right before the first connection (the command names the topology). */
+  announce?: () => void;
   invalidate: string;
   clients: number;
   rounds: number;
@@ -72,6 +74,7 @@ function request(agent: http.Agent, url: URL, timeoutMs: number): Promise<Shot> 
 
 export async function runHttpDrill(options: HttpDrillOptions): Promise<HttpDrillResult> {
   const runId = randomBytes(4).toString('hex');
+  options.announce?.();
   const control = await openCache(options.target, { verify: 'all', connectionName: `cachectl-herd-${runId}` });
   const cache = new RedisHerdCache(control);
   const keys = new DrillKeys(cache, [options.invalidate], runId);

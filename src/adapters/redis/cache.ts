@@ -4,12 +4,15 @@
  */
 import type { Redis } from 'ioredis';
 import { ConnectionError, redact } from '../../errors.js';
-import type { RedisTarget } from '../../config/target.js';
+import { DEFAULTS } from '../../config/defaults.js';
+import { singleNodeOf, type RedisAuth, type RedisTarget } from '../../config/target.js';
 import { ClusterTopology, type SlotRange } from '../../topology/cluster.js';
 import { createRingTopology, ringWithoutEjected, type RingTopology } from '../../topology/ring/index.js';
 import { SingleNodeTopology } from '../../topology/single.js';
-import { nodeFromAddress, type CacheNode, type Topology } from '../../topology/types.js';
+import { nodeFromAddress, nodeFromSocket, type CacheNode, type Topology } from '../../topology/types.js';
 import { connectAndPing, createNodeClient, describeConnectFailure, type ClientOptions } from './client.js';
+import { identifyNode } from './identify.js';
+import { respAuthFor } from './write-outcomes.js';
 
 export interface NodeHealth {
   node: CacheNode;
@@ -23,12 +26,21 @@ export interface OpenCacheOptions extends ClientOptions {
    * are reported by the command; 'none': connect lazily.
    */
   verify?: 'all' | 'any' | 'none';
+  /**
+   * A --redis address that turns out to be a Redis Cluster node: 'refuse' (warm, herd: its
+   * MOVED replies would fail most keys) or 'allow' (inspect decides itself, --node-only).
+   */
+  clusterNode?: 'refuse' | 'allow';
 }
 
 export class CacheConnection {
   private readonly clients = new Map<string, Redis>();
   /** Consecutive connection failures per node, for a ring with auto_eject_hosts. */
   private readonly failures = new Map<string, number>();
+  private readonly auth: RedisAuth;
+  /** The full ring, before any ejection (auto_eject_hosts), to rebuild from after server_retry_timeout. */
+  private readonly fullRing: RingTopology | undefined;
+  private readonly retryTimers: NodeJS.Timeout[] = [];
   /** Ring nodes taken out of the ring during this connection (auto_eject_hosts). */
   readonly ejected: { node: CacheNode; reason: string }[] = [];
 
@@ -36,7 +48,15 @@ export class CacheConnection {
     readonly target: RedisTarget,
     public topology: Topology,
     private readonly options: OpenCacheOptions,
-  ) {}
+  ) {
+    this.auth = target.kind === 'single' ? singleNodeOf(target).auth : target.auth;
+    this.fullRing = topology.kind === 'ring' ? (topology as RingTopology) : undefined;
+  }
+
+  /** Longest wait for a node's answer: --timeout, a pool's timeout:, else the default. */
+  get nodeTimeoutMs(): number {
+    return this.target.timeoutMs ?? DEFAULTS.connection.nodeTimeoutMs;
+  }
 
   /** The client of the node at `index` in the current topology. */
   client(index: number): Redis {
@@ -49,8 +69,8 @@ export class CacheConnection {
   clientFor(node: CacheNode): Redis {
     let client = this.clients.get(node.address);
     if (!client) {
-      const url = this.target.kind === 'single' ? this.target.url : undefined;
-      client = createNodeClient(node, this.target.auth, { ...this.options, onError: (n, e) => this.onClientError(n, e) }, url);
+      const commandTimeoutMs = this.options.commandTimeoutMs ?? this.target.timeoutMs;
+      client = createNodeClient(node, this.auth, { ...this.options, ...(commandTimeoutMs !== undefined ? { commandTimeoutMs } : {}), onError: (n, e) => this.onClientError(n, e) });
       client.on('ready', () => this.failures.delete(node.address));
       this.clients.set(node.address, client);
     }
@@ -75,6 +95,25 @@ export class CacheConnection {
     if (count < limit || index < 0 || !ring.live.includes(index) || ring.live.length <= 1) return;
     this.topology = ringWithoutEjected(ring, [index]);
     this.ejected.push({ node, reason: `${count} consecutive connection failures (server_failure_limit ${limit}): ${error.message}` });
+    this.scheduleRetry(node);
+  }
+
+  /**
+   * twemproxy puts an ejected server back into the ring after server_retry_timeout and tries it
+   * again (failing again ejects it again): so does this connection, over the same full ring.
+   */
+  private scheduleRetry(node: CacheNode): void {
+    const retryMs = this.target.kind === 'ring' ? this.target.spec.pool?.serverRetryTimeoutMs : undefined;
+    const full = this.fullRing;
+    if (retryMs === undefined || !full) return;
+    const timer = setTimeout(() => {
+      this.failures.delete(node.address);
+      const current = this.topology as RingTopology;
+      const stillOut = full.nodes.map((_, i) => i).filter((i) => !current.live.includes(i) && full.nodes[i]?.address !== node.address);
+      this.topology = stillOut.length > 0 ? ringWithoutEjected(full, stillOut) : full;
+    }, retryMs);
+    timer.unref();
+    this.retryTimers.push(timer);
   }
 
   /** The last checkNodes() result: later readers need not ping a node again (a down one costs a timeout each time). */
@@ -85,7 +124,7 @@ export class CacheConnection {
     const health = await Promise.all(
       this.topology.nodes.map(async (node) => {
         try {
-          await connectAndPing(this.clientFor(node), node);
+          await connectAndPing(this.clientFor(node), node, this.nodeTimeoutMs);
           return { node, ok: true };
         } catch (error) {
           return { node, ok: false, error: error instanceof Error ? error.message : String(error) };
@@ -115,6 +154,7 @@ export class CacheConnection {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.retryTimers.splice(0)) clearTimeout(timer);
     const all = [...this.clients.values()];
     this.clients.clear();
     await Promise.all(
@@ -144,10 +184,12 @@ export async function openCache(target: RedisTarget, options: OpenCacheOptions =
   const verify = options.verify ?? 'all';
   let connection: CacheConnection;
   if (target.kind === 'single') {
-    const url = new URL(target.url);
-    const node = nodeFromAddress(url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', Number(url.port || 6379));
+    const { endpoint } = singleNodeOf(target);
+    const node = endpoint.socket ? nodeFromSocket(endpoint.socket) : nodeFromAddress(endpoint.host, endpoint.port);
+    if (verify !== 'none') await refuseWrongKind(node, target, options);
     connection = new CacheConnection(target, new SingleNodeTopology(node), options);
   } else if (target.kind === 'ring') {
+    if (target.spec.pool?.refusal) throw new ConnectionError(target.spec.pool.refusal);
     connection = new CacheConnection(target, createRingTopology(target.spec), options);
   } else {
     connection = await openCluster(target, options);
@@ -164,13 +206,25 @@ export async function openCache(target: RedisTarget, options: OpenCacheOptions =
   return connection;
 }
 
+/** A --redis address that is a twemproxy or (for warm and herd) a cluster node: one line saying what to pass instead. */
+async function refuseWrongKind(node: CacheNode, target: RedisTarget, options: OpenCacheOptions): Promise<void> {
+  const timeout = target.timeoutMs ?? DEFAULTS.connection.nodeTimeoutMs;
+  const kind = await identifyNode(node, respAuthFor(target), options.connectTimeoutMs ?? DEFAULTS.connection.connectTimeoutMs, timeout);
+  if (kind === 'twemproxy') {
+    throw new ConnectionError(`--redis: ${node.address} is a twemproxy (nutcracker): it answers PING but hangs up on INFO; pass --ring-config <its YAML file> (cachectl then reaches the servers behind it directly, on the same ring)`);
+  }
+  if (kind === 'cluster-node' && (options.clusterNode ?? 'refuse') === 'refuse') {
+    throw new ConnectionError(`--redis: ${node.address} is a Redis Cluster node, which owns only some slots (the rest would fail with MOVED); use --cluster ${node.address}`);
+  }
+}
+
 async function openCluster(target: Extract<RedisTarget, { kind: 'cluster' }>, options: OpenCacheOptions): Promise<CacheConnection> {
   let lastError: unknown;
   for (const seed of target.seeds) {
     const node = nodeFromAddress(seed.host, seed.port);
     const client = createNodeClient(node, target.auth, { ...options, reconnectAttempts: 0 });
     try {
-      await connectAndPing(client, node);
+      await connectAndPing(client, node, target.timeoutMs ?? DEFAULTS.connection.nodeTimeoutMs);
       const topology = await readClusterTopology(client, node);
       return new CacheConnection(target, topology, options);
     } catch (error) {

@@ -7,6 +7,7 @@ import { ConnectionError, redact } from '../../errors.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import type { RedisAuth } from '../../config/target.js';
 import type { CacheNode } from '../../topology/types.js';
+import { tlsOptionsFor } from './tls.js';
 
 export interface ClientOptions {
   connectTimeoutMs?: number;
@@ -16,29 +17,33 @@ export interface ClientOptions {
   onError?: (node: CacheNode, error: Error) => void;
   /** Connection name shown in CLIENT LIST. */
   connectionName?: string;
+  /** Longest wait for one reply before the command fails (--timeout; none by default: warm and herd bound their own waits). */
+  commandTimeoutMs?: number;
 }
 
 /** ioredis reports an AUTH failure as an 'error' event and then "Connection is closed". */
 const lastErrors = new WeakMap<Redis, Error>();
 
-export function createNodeClient(node: CacheNode, auth: RedisAuth, options: ClientOptions = {}, url?: string): Redis {
+export function createNodeClient(node: CacheNode, auth: RedisAuth, options: ClientOptions = {}): Redis {
   const attempts = options.reconnectAttempts ?? 20;
+  const tls = tlsOptionsFor(auth, node.host);
   const redisOptions: RedisOptions = {
-    host: node.host,
-    port: node.port,
+    ...(node.socket ? { path: node.socket } : { host: node.host, port: node.port }),
     username: auth.username,
     password: auth.password,
+    ...(auth.db ? { db: auth.db } : {}),
     lazyConnect: true,
     connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connection.connectTimeoutMs,
+    ...(options.commandTimeoutMs !== undefined ? { commandTimeout: options.commandTimeoutMs } : {}),
     connectionName: options.connectionName ?? 'cachectl',
     // Commands wait for a reconnect rather than failing instantly; the writer's retry
     // policy owns the retry budget, so ioredis itself does not re-send.
     maxRetriesPerRequest: 0,
     enableAutoPipelining: false,
     retryStrategy: (times) => (times > attempts ? null : Math.min(50 * 2 ** Math.min(times, 5), 1000)),
-    ...(auth.tls ? { tls: {} } : {}),
+    ...(tls ? { tls } : {}),
   };
-  const client = url ? new Redis(url, { ...redisOptions, host: undefined, port: undefined }) : new Redis(redisOptions);
+  const client = new Redis(redisOptions);
   client.on('error', (error: Error) => {
     lastErrors.set(client, error);
     options.onError?.(node, error);
@@ -56,21 +61,44 @@ export function describeConnectFailure(node: CacheNode, error: unknown): Connect
     hint = 'connection refused: is redis-server running there?';
   } else if (/ENOTFOUND|EAI_AGAIN/.test(message)) {
     hint = 'host name does not resolve';
+  } else if (/Command timed out|no answer within/i.test(message)) {
+    hint = message;
   } else if (/ETIMEDOUT|timeout/i.test(message)) {
     hint = 'connection timed out';
+  } else if (/ENOENT|EACCES/.test(message) && node.socket) {
+    hint = `cannot open the socket ${node.socket} (${/EACCES/.test(message) ? 'permission denied' : 'no such file'}): is redis-server's unixsocket set to this path?`;
   } else {
     hint = message;
   }
   return new ConnectionError(`cannot connect to Redis at ${node.name === node.address ? node.address : `${node.name} (${node.address})`}: ${redact(hint)}`, { cause: error });
 }
 
-/** Connects and pings; rejects with a ConnectionError that names the node. */
-export async function connectAndPing(client: Redis, node: CacheNode): Promise<void> {
+/**
+ * Connects and pings; rejects with a ConnectionError that names the node. With `timeoutMs` a
+ * node that accepts the connection but does not answer (CLIENT PAUSE, a stalled host) fails after
+ * that long instead of holding the run until the kernel gives up.
+ */
+export async function connectAndPing(client: Redis, node: CacheNode, timeoutMs?: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    if (client.status === 'wait') await client.connect();
-    await client.ping();
+    const ping = (async () => {
+      if (client.status === 'wait') await client.connect();
+      await client.ping();
+    })();
+    if (timeoutMs === undefined) await ping;
+    else {
+      ping.catch(() => undefined);
+      await Promise.race([
+        ping,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs}ms (--timeout): the node is slow or paused`)), timeoutMs);
+        }),
+      ]);
+    }
   } catch (error) {
     const detail = lastErrors.get(client);
     throw describeConnectFailure(node, detail && /Connection is closed/.test(String(error)) ? detail : error);
+  } finally {
+    if (timer) clearTimeout(timer);
   }
 }

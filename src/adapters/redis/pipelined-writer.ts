@@ -78,7 +78,7 @@ export class PipelinedWriter implements CacheWriter {
   private connectionFor(node: CacheNode): RespConnection {
     let conn = this.connections.get(node.address);
     if (!conn) {
-      conn = new RespConnection(node, this.auth, DEFAULTS.connection.connectTimeoutMs, DEFAULTS.warm.replyTimeoutMs);
+      conn = new RespConnection(node, this.auth, DEFAULTS.connection.connectTimeoutMs, this.cache.target.timeoutMs ?? DEFAULTS.warm.replyTimeoutMs);
       this.connections.set(node.address, conn);
     }
     return conn;

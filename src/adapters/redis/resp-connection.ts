@@ -10,12 +10,15 @@ import { connect as tlsConnect } from 'node:tls';
 import RedisParser from 'redis-parser';
 import type { CacheNode } from '../../topology/types.js';
 import { RespBuffer } from './resp-buffer.js';
+import { tlsOptionsFor } from './tls.js';
+import type { TlsSettings } from '../../config/target.js';
 
 export interface RespAuth {
   username?: string;
   password?: string;
   db?: number;
   tls?: boolean;
+  tlsSettings?: TlsSettings;
 }
 
 /** A reply value, or an Error for an error reply (`-MOVED ...`, `-OOM ...`). */
@@ -71,7 +74,9 @@ export class RespConnection {
 
   private async dial(): Promise<Socket> {
     const { host, port } = this.node;
-    const socket = this.auth.tls ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port });
+    const tls = tlsOptionsFor(this.auth, host);
+    const where = this.node.socket ? { path: this.node.socket } : { host, port };
+    const socket = tls ? tlsConnect({ ...where, ...tls }) : netConnect(where);
     socket.setNoDelay(true);
     socket.setTimeout(this.connectTimeoutMs);
     const parser = new RedisParser({

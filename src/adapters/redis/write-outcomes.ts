@@ -1,5 +1,5 @@
 /** Per-chunk bookkeeping of the pipelined writer: outcomes aggregated per ticket, replies grouped by what they ask for. */
-import type { RedisTarget } from '../../config/target.js';
+import { singleNodeOf, type RedisTarget } from '../../config/target.js';
 import type { CacheNode } from '../../topology/types.js';
 import type { Ticket, WriteReport } from '../../core/warm/ports.js';
 import { classifyError } from './reply-errors.js';
@@ -101,14 +101,13 @@ export function firstError(results: Reply[], start: number, end: number): Error 
 
 /** Credentials for the write connections: from the URL for --redis, else the shared auth flags. */
 export function respAuthFor(target: RedisTarget): RespAuth {
-  if (target.kind !== 'single') return { ...target.auth };
-  const url = new URL(target.url);
-  const db = Number(url.pathname.replace(/^\//, '') || 0);
+  const auth = target.kind === 'single' ? singleNodeOf(target).auth : target.auth;
   return {
-    username: url.username ? decodeURIComponent(url.username) : target.auth.username,
-    password: url.password ? decodeURIComponent(url.password) : target.auth.password,
-    ...(Number.isInteger(db) && db > 0 ? { db } : {}),
-    tls: url.protocol === 'rediss:' || target.auth.tls === true,
+    ...(auth.username !== undefined ? { username: auth.username } : {}),
+    ...(auth.password !== undefined ? { password: auth.password } : {}),
+    ...(auth.db ? { db: auth.db } : {}),
+    tls: auth.tls === true,
+    ...(auth.tlsSettings ? { tlsSettings: auth.tlsSettings } : {}),
   };
 }
 

@@ -5,10 +5,18 @@
  * a missing or ambiguous --ring-pool is a UsageError (exit 2).
  */
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
-import { RingConfigError, UsageError } from '../../errors.js';
+import { RingConfigError, UsageError, registerSecret } from '../../errors.js';
 import { isKeyHash, KEY_HASH_NAMES } from './hashes.js';
 import { findDuplicate, parseServerLine } from './servers.js';
-import type { RingServer, RingSpec } from './types.js';
+import type { RingPoolSettings, RingServer, RingSpec } from './types.js';
+
+/** Every directive twemproxy 0.5 reads in a pool (nc_conf.c); anything else it refuses to start with. */
+const DIRECTIVES = new Set([
+  'listen', 'hash', 'hash_tag', 'distribution', 'timeout', 'backlog', 'client_connections', 'redis', 'tcpkeepalive',
+  'redis_auth', 'redis_db', 'preconnect', 'auto_eject_hosts', 'server_connections', 'server_retry_timeout', 'server_failure_limit', 'servers',
+]);
+/** twemproxy's default server_retry_timeout (ms). */
+const DEFAULT_SERVER_RETRY_MS = 30_000;
 
 export function ringSpecFromTwemproxyYaml(yamlText: string, file: string, pool?: string): RingSpec {
   const lines = new LineCounter();
@@ -68,12 +76,17 @@ export function ringSpecFromTwemproxyYaml(yamlText: string, file: string, pool?:
     }
     hashTag = tag as string;
   }
+  for (const pair of (settings as YAMLMap).items) {
+    const name = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (!DIRECTIVES.has(name)) fail(`'${name}' is not a twemproxy pool setting (nutcracker refuses to start with it); check its spelling`, lineOf(pair.key));
+  }
   const autoEject = scalar('auto_eject_hosts');
   if (autoEject && typeof autoEject.value !== 'boolean') fail('auto_eject_hosts: must be true or false', autoEject.line);
   const failureLimit = scalar('server_failure_limit');
   if (failureLimit && !(Number.isInteger(failureLimit.value) && (failureLimit.value as number) >= 0)) {
     fail('server_failure_limit: must be a whole number', failureLimit.line);
   }
+  const connection = poolSettings(scalar, fail, (line) => `${file}:${line ?? lineOf(chosen.key)}`);
 
   const serversPair = field('servers');
   if (!serversPair) return fail(`pool '${poolName}' has no servers:; list them as "- host:port:weight [name]"`, lineOf(chosen.key));
@@ -94,5 +107,50 @@ export function ringSpecFromTwemproxyYaml(yamlText: string, file: string, pool?:
   if (hashTag !== undefined) spec.hashTag = hashTag;
   spec.autoEjectHosts = autoEject ? (autoEject.value as boolean) : false;
   spec.serverFailureLimit = failureLimit ? (failureLimit.value as number) : 2;
+  spec.pool = connection;
   return spec;
+}
+
+type ScalarOf = (name: string) => { value: unknown; line: number } | undefined;
+
+/**
+ * The settings that decide how a key is reached: redis (protocol), redis_db, redis_auth, timeout,
+ * server_retry_timeout. Read as nutcracker 0.5 reads them, quirks included.
+ */
+function poolSettings(scalar: ScalarOf, fail: (message: string, line?: number) => never, at: (line?: number) => string): RingPoolSettings {
+  const pool: RingPoolSettings = { serverRetryTimeoutMs: DEFAULT_SERVER_RETRY_MS, notes: [] };
+  const redis = scalar('redis');
+  if (redis && typeof redis.value !== 'boolean') fail('redis: must be true or false', redis.line);
+  if (!redis || redis.value !== true) {
+    // twemproxy's default protocol is memcached: placement is the same (ring locate works), but
+    // warm's writes, inspect's scans and herd's drills are Redis commands, refused on connect.
+    pool.refusal = `${at(redis?.line)}: this pool speaks memcached (twemproxy's default without redis: true); cachectl reads and writes Redis pools only: add redis: true if its servers are Redis`;
+  }
+  const auth = scalar('redis_auth');
+  if (auth) {
+    if (auth.value === null || auth.value === '' || typeof auth.value === 'object') fail('redis_auth: must be the servers\' password', auth.line);
+    pool.password = String(auth.value);
+    registerSecret(pool.password);
+  }
+  const db = scalar('redis_db');
+  if (db) {
+    if (!Number.isInteger(db.value) || (db.value as number) < 0) fail('redis_db: must be a database number (0, 1, 2, ...)', db.line);
+    if (pool.password !== undefined && (db.value as number) !== 0) {
+      // nutcracker 0.5 sends AUTH to a new server connection and then never the SELECT: with both
+      // set, its keys live in db 0. What the proxy reads is what the application reads.
+      pool.notes?.push(`redis_db: ${String(db.value)} (line ${db.line}) is not applied by nutcracker 0.5 when redis_auth is set: its keys are in db 0, so cachectl uses db 0 too`);
+      pool.db = 0;
+    } else pool.db = db.value as number;
+  }
+  const timeout = scalar('timeout');
+  if (timeout) {
+    if (!Number.isInteger(timeout.value) || (timeout.value as number) < 1) fail('timeout: must be a whole number of milliseconds', timeout.line);
+    pool.timeoutMs = timeout.value as number;
+  }
+  const retry = scalar('server_retry_timeout');
+  if (retry) {
+    if (!Number.isInteger(retry.value) || (retry.value as number) < 1) fail('server_retry_timeout: must be a whole number of milliseconds', retry.line);
+    pool.serverRetryTimeoutMs = retry.value as number;
+  }
+  return pool;
 }

@@ -42,4 +42,20 @@ export interface RingSpec {
   serverFailureLimit?: number;
   /** Where this spec came from (file and pool), for messages. */
   source?: string;
+  /** A twemproxy pool's connection settings (redis_db, redis_auth, timeout, server_retry_timeout). */
+  pool?: RingPoolSettings;
+}
+
+export interface RingPoolSettings {
+  /** The database the proxy's server connections use (after nutcracker 0.5's redis_auth quirk). */
+  db?: number;
+  /** redis_auth: never printed. */
+  password?: string;
+  timeoutMs?: number;
+  /** How long an ejected server stays out of the ring before it is tried again. */
+  serverRetryTimeoutMs?: number;
+  /** What cachectl reads differently from the file because the proxy does, for a warning. */
+  notes?: string[];
+  /** Set when the pool cannot be served (a memcached pool): `file:line: why`, refused on connect. */
+  refusal?: string;
 }

@@ -1,0 +1,15 @@
+/**
+ * The first line of every run that connects: which topology (and database) it chose and where
+ * from (a flag, an environment variable, the default), so a shell that still carries an old
+ * REDIS_URL or a sandbox's CACHECTL_CLUSTER is visible before anything is written. On stderr,
+ * so stdout stays data; the ring file's notes (nutcracker quirks cachectl follows) come after it.
+ */
+import { redact } from '../errors.js';
+import { describeTarget, type RedisTarget } from '../config/target.js';
+import type { Writable } from '../io.js';
+
+export function reportTopology(out: Writable, target: RedisTarget, pg?: { url: string | undefined; source: string }): void {
+  const db = pg ? `; PostgreSQL ${pg.url !== undefined ? redact(pg.url) : '(libpq defaults)'} (from ${pg.source})` : '';
+  out.write(`cachectl: topology: ${redact(describeTarget(target))}${db}\n`);
+  if (target.kind === 'ring') for (const note of target.spec.pool?.notes ?? []) out.write(`cachectl: note: ${redact(note)}\n`);
+}
