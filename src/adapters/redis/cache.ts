@@ -210,6 +210,9 @@ export async function openCache(target: RedisTarget, options: OpenCacheOptions =
 async function refuseWrongKind(node: CacheNode, target: RedisTarget, options: OpenCacheOptions): Promise<void> {
   const timeout = target.timeoutMs ?? DEFAULTS.connection.nodeTimeoutMs;
   const kind = await identifyNode(node, respAuthFor(target), options.connectTimeoutMs ?? DEFAULTS.connection.connectTimeoutMs, timeout);
+  if (kind === 'silent') {
+    throw describeConnectFailure(node, new Error(`no answer within ${timeout}ms (--timeout): the node is slow or paused`));
+  }
   if (kind === 'twemproxy') {
     throw new ConnectionError(`--redis: ${node.address} is a twemproxy (nutcracker): it answers PING but hangs up on INFO; pass --ring-config <its YAML file> (cachectl then reaches the servers behind it directly, on the same ring)`);
   }

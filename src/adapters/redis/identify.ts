@@ -8,7 +8,8 @@ import { RespBuffer } from './resp-buffer.js';
 import { RespConnection, type RespAuth } from './resp-connection.js';
 import type { CacheNode } from '../../topology/types.js';
 
-export type NodeIdentity = 'redis' | 'cluster-node' | 'twemproxy' | 'unknown';
+/** 'silent': accepted the connection but did not answer PING within the reply timeout. */
+export type NodeIdentity = 'redis' | 'cluster-node' | 'twemproxy' | 'silent' | 'unknown';
 
 export async function identifyNode(node: CacheNode, auth: RespAuth, connectTimeoutMs: number, replyTimeoutMs: number): Promise<NodeIdentity> {
   // SELECT is left out: a proxy that forwards it would hide the signature behind an error.
@@ -16,10 +17,11 @@ export async function identifyNode(node: CacheNode, auth: RespAuth, connectTimeo
   try {
     const ping = new RespBuffer();
     ping.command1('PING');
+    const pinged = Date.now();
     try {
       await conn.send(ping);
     } catch {
-      return 'unknown';
+      return Date.now() - pinged >= replyTimeoutMs * 0.9 ? 'silent' : 'unknown';
     }
     const info = new RespBuffer();
     info.command2('INFO', 'cluster');
