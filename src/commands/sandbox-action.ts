@@ -3,7 +3,8 @@ import type { CommandContext } from './context.js';
 import { pgUrlFrom } from './options.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { ConnectionError, ExitCode, UsageError } from '../errors.js';
-import { sandboxDown, sandboxHealth, sandboxUp } from '../adapters/sandbox/sandbox.js';
+import { sandboxDown, sandboxHealth, sandboxUp, type SandboxEvent } from '../adapters/sandbox/sandbox.js';
+import { databaseUrl } from '../adapters/sandbox/postgres.js';
 import { readState, resolveSandboxDir } from '../adapters/sandbox/state.js';
 import { reportDown, reportEnv, reportStatus, reportUp, sandboxProgress } from '../reporters/sandbox.js';
 import type { SandboxFlags, UpFlags } from './sandbox.js';
@@ -14,18 +15,39 @@ export async function sandboxUpAction(flags: UpFlags, ctx: CommandContext): Prom
   const products = positiveInt(flags.products, '--products');
   const users = positiveInt(flags.users, '--users');
   if (!/^[a-z_][a-z0-9_]*$/.test(flags.database)) throw new UsageError(`--database: '${flags.database}' must be lower-case letters, digits and _`);
+  const progress = sandboxProgress(ctx.io, Boolean(flags.json));
   const result = await sandboxUp({
     dir: dirOf(flags, ctx),
     env: ctx.io.env,
-    pgAdminUrl: pgUrlFrom({ pg: flags.pg }, ctx.io),
+    pgAdminUrl: sandboxServerUrl(flags, ctx, progress),
     database: flags.database,
     products,
     usersPerTenant: users,
     timeoutMs: DEFAULTS.sandbox.startTimeoutMs,
-    onEvent: sandboxProgress(ctx.io, Boolean(flags.json)),
+    onEvent: progress,
     signal: ctx.io.signal,
   });
   reportUp(ctx.io, result, Boolean(flags.json), ctx.color);
+}
+
+/**
+ * Where `up` creates its database: --pg, else DATABASE_URL, unless DATABASE_URL is the one an
+ * earlier sandbox exported (CACHECTL_SANDBOX_DATABASE_URL): then its server (external) or a new
+ * embedded one, never the stale address (`sandbox down; sandbox up` in the same shell).
+ */
+function sandboxServerUrl(flags: UpFlags, ctx: CommandContext, emit: (e: SandboxEvent) => void): string | undefined {
+  if (flags.pg !== undefined) return pgUrlFrom({ pg: flags.pg }, ctx.io);
+  const env = ctx.io.env;
+  if (env.DATABASE_URL && env.DATABASE_URL === env.CACHECTL_SANDBOX_DATABASE_URL) {
+    const adminDb = env.CACHECTL_SANDBOX_ADMIN_DB;
+    if (adminDb === undefined) {
+      emit({ type: 'note', message: 'DATABASE_URL is the embedded PostgreSQL an earlier sandbox exported; starting a new one (eval "$(cachectl sandbox env)" after up updates the shell)' });
+      return undefined;
+    }
+    emit({ type: 'note', message: `DATABASE_URL is the database an earlier sandbox created; creating the new one on the same server (its database ${adminDb})` });
+    return databaseUrl(pgUrlFrom({}, ctx.io) as string, adminDb);
+  }
+  return pgUrlFrom({}, ctx.io);
 }
 
 export async function sandboxStatusAction(flags: SandboxFlags, ctx: CommandContext): Promise<void> {

@@ -18,6 +18,9 @@ import { findNutcracker } from '../../src/adapters/sandbox/redis.js';
 import { pgUrlFrom, redisTargetFrom } from '../../src/commands/options.js';
 import { StringSink } from '../../src/io.js';
 import { Readable } from 'node:stream';
+import { createServer } from 'node:net';
+import { findFreePorts } from '../../src/adapters/sandbox/ports.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
 
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const database = `cachectl_sbtest_${process.pid}`;
@@ -194,6 +197,34 @@ describe('cachectl sandbox with the embedded PostgreSQL (PGlite)', () => {
     const down = await runCli(['sandbox', 'down', '--dir', dir], { env: { PATH: process.env.PATH }, cwd: root });
     assert.equal(down.code, 0, down.stdout);
     for (const p of state.processes) assert.equal(readIdentity(p.pid), undefined, `${p.name} is gone`);
+
+    // `sandbox down; sandbox up` in the shell that eval'd the first up: its DATABASE_URL points at
+    // the embedded server that is gone. And a ring port taken meanwhile: the move is explained.
+    const shell: NodeJS.ProcessEnv = { PATH: process.env.PATH };
+    for (const m of up.stdout.matchAll(/^export (\w+)='([^']*)'$/gm)) shell[m[1] as string] = m[2];
+    assert.equal(shell.DATABASE_URL, state.postgres?.url);
+    const [ringPort] = await findFreePorts(DEFAULTS.sandbox.ringBasePort, 1);
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(ringPort, '127.0.0.1', resolve));
+    try {
+      const again = await runCli(['sandbox', 'up', '--dir', dir, '--products', '200', '--users', '2'], { env: shell, cwd: root });
+      assert.equal(again.code, 0, again.stderr);
+      assert.doesNotMatch(again.stderr, /ECONNREFUSED/);
+      assert.match(again.stderr, /note: DATABASE_URL is the embedded PostgreSQL an earlier sandbox exported; starting a new one/);
+      assert.match(again.stderr, new RegExp(`note: the ring nodes: ports [\\d, ]+ instead of ${DEFAULTS.sandbox.ringBasePort} up, because it skipped .*${ringPort} \\(it is in use by another process\\)`));
+      assert.equal((readState(dir) as SandboxState).postgres?.kind, 'embedded');
+    } finally {
+      blocker.close();
+      await runCli(['sandbox', 'down', '--dir', dir], { env: { PATH: process.env.PATH }, cwd: root });
+    }
+    // An older shell without the marker: a refused embedded-looking DATABASE_URL is passed over too.
+    const older = await runCli(['sandbox', 'up', '--dir', dir, '--products', '200', '--users', '2'], { env: { PATH: process.env.PATH, DATABASE_URL: shell.DATABASE_URL }, cwd: root });
+    try {
+      assert.equal(older.code, 0, older.stderr);
+      assert.match(older.stderr, /does not answer and is where an earlier sandbox ran its embedded PostgreSQL/);
+    } finally {
+      await runCli(['sandbox', 'down', '--dir', dir], { env: { PATH: process.env.PATH }, cwd: root });
+    }
   });
 });
 

@@ -20,7 +20,13 @@ export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
  * `count` ports from `base` upwards that are free (and, with `busPorts`, whose +10000 is free),
  * skipping `taken`. Throws when the range below the ephemeral ports is exhausted.
  */
-export async function findFreePorts(base: number, count: number, options: { busPorts?: boolean; taken?: Set<number> } = {}): Promise<number[]> {
+/** A port passed over, and why: the sandbox says so instead of moving silently. */
+export interface SkippedPort {
+  port: number;
+  reason: string;
+}
+
+export async function findFreePorts(base: number, count: number, options: { busPorts?: boolean; taken?: Set<number>; skipped?: SkippedPort[] } = {}): Promise<number[]> {
   const found: number[] = [];
   const taken = options.taken ?? new Set<number>();
   const limit = options.busPorts ? EPHEMERAL_START - 10000 : EPHEMERAL_START;
@@ -29,11 +35,13 @@ export async function findFreePorts(base: number, count: number, options: { busP
     // Claimed before the await, so concurrent searches in this process never pick the same port.
     taken.add(port);
     if (options.busPorts) taken.add(port + 10000);
-    const free = (await portIsFree(port)) && (!options.busPorts || (await portIsFree(port + 10000)));
-    if (free) {
+    const portFree = await portIsFree(port);
+    const busFree = portFree && (!options.busPorts || (await portIsFree(port + 10000)));
+    if (busFree) {
       found.push(port);
       continue;
     }
+    options.skipped?.push({ port, reason: portFree ? `its cluster bus port ${port + 10000} is in use` : 'it is in use by another process' });
     taken.delete(port);
     if (options.busPorts) taken.delete(port + 10000);
   }

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { CachectlError, ConnectionError, InterruptedError, redact } from '../../errors.js';
 import { DEFAULTS } from '../../config/defaults.js';
-import { findFreePorts } from './ports.js';
+import { findFreePorts, type SkippedPort } from './ports.js';
 import { isSameProcess, readIdentity, SpawnFailedError, stopProcess, type StopOutcome } from './processes.js';
 import { findNutcracker, formCluster, ping, PortTakenError, startRedisNode, startTwemproxy, twemproxyYaml, withClient } from './redis.js';
 import { checkPostgres, createExternalDatabase, dropExternalDatabase, embeddedUrl, ForeignDatabaseError, seedSandboxDatabase, startEmbeddedPostgres } from './postgres.js';
@@ -70,8 +70,11 @@ async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Pr
   };
   try {
     const taken = new Set<number>();
-    const clusterPorts = await findFreePorts(DEFAULTS.sandbox.clusterBasePort, 3, { busPorts: true, taken });
-    const ringPorts = await findFreePorts(DEFAULTS.sandbox.ringBasePort, 3, { taken });
+    const skipped: SkippedPort[] = [];
+    const clusterPorts = await findFreePorts(DEFAULTS.sandbox.clusterBasePort, 3, { busPorts: true, taken, skipped });
+    noteMoved('the Redis Cluster', DEFAULTS.sandbox.clusterBasePort, clusterPorts, skipped, emit);
+    const ringPorts = await findFreePorts(DEFAULTS.sandbox.ringBasePort, 3, { taken, skipped });
+    noteMoved('the ring nodes', DEFAULTS.sandbox.ringBasePort, ringPorts, skipped, emit);
     emit({ type: 'step', message: `starting a 3-master Redis Cluster on ports ${clusterPorts.join(', ')} and 3 ring nodes on ${ringPorts.join(', ')}` });
     const retry = portRetry(state, taken, emit);
     await settleAll([
@@ -87,7 +90,8 @@ async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Pr
     writeState(state);
 
     checkpoint();
-    const [proxyPort] = await findFreePorts(DEFAULTS.sandbox.twemproxyBasePort, 1, { taken });
+    const [proxyPort] = await findFreePorts(DEFAULTS.sandbox.twemproxyBasePort, 1, { taken, skipped });
+    noteMoved('twemproxy', DEFAULTS.sandbox.twemproxyBasePort, [proxyPort as number], skipped, emit);
     const configFile = join(dir, 'twemproxy.yml');
     const writeConfig = (port: number) => writeFileSync(configFile, twemproxyYaml(port, ringNodes.map((n) => ({ port: n.port, name: n.name })), DEFAULTS.sandbox.ringHash));
     writeConfig(proxyPort as number);
@@ -122,8 +126,29 @@ async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Pr
   }
 }
 
+/**
+ * A DATABASE_URL left in the shell by an earlier sandbox whose embedded PostgreSQL is gone
+ * (`sandbox down; sandbox up`): postgres@127.0.0.1, database postgres, a port the embedded server
+ * picks, and nothing answering. Refused connections only: a live server there is used as asked.
+ */
+async function staleEmbeddedUrl(url: string): Promise<boolean> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  const port = Number(parsed.port);
+  const base = DEFAULTS.sandbox.embeddedPgBasePort;
+  if (!['127.0.0.1', 'localhost'].includes(parsed.hostname) || parsed.username !== 'postgres' || parsed.pathname !== '/postgres' || port < base || port >= base + 100) return false;
+  const check = await checkPostgres(url, false);
+  return !check.ok && /ECONNREFUSED/.test(check.detail);
+}
+
 async function startPostgres(options: UpOptions, state: SandboxState, record: (p: SandboxProcess) => void, emit: (e: SandboxEvent) => void, notes: string[]): Promise<void> {
-  if (options.pgAdminUrl) {
+  if (options.pgAdminUrl && (await staleEmbeddedUrl(options.pgAdminUrl))) {
+    notes.push(`DATABASE_URL (${redact(options.pgAdminUrl)}) does not answer and is where an earlier sandbox ran its embedded PostgreSQL, so it is not used; after up, eval "$(cachectl sandbox env)" updates the shell`);
+  } else if (options.pgAdminUrl) {
     emit({ type: 'step', message: `creating database ${options.database} on ${redact(options.pgAdminUrl)}` });
     const url = await createExternalDatabase(options.pgAdminUrl, options.database);
     state.postgres = { kind: 'external', url, database: options.database, adminUrl: options.pgAdminUrl, products: options.products };
@@ -133,7 +158,9 @@ async function startPostgres(options: UpOptions, state: SandboxState, record: (p
     return;
   }
   const taken = new Set<number>();
-  const [first] = await findFreePorts(DEFAULTS.sandbox.embeddedPgBasePort, 1, { taken });
+  const skipped: SkippedPort[] = [];
+  const [first] = await findFreePorts(DEFAULTS.sandbox.embeddedPgBasePort, 1, { taken, skipped });
+  noteMoved('the embedded PostgreSQL', DEFAULTS.sandbox.embeddedPgBasePort, [first as number], skipped, emit);
   emit({ type: 'step', message: `starting the embedded PostgreSQL (PGlite) on port ${first}; ${seedingMessage(options)}` });
   const proc = await portRetry(state, taken, emit)('postgres', first as number, false, (port) => {
     // Recorded before it answers, so a failed start is still cleaned up.
@@ -168,6 +195,17 @@ function portRetry(state: SandboxState, taken: Set<number>, emit: (e: SandboxEve
       }
     }
   };
+}
+
+/**
+ * The ports are predictable (a newcomer sees the same ones every day), so moving off them is
+ * said once, with the ports passed over and why, e.g. another Redis already on 7000.
+ */
+function noteMoved(what: string, base: number, chosen: readonly number[], skipped: SkippedPort[], emit: (e: SandboxEvent) => void): void {
+  const passed = skipped.splice(0).filter((s) => s.port >= base && s.port < Math.max(...chosen));
+  if (passed.length === 0) return;
+  const why = passed.map((s) => `${s.port} (${s.reason})`).join(', ');
+  emit({ type: 'note', message: `${what}: port${chosen.length > 1 ? 's' : ''} ${chosen.join(', ')} instead of ${base} up, because it skipped ${why}; \`ss -ltnp\` shows who listens there` });
 }
 
 /** Waits for every start to finish (so each spawned process is recorded) before failing. */
@@ -291,7 +329,13 @@ function removeIfEmpty(dir: string): void {
 export function envLines(state: SandboxState): string[] {
   const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
   const lines = [`export CACHECTL_SANDBOX_DIR=${q(state.dir)}`];
-  if (state.postgres) lines.push(`export DATABASE_URL=${q(state.postgres.url)}`);
+  if (state.postgres) {
+    lines.push(`export DATABASE_URL=${q(state.postgres.url)}`);
+    // Marks DATABASE_URL as the sandbox's own, so a later `sandbox up` in this shell (after a
+    // `down`) knows not to take it for the server to create its database on.
+    lines.push(`export CACHECTL_SANDBOX_DATABASE_URL=${q(state.postgres.url)}`);
+    if (state.postgres.kind === 'external' && state.postgres.adminUrl) lines.push(`export CACHECTL_SANDBOX_ADMIN_DB=${q(decodeURIComponent(new URL(state.postgres.adminUrl).pathname.slice(1)) || 'postgres')}`);
+  }
   if (state.cluster.length > 0) lines.push(`export CACHECTL_CLUSTER=${q(state.cluster.join(','))}`);
   if (state.ringConfigFile) lines.push(`export CACHECTL_RING_CONFIG=${q(state.ringConfigFile)}`);
   if (state.twemproxy) lines.push(`export CACHECTL_TWEMPROXY=${q(state.twemproxy.address)}`);
