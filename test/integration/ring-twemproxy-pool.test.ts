@@ -94,6 +94,11 @@ describe('twemproxy pool settings: what cachectl writes is what the real nutcrac
         assert.equal(inspect.code, 0, inspect.stderr);
         const report = JSON.parse(inspect.stdout) as { nodes: { keys: number }[] };
         assert.equal(report.nodes.reduce((a, n) => a + n.keys, 0), KEYS, 'inspect counts the keys in the pool database');
+        // The same from the environment, as `eval "$(cachectl sandbox env)"` leaves it.
+        const fromEnv = await runCli(['inspect', 'ttl', '--match', 'product:*', '--json'], { env: { CACHECTL_RING_CONFIG: proxy.configFile } });
+        assert.equal(fromEnv.code, 0, fromEnv.stderr);
+        assert.match(fromEnv.stderr, /\(from CACHECTL_RING_CONFIG\)/);
+        assert.equal((JSON.parse(fromEnv.stdout) as { nodes: { keys: number }[] }).nodes.reduce((a, n) => a + n.keys, 0), KEYS);
 
         // herd restores what it drilled, so where it worked is read from the servers' MONITOR feed.
         const monitors = await Promise.all(direct.map((d) => d.monitor()));

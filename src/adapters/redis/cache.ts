@@ -12,6 +12,7 @@ import { SingleNodeTopology } from '../../topology/single.js';
 import { nodeFromAddress, nodeFromSocket, type CacheNode, type Topology } from '../../topology/types.js';
 import { connectAndPing, createNodeClient, describeConnectFailure, type ClientOptions } from './client.js';
 import { identifyNode } from './identify.js';
+import { tlsOptionsFor } from './tls.js';
 import { respAuthFor } from './write-outcomes.js';
 
 export interface NodeHealth {
@@ -182,6 +183,8 @@ function sameSlots(a: Topology, b: Topology): boolean {
 
 export async function openCache(target: RedisTarget, options: OpenCacheOptions = {}): Promise<CacheConnection> {
   const verify = options.verify ?? 'all';
+  // Reads --cacert/--cert/--tls-key once, up front: an unreadable file is exit 2 naming the flag.
+  tlsOptionsFor(target.kind === 'single' ? singleNodeOf(target).auth : target.auth, 'localhost');
   let connection: CacheConnection;
   if (target.kind === 'single') {
     const { endpoint } = singleNodeOf(target);

@@ -7,6 +7,7 @@
 import { RespBuffer } from './resp-buffer.js';
 import { RespConnection, type RespAuth } from './resp-connection.js';
 import type { CacheNode } from '../../topology/types.js';
+import { UsageError } from '../../errors.js';
 
 /** 'silent': accepted the connection but did not answer PING within the reply timeout. */
 export type NodeIdentity = 'redis' | 'cluster-node' | 'twemproxy' | 'silent' | 'unknown';
@@ -20,7 +21,9 @@ export async function identifyNode(node: CacheNode, auth: RespAuth, connectTimeo
     const pinged = Date.now();
     try {
       await conn.send(ping);
-    } catch {
+    } catch (error) {
+      // An unreadable --cacert/--cert/--tls-key is the user's to fix, not a node's state.
+      if (error instanceof UsageError) throw error;
       return Date.now() - pinged >= replyTimeoutMs * 0.9 ? 'silent' : 'unknown';
     }
     const info = new RespBuffer();
