@@ -61,7 +61,7 @@ export const DEFAULTS = {
      * that keys a node loses by restarting without persistence are written again, and those of a
      * node that dies are listed; beyond this they are counted only.
      */
-    journalBytes: 32 * 1024 * 1024,
+    journalBytes: 8 * 1024 * 1024,
     failoverWaitExtraMs: 5_000,
     progressIntervalMs: 5_000,
   },

@@ -133,6 +133,12 @@ export class FailoverHolds {
     }
   }
 
+  /** The writer is closing: no timer may fire (and open connections) after it. */
+  dispose(): void {
+    for (const h of this.holds.values()) if (h.timer) clearTimeout(h.timer);
+    this.holds.clear();
+  }
+
   private async offer(h: Hold): Promise<void> {
     await this.deps.refresh();
     h.timer = undefined;

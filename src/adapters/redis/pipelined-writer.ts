@@ -94,6 +94,7 @@ export class PipelinedWriter implements CacheWriter {
 
   /** Closes the write connections (the CacheConnection's clients are closed by their owner). */
   close(): void {
+    this.holds.dispose();
     for (const c of this.connections.values()) c.close();
     this.connections.clear();
   }

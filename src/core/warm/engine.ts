@@ -38,7 +38,7 @@ class WarmEngine {
   private admitted = 0;
   private startedAt = 0;
   private knownTotal: number | undefined = 0;
-  private readonly unread: { entry: string; rowsRead: number; rowsLeft?: number }[] = [];
+  private readonly unread: NonNullable<WarmSummary['unread']> = [];
   private fatal: unknown;
   private readonly ledger: TicketLedger;
   private writer!: CacheWriter;
@@ -114,10 +114,12 @@ class WarmEngine {
   private async runKeyList(entry: WarmEntry, skip: number): Promise<void> {
     const slots = new Semaphore(this.options.pgConcurrency);
     const batches = this.ports.keys.open(entry, skip)[Symbol.asyncIterator]();
+    let lastLine = skip;
     for (;;) {
       const next = await batches.next();
       if (next.done) break;
       const batch = next.value;
+      lastLine = batch.lines[batch.lines.length - 1] ?? lastLine;
       let go = await this.admit(batch.keys.length);
       if (go) {
         await slots.acquire();
@@ -137,21 +139,27 @@ class WarmEngine {
         });
     }
     await slots.idle();
-    if (this.stopInfo && !this.fatal) await this.listRest(entry, batches);
+    if (this.stopInfo && !this.fatal) await this.listRest(entry, batches, lastLine);
   }
 
   /** An entry the run never started because it stopped first. */
   private async notStarted(entry: WarmEntry): Promise<void> {
     const skip = (await this.options.checkpoint?.resumeFrom(entry.name)) ?? 0;
     if (entry.source.kind === 'keys') await this.listRest(entry, this.ports.keys.open(entry, skip)[Symbol.asyncIterator]());
-    else this.unread.push({ entry: entry.name, rowsRead: 0, ...(entry.source.count !== undefined ? { rowsLeft: Math.max(0, entry.source.count - skip) } : {}) });
+    else this.unread.push({ entry: entry.name, source: 'query', rowsRead: 0, ...(entry.source.count !== undefined ? { rowsLeft: Math.max(0, entry.source.count - skip) } : {}) });
   }
 
   /**
    * The rest of a key list after an early stop: every key is counted and listed as not attempted
    * (--failed-keys then holds exactly what a rerun with --keys must take), nothing is fetched.
    */
-  private async listRest(entry: WarmEntry, batches: AsyncIterator<KeyLineBatch>): Promise<void> {
+  private async listRest(entry: WarmEntry, batches: AsyncIterator<KeyLineBatch>, linesRead = 0): Promise<void> {
+    if (entry.source.kind === 'keys' && entry.source.keysFile === '-' && this.stopInfo?.reason === 'signal') {
+      // A signal must end the run now, and a pipe may never end: the rest of stdin is left unread.
+      await batches.return?.();
+      this.unread.push({ entry: entry.name, source: 'stdin', rowsRead: linesRead });
+      return;
+    }
     for (;;) {
       const next = await batches.next();
       if (next.done) return;
@@ -255,7 +263,7 @@ class WarmEngine {
       }
       if (this.stopInfo) {
         const count = entry.source.kind === 'query' ? entry.source.count : undefined;
-        this.unread.push({ entry: entry.name, rowsRead: position, ...(count !== undefined ? { rowsLeft: Math.max(0, count - position) } : {}) });
+        this.unread.push({ entry: entry.name, source: 'query', rowsRead: position, ...(count !== undefined ? { rowsLeft: Math.max(0, count - position) } : {}) });
       }
     } catch (error) {
       if (!(error instanceof FetchError)) throw error;

@@ -30,8 +30,11 @@ export interface WarmSummary {
    * written + skipped + missing + invalid + failed they add up to every key read or listed.
    */
   notAttempted: number;
-  /** Query entries cut short (or never started) by an early stop: their unread rows cannot be listed. */
-  unread?: { entry: string; rowsRead: number; rowsLeft?: number }[];
+  /**
+   * Input an early stop left unread that cannot be listed key by key: the rows of a query entry
+   * (`rowsLeft` when its --count is known), or the rest of stdin after a signal (rowsRead: lines).
+   */
+  unread?: { entry: string; source: 'query' | 'stdin'; rowsRead: number; rowsLeft?: number }[];
   /** `<key>:stale` copies written (not counted in `written`). */
   staleWritten: number;
   /** Value bytes written (keys and stale copies). */

@@ -161,7 +161,7 @@ test('query entries never started say how many rows were left when their count i
   const summary = await t.run();
   assert.equal(summary.notAttempted, 2);
   assert.deepEqual(summary.unread, [
-    { entry: 'q1', rowsRead: 0, rowsLeft: 10 },
-    { entry: 'q2', rowsRead: 0 },
+    { entry: 'q1', source: 'query', rowsRead: 0, rowsLeft: 10 },
+    { entry: 'q2', source: 'query', rowsRead: 0 },
   ]);
 });
