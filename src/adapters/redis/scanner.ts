@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { keyspaceOf, parseInfo, versionAtLeast } from '../../core/inspect/keyspace.js';
 import { TokenBucket, scanCountFor } from '../../core/inspect/rate.js';
-import type { InspectSource, KeyBatch, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from '../../core/inspect/types.js';
+import type { ClockReading, InspectSource, KeyBatch, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from '../../core/inspect/types.js';
 import type { Topology } from '../../topology/types.js';
 import type { CacheConnection } from './cache.js';
 import { connectAndPing } from './client.js';
@@ -72,6 +72,11 @@ export class RedisInspectSource implements InspectSource {
       if (facts.problem.status === 'down') return facts;
     }
     facts.noTouch = await this.noTouch(client, facts.version);
+    const clock = await readClock(client).catch(() => undefined);
+    if (clock) {
+      facts.clock = clock;
+      this.clockOffset.set(index, clock.offsetMs);
+    }
     return facts;
   }
 
@@ -284,6 +289,23 @@ export class RedisInspectSource implements InspectSource {
     return out;
   }
 }
+
+/** TIME against our clock: the offset at the midpoint of the round trip, good to half of it. */
+async function readClock(client: Redis): Promise<ClockReading> {
+  let best: ClockReading | undefined;
+  // The shortest of three round trips bounds the offset most tightly.
+  for (let i = 0; i < 3; i++) {
+    const before = performance.timeOrigin + performance.now();
+    const [sec, usec] = (await client.time()) as [string | number, string | number];
+    const after = performance.timeOrigin + performance.now();
+    const node = Number(sec) * 1000 + Number(usec) / 1000;
+    const reading = { offsetMs: round3(node - (before + after) / 2), uncertaintyMs: round3((after - before) / 2) };
+    if (!best || reading.uncertaintyMs < best.uncertaintyMs) best = reading;
+  }
+  return best as ClockReading;
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 function withProgress(problem: NodeProblem, scanned: number): NodeProblem {
   return scanned > 0 ? { ...problem, message: `${problem.message} (after ${scanned} keys)` } : problem;

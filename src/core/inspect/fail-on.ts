@@ -27,7 +27,10 @@ export const CONDITIONS: Readonly<Record<string, ConditionSpec>> = {
   stampede: { metric: 'stampede', views: ['stampede'], help: 'the highest stampede counter' },
   'hot-counters': { metric: 'hot-counters', views: ['stampede'], help: 'stampede counters above --threshold' },
   'no-ttl': { metric: 'no-ttl', percentMetric: 'no-ttl%', views: ['ttl', 'nodes'], help: 'keys without a TTL (count, or % of keys)' },
-  cliff: { metric: 'cliff', views: ['ttl'], help: 'keys expiring in the busiest one-second window of a node' },
+  cliff: { metric: 'cliff', views: ['ttl'], help: 'keys expiring in the busiest one-second window of all nodes together (clocks corrected)' },
+  'cliff-10s': { metric: 'cliff-10s', views: ['ttl'], help: 'keys expiring in the busiest 10-second span of all nodes together' },
+  'cliff-60s': { metric: 'cliff-60s', views: ['ttl'], help: 'keys expiring in the busiest 60-second span of all nodes together' },
+  'node-cliff': { metric: 'node-cliff', views: ['ttl'], help: 'keys expiring in the busiest one-second window of any one node (its own clock)' },
   missing: { metric: 'missing', views: ['ttl'], help: 'keys given by name that do not exist' },
   'stale-serving': { metric: 'stale-serving', views: ['stale'], help: 'stale copies whose primary key is gone (being served now)' },
   'stale-no-ttl': { metric: 'stale-no-ttl', views: ['stale'], help: 'stale copies without a TTL' },
@@ -51,7 +54,7 @@ export interface ConditionResult extends Condition {
   holds: boolean;
 }
 
-const SYNTAX = /^([a-z][a-z-]*)\s*(?:(>=|<=|>|<)\s*(\d+(?:\.\d+)?)\s*(%)?)?$/;
+const SYNTAX = /^([a-z][a-z0-9-]*)\s*(?:(>=|<=|>|<)\s*(\d+(?:\.\d+)?)\s*(%)?)?$/;
 
 export function parseFailOn(texts: readonly string[], view: InspectView): Condition[] {
   const out: Condition[] = [];

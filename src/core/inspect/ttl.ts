@@ -4,6 +4,7 @@
  */
 import { DEFAULTS } from '../../config/defaults.js';
 import type { ExpiryWindow } from './cliffs.js';
+import { appliedShiftMs, clusterCliffs, type ClusterCliffs } from './cluster-cliffs.js';
 import { scanEveryNode, summariseEveryNode, summariseNode, type InspectEvent, type NodeSummary } from './every-node.js';
 import { TtlHistogram } from './histogram.js';
 import { KeyTally } from './tally.js';
@@ -72,8 +73,10 @@ export interface TtlReport {
   nodes: NodeTtlReport[];
   totals: { keys: number; withTtl: number; noTtl: number; vanished: number; missing: number; unanswered: number; types: Record<string, number> };
   histogram: ReturnType<TtlHistogram['rows']>;
-  /** Busiest windows over all nodes, busiest first (each window belongs to one node). */
+  /** Each node's busiest windows on its own clock, busiest first (each window belongs to one node). */
   cliffs: CliffRow[];
+  /** Expiry windows of all nodes together (clocks corrected): what the database sees. */
+  clusterCliffs: ClusterCliffs;
   noTtlSample: string[];
   /** Per-key rows, when collected for --json (named keys, or --list); capped, the rest counted. */
   rows?: KeyRow[];
@@ -96,7 +99,8 @@ export async function inspectTtl(source: InspectSource, given: TtlViewOptions, f
         };
   const nodeFacts = facts ?? (await source.nodeFacts());
   options.onEvent?.({ kind: 'facts', facts: nodeFacts });
-  const tallies = nodeFacts.map(() => new KeyTally(options.topN));
+  const shifts = nodeFacts.map((f) => appliedShiftMs(f.clock));
+  const tallies = nodeFacts.map((_, i) => new KeyTally(options.topN, undefined, shifts[i]));
   const serverNow = nodeFacts.map(() => 0);
   const named = { missing: 0, unanswered: 0 };
   let outcomes: (Parameters<typeof summariseNode>[1] | undefined)[] = nodeFacts.map(() => undefined);
@@ -162,6 +166,10 @@ export async function inspectTtl(source: InspectSource, given: TtlViewOptions, f
       .flatMap((n) => n.cliffs)
       .sort((a, b) => b.keys - a.keys || a.startMs - b.startMs)
       .slice(0, options.topN),
+    clusterCliffs: clusterCliffs(
+      nodeFacts.map((f, i) => ({ name: f.name, corrected: (tallies[i] as KeyTally).corrected, clock: f.clock, appliedMs: shifts[i] as number })),
+      { top: options.topN, minKeys: options.minCliffKeys ?? DEFAULTS.inspect.minCliffKeys, nowMs: Date.now() },
+    ),
     noTtlSample: all.noTtlSample,
     ...(options.collectRows !== undefined ? { rows: collected, rowsOmitted: omitted } : {}),
   };
@@ -233,7 +241,10 @@ export function ttlMetrics(report: TtlReport): Record<string, number> {
   return {
     'no-ttl': t.noTtl,
     ...(t.keys > 0 ? { 'no-ttl%': (t.noTtl / t.keys) * 100 } : {}),
-    cliff: report.nodes.reduce((max, n) => Math.max(max, n.cliffs[0]?.keys ?? 0), 0),
+    cliff: report.clusterCliffs.windows[0]?.keys ?? 0,
+    'cliff-10s': report.clusterCliffs.busiest10s?.keys ?? 0,
+    'cliff-60s': report.clusterCliffs.busiest60s?.keys ?? 0,
+    'node-cliff': report.nodes.reduce((max, n) => Math.max(max, n.cliffs[0]?.keys ?? 0), 0),
     missing: t.missing,
     'nodes-down': report.nodes.filter((n) => n.status === 'down' || n.status === 'refused').length,
   };

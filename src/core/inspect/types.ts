@@ -91,6 +91,12 @@ export interface KeyspaceFigures {
   avgTtlMs: number;
 }
 
+/** offsetMs = node TIME - local clock at the midpoint of the round trip; uncertaintyMs = half that round trip. */
+export interface ClockReading {
+  offsetMs: number;
+  uncertaintyMs: number;
+}
+
 export interface NodeFacts {
   index: number;
   name: string;
@@ -101,6 +107,8 @@ export interface NodeFacts {
   /** CLIENT NO-TOUCH: 'on', or why not ('not available: Redis 7.0.15 (needs 7.2)'). */
   noTouch?: string;
   keyspace?: KeyspaceFigures;
+  /** The node's TIME against the local clock, measured when the facts were read. */
+  clock?: ClockReading;
   /** Raw INFO fields used by `inspect nodes` (memory, stats, clients). */
   info?: Record<string, string>;
   problem?: NodeProblem;
