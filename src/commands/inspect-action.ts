@@ -18,6 +18,8 @@ import { inspectLocks, locksMetrics } from '../core/inspect/locks.js';
 import { inspectStale, staleMetrics } from '../core/inspect/stale.js';
 import { inspectStampede, stampedeMetrics } from '../core/inspect/stampede.js';
 import { renderLocks, renderStale, renderStampede } from '../reporters/inspect-patterns.js';
+import { inspectOverview, overviewFigures, overviewMetrics, type OverviewOptions, type OverviewReport } from '../core/inspect/overview.js';
+import { renderOverview } from '../reporters/inspect-overview.js';
 
 export async function inspectTtlAction(keys: string[], flags: InspectFlags, ctx: CommandContext): Promise<void> {
   const session = sessionFrom(flags, ctx.io, 'ttl');
@@ -108,6 +110,51 @@ export async function inspectStaleAction(flags: InspectFlags, ctx: CommandContex
     nodes: (r) => r.nodes,
   });
 }
+
+/** `cachectl inspect` with no view: one scan pass for every view, verdicts first. */
+export async function inspectOverviewAction(view: string | undefined, flags: InspectFlags, ctx: CommandContext): Promise<void> {
+  if (view !== undefined) throw new UsageError(`inspect: unknown view '${view}'; views are ${VIEWS.join(', ')} (or none, for the overview)`);
+  const suffix = flags.staleSuffix ?? DEFAULTS.inspect.staleSuffix;
+  if (suffix === '') throw new UsageError('--stale-suffix: must not be empty');
+  const { count, rate, topN } = scanCommon(flags);
+  const v = DEFAULTS.inspect.verdicts;
+  const options: OverviewOptions = {
+    count,
+    rate,
+    topN,
+    stampede: {
+      prefix: flags.stampedePrefix ?? DEFAULTS.inspect.stampedePrefix,
+      threshold: flags.threshold !== undefined ? parsePositiveInt(flags.threshold, '--threshold', { allowZero: true }) : DEFAULTS.inspect.stampedeThreshold,
+      windowMs: flags.window !== undefined ? parseDuration(flags.window, '--window') : DEFAULTS.inspect.stampedeWindowMs,
+    },
+    locks: {
+      prefix: flags.lockPrefix ?? DEFAULTS.inspect.lockPrefix,
+      maxAgeMs: flags.lockMaxAge !== undefined ? parseDuration(flags.lockMaxAge, '--lock-max-age') : DEFAULTS.inspect.lockMaxAgeMs,
+      readValues: Boolean(flags.lockValues),
+    },
+    staleSuffix: suffix,
+    thresholds: { ...v, cliffKeys: flags.cliffThreshold !== undefined ? parsePositiveInt(flags.cliffThreshold, '--cliff-threshold', { allowZero: true }) : v.cliffKeys },
+    signal: ctx.io.signal,
+  };
+  let previous: OverviewReport | undefined;
+  await runView(ctx, sessionFrom(flags, ctx.io, 'overview'), {
+    name: 'overview',
+    // The verdicts come first; the node table (with INFO's figures) follows them.
+    scans: false,
+    everyKey: true,
+    run: async (source, facts, onEvent) => {
+      const report = await inspectOverview(source, { ...options, onEvent, ...(previous ? { previous } : {}) }, facts);
+      previous = report;
+      return report;
+    },
+    metrics: overviewMetrics,
+    figures: overviewFigures,
+    render: renderOverview,
+    nodes: (r) => r.ttl.nodes,
+  });
+}
+
+const VIEWS = ['ttl', 'stampede', 'locks', 'stale', 'nodes', 'drift', 'hotkeys'];
 
 export async function inspectNodesAction(flags: InspectFlags, ctx: CommandContext): Promise<void> {
   await runView(ctx, sessionFrom(flags, ctx.io, 'nodes'), {

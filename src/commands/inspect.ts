@@ -30,6 +30,7 @@ export interface InspectFlags extends ConnectionFlags {
   lockMaxAge?: string;
   lockValues?: boolean;
   nodeOnly?: boolean;
+  cliffThreshold?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -57,8 +58,20 @@ function addScanOptions(cmd: Command, withMatch: boolean): Command {
 export function registerInspect(program: Command, ctx: CommandContext): Command {
   const inspect = program
     .command('inspect')
-    .description('Inspect TTLs, expiry cliffs, stampede counters, locks, stale copies and node health on every node');
+    .description('What is wrong right now (no view: the overview), or one view: TTLs, expiry cliffs, stampede counters, locks, stale copies, node health, drift, hot keys');
   const actions = () => import('./inspect-action.js');
+  // The default subcommand: `cachectl inspect --cluster ...` runs it with every flag (the parent has none of its own).
+  addScanOptions(inspect.command('overview', { isDefault: true }).description('what is wrong right now: one scan pass for every view, a verdict list ranked by severity, then each view summarised (the default)'), false)
+    .argument('[view]', 'a view name that is not known lands here, and is refused')
+    .option('--stampede-prefix <prefix>', `prefix of the stampede counters (default '${DEFAULTS.inspect.stampedePrefix}')`)
+    .option('--threshold <n>', `stampede counters above this count are hot (default ${DEFAULTS.inspect.stampedeThreshold})`)
+    .option('--window <duration>', `the counters' expiry window (default ${DEFAULTS.inspect.stampedeWindowMs / 1000}s)`)
+    .option('--lock-prefix <prefix>', `prefix of the locks (default '${DEFAULTS.inspect.lockPrefix}')`)
+    .option('--lock-max-age <duration>', `locks held longer than this are old (default ${DEFAULTS.inspect.lockMaxAgeMs / 1000}s)`)
+    .option('--lock-values', 'read lock values even on Redis < 7.2, where that resets their idle time')
+    .option('--stale-suffix <suffix>', `suffix of stale copies (default '${DEFAULTS.inspect.staleSuffix}')`)
+    .option('--cliff-threshold <keys>', `an expiry second of all nodes with more keys than this is a verdict (default ${DEFAULTS.inspect.verdicts.cliffKeys})`)
+    .action(async (view: string | undefined, flags: InspectFlags) => (await actions()).inspectOverviewAction(view, flags, ctx));
 
   addScanOptions(inspect.command('ttl').description('TTLs, keys without TTL, a TTL histogram and expiry cliffs (SCAN every node, or keys by name)'), true)
     .argument('[keys...]', 'keys to look up on their owning node (instead of --match)')

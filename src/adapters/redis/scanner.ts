@@ -7,11 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { keyspaceOf, parseInfo, versionAtLeast } from '../../core/inspect/keyspace.js';
 import { TokenBucket, scanCountFor } from '../../core/inspect/rate.js';
-import type { ClockReading, InspectSource, KeyBatch, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from '../../core/inspect/types.js';
+import type { ClockReading, InspectSource, KeyBatch, OverviewBatch, OverviewScanRequest, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from '../../core/inspect/types.js';
 import type { Topology } from '../../topology/types.js';
 import type { CacheConnection } from './cache.js';
 import { connectAndPing } from './client.js';
 import { isReplyError, problemOf } from './node-problem.js';
+import { overviewArgs, overviewFromReply, overviewScriptFor } from './overview-script.js';
 import { FlatBatch, layoutOf, scanScriptFor, serverMs, summaryFromBatch, summaryFromReply, summaryScriptFor, type ScanScript } from './scan-script.js';
 
 export type ScanMode = 'auto' | 'lua' | 'pipeline';
@@ -122,6 +123,44 @@ export class RedisInspectSource implements InspectSource {
         return summaryFromReply(await this.runScript(client, script, [cursor, request.match, String(count), script.absolute ? '1' : '0', String(left), request.withTypes ? '1' : '0']));
       },
     );
+  }
+
+  async scanOverview(node: number, request: OverviewScanRequest, onBatch: (batch: OverviewBatch) => void | Promise<void>): Promise<ScanOutcome> {
+    const client = this.cache.client(node);
+    let sampled = 0;
+    return this.scanLoop<OverviewBatch & { size: number; serverNowMs: number }>(
+      node,
+      request,
+      (batch) => {
+        sampled += batch.summary.noTtlSample.length;
+        return onBatch(batch);
+      },
+      async (mode, cursor, count) => {
+        const left = Math.max(0, request.sampleSize - sampled);
+        const [next, batch] = mode === 'lua' ? await this.luaOverview(client, node, cursor, count, request, left) : await this.pipelineOverview(client, node, cursor, count, request, left);
+        return [next, { ...batch, size: batch.summary.size, serverNowMs: batch.summary.serverNowMs }];
+      },
+    );
+  }
+
+  private async luaOverview(client: Redis, node: number, cursor: string, count: number, request: OverviewScanRequest, sampleLeft: number): Promise<[string, OverviewBatch]> {
+    const script = overviewScriptFor(this.redis7(node));
+    return overviewFromReply(await this.runScript(client, script, overviewArgs(request, cursor, count, script.absolute, sampleLeft)), script.absolute);
+  }
+
+  /** Without scripts: the plain batch, then the pattern keys of it looked up again with what their views read. */
+  private async pipelineOverview(client: Redis, node: number, cursor: string, count: number, request: OverviewScanRequest, sampleLeft: number): Promise<[string, OverviewBatch]> {
+    const [next, batch] = await this.pipelineBatch(client, node, cursor, count, request);
+    const keys: string[] = [];
+    for (let i = 0; i < batch.size; i++) if (batch.pttl(i) !== -2) keys.push(batch.key(i));
+    const pick = (test: (k: string) => boolean) => keys.filter((k) => test(k));
+    const { stampedePrefix: sp, lockPrefix: lp, staleSuffix: ss } = request;
+    const [counters, locks, staleCopies] = await Promise.all([
+      this.lookupOn(client, node, sp ? pick((k) => k.startsWith(sp)) : [], { withValues: true, valueBytes: request.valueBytes ?? 256 }),
+      this.lookupOn(client, node, lp ? pick((k) => k.startsWith(lp)) : [], { withIdle: true, withValues: request.readLockValues, valueBytes: request.valueBytes ?? 256 }),
+      this.lookupOn(client, node, ss ? pick((k) => k.length > ss.length && k.endsWith(ss)) : [], {}),
+    ]);
+    return [next, { summary: summaryFromBatch(batch, sampleLeft, false), counters, locks, staleCopies }];
   }
 
   /**

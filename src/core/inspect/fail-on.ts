@@ -6,7 +6,8 @@
  */
 import { UsageError } from '../../errors.js';
 
-export type InspectView = 'ttl' | 'stampede' | 'locks' | 'stale' | 'nodes';
+/** `overview` (inspect with no view) measures every view's conditions. */
+export type InspectView = 'ttl' | 'stampede' | 'locks' | 'stale' | 'nodes' | 'overview';
 type Op = '>' | '>=' | '<' | '<=';
 
 interface ConditionSpec {
@@ -67,7 +68,7 @@ export function parseFailOn(texts: readonly string[], view: InspectView): Condit
     if (!m || !spec) {
       throw new UsageError(`--fail-on: unknown condition '${text}'; known: ${Object.keys(CONDITIONS).join(', ')} (e.g. stuck-locks, no-ttl>100, cliff>1000)`);
     }
-    if (!spec.views.includes(view)) {
+    if (view !== 'overview' && !spec.views.includes(view)) {
       throw new UsageError(`--fail-on: '${name}' is measured by \`inspect ${spec.views.join('` / `inspect ')}\`, not by \`inspect ${view}\``);
     }
     const percent = m[4] === '%' || (spec.metric === undefined && m[3] !== undefined);

@@ -65,6 +65,27 @@ export interface ScanRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * One batch of the overview's single pass: the summary of every key, plus full rows of the few
+ * keys the pattern views need (stampede counters with their values, locks with idle time and
+ * value, stale copies), picked out on the node by prefix and suffix.
+ */
+export interface OverviewBatch {
+  summary: SummaryBatch;
+  counters: KeyBatch;
+  locks: KeyBatch;
+  staleCopies: KeyBatch;
+}
+
+export interface OverviewScanRequest extends ScanRequest {
+  sampleSize: number;
+  stampedePrefix: string;
+  lockPrefix: string;
+  staleSuffix: string;
+  /** Read lock values (resets their idle time where CLIENT NO-TOUCH is not on). */
+  readLockValues: boolean;
+}
+
 /** Why a node gave no (or only part of an) answer. */
 export interface NodeProblem {
   status: 'down' | 'refused';
@@ -142,6 +163,8 @@ export interface InspectSource {
   scan(node: number, request: ScanRequest, onBatch: (batch: KeyBatch) => void | Promise<void>): Promise<ScanOutcome>;
   /** The same scan, reduced per batch on the node (see SummaryBatch); `sampleSize` key names at most per batch. */
   scanSummary(node: number, request: ScanRequest & { sampleSize: number }, onBatch: (batch: SummaryBatch) => void): Promise<ScanOutcome>;
+  /** The overview's one pass over a node: every view's tallies fed from the same SCAN. */
+  scanOverview(node: number, request: OverviewScanRequest, onBatch: (batch: OverviewBatch) => void | Promise<void>): Promise<ScanOutcome>;
   /** Looks keys up on their owning nodes, pipelined per node; results in input order. */
   lookup(keys: readonly string[], request?: LookupRequest): Promise<KeyLookup[]>;
   /** The node's clock now (ours corrected by the offset seen in its replies), for "expires in 42s". */
