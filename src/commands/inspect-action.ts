@@ -20,6 +20,8 @@ import { inspectStampede, stampedeMetrics } from '../core/inspect/stampede.js';
 import { renderLocks, renderStale, renderStampede } from '../reporters/inspect-patterns.js';
 import { inspectOverview, overviewFigures, overviewMetrics, type OverviewOptions, type OverviewReport } from '../core/inspect/overview.js';
 import { renderOverview } from '../reporters/inspect-overview.js';
+import { hotkeysMetrics, inspectHotkeys } from '../core/inspect/hotkeys.js';
+import { renderHotkeys } from '../reporters/inspect-hotkeys.js';
 
 export async function inspectTtlAction(keys: string[], flags: InspectFlags, ctx: CommandContext): Promise<void> {
   const session = sessionFrom(flags, ctx.io, 'ttl');
@@ -151,6 +153,20 @@ export async function inspectOverviewAction(view: string | undefined, flags: Ins
     figures: overviewFigures,
     render: renderOverview,
     nodes: (r) => r.ttl.nodes,
+  });
+}
+
+export async function inspectHotkeysAction(flags: InspectFlags, ctx: CommandContext): Promise<void> {
+  const { match, count, rate } = scanCommon(flags);
+  const top = flags.top !== undefined ? parsePositiveInt(flags.top, '--top') : DEFAULTS.inspect.hotKeys;
+  await runView(ctx, sessionFrom(flags, ctx.io, 'hotkeys'), {
+    name: 'hotkeys',
+    scans: false,
+    run: (source, facts, onEvent) => inspectHotkeys(source, { match, count, rate, top, onEvent, signal: ctx.io.signal }, facts),
+    metrics: hotkeysMetrics,
+    figures: (r) => r.keys.filter((k) => k.measure === 'freq').map((k) => ({ subject: k.key, metric: 'OBJECT FREQ', value: k.score, worse: 'up' as const })),
+    render: renderHotkeys,
+    nodes: (r) => r.nodes,
   });
 }
 

@@ -97,6 +97,10 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
     .option('--stale-suffix <suffix>', `suffix of stale copies (default '${DEFAULTS.inspect.staleSuffix}')`)
     .action(async (flags: InspectFlags) => (await actions()).inspectStaleAction(flags, ctx));
 
+  addScanOptions(inspect.command('hotkeys').description('the hottest keys of every node (OBJECT FREQ under an LFU policy, else least idle, labelled), one per line for warm --keys'), true).action(
+    async (flags: InspectFlags) => (await actions()).inspectHotkeysAction(flags, ctx),
+  );
+
   addCommonOptions(inspect.command('nodes').description('per node: role, keys, memory, eviction policy, hit ratio, evictions, ops/s, clients; slots or ring share')).action(
     async (flags: InspectFlags) => (await actions()).inspectNodesAction(flags, ctx),
   );

@@ -7,11 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { keyspaceOf, parseInfo, versionAtLeast } from '../../core/inspect/keyspace.js';
 import { TokenBucket, scanCountFor } from '../../core/inspect/rate.js';
-import type { ClockReading, InspectSource, KeyBatch, OverviewBatch, OverviewScanRequest, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from '../../core/inspect/types.js';
+import type { ClockReading, HotBatch, HotScanRequest, InspectSource, KeyBatch, OverviewBatch, OverviewScanRequest, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from '../../core/inspect/types.js';
 import type { Topology } from '../../topology/types.js';
 import type { CacheConnection } from './cache.js';
 import { connectAndPing } from './client.js';
 import { isReplyError, problemOf } from './node-problem.js';
+import { hotFromReply, hotScriptFor } from './hot-script.js';
 import { overviewArgs, overviewFromReply, overviewScriptFor } from './overview-script.js';
 import { FlatBatch, layoutOf, scanScriptFor, serverMs, summaryFromBatch, summaryFromReply, summaryScriptFor, type ScanScript } from './scan-script.js';
 
@@ -161,6 +162,32 @@ export class RedisInspectSource implements InspectSource {
       this.lookupOn(client, node, ss ? pick((k) => k.length > ss.length && k.endsWith(ss)) : [], {}),
     ]);
     return [next, { summary: summaryFromBatch(batch, sampleLeft, false), counters, locks, staleCopies }];
+  }
+
+  async scanHot(node: number, request: HotScanRequest, onBatch: (batch: HotBatch) => void): Promise<ScanOutcome> {
+    const client = this.cache.client(node);
+    return this.scanLoop<HotBatch>(node, request, onBatch, async (mode, cursor, count) => {
+      if (mode === 'lua') {
+        const script = hotScriptFor(this.redis7(node));
+        return hotFromReply(await this.runScript(client, script, [cursor, request.match, String(count), request.measure, String(request.floor())]));
+      }
+      const [next, keys] = (await client.scan(cursor, 'MATCH', request.match, 'COUNT', count)) as [string, string[]];
+      const pipeline = client.pipeline();
+      pipeline.time();
+      for (const key of keys) pipeline.call('OBJECT', request.measure === 'freq' ? 'FREQ' : 'IDLETIME', key);
+      const results = (await pipeline.exec()) ?? [];
+      const [timeError, time] = results[0] ?? [new Error('no reply')];
+      if (timeError) throw timeError;
+      const [sec, usec] = time as [string, string];
+      const batch = { size: keys.length, serverNowMs: serverMs(sec, usec), keys: [] as string[], scores: [] as number[] };
+      keys.forEach((key, i) => {
+        const [error, value] = results[i + 1] ?? [];
+        if (error || typeof value !== 'number') return;
+        batch.keys.push(key);
+        batch.scores.push(value);
+      });
+      return [next, batch];
+    });
   }
 
   /**

@@ -7,7 +7,7 @@
 import { UsageError } from '../../errors.js';
 
 /** `overview` (inspect with no view) measures every view's conditions. */
-export type InspectView = 'ttl' | 'stampede' | 'locks' | 'stale' | 'nodes' | 'overview';
+export type InspectView = 'ttl' | 'stampede' | 'locks' | 'stale' | 'nodes' | 'hotkeys' | 'overview';
 type Op = '>' | '>=' | '<' | '<=';
 
 interface ConditionSpec {
@@ -18,7 +18,7 @@ interface ConditionSpec {
   help: string;
 }
 
-const EVERY_VIEW: readonly InspectView[] = ['ttl', 'stampede', 'locks', 'stale', 'nodes'];
+const EVERY_VIEW: readonly InspectView[] = ['ttl', 'stampede', 'locks', 'stale', 'nodes', 'hotkeys'];
 
 export const CONDITIONS: Readonly<Record<string, ConditionSpec>> = {
   'stuck-locks': { metric: 'stuck-locks', views: ['locks'], help: 'locks without a TTL' },

@@ -86,6 +86,25 @@ export interface OverviewScanRequest extends ScanRequest {
   readLockValues: boolean;
 }
 
+/** What `inspect hotkeys` ranks by: the LFU counter, or (no LFU policy) the idle time. */
+export type HotMeasure = 'freq' | 'idle';
+
+export interface HotScanRequest extends ScanRequest {
+  measure: HotMeasure;
+  /** Only keys beating this come back: freq above it, idle seconds below it. Asked before each batch. */
+  floor(): number;
+}
+
+/** One SCAN batch reduced on the node to the keys that beat the floor. */
+export interface HotBatch {
+  /** Keys SCAN returned. */
+  readonly size: number;
+  readonly serverNowMs: number;
+  readonly keys: readonly string[];
+  /** OBJECT FREQ, or OBJECT IDLETIME in seconds. */
+  readonly scores: readonly number[];
+}
+
 /** Why a node gave no (or only part of an) answer. */
 export interface NodeProblem {
   status: 'down' | 'refused';
@@ -165,6 +184,8 @@ export interface InspectSource {
   scanSummary(node: number, request: ScanRequest & { sampleSize: number }, onBatch: (batch: SummaryBatch) => void): Promise<ScanOutcome>;
   /** The overview's one pass over a node: every view's tallies fed from the same SCAN. */
   scanOverview(node: number, request: OverviewScanRequest, onBatch: (batch: OverviewBatch) => void | Promise<void>): Promise<ScanOutcome>;
+  /** SCANs one node for its hottest keys (see HotScanRequest). */
+  scanHot(node: number, request: HotScanRequest, onBatch: (batch: HotBatch) => void): Promise<ScanOutcome>;
   /** Looks keys up on their owning nodes, pipelined per node; results in input order. */
   lookup(keys: readonly string[], request?: LookupRequest): Promise<KeyLookup[]>;
   /** The node's clock now (ours corrected by the offset seen in its replies), for "expires in 42s". */
