@@ -216,3 +216,4 @@ async function* keyStream(args: readonly string[], file: string | undefined, io:
   if (file === undefined) return;
   for await (const batch of readKeyBatches(openKeyList(file, io.cwd, io.stdin), file, 1000)) yield* batch.keys;
 }
+export { inspectDriftAction } from './inspect-drift-action.js';

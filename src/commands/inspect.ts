@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
 import type { ConnectionFlags } from '../config/target.js';
 import type { CommandContext } from './context.js';
-import { addRedisOptions } from './connection-flags.js';
+import { addPgOptions, addRedisOptions } from './connection-flags.js';
 
 export interface InspectFlags extends ConnectionFlags {
   json?: boolean;
@@ -31,6 +31,17 @@ export interface InspectFlags extends ConnectionFlags {
   lockValues?: boolean;
   nodeOnly?: boolean;
   cliffThreshold?: string;
+  entry?: string[];
+  sample?: string;
+  all?: boolean;
+  fromList?: boolean;
+  updatedColumn?: string;
+  batchSize?: string;
+  pgConcurrency?: string;
+  statementTimeout?: string;
+  driftedKeys?: string;
+  examples?: string;
+  pg?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -100,6 +111,25 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
   addScanOptions(inspect.command('hotkeys').description('the hottest keys of every node (OBJECT FREQ under an LFU policy, else least idle, labelled), one per line for warm --keys'), true).action(
     async (flags: InspectFlags) => (await actions()).inspectHotkeysAction(flags, ctx),
   );
+
+  addPgOptions(
+    addCommonOptions(inspect.command('drift').description('how much of the cache disagrees with PostgreSQL: cached keys of each warmlist entry fetched again with its own SQL and compared (read-only)')),
+  )
+    .argument('<warmlist>', 'the warmlist whose entries to check')
+    .option('--entry <name>', 'only this entry (repeatable)', collect)
+    .option('--sample <n>', `keys compared per entry, a uniform sample over every node (default ${DEFAULTS.inspect.driftSample})`)
+    .option('--all', 'compare every cached key of each entry')
+    .option('--from-list', "key-list entries: take the keys from the entry's key list instead of the cache")
+    .option('--updated-column <name>', 'column (or JSON field of the value) with the row\'s last change, for the age of the oldest stale copy (default: updated_at, modified_at, ...)')
+    .option('--batch-size <n>', `keys per fetch (default ${DEFAULTS.warm.batchSize})`)
+    .option('--pg-concurrency <n>', `fetches in flight (default ${DEFAULTS.warm.pgConcurrency})`)
+    .option('--statement-timeout <duration>', `PostgreSQL statement timeout (default ${DEFAULTS.connection.statementTimeoutMs / 1000}s)`)
+    .option('--rate <keys/s>', 'at most this many keys compared per second (default: unlimited)')
+    .option('--count <n>', `SCAN COUNT per call (default ${DEFAULTS.inspect.scanCount})`)
+    .option('--drifted-keys <file>', 'write the drifted keys there, one per line with the reason after a TAB (feed to warm --keys)')
+    .option('--examples <n>', 'examples shown per entry (default 5)')
+    .option('--stale-suffix <suffix>', `suffix of stale copies, never compared (default '${DEFAULTS.inspect.staleSuffix}')`)
+    .action(async (warmlist: string, flags: InspectFlags) => (await actions()).inspectDriftAction(warmlist, flags, ctx));
 
   addCommonOptions(inspect.command('nodes').description('per node: role, keys, memory, eviction policy, hit ratio, evictions, ops/s, clients; slots or ring share')).action(
     async (flags: InspectFlags) => (await actions()).inspectNodesAction(flags, ctx),

@@ -82,6 +82,8 @@ export const DEFAULTS = {
     watchIntervalMs: 2_000,
     /** Per-key rows kept in a --json report (text output streams them all). */
     maxJsonRows: 100_000,
+    /** Keys `inspect drift` compares per entry unless --all. */
+    driftSample: 1_000,
     /** Keys `inspect hotkeys` lists by default: a hot set to warm after a restart. */
     hotKeys: 100,
     /** The overview's verdict thresholds (`cachectl inspect` with no view). */

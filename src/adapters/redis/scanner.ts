@@ -7,12 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { keyspaceOf, parseInfo, versionAtLeast } from '../../core/inspect/keyspace.js';
 import { TokenBucket, scanCountFor } from '../../core/inspect/rate.js';
-import type { ClockReading, HotBatch, HotScanRequest, InspectSource, KeyBatch, OverviewBatch, OverviewScanRequest, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from '../../core/inspect/types.js';
+import type { CachedValue, ClockReading, HotBatch, HotScanRequest, InspectSource, KeyBatch, OverviewBatch, OverviewScanRequest, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from '../../core/inspect/types.js';
 import type { Topology } from '../../topology/types.js';
 import type { CacheConnection } from './cache.js';
 import { connectAndPing } from './client.js';
 import { isReplyError, problemOf } from './node-problem.js';
 import { hotFromReply, hotScriptFor } from './hot-script.js';
+import { readValuesOnce } from './value-reads.js';
 import { overviewArgs, overviewFromReply, overviewScriptFor } from './overview-script.js';
 import { FlatBatch, layoutOf, scanScriptFor, serverMs, summaryFromBatch, summaryFromReply, summaryScriptFor, type ScanScript } from './scan-script.js';
 
@@ -303,6 +304,13 @@ export class RedisInspectSource implements InspectSource {
       }
     }
     return new FlatBatch(flat, 0, stride, absolute, serverMs(sec, usec), idleAt, valueAt);
+  }
+
+  async readValues(keys: readonly string[], format: 'string' | 'hash'): Promise<CachedValue[]> {
+    const first = await readValuesOnce(this.cache, (n) => this.facts.get(n)?.problem, keys, format);
+    if (!first.some((r) => r.problem && /^(MOVED|ASK) /.test(r.problem.message))) return first;
+    await this.cache.refreshTopology().catch(() => false);
+    return readValuesOnce(this.cache, (n) => this.facts.get(n)?.problem, keys, format);
   }
 
   /** On a cluster whose slots moved since we read them (MOVED), re-reads the map and asks again once. */

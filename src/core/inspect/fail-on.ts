@@ -7,7 +7,7 @@
 import { UsageError } from '../../errors.js';
 
 /** `overview` (inspect with no view) measures every view's conditions. */
-export type InspectView = 'ttl' | 'stampede' | 'locks' | 'stale' | 'nodes' | 'hotkeys' | 'overview';
+export type InspectView = 'ttl' | 'stampede' | 'locks' | 'stale' | 'nodes' | 'hotkeys' | 'drift' | 'overview';
 type Op = '>' | '>=' | '<' | '<=';
 
 interface ConditionSpec {
@@ -18,7 +18,7 @@ interface ConditionSpec {
   help: string;
 }
 
-const EVERY_VIEW: readonly InspectView[] = ['ttl', 'stampede', 'locks', 'stale', 'nodes', 'hotkeys'];
+const EVERY_VIEW: readonly InspectView[] = ['ttl', 'stampede', 'locks', 'stale', 'nodes', 'hotkeys', 'drift'];
 
 export const CONDITIONS: Readonly<Record<string, ConditionSpec>> = {
   'stuck-locks': { metric: 'stuck-locks', views: ['locks'], help: 'locks without a TTL' },
@@ -35,6 +35,7 @@ export const CONDITIONS: Readonly<Record<string, ConditionSpec>> = {
   missing: { metric: 'missing', views: ['ttl'], help: 'keys given by name that do not exist' },
   'stale-serving': { metric: 'stale-serving', views: ['stale'], help: 'stale copies whose primary key is gone (being served now)' },
   'stale-no-ttl': { metric: 'stale-no-ttl', views: ['stale'], help: 'stale copies without a TTL' },
+  drift: { metric: 'drift', percentMetric: 'drift%', views: ['drift'], help: 'cached keys that differ from the database or whose row is gone (count, or % of keys compared)' },
   'nodes-down': { metric: 'nodes-down', views: EVERY_VIEW, help: 'nodes down or refusing a command inspect needs' },
   memory: { percentMetric: 'memory%', views: ['nodes'], help: 'highest used/maxmemory of a node, in %' },
   'hit-ratio': { percentMetric: 'hit-ratio%', views: ['nodes'], help: 'lowest keyspace hit ratio of a node, in %' },

@@ -105,6 +105,16 @@ export interface HotBatch {
   readonly scores: readonly number[];
 }
 
+/** A cached value read for `inspect drift`: a string, a hash as flat field/value pairs, or nothing. */
+export interface CachedValue {
+  key: string;
+  node: number;
+  /** 'missing': no such key; 'wrong-type': not the type the entry writes. */
+  state: 'found' | 'missing' | 'wrong-type';
+  value?: string | string[];
+  problem?: NodeProblem;
+}
+
 /** Why a node gave no (or only part of an) answer. */
 export interface NodeProblem {
   status: 'down' | 'refused';
@@ -186,6 +196,8 @@ export interface InspectSource {
   scanOverview(node: number, request: OverviewScanRequest, onBatch: (batch: OverviewBatch) => void | Promise<void>): Promise<ScanOutcome>;
   /** SCANs one node for its hottest keys (see HotScanRequest). */
   scanHot(node: number, request: HotScanRequest, onBatch: (batch: HotBatch) => void): Promise<ScanOutcome>;
+  /** Reads values (GET, or HGETALL for hashes) on their owning nodes, pipelined per node; results in input order. */
+  readValues(keys: readonly string[], format: 'string' | 'hash'): Promise<CachedValue[]>;
   /** Looks keys up on their owning nodes, pipelined per node; results in input order. */
   lookup(keys: readonly string[], request?: LookupRequest): Promise<KeyLookup[]>;
   /** The node's clock now (ours corrected by the offset seen in its replies), for "expires in 42s". */
