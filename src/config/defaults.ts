@@ -97,6 +97,18 @@ export const DEFAULTS = {
     watchIntervalMs: 2_000,
     /** Per-key rows kept in a --json report (text output streams them all). */
     maxJsonRows: 100_000,
+    /** Keys `inspect drift` compares per entry unless --all. */
+    driftSample: 1_000,
+    /** Keys `inspect hotkeys` lists by default: a hot set to warm after a restart. */
+    hotKeys: 100,
+    /** The overview's verdict thresholds (`cachectl inspect` with no view). */
+    verdicts: {
+      /** Keys of all nodes expiring in one second above which the cliff is a verdict (--cliff-threshold). */
+      cliffKeys: 1_000,
+      memoryWarnPercent: 85,
+      memoryCriticalPercent: 95,
+      hitRatioPercent: 50,
+    },
   },
   herd: {
     clients: 100,
