@@ -69,7 +69,8 @@ export class CacheConnection {
   /** A client for any node by address, e.g. a replica or the target of an ASK redirect. */
   clientFor(node: CacheNode): Redis {
     let client = this.clients.get(node.address);
-    if (!client) {
+    // A client that gave up reconnecting (a node down for a while) is replaced: the node may be back.
+    if (!client || client.status === 'end') {
       const commandTimeoutMs = this.options.commandTimeoutMs ?? this.target.timeoutMs;
       client = createNodeClient(node, this.auth, { ...this.options, ...(commandTimeoutMs !== undefined ? { commandTimeoutMs } : {}), onError: (n, e) => this.onClientError(n, e) });
       client.on('ready', () => this.failures.delete(node.address));

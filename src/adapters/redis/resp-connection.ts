@@ -36,6 +36,8 @@ export class RespConnection {
   private connecting: Promise<Socket> | undefined;
   private readonly queue: Pending[] = [];
   private head = 0;
+  /** Successful dials so far: a new value means a new connection (the node may have restarted). */
+  dials = 0;
 
   constructor(
     readonly node: CacheNode,
@@ -123,6 +125,7 @@ export class RespConnection {
       throw failure;
     }
     this.socket = socket;
+    this.dials++;
     return socket;
   }
 
