@@ -42,6 +42,8 @@ export function prepareWarmOperations(
   files: readonly string[],
   io: IO,
   exitCodeOf: (summary: WarmSummary) => number,
+  /** The topology and where it came from, for the JSON log's start event. */
+  topology?: string,
 ): WarmOperations {
   const started = Date.now();
   const plan = parseOperations(flags, io, started);
@@ -70,7 +72,7 @@ export function prepareWarmOperations(
 
   const listener: WarmEventListener = (event) => {
     if (event.type === 'keyFailed' && event.kind === 'failed') positions?.keyFailed(event.entry);
-    if (json) logEvent(json, event, exitCodeOf, { names, shard: plan.shard, resumed: ops?.resumed ?? false, skippedDone });
+    if (json) logEvent(json, event, exitCodeOf, { names, shard: plan.shard, resumed: ops?.resumed ?? false, skippedDone, ...(topology !== undefined ? { topology } : {}) });
   };
 
   const outcomeOf = (summary: WarmSummary | undefined, exitCode: number): RunOutcome => {
@@ -156,7 +158,7 @@ function logEvent(
   log: JsonLogReporter,
   event: WarmEvent,
   exitCodeOf: (summary: WarmSummary) => number,
-  ctx: { names: readonly string[]; shard?: { index: number; count: number }; resumed: boolean; skippedDone: readonly string[] },
+  ctx: { names: readonly string[]; shard?: { index: number; count: number }; resumed: boolean; skippedDone: readonly string[]; topology?: string },
 ): void {
   switch (event.type) {
     case 'start':
@@ -164,6 +166,7 @@ function logEvent(
         event: 'start',
         command: 'warm',
         warmlists: [...ctx.names],
+        ...(ctx.topology !== undefined ? { topology: ctx.topology } : {}),
         entries: event.entries,
         nodes: event.nodes,
         dryRun: event.dryRun,

@@ -183,9 +183,10 @@ describe('cachectl warm in production', () => {
     const prom = join(dir, 'cachectl.prom');
     const ok = await runCli(warmArgs('--metrics-file', prom, '--log-format', 'json', '--lock-name', 'catalog'));
     assert.equal(ok.code, 0, ok.stderr);
-    const events = ok.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string; ts: string; exitCode?: number; written?: number });
+    const events = ok.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string; ts: string; exitCode?: number; written?: number; topology?: string });
     assert.equal(events[0]!.event, 'lock');
-    assert.ok(events.some((e) => e.event === 'start'));
+    // The topology and where it came from ride on the start event (no text line in a JSON log).
+    assert.match(events.find((e) => e.event === 'start')?.topology ?? '', /^Redis node 127\.0\.0\.1:\d+ \(from --redis\)$/);
     const summary = events.find((e) => e.event === 'summary')!;
     assert.equal(events.at(-1)!.event, 'lock', 'the lock is released last');
     assert.equal(summary.exitCode, 0);

@@ -230,7 +230,9 @@ describe('cachectl sandbox with the embedded PostgreSQL (PGlite)', () => {
       await runCli(['sandbox', 'down', '--dir', dir], { env: { PATH: process.env.PATH }, cwd: root });
     }
     // An older shell without the marker: a refused embedded-looking DATABASE_URL is passed over too.
-    const older = await runCli(['sandbox', 'up', '--dir', dir, '--products', '200', '--users', '2'], { env: { PATH: process.env.PATH, DATABASE_URL: shell.DATABASE_URL }, cwd: root });
+    // (A port nothing listens on now: another sandbox on this machine may have taken the old one.)
+    const [gone] = await findFreePorts(DEFAULTS.sandbox.embeddedPgBasePort, 1);
+    const older = await runCli(['sandbox', 'up', '--dir', dir, '--products', '200', '--users', '2'], { env: { PATH: process.env.PATH, DATABASE_URL: `postgres://postgres@127.0.0.1:${gone}/postgres` }, cwd: root });
     try {
       assert.equal(older.code, 0, older.stderr);
       assert.match(older.stderr, /does not answer and is where an earlier sandbox ran its embedded PostgreSQL/);
