@@ -48,6 +48,21 @@ export const DEFAULTS = {
     retries: 5,
     retryBaseMs: 100,
     maxErrors: 100,
+    /**
+     * --failover-wait when the cluster's cluster-node-timeout cannot be read (CONFIG GET refused),
+     * and for --redis and --ring: how long the keys of a node that stops answering are held for
+     * it to come back (a restart) or for a replica to take over.
+     */
+    failoverWaitMs: 45_000,
+    /** On a cluster, --failover-wait defaults to this many cluster-node-timeouts plus failoverWaitExtraMs (detection, election, gossip). */
+    failoverWaitNodeTimeouts: 2,
+    /**
+     * Bytes of keys and values remembered per run (all nodes without a replica to WAIT for), so
+     * that keys a node loses by restarting without persistence are written again, and those of a
+     * node that dies are listed; beyond this they are counted only.
+     */
+    journalBytes: 8 * 1024 * 1024,
+    failoverWaitExtraMs: 5_000,
     progressIntervalMs: 5_000,
   },
   operations: {
