@@ -7,12 +7,13 @@ import { matchKey } from '../../sources/pattern.js';
 import { matchRows, newWriteBatch, pushWrite, valueProblem } from './batch.js';
 import { FetchError, type CacheWriter, type KeyListPort, type RowSourcePort, type Ticket, type WriteReport } from './ports.js';
 import { Semaphore, sleep } from './semaphore.js';
-import type { WarmSummary } from './summary.js';
+import type { ResumedEntry, WarmSummary } from './summary.js';
 import { RunTally } from './tally.js';
 import { keyProblem } from './validate.js';
 import type { StopReason, WarmEventListener } from './events.js';
 import type { VerifyProblem } from './ports.js';
-import type { FailureKind, WarmEntry, WarmOptions } from './types.js';
+import type { FailureKind, ResumePoint, WarmEntry, WarmOptions } from './types.js';
+import { InputError } from '../../errors.js';
 import { TicketLedger } from './tickets.js';
 import { valueOf } from './values.js';
 
@@ -40,6 +41,7 @@ class WarmEngine {
   private fatal: unknown;
   private readonly ledger: TicketLedger;
   private writer!: CacheWriter;
+  private readonly resumed: Record<string, ResumedEntry> = {};
 
   constructor(
     private readonly options: WarmOptions,
@@ -103,29 +105,61 @@ class WarmEngine {
     const estimated = entry.source.kind === 'query' && entry.source.count === undefined;
     this.knownTotal = total === undefined || this.knownTotal === undefined ? undefined : this.knownTotal + total;
     this.emit({ type: 'entryStart', entry: entry.name, tier: entry.tier, ...(total !== undefined ? { total } : {}), estimated });
-    const skip = (await this.options.checkpoint?.resumeFrom(entry.name)) ?? 0;
-    if (entry.source.kind === 'keys') await this.runKeyList(entry, skip);
-    else await this.runQuery(entry, skip);
+    const found = await this.options.checkpoint?.resumeFrom(entry.name);
+    const resume: ResumePoint = typeof found === 'number' ? { position: found } : (found ?? { position: 0 });
+    if (resume.position > 0) {
+      this.resumed[entry.name] = { from: resume.position, unit: entry.source.kind === 'keys' ? 'line' : 'row', ...(resume.afterKey !== undefined ? { afterKey: resume.afterKey } : {}) };
+    }
+    if (entry.source.kind === 'keys') await this.runKeyList(entry, resume);
+    else await this.runQuery(entry, resume);
   }
 
-  private async runKeyList(entry: WarmEntry, skip: number): Promise<void> {
+  /** Rows added or removed before a query's resume key since the checkpoint: the entry restarts. */
+  private async checkQueryResume(entry: WarmEntry, resume: ResumePoint): Promise<ResumePoint> {
+    if (resume.afterKey === undefined || resume.rowsBefore === undefined || !this.ports.rows.countBefore) return resume;
+    const now = await this.ports.rows.countBefore(entry, resume.afterKey);
+    if (now === resume.rowsBefore) return resume;
+    this.resumeMismatch(entry.name, 1, `${now} rows now sort before its checkpoint's key, ${resume.rowsBefore} did when it was taken (rows were added or removed); the entry restarts from its first row so none is missed`);
+    return { position: 0 };
+  }
+
+  private async runKeyList(entry: WarmEntry, resume: ResumePoint): Promise<void> {
     const slots = new Semaphore(this.options.pgConcurrency);
-    for await (const batch of this.ports.keys.open(entry, skip)) {
-      if (!(await this.admit(batch.keys.length))) break;
-      await slots.acquire();
-      if (this.stopInfo) {
-        slots.release();
-        break;
-      }
-      const ticket = this.ledger.open(entry, this.entryIndex(entry), batch.lines[batch.lines.length - 1] ?? 0);
-      this.processKeyBatch(entry, ticket, batch.keys, batch.lines)
-        .catch((error: unknown) => this.fail(error))
-        .finally(() => {
-          this.ledger.seal(ticket);
+    try {
+      for await (const batch of this.ports.keys.open(entry, resume.position, resume.proof)) {
+        if (batch.resumeMismatch !== undefined) {
+          this.resumeMismatch(entry.name, batch.resumeMismatch, `its input differs from what the checkpoint recorded from line ${batch.resumeMismatch} on; every line from there is warmed, none skipped`);
+        }
+        for (const x of batch.invalid ?? []) this.settleUnwritten(entry.name, x.key, 'invalid', x.reason, x.line, true);
+        if (!(await this.admit(batch.keys.length))) break;
+        await slots.acquire();
+        if (this.stopInfo) {
           slots.release();
-        });
+          break;
+        }
+        const ticket = this.ledger.open(entry, this.entryIndex(entry), batch.mark?.lines ?? batch.lines[batch.lines.length - 1] ?? 0, batch.mark ? { kind: 'lines', mark: batch.mark } : undefined);
+        this.processKeyBatch(entry, ticket, batch.keys, batch.lines)
+          .catch((error: unknown) => this.fail(error))
+          .finally(() => {
+            this.ledger.seal(ticket);
+            slots.release();
+          });
+      }
+    } catch (error) {
+      // A key list that turns out not to be one part-way (an endless line) stops the run with its
+      // reason and a summary of what was written; before anything was written it is a usage error.
+      if (!(error instanceof InputError) || this.tally.done === 0) throw error;
+      this.requestStop('input', error.message);
     }
     await slots.idle();
+  }
+
+  /** The resumed input differs from what the checkpoint recorded: nothing from `line` on is skipped. */
+  private resumeMismatch(entry: string, line: number, detail: string): void {
+    this.options.checkpoint?.restart?.(entry);
+    const r = this.resumed[entry];
+    if (r) r.mismatchAt = line;
+    this.emit({ type: 'resumeMismatch', entry, line, detail });
   }
 
   private async processKeyBatch(entry: WarmEntry, ticket: Ticket, keys: string[], lines: number[]): Promise<void> {
@@ -176,12 +210,36 @@ class WarmEngine {
     if (batch.keys.length > 0) await this.writer.write(batch);
   }
 
-  private async runQuery(entry: WarmEntry, skip: number): Promise<void> {
+  private async runQuery(entry: WarmEntry, start: ResumePoint): Promise<void> {
     const { keyRules, maxValueBytes, staleSuffix } = this.options;
-    let position = skip;
+    let position = start.position;
+    // For the checkpoint: the last key read, and how many rows had a key before it (NULL keys,
+    // sorted last, are neither).
+    let lastKey: string | undefined;
+    let keyed = 0;
+    let atLast = 0;
     try {
-      for await (const { rows, shape } of this.ports.rows.stream(entry, skip, this.stop.signal)) {
-        const ticket = this.ledger.open(entry, this.entryIndex(entry), position + rows.length);
+      const resume = await this.checkQueryResume(entry, start);
+      position = resume.position;
+      if (resume.afterKey !== undefined) {
+        lastKey = resume.afterKey;
+        keyed = resume.rowsBefore ?? 0;
+      }
+      const skip = resume.afterKey !== undefined ? 0 : resume.position;
+      for await (const { rows, shape } of this.ports.rows.stream(entry, skip, this.stop.signal, resume.afterKey)) {
+        for (let r = 0; r < rows.length; r++) {
+          const k = (rows[r] as unknown[])[shape.keyIndex];
+          if (k === null || k === undefined) continue;
+          keyed++;
+          const key = typeof k === 'string' ? k : String(k);
+          if (key === lastKey) atLast++;
+          else if (key !== '') {
+            lastKey = key;
+            atLast = 1;
+          }
+        }
+        const mark = lastKey !== undefined ? { kind: 'key' as const, key: lastKey, rowsBefore: keyed - atLast } : undefined;
+        const ticket = this.ledger.open(entry, this.entryIndex(entry), position + rows.length, mark);
         const batch = newWriteBatch(entry);
         for (let r = 0; r < rows.length; r++) {
           const row = rows[r] as unknown[];
@@ -234,9 +292,9 @@ class WarmEngine {
   }
 
   /** A key that is not written: counted, listed with its reason, and (when it failed) charged to --max-errors. */
-  private settleUnwritten(entry: string, key: string, kind: FailureKind, reason: string, line?: number): void {
+  private settleUnwritten(entry: string, key: string, kind: FailureKind, reason: string, line?: number, rendered = false): void {
     this.tally.unwritten(entry, kind);
-    this.emit({ type: 'keyFailed', entry, key, kind, reason, ...(line !== undefined ? { line } : {}) });
+    this.emit({ type: 'keyFailed', entry, key, kind, reason, ...(line !== undefined ? { line } : {}), ...(rendered ? { rendered } : {}) });
     if (kind === 'failed') {
       this.errors++;
       this.requestStopIfBudget();
@@ -306,6 +364,7 @@ class WarmEngine {
       dryRun: this.options.dryRun,
       verify: this.options.verify !== 'none',
       ...(this.stopInfo ? { stopped: this.stopInfo } : {}),
+      ...(Object.keys(this.resumed).length > 0 ? { resumed: this.resumed } : {}),
     });
   }
 }

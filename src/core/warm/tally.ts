@@ -61,7 +61,7 @@ export class RunTally {
     if (this.samples.length < 10) this.samples.push(sample);
   }
 
-  summary(run: { durationMs: number; dryRun: boolean; verify: boolean; stopped?: { reason: StopReason; detail: string } }): WarmSummary {
+  summary(run: { durationMs: number; dryRun: boolean; verify: boolean; stopped?: { reason: StopReason; detail: string }; resumed?: WarmSummary['resumed'] }): WarmSummary {
     const t = this.totals;
     const { durationMs } = run;
     return {
@@ -80,6 +80,7 @@ export class RunTally {
       retries: t.retries,
       dryRun: run.dryRun,
       ...(run.stopped ? { stopped: run.stopped } : {}),
+      ...(run.resumed ? { resumed: run.resumed } : {}),
       ...(run.verify && !run.dryRun ? { verify: { ...this.verify } } : {}),
       ...(run.dryRun ? { samples: this.samples } : {}),
     };
