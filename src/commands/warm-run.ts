@@ -11,6 +11,7 @@ import { PgWarmSource } from '../adapters/postgres/warm-source.js';
 import { checkEntrySql } from '../adapters/postgres/warm-check.js';
 import { openCache, type CacheConnection } from '../adapters/redis/cache.js';
 import { PipelinedWriter } from '../adapters/redis/pipelined-writer.js';
+import { CachePeek } from '../adapters/redis/cache-peek.js';
 import { DryRunWriter } from '../core/warm/dry-run-writer.js';
 import { runWarm } from '../core/warm/engine.js';
 import type { WarmEventListener } from '../core/warm/events.js';
@@ -77,6 +78,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
             fingerprint: options.checkpoint !== undefined,
           }),
           rows: source,
+          peek: new CachePeek(cache),
           writer: (report) =>
             options.dryRun
               ? new DryRunWriter(cache.topology, report)

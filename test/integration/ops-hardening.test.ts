@@ -176,6 +176,50 @@ describe('cachectl warm: resume and input hardening', () => {
     for (const key of ids) assert.equal(await client.get(key), expected.get(key), key);
   });
 
+  test('--only-missing and --refresh-below read the cache first and fetch only the keys that need it', async () => {
+    await client.flushall();
+    // A fetch that logs every id PostgreSQL is asked for: what the rewarm costs the database.
+    await db.pool.query('CREATE TABLE fetch_log (id bigint)');
+    await db.pool.query(`CREATE FUNCTION logged_fetch(ids bigint[]) RETURNS TABLE (id bigint, value text) LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO fetch_log SELECT unnest(ids);
+        RETURN QUERY SELECT p.id, row_to_json(p)::text FROM products p WHERE p.id = ANY(ids);
+      END $$`);
+    const fetch = 'SELECT id, value FROM logged_fetch($1::bigint[])';
+    const ids = Array.from({ length: N }, (_, i) => i + 1);
+    const keys = writeKeyList(dir, 'all.txt', ids.map((id) => `product:${id}`));
+    const run = (...extra: string[]) => runCli(['warm', '--keys', keys, '--pattern', 'product:{id}', '--fetch', fetch, '--ttl', '1h', ...conn(), '--json', ...extra]);
+    const fetched = async () => Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM fetch_log')).rows[0]!.n);
+
+    const full = await run();
+    assert.equal(full.code, 0, full.stderr);
+    assert.equal(await fetched(), N);
+    // 100 keys gone, 200 about to expire.
+    const gone = ids.slice(0, 100).map((id) => `product:${id}`);
+    const expiring = ids.slice(100, 300).map((id) => `product:${id}`);
+    await client.del(...gone);
+    for (const key of expiring) await client.pexpire(key, 120_000);
+
+    await db.pool.query('TRUNCATE fetch_log');
+    const missing = await run('--only-missing');
+    assert.equal(missing.code, 0, missing.stderr);
+    const m = JSON.parse(missing.stdout);
+    assert.deepEqual([m.written, m.skipped], [100, N - 100]);
+    assert.equal(await fetched(), 100, 'only the absent keys were asked from PostgreSQL');
+    for (const key of gone) assert.ok((await client.pttl(key)) > 3_000_000, `${key} rewritten with the full TTL`);
+
+    await db.pool.query('TRUNCATE fetch_log');
+    const refresh = await run('--refresh-below', '10m');
+    assert.equal(refresh.code, 0, refresh.stderr);
+    const r = JSON.parse(refresh.stdout);
+    assert.deepEqual([r.written, r.skipped], [200, N - 200]);
+    assert.equal(await fetched(), 200, 'only the keys under the threshold were asked from PostgreSQL');
+    for (const key of expected.keys()) {
+      assert.equal(await client.get(key), expected.get(key), key);
+      assert.ok((await client.pttl(key)) > 600_000, `${key} has more than 10m left`);
+    }
+  });
+
   test('an endless line (keys: /dev/zero, or stdin) ends at once with file:line, exit 2, nothing written', async () => {
     await client.flushall();
     const warmlist = join(dir, 'zero.yml');

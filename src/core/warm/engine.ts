@@ -5,7 +5,7 @@
  */
 import { matchKey } from '../../sources/pattern.js';
 import { matchRows, newWriteBatch, pushWrite, valueProblem } from './batch.js';
-import { FetchError, type CacheWriter, type KeyListPort, type RowSourcePort, type Ticket, type WriteReport } from './ports.js';
+import { FetchError, type CachePeekPort, type CacheWriter, type KeyListPort, type RowSourcePort, type Ticket, type WriteReport } from './ports.js';
 import { Semaphore, sleep } from './semaphore.js';
 import type { ResumedEntry, WarmSummary } from './summary.js';
 import { RunTally } from './tally.js';
@@ -20,6 +20,8 @@ import { valueOf } from './values.js';
 export interface WarmPorts {
   keys: KeyListPort;
   rows: RowSourcePort;
+  /** When given, entries with only-missing or refresh-below fetch only the keys the cache needs. */
+  peek?: CachePeekPort;
   /** Builds the writer; the engine passes the report it wants outcomes on. */
   writer(report: WriteReport): CacheWriter;
 }
@@ -182,6 +184,9 @@ class WarmEngine {
       acceptedLines.push(lines[i] as number);
       for (let p = 0; p < parts.length; p++) (params[p] as string[]).push(parts[p] as string);
     }
+    if (accepted.length > 0 && this.ports.peek && (entry.onlyMissing || entry.refreshBelowMs !== undefined)) {
+      await this.dropFresh(entry, accepted, acceptedLines, params);
+    }
     if (accepted.length === 0) return;
     const started = this.now();
     let fetched;
@@ -208,6 +213,41 @@ class WarmEngine {
       pushWrite(batch, entry, ticket, key, value, this.options.staleSuffix, this.random);
     }
     if (batch.keys.length > 0) await this.writer.write(batch);
+  }
+
+  /**
+   * --only-missing / --refresh-below: keys the cache already holds fresh enough are skipped before
+   * the fetch (removed from the arrays in place), so PostgreSQL is asked only for the others.
+   * The same rule as the writer's: absent, or an expiring TTL under the refresh threshold.
+   */
+  private async dropFresh(entry: WarmEntry, keys: string[], lines: number[], params: string[][]): Promise<void> {
+    const stale = entry.staleMs !== undefined;
+    const probe = stale ? keys.flatMap((k) => [k, k + this.options.staleSuffix]) : keys;
+    const pttls = await (this.ports.peek as CachePeekPort).pttls(probe);
+    const needs = (pttl: number | undefined, below: number | undefined) => pttl === undefined || pttl === -2 || (below !== undefined && pttl >= 0 && pttl < below);
+    const below = entry.refreshBelowMs;
+    let kept = 0;
+    let skippedItems = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const need = stale
+        ? needs(pttls[2 * i], below) || needs(pttls[2 * i + 1], below === undefined ? undefined : below + (entry.staleMs as number))
+        : needs(pttls[i], below);
+      if (!need) {
+        skippedItems += stale ? 2 : 1;
+        continue;
+      }
+      keys[kept] = keys[i] as string;
+      lines[kept] = lines[i] as number;
+      for (const p of params) p[kept] = p[i] as string;
+      kept++;
+    }
+    keys.length = kept;
+    lines.length = kept;
+    for (const p of params) p.length = kept;
+    if (skippedItems > 0) {
+      this.tally.skipped(entry.name, skippedItems);
+      this.emit({ type: 'skipped', entry: entry.name, keys: skippedItems });
+    }
   }
 
   private async runQuery(entry: WarmEntry, start: ResumePoint): Promise<void> {

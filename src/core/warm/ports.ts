@@ -86,6 +86,14 @@ export interface KeyListPort {
   count(entry: WarmEntry): Promise<number | undefined>;
 }
 
+/**
+ * Remaining TTLs read before fetching (--only-missing, --refresh-below): ms, -1 no expiry, -2
+ * absent, undefined when it could not be read (the key is then fetched and the writer decides).
+ */
+export interface CachePeekPort {
+  pttls(keys: readonly string[]): Promise<(number | undefined)[]>;
+}
+
 /** A fetch that failed for a reason other than its input (after retries): its keys fail. */
 export class FetchError extends Error {
   constructor(
