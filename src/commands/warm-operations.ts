@@ -129,6 +129,8 @@ export function prepareWarmOperations(
       for (const { node, reason } of cache.ejected) {
         warn(`ring node ${node.name} was ejected (auto_eject_hosts) after ${reason}; its keys were written to the nodes the rebuilt ring names, as twemproxy routes them while it is out`);
       }
+      // On stderr too (and in --log-format json), where a cron job's log has it.
+      for (const problem of summary?.outputErrors ?? []) warn(problem);
       if (!ops) return;
       if (summary && ops.resumed) {
         // Says the run resumed, and from where, in the summary (text and --json).
