@@ -64,6 +64,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
     for (const entry of options.entries) await checkEntrySql(pool, entry);
     const cache = await openCache(run.target, { verify: 'any', onError: () => undefined });
     let writer: PipelinedWriter | undefined;
+    const peek = new CachePeek(cache);
     let failure: unknown;
     try {
       await hooks.before?.(cache);
@@ -78,7 +79,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
             fingerprint: options.checkpoint !== undefined,
           }),
           rows: source,
-          peek: new CachePeek(cache),
+          peek,
           writer: (report) =>
             options.dryRun
               ? new DryRunWriter(cache.topology, report)
@@ -103,6 +104,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
     } finally {
       progress?.stop();
       writer?.close();
+      peek.close();
       try {
         await hooks.after?.(cache, summary, failure);
       } finally {
