@@ -12,6 +12,7 @@ import { checkEntrySql } from '../adapters/postgres/warm-check.js';
 import { openCache, type CacheConnection } from '../adapters/redis/cache.js';
 import { PipelinedWriter } from '../adapters/redis/pipelined-writer.js';
 import { CachePeek } from '../adapters/redis/cache-peek.js';
+import { defaultFailoverWait } from '../adapters/redis/failover-wait.js';
 import { DryRunWriter } from '../core/warm/dry-run-writer.js';
 import { runWarm } from '../core/warm/engine.js';
 import type { WarmEventListener } from '../core/warm/events.js';
@@ -69,6 +70,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
     try {
       await hooks.before?.(cache);
       if (plan.failedKeys !== undefined) failedKeys = await FailedKeysFile.open(plan.failedKeys, io.cwd);
+      const failoverWaitMs = options.failoverWaitMs ?? (await defaultFailoverWait(cache));
       const source = new PgWarmSource(pool, { cursorRows: options.cursorRows, statementTimeoutMs: plan.statementTimeoutMs, retries: options.retries, retryBaseMs: options.retryBaseMs, emit });
       summary = await runWarm(
         { memoryPressure: heapPressure, ...options },
@@ -90,6 +92,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
                   retries: options.retries,
                   retryBaseMs: options.retryBaseMs,
                   verify: options.verify,
+                  failoverWaitMs,
                 })),
         },
         emit,

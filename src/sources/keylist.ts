@@ -6,7 +6,8 @@
  *
  * Hostile input stays bounded: a line longer than `maxLineBytes` (a binary file, /dev/zero) is an
  * error naming the file and line, a line that is not valid UTF-8 is reported as invalid (never
- * rewritten with U+FFFD), and an aborted signal ends the reading at the next chunk.
+ * rewritten with U+FFFD), and an aborted signal (where given: the count pass) ends the reading at
+ * the next chunk.
  */
 import { createReadStream, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
@@ -222,7 +223,10 @@ export function keyListPort(cwd: string, stdin: NodeJS.ReadableStream, batchSize
   return {
     open(entry: { source: { kind: string; keysFile?: string } }, skipLines: number, proof?: PrefixProof): AsyncIterable<KeyLineBatch> {
       const file = entry.source.keysFile ?? '-';
-      return readKeyBatches(openKeyList(file, cwd, stdin), file === '-' ? 'stdin' : file, batchSize, { ...options, skipLines, ...(proof ? { proof } : {}), invalidUtf8: 'collect' });
+      // No signal here: the engine stops between batches, and after a stop it reads the rest of a
+      // file to list its keys as not attempted (a stdin's rest it leaves unread).
+      const { signal: _signal, ...rest } = options;
+      return readKeyBatches(openKeyList(file, cwd, stdin), file === '-' ? 'stdin' : file, batchSize, { ...rest, skipLines, ...(proof ? { proof } : {}), invalidUtf8: 'collect' });
     },
     count(entry: { source: { kind: string; keysFile?: string } }): Promise<number | undefined> {
       return countKeys(entry.source.keysFile ?? '-', cwd, options);

@@ -4,6 +4,7 @@
  * counted per entry and node, and a summary at the end. Pure orchestration over ports.
  */
 import { matchKey } from '../../sources/pattern.js';
+import type { KeyLineBatch } from '../../sources/keylist.js';
 import { matchRows, newWriteBatch, pushWrite, valueProblem } from './batch.js';
 import { FetchError, type CachePeekPort, type CacheWriter, type KeyListPort, type RowSourcePort, type Ticket, type WriteReport } from './ports.js';
 import { Semaphore, sleep } from './semaphore.js';
@@ -40,6 +41,7 @@ class WarmEngine {
   private admitted = 0;
   private startedAt = 0;
   private knownTotal: number | undefined = 0;
+  private readonly unread: NonNullable<WarmSummary['unread']> = [];
   private fatal: unknown;
   private readonly ledger: TicketLedger;
   private writer!: CacheWriter;
@@ -76,8 +78,10 @@ class WarmEngine {
       for (const tier of tiers) {
         const entries = options.entries.filter((e) => e.tier === tier);
         for (const entry of entries) {
-          if (this.stopInfo || this.fatal) break;
-          await this.runEntry(entry);
+          if (this.fatal) break;
+          // After an early stop the entries not started are still accounted for, key by key.
+          if (this.stopInfo) await this.notStarted(entry);
+          else await this.runEntry(entry);
         }
         // The tier barrier: every key of this tier is settled before the next tier starts.
         await this.writer.drain();
@@ -89,7 +93,6 @@ class WarmEngine {
           }
         }
         this.emit({ type: 'tierDone', tier });
-        if (this.stopInfo) break;
       }
       if (options.verify !== 'none' && !options.dryRun) await this.writer.finishVerify();
       if (this.fatal) throw this.fatal;
@@ -107,8 +110,7 @@ class WarmEngine {
     const estimated = entry.source.kind === 'query' && entry.source.count === undefined;
     this.knownTotal = total === undefined || this.knownTotal === undefined ? undefined : this.knownTotal + total;
     this.emit({ type: 'entryStart', entry: entry.name, tier: entry.tier, ...(total !== undefined ? { total } : {}), estimated });
-    const found = await this.options.checkpoint?.resumeFrom(entry.name);
-    const resume: ResumePoint = typeof found === 'number' ? { position: found } : (found ?? { position: 0 });
+    const resume = resumePointOf(await this.options.checkpoint?.resumeFrom(entry.name));
     if (resume.position > 0) {
       this.resumed[entry.name] = { from: resume.position, unit: entry.source.kind === 'keys' ? 'line' : 'row', ...(resume.afterKey !== undefined ? { afterKey: resume.afterKey } : {}) };
     }
@@ -127,16 +129,26 @@ class WarmEngine {
 
   private async runKeyList(entry: WarmEntry, resume: ResumePoint): Promise<void> {
     const slots = new Semaphore(this.options.pgConcurrency);
+    const batches = this.ports.keys.open(entry, resume.position, resume.proof)[Symbol.asyncIterator]();
+    let lastLine = resume.position;
     try {
-      for await (const batch of this.ports.keys.open(entry, resume.position, resume.proof)) {
+      for (;;) {
+        const next = await batches.next();
+        if (next.done) break;
+        const batch = next.value;
         if (batch.resumeMismatch !== undefined) {
           this.resumeMismatch(entry.name, batch.resumeMismatch, `its input differs from what the checkpoint recorded from line ${batch.resumeMismatch} on; every line from there is warmed, none skipped`);
         }
-        for (const x of batch.invalid ?? []) this.settleUnwritten(entry.name, x.key, 'invalid', x.reason, x.line, true);
-        if (!(await this.admit(batch.keys.length))) break;
-        await slots.acquire();
-        if (this.stopInfo) {
-          slots.release();
+        for (const x of batch.invalid ?? []) this.settleUnwritten(entry.name, x.key, 'invalid', x.reason, x.line, true, true);
+        lastLine = batch.lines[batch.lines.length - 1] ?? lastLine;
+        let go = await this.admit(batch.keys.length);
+        if (go) {
+          await slots.acquire();
+          go = this.stopInfo === undefined;
+          if (!go) slots.release();
+        }
+        if (!go) {
+          if (this.stopInfo && !this.fatal) this.listNotAttempted(entry, batch.keys, batch.lines);
           break;
         }
         const ticket = this.ledger.open(entry, this.entryIndex(entry), batch.mark?.lines ?? batch.lines[batch.lines.length - 1] ?? 0, batch.mark ? { kind: 'lines', mark: batch.mark } : undefined);
@@ -152,8 +164,65 @@ class WarmEngine {
       // reason and a summary of what was written; before anything was written it is a usage error.
       if (!(error instanceof InputError) || this.tally.done === 0) throw error;
       this.requestStop('input', error.message);
+      await slots.idle();
+      // The rest cannot be read past that line (the stop names it); a stdin's rest is named as unread.
+      if (entry.source.kind === 'keys' && entry.source.keysFile === '-') this.unread.push({ entry: entry.name, source: 'stdin', rowsRead: lastLine });
+      return;
     }
     await slots.idle();
+    if (this.stopInfo && !this.fatal) await this.listRest(entry, batches, lastLine);
+  }
+
+  /** An entry the run never started because it stopped first. */
+  private async notStarted(entry: WarmEntry): Promise<void> {
+    const resume = resumePointOf(await this.options.checkpoint?.resumeFrom(entry.name));
+    const skip = resume.position;
+    if (entry.source.kind === 'keys') await this.listRest(entry, this.ports.keys.open(entry, skip, resume.proof)[Symbol.asyncIterator]());
+    else this.unread.push({ entry: entry.name, source: 'query', rowsRead: 0, ...(entry.source.count !== undefined ? { rowsLeft: Math.max(0, entry.source.count - skip) } : {}) });
+  }
+
+  /**
+   * The rest of a key list after an early stop: every key is counted and listed as not attempted
+   * (--failed-keys then holds exactly what a rerun with --keys must take), nothing is fetched.
+   */
+  private async listRest(entry: WarmEntry, batches: AsyncIterator<KeyLineBatch>, linesRead = 0): Promise<void> {
+    if (entry.source.kind === 'keys' && entry.source.keysFile === '-' && this.stopInfo?.reason === 'signal') {
+      // A signal must end the run now, and a pipe may never end: the rest of stdin is left unread.
+      await batches.return?.();
+      this.unread.push({ entry: entry.name, source: 'stdin', rowsRead: linesRead });
+      return;
+    }
+    try {
+      for (;;) {
+        const next = await batches.next();
+        if (next.done) return;
+        for (const x of next.value.invalid ?? []) this.settleUnwritten(entry.name, x.key, 'invalid', x.reason, x.line, true, true);
+        this.listNotAttempted(entry, next.value.keys, next.value.lines);
+      }
+    } catch (error) {
+      // A line that ends the key list (an endless line) ends the listing too: the stop already has its reason.
+      if (!(error instanceof InputError)) throw error;
+    }
+  }
+
+  private listNotAttempted(entry: WarmEntry, keys: readonly string[], lines: readonly number[]): void {
+    const reason = this.notAttemptedReason();
+    const { keyFilter } = this.options;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      // Another --shard's key is not this run's to account for.
+      if (keyFilter && !keyFilter(key)) continue;
+      this.settleUnwritten(entry.name, key, 'notAttempted', reason, lines[i]);
+    }
+  }
+
+  private notAttemptedReason(): string {
+    const stop = this.stopInfo;
+    if (!stop) return 'not attempted';
+    if (stop.reason === 'errors') return 'not attempted: stopped by --max-errors';
+    if (stop.reason === 'deadline') return 'not attempted: stopped by --deadline';
+    if (stop.reason === 'memory') return 'not attempted: stopped by the memory guard';
+    return `not attempted: stopped by ${String(this.options.signal?.reason ?? 'a signal')}`;
   }
 
   /** The resumed input differs from what the checkpoint recorded: nothing from `line` on is skipped. */
@@ -300,6 +369,10 @@ class WarmEngine {
         this.ledger.seal(ticket);
         if (!(await this.admit(rows.length))) break;
       }
+      if (this.stopInfo) {
+        const count = entry.source.kind === 'query' ? entry.source.count : undefined;
+        this.unread.push({ entry: entry.name, source: 'query', rowsRead: position, ...(count !== undefined ? { rowsLeft: Math.max(0, count - position) } : {}) });
+      }
     } catch (error) {
       if (!(error instanceof FetchError)) throw error;
       // The rows already read are written; the rest of the query cannot be listed key by key.
@@ -332,10 +405,10 @@ class WarmEngine {
   }
 
   /** A key that is not written: counted, listed with its reason, and (when it failed) charged to --max-errors. */
-  private settleUnwritten(entry: string, key: string, kind: FailureKind, reason: string, line?: number, rendered = false): void {
+  private settleUnwritten(entry: string, key: string, kind: FailureKind, reason: string, line?: number, charge = true, rendered = false): void {
     this.tally.unwritten(entry, kind);
     this.emit({ type: 'keyFailed', entry, key, kind, reason, ...(line !== undefined ? { line } : {}), ...(rendered ? { rendered } : {}) });
-    if (kind === 'failed') {
+    if (kind === 'failed' && charge) {
       this.errors++;
       this.requestStopIfBudget();
     }
@@ -353,8 +426,8 @@ class WarmEngine {
         this.emit({ type: 'skipped', entry: ticket.entry, keys });
         this.ledger.settle(ticket, keys);
       },
-      failed: (ticket, key, reason) => {
-        this.settleUnwritten(ticket.entry, key, 'failed', reason);
+      failed: (ticket, key, reason, charge) => {
+        this.settleUnwritten(ticket.entry, key, 'failed', reason, undefined, charge ?? true);
         this.ledger.settle(ticket, 1);
       },
       retry: (info) => {
@@ -362,6 +435,12 @@ class WarmEngine {
         this.emit({ type: 'retry', scope: 'redis', node: info.node, attempt: info.attempt, delayMs: info.delayMs, reason: info.reason, keys: info.keys });
       },
       nodeError: (node, error) => this.emit({ type: 'nodeError', node, error }),
+      failover: (info) => this.emit({ type: 'failover', ...info }),
+      retract: (entry, keys, stale) => this.tally.retract(entry, keys, stale),
+      lost: (entry, key, reason, keys = 1) => {
+        this.tally.lost(entry, keys);
+        this.emit({ type: 'keyFailed', entry, key, kind: 'failed', reason });
+      },
       verified: (key, node, problem, detail) => {
         this.tally.verified(problem);
         if (problem) this.emit({ type: 'keyFailed', entry: '(verify)', key, kind: 'failed', reason: verifyReason(problem, node, detail) });
@@ -381,6 +460,8 @@ class WarmEngine {
     this.stopInfo = { reason, detail };
     this.emit({ type: 'stopping', reason, detail });
     this.stop.abort(reason);
+    // Keys held for a failover are not waited for once the run is stopping.
+    this.writer.stop?.(this.notAttemptedReason().replace('not attempted', 'not written'));
   }
 
   private fail(error: unknown): void {
@@ -404,9 +485,14 @@ class WarmEngine {
       dryRun: this.options.dryRun,
       verify: this.options.verify !== 'none',
       ...(this.stopInfo ? { stopped: this.stopInfo } : {}),
+      unread: this.unread,
       ...(Object.keys(this.resumed).length > 0 ? { resumed: this.resumed } : {}),
     });
   }
+}
+
+function resumePointOf(found: number | ResumePoint | undefined): ResumePoint {
+  return typeof found === 'number' ? { position: found } : (found ?? { position: 0 });
 }
 
 function verifyReason(problem: VerifyProblem, node: string, detail: string | undefined): string {
