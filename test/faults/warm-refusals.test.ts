@@ -78,7 +78,8 @@ describe('warm into a Redis that refuses writes', () => {
       await makeOutOfMemory(node);
       const locked = await warm(['--redis', `redis://127.0.0.1:${node.port}`]);
       assert.equal(locked.code, 1, locked.stderr);
-      assert.match(locked.stderr, /^cachectl: cannot take the run lock: 127.0.0.1:\d+ refused it: OOM command not allowed .*; nothing was written\n$/);
+      // The line naming the topology it connected to, then the refusal in one line.
+      assert.match(locked.stderr, /^cachectl: topology: Redis node 127\.0\.0\.1:\d+ \(from --redis\)[^\n]*\ncachectl: cannot take the run lock: 127.0.0.1:\d+ refused it: OOM command not allowed .*; nothing was written\n$/);
       const failed = join(dir, 'oom-single-failed.txt');
       const r = await warm(['--redis', `redis://127.0.0.1:${node.port}`], '--no-lock', '--failed-keys', failed);
       assert.equal(r.code, 1, r.stderr);
