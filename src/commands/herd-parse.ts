@@ -1,8 +1,9 @@
 /** Flag parsers shared by the live drill and `herd simulate` (both action files). */
 import { DEFAULTS } from '../config/defaults.js';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration, parsePositiveInt } from '../config/duration.js';
 import { UsageError } from '../errors.js';
-import { STRATEGY_NAMES, type OnLockTimeout, type StrategyName, type StrategySettings } from '../core/herd/types.js';
+import type { BaseSettings } from '../core/herd/settings.js';
+import { STRATEGY_NAMES, type OnLockTimeout, type StrategyName } from '../core/herd/types.js';
 import { isStrategyName } from '../core/herd/strategies/index.js';
 
 /** `all` or a comma list; order kept, duplicates dropped. */
@@ -28,9 +29,9 @@ export function parseBeta(text: string): number {
 
 /** The strategy knobs shared by the live drill and the simulator, parsed from their common flags. */
 export function strategySettingsFrom(
-  flags: { ttl: string; beta: string; lockTtl: string; lockWait: string; onLockTimeout: OnLockTimeout; staleWindow: string },
+  flags: { ttl: string; beta: string; lockTtl: string; lockWait: string; onLockTimeout: OnLockTimeout; staleWindow: string; breakerThreshold: string; breakerTimeout: string },
   ttlJitter: number,
-): Omit<StrategySettings, 'keepStale'> {
+): BaseSettings {
   const d = DEFAULTS.herd;
   return {
     ttlMs: parseDuration(flags.ttl, '--ttl'),
@@ -43,5 +44,7 @@ export function strategySettingsFrom(
     onLockTimeout: flags.onLockTimeout,
     staleWindowMs: parseDuration(flags.staleWindow, '--stale-window'),
     stampedeWindowMs: d.stampedeWindowMs,
+    breakerThreshold: parsePositiveInt(flags.breakerThreshold, '--breaker-threshold'),
+    breakerTimeoutMs: parseDuration(flags.breakerTimeout, '--breaker-timeout'),
   };
 }

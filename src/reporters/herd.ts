@@ -35,6 +35,32 @@ export function strategyTable(reports: readonly StrategyReport[]): string {
   return formatTable(header, rows);
 }
 
+/** The outage's effect per strategy: what reached the database when, and the breaker's states. */
+export function outageTable(reports: readonly StrategyReport[]): string {
+  const header = ['strategy', 'origin before', 'during', 'after', 'peak db', 'fallbacks', 'failed', 'recovery', 'open', 'half-open', 'transitions', 'opened after', 'closed after'];
+  const opt = (v: number | null | undefined) => (v === null || v === undefined ? '-' : ms(v));
+  const rows = reports.map((r) => {
+    const o = r.outage;
+    const b = o?.breaker;
+    return [
+      r.strategy,
+      o?.originBefore ?? '-',
+      o?.originDuring ?? '-',
+      o?.originAfter ?? '-',
+      r.peakOriginConcurrency,
+      r.outcomes.fallback,
+      r.errors,
+      o ? ms(o.recoveryMs) : '-',
+      b ? ms(b.openMs) : '-',
+      b ? ms(b.halfOpenMs) : '-',
+      b ? b.transitions : '-',
+      opt(b?.openedAfterMs),
+      opt(b?.closedAfterMs),
+    ];
+  });
+  return formatTable(header, rows);
+}
+
 /** "148 of 1000" when the drill was stopped before its last round. */
 function roundsRun(result: DrillResult): string {
   const ran = result.reports.reduce((a, r) => a + r.rounds, 0);
@@ -46,7 +72,9 @@ export function reportDrillText(out: Writable, result: DrillResult, color: boole
   const style = styleFor(out, color);
   const source = result.originSource === 'tool-only' ? 'counted by the tool only' : `counted at PostgreSQL (${result.originSource})`;
   const what = result.keyCount > 1 ? `${result.keyCount} keys (${result.key}, ...)` : result.key;
-  const shape = result.openLoop
+  const shape = result.outage
+    ? `${roundsRun(result)} round${result.rounds === 1 ? '' : 's'}, outage of ${result.outage.node} for ${formatDuration(result.outage.durationMs)} (${result.outage.mode}), ${result.outage.ratePerSec} reads/s for ${formatDuration(result.outage.windowMs)}`
+    : result.openLoop
     ? `open loop ${result.openLoop.ratePerSec}/s for ${formatDuration(result.openLoop.durationMs)} (${result.openLoop.requests} requests), natural expiries`
     : `${roundsRun(result)} round${result.rounds === 1 ? '' : 's'}, trigger ${result.trigger}`;
   out.write(
@@ -55,6 +83,10 @@ export function reportDrillText(out: Writable, result: DrillResult, color: boole
   );
   if (result.openLoop) out.write('per expiry = origin queries per refresh episode (overlapping fetches of one key); peak db = most origin queries in flight at once\n');
   out.write(strategyTable(result.reports) + '\n');
+  if (result.outage) {
+    out.write(`outage: origin queries by when they started (before / during / after the outage); recovery = from the cache's return to the last origin query; breaker times per process\n`);
+    out.write(outageTable(result.reports) + '\n');
+  }
   if (result.interrupted) out.write(style.yellow('stopped early: partial results') + '\n');
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { simulate, countEpisodes, type SimulationInput } from '../../src/core/herd/sim/simulate.js';
 import { predictOpenLoop, xfetchProbability } from '../../src/core/herd/model.js';
 
-const settings = { ttlMs: 500, ttlJitter: 0, beta: 1, lockTtlMs: 5_000, lockWaitMs: 5_000, lockPollMs: 5, lockPollMaxMs: 50, onLockTimeout: 'stale' as const, staleWindowMs: 30_000, stampedeWindowMs: 5_000 };
+const settings = { ttlMs: 500, ttlJitter: 0, beta: 1, lockTtlMs: 5_000, lockWaitMs: 5_000, lockPollMs: 5, lockPollMaxMs: 50, onLockTimeout: 'stale' as const, staleWindowMs: 30_000, stampedeWindowMs: 5_000, breakerThreshold: 5, breakerTimeoutMs: 1_000 };
 const base: SimulationInput = {
   strategies: ['none', 'xfetch', 'lock'],
   mode: 'open',

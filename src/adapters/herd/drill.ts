@@ -5,17 +5,19 @@
  * expiries for a duration. Leaves the keys as it found them and removes its scratch keys.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { openCache } from '../redis/cache.js';
+import { DEFAULTS } from '../../config/defaults.js';
 import { createPgPool, verifyPg } from '../postgres/pool.js';
 import type { RedisTarget } from '../../config/target.js';
 import { checkColocation, type Colocation } from '../../core/herd/colocation.js';
 import { herdOffsets, poissonArrivals } from '../../core/herd/schedule.js';
 import { seededRandom } from '../../core/herd/random.js';
-import { settingsFor } from '../../core/herd/settings.js';
+import { settingsFor, type BaseSettings } from '../../core/herd/settings.js';
 import { lockKeyOf } from '../../core/herd/strategies/index.js';
 import { episodesByKey, peakConcurrency } from '../../core/herd/episodes.js';
 import { releaseSkew, summarizeStrategy, type OriginCountSource, type StrategyReport } from '../../core/herd/stats.js';
-import type { CachedValue, StrategyName, StrategySettings } from '../../core/herd/types.js';
+import type { CachedValue, StrategyName } from '../../core/herd/types.js';
 import type { Sample } from '../../core/herd/round.js';
 import { createOriginCounter, PgOrigin, paramOfKey } from './origin.js';
 import { RedisHerdCache, stampedeKeyOf, staleKeyOf } from './redis-cache.js';
@@ -24,8 +26,10 @@ import { wallClock } from './clock.js';
 import type { ArmRequest, WorkerConfig, WorkerRoundResult } from './worker.js';
 import { DrillWorker } from './worker.js';
 import { startProcessWorker } from './process-worker.js';
+import { DrillOutage, type OutageOptions } from './outage.js';
+import { summarizeOutage, type OutageRound } from '../../core/herd/outage.js';
 
-export type Trigger = 'delete' | 'pexpire' | 'ttl';
+export type Trigger = 'delete' | 'pexpire' | 'ttl' | 'outage';
 
 export interface DrillOptions {
   target: RedisTarget;
@@ -51,7 +55,11 @@ export interface DrillOptions {
   pgPoolSize: number;
   seed: number;
   maxTimeMs: number;
-  settings: Omit<StrategySettings, 'keepStale'>;
+  settings: BaseSettings;
+  /** Every drill client's Redis command timeout. */
+  redisTimeoutMs: number;
+  /** --trigger outage: how the node goes away, and the reads sent across it. */
+  outage?: OutageOptions & { ratePerSec: number; windowMs: number };
   signal: AbortSignal;
 }
 
@@ -88,6 +96,8 @@ export interface DrillResult {
   reports: StrategyReport[];
   warnings: string[];
   interrupted: boolean;
+  /** --trigger outage: the node taken away and how. */
+  outage?: { node: string; mode: 'pause' | 'refuse'; durationMs: number; ratePerSec: number; windowMs: number };
 }
 
 export async function runDrill(options: DrillOptions, onEvent: (event: DrillEvent) => void = () => undefined): Promise<DrillResult> {
@@ -99,6 +109,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
   };
   const control = await openCache(options.target, { verify: 'all', connectionName: `cachectl-herd-${runId}` });
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
   const onAbort = () => stop.abort();
   options.signal.addEventListener('abort', onAbort);
   if (options.signal.aborted) stop.abort();
@@ -113,16 +124,18 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
   const workers: WorkerHandle[] = [];
   const reports: StrategyReport[] = [];
   let counter: Awaited<ReturnType<typeof createOriginCounter>> | undefined;
+  let outage: DrillOutage | undefined;
   try {
     await verifyPg(pool, options.pgUrl);
     await keys.markRun(options.maxTimeMs + 60_000);
     const colocation = colocationOf(control.topology, options.keys, warn);
+    if (options.outage) outage = await DrillOutage.prepare(control, options.keys[0] as string, `cachectl-herd-${runId}`, options.outage);
     counter = await createOriginCounter(pool, runId, { fetchSql: options.fetchSql, param: paramOfKey(options.keys[0] as string, options.param) });
     if (counter.unavailable) warn(`PostgreSQL cannot count the fetches itself (${counter.unavailable}); origin counts are the tool's own`);
     await keys.snapshot();
 
     const perProcess = splitEvenly(options.clients, options.processes);
-    workers.push(...(await startWorkers(options, runId, perProcess, counter.sequence)));
+    workers.push(...(await startWorkers(options, runId, perProcess, counter.sequence, outage?.via)));
     onEvent({ type: 'connected', clients: options.clients, processes: options.processes, originSource: counter.source });
 
     const plan = planRequests(options, perProcess);
@@ -145,6 +158,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
       let skipped = 0;
       let rounds = 0;
       let peak = 0;
+      const outageRounds: OutageRound[] = [];
       const roundsToRun = options.openLoop ? 1 : options.rounds;
       for (let round = 0; round < roundsToRun && !stop.signal.aborted; round++) {
         await keys.releaseOwnLocks();
@@ -163,9 +177,12 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         const dbBefore = await counter.read();
         const checkBefore = await counter.crossCheck?.();
         for (const [i, w] of workers.entries()) await w.arm({ strategy, settings, seed: options.seed, round, requests: plan[i] ?? [] });
-        if (!options.openLoop) await fire(options, keys, writtenAt, ttlFactor, stop.signal);
+        if (!options.openLoop && !outage) await fire(options, keys, writtenAt, ttlFactor, stop.signal);
+        const releasedAt = wallClock.now();
         for (const w of workers) w.release();
+        const outageRun = outage?.run(stop.signal);
         const outputs = await collectAll(workers, stop.signal);
+        const window = await outageRun;
         const dbAfter = await counter.read();
         const sent = outputs.reduce((a, o) => a + o.originSent, 0);
         const counted = counter.source === 'tool-only' ? sent : dbAfter - dbBefore;
@@ -185,7 +202,11 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         if (options.keys.length === 1) perExpiry.push(counted);
         else perExpiry.push(...options.keys.map((k) => roundSpans.filter((s) => s[2] === k).length));
         for (const o of outputs) for (const e of o.backgroundErrors) strategyWarnings.push(`background refresh failed: ${e}`);
-        const roundSkew = options.openLoop ? 0 : releaseSkew(roundSamples);
+        if (window) {
+          const to = Math.max(...outputs.map((o) => o.endedAt));
+          outageRounds.push({ window, fetchStarts: roundSpans.map((s) => s[0]), breakerLogs: outputs.flatMap((o) => (o.breaker ? [o.breaker] : [])), from: releasedAt, to });
+        }
+        const roundSkew = options.openLoop || outage ? 0 : releaseSkew(roundSamples);
         skew = Math.max(skew, roundSkew);
         rounds++;
         onEvent({ type: 'round', strategy, round: round + 1, originQueries: counted, skewMs: roundSkew });
@@ -206,6 +227,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
           skipped,
           peakOriginConcurrency: peak,
           warnings: strategyWarnings,
+          ...(options.outage && outageRounds.length > 0 ? { outage: summarizeOutage(options.outage.mode, options.outage.durationMs, outageRounds) } : {}),
         }),
       );
     }
@@ -228,11 +250,15 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
       reports,
       warnings,
       interrupted: stop.signal.aborted,
+      ...(outage && options.outage
+        ? { outage: { node: outage.nodeAddress, mode: options.outage.mode, durationMs: options.outage.durationMs, ratePerSec: options.outage.ratePerSec, windowMs: options.outage.windowMs } }
+        : {}),
     };
   } finally {
     clearTimeout(timer);
     options.signal.removeEventListener('abort', onAbort);
     await Promise.allSettled(workers.map((w) => w.close()));
+    await outage?.close();
     try {
       await keys.restore();
     } finally {
@@ -264,7 +290,7 @@ function splitEvenly(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }
 
-async function startWorkers(options: DrillOptions, runId: string, perProcess: number[], sequence: string | undefined): Promise<WorkerHandle[]> {
+async function startWorkers(options: DrillOptions, runId: string, perProcess: number[], sequence: string | undefined, via: WorkerConfig['via']): Promise<WorkerHandle[]> {
   let first = 0;
   const configs: WorkerConfig[] = perProcess.map((clients, index) => {
     const config: WorkerConfig = {
@@ -278,6 +304,8 @@ async function startWorkers(options: DrillOptions, runId: string, perProcess: nu
       dbDelayMs: options.dbDelayMs,
       clients,
       firstClientId: first,
+      redisTimeoutMs: options.redisTimeoutMs,
+      ...(via ? { via } : {}),
       ...(options.param !== undefined ? { param: options.param } : {}),
       ...(sequence ? { sequence } : {}),
     };
@@ -306,8 +334,9 @@ async function startWorkers(options: DrillOptions, runId: string, perProcess: nu
 function planRequests(options: DrillOptions, perProcess: number[]): [number, number, number][][] {
   const plan = perProcess.map(() => [] as [number, number, number][]);
   const keyCount = options.keys.length;
-  if (options.openLoop) {
-    const arrivals = poissonArrivals(options.openLoop.ratePerSec, options.openLoop.durationMs, options.seed, options.openLoop.maxRequests);
+  const arrivalsOver = options.openLoop ?? (options.outage ? { ratePerSec: options.outage.ratePerSec, durationMs: options.outage.windowMs, maxRequests: DEFAULTS.herd.maxOpenLoopRequests } : undefined);
+  if (arrivalsOver) {
+    const arrivals = poissonArrivals(arrivalsOver.ratePerSec, arrivalsOver.durationMs, options.seed, arrivalsOver.maxRequests);
     const pick = seededRandom(options.seed + 2);
     arrivals.forEach((offset, j) => {
       const w = j % perProcess.length;
@@ -328,9 +357,9 @@ async function primeValues(primer: PgOrigin, keys: readonly string[]): Promise<C
   return Promise.all(
     keys.map(async (key) => {
       const started = wallClock.now();
-      const value = await primer.fetch(key);
+      const row = await primer.fetch(key);
       const now = wallClock.now();
-      return { value, deltaMs: now - started, computedAt: now, ttlLeftMs: Infinity };
+      return { value: row.value, deltaMs: now - started, computedAt: now, ttlLeftMs: Infinity, ...(row.version !== undefined ? { version: row.version } : {}) };
     }),
   );
 }

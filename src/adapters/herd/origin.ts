@@ -13,7 +13,7 @@
  */
 import type pg from 'pg';
 import { UsageError } from '../../errors.js';
-import type { Origin } from '../../core/herd/types.js';
+import type { Origin, OriginRow } from '../../core/herd/types.js';
 import type { OriginCountSource } from '../../core/herd/stats.js';
 import { wallClock } from './clock.js';
 
@@ -119,6 +119,14 @@ export function paramOfKey(key: string, param?: string): string {
   return (i >= 0 ? key.slice(i + 1) : key).replace(/^\{(.*)\}$/, '$1');
 }
 
+/** The version column of the first row (bigint arrives as text), when asked for and present. */
+export function versionOf(rows: readonly Record<string, unknown>[], column: string | undefined): { version?: number } {
+  if (column === undefined) return {};
+  const raw = rows[0]?.[column];
+  const version = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : Number.NaN;
+  return Number.isFinite(version) ? { version } : {};
+}
+
 export class PgOrigin implements Origin {
   /** Fetches sent: the tool's own count. */
   sent = 0;
@@ -132,11 +140,13 @@ export class PgOrigin implements Origin {
     sequence: string | undefined,
     private readonly delayMs: number,
     private readonly paramFor: (key: string) => string,
+    /** The column carrying the row's version (the invalidation race), read from the first row. */
+    private readonly versionColumn?: string,
   ) {
     this.sql = wrapFetch(fetchSql, sequence);
   }
 
-  async fetch(key: string): Promise<string> {
+  async fetch(key: string): Promise<OriginRow> {
     // Waiting for a pool connection is part of the recompute time (as in an application), but a
     // fetch only counts as sent once it has a connection: one that times out in the pool never
     // reached PostgreSQL, and the cross-check with the database's count must not expect it.
@@ -145,8 +155,8 @@ export class PgOrigin implements Origin {
     this.sent++;
     const started = wallClock.now();
     try {
-      const result = await client.query({ text: this.sql, values: [this.paramFor(key), this.delayMs / 1000] });
-      return JSON.stringify(result.rows);
+      const result = await client.query<Record<string, unknown>>({ text: this.sql, values: [this.paramFor(key), this.delayMs / 1000] });
+      return { value: JSON.stringify(result.rows), ...versionOf(result.rows, this.versionColumn) };
     } finally {
       client.release();
       this.spans.push([started, wallClock.now(), key]);

@@ -27,11 +27,14 @@ export function predictHerd(strategy: StrategyName, m: HerdModelInput): number {
     case 'none':
     case 'xfetch':
     case 'early-simple':
+    case 'breaker':
       return all;
     case 'coalesce':
+    case 'breaker+coalesce':
       return Math.min(all, m.processes);
     case 'lock':
     case 'lock+xfetch':
+    case 'versioned':
       return 1;
     case 'swr':
       return m.staleAvailable ? 1 : all;
@@ -51,12 +54,15 @@ export function predictOpenLoop(strategy: StrategyName, m: OpenModelInput): numb
   const windowArrivals = lambda * m.recomputeMs;
   switch (strategy) {
     case 'none':
+    case 'breaker':
       return 1 + windowArrivals;
     case 'coalesce':
+    case 'breaker+coalesce':
       // The first miss plus, per other process, the chance one of its arrivals lands in the window.
       return 1 + (m.processes - 1) * (1 - Math.exp(-windowArrivals / m.processes));
     case 'lock':
     case 'lock+xfetch':
+    case 'versioned':
     case 'swr':
       return 1;
     case 'xfetch':

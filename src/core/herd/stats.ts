@@ -5,6 +5,7 @@
 import hdr from 'hdr-histogram-js';
 import type { Outcome, StrategyName } from './types.js';
 import type { Sample } from './round.js';
+import type { OutageReport } from './outage.js';
 
 export interface LatencySummary {
   count: number;
@@ -48,10 +49,12 @@ export interface StrategyReport {
   /** The commonest failure messages, most frequent first. */
   errorMessages: { message: string; count: number }[];
   warnings: string[];
+  /** --trigger outage: what the outage did to the database, and the breaker's states. */
+  outage?: OutageReport;
 }
 
 export function newOutcomeCounts(): Record<Outcome, number> {
-  return { hit: 0, 'miss-recomputed': 0, 'early-recomputed': 0, waited: 0, stale: 0, coalesced: 0, error: 0, timeout: 0 };
+  return { hit: 0, 'miss-recomputed': 0, 'early-recomputed': 0, waited: 0, stale: 0, coalesced: 0, fallback: 0, error: 0, timeout: 0 };
 }
 
 export function summarizeLatency(latenciesMs: readonly number[]): LatencySummary {
@@ -88,6 +91,7 @@ export interface StrategyTally {
   skipped: number;
   peakOriginConcurrency?: number;
   warnings: string[];
+  outage?: OutageReport;
 }
 
 export function summarizeStrategy(t: StrategyTally): StrategyReport {
@@ -133,5 +137,6 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
     peakOriginConcurrency: t.peakOriginConcurrency ?? 0,
     errorMessages: [...messages.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([message, count]) => ({ message, count })),
     warnings,
+    ...(t.outage ? { outage: t.outage } : {}),
   };
 }

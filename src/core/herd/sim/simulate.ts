@@ -9,7 +9,7 @@ import { runRound, type HerdClient, type Sample } from '../round.js';
 import { createStrategy } from '../strategies/index.js';
 import { clientRandom } from '../random.js';
 import { herdOffsets, poissonArrivals } from '../schedule.js';
-import { settingsFor } from '../settings.js';
+import { settingsFor, type BaseSettings } from '../settings.js';
 import { releaseSkew, summarizeStrategy, type StrategyReport } from '../stats.js';
 import { predictHerd, predictOpenLoop } from '../model.js';
 import { episodeSizes } from '../episodes.js';
@@ -30,7 +30,7 @@ export interface SimulationInput {
   rttMs: number;
   seed: number;
   maxRequests: number;
-  settings: Omit<StrategySettings, 'keepStale'>;
+  settings: BaseSettings;
 }
 
 export interface SimulatedStrategy {
