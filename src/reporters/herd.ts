@@ -61,6 +61,17 @@ export function outageTable(reports: readonly StrategyReport[]): string {
   return formatTable(header, rows);
 }
 
+/** The invalidation race per strategy: rounds that ended with the cache older than the database, and stale reads. */
+export function raceTable(reports: readonly StrategyReport[]): string {
+  const header = ['strategy', 'writes', 'stale after drill', 'stale rate', 'stale reads', 'longest stale read', 'rounds (x = stale)'];
+  const rows = reports.map((r) => {
+    const x = r.race;
+    if (!x) return [r.strategy, '-', '-', '-', '-', '-', '-'];
+    return [r.strategy, x.writes, `${x.staleRounds} of ${x.rounds}`, `${Math.round(x.staleRate * 100)}%`, x.staleReads, ms(x.maxStaleReadMs), x.stalePerRound.map((s) => (s ? 'x' : '.')).join('')];
+  });
+  return formatTable(header, rows);
+}
+
 /** "148 of 1000" when the drill was stopped before its last round. */
 function roundsRun(result: DrillResult): string {
   const ran = result.reports.reduce((a, r) => a + r.rounds, 0);
@@ -86,6 +97,11 @@ export function reportDrillText(out: Writable, result: DrillResult, color: boole
   if (result.outage) {
     out.write(`outage: origin queries by when they started (before / during / after the outage); recovery = from the cache's return to the last origin query; breaker times per process\n`);
     out.write(outageTable(result.reports) + '\n');
+  }
+  const race = result.reports.find((r) => r.race)?.race;
+  if (race) {
+    out.write(`invalidation race (${race.invalidate} on write): stale after drill = the cache ended older than PostgreSQL's latest committed version\n`);
+    out.write(raceTable(result.reports) + '\n');
   }
   if (result.interrupted) out.write(style.yellow('stopped early: partial results') + '\n');
 }

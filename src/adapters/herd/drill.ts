@@ -27,6 +27,8 @@ import type { ArmRequest, WorkerConfig, WorkerRoundResult } from './worker.js';
 import { DrillWorker } from './worker.js';
 import { startProcessWorker } from './process-worker.js';
 import { DrillOutage, type OutageOptions } from './outage.js';
+import { RaceWriter, type RaceOptions } from './race-writer.js';
+import { roundVerdict, staleReads, summarizeRace, type RaceRound } from '../../core/herd/race.js';
 import { summarizeOutage, type OutageRound } from '../../core/herd/outage.js';
 
 export type Trigger = 'delete' | 'pexpire' | 'ttl' | 'outage';
@@ -36,7 +38,8 @@ export interface DrillOptions {
   pgUrl: string | undefined;
   keys: string[];
   param?: string;
-  fetchSql: string;
+  /** Absent only with a race on the drill's scratch table, whose fetch the drill writes. */
+  fetchSql?: string;
   /** Total virtual clients over all processes. */
   clients: number;
   processes: number;
@@ -60,6 +63,8 @@ export interface DrillOptions {
   redisTimeoutMs: number;
   /** --trigger outage: how the node goes away, and the reads sent across it. */
   outage?: OutageOptions & { ratePerSec: number; windowMs: number };
+  /** --writes: the invalidation race. */
+  race?: RaceOptions;
   signal: AbortSignal;
 }
 
@@ -125,25 +130,31 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
   const reports: StrategyReport[] = [];
   let counter: Awaited<ReturnType<typeof createOriginCounter>> | undefined;
   let outage: DrillOutage | undefined;
+  let race: RaceWriter | undefined;
   try {
     await verifyPg(pool, options.pgUrl);
     await keys.markRun(options.maxTimeMs + 60_000);
     const colocation = colocationOf(control.topology, options.keys, warn);
     if (options.outage) outage = await DrillOutage.prepare(control, options.keys[0] as string, `cachectl-herd-${runId}`, options.outage);
-    counter = await createOriginCounter(pool, runId, { fetchSql: options.fetchSql, param: paramOfKey(options.keys[0] as string, options.param) });
+    const param = paramOfKey(options.keys[0] as string, options.param);
+    if (options.race) race = await RaceWriter.prepare(pool, runId, param, options.race, options.fetchSql);
+    const fetchSql = race?.fetchSql ?? (options.fetchSql as string);
+    counter = await createOriginCounter(pool, runId, { fetchSql, param });
     if (counter.unavailable) warn(`PostgreSQL cannot count the fetches itself (${counter.unavailable}); origin counts are the tool's own`);
     await keys.snapshot();
 
     const perProcess = splitEvenly(options.clients, options.processes);
-    workers.push(...(await startWorkers(options, runId, perProcess, counter.sequence, outage?.via)));
+    workers.push(...(await startWorkers({ ...options, fetchSql }, runId, perProcess, counter.sequence, outage?.via, race?.versionColumn)));
     onEvent({ type: 'connected', clients: options.clients, processes: options.processes, originSource: counter.source });
 
     const plan = planRequests(options, perProcess);
     const jitter = seededRandom(options.seed + 1);
     const ttlFactor = options.keys.map(() => 1 + options.settings.ttlJitter * jitter());
     // Prime values once per run: the control side's fetches happen before any round's count starts.
-    const primer = new PgOrigin(pool, options.fetchSql, counter.sequence, options.dbDelayMs, (key) => paramOfKey(key, options.param));
-    const primed = options.prime ? await primeValues(primer, options.keys) : [];
+    const primer = new PgOrigin(pool, fetchSql, counter.sequence, options.dbDelayMs, (key) => paramOfKey(key, options.param), race?.versionColumn);
+    let primed = options.prime ? await primeValues(primer, options.keys) : [];
+    const key = options.keys[0] as string;
+    let freshPrime = true;
 
     for (const strategy of options.strategies) {
       if (stop.signal.aborted) break;
@@ -159,9 +170,14 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
       let rounds = 0;
       let peak = 0;
       const outageRounds: OutageRound[] = [];
+      const raceRounds: RaceRound[] = [];
+      const lags: number[] = [];
       const roundsToRun = options.openLoop ? 1 : options.rounds;
       for (let round = 0; round < roundsToRun && !stop.signal.aborted; round++) {
         await keys.releaseOwnLocks();
+        // The row changes from round to round: each starts from the database's latest version.
+        if (race && options.prime && !freshPrime) primed = await primeValues(primer, options.keys);
+        freshPrime = false;
         if (options.prime) {
           const now = wallClock.now();
           const ttlFor = (i: number) => (options.trigger === 'ttl' && !options.openLoop ? options.expireInMs : settings.ttlMs) * (ttlFactor[i] as number);
@@ -181,8 +197,10 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         const releasedAt = wallClock.now();
         for (const w of workers) w.release();
         const outageRun = outage?.run(stop.signal);
+        const writes = race?.run(key, cache, strategy, writeSchedule(options, round), releasedAt, settings.ttlMs, stop.signal);
         const outputs = await collectAll(workers, stop.signal);
         const window = await outageRun;
+        const commits = await writes;
         const dbAfter = await counter.read();
         const sent = outputs.reduce((a, o) => a + o.originSent, 0);
         const counted = counter.source === 'tool-only' ? sent : dbAfter - dbBefore;
@@ -202,6 +220,10 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         if (options.keys.length === 1) perExpiry.push(counted);
         else perExpiry.push(...options.keys.map((k) => roundSpans.filter((s) => s[2] === k).length));
         for (const o of outputs) for (const e of o.backgroundErrors) strategyWarnings.push(`background refresh failed: ${e}`);
+        if (race && commits) {
+          raceRounds.push(roundVerdict(commits.length, await race.cachedVersion(key, cache), race.latest));
+          lags.push(...staleReads(roundSamples, commits));
+        }
         if (window) {
           const to = Math.max(...outputs.map((o) => o.endedAt));
           outageRounds.push({ window, fetchStarts: roundSpans.map((s) => s[0]), breakerLogs: outputs.flatMap((o) => (o.breaker ? [o.breaker] : [])), from: releasedAt, to });
@@ -228,6 +250,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
           peakOriginConcurrency: peak,
           warnings: strategyWarnings,
           ...(options.outage && outageRounds.length > 0 ? { outage: summarizeOutage(options.outage.mode, options.outage.durationMs, outageRounds) } : {}),
+          ...(options.race && raceRounds.length > 0 ? { race: summarizeRace(options.race.invalidate, raceRounds, lags) } : {}),
         }),
       );
     }
@@ -260,7 +283,10 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
     await Promise.allSettled(workers.map((w) => w.close()));
     await outage?.close();
     try {
-      await keys.restore();
+      // After writes to the operator's own row the saved value is older than the database:
+      // the drill's last value stays, expiring with --ttl, rather than a restored stale one.
+      await keys.restore({ keepValues: race?.changesRealRow === true });
+      await race?.cleanup(options.keys[0] as string, cache);
     } finally {
       await counter?.drop().catch(() => undefined);
       await control.close();
@@ -290,7 +316,14 @@ function splitEvenly(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }
 
-async function startWorkers(options: DrillOptions, runId: string, perProcess: number[], sequence: string | undefined, via: WorkerConfig['via']): Promise<WorkerHandle[]> {
+async function startWorkers(
+  options: DrillOptions & { fetchSql: string },
+  runId: string,
+  perProcess: number[],
+  sequence: string | undefined,
+  via: WorkerConfig['via'],
+  versionColumn: string | undefined,
+): Promise<WorkerHandle[]> {
   let first = 0;
   const configs: WorkerConfig[] = perProcess.map((clients, index) => {
     const config: WorkerConfig = {
@@ -306,6 +339,7 @@ async function startWorkers(options: DrillOptions, runId: string, perProcess: nu
       firstClientId: first,
       redisTimeoutMs: options.redisTimeoutMs,
       ...(via ? { via } : {}),
+      ...(versionColumn ? { versionColumn } : {}),
       ...(options.param !== undefined ? { param: options.param } : {}),
       ...(sequence ? { sequence } : {}),
     };
@@ -351,6 +385,17 @@ function planRequests(options: DrillOptions, perProcess: number[]): [number, num
     for (let c = 0; c < n; c++, g++) plan[w]?.push([c, g % keyCount, offsets[g] ?? 0]);
   });
   return plan;
+}
+
+/**
+ * When the round's writes happen, after the release: Poisson at --writes over the span the herd
+ * reads and recomputes in (the spread plus two recompute delays, at least 100ms). Seeded per
+ * round, so every strategy meets the same writes at the same moments.
+ */
+function writeSchedule(options: DrillOptions, round: number): number[] {
+  if (!options.race) return [];
+  const spanMs = Math.max(100, options.spreadMs + 2 * options.dbDelayMs);
+  return poissonArrivals(options.race.ratePerSec, spanMs, options.seed + 3 + round * 7919, 10_000);
 }
 
 async function primeValues(primer: PgOrigin, keys: readonly string[]): Promise<CachedValue[]> {

@@ -29,13 +29,14 @@ export interface OriginCounter {
 }
 
 /** The fetch must take the key's parameter as $1 and nothing else: the drill adds its own parameters. */
-export function validateFetchSql(sql: string): string {
+export function validateFetchSql(sql: string, flag = '--fetch'): string {
   const trimmed = sql.trim().replace(/;+\s*$/, '');
-  if (trimmed === '') throw new UsageError('--fetch: give the query that loads one key, e.g. "SELECT * FROM products WHERE id = $1"');
-  if (trimmed.includes(';')) throw new UsageError('--fetch: one statement only (found a ";" inside the query)');
-  if (!/\$1\b/.test(trimmed)) throw new UsageError('--fetch: the query must use $1 for the key\'s id (it is sent as a bound parameter)');
+  const example = flag === '--fetch' ? 'the query that loads one key, e.g. "SELECT * FROM products WHERE id = $1"' : 'the statement that updates the row, e.g. "UPDATE products SET version = version + 1 WHERE id = $1"';
+  if (trimmed === '') throw new UsageError(`${flag}: give ${example}`);
+  if (trimmed.includes(';')) throw new UsageError(`${flag}: one statement only (found a ";" inside the query)`);
+  if (!/\$1\b/.test(trimmed)) throw new UsageError(`${flag}: the query must use $1 for the key's id (it is sent as a bound parameter)`);
   const other = /\$([2-9]|\d{2,})\b/.exec(trimmed);
-  if (other) throw new UsageError(`--fetch: only $1 may be used (found ${other[0]}); the key's id is the one parameter`);
+  if (other) throw new UsageError(`${flag}: only $1 may be used (found ${other[0]}); the key's id is the one parameter`);
   return trimmed;
 }
 

@@ -6,6 +6,7 @@ import hdr from 'hdr-histogram-js';
 import type { Outcome, StrategyName } from './types.js';
 import type { Sample } from './round.js';
 import type { OutageReport } from './outage.js';
+import type { RaceReport } from './race.js';
 
 export interface LatencySummary {
   count: number;
@@ -51,6 +52,8 @@ export interface StrategyReport {
   warnings: string[];
   /** --trigger outage: what the outage did to the database, and the breaker's states. */
   outage?: OutageReport;
+  /** --writes: the invalidation race, round by round. */
+  race?: RaceReport;
 }
 
 export function newOutcomeCounts(): Record<Outcome, number> {
@@ -92,6 +95,7 @@ export interface StrategyTally {
   peakOriginConcurrency?: number;
   warnings: string[];
   outage?: OutageReport;
+  race?: RaceReport;
 }
 
 export function summarizeStrategy(t: StrategyTally): StrategyReport {
@@ -138,5 +142,6 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
     errorMessages: [...messages.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([message, count]) => ({ message, count })),
     warnings,
     ...(t.outage ? { outage: t.outage } : {}),
+    ...(t.race ? { race: t.race } : {}),
   };
 }
