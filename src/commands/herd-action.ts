@@ -13,7 +13,7 @@ import type { RaceOptions } from '../adapters/herd/race-writer.js';
 import { validateFetchSql } from '../adapters/herd/origin.js';
 import { drillProgress, reportBreaches, reportDrillJson, reportDrillText, reportHttpErrors, reportHttpJson, reportHttpText, reportWarnings } from '../reporters/herd.js';
 import { readDrillKeys } from './herd-keys.js';
-import { parseRate, parseStrategies, strategySettingsFrom } from './herd-parse.js';
+import { parseL1, parseRate, parseStrategies, strategySettingsFrom } from './herd-parse.js';
 import type { HerdFlags } from './herd.js';
 
 function bounded(value: number, max: number, flag: string): number {
@@ -110,6 +110,7 @@ export async function runHerdCommand(flags: HerdFlags, self: Command, ctx: Comma
       redisTimeoutMs: parseDuration(flags.redisTimeout, '--redis-timeout'),
       ...(outage ? { outage } : {}),
       ...(race ? { race } : {}),
+      ...(flags.l1 !== undefined ? { l1: parseL1(flags.l1) } : {}),
       signal: ctx.io.signal,
     },
     drillProgress(ctx.io.stderr),

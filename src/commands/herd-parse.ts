@@ -48,3 +48,14 @@ export function strategySettingsFrom(
     breakerTimeoutMs: parseDuration(flags.breakerTimeout, '--breaker-timeout'),
   };
 }
+
+/** `--l1 1000:2s`: entries per process and how long each lives. */
+export function parseL1(text: string): { size: number; ttlMs: number } {
+  const m = /^\s*(\d+)\s*:\s*(\S+)\s*$/.exec(text);
+  if (!m) throw new UsageError(`--l1: '${text}' is not SIZE:TTL, e.g. 1000:2s`);
+  const size = parsePositiveInt(m[1] as string, '--l1 size');
+  if (size > 1_000_000) throw new UsageError(`--l1: ${size} entries is above the bound of 1,000,000`);
+  const ttlMs = parseDuration(m[2] as string, '--l1 ttl');
+  if (ttlMs <= 0) throw new UsageError('--l1: the TTL must be above 0, e.g. 1000:2s');
+  return { size, ttlMs };
+}

@@ -35,6 +35,7 @@ export interface HerdFlags extends ConnectionFlags {
   writes?: string;
   update?: string;
   versionColumn: string;
+  l1?: string;
   expireIn: string;
   spread?: string;
   ttl: string;
@@ -86,6 +87,7 @@ export function registerHerd(program: Command, ctx: CommandContext): Command {
     .option('--writes <rate>', "the invalidation race: update the key's row this many times per second during each round")
     .option('--update <sql>', "with --writes: the statement that updates the row and bumps its version, $1 the key's id (default: a scratch table)")
     .option('--version-column <name>', "with --writes: the fetch's column holding the row's version", 'version')
+    .option('--l1 <size:ttl>', 'a local tier in every process in front of Redis: an LRU of SIZE entries living TTL each, e.g. 1000:2s')
     .option('--expire-in <duration>', 'pexpire/ttl triggers: time until the key expires', `${d.expireInMs}ms`)
     .option('--spread <duration>', 'spread the clients uniformly over this window after the release (default 0; pexpire/ttl: 2x --expire-in)')
     .option('--ttl <duration>', 'TTL of the value the clients write back', `${d.ttlMs / 1000}s`)

@@ -72,6 +72,13 @@ export function raceTable(reports: readonly StrategyReport[]): string {
   return formatTable(header, rows);
 }
 
+/** --l1: where reads were served from, and what L1 served after the row changed. */
+export function l1Table(reports: readonly StrategyReport[]): string {
+  const header = ['strategy', 'L1 hits', 'L2 hits', 'origin q', 'stale from L1', 'longest stale from L1'];
+  const rows = reports.map((r) => (r.l1 ? [r.strategy, r.l1.l1Hits, r.l1.l2Hits, r.l1.originQueries, r.l1.staleFromL1, ms(r.l1.maxStaleFromL1Ms)] : [r.strategy, '-', '-', '-', '-', '-']));
+  return formatTable(header, rows);
+}
+
 /** "148 of 1000" when the drill was stopped before its last round. */
 function roundsRun(result: DrillResult): string {
   const ran = result.reports.reduce((a, r) => a + r.rounds, 0);
@@ -97,6 +104,11 @@ export function reportDrillText(out: Writable, result: DrillResult, color: boole
   if (result.outage) {
     out.write(`outage: origin queries by when they started (before / during / after the outage); recovery = from the cache's return to the last origin query; breaker times per process\n`);
     out.write(outageTable(result.reports) + '\n');
+  }
+  const l1 = result.reports.find((r) => r.l1)?.l1;
+  if (l1) {
+    out.write(`L1: ${l1.size} entries per process, each living ${formatDuration(l1.ttlMs)}; stale from L1 = reads L1 answered after a newer version had committed (--writes)\n`);
+    out.write(l1Table(result.reports) + '\n');
   }
   const race = result.reports.find((r) => r.race)?.race;
   if (race) {

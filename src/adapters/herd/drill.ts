@@ -14,7 +14,7 @@ import { checkColocation, type Colocation } from '../../core/herd/colocation.js'
 import { herdOffsets, poissonArrivals } from '../../core/herd/schedule.js';
 import { seededRandom } from '../../core/herd/random.js';
 import { settingsFor, type BaseSettings } from '../../core/herd/settings.js';
-import { lockKeyOf } from '../../core/herd/strategies/index.js';
+import { lockKeyOf, type L1Settings } from '../../core/herd/strategies/index.js';
 import { episodesByKey, peakConcurrency } from '../../core/herd/episodes.js';
 import { releaseSkew, summarizeStrategy, type OriginCountSource, type StrategyReport } from '../../core/herd/stats.js';
 import type { CachedValue, StrategyName } from '../../core/herd/types.js';
@@ -65,6 +65,8 @@ export interface DrillOptions {
   outage?: OutageOptions & { ratePerSec: number; windowMs: number };
   /** --writes: the invalidation race. */
   race?: RaceOptions;
+  /** --l1: a bounded LRU per process in front of Redis. */
+  l1?: L1Settings;
   signal: AbortSignal;
 }
 
@@ -172,6 +174,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
       const outageRounds: OutageRound[] = [];
       const raceRounds: RaceRound[] = [];
       const lags: number[] = [];
+      const l1Lags: number[] = [];
       const roundsToRun = options.openLoop ? 1 : options.rounds;
       for (let round = 0; round < roundsToRun && !stop.signal.aborted; round++) {
         await keys.releaseOwnLocks();
@@ -223,6 +226,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         if (race && commits) {
           raceRounds.push(roundVerdict(commits.length, await race.cachedVersion(key, cache), race.latest));
           lags.push(...staleReads(roundSamples, commits));
+          l1Lags.push(...staleReads(roundSamples.filter((s) => s.result.tier === 'l1'), commits));
         }
         if (window) {
           const to = Math.max(...outputs.map((o) => o.endedAt));
@@ -251,6 +255,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
           warnings: strategyWarnings,
           ...(options.outage && outageRounds.length > 0 ? { outage: summarizeOutage(options.outage.mode, options.outage.durationMs, outageRounds) } : {}),
           ...(options.race && raceRounds.length > 0 ? { race: summarizeRace(options.race.invalidate, raceRounds, lags) } : {}),
+          ...(options.l1 ? { l1: { ...options.l1, staleLags: l1Lags } } : {}),
         }),
       );
     }
@@ -340,6 +345,7 @@ async function startWorkers(
       redisTimeoutMs: options.redisTimeoutMs,
       ...(via ? { via } : {}),
       ...(versionColumn ? { versionColumn } : {}),
+      ...(options.l1 ? { l1: options.l1 } : {}),
       ...(options.param !== undefined ? { param: options.param } : {}),
       ...(sequence ? { sequence } : {}),
     };

@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { CacheConnection, openCache } from '../redis/cache.js';
 import { createPgPool } from '../postgres/pool.js';
 import type { RedisTarget } from '../../config/target.js';
-import { createStrategy } from '../../core/herd/strategies/index.js';
+import { createStrategy, withL1, type L1Settings } from '../../core/herd/strategies/index.js';
 import { runRound, type HerdClient, type RoundOutput } from '../../core/herd/round.js';
 import { clientRandom } from '../../core/herd/random.js';
 import type { BreakerLog, Strategy, StrategyName, StrategySettings } from '../../core/herd/types.js';
@@ -37,6 +37,8 @@ export interface WorkerConfig {
   via?: Record<string, { host: string; port: number }>;
   /** The fetch's version column, when the drill races writes. */
   versionColumn?: string;
+  /** A local tier in this process in front of Redis. */
+  l1?: L1Settings;
 }
 
 export interface ArmRequest {
@@ -104,6 +106,7 @@ export class DrillWorker {
     let strategy = this.strategies.get(request.strategy);
     if (!strategy) {
       strategy = createStrategy(request.strategy);
+      if (this.config.l1) strategy = withL1(strategy, this.config.l1);
       this.strategies.set(request.strategy, strategy);
     }
     let release = () => undefined as void;

@@ -54,6 +54,20 @@ export interface StrategyReport {
   outage?: OutageReport;
   /** --writes: the invalidation race, round by round. */
   race?: RaceReport;
+  /** --l1: where the reads were served from. */
+  l1?: L1Report;
+}
+
+export interface L1Report {
+  size: number;
+  ttlMs: number;
+  /** Reads served from a process's L1, from Redis (L2), and the origin queries. */
+  l1Hits: number;
+  l2Hits: number;
+  originQueries: number;
+  /** With --writes: reads L1 answered with a version older than one already committed, and the longest lag (ms). */
+  staleFromL1: number;
+  maxStaleFromL1Ms: number;
 }
 
 export function newOutcomeCounts(): Record<Outcome, number> {
@@ -96,6 +110,7 @@ export interface StrategyTally {
   warnings: string[];
   outage?: OutageReport;
   race?: RaceReport;
+  l1?: { size: number; ttlMs: number; staleLags: number[] };
 }
 
 export function summarizeStrategy(t: StrategyTally): StrategyReport {
@@ -143,5 +158,18 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
     warnings,
     ...(t.outage ? { outage: t.outage } : {}),
     ...(t.race ? { race: t.race } : {}),
+    ...(t.l1
+      ? {
+          l1: {
+            size: t.l1.size,
+            ttlMs: t.l1.ttlMs,
+            l1Hits: t.samples.filter((s) => s.result.tier === 'l1').length,
+            l2Hits: t.samples.filter((s) => s.result.outcome === 'hit' && s.result.tier !== 'l1').length,
+            originQueries: t.originQueries,
+            staleFromL1: t.l1.staleLags.length,
+            maxStaleFromL1Ms: t.l1.staleLags.length > 0 ? Math.max(...t.l1.staleLags) : 0,
+          },
+        }
+      : {}),
   };
 }

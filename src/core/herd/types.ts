@@ -99,6 +99,8 @@ export interface ReadResult {
   stampedeCount?: number;
   /** Version of the value served, when versions are tracked. */
   version?: number;
+  /** Served from the process's own L1 (--l1), not from Redis. */
+  tier?: 'l1';
   error?: string;
 }
 

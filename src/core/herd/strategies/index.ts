@@ -8,6 +8,7 @@ import { createBreakerStrategy } from './breaker.js';
 export { lockKeyOf } from './lock.js';
 export { breakerDurations } from './breaker.js';
 export { versionKeyOf } from './common.js';
+export { withL1, type L1Settings } from './l1.js';
 export { xfetchDecides, earlySimpleDecides } from './early.js';
 
 /** A fresh strategy instance: call once per process (coalesce keeps per-process state). */
