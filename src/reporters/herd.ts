@@ -142,13 +142,33 @@ export function reportBreaches(err: Writable, breaches: readonly Breach[]): void
   for (const b of breaches) err.write(`assert failed: ${b.strategy}: ${b.threshold} (actual ${Number.isInteger(b.actual) ? b.actual : b.actual.toFixed(2)})\n`);
 }
 
-export function reportSimulationText(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, number> | undefined, mode: 'herd' | 'open'): void {
-  const header = ['strategy', 'predicted', 'simulated', ...(measured ? ['measured'] : []), 'origin q', mode === 'open' ? 'episodes' : 'expiries', 'p50', 'p99', 'max', 'stale', 'errors', 'timeouts'];
-  const rows = result.map(({ report: r, predicted }) => [
+/** What a live drill measured, per strategy, for `herd simulate --measured`. */
+export interface Measured {
+  amplification: number;
+  during?: number;
+  staleRate?: number;
+}
+
+function fixed(v: number | undefined, digits = 2): number | string {
+  return v === undefined ? '-' : Number(v.toFixed(digits));
+}
+
+export function reportSimulationText(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, Measured> | undefined, mode: 'herd' | 'open'): void {
+  const outage = result.some((s) => s.predictedDuring !== undefined);
+  const race = result.some((s) => s.predictedStaleRate !== undefined);
+  const header = [
+    'strategy', 'predicted', 'simulated', ...(measured ? ['measured'] : []),
+    ...(outage ? ['pred. during', 'sim. during', ...(measured ? ['meas. during'] : [])] : []),
+    ...(race ? ['pred. stale', 'sim. stale', ...(measured ? ['meas. stale'] : [])] : []),
+    'origin q', mode === 'open' ? 'episodes' : 'expiries', 'p50', 'p99', 'max', 'stale', 'errors', 'timeouts',
+  ];
+  const rows = result.map(({ report: r, predicted, predictedDuring, predictedStaleRate }) => [
     r.strategy,
     Number(predicted.toFixed(2)),
     Number(r.amplification.toFixed(2)),
-    ...(measured ? [measured.has(r.strategy) ? Number((measured.get(r.strategy) as number).toFixed(2)) : '-'] : []),
+    ...(measured ? [fixed(measured.get(r.strategy)?.amplification)] : []),
+    ...(outage ? [fixed(predictedDuring, 0), r.outage?.originDuring ?? '-', ...(measured ? [fixed(measured.get(r.strategy)?.during, 0)] : [])] : []),
+    ...(race ? [fixed(predictedStaleRate), fixed(r.race?.staleRate), ...(measured ? [fixed(measured.get(r.strategy)?.staleRate)] : [])] : []),
     r.originQueries,
     r.expiries,
     ms(r.latency.p50Ms),
@@ -162,9 +182,15 @@ export function reportSimulationText(out: Writable, result: readonly SimulatedSt
   out.write(formatTable(header, rows) + '\n');
 }
 
-export function reportSimulationJson(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, number> | undefined, breaches: readonly Breach[]): void {
+export function reportSimulationJson(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, Measured> | undefined, breaches: readonly Breach[]): void {
   writeJson(out, {
-    strategies: result.map(({ report, predicted }) => ({ predicted, ...(measured?.has(report.strategy) ? { measured: measured.get(report.strategy) } : {}), ...report })),
+    strategies: result.map(({ report, predicted, predictedDuring, predictedStaleRate }) => ({
+      predicted,
+      ...(predictedDuring !== undefined ? { predictedDuring } : {}),
+      ...(predictedStaleRate !== undefined ? { predictedStaleRate } : {}),
+      ...(measured?.has(report.strategy) ? { measured: measured.get(report.strategy)?.amplification, measuredDetail: measured.get(report.strategy) } : {}),
+      ...report,
+    })),
     assertions: breaches.length === 0 ? 'pass' : { breaches },
   });
 }
