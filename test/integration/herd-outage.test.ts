@@ -16,6 +16,8 @@ describe('herd --trigger outage: the circuit breaker on real Redis + PostgreSQL'
   const OUTAGE_MS = 2_000;
   const REDIS_TIMEOUT_MS = 200;
   const BREAKER_TIMEOUT_MS = 500;
+  // Timers run late on a loaded 2-core machine; the bounds below allow this much on top.
+  const SLACK_MS = 500;
 
   before(async () => {
     [redis, db] = await Promise.all([startRedis(), createTestDatabase('cachectl_outage')]);
@@ -54,26 +56,28 @@ describe('herd --trigger outage: the circuit breaker on real Redis + PostgreSQL'
       assert.equal(o.originBefore, 0, `${r.strategy}: the key is warm before the outage`);
       assert.equal(r.errors, 0, `${r.strategy}: every read falls back to PostgreSQL`);
     }
-    // 100 reads/s for 2s: without a breaker each of them waits out its timeout, then queries.
-    assert.ok(none!.outage!.originDuring >= 150, `none: ${none!.outage!.originDuring} origin queries during the outage`);
+    // 100 reads/s for 2s: without a breaker each of them waits out its timeout, then queries
+    // (a fallback that starts late, past the outage's end, counts as after it).
+    assert.ok(none!.outcomes.fallback >= 150, `none: ${none!.outcomes.fallback} fallbacks`);
+    assert.ok(none!.outage!.originDuring > 0);
     assert.ok(none!.latency.p99Ms >= REDIS_TIMEOUT_MS, `none p99 ${none!.latency.p99Ms}ms: reads should wait for the Redis timeout`);
     assert.equal(none!.outage!.breaker, undefined);
 
     const b = breaker!.outage!.breaker!;
     // Opens once the first reads' timeouts expire; closes at the first trial after the node is back.
-    assert.ok(b.openedAfterMs !== null && b.openedAfterMs >= REDIS_TIMEOUT_MS - 20 && b.openedAfterMs <= REDIS_TIMEOUT_MS + 300, `opened after ${b.openedAfterMs}ms`);
-    assert.ok(b.closedAfterMs !== null && b.closedAfterMs <= BREAKER_TIMEOUT_MS + REDIS_TIMEOUT_MS + 300, `closed ${b.closedAfterMs}ms after the outage`);
+    assert.ok(b.openedAfterMs !== null && b.openedAfterMs >= REDIS_TIMEOUT_MS - 20 && b.openedAfterMs <= REDIS_TIMEOUT_MS + SLACK_MS, `opened after ${b.openedAfterMs}ms`);
+    assert.ok(b.closedAfterMs !== null && b.closedAfterMs <= BREAKER_TIMEOUT_MS + REDIS_TIMEOUT_MS + SLACK_MS, `closed ${b.closedAfterMs}ms after the outage`);
     const notClosed = b.openMs + b.halfOpenMs;
     const expected = OUTAGE_MS - b.openedAfterMs!;
-    assert.ok(notClosed >= expected - 50 && notClosed <= expected + BREAKER_TIMEOUT_MS + REDIS_TIMEOUT_MS + 300, `open + half-open ${notClosed}ms, outage ${expected}ms after opening`);
+    assert.ok(notClosed >= expected - 50 && notClosed <= expected + BREAKER_TIMEOUT_MS + REDIS_TIMEOUT_MS + SLACK_MS, `open + half-open ${notClosed}ms, outage ${expected}ms after opening`);
     // Open, then (half-open, open) per failed trial, then half-open and closed: an odd count >= 3.
     assert.ok(b.transitions >= 3 && b.transitions % 2 === 1, `${b.transitions} transitions`);
     // While open every read goes straight to PostgreSQL: the read rate, without waiting for Redis.
-    assert.ok(breaker!.outage!.originDuring >= 150, `breaker: ${breaker!.outage!.originDuring} during`);
+    assert.ok(breaker!.outcomes.fallback >= 150, `breaker: ${breaker!.outcomes.fallback} fallbacks`);
 
     // Single flight per process: at most one query in flight, so far fewer than the reads.
     assert.equal(coalesced!.peakOriginConcurrency, 1);
-    assert.ok(coalesced!.outage!.originDuring < breaker!.outage!.originDuring / 2, `coalesced ${coalesced!.outage!.originDuring} vs ${breaker!.outage!.originDuring}`);
+    assert.ok(coalesced!.originQueries < breaker!.originQueries / 2, `coalesced ${coalesced!.originQueries} vs ${breaker!.originQueries}`);
     assert.ok(coalesced!.outage!.breaker!.openMs > 0);
 
     // Nothing left behind: the node answers at once, no scratch keys, no drill connections, no sequence.
@@ -113,7 +117,7 @@ describe('herd --trigger outage: the circuit breaker on real Redis + PostgreSQL'
     assert.equal(result.outage?.mode, 'refuse');
     const [none, breaker] = result.reports;
     assert.equal(pg, 1 + none!.originQueries + breaker!.originQueries);
-    assert.ok(none!.outage!.originDuring >= 150, `none: ${none!.outage!.originDuring} during`);
+    assert.ok(none!.outcomes.fallback >= 150, `none: ${none!.outcomes.fallback} fallbacks`);
     assert.ok(breaker!.outage!.breaker!.openMs > 0);
     for (const r of result.reports) assert.equal(r.errors, 0, `${r.strategy}: ${JSON.stringify(r.errorMessages)}`);
     assert.ok(worst < 1_000, `the node itself stalled for ${worst}ms`);
@@ -125,12 +129,12 @@ describe('herd --trigger outage: the circuit breaker on real Redis + PostgreSQL'
     await c.set('product:7', 'the app value', 'PX', 600_000);
     const abort = new AbortController();
     const started = Date.now();
-    const running = drill(['--key', 'product:7', '--trigger', 'outage', '--outage', '3s', '--strategy', 'breaker', '--yes'], abort.signal);
-    // The pause has begun once a second client's command stalls past its own timeout.
+    const running = drill(['--key', 'product:7', '--trigger', 'outage', '--outage', '4s', '--strategy', 'breaker', '--yes'], abort.signal);
+    // The pause has begun once a second client's PING stalls for a second (a busy machine answers sooner).
     await waitFor(async () => {
       const probe = redis.client();
       try {
-        return await Promise.race([probe.ping().then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 300))]);
+        return await Promise.race([probe.ping().then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 1_000))]);
       } finally {
         probe.disconnect();
       }
@@ -140,7 +144,7 @@ describe('herd --trigger outage: the circuit breaker on real Redis + PostgreSQL'
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stdout, /stopped early: partial results/);
     // Cleanup waited for the pause to end (it cannot be lifted early) and then restored the key.
-    assert.ok(Date.now() - started >= 3_000);
+    assert.ok(Date.now() - started >= 4_000);
     const t = Date.now();
     assert.equal(await c.get('product:7'), 'the app value');
     assert.ok(Date.now() - t < 500);

@@ -19,7 +19,7 @@ import { episodesByKey, peakConcurrency } from '../../core/herd/episodes.js';
 import { releaseSkew, summarizeStrategy, type OriginCountSource, type StrategyReport } from '../../core/herd/stats.js';
 import type { CachedValue, StrategyName } from '../../core/herd/types.js';
 import type { Sample } from '../../core/herd/round.js';
-import { createOriginCounter, PgOrigin, paramOfKey } from './origin.js';
+import { createOriginCounter, PgOrigin, paramOfKey, probeFetch } from './origin.js';
 import { RedisHerdCache, stampedeKeyOf, staleKeyOf } from './redis-cache.js';
 import { DrillKeys } from './keyset.js';
 import { wallClock } from './clock.js';
@@ -139,6 +139,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
     const colocation = colocationOf(control.topology, options.keys, warn);
     if (options.outage) outage = await DrillOutage.prepare(control, options.keys[0] as string, `cachectl-herd-${runId}`, options.outage);
     const param = paramOfKey(options.keys[0] as string, options.param);
+    if (options.fetchSql !== undefined) await probeFetch(pool, options.fetchSql, param);
     if (options.race) race = await RaceWriter.prepare(pool, runId, param, options.race, options.fetchSql);
     const fetchSql = race?.fetchSql ?? (options.fetchSql as string);
     counter = await createOriginCounter(pool, runId, { fetchSql, param });

@@ -113,6 +113,24 @@ async function statementId(pool: pg.Pool, sql: string, param: string): Promise<s
   }
 }
 
+/**
+ * Plans the fetch once with the key's parameter bound (EXPLAIN runs nothing), so a query
+ * PostgreSQL rejects (no such table, a parameter of the wrong type) is one line and exit 2
+ * before any client connects, not a drill of failing reads.
+ */
+export async function probeFetch(pool: pg.Pool, fetchSql: string, param: string): Promise<void> {
+  try {
+    await pool.query({ text: `EXPLAIN ${fetchSql}`, values: [param] });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // SQLSTATE 42 (syntax, undefined object, privilege) and 22 (data: bad input for $1).
+    if (typeof code === 'string' && /^(42|22)/.test(code)) {
+      throw new UsageError(`--fetch: PostgreSQL rejects the query with $1 = '${param}': ${(error as Error).message} (check --fetch, --param or the key's id)`);
+    }
+    throw error;
+  }
+}
+
 /** The key's id for $1: `--param` when given, else the last `:`-separated part (product:42 -> 42). */
 export function paramOfKey(key: string, param?: string): string {
   if (param !== undefined) return param;
