@@ -161,6 +161,7 @@ export async function inspectHotkeysAction(flags: InspectFlags, ctx: CommandCont
   const top = flags.top !== undefined ? parsePositiveInt(flags.top, '--top') : DEFAULTS.inspect.hotKeys;
   await runView(ctx, sessionFrom(flags, ctx.io, 'hotkeys'), {
     name: 'hotkeys',
+    stdoutIsData: true,
     scans: false,
     run: (source, facts, onEvent) => inspectHotkeys(source, { match, count, rate, top, onEvent, signal: ctx.io.signal }, facts),
     metrics: hotkeysMetrics,

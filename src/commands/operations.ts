@@ -12,6 +12,7 @@ import { parseDuration } from '../config/duration.js';
 import { UsageError } from '../errors.js';
 import { runLockKey } from '../core/run-lock.js';
 import { runFingerprint, type Checkpoint } from '../core/checkpoint.js';
+import type { ResumeMark, ResumePoint } from '../core/warm/types.js';
 import { parseDeadline } from '../core/deadline.js';
 import { resolveShard, type ShardSpec } from '../core/shard.js';
 import type { WarmlistRunMetrics } from '../core/metrics.js';
@@ -86,9 +87,10 @@ export function fileIdentity(path: string, cwd: string): { path: string; size?: 
 
 /** Structurally the warm engine's CheckpointHook: positions are key-file lines or query rows. */
 export interface PositionCheckpoint {
-  resumeFrom(entry: string): number;
-  advance(entry: string, position: number): void;
+  resumeFrom(entry: string): ResumePoint;
+  advance(entry: string, position: number, mark?: ResumeMark): void;
   entryDone(entry: string): void;
+  restart(entry: string): void;
   /** Feed every failed key (kind 'failed', not missing/invalid) here: see below. */
   keyFailed(entry: string): void;
 }
@@ -99,7 +101,9 @@ export interface PositionCheckpoint {
  * OOM). Those must be retried on resume, but the engine does not say at which position a key
  * failed, so the first failure freezes the entry's position where it was: a resumed run redoes
  * everything after it (rewriting a key is harmless) and never skips a failed key.
- * Unordered queries resume from their first row (a position in an unordered result means nothing).
+ * Key lists resume only with the fingerprint of the lines before the position (checked as they are
+ * read again); queries ordered by key resume at their last key; unordered queries from their first
+ * row (a position in an unordered result means nothing).
  */
 export function positionCheckpoint(checkpoint: Checkpoint, entries: readonly { name: string; tier: number; kind: 'keys' | 'query'; sql?: string }[]): PositionCheckpoint {
   const byName = new Map(entries.map((e) => [e.name, e]));
@@ -108,22 +112,35 @@ export function positionCheckpoint(checkpoint: Checkpoint, entries: readonly { n
   return {
     resumeFrom(entry) {
       const e = byName.get(entry);
-      if (!e) return 0;
-      if (checkpoint.isComplete(entry)) return Number.MAX_SAFE_INTEGER;
-      const start = e.kind === 'keys' ? checkpoint.keyPrefixDone(entry) : checkpoint.rowsDone(entry, e.sql ?? '');
-      position.set(entry, start);
+      if (!e) return { position: 0 };
+      if (checkpoint.isComplete(entry)) return { position: Number.MAX_SAFE_INTEGER };
+      let start: ResumePoint = { position: 0 };
+      if (e.kind === 'keys') {
+        const proof = checkpoint.prefixProof(entry);
+        if (proof) start = { position: proof.lines, proof };
+      } else {
+        const last = checkpoint.lastKey(entry, e.sql ?? '');
+        if (last) start = { position: checkpoint.rowsDone(entry, e.sql ?? ''), afterKey: last.key, rowsBefore: last.rowsBefore };
+      }
+      position.set(entry, start.position);
       return start;
     },
-    advance(entry, pos) {
+    advance(entry, pos, mark) {
       const e = byName.get(entry);
       if (!e || frozen.has(entry)) return;
       if (pos <= (position.get(entry) ?? 0)) return;
-      if (e.kind === 'keys') checkpoint.markLines(entry, 1, pos, [], e.tier);
-      else checkpoint.markRows(entry, e.sql ?? '', pos, e.tier);
+      if (e.kind === 'keys') {
+        checkpoint.markLines(entry, 1, pos, [], e.tier);
+        if (mark?.kind === 'lines') checkpoint.markPrefix(entry, mark.mark, e.tier);
+      } else checkpoint.markRows(entry, e.sql ?? '', pos, e.tier, mark?.kind === 'key' ? { key: mark.key, rowsBefore: mark.rowsBefore } : undefined);
       position.set(entry, pos);
     },
     entryDone(entry) {
       if (!frozen.has(entry)) checkpoint.markComplete(entry);
+    },
+    restart(entry) {
+      checkpoint.resetEntry(entry);
+      position.set(entry, 0);
     },
     keyFailed(entry) {
       frozen.add(entry);

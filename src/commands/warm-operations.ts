@@ -12,6 +12,7 @@ import { inShard } from '../core/shard.js';
 import { shardQuery } from '../core/query-wrap.js';
 import { JsonLogReporter } from '../reporters/json-log.js';
 import { CachectlError, ExitCode, redact } from '../errors.js';
+import { orderedByKey } from '../core/checkpoint.js';
 import type { IO } from '../io.js';
 import type { WarmHooks } from './warm-run.js';
 import type { WarmPlan } from './warm-plan.js';
@@ -70,6 +71,9 @@ export function prepareWarmOperations(
 
   const listener: WarmEventListener = (event) => {
     if (event.type === 'keyFailed' && event.kind === 'failed') positions?.keyFailed(event.entry);
+    if (event.type === 'resumeMismatch') {
+      warn(`resuming ${event.entry} from ${plan.checkpointPath}: ${event.detail}`);
+    }
     if (json) logEvent(json, event, exitCodeOf, { names, shard: plan.shard, resumed: ops?.resumed ?? false, skippedDone });
   };
 
@@ -115,15 +119,29 @@ export function prepareWarmOperations(
           remaining.map((e) => ({ name: e.name, tier: e.tier, kind: e.source.kind, ...(e.source.kind === 'query' ? { sql: e.source.sql } : {}) })),
         );
         options.checkpoint = positions;
+        for (const e of remaining) {
+          if (e.source.kind === 'query' && checkpoint.knows(e.name) && !orderedByKey(e.source.sql)) {
+            warn(`resuming from ${plan.checkpointPath}: query entry ${e.name} does not end with ORDER BY key, so a position in it means nothing; it restarts from its first row`);
+          }
+        }
       }
     },
-    async after(cache, summary) {
+    async after(cache, summary, error) {
       for (const { node, reason } of cache.ejected) {
         warn(`ring node ${node.name} was ejected (auto_eject_hosts) after ${reason}; its keys were written to the nodes the rebuilt ring names, as twemproxy routes them while it is out`);
       }
+      // On stderr too (and in --log-format json), where a cron job's log has it.
+      for (const problem of summary?.outputErrors ?? []) warn(problem);
       if (!ops) return;
-      const exitCode = summary ? exitCodeOf(summary) : ExitCode.internal;
-      await ops.finish(outcomeOf(summary, exitCode), warn);
+      if (summary && ops.resumed) {
+        // Says the run resumed, and from where, in the summary (text and --json).
+        const resumed = { ...summary.resumed };
+        for (const name of skippedDone) resumed[name] = { from: 0, unit: 'line', complete: true };
+        summary.resumed = resumed;
+        summary.checkpoint = plan.checkpointPath;
+      }
+      // A run that stopped on an error gets its metrics from failed(), which knows the exit code.
+      await ops.finish(summary && !error ? outcomeOf(summary, exitCodeOf(summary)) : undefined, warn);
     },
   };
 

@@ -11,12 +11,14 @@ import { PgWarmSource } from '../adapters/postgres/warm-source.js';
 import { checkEntrySql } from '../adapters/postgres/warm-check.js';
 import { openCache, type CacheConnection } from '../adapters/redis/cache.js';
 import { PipelinedWriter } from '../adapters/redis/pipelined-writer.js';
+import { CachePeek } from '../adapters/redis/cache-peek.js';
 import { defaultFailoverWait } from '../adapters/redis/failover-wait.js';
 import { DryRunWriter } from '../core/warm/dry-run-writer.js';
 import { runWarm } from '../core/warm/engine.js';
 import type { WarmEventListener } from '../core/warm/events.js';
 import type { WarmSummary } from '../core/warm/summary.js';
 import { InputError } from '../errors.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { keyListPort } from '../sources/keylist.js';
 import { FailedKeysFile } from '../reporters/failed-keys-file.js';
 import { createWarmProgress } from '../reporters/warm-progress.js';
@@ -30,7 +32,8 @@ export interface WarmHooks {
   listeners?: WarmEventListener[];
   /** Runs once connected, before the first write (e.g. take the run lock); its result is released in `after`. */
   before?(cache: CacheConnection): Promise<void>;
-  after?(cache: CacheConnection, summary: WarmSummary | undefined): Promise<void>;
+  /** `error`: why the run did not produce a summary, when it did not. */
+  after?(cache: CacheConnection, summary: WarmSummary | undefined, error?: unknown): Promise<void>;
   /** false: no progress bar/lines (e.g. --log-format json owns stderr). */
   progress?: boolean;
 }
@@ -62,6 +65,8 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
     for (const entry of options.entries) await checkEntrySql(pool, entry);
     const cache = await openCache(run.target, { verify: 'any', onError: () => undefined });
     let writer: PipelinedWriter | undefined;
+    const peek = new CachePeek(cache);
+    let failure: unknown;
     try {
       await hooks.before?.(cache);
       if (plan.failedKeys !== undefined) failedKeys = await FailedKeysFile.open(plan.failedKeys, io.cwd);
@@ -70,8 +75,13 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
       summary = await runWarm(
         { memoryPressure: heapPressure, ...options },
         {
-          keys: keyListPort(io.cwd, io.stdin, options.batchSize),
+          keys: keyListPort(io.cwd, io.stdin, options.batchSize, {
+            maxLineBytes: Math.max(DEFAULTS.keys.maxLineBytes, options.keyRules.maxKeyBytes + 4096),
+            ...(options.signal ? { signal: options.signal } : {}),
+            fingerprint: options.checkpoint !== undefined,
+          }),
           rows: source,
+          peek,
           writer: (report) =>
             options.dryRun
               ? new DryRunWriter(cache.topology, report)
@@ -87,11 +97,19 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
         },
         emit,
       );
+      // Before the run's exit status is settled (hooks.after): a failed-keys file that could not be
+      // written makes the run incomplete, and the summary says so.
+      const problem = await failedKeys?.close();
+      if (problem) summary.outputErrors = [problem];
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
       progress?.stop();
       writer?.close();
+      peek.close();
       try {
-        await hooks.after?.(cache, summary);
+        await hooks.after?.(cache, summary, failure);
       } finally {
         await cache.close();
       }

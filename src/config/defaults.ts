@@ -21,6 +21,12 @@ export const DEFAULTS = {
   keys: {
     /** Longest key accepted (bytes). Redis allows 512 MB; anything near this is a bug upstream. */
     maxKeyBytes: 1024,
+    /**
+     * Longest line a key list may have (bytes, a TAB comment included): a longer one means the file
+     * is not a key list (a binary, /dev/zero) and reading stops there with file:line, instead of
+     * buffering an endless line. Raised to --max-key-bytes plus 4 KiB when that is larger.
+     */
+    maxLineBytes: 64 * 1024,
     /** Keys may not contain control characters (C0, DEL): they break logs, key lists and redis-cli. */
     rejectControlChars: true,
   },

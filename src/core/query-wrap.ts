@@ -21,3 +21,28 @@ export function shardQuery(sql: string, shard: ShardSpec, keyColumn = 'key'): st
   const order = orderedByKey(inner, keyColumn) ? ` ORDER BY ${key}` : '';
   return `SELECT * FROM (${inner}) AS cachectl_q WHERE ${shardSqlExpression(`${key}::text`, shard.count)} = ${shard.index}${order}`;
 }
+
+/**
+ * A query ordered by key, resumed at a key (issue: rows inserted before a row-count position were
+ * skipped). The key is the bound parameter $1, never spliced; `>=` rewrites the rows of the last
+ * key done (harmless: the same key and value again) so duplicates of it are not lost, and NULL keys
+ * (sorted last, reported as invalid) are still read. The ORDER BY's collation, if any, is kept for
+ * both the comparison and the order, so they agree with the order the checkpoint was taken in.
+ */
+export function resumeQuery(sql: string, keyColumn = 'key'): string {
+  const { inner, key, c } = resumeParts(sql, keyColumn);
+  return `SELECT * FROM (${inner}) AS cachectl_r WHERE ${key}${c} >= $1${c} OR ${key} IS NULL ORDER BY ${key}${c}`;
+}
+
+/** Counts the rows of a query ordered by key whose key sorts before $1 (bound), in the query's collation. */
+export function countBeforeQuery(sql: string, keyColumn = 'key'): string {
+  const { inner, key, c } = resumeParts(sql, keyColumn);
+  return `SELECT count(*)::text AS n FROM (${inner}) AS cachectl_r WHERE ${key}${c} < $1${c}`;
+}
+
+function resumeParts(sql: string, keyColumn: string): { inner: string; key: string; c: string } {
+  const inner = sql.trim().replace(/;\s*$/, '');
+  const collate = /\bcollate\s+("[^"]+"|\S+)\s*$/i.exec(inner.replace(/--[^\n]*/g, ' ').trim())?.[1];
+  const key = `cachectl_r."${keyColumn.replace(/"/g, '""')}"`;
+  return { inner, key, c: collate ? ` COLLATE ${collate}` : '' };
+}

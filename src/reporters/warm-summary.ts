@@ -35,6 +35,7 @@ export function printWarmText(stdout: Writable, summary: WarmSummary, failures: 
   const problems = s.missing + s.invalid + s.failed + s.notAttempted;
   const line = `skipped ${formatNumber(s.skipped)}, missing ${formatNumber(s.missing)}, invalid ${formatNumber(s.invalid)}, failed ${formatNumber(s.failed)}${s.retries > 0 ? `, retries ${formatNumber(s.retries)}` : ''}`;
   out.push(problems > 0 ? c.yellow(line) : line);
+  if (s.resumed) out.push(resumedLine(s));
   if (s.notAttempted > 0) out.push(c.red(`not attempted ${formatNumber(s.notAttempted)}: the run stopped before them${failedKeysFile ? `; listed in ${failedKeysFile}, rerun with --keys ${failedKeysFile}` : '; list them with --failed-keys FILE'}`));
   for (const u of s.unread ?? []) {
     if (u.source === 'stdin') {
@@ -70,7 +71,20 @@ export function printWarmText(stdout: Writable, summary: WarmSummary, failures: 
     out.push('', v.missing + v.noTtl + v.unverified > 0 ? c.red(text) : text);
   }
   if (s.stopped) out.push('', c.red(`stopped early (${s.stopped.reason}): ${s.stopped.detail}`));
+  for (const problem of s.outputErrors ?? []) out.push('', c.red(problem));
   stdout.write(out.join('\n') + '\n');
+}
+
+/** `resumed from c.json: products from line 1,201, categories after key 'category:m', users already done`. */
+function resumedLine(s: WarmSummary): string {
+  const parts = Object.entries(s.resumed ?? {}).map(([name, r]) => {
+    if (r.complete) return `${name} already done`;
+    const from = r.afterKey !== undefined ? `from key '${visible(r.afterKey)}' (row ${formatNumber(r.from)})` : `after ${r.unit} ${formatNumber(r.from)}`;
+    if (r.mismatchAt === undefined) return `${name} ${from}`;
+    const at = r.unit === 'row' ? 'its first row' : `line ${formatNumber(r.mismatchAt)}`;
+    return `${name} from ${at} (its input differs from what the checkpoint recorded)`;
+  });
+  return `resumed from ${s.checkpoint ?? 'the checkpoint'}: ${parts.length > 0 ? parts.join(', ') : 'nothing was done yet, every entry from its start'}`;
 }
 
 /** Keys may contain anything; show control characters escaped. */

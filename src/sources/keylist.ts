@@ -1,88 +1,215 @@
 /**
- * Key lists: one key per line, read as a stream in batches (never the whole file in memory).
- * Blank lines and `#` comments are skipped; CRLF line ends and a UTF-8 BOM are tolerated;
+ * Key lists: one key per line, read as a stream of bytes in batches (never the whole file in
+ * memory). Blank lines and `#` comments are skipped; CRLF line ends and a UTF-8 BOM are tolerated;
  * every key keeps its line number so errors can point at it. A TAB ends the key (keys with
  * control characters are invalid anyway), so a --failed-keys file is itself a key list.
+ *
+ * Hostile input stays bounded: a line longer than `maxLineBytes` (a binary file, /dev/zero) is an
+ * error naming the file and line, a line that is not valid UTF-8 is reported as invalid (never
+ * rewritten with U+FFFD), and an aborted signal (where given: the count pass) ends the reading at
+ * the next chunk.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { resolve } from 'node:path';
+import { DEFAULTS } from '../config/defaults.js';
 import { InputError } from '../errors.js';
+import { PrefixHasher, type PrefixMark, type PrefixProof } from '../core/prefix-hash.js';
 
 export interface KeyLineBatch {
   keys: string[];
   /** 1-based line number of each key. */
   lines: number[];
+  /** Lines that cannot be keys (not valid UTF-8), with a printable rendering of their bytes. */
+  invalid?: { line: number; key: string; reason: string }[];
+  /** The fingerprint of lines 1..(last line of this batch), for the checkpoint. */
+  mark?: PrefixMark;
+  /** Set on the first batch after a resume found the input differs from its checkpoint at this line. */
+  resumeMismatch?: number;
+}
+
+export interface ReadKeyOptions {
+  /** Resume: the first `skipLines` lines are done; with `proof` they are skipped only if they match it. */
+  skipLines?: number;
+  proof?: PrefixProof;
+  maxLineBytes?: number;
+  signal?: AbortSignal;
+  /** 'collect' (warm): invalid UTF-8 lines come back in `invalid`; 'throw' (default): an error naming file:line. */
+  invalidUtf8?: 'collect' | 'throw';
+  /** Fingerprint the lines (warm with --checkpoint); off for the other commands. */
+  fingerprint?: boolean;
 }
 
 /** Opens a key list: a file path, or '-' for the given stdin. */
 export function openKeyList(file: string, cwd: string, stdin: NodeJS.ReadableStream): NodeJS.ReadableStream {
   if (file === '-') return stdin;
-  const stream = createReadStream(resolve(cwd, file), { highWaterMark: 256 * 1024 });
-  return stream;
+  return createReadStream(resolve(cwd, file), { highWaterMark: 256 * 1024 });
 }
+
+const NL = 0x0a;
 
 /**
- * Yields batches of at most `batchSize` keys, skipping the first `skipLines` lines (resume).
- * Read errors (missing file) become an InputError naming the file.
+ * Yields batches of at most `batchSize` keys. Read errors (missing file) become an InputError
+ * naming the file. The 4th argument may be a number of lines to skip (resume without a proof).
  */
-export async function* readKeyBatches(
-  stream: NodeJS.ReadableStream,
-  file: string,
-  batchSize: number,
-  skipLines = 0,
-): AsyncGenerator<KeyLineBatch> {
-  let carry = '';
+export async function* readKeyBatches(stream: NodeJS.ReadableStream, file: string, batchSize: number, opts: number | ReadKeyOptions = {}): AsyncGenerator<KeyLineBatch> {
+  const o: ReadKeyOptions = typeof opts === 'number' ? { skipLines: opts } : opts;
+  const maxLine = o.maxLineBytes ?? DEFAULTS.keys.maxLineBytes;
+  const hasher = o.fingerprint || o.proof ? new PrefixHasher(o.proof?.blockLines) : undefined;
+  // Lines up to `skipTo` are candidates for skipping: held until their block's hash is checked.
+  let skipTo = o.skipLines ?? 0;
+  const verify = o.proof !== undefined && o.proof.lines === skipTo ? o.proof : undefined;
+  let held: KeyLineBatch = { keys: [], lines: [] };
   let lineNo = 0;
-  let first = true;
   let batch: KeyLineBatch = { keys: [], lines: [] };
-  const take = (raw: string): void => {
+
+  const push = (into: KeyLineBatch, line: number, key: string | undefined, bad?: string, shown?: string): void => {
+    if (bad !== undefined) (into.invalid ??= []).push({ line, key: shown ?? '', reason: bad });
+    else if (key !== undefined) {
+      into.keys.push(key);
+      into.lines.push(line);
+    }
+  };
+  const stopSkipping = (line: number): void => {
+    skipTo = 0;
+    for (let i = 0; i < held.keys.length; i++) push(batch, held.lines[i] as number, held.keys[i]);
+    for (const x of held.invalid ?? []) push(batch, x.line, undefined, x.reason, x.key);
+    held = { keys: [], lines: [] };
+    batch.resumeMismatch = line;
+  };
+  /** Called after line `lineNo` ended (its bytes hashed): checks a completed block or the end of the prefix. */
+  const checkpointLine = (completedBlock: string | undefined): void => {
+    if (!verify || lineNo > skipTo) return;
+    if (completedBlock !== undefined && completedBlock !== verify.blocks[lineNo / verify.blockLines - 1]) return stopSkipping(lineNo - verify.blockLines + 1);
+    if (lineNo === skipTo && hasher?.tail() !== verify.tail) return stopSkipping(Math.floor((lineNo - 1) / verify.blockLines) * verify.blockLines + 1);
+    if (completedBlock !== undefined || lineNo === skipTo) held = { keys: [], lines: [] };
+  };
+
+  let first = true;
+  // Next TAB at or after the current line in the current buffer (-1: none): one search per TAB, not per line.
+  let tabBuf: Buffer | undefined;
+  let nextTab = -1;
+  const take = (buf: Buffer, start: number, end: number, utf8Known: boolean): void => {
     lineNo++;
-    let line = raw;
+    let s = start;
+    let e = end;
     if (first) {
       first = false;
-      if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+      if (buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
     }
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (e > s && buf[e - 1] === 0x0d) e--;
     // A TAB ends the key: the rest is a comment (--failed-keys files carry the reason there).
-    const tab = line.indexOf('\t');
-    if (tab >= 0) line = line.slice(0, tab);
-    if (lineNo <= skipLines) return;
-    if (line.length === 0 || line[0] === '#') return;
-    // Only whitespace is a blank line too; keys themselves are kept byte for byte.
-    if (line.trim().length === 0) return;
-    batch.keys.push(line);
-    batch.lines.push(lineNo);
+    if (tabBuf !== buf || (nextTab >= 0 && nextTab < s)) {
+      tabBuf = buf;
+      nextTab = buf.indexOf(0x09, s);
+    }
+    if (nextTab >= 0 && nextTab < e) e = nextTab;
+    if (e === s || buf[s] === 0x23 /* # */) return;
+    const into = skipTo > 0 && lineNo <= skipTo ? held : batch;
+    if (skipTo > 0 && lineNo <= skipTo && !verify) return;
+    if (!utf8Known && !isUtf8(buf.subarray(s, e))) {
+      const shown = printable(buf.subarray(s, e));
+      if (o.invalidUtf8 !== 'collect') throw new InputError(`line ${lineNo} is not valid UTF-8 (${shown}); keys are UTF-8 text`, { file, line: lineNo });
+      push(into, lineNo, undefined, 'not valid UTF-8: the line is reported as its bytes, never rewritten', shown);
+      return;
+    }
+    const line = buf.toString('utf8', s, e);
+    // Only whitespace is a blank line too; keys themselves are kept byte for byte. (A line that starts
+    // with a printable ASCII character is not blank: no trim needed.)
+    const b0 = buf[s] as number;
+    if ((b0 <= 0x20 || b0 >= 0x7f) && line.trim().length === 0) return;
+    push(into, lineNo, line);
   };
+  const full = () => batch.keys.length + (batch.invalid?.length ?? 0) >= batchSize || batch.resumeMismatch !== undefined;
+  const emit = (): KeyLineBatch => {
+    const out = batch;
+    if (hasher && lineNo > skipTo) out.mark = hasher.mark();
+    batch = { keys: [], lines: [] };
+    return out;
+  };
+
+  let carry: Buffer | undefined;
   try {
-    // Decode as UTF-8 in the stream so a character split across chunks stays whole.
-    if (!(stream as { readableObjectMode?: boolean }).readableObjectMode) stream.setEncoding('utf8');
     for await (const chunk of stream) {
-      const text = carry + (typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      if (o.signal?.aborted) return;
+      const piece = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      const buf = carry ? Buffer.concat([carry, piece]) : piece;
+      const lastNl = buf.lastIndexOf(NL);
+      // One check for the whole chunk in the common case; line by line only when it fails.
+      const utf8Known = lastNl >= 0 && isUtf8(buf.subarray(0, lastNl));
       let start = 0;
+      let hashFrom = 0;
       let nl: number;
-      while ((nl = text.indexOf('\n', start)) >= 0) {
-        take(text.slice(start, nl));
+      while ((nl = buf.indexOf(NL, start)) >= 0) {
+        if (nl - start > maxLine) throw tooLong(file, lineNo + 1, maxLine);
+        take(buf, start, nl, utf8Known);
         start = nl + 1;
-        if (batch.keys.length >= batchSize) {
-          yield batch;
-          batch = { keys: [], lines: [] };
+        if (hasher) {
+          // Hash lazily: whole runs of lines at a time, cut only where a block ends or a batch is taken.
+          const blockEnds = (hasher.lines + 1) % hasher.blockLines === 0;
+          if (blockEnds || lineNo === skipTo) {
+            hasher.add(buf.subarray(hashFrom, start));
+            hashFrom = start;
+          }
+          checkpointLine(hasher.endLine());
+        }
+        if (full()) {
+          if (hasher) {
+            hasher.add(buf.subarray(hashFrom, start));
+            hashFrom = start;
+          }
+          yield emit();
+          if (o.signal?.aborted) return;
         }
       }
-      carry = text.slice(start);
+      hasher?.add(buf.subarray(hashFrom, start));
+      carry = start < buf.length ? buf.subarray(start) : undefined;
+      if (carry && carry.length > maxLine) throw tooLong(file, lineNo + 1, maxLine);
     }
   } catch (error) {
-    throw keyListError(error, file);
+    throw error instanceof InputError ? error : keyListError(error, file);
   }
-  if (carry.length > 0) take(carry);
-  if (batch.keys.length > 0) yield batch;
+  if (carry) {
+    // The last line has no line end: hashed as if it had one, so the proof does not depend on it.
+    take(carry, 0, carry.length, false);
+    if (hasher) {
+      hasher.add(carry);
+      hasher.add(Buffer.from([NL]));
+      checkpointLine(hasher.endLine());
+    }
+  }
+  // The stream ended before the checkpointed position: it is not the input the checkpoint saw.
+  if (verify && lineNo < skipTo) stopSkipping(Math.floor(lineNo / verify.blockLines) * verify.blockLines + 1);
+  if (batch.keys.length > 0 || batch.invalid || batch.resumeMismatch !== undefined) yield emit();
 }
 
-/** Counts the keys of a key-list file (for the progress bar's total); undefined for stdin. */
-export async function countKeys(file: string, cwd: string): Promise<number | undefined> {
+/** A line's bytes as text a terminal and a key list can show: valid runs as they are, other bytes as \xNN. */
+function printable(bytes: Buffer): string {
+  let out = '';
+  for (let i = 0; i < bytes.length && out.length < 200; i++) {
+    const b = bytes[i] as number;
+    out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+function tooLong(file: string, line: number, max: number): InputError {
+  return new InputError(`line ${line} is longer than ${max} bytes: this is not a key list (one key per line, keys of at most --max-key-bytes)`, { file, line });
+}
+
+/** Counts the keys of a key-list file (for the progress bar's total); undefined for stdin, pipes and devices. */
+export async function countKeys(file: string, cwd: string, options: { maxLineBytes?: number; signal?: AbortSignal } = {}): Promise<number | undefined> {
   if (file === '-') return undefined;
+  try {
+    // Reading a FIFO or a device to count it would consume it (or never end).
+    if (!statSync(resolve(cwd, file)).isFile()) return undefined;
+  } catch {
+    return undefined;
+  }
   let n = 0;
-  for await (const batch of readKeyBatches(openKeyList(file, cwd, process.stdin), file, 10_000)) n += batch.keys.length;
-  return n;
+  const batches = readKeyBatches(openKeyList(file, cwd, process.stdin), file, 10_000, { ...options, invalidUtf8: 'collect' });
+  for await (const batch of batches) n += batch.keys.length + (batch.invalid?.length ?? 0);
+  return options.signal?.aborted ? undefined : n;
 }
 
 function keyListError(error: unknown, file: string): InputError {
@@ -92,14 +219,17 @@ function keyListError(error: unknown, file: string): InputError {
 }
 
 /** The key-list port of the warm engine: files (or stdin) read in batches. */
-export function keyListPort(cwd: string, stdin: NodeJS.ReadableStream, batchSize: number) {
+export function keyListPort(cwd: string, stdin: NodeJS.ReadableStream, batchSize: number, options: { maxLineBytes?: number; signal?: AbortSignal; fingerprint?: boolean } = {}) {
   return {
-    open(entry: { source: { kind: string; keysFile?: string } }, skipLines: number): AsyncIterable<KeyLineBatch> {
+    open(entry: { source: { kind: string; keysFile?: string } }, skipLines: number, proof?: PrefixProof): AsyncIterable<KeyLineBatch> {
       const file = entry.source.keysFile ?? '-';
-      return readKeyBatches(openKeyList(file, cwd, stdin), file === '-' ? 'stdin' : file, batchSize, skipLines);
+      // No signal here: the engine stops between batches, and after a stop it reads the rest of a
+      // file to list its keys as not attempted (a stdin's rest it leaves unread).
+      const { signal: _signal, ...rest } = options;
+      return readKeyBatches(openKeyList(file, cwd, stdin), file === '-' ? 'stdin' : file, batchSize, { ...rest, skipLines, ...(proof ? { proof } : {}), invalidUtf8: 'collect' });
     },
     count(entry: { source: { kind: string; keysFile?: string } }): Promise<number | undefined> {
-      return countKeys(entry.source.keysFile ?? '-', cwd);
+      return countKeys(entry.source.keysFile ?? '-', cwd, options);
     },
   };
 }

@@ -63,6 +63,14 @@ describe('inspect hotkeys on a 3-master cluster with an LFU policy, after a know
     assert.ok(new Set(hits.map(([k]) => cache.topology.nodeIndexOf(k))).size >= 2, 'the hot keys live on several nodes');
   });
 
+  test('--fail-on: its lines go to stderr, so stdout stays a key list warm reads', async () => {
+    const r = await runCli(['inspect', 'hotkeys', '--cluster', cluster.seeds, '--top', '5', '--count', '30', '--fail-on', 'nodes-down>0']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await keyListOf(r.stdout), hits.map(([k]) => k));
+    assert.doesNotMatch(r.stdout, /fail-on/);
+    assert.match(r.stderr, /^fail-on: nodes-down>0 does not hold \(0\)$/m);
+  });
+
   test('--match narrows, --rate paces, --json carries the scores; reading them does not heat the keys', async () => {
     const r = await runCli(['inspect', 'hotkeys', '--cluster', cluster.seeds, '--match', 'hot:*', '--top', '3', '--rate', '200', '--json']);
     assert.equal(r.code, 0, r.stderr);

@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointFile } from '../../src/adapters/files/checkpoint-file.js';
+import { InputError } from '../../src/errors.js';
 import { writeMetricsFile } from '../../src/adapters/files/metrics-file.js';
 import { shardOf } from '../../src/core/shard.js';
 import { shardQuery } from '../../src/core/query-wrap.js';
@@ -43,9 +44,33 @@ describe('checkpoint and metrics files', () => {
     assert.equal(b.resumed, false);
     assert.match(b.discarded ?? '', /written for a different run/);
     assert.equal(b.checkpoint.isLineDone('e', 1), false);
-    writeFileSync(path, '{"version":1,"finger');
+    writeFileSync(path, '{"cachectl":"warm-checkpoint","version":2,"fingerprint":"fp-a","entries":{"e":{"kind":"keys"}}}');
     const c = await CheckpointFile.open(path, 'fp-a');
-    assert.match(c.discarded ?? '', /not valid JSON/);
+    assert.match(c.discarded ?? '', /entry 'e' is malformed/);
+  });
+
+  test('a file that is not a cachectl checkpoint is refused (exit 2) and never overwritten or deleted', async () => {
+    for (const [name, text] of [
+      ['my-catalog.yml', 'name: catalog\nentries:\n  - keys: hot.txt\n'],
+      ['notes.json', '{"version":1,"fingerprint":"x"}\n'],
+      ['list.json', '[1, 2, 3]\n'],
+    ] as const) {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      await assert.rejects(
+        CheckpointFile.open(path, 'fp'),
+        (e: unknown) => e instanceof InputError && e.exitCode === 2 && e.message.startsWith(`${path}: --checkpoint: this file is not a checkpoint cachectl wrote`),
+      );
+      assert.equal(readFileSync(path, 'utf8'), text, `${name} is untouched`);
+    }
+    // An empty file (mktemp) holds nothing to lose: it is used; a run that records nothing leaves no file.
+    const empty = join(dir, 'empty.ckpt');
+    writeFileSync(empty, '');
+    const opened = await CheckpointFile.open(empty, 'fp');
+    assert.equal(opened.resumed, false);
+    const fresh = await CheckpointFile.open(join(dir, 'never.ckpt'), 'fp');
+    assert.equal(await fresh.file.close(false), 'untouched');
+    assert.equal(existsSync(join(dir, 'never.ckpt')), false);
   });
 
   test('the metrics file is replaced atomically and keeps the last success across a failed run', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openCache, type CacheConnection } from '../../src/adapters/redis/cache.js';
 import { beginOperations, parseOperations, positionCheckpoint, runNames } from '../../src/commands/operations.js';
 import { Checkpoint } from '../../src/core/checkpoint.js';
+import { PrefixHasher, type PrefixMark } from '../../src/core/prefix-hash.js';
 import { LockedError, UsageError } from '../../src/errors.js';
 import { StringSink, type IO } from '../../src/io.js';
 import { Readable } from 'node:stream';
@@ -40,30 +41,38 @@ test('positions: a failed key freezes the entry so a resumed run retries it', ()
     { name: 'loose', tier: 2, kind: 'query' as const, sql: 'SELECT k AS key, v AS value FROM t' },
   ];
   const hook = positionCheckpoint(cp, entries);
-  assert.equal(hook.resumeFrom('hot'), 0);
-  hook.advance('hot', 500);
-  hook.advance('hot', 1000);
+  const hasher = new PrefixHasher(100);
+  const marks = new Map<number, PrefixMark>();
+  for (let line = 1; line <= 1500; line++) {
+    hasher.add(Buffer.from(`k:${line}\n`));
+    hasher.endLine();
+    if (line % 500 === 0) marks.set(line, hasher.mark());
+  }
+  const lines = (n: number) => ({ kind: 'lines' as const, mark: marks.get(n)! });
+  assert.deepEqual(hook.resumeFrom('hot'), { position: 0 });
+  hook.advance('hot', 500, lines(500));
+  hook.advance('hot', 1000, lines(1000));
   hook.keyFailed('hot');
-  hook.advance('hot', 1500);
+  hook.advance('hot', 1500, lines(1500));
   hook.entryDone('hot');
   assert.equal(cp.keyPrefixDone('hot'), 1000);
   assert.equal(cp.isComplete('hot'), false);
   hook.resumeFrom('cats');
-  hook.advance('cats', 100);
-  hook.advance('cats', 250);
+  hook.advance('cats', 100, { kind: 'key', key: 'c:100', rowsBefore: 99 });
+  hook.advance('cats', 250, { kind: 'key', key: 'c:250', rowsBefore: 249 });
   hook.resumeFrom('loose');
-  hook.advance('loose', 100);
+  hook.advance('loose', 100, { kind: 'key', key: 'l:100', rowsBefore: 99 });
   // Reloaded as a new run would see it.
   const again = positionCheckpoint(new Checkpoint('fp', 'now', cp.toData('now')), entries);
-  assert.equal(again.resumeFrom('hot'), 1000);
-  assert.equal(again.resumeFrom('cats'), 250);
-  assert.equal(again.resumeFrom('loose'), 0, 'an unordered query restarts from its first row');
+  assert.deepEqual(again.resumeFrom('hot'), { position: 1000, proof: marks.get(1000)!.proof() }, 'a key list resumes with the fingerprint of its first 1000 lines');
+  assert.deepEqual(again.resumeFrom('cats'), { position: 250, afterKey: 'c:250', rowsBefore: 249 }, 'a query ordered by key resumes at its last key');
+  assert.deepEqual(again.resumeFrom('loose'), { position: 0 }, 'an unordered query restarts from its first row');
   const done = new Checkpoint('fp', 'now');
   const h = positionCheckpoint(done, entries);
   h.resumeFrom('hot');
-  h.advance('hot', 10);
+  h.advance('hot', 500, lines(500));
   h.entryDone('hot');
-  assert.equal(positionCheckpoint(new Checkpoint('fp', 'now', done.toData('now')), entries).resumeFrom('hot'), Number.MAX_SAFE_INTEGER);
+  assert.deepEqual(positionCheckpoint(new Checkpoint('fp', 'now', done.toData('now')), entries).resumeFrom('hot'), { position: Number.MAX_SAFE_INTEGER });
 });
 
 describe('beginOperations on a real Redis', () => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Reservoir, sameValue } from '../../src/core/inspect/drift.js';
+import { sameValue } from '../../src/core/inspect/drift-compare.js';
+import { Reservoir } from '../../src/core/inspect/reservoir.js';
 import { verdictsOf } from '../../src/core/inspect/verdicts.js';
 
 const thresholds = { cliffKeys: 100, memoryWarnPercent: 85, memoryCriticalPercent: 95, hitRatioPercent: 50 };

@@ -3,6 +3,8 @@
  * `intervalMs` while the run goes (atomically: a crash leaves the previous complete version),
  * and once more at the end. A run that finishes with nothing left to retry deletes the file,
  * so the next cron run starts fresh; otherwise the file stays and the next run resumes.
+ * A file that is not a cachectl checkpoint (no magic field) is refused before anything is written:
+ * a mistyped `--checkpoint my-catalog.yml` must never cost the user that file.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { Checkpoint, parseCheckpoint } from '../../core/checkpoint.js';
@@ -20,6 +22,8 @@ export interface OpenedCheckpoint {
 export class CheckpointFile {
   private timer: ReturnType<typeof setInterval> | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** The file is (or was) there: loaded, replaced, or saved by this run. */
+  private onDisk = false;
 
   private constructor(
     readonly path: string,
@@ -28,8 +32,9 @@ export class CheckpointFile {
   ) {}
 
   /**
-   * Opens `path` for a run with this fingerprint. A missing file starts fresh; a file for another
-   * run definition, or unreadable content, is discarded with a reason (never misapplied).
+   * Opens `path` for a run with this fingerprint. A missing (or empty) file starts fresh; a cachectl
+   * checkpoint of another run definition is discarded with a reason (never misapplied); any other
+   * file is refused (InputError, exit 2) and left as it is.
    */
   static async open(path: string, fingerprint: string, now: () => Date = () => new Date()): Promise<{ file: CheckpointFile } & OpenedCheckpoint> {
     let text: string | undefined;
@@ -41,8 +46,11 @@ export class CheckpointFile {
     }
     let discarded: string | undefined;
     let checkpoint: Checkpoint | undefined;
-    if (text !== undefined) {
+    if (text !== undefined && text.length > 0) {
       const parsed = parseCheckpoint(text);
+      if ('problem' in parsed && !parsed.ours) {
+        throw new InputError(`--checkpoint: this file is not a checkpoint cachectl wrote (${parsed.problem}); it is left as it is: give a path of its own, e.g. ${path}.ckpt`, { file: path });
+      }
       if ('problem' in parsed) discarded = `checkpoint ${path} ignored: ${parsed.problem}; starting from the beginning`;
       else if (parsed.data.fingerprint !== fingerprint) {
         discarded = `checkpoint ${path} ignored: it was written for a different run (warmlist, key file, flags or shard changed); starting from the beginning`;
@@ -51,6 +59,7 @@ export class CheckpointFile {
     const resumed = checkpoint !== undefined;
     checkpoint ??= new Checkpoint(fingerprint, now().toISOString());
     const file = new CheckpointFile(path, checkpoint, now);
+    file.onDisk = text !== undefined;
     return { file, checkpoint, resumed, discarded };
   }
 
@@ -67,6 +76,7 @@ export class CheckpointFile {
     this.writing = this.writing.then(async () => {
       if (!this.checkpoint.takeChanges() && !force) return;
       await writeFileAtomic(this.path, JSON.stringify(this.checkpoint.toData(this.now().toISOString())) + '\n', 0o600);
+      this.onDisk = true;
     });
     return this.writing;
   }
@@ -75,10 +85,12 @@ export class CheckpointFile {
    * Ends the run's use of the file: deletes it when the run left nothing to resume, else saves
    * the final state. Call it on every path out of the run, including signals.
    */
-  async close(nothingLeft: boolean): Promise<'deleted' | 'saved'> {
+  async close(nothingLeft: boolean): Promise<'deleted' | 'saved' | 'untouched'> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.writing.catch(() => undefined);
+    // A run that recorded nothing (refused before its first batch) leaves no file behind.
+    if (!this.onDisk && !this.checkpoint.dirty) return 'untouched';
     if (nothingLeft) {
       await rm(this.path, { force: true });
       return 'deleted';

@@ -13,6 +13,7 @@ import { sleep } from '../../core/warm/semaphore.js';
 import { backoffMs } from '../../core/backoff.js';
 import { classifyPgError, pgMessage } from './pg-errors.js';
 import { copyBatches, COPY_SHAPE, planCopy, type CopyPlan } from './copy-stream.js';
+import { countBeforeQuery, resumeQuery } from '../../core/query-wrap.js';
 
 export interface PgSourceOptions {
   cursorRows: number;
@@ -31,37 +32,70 @@ export class PgWarmSource implements RowSourcePort {
 
   async fetch(entry: WarmEntry, params: string[][], keyCount: number): Promise<FetchedRows> {
     if (entry.source.kind !== 'keys') throw new Error('fetch() needs a key-list entry');
-    return this.fetchRange(entry, entry.source.fetch, params, 0, keyCount);
+    return this.fetchKeys(entry, entry.source.fetch, params, Array.from({ length: keyCount }, (_, i) => i));
   }
 
-  /** Fetches keys [from, to); on an input error, halves the range until the bad keys are alone. */
-  private async fetchRange(entry: WarmEntry, sql: string, params: string[][], from: number, to: number): Promise<FetchedRows> {
-    const slice = from === 0 && to === (params[0]?.length ?? 0) ? params : params.map((p) => p.slice(from, to));
+  /**
+   * Fetches the keys at these indices of the batch. When the database rejects the input, the keys
+   * it rejects are isolated: first the keys whose value PostgreSQL names in its message (`invalid
+   * input syntax for type bigint: "x1"`) are split off and checked on their own, so each bad key
+   * costs about two queries; otherwise the keys are halved until the bad ones are alone.
+   */
+  private async fetchKeys(entry: WarmEntry, sql: string, params: string[][], indices: number[]): Promise<FetchedRows> {
+    const all = indices.length === (params[0]?.length ?? 0);
+    const values = all ? params : params.map((p) => indices.map((i) => p[i] as string));
     try {
-      const result = await this.withRetry(entry, to - from, () => this.pool.query({ text: sql, values: slice, rowMode: 'array' }));
+      const result = await this.withRetry(entry, indices.length, () => this.queryKeys(sql, values));
       return { rows: result.rows as unknown[][], shape: rowShape(result.fields.map((f) => f.name)), invalid: [] };
     } catch (error) {
       const kind = classifyPgError(error);
       if (kind !== 'input') throw asFetchError(error, kind);
-      if (to - from === 1) return { rows: [], shape: rowShape([]), invalid: [{ index: from, reason: pgMessage(error) }] };
-      const mid = from + Math.ceil((to - from) / 2);
-      const [a, b] = [await this.fetchRange(entry, sql, params, from, mid), await this.fetchRange(entry, sql, params, mid, to)];
-      const shape = a.shape.names.length > 0 ? a.shape : b.shape;
-      return { rows: a.rows.concat(b.rows), shape, invalid: a.invalid.concat(b.invalid) };
+      if (indices.length === 1) return { rows: [], shape: rowShape([]), invalid: [{ index: indices[0] as number, reason: pgMessage(error) }] };
+      const named = namedValues(error);
+      const suspects = named.length > 0 ? indices.filter((i) => params.some((p) => named.includes(p[i] as string))) : [];
+      const [a, b] =
+        suspects.length > 0 && suspects.length < indices.length
+          ? [suspects, indices.filter((i) => !suspects.includes(i))]
+          : [indices.slice(0, Math.ceil(indices.length / 2)), indices.slice(Math.ceil(indices.length / 2))];
+      const x = await this.fetchKeys(entry, sql, params, a);
+      const y = await this.fetchKeys(entry, sql, params, b);
+      return { rows: x.rows.concat(y.rows), shape: x.shape.names.length > 0 ? x.shape : y.shape, invalid: x.invalid.concat(y.invalid) };
     }
   }
 
-  async *stream(entry: WarmEntry, skipRows: number, signal: AbortSignal): AsyncIterable<{ rows: unknown[][]; shape: RowShape }> {
+  /**
+   * One fetch on a connection of its own. pool.query() would close the connection on any error, so
+   * each rejected batch half would open a new one (~13 ms here); a data error leaves the connection
+   * healthy, and only a connection-level failure discards it.
+   */
+  private async queryKeys(sql: string, values: string[][]): Promise<pg.QueryResult> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      return await client.query({ text: sql, values, rowMode: 'array' });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      broken = typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || classifyPgError(error) === 'transient';
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async *stream(entry: WarmEntry, skipRows: number, signal: AbortSignal, afterKey?: string): AsyncIterable<{ rows: unknown[][]; shape: RowShape }> {
     if (entry.source.kind !== 'query') throw new Error('stream() needs a query entry');
-    const sql = stripSemicolon(entry.source.sql);
-    // Binary COPY where the columns allow it (key and value, text values, string format); else a cursor.
-    const plan = entry.format === 'string' ? await planCopy(this.pool, sql).catch(() => undefined) : undefined;
+    const resumed = afterKey !== undefined;
+    const sql = resumed ? resumeQuery(stripSemicolon(entry.source.sql)) : stripSemicolon(entry.source.sql);
+    const values = resumed ? [afterKey] : undefined;
+    // Binary COPY where the columns allow it (key and value, text values, string format); else a
+    // cursor. A resumed query takes the cursor: COPY has no parameters, and the key is never spliced.
+    const plan = entry.format === 'string' && !resumed ? await planCopy(this.pool, sql).catch(() => undefined) : undefined;
     let yielded = 0;
     let attempt = 0;
     for (;;) {
       try {
         // Rows already handed out (or done in a previous run) are read again and dropped.
-        const batches = plan ? this.copyRows(plan, signal) : this.cursorBatches(sql, signal);
+        const batches = plan ? this.copyRows(plan, signal) : this.cursorBatches(sql, signal, values);
         for await (const batch of dropFirst(batches, skipRows + yielded)) {
           attempt = 0;
           yielded += batch.rows.length;
@@ -89,14 +123,14 @@ export class PgWarmSource implements RowSourcePort {
    * portal would be timed as one statement from its first row to its last, and a long
    * stream would be cancelled however healthy).
    */
-  private async *cursorBatches(sql: string, signal: AbortSignal): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
+  private async *cursorBatches(sql: string, signal: AbortSignal, values?: unknown[]): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
     const client = await this.pool.connect();
     let broken = false;
     // A cursor lives in a transaction: one snapshot for the whole stream, and servers that
     // multiplex sessions (the sandbox's embedded PGlite) keep the cursor apart from other queries.
     try {
       await client.query('BEGIN READ ONLY');
-      await client.query(`DECLARE cachectl_warm NO SCROLL CURSOR FOR ${sql}`);
+      await client.query({ text: `DECLARE cachectl_warm NO SCROLL CURSOR FOR ${sql}`, ...(values ? { values } : {}) });
     } catch (error) {
       client.release(true);
       throw error;
@@ -126,6 +160,17 @@ export class PgWarmSource implements RowSourcePort {
         broken = true;
       }
       client.release(broken);
+    }
+  }
+
+  async countBefore(entry: WarmEntry, key: string): Promise<number> {
+    if (entry.source.kind !== 'query') throw new Error('countBefore() needs a query entry');
+    const sql = countBeforeQuery(stripSemicolon(entry.source.sql));
+    try {
+      const result = await this.withRetry(entry, 0, () => this.pool.query<{ n: string }>({ text: sql, values: [key] }));
+      return Number(result.rows[0]?.n ?? 0);
+    } catch (error) {
+      throw asFetchError(error, classifyPgError(error));
     }
   }
 
@@ -166,6 +211,16 @@ async function* dropFirst(batches: AsyncIterable<{ rows: unknown[][]; shape: Row
     yield left > 0 ? { rows: batch.rows.slice(left), shape: batch.shape } : batch;
     left = 0;
   }
+}
+
+/** The values PostgreSQL quotes in an input error (`... for type bigint: "x1"`): candidates for the bad key. */
+function namedValues(error: unknown): string[] {
+  const message = error instanceof Error ? error.message : '';
+  const out = new Set<string>();
+  const greedy = /"(.*)"/s.exec(message)?.[1];
+  if (greedy !== undefined) out.add(greedy);
+  for (const m of message.matchAll(/"([^"]*)"/g)) out.add(m[1] as string);
+  return [...out];
 }
 
 function readCursor(client: pg.PoolClient, n: number): Promise<{ rows: unknown[][]; names: string[] }> {

@@ -16,7 +16,9 @@ import { Semaphore, sleep } from '../warm/semaphore.js';
 import type { WarmEntry } from '../warm/types.js';
 import { valueOf, type RowShape } from '../warm/values.js';
 import { scanEveryNode, summariseNode, type InspectEvent, type NodeSummary } from './every-node.js';
+import { cellText, clip, dateOf, jsonUpdatedAt, sameValue, show } from './drift-compare.js';
 import { TokenBucket } from './rate.js';
+import { Reservoir } from './reservoir.js';
 import { globEscape } from './stampede.js';
 import type { CachedValue, InspectSource, NodeFacts, ScanOutcome } from './types.js';
 
@@ -121,24 +123,6 @@ export async function inspectDrift(source: InspectSource, ports: DriftPorts, opt
     entries,
     totals: { ...t, drifted, driftPercent: t.compared > 0 ? (drifted / t.compared) * 100 : null },
   };
-}
-
-/** Keeps a uniform sample of at most n items from a stream of unknown length. */
-export class Reservoir<T> {
-  readonly items: T[] = [];
-  seen = 0;
-  constructor(
-    readonly n: number,
-    private readonly random: () => number,
-  ) {}
-  offer(item: T): void {
-    this.seen++;
-    if (this.items.length < this.n) this.items.push(item);
-    else {
-      const j = Math.floor(this.random() * this.seen);
-      if (j < this.n) this.items[j] = item;
-    }
-  }
 }
 
 class EntryRun {
@@ -361,61 +345,10 @@ class EntryRun {
   }
 }
 
-/** Hash fields compare as a set of field/value pairs (order is not kept by Redis); strings byte for byte. */
-export function sameValue(cached: string | string[], db: string | string[]): boolean {
-  if (typeof cached === 'string' || typeof db === 'string') return cached === db;
-  if (cached.length !== db.length) return false;
-  const fields = new Map<string, string>();
-  for (let i = 0; i + 1 < cached.length; i += 2) fields.set(cached[i] as string, cached[i + 1] as string);
-  for (let i = 0; i + 1 < db.length; i += 2) if (fields.get(db[i] as string) !== db[i + 1]) return false;
-  return true;
-}
-
-/** An updated_at-like field inside a JSON value (row_to_json carries every column). */
-function jsonUpdatedAt(value: string | string[] | undefined, names: readonly string[], found?: (column: string) => void): Date | undefined {
-  if (value === undefined) return undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i + 1 < value.length; i += 2) if (names.includes(value[i] as string)) return dateOf(value[i + 1]);
-    return undefined;
-  }
-  if (!value.startsWith('{')) return undefined;
-  try {
-    const parsed = JSON.parse(value) as Record<string, unknown>;
-    for (const n of names) {
-      if (parsed[n] !== undefined) {
-        found?.(n);
-        return dateOf(parsed[n]);
-      }
-    }
-  } catch {
-    // not JSON: no time to read
-  }
-  return undefined;
-}
-
-function dateOf(v: unknown): Date | undefined {
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v;
-  if (typeof v === 'string' || typeof v === 'number') {
-    const d = new Date(typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v);
-    return Number.isNaN(d.getTime()) ? undefined : d;
-  }
-  return undefined;
-}
-
 function mergeOutcome(a: ScanOutcome | undefined, b: ScanOutcome | undefined): ScanOutcome | undefined {
   if (!a) return b;
   if (!b) return a;
   return { ...b, keysScanned: a.keysScanned + b.keysScanned, batches: a.batches + b.batches, ...(a.problem && !b.problem ? { problem: a.problem } : {}) };
-}
-
-const cellText = (v: unknown) => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v));
-const show = (v: string | string[] | undefined) => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(Object.fromEntries(pairs(v))));
-const clip = (s: string) => (s.length > 200 ? `${s.slice(0, 200)}...` : s);
-
-function pairs(flat: readonly string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string]);
-  return out;
 }
 
 export function driftMetrics(report: DriftReport): Record<string, number> {

@@ -6,20 +6,23 @@
 import { matchKey } from '../../sources/pattern.js';
 import type { KeyLineBatch } from '../../sources/keylist.js';
 import { matchRows, newWriteBatch, pushWrite, valueProblem } from './batch.js';
-import { FetchError, type CacheWriter, type KeyListPort, type RowSourcePort, type Ticket, type WriteReport } from './ports.js';
+import { FetchError, type CachePeekPort, type CacheWriter, type KeyListPort, type RowSourcePort, type Ticket, type WriteReport } from './ports.js';
 import { Semaphore, sleep } from './semaphore.js';
-import type { WarmSummary } from './summary.js';
+import type { ResumedEntry, WarmSummary } from './summary.js';
 import { RunTally } from './tally.js';
 import { keyProblem } from './validate.js';
 import type { StopReason, WarmEventListener } from './events.js';
 import type { VerifyProblem } from './ports.js';
-import type { FailureKind, WarmEntry, WarmOptions } from './types.js';
+import type { FailureKind, ResumePoint, WarmEntry, WarmOptions } from './types.js';
+import { InputError } from '../../errors.js';
 import { TicketLedger } from './tickets.js';
 import { valueOf } from './values.js';
 
 export interface WarmPorts {
   keys: KeyListPort;
   rows: RowSourcePort;
+  /** When given, entries with only-missing or refresh-below fetch only the keys the cache needs. */
+  peek?: CachePeekPort;
   /** Builds the writer; the engine passes the report it wants outcomes on. */
   writer(report: WriteReport): CacheWriter;
 }
@@ -42,6 +45,7 @@ class WarmEngine {
   private fatal: unknown;
   private readonly ledger: TicketLedger;
   private writer!: CacheWriter;
+  private readonly resumed: Record<string, ResumedEntry> = {};
 
   constructor(
     private readonly options: WarmOptions,
@@ -106,37 +110,64 @@ class WarmEngine {
     const estimated = entry.source.kind === 'query' && entry.source.count === undefined;
     this.knownTotal = total === undefined || this.knownTotal === undefined ? undefined : this.knownTotal + total;
     this.emit({ type: 'entryStart', entry: entry.name, tier: entry.tier, ...(total !== undefined ? { total } : {}), estimated });
-    const skip = (await this.options.checkpoint?.resumeFrom(entry.name)) ?? 0;
-    if (entry.source.kind === 'keys') await this.runKeyList(entry, skip);
-    else await this.runQuery(entry, skip);
+    const resume = resumePointOf(await this.options.checkpoint?.resumeFrom(entry.name));
+    if (resume.position > 0) {
+      this.resumed[entry.name] = { from: resume.position, unit: entry.source.kind === 'keys' ? 'line' : 'row', ...(resume.afterKey !== undefined ? { afterKey: resume.afterKey } : {}) };
+    }
+    if (entry.source.kind === 'keys') await this.runKeyList(entry, resume);
+    else await this.runQuery(entry, resume);
   }
 
-  private async runKeyList(entry: WarmEntry, skip: number): Promise<void> {
+  /** Rows added or removed before a query's resume key since the checkpoint: the entry restarts. */
+  private async checkQueryResume(entry: WarmEntry, resume: ResumePoint): Promise<ResumePoint> {
+    if (resume.afterKey === undefined || resume.rowsBefore === undefined || !this.ports.rows.countBefore) return resume;
+    const now = await this.ports.rows.countBefore(entry, resume.afterKey);
+    if (now === resume.rowsBefore) return resume;
+    this.resumeMismatch(entry.name, 1, `${now} rows now sort before its checkpoint's key, ${resume.rowsBefore} did when it was taken (rows were added or removed); the entry restarts from its first row so none is missed`);
+    return { position: 0 };
+  }
+
+  private async runKeyList(entry: WarmEntry, resume: ResumePoint): Promise<void> {
     const slots = new Semaphore(this.options.pgConcurrency);
-    const batches = this.ports.keys.open(entry, skip)[Symbol.asyncIterator]();
-    let lastLine = skip;
-    for (;;) {
-      const next = await batches.next();
-      if (next.done) break;
-      const batch = next.value;
-      lastLine = batch.lines[batch.lines.length - 1] ?? lastLine;
-      let go = await this.admit(batch.keys.length);
-      if (go) {
-        await slots.acquire();
-        go = this.stopInfo === undefined;
-        if (!go) slots.release();
+    const batches = this.ports.keys.open(entry, resume.position, resume.proof)[Symbol.asyncIterator]();
+    let lastLine = resume.position;
+    try {
+      for (;;) {
+        const next = await batches.next();
+        if (next.done) break;
+        const batch = next.value;
+        if (batch.resumeMismatch !== undefined) {
+          this.resumeMismatch(entry.name, batch.resumeMismatch, `its input differs from what the checkpoint recorded from line ${batch.resumeMismatch} on; every line from there is warmed, none skipped`);
+        }
+        for (const x of batch.invalid ?? []) this.settleUnwritten(entry.name, x.key, 'invalid', x.reason, x.line, true, true);
+        lastLine = batch.lines[batch.lines.length - 1] ?? lastLine;
+        let go = await this.admit(batch.keys.length);
+        if (go) {
+          await slots.acquire();
+          go = this.stopInfo === undefined;
+          if (!go) slots.release();
+        }
+        if (!go) {
+          if (this.stopInfo && !this.fatal) this.listNotAttempted(entry, batch.keys, batch.lines);
+          break;
+        }
+        const ticket = this.ledger.open(entry, this.entryIndex(entry), batch.mark?.lines ?? batch.lines[batch.lines.length - 1] ?? 0, batch.mark ? { kind: 'lines', mark: batch.mark } : undefined);
+        this.processKeyBatch(entry, ticket, batch.keys, batch.lines)
+          .catch((error: unknown) => this.fail(error))
+          .finally(() => {
+            this.ledger.seal(ticket);
+            slots.release();
+          });
       }
-      if (!go) {
-        if (this.stopInfo && !this.fatal) this.listNotAttempted(entry, batch.keys, batch.lines);
-        break;
-      }
-      const ticket = this.ledger.open(entry, this.entryIndex(entry), batch.lines[batch.lines.length - 1] ?? 0);
-      this.processKeyBatch(entry, ticket, batch.keys, batch.lines)
-        .catch((error: unknown) => this.fail(error))
-        .finally(() => {
-          this.ledger.seal(ticket);
-          slots.release();
-        });
+    } catch (error) {
+      // A key list that turns out not to be one part-way (an endless line) stops the run with its
+      // reason and a summary of what was written; before anything was written it is a usage error.
+      if (!(error instanceof InputError) || this.tally.done === 0) throw error;
+      this.requestStop('input', error.message);
+      await slots.idle();
+      // The rest cannot be read past that line (the stop names it); a stdin's rest is named as unread.
+      if (entry.source.kind === 'keys' && entry.source.keysFile === '-') this.unread.push({ entry: entry.name, source: 'stdin', rowsRead: lastLine });
+      return;
     }
     await slots.idle();
     if (this.stopInfo && !this.fatal) await this.listRest(entry, batches, lastLine);
@@ -144,8 +175,9 @@ class WarmEngine {
 
   /** An entry the run never started because it stopped first. */
   private async notStarted(entry: WarmEntry): Promise<void> {
-    const skip = (await this.options.checkpoint?.resumeFrom(entry.name)) ?? 0;
-    if (entry.source.kind === 'keys') await this.listRest(entry, this.ports.keys.open(entry, skip)[Symbol.asyncIterator]());
+    const resume = resumePointOf(await this.options.checkpoint?.resumeFrom(entry.name));
+    const skip = resume.position;
+    if (entry.source.kind === 'keys') await this.listRest(entry, this.ports.keys.open(entry, skip, resume.proof)[Symbol.asyncIterator]());
     else this.unread.push({ entry: entry.name, source: 'query', rowsRead: 0, ...(entry.source.count !== undefined ? { rowsLeft: Math.max(0, entry.source.count - skip) } : {}) });
   }
 
@@ -160,10 +192,16 @@ class WarmEngine {
       this.unread.push({ entry: entry.name, source: 'stdin', rowsRead: linesRead });
       return;
     }
-    for (;;) {
-      const next = await batches.next();
-      if (next.done) return;
-      this.listNotAttempted(entry, next.value.keys, next.value.lines);
+    try {
+      for (;;) {
+        const next = await batches.next();
+        if (next.done) return;
+        for (const x of next.value.invalid ?? []) this.settleUnwritten(entry.name, x.key, 'invalid', x.reason, x.line, true, true);
+        this.listNotAttempted(entry, next.value.keys, next.value.lines);
+      }
+    } catch (error) {
+      // A line that ends the key list (an endless line) ends the listing too: the stop already has its reason.
+      if (!(error instanceof InputError)) throw error;
     }
   }
 
@@ -187,6 +225,14 @@ class WarmEngine {
     return `not attempted: stopped by ${String(this.options.signal?.reason ?? 'a signal')}`;
   }
 
+  /** The resumed input differs from what the checkpoint recorded: nothing from `line` on is skipped. */
+  private resumeMismatch(entry: string, line: number, detail: string): void {
+    this.options.checkpoint?.restart?.(entry);
+    const r = this.resumed[entry];
+    if (r) r.mismatchAt = line;
+    this.emit({ type: 'resumeMismatch', entry, line, detail });
+  }
+
   private async processKeyBatch(entry: WarmEntry, ticket: Ticket, keys: string[], lines: number[]): Promise<void> {
     if (entry.source.kind !== 'keys') return;
     const { pattern } = entry.source;
@@ -206,6 +252,9 @@ class WarmEngine {
       accepted.push(key);
       acceptedLines.push(lines[i] as number);
       for (let p = 0; p < parts.length; p++) (params[p] as string[]).push(parts[p] as string);
+    }
+    if (accepted.length > 0 && this.ports.peek && (entry.onlyMissing || entry.refreshBelowMs !== undefined)) {
+      await this.dropFresh(entry, accepted, acceptedLines, params);
     }
     if (accepted.length === 0) return;
     const started = this.now();
@@ -235,12 +284,71 @@ class WarmEngine {
     if (batch.keys.length > 0) await this.writer.write(batch);
   }
 
-  private async runQuery(entry: WarmEntry, skip: number): Promise<void> {
+  /**
+   * --only-missing / --refresh-below: keys the cache already holds fresh enough are skipped before
+   * the fetch (removed from the arrays in place), so PostgreSQL is asked only for the others.
+   * The same rule as the writer's: absent, or an expiring TTL under the refresh threshold.
+   */
+  private async dropFresh(entry: WarmEntry, keys: string[], lines: number[], params: string[][]): Promise<void> {
+    const stale = entry.staleMs !== undefined;
+    const probe = stale ? keys.flatMap((k) => [k, k + this.options.staleSuffix]) : keys;
+    const pttls = await (this.ports.peek as CachePeekPort).pttls(probe);
+    const needs = (pttl: number | undefined, below: number | undefined) => pttl === undefined || pttl === -2 || (below !== undefined && pttl >= 0 && pttl < below);
+    const below = entry.refreshBelowMs;
+    let kept = 0;
+    let skippedItems = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const need = stale
+        ? needs(pttls[2 * i], below) || needs(pttls[2 * i + 1], below === undefined ? undefined : below + (entry.staleMs as number))
+        : needs(pttls[i], below);
+      if (!need) {
+        skippedItems += stale ? 2 : 1;
+        continue;
+      }
+      keys[kept] = keys[i] as string;
+      lines[kept] = lines[i] as number;
+      for (const p of params) p[kept] = p[i] as string;
+      kept++;
+    }
+    keys.length = kept;
+    lines.length = kept;
+    for (const p of params) p.length = kept;
+    if (skippedItems > 0) {
+      this.tally.skipped(entry.name, skippedItems);
+      this.emit({ type: 'skipped', entry: entry.name, keys: skippedItems });
+    }
+  }
+
+  private async runQuery(entry: WarmEntry, start: ResumePoint): Promise<void> {
     const { keyRules, maxValueBytes, staleSuffix } = this.options;
-    let position = skip;
+    let position = start.position;
+    // For the checkpoint: the last key read, and how many rows had a key before it (NULL keys,
+    // sorted last, are neither).
+    let lastKey: string | undefined;
+    let keyed = 0;
+    let atLast = 0;
     try {
-      for await (const { rows, shape } of this.ports.rows.stream(entry, skip, this.stop.signal)) {
-        const ticket = this.ledger.open(entry, this.entryIndex(entry), position + rows.length);
+      const resume = await this.checkQueryResume(entry, start);
+      position = resume.position;
+      if (resume.afterKey !== undefined) {
+        lastKey = resume.afterKey;
+        keyed = resume.rowsBefore ?? 0;
+      }
+      const skip = resume.afterKey !== undefined ? 0 : resume.position;
+      for await (const { rows, shape } of this.ports.rows.stream(entry, skip, this.stop.signal, resume.afterKey)) {
+        for (let r = 0; r < rows.length; r++) {
+          const k = (rows[r] as unknown[])[shape.keyIndex];
+          if (k === null || k === undefined) continue;
+          keyed++;
+          const key = typeof k === 'string' ? k : String(k);
+          if (key === lastKey) atLast++;
+          else if (key !== '') {
+            lastKey = key;
+            atLast = 1;
+          }
+        }
+        const mark = lastKey !== undefined ? { kind: 'key' as const, key: lastKey, rowsBefore: keyed - atLast } : undefined;
+        const ticket = this.ledger.open(entry, this.entryIndex(entry), position + rows.length, mark);
         const batch = newWriteBatch(entry);
         for (let r = 0; r < rows.length; r++) {
           const row = rows[r] as unknown[];
@@ -297,9 +405,9 @@ class WarmEngine {
   }
 
   /** A key that is not written: counted, listed with its reason, and (when it failed) charged to --max-errors. */
-  private settleUnwritten(entry: string, key: string, kind: FailureKind, reason: string, line?: number, charge = true): void {
+  private settleUnwritten(entry: string, key: string, kind: FailureKind, reason: string, line?: number, charge = true, rendered = false): void {
     this.tally.unwritten(entry, kind);
-    this.emit({ type: 'keyFailed', entry, key, kind, reason, ...(line !== undefined ? { line } : {}) });
+    this.emit({ type: 'keyFailed', entry, key, kind, reason, ...(line !== undefined ? { line } : {}), ...(rendered ? { rendered } : {}) });
     if (kind === 'failed' && charge) {
       this.errors++;
       this.requestStopIfBudget();
@@ -378,8 +486,13 @@ class WarmEngine {
       verify: this.options.verify !== 'none',
       ...(this.stopInfo ? { stopped: this.stopInfo } : {}),
       unread: this.unread,
+      ...(Object.keys(this.resumed).length > 0 ? { resumed: this.resumed } : {}),
     });
   }
+}
+
+function resumePointOf(found: number | ResumePoint | undefined): ResumePoint {
+  return typeof found === 'number' ? { position: found } : (found ?? { position: 0 });
 }
 
 function verifyReason(problem: VerifyProblem, node: string, detail: string | undefined): string {

@@ -12,7 +12,10 @@ export type WarmEvent =
   | { type: 'batchFetched'; entry: string; keys: number; rows: number; ms: number }
   | { type: 'written'; node: string; keys: number; bytes: number }
   | { type: 'skipped'; entry: string; keys: number }
-  | { type: 'keyFailed'; entry: string; key: string; kind: FailureKind; reason: string; line?: number }
+  /** `rendered`: the key is a printable rendering of bytes that are not a key (invalid UTF-8), not the key itself. */
+  | { type: 'keyFailed'; entry: string; key: string; kind: FailureKind; reason: string; line?: number; rendered?: boolean }
+  /** A resumed entry's input is not what its checkpoint recorded: nothing from `line` (1: the start) on is skipped. */
+  | { type: 'resumeMismatch'; entry: string; line: number; detail: string }
   | { type: 'retry'; scope: 'redis' | 'postgres'; node?: string; entry?: string; attempt: number; delayMs: number; reason: string; keys: number }
   | { type: 'nodeError'; node: string; error: string }
   | ({ type: 'failover' } & FailoverInfo)
@@ -22,6 +25,6 @@ export type WarmEvent =
   | { type: 'stopping'; reason: StopReason; detail: string }
   | { type: 'summary'; summary: WarmSummary };
 
-export type StopReason = 'signal' | 'deadline' | 'errors' | 'memory';
+export type StopReason = 'signal' | 'deadline' | 'errors' | 'memory' | 'input';
 
 export type WarmEventListener = (event: WarmEvent) => void;

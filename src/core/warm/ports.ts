@@ -4,7 +4,8 @@
  */
 import type { KeyLineBatch } from '../../sources/keylist.js';
 import type { RowShape } from './values.js';
-import type { WarmEntry } from './types.js';
+import type { ResumeMark, WarmEntry } from './types.js';
+import type { PrefixProof } from '../prefix-hash.js';
 
 /**
  * A unit of completion: one source batch. The writer settles its keys in any order; when all
@@ -17,6 +18,8 @@ export interface Ticket {
   readonly position: number;
   /** Write items not yet settled. */
   remaining: number;
+  /** What the checkpoint records with the position (see ResumeMark). */
+  readonly mark?: ResumeMark;
   sealed: boolean;
 }
 
@@ -75,15 +78,29 @@ export interface FetchedRows {
 export interface RowSourcePort {
   /** Batched fetch for a key-list entry: params[p] is the array for `$p+1`. Throws FetchError. */
   fetch(entry: WarmEntry, params: string[][], keyCount: number): Promise<FetchedRows>;
-  /** Streams a query entry through a cursor, skipping `skipRows`. Throws FetchError. */
-  stream(entry: WarmEntry, skipRows: number, signal: AbortSignal): AsyncIterable<{ rows: unknown[][]; shape: RowShape }>;
+  /**
+   * Streams a query entry through a cursor, skipping `skipRows`; with `afterKey` (a query ordered
+   * by key, resumed) only rows whose key sorts at or after it, and no rows skipped. Throws FetchError.
+   */
+  stream(entry: WarmEntry, skipRows: number, signal: AbortSignal, afterKey?: string): AsyncIterable<{ rows: unknown[][]; shape: RowShape }>;
+  /** Rows of a query entry (ordered by key) whose key sorts before `key`. Throws FetchError. */
+  countBefore?(entry: WarmEntry, key: string): Promise<number>;
   /** Row count for the progress bar: exact for --count, else the planner's estimate. */
   estimate(entry: WarmEntry): Promise<number | undefined>;
 }
 
 export interface KeyListPort {
-  open(entry: WarmEntry, skipLines: number): AsyncIterable<KeyLineBatch>;
+  /** Skips the first `skipLines` lines, only where they match `proof` when one is given. */
+  open(entry: WarmEntry, skipLines: number, proof?: PrefixProof): AsyncIterable<KeyLineBatch>;
   count(entry: WarmEntry): Promise<number | undefined>;
+}
+
+/**
+ * Remaining TTLs read before fetching (--only-missing, --refresh-below): ms, -1 no expiry, -2
+ * absent, undefined when it could not be read (the key is then fetched and the writer decides).
+ */
+export interface CachePeekPort {
+  pttls(keys: readonly string[]): Promise<(number | undefined)[]>;
 }
 
 /** A fetch that failed for a reason other than its input (after retries): its keys fail. */

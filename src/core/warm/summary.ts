@@ -19,6 +19,17 @@ export interface SampleKey {
   ttlMs: number | null;
 }
 
+/** An entry a checkpoint resumed: from which line or row (and key), and where its input stopped matching. */
+export interface ResumedEntry {
+  from: number;
+  unit: 'line' | 'row';
+  afterKey?: string;
+  /** The input differed from the checkpoint from this line on: nothing from there was skipped. */
+  mismatchAt?: number;
+  /** The checkpoint had the entry finished: it was not run again. */
+  complete?: boolean;
+}
+
 export interface WarmSummary {
   written: number;
   skipped: number;
@@ -54,6 +65,12 @@ export interface WarmSummary {
   stopped?: { reason: StopReason; detail: string };
   /** unverified: could not be read back (node unreachable through the retries): state unknown. */
   verify?: { checked: number; missing: number; noTtl: number; unverified: number };
+  /** Entries resumed from a --checkpoint (others started at their beginning). */
+  resumed?: Record<string, ResumedEntry>;
+  /** The --checkpoint file the run resumed from. */
+  checkpoint?: string;
+  /** Output files that could not be written (--failed-keys): the run is not complete. */
+  outputErrors?: string[];
   /** Dry run: a few keys with their node and TTL. */
   samples?: SampleKey[];
 }
@@ -65,5 +82,5 @@ export function emptyEntryStats(tier: number): EntryStats {
 /** Exit status of a finished warm: 0 all written, 1 anything not written or verified. */
 export function summaryComplete(s: WarmSummary): boolean {
   const verifyOk = !s.verify || (s.verify.missing === 0 && s.verify.noTtl === 0 && s.verify.unverified === 0);
-  return s.missing === 0 && s.invalid === 0 && s.failed === 0 && s.notAttempted === 0 && !s.stopped && verifyOk;
+  return s.missing === 0 && s.invalid === 0 && s.failed === 0 && s.notAttempted === 0 && !s.stopped && verifyOk && !s.outputErrors?.length;
 }

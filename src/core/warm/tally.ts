@@ -80,7 +80,7 @@ export class RunTally {
     if (this.samples.length < 10) this.samples.push(sample);
   }
 
-  summary(run: { durationMs: number; dryRun: boolean; verify: boolean; stopped?: { reason: StopReason; detail: string }; unread?: WarmSummary['unread'] }): WarmSummary {
+  summary(run: { durationMs: number; dryRun: boolean; verify: boolean; stopped?: { reason: StopReason; detail: string }; unread?: WarmSummary['unread']; resumed?: WarmSummary['resumed'] }): WarmSummary {
     const t = this.totals;
     const { durationMs } = run;
     return {
@@ -102,6 +102,7 @@ export class RunTally {
       ...(t.rewritten > 0 ? { rewritten: t.rewritten } : {}),
       dryRun: run.dryRun,
       ...(run.stopped ? { stopped: run.stopped } : {}),
+      ...(run.resumed ? { resumed: run.resumed } : {}),
       ...(run.verify && !run.dryRun ? { verify: { ...this.verify } } : {}),
       ...(run.dryRun ? { samples: this.samples } : {}),
     };

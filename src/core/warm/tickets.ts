@@ -3,7 +3,7 @@
  * in input order (a batch finishing early does not move the checkpoint past an unfinished one).
  */
 import type { Ticket } from './ports.js';
-import type { CheckpointHook, WarmEntry } from './types.js';
+import type { CheckpointHook, ResumeMark, WarmEntry } from './types.js';
 
 interface LedgerTicket extends Ticket {
   done: boolean;
@@ -17,8 +17,8 @@ export class TicketLedger {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  open(entry: WarmEntry, entryIndex: number, position: number): Ticket {
-    const ticket: LedgerTicket = { entry: entry.name, entryIndex, position, remaining: 0, sealed: false, done: false };
+  open(entry: WarmEntry, entryIndex: number, position: number, mark?: ResumeMark): Ticket {
+    const ticket: LedgerTicket = { entry: entry.name, entryIndex, position, remaining: 0, sealed: false, done: false, ...(mark ? { mark } : {}) };
     let queue = this.open_.get(entry.name);
     if (!queue) {
       queue = [];
@@ -48,7 +48,7 @@ export class TicketLedger {
     while (queue.length > 0 && (queue[0] as LedgerTicket).done) last = queue.shift();
     if (last && this.checkpoint) {
       try {
-        const pending = this.checkpoint.advance(last.entry, last.position);
+        const pending = this.checkpoint.advance(last.entry, last.position, last.mark);
         if (pending) pending.catch(this.onError);
       } catch (error) {
         this.onError(error);

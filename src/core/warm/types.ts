@@ -3,6 +3,7 @@
  * drives (key sources, fetchers, the cache writer). Adapters implement the ports; core stays pure.
  */
 import type { KeyPattern } from '../../sources/pattern.js';
+import type { PrefixMark, PrefixProof } from '../prefix-hash.js';
 
 export type ValueFormat = 'string' | 'hash';
 
@@ -53,16 +54,37 @@ export interface KeyRules {
 }
 
 /**
+ * Where a resumed entry starts, and how to check it: key lists carry the fingerprint of the lines
+ * before the position (they are skipped only if they match), queries ordered by key the last key
+ * written (the resumed query starts at that key, so rows inserted before it are still read).
+ */
+export type ResumeMark = { kind: 'lines'; mark: PrefixMark } | { kind: 'key'; key: string; rowsBefore: number };
+export interface ResumePoint {
+  position: number;
+  proof?: PrefixProof;
+  /** Query entries ordered by key: resume at this key (rows with it are rewritten, harmlessly). */
+  afterKey?: string;
+  /**
+   * Rows the checkpointed run read with a key before `afterKey`. The resumed run counts them again
+   * first: a different count means rows were added or removed behind the position, and the entry
+   * restarts from its first row rather than miss them.
+   */
+  rowsBefore?: number;
+}
+
+/**
  * Resume support (issue 6): the engine asks where an entry stopped last time and reports,
  * in order, how far every entry is durably written. Positions are key-list lines or query rows.
  */
 export interface CheckpointHook {
   /** Input position (lines or rows) already done for this entry; 0 to start from the beginning. */
-  resumeFrom(entry: string): number | Promise<number>;
+  resumeFrom(entry: string): number | ResumePoint | Promise<number | ResumePoint>;
   /** Everything up to and including `position` of `entry` is written or listed as failed. */
-  advance(entry: string, position: number): void | Promise<void>;
+  advance(entry: string, position: number, mark?: ResumeMark): void | Promise<void>;
   /** The entry finished completely. */
   entryDone(entry: string): void | Promise<void>;
+  /** The input is not what the checkpoint recorded: forget the entry's progress, it runs from its start. */
+  restart?(entry: string): void;
 }
 
 /** Every knob of a warm in one typed object (commands build it from flags and warmlists). */

@@ -73,7 +73,13 @@ test('ORDER BY key is recognised only as the final ordering', () => {
 test('fingerprints ignore key order and change with content; bad files are reported, not thrown', () => {
   assert.equal(runFingerprint({ a: 1, b: [1, 2] }), runFingerprint({ b: [1, 2], a: 1 }));
   assert.notEqual(runFingerprint({ a: 1 }), runFingerprint({ a: 2 }));
-  assert.deepEqual(parseCheckpoint('{"version":1,'), { problem: 'not valid JSON (a partial write from a tool other than cachectl?)' });
-  assert.match((parseCheckpoint('{"version":9}') as { problem: string }).problem, /version 9/);
-  assert.match((parseCheckpoint('{"version":1,"fingerprint":"x","entries":{"e":{"kind":"keys","done":[[1]]}}}') as { problem: string }).problem, /entry 'e' is malformed/);
+  // Only a file with the magic field (or an older cachectl checkpoint's shape) is ours to replace.
+  assert.deepEqual(parseCheckpoint('{"version":1,'), { problem: 'not valid JSON', ours: false });
+  assert.deepEqual(parseCheckpoint('name: catalog\nentries: []\n'), { problem: 'not valid JSON', ours: false });
+  assert.deepEqual(parseCheckpoint('{"version":2,"fingerprint":"x","entries":{}}'), { problem: 'not a cachectl checkpoint', ours: false });
+  assert.deepEqual(parseCheckpoint('{"version":1,"fingerprint":"x","createdAt":"t","entries":{}}'), { problem: 'written by an older cachectl', ours: true });
+  assert.match((parseCheckpoint('{"cachectl":"warm-checkpoint","version":9}') as { problem: string }).problem, /version 9/);
+  const malformed = parseCheckpoint('{"cachectl":"warm-checkpoint","version":2,"fingerprint":"x","entries":{"e":{"kind":"keys","done":[[1]]}}}') as { problem: string; ours: boolean };
+  assert.match(malformed.problem, /entry 'e' is malformed/);
+  assert.equal(malformed.ours, true);
 });

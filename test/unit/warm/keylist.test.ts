@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { readKeyBatches } from '../../../src/sources/keylist.js';
+import { readKeyBatches, type KeyLineBatch } from '../../../src/sources/keylist.js';
 
 async function all(text: string | Buffer[], batchSize = 2, skip = 0) {
   const stream = Readable.from(Array.isArray(text) ? text : [Buffer.from(text)], { objectMode: false });
@@ -26,4 +26,81 @@ test('a multi-byte character split across chunks stays whole', async () => {
 test('resume skips the first lines', async () => {
   const batches = await all('a\nb\nc\nd\n', 10, 2);
   assert.deepEqual(batches.flatMap((b) => b.keys), ['c', 'd']);
+});
+
+async function collect(text: string | Buffer, options: Parameters<typeof readKeyBatches>[3], batchSize = 1000) {
+  const stream = Readable.from([Buffer.isBuffer(text) ? text : Buffer.from(text)], { objectMode: false });
+  const batches: KeyLineBatch[] = [];
+  for await (const b of readKeyBatches(stream, 'keys.txt', batchSize, options)) batches.push(b);
+  return batches;
+}
+
+test('a line that is not valid UTF-8 is reported as invalid with its line and bytes, never rewritten', async () => {
+  const bytes = Buffer.concat([Buffer.from('k:1\n'), Buffer.from([0x6b, 0x3a, 0xff, 0xfe, 0x0a]), Buffer.from('k:é\n')]);
+  const batches = await collect(bytes, { invalidUtf8: 'collect' });
+  assert.deepEqual(batches.flatMap((b) => b.keys), ['k:1', 'k:é']);
+  assert.deepEqual(batches.flatMap((b) => b.invalid ?? []), [{ line: 2, key: 'k:\\xff\\xfe', reason: 'not valid UTF-8: the line is reported as its bytes, never rewritten' }]);
+  assert.ok(!batches.flatMap((b) => b.keys).some((k) => k.includes('\uFFFD')), 'no U+FFFD in any key');
+  // Commands that cannot list it say so, with file:line.
+  await assert.rejects(collect(bytes, {}), /^InputError: keys\.txt:2: line 2 is not valid UTF-8 \(k:\\xff\\xfe\)/);
+});
+
+test('an endless line stops with file:line, without buffering it; an aborted signal ends the reading', async () => {
+  // 1 MiB without a line end, in 64 KiB chunks, as /dev/zero gives it.
+  const zeros = Array.from({ length: 16 }, () => Buffer.alloc(65536));
+  const stream = Readable.from([Buffer.from('k:1\n'), ...zeros], { objectMode: false });
+  await assert.rejects(
+    (async () => {
+      for await (const _ of readKeyBatches(stream, 'zero.txt', 10, { maxLineBytes: 4096 })) void _;
+    })(),
+    /zero\.txt:2: line 2 is longer than 4096 bytes: this is not a key list/,
+  );
+  const ctl = new AbortController();
+  let chunks = 0;
+  const endless = new Readable({
+    read() {
+      chunks++;
+      this.push(Buffer.from('k:1\nk:2\n'.repeat(100)));
+    },
+  });
+  const seen: string[] = [];
+  for await (const b of readKeyBatches(endless, 'stdin', 50, { signal: ctl.signal })) {
+    seen.push(...b.keys);
+    if (seen.length >= 200) ctl.abort('SIGTERM');
+  }
+  assert.ok(seen.length >= 200 && seen.length < 400, `stopped within a chunk of the signal (${seen.length} keys, ${chunks} chunks)`);
+  endless.destroy();
+});
+
+test('resume skips the checkpointed lines only where they match their fingerprint', async () => {
+  const lines = Array.from({ length: 250 }, (_, i) => `k:${i + 1}`);
+  const text = lines.join('\n') + '\n';
+  // The first run: marks per batch, as the checkpoint records them.
+  const first = await collect(text, { fingerprint: true }, 40);
+  const at = first.find((b) => b.mark!.lines === 160)!.mark!.proof();
+  const same = await collect(text, { skipLines: 160, proof: at, fingerprint: true }, 40);
+  assert.deepEqual(same.flatMap((b) => b.keys), lines.slice(160), 'the same input: exactly the lines after the position');
+  assert.equal(same.find((b) => b.resumeMismatch !== undefined), undefined);
+  // Another input: nothing is skipped, and the reader says from where.
+  const other = lines.map((l, i) => (i === 100 ? 'k:other' : l)).join('\n') + '\n';
+  const changed = await collect(other, { skipLines: 160, proof: at, fingerprint: true }, 40);
+  assert.deepEqual(changed.flatMap((b) => b.keys).sort(), other.trim().split('\n').sort(), 'every line of the other input is read');
+  assert.equal(changed.find((b) => b.resumeMismatch !== undefined)?.resumeMismatch, 1);
+  // A shorter input than the position: nothing skipped either.
+  const short = await collect(lines.slice(0, 100).join('\n') + '\n', { skipLines: 160, proof: at, fingerprint: true }, 40);
+  assert.deepEqual(short.flatMap((b) => b.keys), lines.slice(0, 100));
+  // No proof, no skipping in warm: a bare line count still skips (other commands, old callers).
+  assert.deepEqual((await collect(text, { skipLines: 245 })).flatMap((b) => b.keys), lines.slice(245));
+});
+
+test('block hashes: lines before the first differing block are skipped, from that block on nothing is', async () => {
+  const lines = Array.from({ length: 25_000 }, (_, i) => `k:${i + 1}`);
+  const text = lines.join('\n') + '\n';
+  const marks = await collect(text, { fingerprint: true }, 500);
+  const proof = marks.find((b) => b.mark!.lines === 22_500)!.mark!.proof();
+  assert.equal(proof.blocks.length, 2);
+  const other = lines.map((l, i) => (i === 15_000 ? 'k:changed' : l));
+  const r = await collect(other.join('\n') + '\n', { skipLines: 22_500, proof, fingerprint: true }, 500);
+  assert.equal(r.find((b) => b.resumeMismatch !== undefined)?.resumeMismatch, 10_001);
+  assert.deepEqual(r.flatMap((b) => b.keys), other.slice(10_000), 'the first block matched and is skipped; every line after it is read');
 });
