@@ -23,6 +23,8 @@ export interface OpenCacheOptions extends ClientOptions {
    * are reported by the command; 'none': connect lazily.
    */
   verify?: 'all' | 'any' | 'none';
+  /** Connect to these addresses instead of a node's own (by node address): a relay in front of it. */
+  via?: Record<string, { host: string; port: number }>;
 }
 
 export class CacheConnection {
@@ -50,8 +52,10 @@ export class CacheConnection {
     let client = this.clients.get(node.address);
     // A client that gave up reconnecting (a node down for a while) is replaced: the node may be back.
     if (!client || client.status === 'end') {
+      const via = this.options.via?.[node.address];
       const url = this.target.kind === 'single' ? this.target.url : undefined;
-      client = createNodeClient(node, this.target.auth, { ...this.options, onError: (n, e) => this.onClientError(n, e) }, url);
+      const connectTo = via ? { ...node, host: via.host, port: via.port } : node;
+      client = createNodeClient(connectTo, this.target.auth, { ...this.options, onError: (n, e) => this.onClientError(n, e) }, via && url ? viaUrl(url, via) : url);
       client.on('ready', () => this.failures.delete(node.address));
       this.clients.set(node.address, client);
     }
@@ -129,6 +133,14 @@ export class CacheConnection {
       }),
     );
   }
+}
+
+/** The same URL (user, password, database) pointing at another host and port. */
+function viaUrl(url: string, via: { host: string; port: number }): string {
+  const u = new URL(url);
+  u.hostname = via.host;
+  u.port = String(via.port);
+  return u.toString();
 }
 
 function sameSlots(a: Topology, b: Topology): boolean {
