@@ -1,8 +1,9 @@
 /** Flag parsers shared by the live drill and `herd simulate` (both action files). */
 import { DEFAULTS } from '../config/defaults.js';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration, parsePositiveInt } from '../config/duration.js';
 import { UsageError } from '../errors.js';
-import { STRATEGY_NAMES, type OnLockTimeout, type StrategyName, type StrategySettings } from '../core/herd/types.js';
+import type { BaseSettings } from '../core/herd/settings.js';
+import { STRATEGY_NAMES, type OnLockTimeout, type StrategyName } from '../core/herd/types.js';
 import { isStrategyName } from '../core/herd/strategies/index.js';
 
 /** `all` or a comma list; order kept, duplicates dropped. */
@@ -28,9 +29,9 @@ export function parseBeta(text: string): number {
 
 /** The strategy knobs shared by the live drill and the simulator, parsed from their common flags. */
 export function strategySettingsFrom(
-  flags: { ttl: string; beta: string; lockTtl: string; lockWait: string; onLockTimeout: OnLockTimeout; staleWindow: string },
+  flags: { ttl: string; beta: string; lockTtl: string; lockWait: string; onLockTimeout: OnLockTimeout; staleWindow: string; breakerThreshold: string; breakerTimeout: string },
   ttlJitter: number,
-): Omit<StrategySettings, 'keepStale'> {
+): BaseSettings {
   const d = DEFAULTS.herd;
   return {
     ttlMs: parseDuration(flags.ttl, '--ttl'),
@@ -43,5 +44,18 @@ export function strategySettingsFrom(
     onLockTimeout: flags.onLockTimeout,
     staleWindowMs: parseDuration(flags.staleWindow, '--stale-window'),
     stampedeWindowMs: d.stampedeWindowMs,
+    breakerThreshold: parsePositiveInt(flags.breakerThreshold, '--breaker-threshold'),
+    breakerTimeoutMs: parseDuration(flags.breakerTimeout, '--breaker-timeout'),
   };
+}
+
+/** `--l1 1000:2s`: entries per process and how long each lives. */
+export function parseL1(text: string): { size: number; ttlMs: number } {
+  const m = /^\s*(\d+)\s*:\s*(\S+)\s*$/.exec(text);
+  if (!m) throw new UsageError(`--l1: '${text}' is not SIZE:TTL, e.g. 1000:2s`);
+  const size = parsePositiveInt(m[1] as string, '--l1 size');
+  if (size > 1_000_000) throw new UsageError(`--l1: ${size} entries is above the bound of 1,000,000`);
+  const ttlMs = parseDuration(m[2] as string, '--l1 ttl');
+  if (ttlMs <= 0) throw new UsageError('--l1: the TTL must be above 0, e.g. 1000:2s');
+  return { size, ttlMs };
 }

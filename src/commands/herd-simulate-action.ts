@@ -8,9 +8,10 @@ import { parseDuration, parsePositiveInt } from '../config/duration.js';
 import { ExitCode, InputError, UsageError } from '../errors.js';
 import { simulate } from '../core/herd/sim/simulate.js';
 import { checkAssertions, parseAssertions } from '../core/herd/assert.js';
-import { parseRate, parseStrategies, strategySettingsFrom } from './herd-parse.js';
+import { parseL1, parseRate, parseStrategies, strategySettingsFrom } from './herd-parse.js';
 import { reportBreaches, reportSimulationJson, reportSimulationText } from '../reporters/herd.js';
 import type { SimulateFlags } from './herd-simulate.js';
+import type { Measured } from '../reporters/herd.js';
 
 export async function runSimulateCommand(own: SimulateFlags, self: Command, ctx: CommandContext): Promise<void> {
   const d = DEFAULTS.herd;
@@ -20,6 +21,12 @@ export async function runSimulateCommand(own: SimulateFlags, self: Command, ctx:
   const expireInMs = parseDuration(flags.expireIn, '--expire-in');
   const durationMs = parseDuration(flags.duration, '--duration');
   if (rate !== undefined && (rate * durationMs) / 1000 > 1_000_000) throw new UsageError('--rate x --duration: above the simulator\'s bound of 1,000,000 requests');
+  if (flags.outage !== undefined && rate === undefined) throw new UsageError('--outage: simulate an outage under a read rate, add --rate (e.g. --rate 100 --duration 6s)');
+  const outage = flags.outage !== undefined ? { leadMs: d.outageLeadMs, durationMs: parseDuration(flags.outage, '--outage'), redisTimeoutMs: parseDuration(flags.redisTimeout, '--redis-timeout') } : undefined;
+  if (outage && d.outageLeadMs + outage.durationMs >= durationMs) throw new UsageError('--duration: the simulation must go on after the outage ends (it starts 1s in)');
+  if (flags.writes !== undefined && rate !== undefined) throw new UsageError('--writes: the race is simulated in herd mode; drop --rate');
+  const writesPerSec = flags.writes !== undefined ? Number(flags.writes) : undefined;
+  if (writesPerSec !== undefined && !(Number.isFinite(writesPerSec) && writesPerSec > 0)) throw new UsageError(`--writes: '${flags.writes}' must be updates per second above 0`);
   const measured = flags.measured !== undefined ? readMeasured(resolve(ctx.io.cwd, flags.measured)) : undefined;
   const result = await simulate({
     strategies: parseStrategies(flags.strategy),
@@ -37,6 +44,9 @@ export async function runSimulateCommand(own: SimulateFlags, self: Command, ctx:
     seed: parsePositiveInt(flags.seed, '--seed', { allowZero: true }),
     maxRequests: 1_000_000,
     settings: strategySettingsFrom(flags, 0),
+    ...(flags.l1 !== undefined ? { l1: parseL1(flags.l1) } : {}),
+    ...(outage ? { outage } : {}),
+    ...(writesPerSec !== undefined ? { writesPerSec } : {}),
   });
   const breaches = checkAssertions(thresholds, result.map((r) => r.report));
   if (flags.json) reportSimulationJson(ctx.io.stdout, result, measured, breaches);
@@ -64,8 +74,8 @@ function withParentFlags(own: SimulateFlags, self: Command): SimulateFlags {
   return out as unknown as SimulateFlags;
 }
 
-/** Amplification per strategy from a drill's --json output. */
-function readMeasured(path: string): Map<string, number> {
+/** Per strategy from a drill's --json output: amplification, origin queries during an outage, stale-after-drill rate. */
+function readMeasured(path: string): Map<string, Measured> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
@@ -74,9 +84,12 @@ function readMeasured(path: string): Map<string, number> {
   }
   const reports = (parsed as { reports?: unknown }).reports;
   if (!Array.isArray(reports)) throw new InputError('no "reports" array: give the output of cachectl herd --json', { file: path });
-  const out = new Map<string, number>();
-  for (const r of reports as { strategy?: unknown; amplification?: unknown }[]) {
-    if (typeof r.strategy === 'string' && typeof r.amplification === 'number') out.set(r.strategy, r.amplification);
+  const out = new Map<string, Measured>();
+  for (const r of reports as { strategy?: unknown; amplification?: unknown; outage?: { originDuring?: unknown }; race?: { staleRate?: unknown } }[]) {
+    if (typeof r.strategy !== 'string' || typeof r.amplification !== 'number') continue;
+    const during = r.outage?.originDuring;
+    const stale = r.race?.staleRate;
+    out.set(r.strategy, { amplification: r.amplification, ...(typeof during === 'number' ? { during } : {}), ...(typeof stale === 'number' ? { staleRate: stale } : {}) });
   }
   return out;
 }

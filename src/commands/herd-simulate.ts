@@ -26,6 +26,12 @@ export interface SimulateFlags {
   lockWait: string;
   onLockTimeout: OnLockTimeout;
   staleWindow: string;
+  breakerThreshold: string;
+  breakerTimeout: string;
+  l1?: string;
+  outage?: string;
+  redisTimeout: string;
+  writes?: string;
   seed: string;
   measured?: string;
   json?: boolean;
@@ -54,6 +60,12 @@ export function registerHerdSimulate(herd: Command, ctx: CommandContext): Comman
     .option('--lock-wait <duration>', 'lock: how long the others wait', `${d.lockWaitMs}ms`)
     .addOption(new Option('--on-lock-timeout <what>', 'lock: serve stale or fail').choices(['stale', 'fail']).default(d.onLockTimeout))
     .option('--stale-window <duration>', 'swr: how long past expiry the stale copy may be served', `${d.staleWindowMs / 1000}s`)
+    .option('--breaker-threshold <n>', 'breaker: consecutive cache failures that open it', String(d.breakerThreshold))
+    .option('--breaker-timeout <duration>', 'breaker: how long it stays open before one trial request', `${d.breakerTimeoutMs}ms`)
+    .option('--l1 <size:ttl>', 'a local LRU tier per process, e.g. 1000:2s')
+    .option('--outage <duration>', 'open-loop mode: the cache is paused this long, 1s after the start')
+    .option('--redis-timeout <duration>', 'with --outage: the cache command timeout', `${d.redisTimeoutMs}ms`)
+    .option('--writes <rate>', 'herd mode: row updates per second during each round, each followed by a delete of the key')
     .option('--seed <n>', 'seed of the schedule and the draws', String(d.seed))
     .option('--measured <file>', "a live drill's --json output, shown next to the prediction")
     .option('--json', 'print the full result as JSON')

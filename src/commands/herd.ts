@@ -27,6 +27,15 @@ export interface HerdFlags extends ConnectionFlags {
   rounds: string;
   strategy: string;
   trigger: Trigger;
+  outage: string;
+  outageMode: 'pause' | 'refuse';
+  redisTimeout: string;
+  breakerThreshold: string;
+  breakerTimeout: string;
+  writes?: string;
+  update?: string;
+  versionColumn: string;
+  l1?: string;
   expireIn: string;
   spread?: string;
   ttl: string;
@@ -65,7 +74,20 @@ export function registerHerd(program: Command, ctx: CommandContext): Command {
     .option('--processes <n>', 'worker processes, like application instances (coalesce dedups only inside one)', String(d.processes))
     .option('--rounds <n>', 'expiries to fire per strategy', String(d.rounds))
     .option('--strategy <names>', `comma list of ${STRATEGY_NAMES.join(', ')}, or all`, d.strategies)
-    .addOption(new Option('--trigger <how>', 'how the key expires: delete it, a short PEXPIRE, or its natural TTL').choices(['delete', 'pexpire', 'ttl']).default(d.trigger))
+    .addOption(
+      new Option('--trigger <how>', "how the key expires: delete it, a short PEXPIRE, its natural TTL, or the key's node becomes unavailable (outage)")
+        .choices(['delete', 'pexpire', 'ttl', 'outage'])
+        .default(d.trigger),
+    )
+    .option('--outage <duration>', 'trigger outage: how long the node is unavailable', '5s')
+    .addOption(new Option('--outage-mode <how>', "trigger outage: CLIENT PAUSE the node (it stops answering), or refuse the drill's connections (a local relay in front of it)").choices(['pause', 'refuse']).default('pause'))
+    .option('--redis-timeout <duration>', "every client's Redis command timeout, as an application sets one", `${d.redisTimeoutMs}ms`)
+    .option('--breaker-threshold <n>', 'breaker: consecutive cache failures that open it', String(d.breakerThreshold))
+    .option('--breaker-timeout <duration>', 'breaker: how long it stays open before one trial request (half-open)', `${d.breakerTimeoutMs}ms`)
+    .option('--writes <rate>', "the invalidation race: update the key's row this many times per second during each round")
+    .option('--update <sql>', "with --writes: the statement that updates the row and bumps its version, $1 the key's id (default: a scratch table)")
+    .option('--version-column <name>', "with --writes: the fetch's column holding the row's version", 'version')
+    .option('--l1 <size:ttl>', 'a local tier in every process in front of Redis: an LRU of SIZE entries living TTL each, e.g. 1000:2s')
     .option('--expire-in <duration>', 'pexpire/ttl triggers: time until the key expires', `${d.expireInMs}ms`)
     .option('--spread <duration>', 'spread the clients uniformly over this window after the release (default 0; pexpire/ttl: 2x --expire-in)')
     .option('--ttl <duration>', 'TTL of the value the clients write back', `${d.ttlMs / 1000}s`)
@@ -79,8 +101,8 @@ export function registerHerd(program: Command, ctx: CommandContext): Command {
     .option('--seed <n>', 'seed of the schedule and the random draws (same for every strategy)', String(d.seed))
     .option('--max-time <duration>', 'stop the drill after this long with a partial report', `${d.maxTimeMs / 1000}s`)
     .option('--url <url>', 'drill a running application: invalidate --invalidate, then release --clients GET requests at this URL together')
-    .option('--invalidate <key>', 'with --url: the key to delete (on its owning node) before each herd')
-    .option('--yes', 'with --url: allow a host that is not this machine')
+    .option('--invalidate <key|how>', "with --url: the key to delete before each herd; with --writes: the application's invalidation, delete or set")
+    .option('--yes', 'with --url: allow a host that is not this machine; with --trigger outage: pause a node other clients use')
     .option('--http-timeout <duration>', 'with --url: per-request timeout', '10s')
     .option('--json', 'print the full result as JSON')
     .option('--assert <thresholds>', "exit 1 when one fails, e.g. 'amplification<=1.5,p99<250ms,errors==0'");

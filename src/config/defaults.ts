@@ -155,6 +155,16 @@ export const DEFAULTS = {
     maxRounds: 1_000,
     maxKeys: 10_000,
     maxOpenLoopRequests: 500_000,
+    /** Consecutive cache failures that open a breaker, and how long it stays open before a trial. */
+    breakerThreshold: 5,
+    breakerTimeoutMs: 1_000,
+    /** Every drill client's Redis command timeout, as an application sets one (generous: 2 cores carry thousands of clients). */
+    redisTimeoutMs: 2_000,
+    /** --trigger outage: the cache goes away this long after the release, for at most maxOutageMs. */
+    outageLeadMs: 1_000,
+    maxOutageMs: 60_000,
+    /** --trigger outage: reads per second when --rate is not given. */
+    outageRate: 200,
   },
   sandbox: {
     /** State, logs and server data, relative to the current directory (or --dir / CACHECTL_SANDBOX_DIR). */

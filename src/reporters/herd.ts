@@ -36,6 +36,50 @@ export function strategyTable(reports: readonly StrategyReport[]): string {
   return formatTable(header, rows);
 }
 
+/** The outage's effect per strategy: what reached the database when, and the breaker's states. */
+export function outageTable(reports: readonly StrategyReport[]): string {
+  const header = ['strategy', 'origin before', 'during', 'after', 'peak db', 'fallbacks', 'failed', 'recovery', 'open', 'half-open', 'transitions', 'opened after', 'closed after'];
+  const opt = (v: number | null | undefined) => (v === null || v === undefined ? '-' : ms(v));
+  const rows = reports.map((r) => {
+    const o = r.outage;
+    const b = o?.breaker;
+    return [
+      r.strategy,
+      o?.originBefore ?? '-',
+      o?.originDuring ?? '-',
+      o?.originAfter ?? '-',
+      r.peakOriginConcurrency,
+      r.outcomes.fallback,
+      r.errors,
+      o ? ms(o.recoveryMs) : '-',
+      b ? ms(b.openMs) : '-',
+      b ? ms(b.halfOpenMs) : '-',
+      b ? b.transitions : '-',
+      opt(b?.openedAfterMs),
+      opt(b?.closedAfterMs),
+    ];
+  });
+  return formatTable(header, rows);
+}
+
+/** The invalidation race per strategy: rounds that ended with the cache older than the database, and stale reads. */
+export function raceTable(reports: readonly StrategyReport[]): string {
+  const header = ['strategy', 'writes', 'stale after drill', 'stale rate', 'stale reads', 'longest stale read', 'rounds (x = stale)'];
+  const rows = reports.map((r) => {
+    const x = r.race;
+    if (!x) return [r.strategy, '-', '-', '-', '-', '-', '-'];
+    return [r.strategy, x.writes, `${x.staleRounds} of ${x.rounds}`, `${Math.round(x.staleRate * 100)}%`, x.staleReads, ms(x.maxStaleReadMs), x.stalePerRound.map((s) => (s ? 'x' : '.')).join('')];
+  });
+  return formatTable(header, rows);
+}
+
+/** --l1: where reads were served from, and what L1 served after the row changed. */
+export function l1Table(reports: readonly StrategyReport[]): string {
+  const header = ['strategy', 'L1 hits', 'L2 hits', 'origin q', 'stale from L1', 'longest stale from L1'];
+  const rows = reports.map((r) => (r.l1 ? [r.strategy, r.l1.l1Hits, r.l1.l2Hits, r.l1.originQueries, r.l1.staleFromL1, ms(r.l1.maxStaleFromL1Ms)] : [r.strategy, '-', '-', '-', '-', '-']));
+  return formatTable(header, rows);
+}
+
 /** "148 of 1000" when the drill was stopped before its last round. */
 function roundsRun(result: DrillResult): string {
   const ran = result.reports.reduce((a, r) => a + r.rounds, 0);
@@ -47,7 +91,9 @@ export function reportDrillText(out: Writable, result: DrillResult, color: boole
   const style = styleFor(out, color);
   const source = result.originSource === 'tool-only' ? 'counted by the tool only' : `counted at PostgreSQL (${result.originSource})`;
   const what = result.keyCount > 1 ? `${result.keyCount} keys (${result.key}, ...)` : result.key;
-  const shape = result.openLoop
+  const shape = result.outage
+    ? `${roundsRun(result)} round${result.rounds === 1 ? '' : 's'}, outage of ${result.outage.node} for ${formatDuration(result.outage.durationMs)} (${result.outage.mode}), ${result.outage.ratePerSec} reads/s for ${formatDuration(result.outage.windowMs)}`
+    : result.openLoop
     ? `open loop ${result.openLoop.ratePerSec}/s for ${formatDuration(result.openLoop.durationMs)} (${result.openLoop.requests} requests), natural expiries`
     : `${roundsRun(result)} round${result.rounds === 1 ? '' : 's'}, trigger ${result.trigger}`;
   out.write(
@@ -56,6 +102,20 @@ export function reportDrillText(out: Writable, result: DrillResult, color: boole
   );
   if (result.openLoop) out.write('per expiry = origin queries per refresh episode (overlapping fetches of one key); peak db = most origin queries in flight at once\n');
   out.write(strategyTable(result.reports) + '\n');
+  if (result.outage) {
+    out.write(`outage: origin queries by when they started (before / during / after the outage); recovery = from the cache's return to the last origin query; breaker times per process\n`);
+    out.write(outageTable(result.reports) + '\n');
+  }
+  const l1 = result.reports.find((r) => r.l1)?.l1;
+  if (l1) {
+    out.write(`L1: ${l1.size} entries per process, each living ${formatDuration(l1.ttlMs)}; stale from L1 = reads L1 answered after a newer version had committed (--writes)\n`);
+    out.write(l1Table(result.reports) + '\n');
+  }
+  const race = result.reports.find((r) => r.race)?.race;
+  if (race) {
+    out.write(`invalidation race (${race.invalidate} on write): stale after drill = the cache ended older than PostgreSQL's latest committed version\n`);
+    out.write(raceTable(result.reports) + '\n');
+  }
   if (result.interrupted) out.write(style.yellow('stopped early: partial results') + '\n');
 }
 
@@ -83,13 +143,33 @@ export function reportBreaches(err: Writable, breaches: readonly Breach[]): void
   for (const b of breaches) err.write(`assert failed: ${b.strategy}: ${b.threshold} (actual ${Number.isInteger(b.actual) ? b.actual : b.actual.toFixed(2)})\n`);
 }
 
-export function reportSimulationText(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, number> | undefined, mode: 'herd' | 'open'): void {
-  const header = ['strategy', 'predicted', 'simulated', ...(measured ? ['measured'] : []), 'origin q', mode === 'open' ? 'episodes' : 'expiries', 'p50', 'p99', 'max', 'stale', 'errors', 'timeouts'];
-  const rows = result.map(({ report: r, predicted }) => [
+/** What a live drill measured, per strategy, for `herd simulate --measured`. */
+export interface Measured {
+  amplification: number;
+  during?: number;
+  staleRate?: number;
+}
+
+function fixed(v: number | undefined, digits = 2): number | string {
+  return v === undefined ? '-' : Number(v.toFixed(digits));
+}
+
+export function reportSimulationText(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, Measured> | undefined, mode: 'herd' | 'open'): void {
+  const outage = result.some((s) => s.predictedDuring !== undefined);
+  const race = result.some((s) => s.predictedStaleRate !== undefined);
+  const header = [
+    'strategy', 'predicted', 'simulated', ...(measured ? ['measured'] : []),
+    ...(outage ? ['pred. during', 'sim. during', ...(measured ? ['meas. during'] : [])] : []),
+    ...(race ? ['pred. stale', 'sim. stale', ...(measured ? ['meas. stale'] : [])] : []),
+    'origin q', mode === 'open' ? 'episodes' : 'expiries', 'p50', 'p99', 'max', 'stale', 'errors', 'timeouts',
+  ];
+  const rows = result.map(({ report: r, predicted, predictedDuring, predictedStaleRate }) => [
     r.strategy,
     Number(predicted.toFixed(2)),
     Number(r.amplification.toFixed(2)),
-    ...(measured ? [measured.has(r.strategy) ? Number((measured.get(r.strategy) as number).toFixed(2)) : '-'] : []),
+    ...(measured ? [fixed(measured.get(r.strategy)?.amplification)] : []),
+    ...(outage ? [fixed(predictedDuring, 0), r.outage?.originDuring ?? '-', ...(measured ? [fixed(measured.get(r.strategy)?.during, 0)] : [])] : []),
+    ...(race ? [fixed(predictedStaleRate), fixed(r.race?.staleRate), ...(measured ? [fixed(measured.get(r.strategy)?.staleRate)] : [])] : []),
     r.originQueries,
     r.expiries,
     ms(r.latency.p50Ms),
@@ -103,9 +183,15 @@ export function reportSimulationText(out: Writable, result: readonly SimulatedSt
   out.write(formatTable(header, rows) + '\n');
 }
 
-export function reportSimulationJson(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, number> | undefined, breaches: readonly Breach[]): void {
+export function reportSimulationJson(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, Measured> | undefined, breaches: readonly Breach[]): void {
   writeJson(out, {
-    strategies: result.map(({ report, predicted }) => ({ predicted, ...(measured?.has(report.strategy) ? { measured: measured.get(report.strategy) } : {}), ...report })),
+    strategies: result.map(({ report, predicted, predictedDuring, predictedStaleRate }) => ({
+      predicted,
+      ...(predictedDuring !== undefined ? { predictedDuring } : {}),
+      ...(predictedStaleRate !== undefined ? { predictedStaleRate } : {}),
+      ...(measured?.has(report.strategy) ? { measured: measured.get(report.strategy)?.amplification, measuredDetail: measured.get(report.strategy) } : {}),
+      ...report,
+    })),
     assertions: breaches.length === 0 ? 'pass' : { breaches },
   });
 }

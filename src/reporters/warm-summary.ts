@@ -39,7 +39,7 @@ export function printWarmText(stdout: Writable, summary: WarmSummary, failures: 
   if (s.notAttempted > 0) out.push(c.red(`not attempted ${formatNumber(s.notAttempted)}: the run stopped before them${failedKeysFile ? `; listed in ${failedKeysFile}, rerun with --keys ${failedKeysFile}` : '; list them with --failed-keys FILE'}`));
   for (const u of s.unread ?? []) {
     if (u.source === 'stdin') {
-      out.push(c.red(`${u.entry}: stopped after line ${formatNumber(u.rowsRead)} of stdin; the rest was not read (it cannot be listed; feed it again from there, or run with --checkpoint FILE)`));
+      out.push(c.red(`${u.entry}: stopped after line ${formatNumber(u.rowsRead)} of ${u.file ?? 'stdin'}; the rest was not read (it cannot be listed; feed it again from there, or run with --checkpoint FILE)`));
       continue;
     }
     const left = u.rowsLeft !== undefined ? `${formatNumber(u.rowsLeft)} rows` : 'the rest of its rows';

@@ -231,5 +231,14 @@ export function keyListPort(cwd: string, stdin: NodeJS.ReadableStream, batchSize
     count(entry: { source: { kind: string; keysFile?: string } }): Promise<number | undefined> {
       return countKeys(entry.source.keysFile ?? '-', cwd, options);
     },
+    isStream(entry: { source: { kind: string; keysFile?: string } }): boolean {
+      const file = entry.source.keysFile ?? '-';
+      if (file === '-') return true;
+      try {
+        return !statSync(resolve(cwd, file)).isFile();
+      } catch {
+        return false;
+      }
+    },
   };
 }

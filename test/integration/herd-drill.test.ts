@@ -121,6 +121,21 @@ describe('herd drill on real Redis + PostgreSQL', () => {
     assert.equal(await c.exists('product:13', 'lock:product:13', 'cachectl:herd:run:product:13'), 0);
   });
 
+  test('a fetch PostgreSQL rejects (no such table, a $1 of the wrong type) is one line and exit 2, and leaves nothing', async () => {
+    const c = redis.client();
+    const base = ['herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--key', 'product:16', '--clients', '5'];
+    const nosuch = await runCli([...base, '--fetch', 'SELECT * FROM nosuch WHERE id = $1']);
+    assert.equal(nosuch.code, 2);
+    assert.match(nosuch.stderr, /^cachectl: --fetch: PostgreSQL rejects the query with \$1 = '16': relation "nosuch" does not exist/);
+    assert.equal(nosuch.stderr.trim().split('\n').length, 1);
+    const empty = await runCli([...base, '--fetch', FETCH, '--param', '']);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /PostgreSQL rejects the query with \$1 = '': invalid input syntax for type bigint/);
+    assert.equal(await c.exists('cachectl:herd:run:product:16'), 0);
+    const { rows } = await db.pool.query("SELECT relname FROM pg_class WHERE relname LIKE 'cachectl_herd_%'");
+    assert.deepEqual(rows, []);
+  });
+
   test('another drill on the same key is refused with exit 75', async () => {
     const c = redis.client();
     await c.set('cachectl:herd:run:product:15', 'someone', 'PX', 60_000);

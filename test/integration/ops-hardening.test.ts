@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
@@ -174,6 +174,32 @@ describe('cachectl warm: resume and input hardening', () => {
     assert.match(s.outputErrors[0], /^--failed-keys .*failed\.fifo: writing failed \(EPIPE\): \d+ of the 5000 keys not written are not listed there$/);
     assert.doesNotMatch(r.stderr, /nothing was written/);
     for (const key of ids) assert.equal(await client.get(key), expected.get(key), key);
+  });
+
+  test('a key list on a named pipe that never ends: a signal stops the run at once, the rest is named as unread', { timeout: 60_000 }, async () => {
+    await client.flushall();
+    const fifo = join(dir, 'keys.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // The writer never closes the pipe: reading the rest to list it would never end.
+    const writer = createWriteStream(fifo);
+    writer.write(Array.from({ length: 1500 }, (_, i) => `product:${i + 1}\n`).join(''));
+    try {
+      const ctl = new AbortController();
+      const run = runCli(keyArgs(fifo, '--json', '--rate', '500'), { signal: ctl.signal });
+      await waitFor(async () => (await client.dbsize()) > 200, 'the warm to be under way');
+      ctl.abort('SIGTERM');
+      const r = await run;
+      assert.equal(r.code, 143, r.stderr);
+      const s = JSON.parse(r.stdout);
+      assert.equal(s.unread.length, 1);
+      assert.equal(s.unread[0].file, fifo);
+      const written = await client.keys('product:*');
+      assert.equal(written.length, s.written);
+      for (const key of written) assert.equal(await client.get(key), expected.get(key), key);
+      assert.ok(s.unread[0].rowsRead >= s.written, 'the lines read cover what was written');
+    } finally {
+      writer.destroy();
+    }
   });
 
   test('--only-missing and --refresh-below read the cache first and fetch only the keys that need it', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { simulate, countEpisodes, type SimulationInput } from '../../src/core/herd/sim/simulate.js';
 import { predictOpenLoop, xfetchProbability } from '../../src/core/herd/model.js';
 
-const settings = { ttlMs: 500, ttlJitter: 0, beta: 1, lockTtlMs: 5_000, lockWaitMs: 5_000, lockPollMs: 5, lockPollMaxMs: 50, onLockTimeout: 'stale' as const, staleWindowMs: 30_000, stampedeWindowMs: 5_000 };
+const settings = { ttlMs: 500, ttlJitter: 0, beta: 1, lockTtlMs: 5_000, lockWaitMs: 5_000, lockPollMs: 5, lockPollMaxMs: 50, onLockTimeout: 'stale' as const, staleWindowMs: 30_000, stampedeWindowMs: 5_000, breakerThreshold: 5, breakerTimeoutMs: 1_000 };
 const base: SimulationInput = {
   strategies: ['none', 'xfetch', 'lock'],
   mode: 'open',
@@ -58,4 +58,34 @@ test('model details: xfetch probability and episode counting', () => {
   assert.ok(Math.abs(xfetchProbability(100, 100, 1) - Math.exp(-1)) < 1e-12);
   assert.equal(countEpisodes([0, 10, 200, 205], [50, 60, 250, 260]), 2);
   assert.equal(predictOpenLoop('coalesce', { ratePerSec: 1000, recomputeMs: 100, ttlMs: 1000, beta: 1, processes: 1 }), 1);
+});
+
+test('simulated outage: origin queries during it land near the model (none rate x (outage - timeout), breaker the read rate, coalesced one at a time)', async () => {
+  const out = await simulate({
+    ...base,
+    strategies: ['none', 'breaker', 'breaker+coalesce'],
+    ratePerSec: 100,
+    durationMs: 6_000,
+    recomputeMs: 20,
+    settings: { ...settings, ttlMs: 60_000, breakerTimeoutMs: 500 },
+    outage: { leadMs: 1_000, durationMs: 2_000, redisTimeoutMs: 200 },
+  });
+  for (const s of out) {
+    const during = s.report.outage!.originDuring;
+    assert.ok(s.predictedDuring !== undefined);
+    assert.ok(Math.abs(during - s.predictedDuring) / s.predictedDuring < 0.2, `${s.report.strategy}: simulated ${during}, predicted ${s.predictedDuring}`);
+  }
+  assert.ok(out[1]!.report.outage!.breaker!.openMs > 1_000);
+});
+
+test('simulated L1 with 3 processes: at most one origin query per process; simulated writes: versioned never ends stale, lock sometimes', async () => {
+  const l1 = await simulate({ ...base, mode: 'herd', strategies: ['none'], clients: 30, processes: 3, l1: { size: 10, ttlMs: 2_000 } });
+  assert.equal(l1[0]!.predicted, 3);
+  assert.equal(l1[0]!.report.originQueries, 3);
+  const race = await simulate({ ...base, mode: 'herd', strategies: ['lock', 'versioned'], clients: 10, rounds: 100, recomputeMs: 200, writesPerSec: 4, settings: { ...settings, ttlMs: 60_000 } });
+  const [lock, versioned] = race;
+  assert.ok(lock!.report.race!.staleRounds > 0 && lock!.report.race!.staleRounds < 100);
+  assert.equal(versioned!.report.race!.staleRounds, 0);
+  assert.equal(versioned!.predictedStaleRate, 0);
+  assert.deepEqual(versioned!.report.race!.writesPerRound, lock!.report.race!.writesPerRound);
 });

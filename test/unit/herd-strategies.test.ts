@@ -4,11 +4,11 @@ import { SimClock } from '../../src/core/herd/sim/clock.js';
 import { MemoryCache, MemoryStore, SimOrigin } from '../../src/core/herd/sim/memory.js';
 import { runRound, type HerdClient, type RoundOutput } from '../../src/core/herd/round.js';
 import { createStrategy, earlySimpleDecides, xfetchDecides } from '../../src/core/herd/strategies/index.js';
-import { settingsFor } from '../../src/core/herd/settings.js';
+import { settingsFor, type BaseSettings } from '../../src/core/herd/settings.js';
 import { seededRandom } from '../../src/core/herd/random.js';
 import type { StrategyName, StrategySettings } from '../../src/core/herd/types.js';
 
-const BASE: Omit<StrategySettings, 'keepStale'> = {
+const BASE: BaseSettings = {
   ttlMs: 60_000,
   ttlJitter: 0,
   beta: 1,
@@ -19,6 +19,8 @@ const BASE: Omit<StrategySettings, 'keepStale'> = {
   onLockTimeout: 'stale',
   staleWindowMs: 30_000,
   stampedeWindowMs: 5_000,
+  breakerThreshold: 5,
+  breakerTimeoutMs: 1_000,
 };
 const KEY = 'product:42';
 

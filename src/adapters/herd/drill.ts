@@ -5,27 +5,33 @@
  * expiries for a duration. Leaves the keys as it found them and removes its scratch keys.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { openCache } from '../redis/cache.js';
+import { DEFAULTS } from '../../config/defaults.js';
 import { createPgPool, verifyPg } from '../postgres/pool.js';
 import type { RedisTarget } from '../../config/target.js';
 import { checkColocation, type Colocation } from '../../core/herd/colocation.js';
 import { herdOffsets, poissonArrivals } from '../../core/herd/schedule.js';
 import { seededRandom } from '../../core/herd/random.js';
-import { settingsFor } from '../../core/herd/settings.js';
-import { lockKeyOf } from '../../core/herd/strategies/index.js';
+import { settingsFor, type BaseSettings } from '../../core/herd/settings.js';
+import { lockKeyOf, type L1Settings } from '../../core/herd/strategies/index.js';
 import { episodesByKey, peakConcurrency } from '../../core/herd/episodes.js';
 import { releaseSkew, summarizeStrategy, type OriginCountSource, type StrategyReport } from '../../core/herd/stats.js';
-import type { CachedValue, StrategyName, StrategySettings } from '../../core/herd/types.js';
+import type { CachedValue, StrategyName } from '../../core/herd/types.js';
 import type { Sample } from '../../core/herd/round.js';
-import { createOriginCounter, PgOrigin, paramOfKey } from './origin.js';
+import { createOriginCounter, PgOrigin, paramOfKey, probeFetch } from './origin.js';
 import { RedisHerdCache, stampedeKeyOf, staleKeyOf } from './redis-cache.js';
 import { DrillKeys } from './keyset.js';
 import { wallClock } from './clock.js';
 import type { ArmRequest, WorkerConfig, WorkerRoundResult } from './worker.js';
 import { DrillWorker } from './worker.js';
 import { startProcessWorker } from './process-worker.js';
+import { DrillOutage, type OutageOptions } from './outage.js';
+import { RaceWriter, type RaceOptions } from './race-writer.js';
+import { roundVerdict, staleReads, summarizeRace, type RaceRound } from '../../core/herd/race.js';
+import { summarizeOutage, type OutageRound } from '../../core/herd/outage.js';
 
-export type Trigger = 'delete' | 'pexpire' | 'ttl';
+export type Trigger = 'delete' | 'pexpire' | 'ttl' | 'outage';
 
 export interface DrillOptions {
   target: RedisTarget;
@@ -34,7 +40,8 @@ export interface DrillOptions {
   announce?: () => void;
   keys: string[];
   param?: string;
-  fetchSql: string;
+  /** Absent only with a race on the drill's scratch table, whose fetch the drill writes. */
+  fetchSql?: string;
   /** Total virtual clients over all processes. */
   clients: number;
   processes: number;
@@ -53,7 +60,15 @@ export interface DrillOptions {
   pgPoolSize: number;
   seed: number;
   maxTimeMs: number;
-  settings: Omit<StrategySettings, 'keepStale'>;
+  settings: BaseSettings;
+  /** Every drill client's Redis command timeout. */
+  redisTimeoutMs: number;
+  /** --trigger outage: how the node goes away, and the reads sent across it. */
+  outage?: OutageOptions & { ratePerSec: number; windowMs: number };
+  /** --writes: the invalidation race. */
+  race?: RaceOptions;
+  /** --l1: a bounded LRU per process in front of Redis. */
+  l1?: L1Settings;
   signal: AbortSignal;
 }
 
@@ -90,6 +105,8 @@ export interface DrillResult {
   reports: StrategyReport[];
   warnings: string[];
   interrupted: boolean;
+  /** --trigger outage: the node taken away and how. */
+  outage?: { node: string; mode: 'pause' | 'refuse'; durationMs: number; ratePerSec: number; windowMs: number };
 }
 
 export async function runDrill(options: DrillOptions, onEvent: (event: DrillEvent) => void = () => undefined): Promise<DrillResult> {
@@ -102,6 +119,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
   options.announce?.();
   const control = await openCache(options.target, { verify: 'all', connectionName: `cachectl-herd-${runId}` });
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
   const onAbort = () => stop.abort();
   options.signal.addEventListener('abort', onAbort);
   if (options.signal.aborted) stop.abort();
@@ -116,24 +134,33 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
   const workers: WorkerHandle[] = [];
   const reports: StrategyReport[] = [];
   let counter: Awaited<ReturnType<typeof createOriginCounter>> | undefined;
+  let outage: DrillOutage | undefined;
+  let race: RaceWriter | undefined;
   try {
     await verifyPg(pool, options.pgUrl);
     await keys.markRun(options.maxTimeMs + 60_000);
     const colocation = colocationOf(control.topology, options.keys, warn);
-    counter = await createOriginCounter(pool, runId, { fetchSql: options.fetchSql, param: paramOfKey(options.keys[0] as string, options.param) });
+    if (options.outage) outage = await DrillOutage.prepare(control, options.keys[0] as string, `cachectl-herd-${runId}`, options.outage);
+    const param = paramOfKey(options.keys[0] as string, options.param);
+    if (options.fetchSql !== undefined) await probeFetch(pool, options.fetchSql, param);
+    if (options.race) race = await RaceWriter.prepare(pool, runId, param, options.race, options.fetchSql);
+    const fetchSql = race?.fetchSql ?? (options.fetchSql as string);
+    counter = await createOriginCounter(pool, runId, { fetchSql, param });
     if (counter.unavailable) warn(`PostgreSQL cannot count the fetches itself (${counter.unavailable}); origin counts are the tool's own`);
     await keys.snapshot();
 
     const perProcess = splitEvenly(options.clients, options.processes);
-    workers.push(...(await startWorkers(options, runId, perProcess, counter.sequence)));
+    workers.push(...(await startWorkers({ ...options, fetchSql }, runId, perProcess, counter.sequence, outage?.via, race?.versionColumn)));
     onEvent({ type: 'connected', clients: options.clients, processes: options.processes, originSource: counter.source });
 
     const plan = planRequests(options, perProcess);
     const jitter = seededRandom(options.seed + 1);
     const ttlFactor = options.keys.map(() => 1 + options.settings.ttlJitter * jitter());
     // Prime values once per run: the control side's fetches happen before any round's count starts.
-    const primer = new PgOrigin(pool, options.fetchSql, counter.sequence, options.dbDelayMs, (key) => paramOfKey(key, options.param));
-    const primed = options.prime ? await primeValues(primer, options.keys) : [];
+    const primer = new PgOrigin(pool, fetchSql, counter.sequence, options.dbDelayMs, (key) => paramOfKey(key, options.param), race?.versionColumn);
+    let primed = options.prime ? await primeValues(primer, options.keys) : [];
+    const key = options.keys[0] as string;
+    let freshPrime = true;
 
     for (const strategy of options.strategies) {
       if (stop.signal.aborted) break;
@@ -148,9 +175,16 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
       let skipped = 0;
       let rounds = 0;
       let peak = 0;
+      const outageRounds: OutageRound[] = [];
+      const raceRounds: RaceRound[] = [];
+      const lags: number[] = [];
+      const l1Lags: number[] = [];
       const roundsToRun = options.openLoop ? 1 : options.rounds;
       for (let round = 0; round < roundsToRun && !stop.signal.aborted; round++) {
         await keys.releaseOwnLocks();
+        // The row changes from round to round: each starts from the database's latest version.
+        if (race && options.prime && !freshPrime) primed = await primeValues(primer, options.keys);
+        freshPrime = false;
         if (options.prime) {
           const now = wallClock.now();
           const ttlFor = (i: number) => (options.trigger === 'ttl' && !options.openLoop ? options.expireInMs : settings.ttlMs) * (ttlFactor[i] as number);
@@ -166,9 +200,14 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         const dbBefore = await counter.read();
         const checkBefore = await counter.crossCheck?.();
         for (const [i, w] of workers.entries()) await w.arm({ strategy, settings, seed: options.seed, round, requests: plan[i] ?? [] });
-        if (!options.openLoop) await fire(options, keys, writtenAt, ttlFactor, stop.signal);
+        if (!options.openLoop && !outage) await fire(options, keys, writtenAt, ttlFactor, stop.signal);
+        const releasedAt = wallClock.now();
         for (const w of workers) w.release();
+        const outageRun = outage?.run(stop.signal);
+        const writes = race?.run(key, cache, strategy, writeSchedule(options, round), releasedAt, settings.ttlMs, stop.signal);
         const outputs = await collectAll(workers, stop.signal);
+        const window = await outageRun;
+        const commits = await writes;
         const dbAfter = await counter.read();
         const sent = outputs.reduce((a, o) => a + o.originSent, 0);
         const counted = counter.source === 'tool-only' ? sent : dbAfter - dbBefore;
@@ -188,7 +227,16 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         if (options.keys.length === 1) perExpiry.push(counted);
         else perExpiry.push(...options.keys.map((k) => roundSpans.filter((s) => s[2] === k).length));
         for (const o of outputs) for (const e of o.backgroundErrors) strategyWarnings.push(`background refresh failed: ${e}`);
-        const roundSkew = options.openLoop ? 0 : releaseSkew(roundSamples);
+        if (race && commits) {
+          raceRounds.push(roundVerdict(commits.length, await race.cachedVersion(key, cache), race.latest));
+          lags.push(...staleReads(roundSamples, commits));
+          l1Lags.push(...staleReads(roundSamples.filter((s) => s.result.tier === 'l1'), commits));
+        }
+        if (window) {
+          const to = Math.max(...outputs.map((o) => o.endedAt));
+          outageRounds.push({ window, fetchStarts: roundSpans.map((s) => s[0]), breakerLogs: outputs.flatMap((o) => (o.breaker ? [o.breaker] : [])), from: releasedAt, to });
+        }
+        const roundSkew = options.openLoop || outage ? 0 : releaseSkew(roundSamples);
         skew = Math.max(skew, roundSkew);
         rounds++;
         onEvent({ type: 'round', strategy, round: round + 1, originQueries: counted, skewMs: roundSkew });
@@ -209,6 +257,9 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
           skipped,
           peakOriginConcurrency: peak,
           warnings: strategyWarnings,
+          ...(options.outage && outageRounds.length > 0 ? { outage: summarizeOutage(options.outage.mode, options.outage.durationMs, outageRounds) } : {}),
+          ...(options.race && raceRounds.length > 0 ? { race: summarizeRace(options.race.invalidate, raceRounds, lags) } : {}),
+          ...(options.l1 ? { l1: { ...options.l1, staleLags: l1Lags } } : {}),
         }),
       );
     }
@@ -231,13 +282,20 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
       reports,
       warnings,
       interrupted: stop.signal.aborted,
+      ...(outage && options.outage
+        ? { outage: { node: outage.nodeAddress, mode: options.outage.mode, durationMs: options.outage.durationMs, ratePerSec: options.outage.ratePerSec, windowMs: options.outage.windowMs } }
+        : {}),
     };
   } finally {
     clearTimeout(timer);
     options.signal.removeEventListener('abort', onAbort);
     await Promise.allSettled(workers.map((w) => w.close()));
+    await outage?.close();
     try {
-      await keys.restore();
+      // After writes to the operator's own row the saved value is older than the database:
+      // the drill's last value stays, expiring with --ttl, rather than a restored stale one.
+      await keys.restore({ keepValues: race?.changesRealRow === true });
+      await race?.cleanup(options.keys[0] as string, cache);
     } finally {
       await counter?.drop().catch(() => undefined);
       await control.close();
@@ -267,7 +325,14 @@ function splitEvenly(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }
 
-async function startWorkers(options: DrillOptions, runId: string, perProcess: number[], sequence: string | undefined): Promise<WorkerHandle[]> {
+async function startWorkers(
+  options: DrillOptions & { fetchSql: string },
+  runId: string,
+  perProcess: number[],
+  sequence: string | undefined,
+  via: WorkerConfig['via'],
+  versionColumn: string | undefined,
+): Promise<WorkerHandle[]> {
   let first = 0;
   const configs: WorkerConfig[] = perProcess.map((clients, index) => {
     const config: WorkerConfig = {
@@ -281,6 +346,10 @@ async function startWorkers(options: DrillOptions, runId: string, perProcess: nu
       dbDelayMs: options.dbDelayMs,
       clients,
       firstClientId: first,
+      redisTimeoutMs: options.redisTimeoutMs,
+      ...(via ? { via } : {}),
+      ...(versionColumn ? { versionColumn } : {}),
+      ...(options.l1 ? { l1: options.l1 } : {}),
       ...(options.param !== undefined ? { param: options.param } : {}),
       ...(sequence ? { sequence } : {}),
     };
@@ -309,8 +378,9 @@ async function startWorkers(options: DrillOptions, runId: string, perProcess: nu
 function planRequests(options: DrillOptions, perProcess: number[]): [number, number, number][][] {
   const plan = perProcess.map(() => [] as [number, number, number][]);
   const keyCount = options.keys.length;
-  if (options.openLoop) {
-    const arrivals = poissonArrivals(options.openLoop.ratePerSec, options.openLoop.durationMs, options.seed, options.openLoop.maxRequests);
+  const arrivalsOver = options.openLoop ?? (options.outage ? { ratePerSec: options.outage.ratePerSec, durationMs: options.outage.windowMs, maxRequests: DEFAULTS.herd.maxOpenLoopRequests } : undefined);
+  if (arrivalsOver) {
+    const arrivals = poissonArrivals(arrivalsOver.ratePerSec, arrivalsOver.durationMs, options.seed, arrivalsOver.maxRequests);
     const pick = seededRandom(options.seed + 2);
     arrivals.forEach((offset, j) => {
       const w = j % perProcess.length;
@@ -327,13 +397,24 @@ function planRequests(options: DrillOptions, perProcess: number[]): [number, num
   return plan;
 }
 
+/**
+ * When the round's writes happen, after the release: Poisson at --writes over the span the herd
+ * reads and recomputes in (the spread plus two recompute delays, at least 100ms). Seeded per
+ * round, so every strategy meets the same writes at the same moments.
+ */
+function writeSchedule(options: DrillOptions, round: number): number[] {
+  if (!options.race) return [];
+  const spanMs = Math.max(100, options.spreadMs + 2 * options.dbDelayMs);
+  return poissonArrivals(options.race.ratePerSec, spanMs, options.seed + 3 + round * 7919, 10_000);
+}
+
 async function primeValues(primer: PgOrigin, keys: readonly string[]): Promise<CachedValue[]> {
   return Promise.all(
     keys.map(async (key) => {
       const started = wallClock.now();
-      const value = await primer.fetch(key);
+      const row = await primer.fetch(key);
       const now = wallClock.now();
-      return { value, deltaMs: now - started, computedAt: now, ttlLeftMs: Infinity };
+      return { value: row.value, deltaMs: now - started, computedAt: now, ttlLeftMs: Infinity, ...(row.version !== undefined ? { version: row.version } : {}) };
     }),
   );
 }

@@ -86,10 +86,14 @@ export class DrillKeys {
     await Promise.all(this.marked.splice(0).map((m) => runScript(this.cache.nodeFor(m), RELEASE_IF_PREFIX, [m], [this.runId])));
   }
 
-  /** Puts every key back as it was (value and remaining TTL), removes the run markers. */
-  async restore(): Promise<void> {
+  /**
+   * Puts every key back as it was (value and remaining TTL), removes the run markers. With
+   * `keepValues` the keys and stale copies stay as the drill left them (they carry a TTL).
+   */
+  async restore({ keepValues = false } = {}): Promise<void> {
     await this.releaseOwnLocks();
-    await Promise.all(this.snapshots.splice(0).map((s) => restoreOne(this.cache.nodeFor(s.key), s)));
+    const snapshots = this.snapshots.splice(0);
+    if (!keepValues) await Promise.all(snapshots.map((s) => restoreOne(this.cache.nodeFor(s.key), s)));
     await this.releaseRunMarkers();
   }
 }

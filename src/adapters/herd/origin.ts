@@ -13,7 +13,7 @@
  */
 import type pg from 'pg';
 import { UsageError } from '../../errors.js';
-import type { Origin } from '../../core/herd/types.js';
+import type { Origin, OriginRow } from '../../core/herd/types.js';
 import type { OriginCountSource } from '../../core/herd/stats.js';
 import { wallClock } from './clock.js';
 
@@ -29,13 +29,14 @@ export interface OriginCounter {
 }
 
 /** The fetch must take the key's parameter as $1 and nothing else: the drill adds its own parameters. */
-export function validateFetchSql(sql: string): string {
+export function validateFetchSql(sql: string, flag = '--fetch'): string {
   const trimmed = sql.trim().replace(/;+\s*$/, '');
-  if (trimmed === '') throw new UsageError('--fetch: give the query that loads one key, e.g. "SELECT * FROM products WHERE id = $1"');
-  if (trimmed.includes(';')) throw new UsageError('--fetch: one statement only (found a ";" inside the query)');
-  if (!/\$1\b/.test(trimmed)) throw new UsageError('--fetch: the query must use $1 for the key\'s id (it is sent as a bound parameter)');
+  const example = flag === '--fetch' ? 'the query that loads one key, e.g. "SELECT * FROM products WHERE id = $1"' : 'the statement that updates the row, e.g. "UPDATE products SET version = version + 1 WHERE id = $1"';
+  if (trimmed === '') throw new UsageError(`${flag}: give ${example}`);
+  if (trimmed.includes(';')) throw new UsageError(`${flag}: one statement only (found a ";" inside the query)`);
+  if (!/\$1\b/.test(trimmed)) throw new UsageError(`${flag}: the query must use $1 for the key's id (it is sent as a bound parameter)`);
   const other = /\$([2-9]|\d{2,})\b/.exec(trimmed);
-  if (other) throw new UsageError(`--fetch: only $1 may be used (found ${other[0]}); the key's id is the one parameter`);
+  if (other) throw new UsageError(`${flag}: only $1 may be used (found ${other[0]}); the key's id is the one parameter`);
   return trimmed;
 }
 
@@ -112,11 +113,37 @@ async function statementId(pool: pg.Pool, sql: string, param: string): Promise<s
   }
 }
 
+/**
+ * Plans the fetch once with the key's parameter bound (EXPLAIN runs nothing), so a query
+ * PostgreSQL rejects (no such table, a parameter of the wrong type) is one line and exit 2
+ * before any client connects, not a drill of failing reads.
+ */
+export async function probeFetch(pool: pg.Pool, fetchSql: string, param: string): Promise<void> {
+  try {
+    await pool.query({ text: `EXPLAIN ${fetchSql}`, values: [param] });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // SQLSTATE 42 (syntax, undefined object, privilege) and 22 (data: bad input for $1).
+    if (typeof code === 'string' && /^(42|22)/.test(code)) {
+      throw new UsageError(`--fetch: PostgreSQL rejects the query with $1 = '${param}': ${(error as Error).message} (check --fetch, --param or the key's id)`);
+    }
+    throw error;
+  }
+}
+
 /** The key's id for $1: `--param` when given, else the last `:`-separated part (product:42 -> 42). */
 export function paramOfKey(key: string, param?: string): string {
   if (param !== undefined) return param;
   const i = key.lastIndexOf(':');
   return (i >= 0 ? key.slice(i + 1) : key).replace(/^\{(.*)\}$/, '$1');
+}
+
+/** The version column of the first row (bigint arrives as text), when asked for and present. */
+export function versionOf(rows: readonly Record<string, unknown>[], column: string | undefined): { version?: number } {
+  if (column === undefined) return {};
+  const raw = rows[0]?.[column];
+  const version = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : Number.NaN;
+  return Number.isFinite(version) ? { version } : {};
 }
 
 export class PgOrigin implements Origin {
@@ -132,11 +159,13 @@ export class PgOrigin implements Origin {
     sequence: string | undefined,
     private readonly delayMs: number,
     private readonly paramFor: (key: string) => string,
+    /** The column carrying the row's version (the invalidation race), read from the first row. */
+    private readonly versionColumn?: string,
   ) {
     this.sql = wrapFetch(fetchSql, sequence);
   }
 
-  async fetch(key: string): Promise<string> {
+  async fetch(key: string): Promise<OriginRow> {
     // Waiting for a pool connection is part of the recompute time (as in an application), but a
     // fetch only counts as sent once it has a connection: one that times out in the pool never
     // reached PostgreSQL, and the cross-check with the database's count must not expect it.
@@ -145,8 +174,8 @@ export class PgOrigin implements Origin {
     this.sent++;
     const started = wallClock.now();
     try {
-      const result = await client.query({ text: this.sql, values: [this.paramFor(key), this.delayMs / 1000] });
-      return JSON.stringify(result.rows);
+      const result = await client.query<Record<string, unknown>>({ text: this.sql, values: [this.paramFor(key), this.delayMs / 1000] });
+      return { value: JSON.stringify(result.rows), ...versionOf(result.rows, this.versionColumn) };
     } finally {
       client.release();
       this.spans.push([started, wallClock.now(), key]);

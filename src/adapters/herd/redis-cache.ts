@@ -5,7 +5,8 @@
 import type { Redis } from 'ioredis';
 import type { CacheConnection } from '../redis/cache.js';
 import type { CachedValue, HerdCache } from '../../core/herd/types.js';
-import { COUNT_STAMPEDE, READ_WITH_TTL, RELEASE_LOCK, loadScripts, runScript } from './scripts.js';
+import { COUNT_STAMPEDE, READ_WITH_TTL, RELEASE_LOCK, WRITE_IF_NEWER, loadScripts, runScript } from './scripts.js';
+import { versionKeyOf } from '../../core/herd/strategies/index.js';
 
 export function staleKeyOf(key: string): string {
   return `${key}:stale`;
@@ -17,15 +18,15 @@ export function stampedeKeyOf(key: string): string {
 
 /** The value as the drill stores it: the origin's answer plus what xfetch and swr need. */
 export function encodeEntry(entry: CachedValue): string {
-  return JSON.stringify({ v: entry.value, d: Math.round(entry.deltaMs * 1000) / 1000, c: Math.round(entry.computedAt) });
+  return JSON.stringify({ v: entry.value, d: Math.round(entry.deltaMs * 1000) / 1000, c: Math.round(entry.computedAt), ...(entry.version !== undefined ? { ver: entry.version } : {}) });
 }
 
 /** Accepts a value someone else wrote (no envelope): present, but with no known recompute time. */
 export function decodeEntry(raw: string, ttlLeftMs: number): CachedValue {
   try {
-    const parsed = JSON.parse(raw) as { v?: unknown; d?: unknown; c?: unknown };
+    const parsed = JSON.parse(raw) as { v?: unknown; d?: unknown; c?: unknown; ver?: unknown };
     if (parsed && typeof parsed === 'object' && typeof parsed.v === 'string' && typeof parsed.d === 'number' && typeof parsed.c === 'number') {
-      return { value: parsed.v, deltaMs: parsed.d, computedAt: parsed.c, ttlLeftMs };
+      return { value: parsed.v, deltaMs: parsed.d, computedAt: parsed.c, ttlLeftMs, ...(typeof parsed.ver === 'number' ? { version: parsed.ver } : {}) };
     }
   } catch {
     // not ours
@@ -42,13 +43,38 @@ export class RedisHerdCache implements HerdCache {
     return this.cache.client(index);
   }
 
-  /** Connects to every node these keys live on and loads the scripts there: done before the barrier. */
-  async prepare(keys: readonly string[]): Promise<void> {
+  /**
+   * Connects to every node these keys live on and loads the scripts there: done before the
+   * barrier. The command timeout applies from then on: connecting hundreds of clients at once
+   * may take longer than an application's per-command timeout, and is not what is drilled.
+   */
+  async prepare(keys: readonly string[], commandTimeoutMs?: number): Promise<void> {
     const nodes = new Set<Redis>(keys.map((k) => this.nodeFor(k)));
     for (const client of nodes) {
       if (client.status === 'wait') await client.connect();
       await loadScripts(client);
+      if (commandTimeoutMs !== undefined) client.options.commandTimeout = commandTimeoutMs;
     }
+  }
+
+  /** Resolves once every connection of these keys is up again (after a refused outage), or after `maxWaitMs`. */
+  async ready(keys: readonly string[], maxWaitMs: number): Promise<void> {
+    const nodes = new Set<Redis>(keys.map((k) => this.nodeFor(k)));
+    await Promise.all(
+      [...nodes].map(
+        (client) =>
+          new Promise<void>((resolve) => {
+            if (client.status === 'ready') return resolve();
+            const done = () => {
+              clearTimeout(timer);
+              client.off('ready', done);
+              resolve();
+            };
+            const timer = setTimeout(done, maxWaitMs);
+            client.on('ready', done);
+          }),
+      ),
+    );
   }
 
   async read(key: string): Promise<CachedValue | null> {
@@ -65,6 +91,11 @@ export class RedisHerdCache implements HerdCache {
       writes.push(this.nodeFor(stale).set(stale, encoded, 'PX', Math.max(1, Math.round(staleTtlMs))));
     }
     await Promise.all(writes);
+  }
+
+  async writeIfNewer(key: string, value: CachedValue, ttlMs: number): Promise<boolean> {
+    const args = [encodeEntry(value), value.version ?? -1, Math.max(1, Math.round(ttlMs))];
+    return Number(await runScript(this.nodeFor(key), WRITE_IF_NEWER, [key, versionKeyOf(key)], args)) === 1;
   }
 
   async readStale(key: string): Promise<CachedValue | null> {

@@ -33,7 +33,20 @@ export const RELEASE_IF_PREFIX = script(
   `local v = redis.call('GET', KEYS[1]) if v and string.sub(v, 1, string.len(ARGV[1])) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
 );
 
-export const ALL_SCRIPTS = [READ_WITH_TTL, RELEASE_LOCK, COUNT_STAMPEDE, RELEASE_IF_PREFIX];
+/**
+ * The versioned write-back: SET only when the new value's version is not older than the cached
+ * value's nor than the version floor a versioned invalidation left (KEYS[2]). Read and write in
+ * one script, so no write can slip in between the check and the SET.
+ */
+export const WRITE_IF_NEWER = script(
+  `local newest = tonumber(redis.call('GET', KEYS[2]) or '-1') or -1 ` +
+    `local cur = redis.call('GET', KEYS[1]) ` +
+    `if cur then local ok, d = pcall(cjson.decode, cur) if ok and type(d) == 'table' and type(d.ver) == 'number' and d.ver > newest then newest = d.ver end end ` +
+    `if tonumber(ARGV[2]) < newest then return 0 end ` +
+    `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) return 1`,
+);
+
+export const ALL_SCRIPTS = [READ_WITH_TTL, RELEASE_LOCK, COUNT_STAMPEDE, RELEASE_IF_PREFIX, WRITE_IF_NEWER];
 
 export async function loadScripts(client: Redis): Promise<void> {
   for (const s of ALL_SCRIPTS) await client.script('LOAD', s.lua);

@@ -28,7 +28,7 @@ async function handle(message: ToWorker): Promise<unknown> {
       await worker.connect();
       return undefined;
     case 'arm':
-      worker?.arm(message.request);
+      await worker?.arm(message.request);
       return undefined;
     case 'release':
       worker?.release();

@@ -3,13 +3,14 @@
  * its own PostgreSQL pool and its own strategy instance (so coalescing dedups only here).
  * Used in-process for --processes 1 and inside each forked worker otherwise.
  */
+import { setMaxListeners } from 'node:events';
 import { CacheConnection, openCache } from '../redis/cache.js';
 import { createPgPool } from '../postgres/pool.js';
 import type { RedisTarget } from '../../config/target.js';
-import { createStrategy } from '../../core/herd/strategies/index.js';
+import { createStrategy, withL1, type L1Settings } from '../../core/herd/strategies/index.js';
 import { runRound, type HerdClient, type RoundOutput } from '../../core/herd/round.js';
 import { clientRandom } from '../../core/herd/random.js';
-import type { Strategy, StrategyName, StrategySettings } from '../../core/herd/types.js';
+import type { BreakerLog, Strategy, StrategyName, StrategySettings } from '../../core/herd/types.js';
 import { PgOrigin, paramOfKey } from './origin.js';
 import { RedisHerdCache, stampedeKeyOf, staleKeyOf } from './redis-cache.js';
 import { lockKeyOf } from '../../core/herd/strategies/index.js';
@@ -30,6 +31,14 @@ export interface WorkerConfig {
   clients: number;
   /** Global id of this worker's first client, so client i draws the same numbers in every strategy. */
   firstClientId: number;
+  /** Every client's Redis command timeout. */
+  redisTimeoutMs: number;
+  /** Connect to a relay instead of these nodes (by address): --outage-mode refuse. */
+  via?: Record<string, { host: string; port: number }>;
+  /** The fetch's version column, when the drill races writes. */
+  versionColumn?: string;
+  /** A local tier in this process in front of Redis. */
+  l1?: L1Settings;
 }
 
 export interface ArmRequest {
@@ -46,6 +55,10 @@ export interface WorkerRoundResult extends RoundOutput {
   originSent: number;
   /** [start, end, key] (wall-clock ms) of every fetch this worker sent, to group them into refresh episodes. */
   fetchSpans: [number, number, string][];
+  /** This process's breaker over the round (breaker strategies). */
+  breaker?: BreakerLog;
+  /** When the round's last read finished. */
+  endedAt: number;
 }
 
 export class DrillWorker {
@@ -58,42 +71,58 @@ export class DrillWorker {
 
   constructor(private readonly config: WorkerConfig) {
     this.pool = createPgPool({ url: config.pgUrl, max: config.pgPoolSize, applicationName: `cachectl-herd-${config.runId}` });
-    this.origin = new PgOrigin(this.pool, config.fetchSql, config.sequence, config.dbDelayMs, (key) => paramOfKey(key, config.param));
+    this.origin = new PgOrigin(this.pool, config.fetchSql, config.sequence, config.dbDelayMs, (key) => paramOfKey(key, config.param), config.versionColumn);
   }
 
   /** Every client connects to the nodes it will use and loads its scripts: before any barrier. */
   async connect(): Promise<void> {
     const keys = this.config.keys.flatMap((k) => [k, lockKeyOf(k), staleKeyOf(k), stampedeKeyOf(k)]);
-    const options = { verify: 'none' as const, connectionName: `cachectl-herd-${this.config.runId}` };
+    const options = {
+      verify: 'none' as const,
+      connectionName: `cachectl-herd-${this.config.runId}`,
+      // An application keeps reconnecting through an outage; the drill's --max-time bounds it.
+      reconnectAttempts: 10_000,
+      ...(this.config.via ? { via: this.config.via } : {}),
+    };
     // Read the topology once (CLUSTER SLOTS for a cluster), then give every client its own sockets.
     const first = await openCache(this.config.target, options);
     const opened = [first, ...Array.from({ length: this.config.clients - 1 }, () => new CacheConnection(this.config.target, first.topology, options))];
     this.connections.push(...opened);
     for (const c of opened) this.clients.push(new RedisHerdCache(c));
-    await Promise.all(this.clients.map((c) => c.prepare(keys)));
+    await Promise.all(this.clients.map((c) => c.prepare(keys, this.config.redisTimeoutMs)));
     // Open the pool's connections now too, so the first misses do not pay for connecting.
     const warm = await Promise.all(Array.from({ length: this.config.pgPoolSize }, () => this.pool.connect()));
     for (const c of warm) c.release();
   }
 
-  /** Clients wait on the barrier; resolves once they are all waiting. */
-  arm(request: ArmRequest): void {
+  /**
+   * Clients wait on the barrier; resolves once they are all waiting, each connection up (an
+   * outage's reconnects finish before the next round, or they would count in its "before").
+   */
+  async arm(request: ArmRequest): Promise<void> {
     if (this.pending) throw new Error('worker already armed');
+    await Promise.all(this.clients.map((c) => c.ready(this.config.keys, 10_000)));
     // One instance per strategy per process: coalescing state lives here.
     let strategy = this.strategies.get(request.strategy);
     if (!strategy) {
       strategy = createStrategy(request.strategy);
+      if (this.config.l1) strategy = withL1(strategy, this.config.l1);
       this.strategies.set(request.strategy, strategy);
     }
     let release = () => undefined as void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const abort = new AbortController();
+    // Every request waiting for its send time listens on this one signal.
+    setMaxListeners(0, abort.signal);
     const clients: HerdClient[] = this.clients.map((cache, i) => {
       const id = this.config.firstClientId + i;
       return { id, cache, random: clientRandom(request.seed + request.round * 7919, id), token: `${this.config.runId}:${id}:${request.round}` };
     });
     const sentBefore = this.origin.sent;
     this.origin.spans.length = 0;
+    // The breaker's log starts at the release; what came before belongs to earlier rounds.
+    strategy.drainBreakerLog?.();
+    const breakerOf = strategy;
     const promise = runRound({
       strategy,
       origin: this.origin,
@@ -102,7 +131,10 @@ export class DrillWorker {
       released,
       requests: request.requests.map(([c, k, offsetMs]) => ({ client: clients[c % clients.length] as HerdClient, key: this.config.keys[k] as string, offsetMs })),
       signal: abort.signal,
-    }).then((out) => ({ ...out, worker: this.config.index, originSent: this.origin.sent - sentBefore, fetchSpans: this.origin.spans.splice(0) }));
+    }).then((out) => {
+      const breaker = breakerOf.drainBreakerLog?.();
+      return { ...out, worker: this.config.index, originSent: this.origin.sent - sentBefore, fetchSpans: this.origin.spans.splice(0), endedAt: wallClock.now(), ...(breaker ? { breaker } : {}) };
+    });
     this.pending = { promise, release, abort };
   }
 

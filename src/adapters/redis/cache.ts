@@ -32,6 +32,8 @@ export interface OpenCacheOptions extends ClientOptions {
    * MOVED replies would fail most keys) or 'allow' (inspect decides itself, --node-only).
    */
   clusterNode?: 'refuse' | 'allow';
+  /** Connect to these addresses instead of a node's own (by node address): a relay in front of it. */
+  via?: Record<string, { host: string; port: number }>;
 }
 
 export class CacheConnection {
@@ -71,8 +73,11 @@ export class CacheConnection {
     let client = this.clients.get(node.address);
     // A client that gave up reconnecting (a node down for a while) is replaced: the node may be back.
     if (!client || client.status === 'end') {
+      const via = this.options.via?.[node.address];
+      // A relay is reached over TCP even when the node itself is a Unix socket.
+      const connectTo: CacheNode = via ? { address: node.address, name: node.name, host: via.host, port: via.port } : node;
       const commandTimeoutMs = this.options.commandTimeoutMs ?? this.target.timeoutMs;
-      client = createNodeClient(node, this.auth, { ...this.options, ...(commandTimeoutMs !== undefined ? { commandTimeoutMs } : {}), onError: (n, e) => this.onClientError(n, e) });
+      client = createNodeClient(connectTo, this.auth, { ...this.options, ...(commandTimeoutMs !== undefined ? { commandTimeoutMs } : {}), onError: (n, e) => this.onClientError(n, e) });
       client.on('ready', () => this.failures.delete(node.address));
       this.clients.set(node.address, client);
     }
@@ -172,6 +177,7 @@ export class CacheConnection {
   }
 }
 
+/** The same URL (user, password, database) pointing at another host and port. */
 function sameSlots(a: Topology, b: Topology): boolean {
   if (!(a instanceof ClusterTopology) || !(b instanceof ClusterTopology)) return false;
   for (let slot = 0; slot < 16384; slot++) {

@@ -30,6 +30,9 @@ export const ASSERT_METRICS: Record<string, MetricDef> = {
   lock_waits: { describe: 'lock polls', duration: false, read: (r) => r.lockWaits },
   peak_stampede: { describe: 'peak stampede counter', duration: false, read: (r) => r.peakStampede },
   skew: { describe: 'release skew', duration: true, read: (r) => r.releaseSkewMs },
+  fallbacks: { describe: 'reads served from the database because the cache failed or a breaker was open', duration: false, read: (r) => r.outcomes.fallback },
+  origin_during: { describe: 'origin queries during the outage', duration: false, read: (r) => r.outage?.originDuring ?? 0 },
+  recovery: { describe: "from the cache's return to the last origin query", duration: true, read: (r) => r.outage?.recoveryMs ?? 0 },
 };
 
 export interface Threshold {

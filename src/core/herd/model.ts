@@ -27,11 +27,14 @@ export function predictHerd(strategy: StrategyName, m: HerdModelInput): number {
     case 'none':
     case 'xfetch':
     case 'early-simple':
+    case 'breaker':
       return all;
     case 'coalesce':
+    case 'breaker+coalesce':
       return Math.min(all, m.processes);
     case 'lock':
     case 'lock+xfetch':
+    case 'versioned':
       return 1;
     case 'swr':
       return m.staleAvailable ? 1 : all;
@@ -51,12 +54,15 @@ export function predictOpenLoop(strategy: StrategyName, m: OpenModelInput): numb
   const windowArrivals = lambda * m.recomputeMs;
   switch (strategy) {
     case 'none':
+    case 'breaker':
       return 1 + windowArrivals;
     case 'coalesce':
+    case 'breaker+coalesce':
       // The first miss plus, per other process, the chance one of its arrivals lands in the window.
       return 1 + (m.processes - 1) * (1 - Math.exp(-windowArrivals / m.processes));
     case 'lock':
     case 'lock+xfetch':
+    case 'versioned':
     case 'swr':
       return 1;
     case 'xfetch':
@@ -101,4 +107,49 @@ function integrate(f: (x: number) => number, a: number, b: number, n: number): n
   let sum = 0;
   for (let i = 0; i < n; i++) sum += f(a + (i + 0.5) * h);
   return sum * h;
+}
+
+export interface OutageModelInput {
+  ratePerSec: number;
+  outageMs: number;
+  redisTimeoutMs: number;
+  recomputeMs: number;
+  processes: number;
+}
+
+/**
+ * Origin queries during a paused outage. Without a breaker every read sent while a command
+ * would still time out falls back: rate x (outage - timeout); the reads of the last timeout's
+ * worth wait for the pause to end and hit. A breaker, once open, sends every read to the origin:
+ * the read rate for the whole outage. Coalesced, each process sends one query at a time, a
+ * renewal process of rate lambda_p / (1 + lambda_p x recompute) with lambda_p = rate / processes.
+ * Strategies without a fallback send nothing (their reads fail).
+ */
+export function predictOutageDuring(strategy: StrategyName, m: OutageModelInput): number {
+  const lambda = m.ratePerSec / 1000;
+  switch (strategy) {
+    case 'none':
+      return lambda * Math.max(0, m.outageMs - m.redisTimeoutMs);
+    case 'breaker':
+      return lambda * m.outageMs;
+    case 'breaker+coalesce': {
+      const perProcess = lambda / m.processes;
+      return m.processes * (perProcess / (1 + perProcess * m.recomputeMs)) * m.outageMs;
+    }
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Share of rounds that end stale when writes arrive at `writesPerSec` over `spanMs` and each is
+ * followed by a delete: stale when a write lands inside the recompute that is about to write
+ * back (1 - exp(-w x recompute)) and no later write deletes the stale value again
+ * (exp(-w x (span - recompute))). An approximation: it ignores the few round trips around the
+ * fetch. versioned never: its compare-and-set refuses the older value.
+ */
+export function predictStaleRate(strategy: StrategyName, writesPerSec: number, recomputeMs: number, spanMs: number): number {
+  if (strategy === 'versioned') return 0;
+  const w = writesPerSec / 1000;
+  return (1 - Math.exp(-w * recomputeMs)) * Math.exp(-w * Math.max(0, spanMs - recomputeMs));
 }

@@ -2,7 +2,7 @@
  * One expiry of the key and the herd that follows, independent of what the cache and clock
  * really are: the live drill and the simulator both call this.
  */
-import type { Clock, HerdCache, Origin, Random, ReadResult, Strategy, StrategySettings } from './types.js';
+import type { CachedValue, Clock, HerdCache, Observed, Origin, Random, ReadResult, Strategy, StrategySettings } from './types.js';
 import { errorText } from './strategies/common.js';
 
 export interface HerdClient {
@@ -64,11 +64,11 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
       }
       const startedAt = clock.now();
       let result: ReadResult;
-      const observed: { stampedeCount?: number } = {};
+      const observed: Observed = {};
       try {
         result = await input.strategy.read({
           key,
-          cache: client.cache,
+          cache: observing(client.cache, observed),
           origin: input.origin,
           clock,
           random: client.random,
@@ -82,10 +82,31 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
       } catch (error) {
         result = { outcome: 'error', lockWaits: 0, error: errorText(error), ...observed };
       }
+      if (observed.version !== undefined) result = { ...result, version: observed.version };
       return { client: client.id, key, intendedAt, startedAt, latencyMs: clock.now() - intendedAt, result };
     }),
   );
   // Background refreshes belong to this expiry: their origin queries count for it.
   await Promise.all(background);
   return { samples: samples.filter((s): s is Sample => s !== null), releasedAt, skipped, backgroundErrors };
+}
+
+/** The client's cache, noting the version of every value the read gets or writes: what it serves. */
+function observing(cache: HerdCache, observed: Observed): HerdCache {
+  const note = (v: CachedValue | null) => {
+    if (v?.version !== undefined) observed.version = v.version;
+    return v;
+  };
+  return {
+    read: async (key) => note(await cache.read(key)),
+    readStale: async (key) => note(await cache.readStale(key)),
+    write: async (key, value, ttlMs, staleTtlMs) => {
+      await cache.write(key, value, ttlMs, staleTtlMs);
+      note(value);
+    },
+    writeIfNewer: (key, value, ttlMs) => cache.writeIfNewer(key, value, ttlMs),
+    acquireLock: (key, token, ttlMs) => cache.acquireLock(key, token, ttlMs),
+    releaseLock: (key, token) => cache.releaseLock(key, token),
+    countStampede: (key, windowMs) => cache.countStampede(key, windowMs),
+  };
 }

@@ -5,6 +5,8 @@
 import hdr from 'hdr-histogram-js';
 import type { Outcome, StrategyName } from './types.js';
 import type { Sample } from './round.js';
+import type { OutageReport } from './outage.js';
+import type { RaceReport } from './race.js';
 
 export interface LatencySummary {
   count: number;
@@ -48,10 +50,28 @@ export interface StrategyReport {
   /** The commonest failure messages, most frequent first. */
   errorMessages: { message: string; count: number }[];
   warnings: string[];
+  /** --trigger outage: what the outage did to the database, and the breaker's states. */
+  outage?: OutageReport;
+  /** --writes: the invalidation race, round by round. */
+  race?: RaceReport;
+  /** --l1: where the reads were served from. */
+  l1?: L1Report;
+}
+
+export interface L1Report {
+  size: number;
+  ttlMs: number;
+  /** Reads served from a process's L1, from Redis (L2), and the origin queries. */
+  l1Hits: number;
+  l2Hits: number;
+  originQueries: number;
+  /** With --writes: reads L1 answered with a version older than one already committed, and the longest lag (ms). */
+  staleFromL1: number;
+  maxStaleFromL1Ms: number;
 }
 
 export function newOutcomeCounts(): Record<Outcome, number> {
-  return { hit: 0, 'miss-recomputed': 0, 'early-recomputed': 0, waited: 0, stale: 0, coalesced: 0, error: 0, timeout: 0 };
+  return { hit: 0, 'miss-recomputed': 0, 'early-recomputed': 0, waited: 0, stale: 0, coalesced: 0, fallback: 0, error: 0, timeout: 0 };
 }
 
 export function summarizeLatency(latenciesMs: readonly number[]): LatencySummary {
@@ -88,6 +108,9 @@ export interface StrategyTally {
   skipped: number;
   peakOriginConcurrency?: number;
   warnings: string[];
+  outage?: OutageReport;
+  race?: RaceReport;
+  l1?: { size: number; ttlMs: number; staleLags: number[] };
 }
 
 export function summarizeStrategy(t: StrategyTally): StrategyReport {
@@ -133,5 +156,20 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
     peakOriginConcurrency: t.peakOriginConcurrency ?? 0,
     errorMessages: [...messages.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([message, count]) => ({ message, count })),
     warnings,
+    ...(t.outage ? { outage: t.outage } : {}),
+    ...(t.race ? { race: t.race } : {}),
+    ...(t.l1
+      ? {
+          l1: {
+            size: t.l1.size,
+            ttlMs: t.l1.ttlMs,
+            l1Hits: t.samples.filter((s) => s.result.tier === 'l1').length,
+            l2Hits: t.samples.filter((s) => s.result.outcome === 'hit' && s.result.tier !== 'l1').length,
+            originQueries: t.originQueries,
+            staleFromL1: t.l1.staleLags.length,
+            maxStaleFromL1Ms: t.l1.staleLags.length > 0 ? Math.max(...t.l1.staleLags) : 0,
+          },
+        }
+      : {}),
   };
 }

@@ -4,7 +4,7 @@
  * an in-memory cache on a simulated clock (core/herd/sim).
  */
 
-export const STRATEGY_NAMES = ['none', 'lock', 'coalesce', 'xfetch', 'early-simple', 'swr', 'lock+xfetch'] as const;
+export const STRATEGY_NAMES = ['none', 'lock', 'coalesce', 'xfetch', 'early-simple', 'swr', 'lock+xfetch', 'breaker', 'breaker+coalesce', 'versioned'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 /** Time in milliseconds on whatever clock the drill runs on (wall clock or simulated). */
@@ -26,6 +26,8 @@ export interface CachedValue {
   computedAt: number;
   /** Time left before the key expires (ms); Infinity when it has no TTL. */
   ttlLeftMs: number;
+  /** The row's version when the origin reports one (the invalidation race). */
+  version?: number;
 }
 
 /** The cache as the strategies use it: one key, its lock, its stale copy and its stampede counter. */
@@ -34,6 +36,11 @@ export interface HerdCache {
   /** Writes the value with its TTL; with `staleTtlMs` also the `<key>:stale` copy. */
   write(key: string, value: CachedValue, ttlMs: number, staleTtlMs?: number): Promise<void>;
   readStale(key: string): Promise<CachedValue | null>;
+  /**
+   * Compare-and-set on the version: writes only when neither the cached value nor the key's
+   * version floor (left by a versioned invalidation) is newer. True when written.
+   */
+  writeIfNewer(key: string, value: CachedValue, ttlMs: number): Promise<boolean>;
   /** SET lock NX PX: true when this caller now holds the lock. */
   acquireLock(key: string, token: string, ttlMs: number): Promise<boolean>;
   /** Compare-and-delete: releases only when the lock still holds `token`. */
@@ -44,7 +51,13 @@ export interface HerdCache {
 
 /** The database behind the cache: one fetch is one origin query. */
 export interface Origin {
-  fetch(key: string): Promise<string>;
+  fetch(key: string): Promise<OriginRow>;
+}
+
+export interface OriginRow {
+  value: string;
+  /** The row's version column, when the fetch returns one. */
+  version?: number;
 }
 
 export type OnLockTimeout = 'stale' | 'fail';
@@ -65,9 +78,16 @@ export interface StrategySettings {
   stampedeWindowMs: number;
   /** Maintain the `<key>:stale` copy on every write (swr always; lock when it serves stale). */
   keepStale: boolean;
+  /** Consecutive cache failures that open a breaker. */
+  breakerThreshold: number;
+  /** How long an open breaker bypasses the cache before one trial request (half-open). */
+  breakerTimeoutMs: number;
+  /** Write back with the version compare-and-set (versioned). */
+  versionedWrites: boolean;
 }
 
-export type Outcome = 'hit' | 'miss-recomputed' | 'early-recomputed' | 'waited' | 'stale' | 'coalesced' | 'error' | 'timeout';
+/** `fallback`: the cache failed or a breaker bypassed it, and the read went to the origin. */
+export type Outcome = 'hit' | 'miss-recomputed' | 'early-recomputed' | 'waited' | 'stale' | 'coalesced' | 'fallback' | 'error' | 'timeout';
 
 export interface ReadResult {
   outcome: Outcome;
@@ -77,6 +97,10 @@ export interface ReadResult {
   lockWaits: number;
   /** This client's stampede counter value, when it counted itself. */
   stampedeCount?: number;
+  /** Version of the value served, when versions are tracked. */
+  version?: number;
+  /** Served from the process's own L1 (--l1), not from Redis. */
+  tier?: 'l1';
   error?: string;
 }
 
@@ -92,10 +116,26 @@ export interface ReadContext {
   token: string;
   spawn(work: Promise<unknown>): void;
   /** What the read has seen so far; kept in the result even when the read then fails. */
-  observed: { stampedeCount?: number };
+  observed: Observed;
+}
+
+export interface Observed {
+  stampedeCount?: number;
+  /** Version of the last value this read got (read, fetched or written): what it served. */
+  version?: number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** A breaker's state at the start of a window and every change in it (clock ms). */
+export interface BreakerLog {
+  initial: BreakerState;
+  transitions: { at: number; to: BreakerState }[];
 }
 
 export interface Strategy {
   readonly name: StrategyName;
   read(ctx: ReadContext): Promise<ReadResult>;
+  /** Breakers: the log since the last call, which starts a new one. */
+  drainBreakerLog?(): BreakerLog;
 }

@@ -166,11 +166,20 @@ class WarmEngine {
       this.requestStop('input', error.message);
       await slots.idle();
       // The rest cannot be read past that line (the stop names it); a stdin's rest is named as unread.
-      if (entry.source.kind === 'keys' && entry.source.keysFile === '-') this.unread.push({ entry: entry.name, source: 'stdin', rowsRead: lastLine });
+      if (this.readsStream(entry)) this.unread.push(this.unreadStream(entry, lastLine));
       return;
     }
     await slots.idle();
     if (this.stopInfo && !this.fatal) await this.listRest(entry, batches, lastLine);
+  }
+
+  private readsStream(entry: WarmEntry): boolean {
+    return entry.source.kind === 'keys' && (entry.source.keysFile === '-' || this.ports.keys.isStream?.(entry) === true);
+  }
+
+  private unreadStream(entry: WarmEntry, rowsRead: number): NonNullable<WarmSummary['unread']>[number] {
+    const file = entry.source.kind === 'keys' && entry.source.keysFile !== '-' ? entry.source.keysFile : undefined;
+    return { entry: entry.name, source: 'stdin', rowsRead, ...(file !== undefined ? { file } : {}) };
   }
 
   /** An entry the run never started because it stopped first. */
@@ -186,10 +195,10 @@ class WarmEngine {
    * (--failed-keys then holds exactly what a rerun with --keys must take), nothing is fetched.
    */
   private async listRest(entry: WarmEntry, batches: AsyncIterator<KeyLineBatch>, linesRead = 0): Promise<void> {
-    if (entry.source.kind === 'keys' && entry.source.keysFile === '-' && this.stopInfo?.reason === 'signal') {
-      // A signal must end the run now, and a pipe may never end: the rest of stdin is left unread.
+    if (this.readsStream(entry) && this.stopInfo?.reason === 'signal') {
+      // A signal must end the run now, and a pipe may never end: the rest of the stream is left unread.
       await batches.return?.();
-      this.unread.push({ entry: entry.name, source: 'stdin', rowsRead: linesRead });
+      this.unread.push(this.unreadStream(entry, linesRead));
       return;
     }
     try {

@@ -2,7 +2,8 @@
  * An in-memory cache and origin on a simulated clock, with a round-trip time per command
  * so that concurrent readers really overlap as they do on a network.
  */
-import type { CachedValue, Clock, HerdCache, Origin } from '../types.js';
+import type { CachedValue, Clock, HerdCache, Origin, OriginRow } from '../types.js';
+import { versionKeyOf } from '../strategies/common.js';
 
 interface Item {
   raw: CachedValue;
@@ -12,6 +13,8 @@ interface Item {
 export class MemoryStore {
   readonly items = new Map<string, Item>();
   readonly strings = new Map<string, { value: string; expiresAt: number }>();
+  /** The cache is paused over [from, to): a command waits until `to`, or fails after `timeoutMs`. */
+  outage?: { from: number; to: number; timeoutMs: number };
 
   constructor(readonly clock: Clock) {}
 
@@ -41,6 +44,15 @@ export class MemoryCache implements HerdCache {
   ) {}
 
   private async trip(): Promise<void> {
+    const o = this.store.outage;
+    const now = this.store.clock.now();
+    if (o && now >= o.from && now < o.to) {
+      if (o.to - now >= o.timeoutMs) {
+        await this.store.clock.sleep(o.timeoutMs);
+        throw new Error('Command timed out');
+      }
+      await this.store.clock.sleep(o.to - now);
+    }
     await this.store.clock.sleep(this.rttMs);
   }
 
@@ -59,6 +71,16 @@ export class MemoryCache implements HerdCache {
     await this.trip();
     this.store.set(key, value, ttlMs);
     if (staleTtlMs !== undefined) this.store.set(`${key}:stale`, value, staleTtlMs);
+  }
+
+  async writeIfNewer(key: string, value: CachedValue, ttlMs: number): Promise<boolean> {
+    await this.trip();
+    const floor = this.store.strings.get(versionKeyOf(key));
+    const current = this.get(key);
+    const newest = Math.max(floor && this.store.alive(floor.expiresAt) ? Number(floor.value) : -Infinity, current?.version ?? -Infinity);
+    if ((value.version ?? -Infinity) < newest) return false;
+    this.store.set(key, value, ttlMs);
+    return true;
   }
 
   async readStale(key: string): Promise<CachedValue | null> {
@@ -105,12 +127,16 @@ export class SimOrigin implements Origin {
     private readonly failWith?: string,
   ) {}
 
-  async fetch(key: string): Promise<string> {
+  /** The row's version as the database has it (bumped by simulated writes); read at the query's start. */
+  version: number | undefined;
+
+  async fetch(key: string): Promise<OriginRow> {
     this.queries++;
+    const version = this.version;
     this.starts.push(this.clock.now());
     await this.clock.sleep(this.recomputeMs);
     this.ends.push(this.clock.now());
     if (this.failWith) throw new Error(this.failWith);
-    return `value of ${key} at ${this.clock.now()}`;
+    return { value: `value of ${key} at ${this.clock.now()}`, ...(version !== undefined ? { version } : {}) };
   }
 }

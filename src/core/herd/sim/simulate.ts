@@ -6,12 +6,14 @@
 import { SimClock } from './clock.js';
 import { MemoryCache, MemoryStore, SimOrigin } from './memory.js';
 import { runRound, type HerdClient, type Sample } from '../round.js';
-import { createStrategy } from '../strategies/index.js';
+import { createStrategy, versionKeyOf, withL1, type L1Settings } from '../strategies/index.js';
 import { clientRandom } from '../random.js';
 import { herdOffsets, poissonArrivals } from '../schedule.js';
-import { settingsFor } from '../settings.js';
+import { settingsFor, type BaseSettings } from '../settings.js';
 import { releaseSkew, summarizeStrategy, type StrategyReport } from '../stats.js';
-import { predictHerd, predictOpenLoop } from '../model.js';
+import { predictHerd, predictOpenLoop, predictOutageDuring, predictStaleRate } from '../model.js';
+import { summarizeOutage } from '../outage.js';
+import { roundVerdict, summarizeRace, type RaceRound } from '../race.js';
 import { episodeSizes } from '../episodes.js';
 import type { StrategyName, StrategySettings } from '../types.js';
 
@@ -30,12 +32,22 @@ export interface SimulationInput {
   rttMs: number;
   seed: number;
   maxRequests: number;
-  settings: Omit<StrategySettings, 'keepStale'>;
+  settings: BaseSettings;
+  /** A local tier per process (--l1). */
+  l1?: L1Settings;
+  /** Open loop: the cache paused over [lead, lead + duration); commands time out after redisTimeoutMs. */
+  outage?: { leadMs: number; durationMs: number; redisTimeoutMs: number };
+  /** Herd: row updates at this rate during each round, each followed by a delete of the key. */
+  writesPerSec?: number;
 }
 
 export interface SimulatedStrategy {
   report: StrategyReport;
   predicted: number;
+  /** The model's origin queries during the outage (--outage). */
+  predictedDuring?: number;
+  /** The model's share of rounds that end stale (--writes). */
+  predictedStaleRate?: number;
 }
 
 const KEY = 'sim:key';
@@ -61,7 +73,7 @@ function world(strategy: StrategyName, input: SimulationInput, round: number, cl
   const store = new MemoryStore(clock);
   const origin = new SimOrigin(clock, input.recomputeMs);
   const processes = Array.from({ length: input.processes }, (_, p) => ({
-    strategy: createStrategy(strategy),
+    strategy: input.l1 ? withL1(createStrategy(strategy), input.l1) : createStrategy(strategy),
     clients: Array.from({ length: clientsPerProcess }, (_, i) => {
       const id = p * clientsPerProcess + i;
       return { id, cache: new MemoryCache(store, input.rttMs), random: clientRandom(input.seed + round * 7919, id), token: `sim:${id}:${round}` };
@@ -71,7 +83,7 @@ function world(strategy: StrategyName, input: SimulationInput, round: number, cl
 }
 
 function prime(w: World, settings: StrategySettings, ttlMs: number, recomputeMs: number): void {
-  const entry = { value: 'primed', deltaMs: recomputeMs, computedAt: w.clock.now(), ttlLeftMs: ttlMs };
+  const entry = { value: 'primed', deltaMs: recomputeMs, computedAt: w.clock.now(), ttlLeftMs: ttlMs, ...(w.origin.version !== undefined ? { version: w.origin.version } : {}) };
   w.store.set(KEY, entry, ttlMs);
   if (settings.keepStale) w.store.set(`${KEY}:stale`, entry, settings.ttlMs + settings.staleWindowMs);
 }
@@ -79,10 +91,12 @@ function prime(w: World, settings: StrategySettings, ttlMs: number, recomputeMs:
 async function simulateHerd(strategy: StrategyName, settings: StrategySettings, input: SimulationInput): Promise<SimulatedStrategy> {
   const samples: Sample[] = [];
   const perExpiry: number[] = [];
+  const raceRounds: RaceRound[] = [];
   let skew = 0;
   const offsets = herdOffsets(input.clients * input.processes, input.spreadMs, input.seed);
   for (let round = 0; round < input.rounds; round++) {
     const w = world(strategy, input, round, input.clients);
+    if (input.writesPerSec !== undefined) w.origin.version = 1;
     prime(w, settings, input.trigger === 'ttl' ? input.expireInMs : settings.ttlMs, input.recomputeMs);
     if (input.trigger === 'delete') w.store.delete(KEY);
     else if (input.trigger === 'pexpire') w.store.expireIn(KEY, input.expireInMs);
@@ -99,10 +113,16 @@ async function simulateHerd(strategy: StrategyName, settings: StrategySettings, 
         requests: proc.clients.map((client) => ({ client, key: KEY, offsetMs: offsets[next++] ?? 0 })),
       }),
     );
-    const outputs = await w.clock.run(Promise.all(rounds));
+    const writes = input.writesPerSec !== undefined ? simulateWrites(w, strategy, input, round, released, settings.ttlMs) : Promise.resolve(0);
+    const [outputs, writeCount] = await w.clock.run(Promise.all([Promise.all(rounds), writes]));
     const roundSamples = outputs.flatMap((o) => o.samples);
     samples.push(...roundSamples);
     perExpiry.push(w.origin.queries);
+    if (input.writesPerSec !== undefined) {
+      const left = w.store.items.get(KEY);
+      const cached = left && w.store.alive(left.expiresAt) ? (left.raw.version ?? null) : null;
+      raceRounds.push(roundVerdict(writeCount, cached, w.origin.version ?? 1));
+    }
     skew = Math.max(skew, releaseSkew(roundSamples));
   }
   const report = summarizeStrategy({
@@ -117,9 +137,28 @@ async function simulateHerd(strategy: StrategyName, settings: StrategySettings, 
     releaseSkewMs: skew,
     skipped: 0,
     warnings: [],
+    ...(input.writesPerSec !== undefined ? { race: summarizeRace('delete', raceRounds, []) } : {}),
   });
-  const predicted = predictHerd(strategy, { clientsPerProcess: input.clients, processes: input.processes, staleAvailable: settings.keepStale });
-  return { report, predicted };
+  const model = predictHerd(strategy, { clientsPerProcess: input.clients, processes: input.processes, staleAvailable: settings.keepStale });
+  // L1: one read per key per process goes past a cold L1, so at most one origin query per process.
+  const predicted = input.l1 ? Math.min(model, input.processes) : model;
+  if (input.writesPerSec === undefined) return { report, predicted };
+  return { report, predicted, predictedStaleRate: predictStaleRate(strategy, input.writesPerSec, input.recomputeMs, Math.max(100, input.spreadMs + 2 * input.recomputeMs)) };
+}
+
+/** The drill's write schedule on the simulated clock: bump the row's version, then delete the key (versioned: and leave the floor). */
+async function simulateWrites(w: World, strategy: StrategyName, input: SimulationInput, round: number, released: Promise<void>, ttlMs: number): Promise<number> {
+  await released;
+  const start = w.clock.now();
+  const spanMs = Math.max(100, input.spreadMs + 2 * input.recomputeMs);
+  const offsets = poissonArrivals(input.writesPerSec ?? 0, spanMs, input.seed + 3 + round * 7919, 10_000);
+  for (const offset of offsets) {
+    await w.clock.sleep(start + offset - w.clock.now());
+    w.origin.version = (w.origin.version ?? 1) + 1;
+    if (strategy === 'versioned') w.store.strings.set(versionKeyOf(KEY), { value: String(w.origin.version), expiresAt: w.clock.now() + ttlMs });
+    w.store.delete(KEY);
+  }
+  return offsets.length;
 }
 
 /** Refresh episodes: a recompute that starts while none is in flight opens one; overlapping ones join it. */
@@ -137,6 +176,8 @@ async function simulateOpen(strategy: StrategyName, settings: StrategySettings, 
     perProcess[i % w.processes.length]?.push({ client, key: KEY, offsetMs });
   });
   prime(w, settings, settings.ttlMs, input.recomputeMs);
+  const startedAt = w.clock.now();
+  if (input.outage) w.store.outage = { from: startedAt + input.outage.leadMs, to: startedAt + input.outage.leadMs + input.outage.durationMs, timeoutMs: input.outage.redisTimeoutMs };
   const outputs = await w.clock.run(
     Promise.all(
       w.processes.map((proc, p) =>
@@ -145,6 +186,17 @@ async function simulateOpen(strategy: StrategyName, settings: StrategySettings, 
     ),
   );
   const episodes = countEpisodes(w.origin.starts, w.origin.ends);
+  const outage = input.outage
+    ? summarizeOutage('pause', input.outage.durationMs, [
+        {
+          window: { startedAt: startedAt + input.outage.leadMs, endedAt: startedAt + input.outage.leadMs + input.outage.durationMs },
+          fetchStarts: w.origin.starts,
+          breakerLogs: w.processes.flatMap((p) => (p.strategy.drainBreakerLog ? [p.strategy.drainBreakerLog()] : [])),
+          from: startedAt,
+          to: w.clock.now(),
+        },
+      ])
+    : undefined;
   const report = summarizeStrategy({
     strategy,
     rounds: 1,
@@ -157,6 +209,7 @@ async function simulateOpen(strategy: StrategyName, settings: StrategySettings, 
     releaseSkewMs: 0,
     skipped: 0,
     warnings: [],
+    ...(outage ? { outage } : {}),
   });
   const predicted = predictOpenLoop(strategy, {
     ratePerSec: input.ratePerSec,
@@ -165,5 +218,7 @@ async function simulateOpen(strategy: StrategyName, settings: StrategySettings, 
     beta: settings.beta,
     processes: input.processes,
   });
-  return { report, predicted };
+  if (!input.outage) return { report, predicted };
+  const during = predictOutageDuring(strategy, { ratePerSec: input.ratePerSec, outageMs: input.outage.durationMs, redisTimeoutMs: input.outage.redisTimeoutMs, recomputeMs: input.recomputeMs, processes: input.processes });
+  return { report, predicted, predictedDuring: during };
 }

@@ -2,10 +2,22 @@
 import type { CachedValue, ReadContext, ReadResult, Strategy } from '../types.js';
 import { countMiss, recompute, result } from './common.js';
 
+/**
+ * A read the cache fails (timeout, refused connection) goes to the database, as the guide's
+ * applications do, but without a breaker: every read waits for its own cache timeout first.
+ */
 export const none: Strategy = {
   name: 'none',
   async read(ctx) {
-    if (await ctx.cache.read(ctx.key)) return result('hit');
+    let entry;
+    try {
+      entry = await ctx.cache.read(ctx.key);
+    } catch {
+      const row = await ctx.origin.fetch(ctx.key);
+      if (row.version !== undefined) ctx.observed.version = row.version;
+      return result('fallback');
+    }
+    if (entry) return result('hit');
     const stampedeCount = await countMiss(ctx);
     await recompute(ctx);
     return result('miss-recomputed', { stampedeCount });

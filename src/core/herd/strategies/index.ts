@@ -3,8 +3,12 @@ import { createCoalesce, none } from './basic.js';
 import { earlySimple, lockXfetch, xfetch } from './early.js';
 import { lock } from './lock.js';
 import { swr } from './swr.js';
+import { createBreakerStrategy } from './breaker.js';
 
 export { lockKeyOf } from './lock.js';
+export { breakerDurations } from './breaker.js';
+export { versionKeyOf } from './common.js';
+export { withL1, type L1Settings } from './l1.js';
 export { xfetchDecides, earlySimpleDecides } from './early.js';
 
 /** A fresh strategy instance: call once per process (coalesce keeps per-process state). */
@@ -24,6 +28,12 @@ export function createStrategy(name: StrategyName): Strategy {
       return swr;
     case 'lock+xfetch':
       return lockXfetch;
+    case 'breaker':
+    case 'breaker+coalesce':
+      return createBreakerStrategy(name);
+    case 'versioned':
+      // The lock's protocol; what differs is the write-back (settings.versionedWrites).
+      return { ...lock, name: 'versioned' };
   }
 }
 
