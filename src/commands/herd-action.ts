@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from './context.js';
 import { pgUrlFrom, redisTargetFrom } from './options.js';
-import { DEFAULTS } from '../config/defaults.js';
+import { DEFAULTS, DURATION_RANGES as R } from '../config/defaults.js';
 import { parseDuration, parseFraction, parsePositiveInt } from '../config/duration.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { checkAssertions, checkValues, parseAssertions, requireHttpMetrics, type Threshold } from '../core/herd/assert.js';
@@ -44,8 +44,8 @@ async function httpDrill(flags: HerdFlags, thresholds: Threshold[], ctx: Command
     invalidate: flags.invalidate,
     clients: bounded(parsePositiveInt(flags.clients, '--clients'), d.maxClients, '--clients'),
     rounds: bounded(parsePositiveInt(flags.rounds, '--rounds'), d.maxRounds, '--rounds'),
-    timeoutMs: parseDuration(flags.httpTimeout, '--http-timeout'),
-    maxTimeMs: parseDuration(flags.maxTime, '--max-time'),
+    timeoutMs: parseDuration(flags.httpTimeout, '--http-timeout', R.httpTimeout),
+    maxTimeMs: parseDuration(flags.maxTime, '--max-time', R.maxTime),
     signal: ctx.io.signal,
   });
   const values = { p50: result.latency.p50Ms, p95: result.latency.p95Ms, p99: result.latency.p99Ms, max: result.latency.maxMs, errors: result.errors, timeouts: result.timeouts, skew: result.releaseSkewMs };
@@ -70,15 +70,15 @@ export async function runHerdCommand(flags: HerdFlags, self: Command, ctx: Comma
   if (rate !== undefined && self.getOptionValueSource('trigger') === 'cli') throw new UsageError('--trigger: an open-loop drill (--rate) lets the keys expire naturally; drop --trigger or --rate');
   const ttlJitter = flags.ttlJitter !== undefined ? parseFraction(flags.ttlJitter, '--ttl-jitter') : 0;
   if (ttlJitter > 0 && rate === undefined && flags.trigger === 'delete') throw new UsageError('--ttl-jitter: a deleted key has no TTL to jitter; use --trigger ttl or pexpire, or --rate');
-  const durationMs = parseDuration(flags.duration, '--duration');
+  const durationMs = parseDuration(flags.duration, '--duration', R.duration);
   if (rate !== undefined && (rate * durationMs) / 1000 > d.maxOpenLoopRequests) throw new UsageError(`--rate x --duration: above the drill's bound of ${d.maxOpenLoopRequests} requests`);
   if (flags.fetch === undefined) throw new UsageError("--fetch: give the query that loads the key, e.g. --fetch 'SELECT * FROM products WHERE id = $1'");
   const fetchSql = validateFetchSql(flags.fetch);
   const clients = bounded(parsePositiveInt(flags.clients, '--clients'), d.maxClients, '--clients');
   const processes = bounded(parsePositiveInt(flags.processes, '--processes'), d.maxProcesses, '--processes');
   const rounds = bounded(parsePositiveInt(flags.rounds, '--rounds'), d.maxRounds, '--rounds');
-  const expireInMs = parseDuration(flags.expireIn, '--expire-in');
-  const spreadMs = flags.spread !== undefined ? parseDuration(flags.spread, '--spread') : flags.trigger === 'delete' ? 0 : 2 * expireInMs;
+  const expireInMs = parseDuration(flags.expireIn, '--expire-in', R.expireIn);
+  const spreadMs = flags.spread !== undefined ? parseDuration(flags.spread, '--spread', R.spread) : flags.trigger === 'delete' ? 0 : 2 * expireInMs;
   const keys = flags.keys !== undefined ? await readDrillKeys(flags.keys, ctx.io) : [flags.key as string];
   const result = await runDrill(
     {
@@ -96,10 +96,10 @@ export async function runHerdCommand(flags: HerdFlags, self: Command, ctx: Comma
       trigger: flags.trigger,
       expireInMs,
       spreadMs,
-      dbDelayMs: parseDuration(flags.dbDelay, '--db-delay'),
+      dbDelayMs: parseDuration(flags.dbDelay, '--db-delay', R.dbDelay),
       pgPoolSize: parsePositiveInt(flags.pgPool, '--pg-pool'),
       seed: parsePositiveInt(flags.seed, '--seed', { allowZero: true }),
-      maxTimeMs: parseDuration(flags.maxTime, '--max-time'),
+      maxTimeMs: parseDuration(flags.maxTime, '--max-time', R.maxTime),
       settings: strategySettingsFrom(flags, ttlJitter),
       signal: ctx.io.signal,
     },

@@ -1,5 +1,5 @@
 /** Flag parsers shared by the live drill and `herd simulate` (both action files). */
-import { DEFAULTS } from '../config/defaults.js';
+import { DEFAULTS, DURATION_RANGES as R } from '../config/defaults.js';
 import { parseDuration } from '../config/duration.js';
 import { UsageError } from '../errors.js';
 import { STRATEGY_NAMES, type OnLockTimeout, type StrategyName, type StrategySettings } from '../core/herd/types.js';
@@ -33,15 +33,15 @@ export function strategySettingsFrom(
 ): Omit<StrategySettings, 'keepStale'> {
   const d = DEFAULTS.herd;
   return {
-    ttlMs: parseDuration(flags.ttl, '--ttl'),
+    ttlMs: parseDuration(flags.ttl, '--ttl', R.herdTtl),
     ttlJitter,
     beta: parseBeta(flags.beta),
-    lockTtlMs: parseDuration(flags.lockTtl, '--lock-ttl'),
-    lockWaitMs: parseDuration(flags.lockWait, '--lock-wait'),
+    lockTtlMs: parseDuration(flags.lockTtl, '--lock-ttl', R.herdLockTtl),
+    lockWaitMs: parseDuration(flags.lockWait, '--lock-wait', R.herdLockWait),
     lockPollMs: d.lockPollMs,
     lockPollMaxMs: d.lockPollMaxMs,
     onLockTimeout: flags.onLockTimeout,
-    staleWindowMs: parseDuration(flags.staleWindow, '--stale-window'),
+    staleWindowMs: parseDuration(flags.staleWindow, '--stale-window', R.staleWindow),
     stampedeWindowMs: d.stampedeWindowMs,
   };
 }

@@ -8,6 +8,7 @@ import type { CommandContext } from './context.js';
 import { addPgOptions, addRedisOptions } from './connection-flags.js';
 import type { ConnectionFlags } from '../config/target.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { formatDurationFlag as dur } from '../config/duration.js';
 import { STRATEGY_NAMES, type OnLockTimeout } from '../core/herd/types.js';
 import type { Trigger } from '../adapters/herd/drill.js';
 import { registerHerdSimulate } from './herd-simulate.js';
@@ -66,18 +67,18 @@ export function registerHerd(program: Command, ctx: CommandContext): Command {
     .option('--rounds <n>', 'expiries to fire per strategy', String(d.rounds))
     .option('--strategy <names>', `comma list of ${STRATEGY_NAMES.join(', ')}, or all`, d.strategies)
     .addOption(new Option('--trigger <how>', 'how the key expires: delete it, a short PEXPIRE, or its natural TTL').choices(['delete', 'pexpire', 'ttl']).default(d.trigger))
-    .option('--expire-in <duration>', 'pexpire/ttl triggers: time until the key expires', `${d.expireInMs}ms`)
+    .option('--expire-in <duration>', 'pexpire/ttl triggers: time until the key expires', dur(d.expireInMs))
     .option('--spread <duration>', 'spread the clients uniformly over this window after the release (default 0; pexpire/ttl: 2x --expire-in)')
-    .option('--ttl <duration>', 'TTL of the value the clients write back', `${d.ttlMs / 1000}s`)
+    .option('--ttl <duration>', 'TTL of the value the clients write back', dur(d.ttlMs))
     .option('--db-delay <duration>', 'make every recompute this much slower (pg_sleep inside the fetch)', '0ms')
     .option('--beta <n>', 'xfetch / early-simple aggressiveness', String(d.beta))
-    .option('--lock-ttl <duration>', 'lock: TTL of lock:<key>', `${d.lockTtlMs}ms`)
-    .option('--lock-wait <duration>', 'lock: how long the others wait for the holder before the fallback', `${d.lockWaitMs}ms`)
+    .option('--lock-ttl <duration>', 'lock: TTL of lock:<key>', dur(d.lockTtlMs))
+    .option('--lock-wait <duration>', 'lock: how long the others wait for the holder before the fallback', dur(d.lockWaitMs))
     .addOption(new Option('--on-lock-timeout <what>', 'lock: serve the <key>:stale copy or fail').choices(['stale', 'fail']).default(d.onLockTimeout))
-    .option('--stale-window <duration>', 'swr: how long past expiry the stale copy may be served', `${d.staleWindowMs / 1000}s`)
+    .option('--stale-window <duration>', 'swr: how long past expiry the stale copy may be served', dur(d.staleWindowMs))
     .option('--pg-pool <n>', 'PostgreSQL connections per process', String(d.pgPool))
     .option('--seed <n>', 'seed of the schedule and the random draws (same for every strategy)', String(d.seed))
-    .option('--max-time <duration>', 'stop the drill after this long with a partial report', `${d.maxTimeMs / 1000}s`)
+    .option('--max-time <duration>', 'stop the drill after this long with a partial report', dur(d.maxTimeMs))
     .option('--url <url>', 'drill a running application: invalidate --invalidate, then release --clients GET requests at this URL together')
     .option('--invalidate <key>', 'with --url: the key to delete (on its owning node) before each herd')
     .option('--yes', 'with --url: allow a host that is not this machine')

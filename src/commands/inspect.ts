@@ -5,6 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
+import { formatDurationFlag as dur } from '../config/duration.js';
 import type { ConnectionFlags } from '../config/target.js';
 import type { CommandContext } from './context.js';
 import { addRedisOptions } from './connection-flags.js';
@@ -38,7 +39,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 function addCommonOptions(cmd: Command): Command {
   return addRedisOptions(cmd)
     .option('--json', 'print the report as JSON (with --watch: one JSON line per tick)')
-    .option('--watch [seconds]', 'refresh every N seconds (default 2) like top; off a terminal: one JSON line per tick')
+    .option('--watch [interval]', `refresh like top, every interval (default ${dur(DEFAULTS.inspect.watchIntervalMs)}, e.g. 500ms, 10s); off a terminal: one JSON line per tick`)
     .option('--ticks <n>', 'with --watch: stop after N refreshes')
     .option('--fail-on <conditions>', 'exit 1 when a condition holds, e.g. stuck-locks,no-ttl>100,cliff>1000 (repeatable)', collect)
     .option('--node-only', 'with --redis pointing at a cluster node: inspect just that node (refused otherwise)');
@@ -71,12 +72,12 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
   addScanOptions(inspect.command('stampede').description('stampede-detection counters by count; flags hot, leaked (no TTL) and sliding (TTL > window) counters'), false)
     .option('--stampede-prefix <prefix>', `prefix of the counters (default '${DEFAULTS.inspect.stampedePrefix}')`)
     .option('--threshold <n>', `flag counters above this count (default ${DEFAULTS.inspect.stampedeThreshold})`)
-    .option('--window <duration>', `the counters' expiry window; longer TTLs are sliding (default ${DEFAULTS.inspect.stampedeWindowMs / 1000}s)`)
+    .option('--window <duration>', `the counters' expiry window; longer TTLs are sliding (default ${dur(DEFAULTS.inspect.stampedeWindowMs)})`)
     .action(async (flags: InspectFlags) => (await actions()).inspectStampedeAction(flags, ctx));
 
   addScanOptions(inspect.command('locks').description('lock keys: flags locks without TTL (stuck) and locks held longer than --lock-max-age'), false)
     .option('--lock-prefix <prefix>', `prefix of the locks (default '${DEFAULTS.inspect.lockPrefix}')`)
-    .option('--lock-max-age <duration>', `flag locks held longer than this (default ${DEFAULTS.inspect.lockMaxAgeMs / 1000}s)`)
+    .option('--lock-max-age <duration>', `flag locks held longer than this (default ${dur(DEFAULTS.inspect.lockMaxAgeMs)})`)
     .option('--lock-values', 'read lock values (holder token, timestamp) even on Redis < 7.2, where that resets their idle time')
     .action(async (flags: InspectFlags) => (await actions()).inspectLocksAction(flags, ctx));
 

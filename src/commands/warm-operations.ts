@@ -48,6 +48,10 @@ export function prepareWarmOperations(
   const { options } = warm;
   const json = plan.logFormat === 'json' ? new JsonLogReporter(io.stderr) : undefined;
   const warn = (message: string) => (json ? json.log({ event: 'warning', message }) : io.stderr.write(`cachectl: warning: ${redact(message)}\n`));
+  for (const note of warm.notes) {
+    if (json) json.log({ event: 'warning', message: note }, 'info');
+    else io.stderr.write(`cachectl: ${redact(note)}\n`);
+  }
 
   if (plan.deadlineAt !== undefined) options.deadline = plan.deadlineAt;
   if (plan.shard && plan.shard.count > 1) {

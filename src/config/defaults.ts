@@ -2,6 +2,8 @@
  * Every default cachectl uses, in one place. The README's option tables are generated from
  * reading this file; change a default here and nowhere else.
  */
+import { MAX_TIMER_MS, MAX_TTL_MS, type DurationRange } from './duration.js';
+
 export const DEFAULTS = {
   connection: {
     /** Used when neither --redis, --cluster, --ring nor REDIS_URL is given. */
@@ -134,3 +136,39 @@ export const DEFAULTS = {
     ringHash: 'fnv1a_64' as const,
   },
 } as const;
+
+const SECOND = 1000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const TIMER = { maxMs: MAX_TIMER_MS, why: "Node's timers hold at most 2^31-1 ms, 24.8 days" };
+const TTL = { maxMs: MAX_TTL_MS, why: 'ten years' };
+
+/**
+ * The range of every duration flag and warmlist field, checked when it is parsed (exit 2, naming
+ * the flag). The README's "Durations" table lists the same ranges.
+ */
+export const DURATION_RANGES = {
+  ttl: { minMs: 1, ...TTL },
+  stale: { minMs: 1, ...TTL },
+  refreshBelow: { minMs: 1, ...TTL },
+  statementTimeout: { minMs: 1, maxMs: MAX_TIMER_MS, why: "PostgreSQL's statement_timeout holds at most 2^31-1 ms, 24.8 days" },
+  progressInterval: { minMs: 100, maxMs: DAY },
+  lockTtl: { minMs: SECOND, maxMs: DAY },
+  waitLock: { minMs: 0, maxMs: DAY },
+  deadline: { minMs: 1, ...TIMER },
+  herdTtl: { minMs: 1, ...TIMER },
+  herdLockTtl: { minMs: 1, maxMs: HOUR },
+  herdLockWait: { minMs: 0, maxMs: HOUR },
+  staleWindow: { minMs: 0, ...TIMER },
+  expireIn: { minMs: 1, maxMs: HOUR },
+  spread: { minMs: 0, maxMs: HOUR },
+  duration: { minMs: 1, maxMs: DAY },
+  dbDelay: { minMs: 0, maxMs: HOUR },
+  maxTime: { minMs: SECOND, maxMs: DAY },
+  httpTimeout: { minMs: 1, maxMs: HOUR },
+  recompute: { minMs: 0, maxMs: HOUR },
+  rtt: { minMs: 0, maxMs: 60 * SECOND },
+  window: { minMs: 1, ...TTL },
+  lockMaxAge: { minMs: 1, ...TTL },
+  watch: { minMs: 100, maxMs: DAY },
+} as const satisfies Record<string, DurationRange>;
