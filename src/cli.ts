@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { CachectlError, ExitCode, redact } from './errors.js';
-import type { IO } from './io.js';
+import { ClosableStdout, type IO } from './io.js';
 import { registerRing } from './commands/ring.js';
 import { registerWarm } from './commands/warm.js';
 import { registerInspect } from './commands/inspect.js';
@@ -18,8 +18,12 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
   const program = buildProgram(ctx);
   try {
     await program.parseAsync([...argv]);
-    return ctx.exitCode;
+    // Stopped because the reader went away, not by a signal: the command's own verdict stands otherwise.
+    const stoppedByAbort = ctx.exitCode === ExitCode.interrupted || ctx.exitCode === ExitCode.terminated;
+    return stdoutClosed(io) && stoppedByAbort ? ExitCode.ok : ctx.exitCode;
   } catch (error) {
+    // A closed stdout ends the command like SIGPIPE ends `seq | head`: no message, no stack.
+    if (stdoutClosed(io)) return ExitCode.ok;
     return reportError(error, ctx);
   }
 }
@@ -50,6 +54,13 @@ export function buildProgram(ctx: CommandContext): Command {
     for (const nested of sub.commands) nested.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
   }
   return program;
+}
+
+/** The abort reason when the reader of stdout went away. */
+export const STDOUT_CLOSED = 'stdout-closed';
+
+function stdoutClosed(io: IO): boolean {
+  return io.signal.aborted && io.signal.reason === STDOUT_CLOSED;
 }
 
 function reportError(error: unknown, ctx: CommandContext): number {
@@ -90,8 +101,13 @@ export function processIO(): IO {
     onSignal('SIGTERM');
     process.once('SIGTERM', () => onSignal('SIGTERM'));
   });
+  const stdout = new ClosableStdout(process.stdout, (error) => {
+    // The reader is gone (`| head`): stop quietly. Any other write failure is said once.
+    if (error.code !== 'EPIPE') process.stderr.write(`cachectl: cannot write to stdout (${error.code ?? error.message}); stopping\n`);
+    controller.abort(STDOUT_CLOSED);
+  });
   return {
-    stdout: process.stdout,
+    stdout,
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,

@@ -103,6 +103,10 @@ function entriesFromFiles(files: string[], flags: WarmFlags, defaults: EntryDefa
       const code = (error as NodeJS.ErrnoException).code;
       throw new InputError(`cannot read the warmlist (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`, { file });
     }
+    // A warmlist is a hand-written file; megabytes of YAML are a mistake (a key list given as one), and slow to parse.
+    if (text.length > DEFAULTS.warm.maxWarmlistChars) {
+      throw new InputError(`the warmlist is ${text.length} characters long; a warmlist has at most ${DEFAULTS.warm.maxWarmlistChars} (put keys in a key list: keys: file.txt)`, { file });
+    }
     for (const entry of parseWarmlist(text, file, warmlistBaseDir(path), defaults, onOverride(file))) {
       if (entries.some((e) => e.name === entry.name)) throw new InputError(`entry name '${entry.name}' is used in two warmlists; names must be unique`, { file, line: entry.origin.line ?? 0, field: 'name' });
       entries.push(entry);

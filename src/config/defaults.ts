@@ -25,6 +25,9 @@ export const DEFAULTS = {
     maxKeyBytes: 1024,
     /** Keys may not contain control characters (C0, DEL): they break logs, key lists and redis-cli. */
     rejectControlChars: true,
+    /** A key pattern (`product:{id}`) longer than this cannot be meant; its parameters are bounded too. */
+    maxPatternChars: 4096,
+    maxPatternParams: 16,
   },
   warm: {
     /** Keys per `= ANY($1)` fetch. */
@@ -51,6 +54,7 @@ export const DEFAULTS = {
     retryBaseMs: 100,
     maxErrors: 100,
     progressIntervalMs: 5_000,
+    maxWarmlistChars: 1024 * 1024,
   },
   operations: {
     /** Run lock key: lock:cachectl:warm:<warmlist>[:shard-i-of-n]. `lock:` so `inspect` lists it with the other locks. */
