@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { CachectlError, ExitCode, redact } from './errors.js';
+import { CachectlError, ExitCode, redact, shorten } from './errors.js';
 import { ClosableStdout, type IO } from './io.js';
 import { registerRing } from './commands/ring.js';
 import { registerWarm } from './commands/warm.js';
@@ -12,6 +12,8 @@ import { registerInspect } from './commands/inspect.js';
 import { registerHerd } from './commands/herd.js';
 import { registerSandbox } from './commands/sandbox.js';
 import type { CommandContext } from './commands/context.js';
+import { registerCompletion } from './commands/completion.js';
+import { applyHelp } from './commands/help.js';
 
 export async function run(argv: readonly string[], io: IO = processIO()): Promise<number> {
   const ctx: CommandContext = { io, exitCode: ExitCode.ok, verbose: false };
@@ -38,21 +40,22 @@ export function buildProgram(ctx: CommandContext): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.io.stdout.write(s),
-      writeErr: (s) => ctx.io.stderr.write(s),
+      writeErr: (s) => ctx.io.stderr.write(shorten(s)),
     })
     .hook('preAction', (thisCommand) => {
       const opts = thisCommand.optsWithGlobals<{ verbose?: boolean; color?: boolean }>();
       ctx.verbose = Boolean(opts.verbose) || /\bcachectl\b|\*/.test(ctx.io.env.DEBUG ?? '');
       ctx.color = opts.color !== false && ctx.io.env.NO_COLOR === undefined;
     });
-  for (const register of [registerWarm, registerInspect, registerHerd, registerRing, registerSandbox]) {
+  for (const register of [registerWarm, registerInspect, registerHerd, registerRing, registerSandbox, registerCompletion]) {
     const sub = register(program, ctx);
     sub.exitOverride().configureOutput({
       writeOut: (s) => ctx.io.stdout.write(s),
-      writeErr: (s) => ctx.io.stderr.write(s),
+      writeErr: (s) => ctx.io.stderr.write(shorten(s)),
     });
-    for (const nested of sub.commands) nested.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
+    for (const nested of sub.commands) nested.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(shorten(s)) });
   }
+  applyHelp(program);
   return program;
 }
 
@@ -70,12 +73,12 @@ function reportError(error: unknown, ctx: CommandContext): number {
     return ExitCode.usage;
   }
   if (error instanceof CachectlError) {
-    ctx.io.stderr.write(`cachectl: ${redact(error.message)}\n`);
+    ctx.io.stderr.write(`cachectl: ${shorten(redact(error.message))}\n`);
     if (ctx.verbose && error.stack) ctx.io.stderr.write(redact(error.stack) + '\n');
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  ctx.io.stderr.write(`cachectl: unexpected error: ${redact(message)} (run with --verbose for the stack trace)\n`);
+  ctx.io.stderr.write(`cachectl: unexpected error: ${shorten(redact(message))} (run with --verbose for the stack trace)\n`);
   if (ctx.verbose && error instanceof Error && error.stack) ctx.io.stderr.write(redact(error.stack) + '\n');
   return ExitCode.internal;
 }
