@@ -18,6 +18,10 @@ import { inspectLocks, locksMetrics } from '../core/inspect/locks.js';
 import { inspectStale, staleMetrics } from '../core/inspect/stale.js';
 import { inspectStampede, stampedeMetrics } from '../core/inspect/stampede.js';
 import { renderLocks, renderStale, renderStampede } from '../reporters/inspect-patterns.js';
+import { inspectOverview, overviewFigures, overviewMetrics, type OverviewOptions, type OverviewReport } from '../core/inspect/overview.js';
+import { renderOverview } from '../reporters/inspect-overview.js';
+import { hotkeysMetrics, inspectHotkeys } from '../core/inspect/hotkeys.js';
+import { renderHotkeys } from '../reporters/inspect-hotkeys.js';
 
 export async function inspectTtlAction(keys: string[], flags: InspectFlags, ctx: CommandContext): Promise<void> {
   const session = sessionFrom(flags, ctx.io, 'ttl');
@@ -109,6 +113,66 @@ export async function inspectStaleAction(flags: InspectFlags, ctx: CommandContex
   });
 }
 
+/** `cachectl inspect` with no view: one scan pass for every view, verdicts first. */
+export async function inspectOverviewAction(view: string | undefined, flags: InspectFlags, ctx: CommandContext): Promise<void> {
+  if (view !== undefined) throw new UsageError(`inspect: unknown view '${view}'; views are ${VIEWS.join(', ')} (or none, for the overview)`);
+  const suffix = flags.staleSuffix ?? DEFAULTS.inspect.staleSuffix;
+  if (suffix === '') throw new UsageError('--stale-suffix: must not be empty');
+  const { count, rate, topN } = scanCommon(flags);
+  const v = DEFAULTS.inspect.verdicts;
+  const options: OverviewOptions = {
+    count,
+    rate,
+    topN,
+    stampede: {
+      prefix: flags.stampedePrefix ?? DEFAULTS.inspect.stampedePrefix,
+      threshold: flags.threshold !== undefined ? parsePositiveInt(flags.threshold, '--threshold', { allowZero: true }) : DEFAULTS.inspect.stampedeThreshold,
+      windowMs: flags.window !== undefined ? parseDuration(flags.window, '--window', DURATION_RANGES.window) : DEFAULTS.inspect.stampedeWindowMs,
+    },
+    locks: {
+      prefix: flags.lockPrefix ?? DEFAULTS.inspect.lockPrefix,
+      maxAgeMs: flags.lockMaxAge !== undefined ? parseDuration(flags.lockMaxAge, '--lock-max-age', DURATION_RANGES.lockMaxAge) : DEFAULTS.inspect.lockMaxAgeMs,
+      readValues: Boolean(flags.lockValues),
+    },
+    staleSuffix: suffix,
+    thresholds: { ...v, cliffKeys: flags.cliffThreshold !== undefined ? parsePositiveInt(flags.cliffThreshold, '--cliff-threshold', { allowZero: true }) : v.cliffKeys },
+    signal: ctx.io.signal,
+  };
+  let previous: OverviewReport | undefined;
+  await runView(ctx, sessionFrom(flags, ctx.io, 'overview'), {
+    name: 'overview',
+    // The verdicts come first; the node table (with INFO's figures) follows them.
+    scans: false,
+    everyKey: true,
+    run: async (source, facts, onEvent) => {
+      const report = await inspectOverview(source, { ...options, onEvent, ...(previous ? { previous } : {}) }, facts);
+      previous = report;
+      return report;
+    },
+    metrics: overviewMetrics,
+    figures: overviewFigures,
+    render: renderOverview,
+    nodes: (r) => r.ttl.nodes,
+  });
+}
+
+export async function inspectHotkeysAction(flags: InspectFlags, ctx: CommandContext): Promise<void> {
+  const { match, count, rate } = scanCommon(flags);
+  const top = flags.top !== undefined ? parsePositiveInt(flags.top, '--top') : DEFAULTS.inspect.hotKeys;
+  await runView(ctx, sessionFrom(flags, ctx.io, 'hotkeys'), {
+    name: 'hotkeys',
+    stdoutIsData: true,
+    scans: false,
+    run: (source, facts, onEvent) => inspectHotkeys(source, { match, count, rate, top, onEvent, signal: ctx.io.signal }, facts),
+    metrics: hotkeysMetrics,
+    figures: (r) => r.keys.filter((k) => k.measure === 'freq').map((k) => ({ subject: k.key, metric: 'OBJECT FREQ', value: k.score, worse: 'up' as const })),
+    render: renderHotkeys,
+    nodes: (r) => r.nodes,
+  });
+}
+
+const VIEWS = ['ttl', 'stampede', 'locks', 'stale', 'nodes', 'drift', 'hotkeys'];
+
 export async function inspectNodesAction(flags: InspectFlags, ctx: CommandContext): Promise<void> {
   await runView(ctx, sessionFrom(flags, ctx.io, 'nodes'), {
     name: 'nodes',
@@ -152,3 +216,4 @@ async function* keyStream(args: readonly string[], file: string | undefined, io:
   if (file === undefined) return;
   for await (const batch of readKeyBatches(openKeyList(file, io.cwd, io.stdin), file, 1000)) yield* batch.keys;
 }
+export { inspectDriftAction } from './inspect-drift-action.js';

@@ -30,6 +30,8 @@ export interface ViewRunner<R> {
   figures(report: R): WatchFigure[];
   render(report: R, style: ReturnType<typeof styleFor>): string;
   nodes(report: R): readonly NodeSummary[];
+  /** Its stdout is data another command reads (hotkeys: a key list), so --fail-on lines go to stderr. */
+  stdoutIsData?: boolean;
 }
 
 export interface SessionOptions {
@@ -50,7 +52,10 @@ export async function runView<R>(ctx: CommandContext, options: SessionOptions, v
     const { report, results } = await runOnce(ctx, options, view, true);
     const style = styleFor(ctx.io.stdout, ctx.color);
     if (options.json) writeJson(ctx.io.stdout, { ...report, failOn: results });
-    else ctx.io.stdout.write(view.render(report, style) + renderFailOn(results, style));
+    else if (view.stdoutIsData) {
+      ctx.io.stdout.write(view.render(report, style));
+      ctx.io.stderr.write(renderFailOn(results, styleFor(ctx.io.stderr, ctx.color)));
+    } else ctx.io.stdout.write(view.render(report, style) + renderFailOn(results, style));
     ctx.exitCode = exitCodeOf(view.nodes(report), results);
     // Stopped by a signal: what was scanned is printed above, marked interrupted; the code says why.
     if (ctx.io.signal.aborted) ctx.exitCode = ctx.io.signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;

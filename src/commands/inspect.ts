@@ -8,7 +8,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import { formatDurationFlag as dur } from '../config/duration.js';
 import type { ConnectionFlags } from '../config/target.js';
 import type { CommandContext } from './context.js';
-import { addRedisOptions } from './connection-flags.js';
+import { addPgOptions, addRedisOptions } from './connection-flags.js';
 
 export interface InspectFlags extends ConnectionFlags {
   json?: boolean;
@@ -31,6 +31,18 @@ export interface InspectFlags extends ConnectionFlags {
   lockMaxAge?: string;
   lockValues?: boolean;
   nodeOnly?: boolean;
+  cliffThreshold?: string;
+  entry?: string[];
+  sample?: string;
+  all?: boolean;
+  fromList?: boolean;
+  updatedColumn?: string;
+  batchSize?: string;
+  pgConcurrency?: string;
+  statementTimeout?: string;
+  driftedKeys?: string;
+  examples?: string;
+  pg?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -58,8 +70,20 @@ function addScanOptions(cmd: Command, withMatch: boolean): Command {
 export function registerInspect(program: Command, ctx: CommandContext): Command {
   const inspect = program
     .command('inspect')
-    .description('Inspect TTLs, expiry cliffs, stampede counters, locks, stale copies and node health on every node');
+    .description('What is wrong right now (no view: the overview), or one view: TTLs, expiry cliffs, stampede counters, locks, stale copies, node health, drift, hot keys');
   const actions = () => import('./inspect-action.js');
+  // The default subcommand: `cachectl inspect --cluster ...` runs it with every flag (the parent has none of its own).
+  addScanOptions(inspect.command('overview', { isDefault: true }).description('what is wrong right now: one scan pass for every view, a verdict list ranked by severity, then each view summarised (the default)'), false)
+    .argument('[view]', 'a view name that is not known lands here, and is refused')
+    .option('--stampede-prefix <prefix>', `prefix of the stampede counters (default '${DEFAULTS.inspect.stampedePrefix}')`)
+    .option('--threshold <n>', `stampede counters above this count are hot (default ${DEFAULTS.inspect.stampedeThreshold})`)
+    .option('--window <duration>', `the counters' expiry window (default ${dur(DEFAULTS.inspect.stampedeWindowMs)})`)
+    .option('--lock-prefix <prefix>', `prefix of the locks (default '${DEFAULTS.inspect.lockPrefix}')`)
+    .option('--lock-max-age <duration>', `locks held longer than this are old (default ${dur(DEFAULTS.inspect.lockMaxAgeMs)})`)
+    .option('--lock-values', 'read lock values even on Redis < 7.2, where that resets their idle time')
+    .option('--stale-suffix <suffix>', `suffix of stale copies (default '${DEFAULTS.inspect.staleSuffix}')`)
+    .option('--cliff-threshold <keys>', `an expiry second of all nodes with more keys than this is a verdict (default ${DEFAULTS.inspect.verdicts.cliffKeys})`)
+    .action(async (view: string | undefined, flags: InspectFlags) => (await actions()).inspectOverviewAction(view, flags, ctx));
 
   addScanOptions(inspect.command('ttl').description('TTLs, keys without TTL, a TTL histogram and expiry cliffs (SCAN every node, or keys by name)'), true)
     .argument('[keys...]', 'keys to look up on their owning node (instead of --match)')
@@ -84,6 +108,29 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
   addScanOptions(inspect.command('stale').description('stale copies (<key>:stale): served now or standby, and how much of their window is left'), false)
     .option('--stale-suffix <suffix>', `suffix of stale copies (default '${DEFAULTS.inspect.staleSuffix}')`)
     .action(async (flags: InspectFlags) => (await actions()).inspectStaleAction(flags, ctx));
+
+  addScanOptions(inspect.command('hotkeys').description('the hottest keys of every node (OBJECT FREQ under an LFU policy, else least idle, labelled), one per line for warm --keys'), true).action(
+    async (flags: InspectFlags) => (await actions()).inspectHotkeysAction(flags, ctx),
+  );
+
+  addPgOptions(
+    addCommonOptions(inspect.command('drift').description('how much of the cache disagrees with PostgreSQL: cached keys of each warmlist entry fetched again with its own SQL and compared (read-only)')),
+  )
+    .argument('<warmlist>', 'the warmlist whose entries to check')
+    .option('--entry <name>', 'only this entry (repeatable)', collect)
+    .option('--sample <n>', `keys compared per entry, a uniform sample over every node (default ${DEFAULTS.inspect.driftSample})`)
+    .option('--all', 'compare every cached key of each entry')
+    .option('--from-list', "key-list entries: take the keys from the entry's key list instead of the cache")
+    .option('--updated-column <name>', 'column (or JSON field of the value) with the row\'s last change, for the age of the oldest stale copy (default: updated_at, modified_at, ...)')
+    .option('--batch-size <n>', `keys per fetch (default ${DEFAULTS.warm.batchSize})`)
+    .option('--pg-concurrency <n>', `fetches in flight (default ${DEFAULTS.warm.pgConcurrency})`)
+    .option('--statement-timeout <duration>', `PostgreSQL statement timeout (default ${dur(DEFAULTS.connection.statementTimeoutMs)})`)
+    .option('--rate <keys/s>', 'at most this many keys compared per second (default: unlimited)')
+    .option('--count <n>', `SCAN COUNT per call (default ${DEFAULTS.inspect.scanCount})`)
+    .option('--drifted-keys <file>', 'write the drifted keys there, one per line with the reason after a TAB (feed to warm --keys)')
+    .option('--examples <n>', 'examples shown per entry (default 5)')
+    .option('--stale-suffix <suffix>', `suffix of stale copies, never compared (default '${DEFAULTS.inspect.staleSuffix}')`)
+    .action(async (warmlist: string, flags: InspectFlags) => (await actions()).inspectDriftAction(warmlist, flags, ctx));
 
   addCommonOptions(inspect.command('nodes').description('per node: role, keys, memory, eviction policy, hit ratio, evictions, ops/s, clients; slots or ring share')).action(
     async (flags: InspectFlags) => (await actions()).inspectNodesAction(flags, ctx),

@@ -29,6 +29,7 @@ export interface WarmFlags {
   rate?: string;
   maxErrors?: string;
   retries?: string;
+  failoverWait?: string;
   statementTimeout?: string;
   json?: boolean;
   failedKeys?: string;
@@ -67,6 +68,10 @@ export function addWarmOptions(cmd: Command): Command {
     .option('--rate <keys/s>', 'cap the warm at this many keys per second')
     .option('--max-errors <n>', `stop after this many failed keys (default ${d.maxErrors})`)
     .option('--retries <n>', `retries of a transient error (default ${d.retries})`)
+    .option(
+      '--failover-wait <duration>',
+      `how long keys of a node that stops answering are held for it to come back or a replica to take over (default: ${d.failoverWaitNodeTimeouts} x cluster-node-timeout + ${dur(d.failoverWaitExtraMs)} on a cluster, else ${dur(d.failoverWaitMs)})`,
+    )
     .option('--statement-timeout <duration>', `PostgreSQL statement timeout (default ${dur(DEFAULTS.connection.statementTimeoutMs)})`)
     .option('--json', 'print the summary as one JSON object on stdout')
     .option('--failed-keys <file>', 'write every key not written, with the reason, one per line (a key list)')

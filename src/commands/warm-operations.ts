@@ -78,8 +78,8 @@ export function prepareWarmOperations(
   };
 
   const outcomeOf = (summary: WarmSummary | undefined, exitCode: number): RunOutcome => {
-    const perName = new Map<string, { written: number; failed: number; missing: number; invalid: number; skipped: number }>();
-    for (const n of names) perName.set(n, { written: 0, failed: 0, missing: 0, invalid: 0, skipped: 0 });
+    const perName = new Map<string, { written: number; failed: number; missing: number; invalid: number; skipped: number; notAttempted: number }>();
+    for (const n of names) perName.set(n, { written: 0, failed: 0, missing: 0, invalid: 0, skipped: 0, notAttempted: 0 });
     for (const [entry, s] of Object.entries(summary?.entries ?? {})) {
       const m = perName.get(nameOf(entry));
       if (!m) continue;
@@ -88,6 +88,7 @@ export function prepareWarmOperations(
       m.missing += s.missing;
       m.invalid += s.invalid;
       m.skipped += s.skipped;
+      m.notAttempted += s.notAttempted;
     }
     const nothingLeft = summary !== undefined && summary.failed === 0 && !summary.stopped;
     return { exitCode, durationMs: Date.now() - started, perName, nothingLeft };
@@ -192,6 +193,9 @@ function logEvent(
       return;
     case 'stopping':
       log.log({ event: 'stop', reason: event.reason, detail: event.detail });
+      return;
+    case 'failover':
+      log.log({ event: 'failover', state: event.state, node: event.node, ...(event.slots ? { slots: event.slots } : {}), heldKeys: event.heldKeys, waitedMs: event.waitedMs, error: event.reason });
       return;
     case 'summary': {
       const { samples: _samples, ...summary } = event.summary;

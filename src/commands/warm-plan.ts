@@ -64,6 +64,7 @@ export function planFromFlags(files: string[], flags: WarmFlags, io: IO): WarmPl
     maxErrors: int(flags.maxErrors, '--max-errors', d.maxErrors, true),
     retries: int(flags.retries, '--retries', d.retries, true),
     retryBaseMs: d.retryBaseMs,
+    ...(flags.failoverWait !== undefined ? { failoverWaitMs: parseDuration(flags.failoverWait, '--failover-wait', R.failoverWait) } : {}),
     staleSuffix: flags.staleSuffix ?? d.staleSuffix,
     keyRules: {
       maxKeyBytes: int(flags.maxKeyBytes, '--max-key-bytes', DEFAULTS.keys.maxKeyBytes),

@@ -11,6 +11,7 @@ import { PgWarmSource } from '../adapters/postgres/warm-source.js';
 import { checkEntrySql } from '../adapters/postgres/warm-check.js';
 import { openCache, type CacheConnection } from '../adapters/redis/cache.js';
 import { PipelinedWriter } from '../adapters/redis/pipelined-writer.js';
+import { defaultFailoverWait } from '../adapters/redis/failover-wait.js';
 import { DryRunWriter } from '../core/warm/dry-run-writer.js';
 import { runWarm } from '../core/warm/engine.js';
 import type { WarmEventListener } from '../core/warm/events.js';
@@ -64,6 +65,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
     try {
       await hooks.before?.(cache);
       if (plan.failedKeys !== undefined) failedKeys = await FailedKeysFile.open(plan.failedKeys, io.cwd);
+      const failoverWaitMs = options.failoverWaitMs ?? (await defaultFailoverWait(cache));
       const source = new PgWarmSource(pool, { cursorRows: options.cursorRows, statementTimeoutMs: plan.statementTimeoutMs, retries: options.retries, retryBaseMs: options.retryBaseMs, emit });
       summary = await runWarm(
         { memoryPressure: heapPressure, ...options },
@@ -80,6 +82,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
                   retries: options.retries,
                   retryBaseMs: options.retryBaseMs,
                   verify: options.verify,
+                  failoverWaitMs,
                 })),
         },
         emit,

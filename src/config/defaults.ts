@@ -53,6 +53,21 @@ export const DEFAULTS = {
     retries: 5,
     retryBaseMs: 100,
     maxErrors: 100,
+    /**
+     * --failover-wait when the cluster's cluster-node-timeout cannot be read (CONFIG GET refused),
+     * and for --redis and --ring: how long the keys of a node that stops answering are held for
+     * it to come back (a restart) or for a replica to take over.
+     */
+    failoverWaitMs: 45_000,
+    /** On a cluster, --failover-wait defaults to this many cluster-node-timeouts plus failoverWaitExtraMs (detection, election, gossip). */
+    failoverWaitNodeTimeouts: 2,
+    /**
+     * Bytes of keys and values remembered per run (all nodes without a replica to WAIT for), so
+     * that keys a node loses by restarting without persistence are written again, and those of a
+     * node that dies are listed; beyond this they are counted only.
+     */
+    journalBytes: 8 * 1024 * 1024,
+    failoverWaitExtraMs: 5_000,
     progressIntervalMs: 5_000,
     maxWarmlistChars: 1024 * 1024,
   },
@@ -88,6 +103,18 @@ export const DEFAULTS = {
     watchIntervalMs: 2_000,
     /** Per-key rows kept in a --json report (text output streams them all). */
     maxJsonRows: 100_000,
+    /** Keys `inspect drift` compares per entry unless --all. */
+    driftSample: 1_000,
+    /** Keys `inspect hotkeys` lists by default: a hot set to warm after a restart. */
+    hotKeys: 100,
+    /** The overview's verdict thresholds (`cachectl inspect` with no view). */
+    verdicts: {
+      /** Keys of all nodes expiring in one second above which the cliff is a verdict (--cliff-threshold). */
+      cliffKeys: 1_000,
+      memoryWarnPercent: 85,
+      memoryCriticalPercent: 95,
+      hitRatioPercent: 50,
+    },
   },
   herd: {
     clients: 100,
@@ -155,6 +182,7 @@ export const DURATION_RANGES = {
   ttl: { minMs: 1, ...TTL },
   stale: { minMs: 1, ...TTL },
   refreshBelow: { minMs: 1, ...TTL },
+  failoverWait: { minMs: 1, ...TIMER },
   statementTimeout: { minMs: 1, maxMs: MAX_TIMER_MS, why: "PostgreSQL's statement_timeout holds at most 2^31-1 ms, 24.8 days" },
   progressInterval: { minMs: 100, maxMs: DAY },
   lockTtl: { minMs: SECOND, maxMs: DAY },

@@ -17,6 +17,8 @@ export interface WarmlistRunMetrics {
   missing: number;
   invalid: number;
   skipped: number;
+  /** Keys left untouched by an early stop (0 when not reported). */
+  notAttempted?: number;
   durationSeconds: number;
   /** Epoch seconds of the run's end. */
   finishedAt: number;
@@ -37,6 +39,7 @@ const DEFS: readonly MetricDef[] = [
   { name: 'keys_failed', help: 'Keys the last run could not write (listed in --failed-keys).', value: (m) => m.failed },
   { name: 'keys_missing', help: 'Keys of the last run with no row in PostgreSQL.', value: (m) => m.missing },
   { name: 'keys_invalid', help: 'Keys of the last run rejected as invalid.', value: (m) => m.invalid },
+  { name: 'keys_not_attempted', help: 'Keys of the last run left untouched because it stopped early (listed in --failed-keys for key lists).', value: (m) => m.notAttempted ?? 0 },
   { name: 'keys_skipped', help: 'Keys the last run left alone (--only-missing, --refresh-below).', value: (m) => m.skipped },
   { name: 'duration_seconds', help: 'Wall-clock duration of the last run.', value: (m) => m.durationSeconds },
   { name: 'last_run_timestamp_seconds', help: 'When the last run finished (Unix time).', value: (m) => m.finishedAt },

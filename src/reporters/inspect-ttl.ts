@@ -1,5 +1,6 @@
 /** `inspect ttl` as text: per-node totals, the TTL histogram, expiry cliffs, sample keys without TTL. */
 import type { ChalkInstance } from 'chalk';
+import type { ClusterCliffs, ClusterWindow } from '../core/inspect/cluster-cliffs.js';
 import type { KeyRow, TtlReport } from '../core/inspect/ttl.js';
 import { formatDuration } from '../config/duration.js';
 import type { Writable } from '../io.js';
@@ -27,13 +28,15 @@ export function renderTtl(report: TtlReport, style: ChalkInstance): string {
     ),
   );
   out.push('');
-  out.push(style.bold('Expiry cliffs (busiest one-second windows, absolute expiry times, per node)'));
+  out.push(renderClusterCliffs(report.clusterCliffs, report.nodes.length, style));
+  out.push('');
+  out.push(style.bold('Expiry cliffs per node (busiest one-second windows, absolute expiry times, each node on its own clock)'));
   if (report.cliffs.length === 0) out.push('none: no one-second window in which several keys expire');
   else
     out.push(
       formatTable(
         ['node', 'window (UTC)', 'when', 'keys'],
-        report.cliffs.map((c) => [c.node, new Date(c.startMs).toISOString().replace('.000Z', 'Z'), relative(c.inMs), c.keys]),
+        report.cliffs.map((c) => [c.node, utc(c.startMs), relative(c.inMs), c.keys]),
       ),
     );
   const inexact = report.nodes.filter((n) => !n.cliffsExact).map((n) => n.name);
@@ -47,6 +50,25 @@ export function renderTtl(report: TtlReport, style: ChalkInstance): string {
   if (problems) out.push('', problems.trimEnd());
   return out.join('\n') + '\n';
 }
+
+const utc = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/** What the database sees: every node's expiries added up per second, then per 10 s and 60 s. */
+export function renderClusterCliffs(c: ClusterCliffs, nodes: number, style: ChalkInstance): string {
+  const out = [style.bold(`Expiry cliffs, all ${nodes} node${nodes === 1 ? '' : 's'} together (busiest one-second windows, clocks corrected)`)];
+  const split = (w: ClusterWindow) => w.nodes.map((n) => `${n.node} ${n.keys}`).join(', ');
+  if (c.windows.length === 0) out.push('none: no one-second window in which several keys expire');
+  else out.push(formatTable(['window (UTC)', 'when', 'keys', 'per node'], c.windows.map((w) => [utc(w.startMs), relative(w.inMs), w.keys, split(w)])));
+  for (const w of [c.busiest10s, c.busiest60s]) {
+    if (w) out.push(`busiest ${w.spanMs / 1000}s: ${w.keys} keys from ${utc(w.startMs)} (${relative(w.inMs)}); ${split(w)}`);
+  }
+  const clocks = c.clock.map((k) => `${k.node} ${k.offsetMs === null ? '?' : `${signedMs(k.offsetMs)} ±${k.uncertaintyMs}ms${k.appliedMs !== 0 ? ' (corrected)' : ''}`}`);
+  if (clocks.length > 0) out.push(`clock offsets (node TIME - local clock): ${clocks.join(', ')}${c.clock.every((k) => k.appliedMs === 0) ? '; all within measurement error, none applied' : ''}`);
+  if (!c.exact) out.push('(cluster-wide counts are lower bounds: expiries spread over too many seconds to count each one)');
+  return out.join('\n');
+}
+
+const signedMs = (n: number) => `${n >= 0 ? '+' : ''}${n}ms`;
 
 /** Per-key rows, streamed: widths from the first rows, then fixed. */
 export class KeyRowWriter {

@@ -16,6 +16,7 @@ export type OpsLogEvent =
   | { event: 'progress'; done: number; total?: number; written?: number; failed?: number; keysPerSecond?: number; entry?: string; [field: string]: unknown }
   | { event: 'retry'; what: string; attempt: number; delayMs: number; error: string; node?: string; [field: string]: unknown }
   | { event: 'node-error'; node: string; error: string; keys?: number; [field: string]: unknown }
+  | { event: 'failover'; state: 'waiting' | 'over' | 'gaveUp'; node: string; heldKeys: number; waitedMs: number; slots?: string; [field: string]: unknown }
   | { event: 'lock'; action: 'acquired' | 'waiting' | 'renew-failed' | 'reacquired' | 'lost' | 'released'; key: string; node: string; [field: string]: unknown }
   | { event: 'stop'; reason: string; [field: string]: unknown }
   | { event: 'warning'; message: string; [field: string]: unknown }
@@ -27,6 +28,7 @@ const LEVELS: Record<OpsLogEvent['event'], LogLevel> = {
   progress: 'info',
   retry: 'warn',
   'node-error': 'error',
+  failover: 'warn',
   lock: 'info',
   stop: 'warn',
   warning: 'warn',

@@ -27,6 +27,8 @@ class Tally {
   estimated = false;
   problems = 0;
   retriesShown = 0;
+  /** Nodes being waited for (failover or restart). */
+  readonly waiting = new Set<string>();
 
   apply(event: WarmEvent): void {
     if (event.type === 'written') {
@@ -36,6 +38,9 @@ class Tally {
     else if (event.type === 'keyFailed' && event.entry !== '(verify)') {
       this.done++;
       this.problems++;
+    } else if (event.type === 'failover') {
+      if (event.state === 'waiting') this.waiting.add(event.node);
+      else this.waiting.delete(event.node);
     } else if (event.type === 'entryStart') {
       this.total = event.total === undefined || this.total === undefined ? undefined : this.total + event.total;
       this.estimated ||= event.estimated;
@@ -56,9 +61,9 @@ class BarProgress implements ProgressReporter {
     this.bar = new cliProgress.SingleBar(
       {
         stream: stderr as unknown as NodeJS.WritableStream,
-        format: (options, params, payload: { rate: string; totalText: string; eta: string; problems: string }) => {
+        format: (options, params, payload: { rate: string; totalText: string; problems: string }) => {
           const bar = params.total > 0 ? cliProgress.Presets.shades_classic.barCompleteChar.repeat(Math.round(params.progress * 30)).padEnd(30, '░') + ' ' : '';
-          return `${bar}${formatNumber(params.value)}${payload.totalText} keys | ${payload.rate} keys/s | ETA ${payload.eta}${payload.problems}`;
+          return `${bar}${formatNumber(params.value)}${payload.totalText} keys | ${payload.rate}${payload.problems}`;
         },
         hideCursor: true,
         clearOnComplete: false,
@@ -77,9 +82,9 @@ class BarProgress implements ProgressReporter {
       return;
     }
     if (!this.started) return;
-    if (event.type === 'nodeError' || event.type === 'stopping') {
+    if (event.type === 'nodeError' || event.type === 'stopping' || event.type === 'failover') {
       this.bar.stop();
-      this.stderr.write(this.style.yellow(event.type === 'nodeError' ? `warm: ${event.node}: ${event.error}\n` : `warm: stopping: ${event.detail}\n`));
+      this.stderr.write(this.style.yellow(`warm: ${event.type === 'nodeError' ? `${event.node}: ${event.error}` : event.type === 'failover' ? failoverLine(event) : `stopping: ${event.detail}`}\n`));
       this.bar.start(this.tally.total ?? 0, this.tally.done, this.payload());
       return;
     }
@@ -93,9 +98,9 @@ class BarProgress implements ProgressReporter {
     const rate = (t.done * 1000) / elapsed;
     const left = t.total !== undefined && t.total > t.done && rate > 0 ? ((t.total - t.done) / rate) * 1000 : undefined;
     return {
-      rate: formatNumber(Math.round(rate)),
+      // While a node is waited for the rate falls for a reason the operator should see instead.
+      rate: t.waiting.size > 0 ? this.style.yellow(`waiting for failover (${[...t.waiting].join(', ')})`) : `${formatNumber(Math.round(rate))} keys/s | ETA ${left === undefined ? '-' : formatDuration(left)}`,
       totalText: t.total !== undefined && t.total > 0 ? `/${t.estimated ? '~' : ''}${formatNumber(t.total)}` : '',
-      eta: left === undefined ? '-' : formatDuration(left),
       problems: t.problems > 0 ? this.style.yellow(` | ${formatNumber(t.problems)} not written`) : '',
     };
   }
@@ -104,6 +109,14 @@ class BarProgress implements ProgressReporter {
     if (this.started) this.bar.stop();
     this.started = false;
   }
+}
+
+function failoverLine(e: Extract<WarmEvent, { type: 'failover' }>): string {
+  const slots = e.slots ? ` (slots ${e.slots})` : '';
+  const waited = formatDuration(e.waitedMs);
+  if (e.state === 'waiting') return `waiting for failover: ${e.node}${slots} not answering for ${waited}, ${formatNumber(e.heldKeys)} keys held (${e.reason})`;
+  if (e.state === 'over') return `failover over: ${e.node}${slots} answered again or its slots moved, after ${waited}; held keys are being written`;
+  return `gave up on ${e.node}${slots} after ${waited} (--failover-wait): its keys fail and are listed`;
 }
 
 class PlainProgress implements ProgressReporter {
@@ -133,6 +146,9 @@ class PlainProgress implements ProgressReporter {
         break;
       case 'stopping':
         this.line(`stopping: ${event.detail}`);
+        break;
+      case 'failover':
+        this.line(failoverLine(event));
         break;
       default:
         break;

@@ -32,9 +32,18 @@ export function printWarmText(stdout: Writable, summary: WarmSummary, failures: 
   const stale = s.staleWritten > 0 ? ` (+${formatNumber(s.staleWritten)} stale copies)` : '';
   const out: string[] = [];
   out.push(c.bold(`warm: ${verb} ${formatNumber(s.written)} keys${stale} in ${formatDuration(s.durationMs)}, ${formatNumber(s.keysPerSecond)} keys/s, ${formatBytes(s.bytes)}`));
-  const problems = s.missing + s.invalid + s.failed;
+  const problems = s.missing + s.invalid + s.failed + s.notAttempted;
   const line = `skipped ${formatNumber(s.skipped)}, missing ${formatNumber(s.missing)}, invalid ${formatNumber(s.invalid)}, failed ${formatNumber(s.failed)}${s.retries > 0 ? `, retries ${formatNumber(s.retries)}` : ''}`;
   out.push(problems > 0 ? c.yellow(line) : line);
+  if (s.notAttempted > 0) out.push(c.red(`not attempted ${formatNumber(s.notAttempted)}: the run stopped before them${failedKeysFile ? `; listed in ${failedKeysFile}, rerun with --keys ${failedKeysFile}` : '; list them with --failed-keys FILE'}`));
+  for (const u of s.unread ?? []) {
+    if (u.source === 'stdin') {
+      out.push(c.red(`${u.entry}: stopped after line ${formatNumber(u.rowsRead)} of stdin; the rest was not read (it cannot be listed; feed it again from there, or run with --checkpoint FILE)`));
+      continue;
+    }
+    const left = u.rowsLeft !== undefined ? `${formatNumber(u.rowsLeft)} rows` : 'the rest of its rows';
+    out.push(c.red(`query ${u.entry}: stopped after ${formatNumber(u.rowsRead)} rows, ${left} not read (rows cannot be listed; run with --checkpoint FILE to resume where it stopped)`));
+  }
   out.push('');
   out.push(formatTable(['node', s.dryRun ? 'keys (planned)' : 'keys', 'bytes'], Object.entries(s.nodes).map(([n, k]) => [n, k, formatBytes(s.nodeBytes[n] ?? 0)])));
   out.push('');

@@ -37,31 +37,72 @@ describe('warm through cluster faults', () => {
   });
   after(async () => db?.drop());
 
-  test('a master is killed mid-warm: its replica takes over, the warm finishes, nothing is lost silently', async () => {
-    const cluster: RedisCluster = await startCluster(3, 1);
+  test('a master is SIGKILLed mid-warm (3+3, cluster-node-timeout 5s, default flags): the warm waits for its replica and finishes, exit 0', async () => {
+    // Production-like timings: the replica is promoted only after the node timeout and an election.
+    const cluster: RedisCluster = await startCluster(3, 1, { args: ['--cluster-node-timeout', '5000'] });
     try {
       const masters = cluster.masters.map((m) => m.client());
       const failed = join(dir, 'failover-failed.txt');
       // Seeds include a replica, so the run can re-read the slot map whichever master dies.
       const seeds = [...cluster.masters, ...cluster.replicas].map((n) => n.address).join(',');
-      const run = runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--cluster', seeds, '--pg', db.url, '--json', '--batch-size', '100', '--rate', '2000', '--failed-keys', failed, '--verify', '--max-errors', String(N)]);
+      const run = runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--cluster', seeds, '--pg', db.url, '--json', '--rate', '1500', '--failed-keys', failed, '--verify', '--log-format', 'json']);
       await waitFor(async () => (await totalKeys(masters)) > N / 5, 'the warm to be under way');
       const promoted = await killMasterAndAwaitFailover(cluster, 1);
       const r = await run;
-      assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
+      assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr.slice(-2000)}`);
+      const summary = JSON.parse(r.stdout);
+      assert.equal(summary.failed, 0);
+      assert.equal(summary.notAttempted, 0);
+      assert.equal(summary.written, N);
+      assert.equal(summary.verify.missing + summary.verify.unverified + summary.verify.noTtl, 0, JSON.stringify(summary.verify));
       // Keys count as written only once a replica acknowledged them (WAIT), so the failover
       // cannot drop a write the report calls done.
       assert.match(await masters[0]!.info('commandstats'), /cmdstat_wait:calls=[1-9]/, 'pipelines end with WAIT on a master with a replica');
-      const summary = JSON.parse(r.stdout);
-      const listed = failedKeys(failed);
+      // The wait was announced: which node, which slots.
+      const events = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      const waiting = events.find((e) => e.event === 'failover' && e.state === 'waiting' && e.node === cluster.masters[1]!.address);
+      assert.ok(waiting, `a failover event names the dead master: ${r.stderr.slice(-1500)}`);
+      assert.equal(waiting.slots, '5461-10921');
       const owners = await clusterOwners(promoted.port);
       try {
-        const listedCount = await assertNothingLostSilently(expected, listed, owners.ownerOf, owners.masters);
-        // The report and the file agree; exit 0 only when nothing was listed.
-        assert.equal(r.code === 0, listedCount === 0);
-        assert.equal(summary.written + summary.failed >= N, true, `every key accounted for: ${JSON.stringify(summary)}`);
+        assert.equal(await assertNothingLostSilently(expected, failedKeys(failed), owners.ownerOf, owners.masters), 0);
       } finally {
         owners.close();
+      }
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  test('a master without replica is SIGKILLed and stays dead: after --failover-wait exactly its keys fail with the reason, all others are written, exit 1', async () => {
+    // cluster-require-full-coverage no: the other masters go on serving their slots (with the
+    // default yes the whole cluster refuses writes while a slot is unserved, and every key waits).
+    const cluster: RedisCluster = await startCluster(3, 0, { args: ['--cluster-node-timeout', '5000', '--cluster-require-full-coverage', 'no'] });
+    try {
+      const masters = cluster.masters.map((m) => m.client());
+      const failed = join(dir, 'dead-master-failed.txt');
+      const dead = cluster.masters[1]!;
+      const run = runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--cluster', cluster.seeds, '--pg', db.url, '--json', '--rate', '1500', '--failed-keys', failed]);
+      await waitFor(async () => (await totalKeys(masters)) > N / 5, 'the warm to be under way');
+      await dead.kill();
+      const r = await run;
+      assert.equal(r.code, 1, r.stderr.slice(-2000));
+      const summary = JSON.parse(r.stdout);
+      const onDead = [...expected.keys()].filter((k) => slotOf(k) >= 5461 && slotOf(k) <= 10921);
+      const listed = failedKeys(failed);
+      assert.deepEqual([...listed.keys()].sort(), onDead.sort(), 'exactly the dead master\'s keys are listed');
+      for (const reason of listed.values()) assert.match(reason, /# failed: slots 5461-10921: master 127\.0\.0\.1:\d+ down and no replica took over within 15\.0s/);
+      // Its keys written before the kill are gone with it: listed all the same (the run cannot know they survive).
+      assert.equal(summary.failed, onDead.length);
+      assert.equal(summary.notAttempted, 0);
+      assert.equal(summary.written + summary.failed, N, JSON.stringify(summary));
+      assert.equal(summary.stopped, undefined, 'a dead node does not spend --max-errors');
+      const live = [masters[0]!, masters[2]!];
+      for (const [key, value] of expected) {
+        if (listed.has(key)) continue;
+        const owner = slotOf(key) <= 5460 ? live[0]! : live[1]!;
+        assert.equal(await owner.get(key), value, `${key} is on its master`);
+        assert.ok((await owner.pttl(key)) > 0, `${key} has a TTL`);
       }
     } finally {
       await cluster.stop();

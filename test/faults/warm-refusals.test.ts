@@ -34,9 +34,9 @@ describe('warm into a Redis that refuses writes', () => {
   after(async () => db?.drop());
 
   const warm = (target: string[], ...extra: string[]) =>
-    runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--pg', db.url, '--json', '--lock-name', 'hot', '--max-errors', String(N), ...target, ...extra]);
+    runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--pg', db.url, '--json', '--lock-name', 'hot', ...target, ...extra]);
 
-  test('one cluster master out of memory: its keys are refused, counted and listed; the others written; exit 1', async () => {
+  test('one cluster master out of memory: its keys are refused and listed, the error budget stops the run, every key accounted for; exit 1', async () => {
     const cluster: RedisCluster = await startCluster(3);
     try {
       // Break a master that does not hold the run lock, so the run gets to its writes.
@@ -49,13 +49,21 @@ describe('warm into a Redis that refuses writes', () => {
       assert.equal(r.code, 1, r.stderr);
       const summary = JSON.parse(r.stdout);
       const listed = failedKeys(failed);
-      const onBroken = ids.map((id) => `product:${id}`).filter((k) => Math.min(2, Math.floor(slotOf(k) / 5461)) === broken);
-      assert.equal(summary.failed, onBroken.length);
-      assert.equal(summary.written, N - onBroken.length);
-      for (const key of onBroken) assert.match(listed.get(key) ?? '', /# failed: OOM command not allowed/);
+      const onBroken = new Set(ids.map((id) => `product:${id}`).filter((k) => Math.min(2, Math.floor(slotOf(k) / 5461)) === broken));
+      // A refused write is a real failure: the default budget (100) stops the run; what it did not get to is listed too.
+      assert.equal(summary.stopped?.reason, 'errors');
+      assert.ok(summary.failed > 100);
+      assert.equal(summary.written + summary.failed + summary.notAttempted, N);
+      for (const [key, reason] of listed) {
+        if (reason.includes('# failed:')) {
+          assert.ok(onBroken.has(key), `${key} failed but is not on the broken master`);
+          assert.match(reason, /# failed: OOM command not allowed/);
+        } else assert.match(reason, /# notAttempted: not attempted: stopped by --max-errors/);
+      }
+      assert.equal(listed.size, summary.failed + summary.notAttempted);
       const owners = await clusterOwners(cluster.masters[lockOwner]!.port);
       try {
-        assert.equal(await assertNothingLostSilently(expected, listed, owners.ownerOf, owners.masters), onBroken.length);
+        assert.equal(await assertNothingLostSilently(expected, listed, owners.ownerOf, owners.masters), listed.size);
       } finally {
         owners.close();
       }
@@ -74,8 +82,10 @@ describe('warm into a Redis that refuses writes', () => {
       const failed = join(dir, 'oom-single-failed.txt');
       const r = await warm(['--redis', `redis://127.0.0.1:${node.port}`], '--no-lock', '--failed-keys', failed);
       assert.equal(r.code, 1, r.stderr);
-      assert.equal(JSON.parse(r.stdout).failed, N);
-      assert.equal(failedKeys(failed).size, N);
+      const summary = JSON.parse(r.stdout);
+      assert.ok(summary.failed > 100, 'refused writes spend the error budget');
+      assert.equal(summary.failed + summary.notAttempted, N);
+      assert.equal(failedKeys(failed).size, N, 'every key is listed: failed, or not attempted after the stop');
       assert.equal(await node.client().dbsize(), 0);
     } finally {
       await node.stop();
@@ -92,10 +102,11 @@ describe('warm into a Redis that refuses writes', () => {
       const failed = join(dir, 'readonly-failed.txt');
       const r = await warm(['--redis', `redis://127.0.0.1:${replica.port}`], '--no-lock', '--failed-keys', failed);
       assert.equal(r.code, 1, r.stderr);
-      assert.equal(JSON.parse(r.stdout).failed, N);
+      const summary = JSON.parse(r.stdout);
+      assert.equal(summary.failed + summary.notAttempted, N);
       const listed = failedKeys(failed);
       assert.equal(listed.size, N);
-      for (const reason of listed.values()) assert.match(reason, /# failed: READONLY/);
+      for (const reason of listed.values()) assert.match(reason, /# (failed: READONLY|notAttempted: not attempted: stopped by --max-errors)/);
       assert.equal(await master.client().dbsize(), 0, 'nothing reached the master behind the replica');
     } finally {
       await replica.stop();

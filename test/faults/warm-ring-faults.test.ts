@@ -66,7 +66,7 @@ describe('warm into a ring with a node down', () => {
     const onDead = ids.map((id) => `product:${id}`).filter((k) => ring.nodes[ring.nodeIndexOf(k)]!.port === deadPort);
     assert.ok(onDead.length > 0);
     const failed = join(dir, 'ring-down-failed.txt');
-    const r = await runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--ring-config', config, '--pg', db.url, '--json', '--failed-keys', failed, '--retries', '1', '--max-errors', String(N)]);
+    const r = await runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--ring-config', config, '--pg', db.url, '--json', '--failed-keys', failed, '--failover-wait', '2s']);
     assert.equal(r.code, 1, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.failed, onDead.length);

@@ -31,12 +31,14 @@ export interface StartRedisOptions {
   port?: number;
   cluster?: boolean;
   args?: string[];
+  /** Working dir (RDB/AOF files); reuse a killed node's dir to restart it with its data. */
+  dir?: string;
 }
 
 /** Resolves when redis-server logs that it accepts connections: an event, not a sleep. */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisProcess> {
   const port = options.port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), `cachectl-redis-${port}-`));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), `cachectl-redis-${port}-`));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', '', '--daemonize', 'no'];
   if (options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1500');
   args.push(...(options.args ?? []));
@@ -107,9 +109,10 @@ export interface RedisCluster {
 /**
  * A cluster of `masters` masters with `replicasPerMaster` replicas each, slots split evenly.
  * Built with CLUSTER ADDSLOTSRANGE/MEET/REPLICATE directly (redis-cli --cluster create sleeps).
+ * `args` go to every node after the defaults (e.g. a production-like --cluster-node-timeout 5000).
  */
-export async function startCluster(masters = 3, replicasPerMaster = 0): Promise<RedisCluster> {
-  const nodes = await Promise.all(Array.from({ length: masters * (1 + replicasPerMaster) }, () => startRedis({ cluster: true })));
+export async function startCluster(masters = 3, replicasPerMaster = 0, options: { args?: string[] } = {}): Promise<RedisCluster> {
+  const nodes = await Promise.all(Array.from({ length: masters * (1 + replicasPerMaster) }, () => startRedis({ cluster: true, ...(options.args ? { args: options.args } : {}) })));
   const masterNodes = nodes.slice(0, masters);
   const replicaNodes = nodes.slice(masters);
   const clients = nodes.map((n) => n.client());

@@ -54,6 +54,12 @@ describe('inspect on a ring of 3 standalone nodes', () => {
       assert.deepEqual(n.cliffs[0] && [n.cliffs[0].startMs, n.cliffs[0].keys], [seeded.cliffSecondMs, want.cliff], `${n.name} cliff`);
     });
     assert.deepEqual(report.histogram.map((b) => b.keys), seeded.total.histogram);
+    // The ring's nodes together: the whole cliff in one second, split as seeded.
+    assert.deepEqual([report.clusterCliffs.windows[0]!.startMs, report.clusterCliffs.windows[0]!.keys], [seeded.cliffSecondMs, 400]);
+    assert.deepEqual(report.clusterCliffs.windows[0]!.nodes, seeded.perNode.map((e, i) => ({ node: `cache-${i}`, keys: e.cliff })).filter((n) => n.keys > 0));
+    const fails = await runCli(['inspect', 'ttl', '--ring', servers, '--match', 'ring:*', '--fail-on', 'cliff>399']);
+    assert.equal(fails.code, 1, 'cliff>399 holds across the ring although no node has 400');
+    assert.ok(Math.max(...seeded.perNode.map((e) => e.cliff)) < 400);
   });
 
   test('a key by name is looked up on the node the ring gives it', async () => {

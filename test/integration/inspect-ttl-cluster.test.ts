@@ -58,8 +58,64 @@ describe('inspect ttl and nodes on a 3-master cluster', () => {
       assert.equal(node.mode, 'lua');
     }
     assert.equal(report.cliffs[0]?.keys, Math.max(...seeded.perNode.map((e) => e.cliff)));
+    // All nodes together: the whole seeded cliff in one second, split as seeded.
+    const wide = report.clusterCliffs.windows[0]!;
+    assert.deepEqual([wide.startMs, wide.keys], [seeded.cliffSecondMs, 400]);
+    assert.deepEqual(
+      Object.fromEntries(wide.nodes.map((n) => [n.node, n.keys])),
+      Object.fromEntries(cache.topology.nodes.map((n, i) => [n.name, seeded.perNode[i]!.cliff])),
+    );
+    assert.equal(report.clusterCliffs.clock.length, 3);
+    for (const c of report.clusterCliffs.clock) assert.ok(c.offsetMs !== null && Math.abs(c.offsetMs) < 50 && c.uncertaintyMs !== null, `one machine: offsets near 0 (${c.offsetMs})`);
     assert.equal(report.noTtlSample.length, seeded.total.noTtl <= 20 ? seeded.total.noTtl : 20);
     assert.ok(report.noTtlSample.every((k) => k.startsWith('seed:forever:')));
+  });
+
+  test('cliffs are cluster-wide: 800 keys in one second over 3 masters trip cliff>799; node-cliff, 10 s and 60 s spans as seeded', async () => {
+    const base = Math.floor((Date.now() + 40 * 60_000) / 1000) * 1000;
+    const keys: { key: string; expireAt: number }[] = [];
+    for (let i = 0; i < 800; i++) keys.push({ key: `big:cliff:${i}`, expireAt: base + ((i * 13) % 1000) });
+    for (let i = 0; i < 1000; i++) keys.push({ key: `big:ten:${i}`, expireAt: base + 600_000 + i * 10 }); // 100 a second for 10 s
+    for (let i = 0; i < 1500; i++) keys.push({ key: `big:sixty:${i}`, expireAt: base + 1_800_000 + i * 40 }); // 25 a second for 60 s
+    await writeKeyspace(keys, cache.topology, (i) => cache.client(i));
+    try {
+      const perNode = cache.topology.nodes.map((_, n) => keys.filter((k) => k.key.startsWith('big:cliff:') && cache.topology.nodeIndexOf(k.key) === n).length);
+      assert.ok(Math.max(...perNode) < 400, `no node holds the cliff alone: ${perNode}`);
+      const fail = await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'big:*', '--fail-on', 'cliff>799', '--json']);
+      assert.equal(fail.code, 1, fail.stderr);
+      const report = JSON.parse(fail.stdout) as TtlReport & { failOn: { holds: boolean; value: number }[] };
+      assert.deepEqual([report.failOn[0]!.holds, report.failOn[0]!.value], [true, 800]);
+      const c = report.clusterCliffs;
+      assert.deepEqual([c.windows[0]!.startMs, c.windows[0]!.keys, c.windows[0]!.spanMs], [base, 800, 1000]);
+      assert.deepEqual(c.windows[0]!.nodes.map((n) => n.keys).sort(), [...perNode].sort());
+      assert.deepEqual([c.busiest10s!.startMs, c.busiest10s!.keys], [base + 600_000, 1000]);
+      assert.deepEqual([c.busiest60s!.startMs, c.busiest60s!.keys], [base + 1_800_000, 1500]);
+      assert.equal(c.busiest60s!.nodes.reduce((a, n) => a + n.keys, 0), 1500);
+      assert.equal(c.exact, true);
+      // Per node, the old reading: no node has 800, so node-cliff>799 does not hold.
+      const node = await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'big:*', '--fail-on', 'node-cliff>799', '--fail-on', 'cliff>800']);
+      assert.equal(node.code, 0, node.stdout);
+      assert.match(node.stdout, new RegExp(`fail-on: node-cliff>799 does not hold \\(${Math.max(...perNode)}\\)`));
+      assert.match(node.stdout, /fail-on: cliff>800 does not hold \(800\)/);
+      const spans = await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'big:*', '--fail-on', 'cliff-10s>999,cliff-60s>1499']);
+      assert.equal(spans.code, 1);
+      assert.match(spans.stdout, /fail-on: cliff-10s>999 holds \(1,000\)/);
+      assert.match(spans.stdout, /fail-on: cliff-60s>1499 holds \(1,500\)/);
+      // The text report leads with the cluster-wide windows.
+      const text = node.stdout;
+      assert.ok(text.indexOf('Expiry cliffs, all 3 nodes together') < text.indexOf('Expiry cliffs per node'));
+      assert.match(text, new RegExp(`^${new Date(base).toISOString().replace('.000Z', 'Z')}\\s+in \\d+m\\d\\ds\\s+800\\s+\\S+ \\d+, \\S+ \\d+, \\S+ \\d+$`, 'm'));
+      assert.match(text, /^busiest 10s: 1000 keys from /m);
+      assert.match(text, /^busiest 60s: 1500 keys from /m);
+      assert.match(text, /^clock offsets \(node TIME - local clock\): /m);
+    } finally {
+      await Promise.all(cache.topology.nodes.map(async (_, n) => {
+        const mine = keys.filter((k) => cache.topology.nodeIndexOf(k.key) === n).map((k) => k.key);
+        const p = cache.client(n).pipeline();
+        for (const k of mine) p.del(k);
+        await p.exec();
+      }));
+    }
   });
 
   test('the text report prints the same figures, instant figures first', async () => {

@@ -188,6 +188,18 @@ describe('cachectl sandbox with the embedded PostgreSQL (PGlite)', () => {
       assert.equal(warm.code, 0, warm.stderr);
       assert.equal(JSON.parse(warm.stdout).written, 1000);
       assert.equal((await concurrent).rows[0].n, 10);
+      // inspect with --sandbox: the overview on its cluster, and drift against its database.
+      const sandboxEnv = { env: { PATH: process.env.PATH, CACHECTL_SANDBOX_DIR: dir }, cwd: root };
+      const overview = await runCli(['inspect', '--sandbox', '--json'], sandboxEnv);
+      assert.equal(overview.code, 0, overview.stderr);
+      const report = JSON.parse(overview.stdout) as { view: string; topology: string; ttl: { totals: { keys: number } } };
+      assert.deepEqual([report.view, report.topology], ['overview', 'cluster']);
+      assert.ok(report.ttl.totals.keys >= 1000);
+      const warmlist = join(dir, 'sbx.yml');
+      writeFileSync(warmlist, `entries:\n  - name: sbx\n    ttl: 1m\n    query: SELECT 'sbx:' || id AS key, name AS value FROM products ORDER BY id\n`);
+      const drift = await runCli(['inspect', 'drift', warmlist, '--sandbox', '--all', '--json'], sandboxEnv);
+      assert.equal(drift.code, 0, drift.stderr);
+      assert.deepEqual((JSON.parse(drift.stdout) as { totals: { compared: number; equal: number } }).totals, { compared: 1000, equal: 1000, different: 0, missingInDb: 0, drifted: 0, driftPercent: 0 });
     } finally {
       await pool.end();
     }

@@ -83,7 +83,7 @@ describe('warm into a real 3-node ring, read back through a real twemproxy', () 
     const ring = `${nodes[0]!.address}:1 cache-0,${nodes[1]!.address}:2 cache-1,127.0.0.1:1:3 cache-2`;
     const file = writeKeyList(dir, 'ring-down.txt', Array.from({ length: 300 }, (_, i) => `product:${i + 1}`));
     const failed = join(dir, 'ring-down-failed.txt');
-    const r = await runCli(['warm', '--keys', file, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--ring', ring, '--pg', db.url, '--json', '--failed-keys', failed, '--retries', '1', '--max-errors', '1000']);
+    const r = await runCli(['warm', '--keys', file, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--ring', ring, '--pg', db.url, '--json', '--failed-keys', failed, '--failover-wait', '1s']);
     assert.equal(r.code, 1, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.ok(summary.failed > 0, 'the down node owns some keys');

@@ -48,7 +48,8 @@ export class CacheConnection {
   /** A client for any node by address, e.g. a replica or the target of an ASK redirect. */
   clientFor(node: CacheNode): Redis {
     let client = this.clients.get(node.address);
-    if (!client) {
+    // A client that gave up reconnecting (a node down for a while) is replaced: the node may be back.
+    if (!client || client.status === 'end') {
       const url = this.target.kind === 'single' ? this.target.url : undefined;
       client = createNodeClient(node, this.target.auth, { ...this.options, onError: (n, e) => this.onClientError(n, e) }, url);
       client.on('ready', () => this.failures.delete(node.address));

@@ -18,6 +18,8 @@ import { emptyItems, encodedSizeHint, encodeWrite, needsCheck, pushFromBatch, pu
 import { RespConnection, type Reply, type RespAuth } from './resp-connection.js';
 import { BufferPool, RespBuffer } from './resp-buffer.js';
 import { WriteVerifier } from './write-verifier.js';
+import { FailoverHolds } from './failover-hold.js';
+import { WriteJournal, type LostKeys } from './write-journal.js';
 
 /** What the writer needs of a cache connection (CacheConnection implements it). */
 export interface CacheLink {
@@ -35,6 +37,8 @@ export interface PipelinedWriterOptions {
   retries: number;
   retryBaseMs: number;
   verify: 'none' | 'all' | number;
+  /** How long keys of a node that stopped answering are held for it (or its replica) to answer again. */
+  failoverWaitMs?: number;
 }
 
 interface Lane {
@@ -42,6 +46,9 @@ interface Lane {
   buffer: Items;
   inFlight: number;
 }
+
+/** Where keys whose slot no master serves are held (a pseudo node). */
+const UNSERVED: CacheNode = { address: '(no master)', host: '', port: 0, name: '(no master)' };
 
 export class PipelinedWriter implements CacheWriter {
   private readonly lanes = new Map<string, Lane>();
@@ -58,6 +65,9 @@ export class PipelinedWriter implements CacheWriter {
   private readonly connections = new Map<string, RespConnection>();
   private readonly auth: RespAuth;
   private readonly buffers = new BufferPool();
+  private readonly holds: FailoverHolds;
+  private readonly journal: WriteJournal;
+  private readonly journalBegun = new Map<string, Promise<void>>();
 
   constructor(
     private readonly cache: CacheLink,
@@ -67,10 +77,24 @@ export class PipelinedWriter implements CacheWriter {
     this.cluster = cache.topology.kind === 'cluster';
     this.verifier = new WriteVerifier(cache, report, options.verify);
     this.auth = respAuthFor(cache.target);
+    this.holds = new FailoverHolds(options.failoverWaitMs ?? DEFAULTS.warm.failoverWaitMs, {
+      topology: () => this.cache.topology,
+      refresh: () => this.refresh(),
+      release: (items) => this.reroute(items),
+      fail: (items, reason) => this.failAll(items, reason, false),
+      report,
+      gaveUp: (node, reason) => this.reportLost(this.journal.abandon(node), `${reason}; it had acknowledged this key before, and took it down with it`),
+    });
+    this.journal = new WriteJournal((node) => this.cache.clientFor(node), DEFAULTS.warm.journalBytes);
+  }
+
+  stop(reason: string): void {
+    this.holds.stop(reason);
   }
 
   /** Closes the write connections (the CacheConnection's clients are closed by their owner). */
   close(): void {
+    this.holds.dispose();
     for (const c of this.connections.values()) c.close();
     this.connections.clear();
   }
@@ -91,20 +115,101 @@ export class PipelinedWriter implements CacheWriter {
   async write(batch: WriteBatch): Promise<void> {
     this.outstanding += batch.keys.length;
     this.distribute(batch.keys, (dst, i) => pushFromBatch(dst, batch, i));
-    while (this.buffered() > this.highWater()) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    while (this.full()) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
   }
 
   async drain(): Promise<void> {
     while (this.outstanding > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
 
-  finishVerify(): Promise<void> {
+  /**
+   * After the last write to every node: a node whose run_id changed since (restarted without
+   * persistence) lost what it acknowledged, whatever the read-backs right after each write said.
+   */
+  async finishVerify(): Promise<void> {
+    await Promise.all(
+      this.journal.journaledNodes.map(async (address) => {
+        const node = this.cache.topology.nodes.find((n) => n.address === address) ?? nodeAt(address);
+        this.rewriteLost(await this.journal.check(node), `${address} restarted after the last writes to it (its run_id changed)`);
+      }),
+    );
+    await this.drain();
     return this.verifier.finishVerify();
+  }
+
+  /** Keys of a node given up on: they are gone with it (failed, listed). */
+  private reportLost(lost: LostKeys | undefined, reason: string): void {
+    if (!lost || !this.report.lost) return;
+    const { items } = lost;
+    for (let i = 0; i < items.keys.length; i++) {
+      if (!items.stale[i]) this.report.lost((items.tickets[i] as Ticket).entry, items.keys[i] as string, reason);
+    }
+    this.reportUnlisted(lost, reason);
+  }
+
+  /** Keys a restarted node no longer has: written again (their first write no longer counts). */
+  private rewriteLost(lost: LostKeys | undefined, reason: string): void {
+    if (!lost) return;
+    const { items } = lost;
+    if (items.keys.length > 0) {
+      this.report.nodeError(lost.node.name, `${reason}: ${items.keys.length} keys it had acknowledged are gone; writing them again`);
+      const detached = new Map<Ticket, Ticket>();
+      for (let i = 0; i < items.keys.length; i++) {
+        const ticket = items.tickets[i] as Ticket;
+        let again = detached.get(ticket);
+        // Outside the checkpoint ledger: the batch was settled once already.
+        if (!again) detached.set(ticket, (again = { entry: ticket.entry, entryIndex: ticket.entryIndex, position: ticket.position, remaining: 0, sealed: false }));
+        items.tickets[i] = again;
+        items.attempts[i] = 0;
+        this.report.retract?.(ticket.entry, items.stale[i] ? 0 : 1, items.stale[i] ? 1 : 0);
+      }
+      this.outstanding += items.keys.length;
+      this.reroute(items);
+    }
+    this.reportUnlisted(lost, reason);
+  }
+
+  private reportUnlisted(lost: LostKeys, reason: string): void {
+    if (lost.unlisted > 0 && this.report.lost) {
+      this.report.lost(lost.unlistedEntry ?? '(run)', `(${lost.unlisted} more keys written to ${lost.node.address}: not kept to be listed or rewritten, over the journal bound)`, reason, lost.unlisted);
+    }
+  }
+
+  /** Journal the node's writes (see WriteJournal) unless a replica acknowledges them. */
+  private async beginJournal(node: CacheNode, conn: RespConnection): Promise<boolean> {
+    if (this.replicasToWaitFor(node) > 0 || node === UNSERVED) return false;
+    let begun = this.journalBegun.get(node.address);
+    if (!begun) this.journalBegun.set(node.address, (begun = this.journal.begin(node, conn.dials)));
+    await begun;
+    return true;
+  }
+
+  /** After a pipeline on a re-dialled connection: did the node restart and lose what it had? */
+  private checkRestart(node: CacheNode, conn: RespConnection): void {
+    if (!this.journal.redialled(node, conn.dials)) return;
+    // Counted as outstanding, so the run does not end before the check has reported.
+    this.outstanding++;
+    this.journal
+      .check(node, conn.dials)
+      .then(
+        (lost) => this.rewriteLost(lost, `${node.address} restarted (its run_id changed)`),
+        () => undefined,
+      )
+      .finally(() => this.settled(1));
   }
 
   /** Keys taken from the source and not yet in a pipeline, over all nodes: more only holds memory longer. */
   private highWater(): number {
     return this.options.pipelineSize * 2;
+  }
+
+  /**
+   * No room for more: the lanes hold their share, or keys held for a node that is down reach a
+   * few rounds of pipelines over all nodes (the reader then waits for the failover, memory stays bounded).
+   */
+  private full(): boolean {
+    const { pipelineSize, inFlight } = this.options;
+    return this.buffered() > this.highWater() || this.holds.held > pipelineSize * inFlight * 4;
   }
 
   private buffered(): number {
@@ -154,17 +259,19 @@ export class PipelinedWriter implements CacheWriter {
   }
 
   private wakeRoom(): void {
-    if (this.roomWaiters.length > 0 && this.buffered() <= this.highWater()) for (const w of this.roomWaiters.splice(0)) w();
+    if (this.roomWaiters.length > 0 && !this.full()) for (const w of this.roomWaiters.splice(0)) w();
   }
 
   private settled(n: number): void {
     this.outstanding -= n;
     if (this.outstanding === 0) for (const w of this.drainWaiters.splice(0)) w();
+    if (n > 0) this.wakeRoom();
   }
 
   /** Sends a chunk to one node: optional PTTL look, then the writes; handles every reply. */
   private async send(node: CacheNode, chunk: Items, asking: boolean): Promise<void> {
     const conn = this.connectionFor(node);
+    const journaled = await this.beginJournal(node, conn);
     let items = chunk;
     if (items.keys.some((_, i) => needsCheck(items, i))) {
       items = await this.checkFirst(node, conn, items, asking);
@@ -196,6 +303,7 @@ export class PipelinedWriter implements CacheWriter {
         return;
       }
     }
+    if (journaled) this.checkRestart(node, conn);
     const done = new Outcomes(this.report, node.name);
     const redo = new Redirects();
     for (let i = 0; i < items.keys.length; i++) {
@@ -210,11 +318,13 @@ export class PipelinedWriter implements CacheWriter {
       else {
         done.write(items, i, bytes[i] as number);
         this.verifier.written(node, items, i);
+        if (journaled) this.journal.record(node, items, i);
       }
     }
     this.settled(done.flush());
     this.verifier.flushInline(node);
-    await this.followRedirects(redo);
+    if (redo.retry.size === 0) this.holds.answered(node);
+    await this.followRedirects(node, redo);
   }
 
   /** PTTL for items that need it; returns the items to write, settles the skipped. */
@@ -252,11 +362,11 @@ export class PipelinedWriter implements CacheWriter {
       else done.skip(items.tickets[i] as Ticket);
     }
     this.settled(done.flush());
-    await this.followRedirects(redo);
+    await this.followRedirects(node, redo);
     return keep;
   }
 
-  private async followRedirects(redo: Redirects): Promise<void> {
+  private async followRedirects(node: CacheNode, redo: Redirects): Promise<void> {
     for (const [address, asked] of redo.ask) {
       const target = this.cache.topology.nodes.find((n) => n.address === address) ?? nodeAt(address);
       await this.send(target, bump(asked), true);
@@ -270,7 +380,8 @@ export class PipelinedWriter implements CacheWriter {
       if (exhausted.keys.length > 0) this.failAll(exhausted, `still redirected (MOVED) after ${this.options.retries} attempts`);
       if (again.keys.length > 0) this.reroute(again);
     }
-    for (const [reason, group] of redo.retry) this.scheduleRetry(group.items, reason, group.refresh, '');
+    // CLUSTERDOWN, TRYAGAIN, LOADING, READONLY...: the node (or the cluster) is between states; wait for it.
+    for (const [reason, group] of redo.retry) this.holds.hold(node, group.items, reason);
     for (let i = 0; i < redo.fail.items.keys.length; i++) {
       this.report.failed(redo.fail.items.tickets[i] as Ticket, redo.fail.items.keys[i] as string, redo.fail.reasons[i] as string);
     }
@@ -296,11 +407,11 @@ export class PipelinedWriter implements CacheWriter {
       this.report.nodeError(node.name, err.message);
     }
     if (action.kind === 'fail') this.failAll(items, action.reason);
-    else this.scheduleRetry(items, action.kind === 'retry' ? action.reason : err.message, action.kind !== 'retry' || action.refresh, node.name);
+    else this.holds.hold(node, items, action.kind === 'retry' ? action.reason : err.message);
   }
 
-  private failAll(items: Items, reason: string): void {
-    for (let i = 0; i < items.keys.length; i++) this.report.failed(items.tickets[i] as Ticket, items.keys[i] as string, reason);
+  private failAll(items: Items, reason: string, charge = true): void {
+    for (let i = 0; i < items.keys.length; i++) this.report.failed(items.tickets[i] as Ticket, items.keys[i] as string, reason, charge);
     this.settled(items.keys.length);
   }
 
@@ -349,7 +460,7 @@ export class PipelinedWriter implements CacheWriter {
       if (node) push((lanes[owner] ??= this.laneOf(node)).buffer, i);
       else push(unserved, i);
     }
-    if (unserved.keys.length > 0) this.scheduleRetry(unserved, 'slot not served by any master', true, '(cluster)');
+    if (unserved.keys.length > 0) this.holds.hold(UNSERVED, unserved, 'slot not served by any master');
     for (const lane of this.lanes.values()) this.pump(lane);
   }
 

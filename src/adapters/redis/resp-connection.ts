@@ -33,6 +33,8 @@ export class RespConnection {
   private connecting: Promise<Socket> | undefined;
   private readonly queue: Pending[] = [];
   private head = 0;
+  /** Successful dials so far: a new value means a new connection (the node may have restarted). */
+  dials = 0;
 
   constructor(
     readonly node: CacheNode,
@@ -118,6 +120,7 @@ export class RespConnection {
       throw failure;
     }
     this.socket = socket;
+    this.dials++;
     return socket;
   }
 

@@ -7,11 +7,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { keyspaceOf, parseInfo, versionAtLeast } from '../../core/inspect/keyspace.js';
 import { TokenBucket, scanCountFor } from '../../core/inspect/rate.js';
-import type { InspectSource, KeyBatch, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from '../../core/inspect/types.js';
+import type { CachedValue, ClockReading, HotBatch, HotScanRequest, InspectSource, KeyBatch, OverviewBatch, OverviewScanRequest, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from '../../core/inspect/types.js';
 import type { Topology } from '../../topology/types.js';
 import type { CacheConnection } from './cache.js';
 import { connectAndPing } from './client.js';
 import { isReplyError, problemOf } from './node-problem.js';
+import { hotFromReply, hotScriptFor } from './hot-script.js';
+import { readValuesOnce } from './value-reads.js';
+import { overviewArgs, overviewFromReply, overviewScriptFor } from './overview-script.js';
 import { FlatBatch, layoutOf, scanScriptFor, serverMs, summaryFromBatch, summaryFromReply, summaryScriptFor, type ScanScript } from './scan-script.js';
 
 export type ScanMode = 'auto' | 'lua' | 'pipeline';
@@ -72,6 +75,11 @@ export class RedisInspectSource implements InspectSource {
       if (facts.problem.status === 'down') return facts;
     }
     facts.noTouch = await this.noTouch(client, facts.version);
+    const clock = await readClock(client).catch(() => undefined);
+    if (clock) {
+      facts.clock = clock;
+      this.clockOffset.set(index, clock.offsetMs);
+    }
     return facts;
   }
 
@@ -117,6 +125,70 @@ export class RedisInspectSource implements InspectSource {
         return summaryFromReply(await this.runScript(client, script, [cursor, request.match, String(count), script.absolute ? '1' : '0', String(left), request.withTypes ? '1' : '0']));
       },
     );
+  }
+
+  async scanOverview(node: number, request: OverviewScanRequest, onBatch: (batch: OverviewBatch) => void | Promise<void>): Promise<ScanOutcome> {
+    const client = this.cache.client(node);
+    let sampled = 0;
+    return this.scanLoop<OverviewBatch & { size: number; serverNowMs: number }>(
+      node,
+      request,
+      (batch) => {
+        sampled += batch.summary.noTtlSample.length;
+        return onBatch(batch);
+      },
+      async (mode, cursor, count) => {
+        const left = Math.max(0, request.sampleSize - sampled);
+        const [next, batch] = mode === 'lua' ? await this.luaOverview(client, node, cursor, count, request, left) : await this.pipelineOverview(client, node, cursor, count, request, left);
+        return [next, { ...batch, size: batch.summary.size, serverNowMs: batch.summary.serverNowMs }];
+      },
+    );
+  }
+
+  private async luaOverview(client: Redis, node: number, cursor: string, count: number, request: OverviewScanRequest, sampleLeft: number): Promise<[string, OverviewBatch]> {
+    const script = overviewScriptFor(this.redis7(node));
+    return overviewFromReply(await this.runScript(client, script, overviewArgs(request, cursor, count, script.absolute, sampleLeft)), script.absolute);
+  }
+
+  /** Without scripts: the plain batch, then the pattern keys of it looked up again with what their views read. */
+  private async pipelineOverview(client: Redis, node: number, cursor: string, count: number, request: OverviewScanRequest, sampleLeft: number): Promise<[string, OverviewBatch]> {
+    const [next, batch] = await this.pipelineBatch(client, node, cursor, count, request);
+    const keys: string[] = [];
+    for (let i = 0; i < batch.size; i++) if (batch.pttl(i) !== -2) keys.push(batch.key(i));
+    const pick = (test: (k: string) => boolean) => keys.filter((k) => test(k));
+    const { stampedePrefix: sp, lockPrefix: lp, staleSuffix: ss } = request;
+    const [counters, locks, staleCopies] = await Promise.all([
+      this.lookupOn(client, node, sp ? pick((k) => k.startsWith(sp)) : [], { withValues: true, valueBytes: request.valueBytes ?? 256 }),
+      this.lookupOn(client, node, lp ? pick((k) => k.startsWith(lp)) : [], { withIdle: true, withValues: request.readLockValues, valueBytes: request.valueBytes ?? 256 }),
+      this.lookupOn(client, node, ss ? pick((k) => k.length > ss.length && k.endsWith(ss)) : [], {}),
+    ]);
+    return [next, { summary: summaryFromBatch(batch, sampleLeft, false), counters, locks, staleCopies }];
+  }
+
+  async scanHot(node: number, request: HotScanRequest, onBatch: (batch: HotBatch) => void): Promise<ScanOutcome> {
+    const client = this.cache.client(node);
+    return this.scanLoop<HotBatch>(node, request, onBatch, async (mode, cursor, count) => {
+      if (mode === 'lua') {
+        const script = hotScriptFor(this.redis7(node));
+        return hotFromReply(await this.runScript(client, script, [cursor, request.match, String(count), request.measure, String(request.floor())]));
+      }
+      const [next, keys] = (await client.scan(cursor, 'MATCH', request.match, 'COUNT', count)) as [string, string[]];
+      const pipeline = client.pipeline();
+      pipeline.time();
+      for (const key of keys) pipeline.call('OBJECT', request.measure === 'freq' ? 'FREQ' : 'IDLETIME', key);
+      const results = (await pipeline.exec()) ?? [];
+      const [timeError, time] = results[0] ?? [new Error('no reply')];
+      if (timeError) throw timeError;
+      const [sec, usec] = time as [string, string];
+      const batch = { size: keys.length, serverNowMs: serverMs(sec, usec), keys: [] as string[], scores: [] as number[] };
+      keys.forEach((key, i) => {
+        const [error, value] = results[i + 1] ?? [];
+        if (error || typeof value !== 'number') return;
+        batch.keys.push(key);
+        batch.scores.push(value);
+      });
+      return [next, batch];
+    });
   }
 
   /**
@@ -234,6 +306,13 @@ export class RedisInspectSource implements InspectSource {
     return new FlatBatch(flat, 0, stride, absolute, serverMs(sec, usec), idleAt, valueAt);
   }
 
+  async readValues(keys: readonly string[], format: 'string' | 'hash'): Promise<CachedValue[]> {
+    const first = await readValuesOnce(this.cache, (n) => this.facts.get(n)?.problem, keys, format);
+    if (!first.some((r) => r.problem && /^(MOVED|ASK) /.test(r.problem.message))) return first;
+    await this.cache.refreshTopology().catch(() => false);
+    return readValuesOnce(this.cache, (n) => this.facts.get(n)?.problem, keys, format);
+  }
+
   /** On a cluster whose slots moved since we read them (MOVED), re-reads the map and asks again once. */
   async lookup(keys: readonly string[], request: LookupRequest = {}): Promise<KeyLookup[]> {
     const first = await this.lookupOnce(keys, request);
@@ -284,6 +363,23 @@ export class RedisInspectSource implements InspectSource {
     return out;
   }
 }
+
+/** TIME against our clock: the offset at the midpoint of the round trip, good to half of it. */
+async function readClock(client: Redis): Promise<ClockReading> {
+  let best: ClockReading | undefined;
+  // The shortest of three round trips bounds the offset most tightly.
+  for (let i = 0; i < 3; i++) {
+    const before = performance.timeOrigin + performance.now();
+    const [sec, usec] = (await client.time()) as [string | number, string | number];
+    const after = performance.timeOrigin + performance.now();
+    const node = Number(sec) * 1000 + Number(usec) / 1000;
+    const reading = { offsetMs: round3(node - (before + after) / 2), uncertaintyMs: round3((after - before) / 2) };
+    if (!best || reading.uncertaintyMs < best.uncertaintyMs) best = reading;
+  }
+  return best as ClockReading;
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 function withProgress(problem: NodeProblem, scanned: number): NodeProblem {
   return scanned > 0 ? { ...problem, message: `${problem.message} (after ${scanned} keys)` } : problem;

@@ -81,7 +81,8 @@ export function takeItems(src: Items, n: number, maxUnits = Infinity): Items {
   };
 }
 
-function itemUnits(items: Items, i: number): number {
+/** UTF-16 units of item i's key and value (about its bytes). */
+export function itemUnits(items: Items, i: number): number {
   const value = items.values[i] as string | string[];
   let units = (items.keys[i] as string).length;
   if (typeof value === 'string') units += value.length;

@@ -22,6 +22,9 @@ export class WriteVerifier {
   private readonly sample: { key: string; ttl: boolean }[] = [];
   private seen = 0;
   private readonly inline = new Set<Promise<void>>();
+  /** Keys that could not be read back while the run went on (node down, failover): read at the end. */
+  private deferred: { keys: string[]; ttls: boolean[] } = { keys: [], ttls: [] };
+  private finishing = false;
 
   constructor(
     private readonly cache: VerifyLink,
@@ -61,6 +64,15 @@ export class WriteVerifier {
 
   async finishVerify(): Promise<void> {
     while (this.inline.size > 0) await Promise.all([...this.inline]);
+    // After the last write: a node that was failing over or restarting has settled by now.
+    this.finishing = true;
+    if (this.deferred.keys.length > 0) {
+      const { keys, ttls } = this.deferred;
+      this.deferred = { keys: [], ttls: [] };
+      if (this.cache.refreshTopology) await this.cache.refreshTopology().catch(() => false);
+      const owners = this.byOwner(keys, ttls, 'no master serves its slot');
+      await Promise.all([...owners].map(([node, g]) => this.check(node, g.keys, g.ttls)));
+    }
     const byNode = this.byOwner(
       this.sample.map((s) => s.key),
       this.sample.map((s) => s.ttl),
@@ -164,6 +176,12 @@ export class WriteVerifier {
   /** Backs off, re-reads the slot map where there is one, and checks again on each key's current owner. */
   private async retry(keys: string[], ttls: boolean[], attempt: number, reason: string): Promise<void> {
     if (attempt >= VERIFY_ATTEMPTS) {
+      if (!this.finishing) {
+        // Not given up while the warm goes on: read again once every write is done.
+        this.deferred.keys.push(...keys);
+        this.deferred.ttls.push(...ttls);
+        return;
+      }
       for (const key of keys) this.report.verified(key, '(unreachable)', 'unverified', reason);
       return;
     }

@@ -49,6 +49,39 @@ export class ExpiryCliffs {
     return best.sorted().map((second) => ({ startMs: second * 1000, keys: this.perSecond.get(second) as number }));
   }
 
+  /** Keys counted in the one-second window starting at `startMs`. */
+  count(startMs: number): number {
+    return this.perSecond.get(Math.floor(startMs / 1000)) ?? 0;
+  }
+
+  /** Keys counted in [fromMs, toMs), whole seconds. */
+  sum(fromMs: number, toMs: number): number {
+    const from = Math.floor(fromMs / 1000);
+    const to = Math.floor(toMs / 1000);
+    let n = 0;
+    for (const [second, keys] of this.perSecond) if (second >= from && second < to) n += keys;
+    return n;
+  }
+
+  /**
+   * The busiest span of `spanMs` (whole seconds): a sliding window, so a cliff that straddles a
+   * boundary is not cut in two. The best span always starts at a second that has expiries.
+   */
+  busiestSpan(spanMs: number): ExpiryWindow | undefined {
+    const width = Math.max(1, Math.round(spanMs / 1000));
+    const seconds = [...this.perSecond.keys()].sort((a, b) => a - b);
+    let best: ExpiryWindow | undefined;
+    let sum = 0;
+    let end = 0;
+    for (let start = 0; start < seconds.length; start++) {
+      const first = seconds[start] as number;
+      while (end < seconds.length && (seconds[end] as number) < first + width) sum += this.perSecond.get(seconds[end++] as number) as number;
+      if (!best || sum > best.keys) best = { startMs: first * 1000, keys: sum };
+      sum -= this.perSecond.get(first) as number;
+    }
+    return best;
+  }
+
   busiest(): number {
     let max = 0;
     for (const n of this.perSecond.values()) if (n > max) max = n;

@@ -6,7 +6,8 @@
  */
 import { UsageError } from '../../errors.js';
 
-export type InspectView = 'ttl' | 'stampede' | 'locks' | 'stale' | 'nodes';
+/** `overview` (inspect with no view) measures every view's conditions. */
+export type InspectView = 'ttl' | 'stampede' | 'locks' | 'stale' | 'nodes' | 'hotkeys' | 'drift' | 'overview';
 type Op = '>' | '>=' | '<' | '<=';
 
 interface ConditionSpec {
@@ -17,7 +18,7 @@ interface ConditionSpec {
   help: string;
 }
 
-const EVERY_VIEW: readonly InspectView[] = ['ttl', 'stampede', 'locks', 'stale', 'nodes'];
+const EVERY_VIEW: readonly InspectView[] = ['ttl', 'stampede', 'locks', 'stale', 'nodes', 'hotkeys', 'drift'];
 
 export const CONDITIONS: Readonly<Record<string, ConditionSpec>> = {
   'stuck-locks': { metric: 'stuck-locks', views: ['locks'], help: 'locks without a TTL' },
@@ -27,10 +28,14 @@ export const CONDITIONS: Readonly<Record<string, ConditionSpec>> = {
   stampede: { metric: 'stampede', views: ['stampede'], help: 'the highest stampede counter' },
   'hot-counters': { metric: 'hot-counters', views: ['stampede'], help: 'stampede counters above --threshold' },
   'no-ttl': { metric: 'no-ttl', percentMetric: 'no-ttl%', views: ['ttl', 'nodes'], help: 'keys without a TTL (count, or % of keys)' },
-  cliff: { metric: 'cliff', views: ['ttl'], help: 'keys expiring in the busiest one-second window of a node' },
+  cliff: { metric: 'cliff', views: ['ttl'], help: 'keys expiring in the busiest one-second window of all nodes together (clocks corrected)' },
+  'cliff-10s': { metric: 'cliff-10s', views: ['ttl'], help: 'keys expiring in the busiest 10-second span of all nodes together' },
+  'cliff-60s': { metric: 'cliff-60s', views: ['ttl'], help: 'keys expiring in the busiest 60-second span of all nodes together' },
+  'node-cliff': { metric: 'node-cliff', views: ['ttl'], help: 'keys expiring in the busiest one-second window of any one node (its own clock)' },
   missing: { metric: 'missing', views: ['ttl'], help: 'keys given by name that do not exist' },
   'stale-serving': { metric: 'stale-serving', views: ['stale'], help: 'stale copies whose primary key is gone (being served now)' },
   'stale-no-ttl': { metric: 'stale-no-ttl', views: ['stale'], help: 'stale copies without a TTL' },
+  drift: { metric: 'drift', percentMetric: 'drift%', views: ['drift'], help: 'cached keys that differ from the database or whose row is gone (count, or % of keys compared)' },
   'nodes-down': { metric: 'nodes-down', views: EVERY_VIEW, help: 'nodes down or refusing a command inspect needs' },
   memory: { percentMetric: 'memory%', views: ['nodes'], help: 'highest used/maxmemory of a node, in %' },
   'hit-ratio': { percentMetric: 'hit-ratio%', views: ['nodes'], help: 'lowest keyspace hit ratio of a node, in %' },
@@ -51,7 +56,7 @@ export interface ConditionResult extends Condition {
   holds: boolean;
 }
 
-const SYNTAX = /^([a-z][a-z-]*)\s*(?:(>=|<=|>|<)\s*(\d+(?:\.\d+)?)\s*(%)?)?$/;
+const SYNTAX = /^([a-z][a-z0-9-]*)\s*(?:(>=|<=|>|<)\s*(\d+(?:\.\d+)?)\s*(%)?)?$/;
 
 export function parseFailOn(texts: readonly string[], view: InspectView): Condition[] {
   const out: Condition[] = [];
@@ -64,7 +69,7 @@ export function parseFailOn(texts: readonly string[], view: InspectView): Condit
     if (!m || !spec) {
       throw new UsageError(`--fail-on: unknown condition '${text}'; known: ${Object.keys(CONDITIONS).join(', ')} (e.g. stuck-locks, no-ttl>100, cliff>1000)`);
     }
-    if (!spec.views.includes(view)) {
+    if (view !== 'overview' && !spec.views.includes(view)) {
       throw new UsageError(`--fail-on: '${name}' is measured by \`inspect ${spec.views.join('` / `inspect ')}\`, not by \`inspect ${view}\``);
     }
     const percent = m[4] === '%' || (spec.metric === undefined && m[3] !== undefined);

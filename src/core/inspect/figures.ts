@@ -7,6 +7,15 @@ import type { TtlReport } from './ttl.js';
 import type { WatchFigure } from './watch.js';
 
 export function ttlFigures(report: TtlReport): WatchFigure[] {
+  const c = report.clusterCliffs;
+  return [
+    { subject: 'all nodes', metric: 'busiest expiry second', value: c.windows[0]?.keys ?? 0, worse: 'up' as const },
+    { subject: 'all nodes', metric: 'busiest expiry minute', value: c.busiest60s?.keys ?? 0, worse: 'up' as const },
+    ...nodeTtlFigures(report),
+  ];
+}
+
+function nodeTtlFigures(report: TtlReport): WatchFigure[] {
   return report.nodes.flatMap((n): WatchFigure[] => [
     { subject: n.name, metric: 'keys without TTL', value: n.noTtl, worse: 'up' },
     { subject: n.name, metric: 'busiest expiry second', value: n.cliffs[0]?.keys ?? 0, worse: 'up' },

@@ -144,7 +144,8 @@ export async function inspectLocks(source: InspectSource, options: LocksOptions,
   };
 }
 
-function addLocks(batch: KeyBatch, node: string, options: LocksOptions, totals: LocksReport['totals'], top: TopN<LockRow>): number {
+/** Tallies the locks of a batch; returns how many there were. */
+export function addLocks(batch: KeyBatch, node: string, options: Pick<LocksOptions, 'maxAgeMs'>, totals: LocksReport['totals'], top: TopN<LockRow>): number {
   let n = 0;
   for (let i = 0; i < batch.size; i++) {
     const pttl = batch.pttl(i);

@@ -12,7 +12,7 @@ import { scanEveryNode, summariseNode, type InspectEvent, type NodeSummary } fro
 import { TtlHistogram } from './histogram.js';
 import { globEscape } from './stampede.js';
 import { TopN } from './top-n.js';
-import { NO_TTL, VANISHED, type InspectSource, type KeyLookup, type NodeFacts } from './types.js';
+import { NO_TTL, VANISHED, type InspectSource, type KeyBatch, type KeyLookup, type NodeFacts } from './types.js';
 
 export interface StaleOptions {
   suffix: string;
@@ -63,10 +63,7 @@ export function classifyStale(staleTtl: number, primaryTtl: number): { state: St
 export async function inspectStale(source: InspectSource, options: StaleOptions, facts: NodeFacts[]): Promise<StaleReport> {
   const started = Date.now();
   options.onEvent?.({ kind: 'facts', facts });
-  const totals: StaleReport['totals'] = { copies: 0, serving: 0, standby: 0, 'dies-first': 0, 'no-ttl': 0, 'primary-no-ttl': 0, primaryUnknown: 0 };
-  const windows = new TtlHistogram();
-  const serving = new TopN<StaleRow>(options.topN);
-  const problems = new TopN<StaleRow>(options.topN);
+  const tally = newStaleTally(options.topN);
   const perNode = facts.map(() => 0);
   const names = source.topology.nodes.map((n) => n.name);
   const runs = await scanEveryNode(
@@ -75,28 +72,54 @@ export async function inspectStale(source: InspectSource, options: StaleOptions,
     { match: `*${globEscape(options.suffix)}`, count: options.count, rate: options.rate, signal: options.signal },
     () => undefined,
     async (_state, batch, node) => {
-      const copies: { key: string; pttl: number }[] = [];
-      for (let i = 0; i < batch.size; i++) {
-        const pttl = batch.pttl(i);
-        if (pttl !== VANISHED) copies.push({ key: batch.key(i), pttl });
-      }
-      // The primaries may live on other nodes: looked up on their owners, one round trip per node.
-      const primaries = await source.lookup(copies.map((c) => c.key.slice(0, -options.suffix.length)));
-      perNode[node] = (perNode[node] ?? 0) + copies.length;
-      copies.forEach((c, i) => addCopy(c, primaries[i] as KeyLookup, names[node] ?? '?', names, { totals, windows, serving, problems }));
+      perNode[node] = (perNode[node] ?? 0) + (await addStaleBatch(source, batch, names[node] ?? '?', options.suffix, tally));
     },
     options.onEvent,
   );
+  return staleReport(source.topology.kind, options.suffix, Date.now() - started, runs.map((r, i) => ({ ...summariseNode(r.facts, r.outcome), copies: perNode[i] ?? 0 })), tally);
+}
+
+export interface StaleTally {
+  totals: StaleReport['totals'];
+  windows: TtlHistogram;
+  serving: TopN<StaleRow>;
+  problems: TopN<StaleRow>;
+}
+
+export function newStaleTally(topN: number): StaleTally {
+  return {
+    totals: { copies: 0, serving: 0, standby: 0, 'dies-first': 0, 'no-ttl': 0, 'primary-no-ttl': 0, primaryUnknown: 0 },
+    windows: new TtlHistogram(),
+    serving: new TopN<StaleRow>(topN),
+    problems: new TopN<StaleRow>(topN),
+  };
+}
+
+/** The stale copies of a batch: their primaries (maybe on other nodes) looked up on their owners, one round trip per node. */
+export async function addStaleBatch(source: InspectSource, batch: KeyBatch, node: string, suffix: string, tally: StaleTally): Promise<number> {
+  const copies: { key: string; pttl: number }[] = [];
+  for (let i = 0; i < batch.size; i++) {
+    const pttl = batch.pttl(i);
+    if (pttl !== VANISHED) copies.push({ key: batch.key(i), pttl });
+  }
+  if (copies.length === 0) return 0;
+  const names = source.topology.nodes.map((n) => n.name);
+  const primaries = await source.lookup(copies.map((c) => c.key.slice(0, -suffix.length)));
+  copies.forEach((c, i) => addCopy(c, primaries[i] as KeyLookup, node, names, tally));
+  return copies.length;
+}
+
+export function staleReport(topology: string, suffix: string, durationMs: number, nodes: StaleReport['nodes'], tally: StaleTally): StaleReport {
   return {
     view: 'stale',
-    topology: source.topology.kind,
-    suffix: options.suffix,
-    durationMs: Date.now() - started,
-    nodes: runs.map((r, i) => ({ ...summariseNode(r.facts, r.outcome), copies: perNode[i] ?? 0 })),
-    totals,
-    windows: windows.rows(),
-    serving: serving.sorted(),
-    problems: problems.sorted(),
+    topology,
+    suffix,
+    durationMs,
+    nodes,
+    totals: tally.totals,
+    windows: tally.windows.rows(),
+    serving: tally.serving.sorted(),
+    problems: tally.problems.sorted(),
   };
 }
 
@@ -105,7 +128,7 @@ function addCopy(
   primary: KeyLookup,
   node: string,
   names: readonly string[],
-  into: { totals: StaleReport['totals']; windows: TtlHistogram; serving: TopN<StaleRow>; problems: TopN<StaleRow> },
+  into: StaleTally,
 ): void {
   into.totals.copies++;
   if (primary.problem) {

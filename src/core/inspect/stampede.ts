@@ -58,7 +58,7 @@ export function classifyCounter(count: number, pttl: number, threshold: number, 
   return flags;
 }
 
-class CounterTally {
+export class CounterTally {
   counters = 0;
   hot = 0;
   leaked = 0;
@@ -74,10 +74,14 @@ class CounterTally {
   ) {}
 }
 
+export function newCounterTally(topN: number): CounterTally {
+  return new CounterTally(new TopN(topN), new TopN(topN), new TopN(topN), [], topN);
+}
+
 export async function inspectStampede(source: InspectSource, options: StampedeOptions, facts: NodeFacts[]): Promise<StampedeReport> {
   const started = Date.now();
   options.onEvent?.({ kind: 'facts', facts });
-  const all = new CounterTally(new TopN(options.topN), new TopN(options.topN), new TopN(options.topN), [], options.topN);
+  const all = newCounterTally(options.topN);
   const perNode = facts.map(() => 0);
   const runs = await scanEveryNode(
     source,
@@ -89,14 +93,19 @@ export async function inspectStampede(source: InspectSource, options: StampedeOp
     },
     options.onEvent,
   );
+  return stampedeReport(source.topology.kind, options, Date.now() - started, runs.map((r, i) => ({ ...summariseNode(r.facts, r.outcome), counters: perNode[i] ?? 0 })), all);
+}
+
+/** The report from a tally (the view's own scan, or the overview's shared one). */
+export function stampedeReport(topology: string, options: Pick<StampedeOptions, 'prefix' | 'threshold' | 'windowMs'>, durationMs: number, nodes: StampedeReport['nodes'], all: CounterTally): StampedeReport {
   return {
     view: 'stampede',
-    topology: source.topology.kind,
+    topology,
     prefix: options.prefix,
     threshold: options.threshold,
     windowMs: options.windowMs,
-    durationMs: Date.now() - started,
-    nodes: runs.map((r, i) => ({ ...summariseNode(r.facts, r.outcome), counters: perNode[i] ?? 0 })),
+    durationMs,
+    nodes,
     totals: { counters: all.counters, hot: all.hot, leaked: all.leaked, sliding: all.sliding, notCounters: all.notCounters, maxCount: all.maxCount },
     top: all.top.sorted(),
     leaked: all.leakedTop.sorted(),
@@ -105,7 +114,8 @@ export async function inspectStampede(source: InspectSource, options: StampedeOp
   };
 }
 
-function addCounters(t: CounterTally, batch: KeyBatch, node: string, options: StampedeOptions): number {
+/** Tallies the counters of a batch; returns how many there were. */
+export function addCounters(t: CounterTally, batch: KeyBatch, node: string, options: Pick<StampedeOptions, 'threshold' | 'windowMs'>): number {
   let n = 0;
   for (let i = 0; i < batch.size; i++) {
     const pttl = batch.pttl(i);

@@ -14,14 +14,25 @@ export class KeyTally {
   vanished = 0;
   readonly types = new Map<string, number>();
   readonly histogram = new TtlHistogram();
+  /** Expiry seconds on the node's own clock. */
   readonly cliffs: ExpiryCliffs;
+  /** The same on the local clock (node clock - `shiftMs`), for cluster-wide windows; the same object when the shift is 0. */
+  readonly corrected: ExpiryCliffs;
   readonly noTtlSample: string[] = [];
 
   constructor(
     readonly sampleSize: number,
     cliffCapacity?: number,
+    /** The node's clock offset to subtract for the cluster-wide windows (ms; 0: none). */
+    readonly shiftMs = 0,
   ) {
     this.cliffs = new ExpiryCliffs(cliffCapacity);
+    this.corrected = shiftMs === 0 ? this.cliffs : new ExpiryCliffs(cliffCapacity);
+  }
+
+  private addExpiry(expireAt: number): void {
+    this.cliffs.add(expireAt);
+    if (this.corrected !== this.cliffs) this.corrected.add(expireAt - this.shiftMs);
   }
 
   addBatch(batch: KeyBatch): void {
@@ -38,7 +49,7 @@ export class KeyTally {
     const now = batch.serverNowMs;
     for (const e of batch.expireAts) {
       this.histogram.add(Math.max(0, e - now));
-      this.cliffs.add(e);
+      this.addExpiry(e);
     }
     this.withTtl += batch.expireAts.length;
   }
@@ -58,7 +69,7 @@ export class KeyTally {
     }
     this.withTtl++;
     this.histogram.add(pttl);
-    this.cliffs.add(expireAt);
+    this.addExpiry(expireAt);
   }
 
   merge(other: KeyTally): void {

@@ -24,6 +24,11 @@ export class TopN<T> {
     }
   }
 
+  /** The lowest score kept (the one the next item has to beat once the list is full). */
+  minScore(): number | undefined {
+    return this.heap[0]?.score;
+  }
+
   get size(): number {
     return this.heap.length;
   }

@@ -4,10 +4,11 @@
  */
 import { DEFAULTS } from '../../config/defaults.js';
 import type { ExpiryWindow } from './cliffs.js';
+import { appliedShiftMs, clusterCliffs, type ClusterCliffs } from './cluster-cliffs.js';
 import { scanEveryNode, summariseEveryNode, summariseNode, type InspectEvent, type NodeSummary } from './every-node.js';
 import { TtlHistogram } from './histogram.js';
 import { KeyTally } from './tally.js';
-import { VANISHED, type InspectSource, type KeyBatch, type KeyLookup, type NodeFacts } from './types.js';
+import { VANISHED, type InspectSource, type KeyBatch, type KeyLookup, type NodeFacts, type ScanOutcome } from './types.js';
 
 export interface TtlViewOptions {
   /** SCAN MATCH pattern (scan mode); ignored when `keys` is given. */
@@ -72,8 +73,10 @@ export interface TtlReport {
   nodes: NodeTtlReport[];
   totals: { keys: number; withTtl: number; noTtl: number; vanished: number; missing: number; unanswered: number; types: Record<string, number> };
   histogram: ReturnType<TtlHistogram['rows']>;
-  /** Busiest windows over all nodes, busiest first (each window belongs to one node). */
+  /** Each node's busiest windows on its own clock, busiest first (each window belongs to one node). */
   cliffs: CliffRow[];
+  /** Expiry windows of all nodes together (clocks corrected): what the database sees. */
+  clusterCliffs: ClusterCliffs;
   noTtlSample: string[];
   /** Per-key rows, when collected for --json (named keys, or --list); capped, the rest counted. */
   rows?: KeyRow[];
@@ -96,10 +99,10 @@ export async function inspectTtl(source: InspectSource, given: TtlViewOptions, f
         };
   const nodeFacts = facts ?? (await source.nodeFacts());
   options.onEvent?.({ kind: 'facts', facts: nodeFacts });
-  const tallies = nodeFacts.map(() => new KeyTally(options.topN));
-  const serverNow = nodeFacts.map(() => 0);
+  const state = newTtlScanState(nodeFacts, options.topN);
+  const { tallies, serverNow, shifts } = state;
   const named = { missing: 0, unanswered: 0 };
-  let outcomes: (Parameters<typeof summariseNode>[1] | undefined)[] = nodeFacts.map(() => undefined);
+  let outcomes = state.outcomes;
 
   if (options.keys) {
     Object.assign(named, await lookupNamed(source, options, tallies, nodeFacts));
@@ -130,6 +133,47 @@ export async function inspectTtl(source: InspectSource, given: TtlViewOptions, f
     );
   }
 
+  const { match, ...report } = ttlReportFrom(source, nodeFacts, { tallies, outcomes, serverNow, shifts }, options, Date.now() - started);
+  return {
+    ...report,
+    source: options.keys ? 'keys' : 'scan',
+    ...(options.keys ? {} : { match }),
+    totals: { ...report.totals, missing: named.missing, unanswered: named.unanswered },
+    ...(options.collectRows !== undefined ? { rows: collected, rowsOmitted: omitted } : {}),
+  };
+}
+
+/** What a scan tallied per node. */
+export interface TtlScanState {
+  tallies: KeyTally[];
+  outcomes: (ScanOutcome | undefined)[];
+  /** Each node's clock at its last batch (0: no batch). */
+  serverNow: number[];
+  /** The clock offset taken off each node's expiry times for the cluster-wide windows. */
+  shifts: number[];
+}
+
+/** A fresh state for a scan of these nodes: one tally per node, shifted by its measured clock offset. */
+export function newTtlScanState(facts: readonly NodeFacts[], sampleSize: number): TtlScanState {
+  const shifts = facts.map((f) => appliedShiftMs(f.clock));
+  return { tallies: facts.map((_, i) => new KeyTally(sampleSize, undefined, shifts[i])), outcomes: facts.map(() => undefined), serverNow: facts.map(() => 0), shifts };
+}
+
+function ttlTotals(tallies: readonly KeyTally[]): Omit<TtlReport['totals'], 'missing' | 'unanswered'> & { all: KeyTally } {
+  const all = new KeyTally(tallies[0]?.sampleSize ?? 0);
+  for (const t of tallies) all.merge(t);
+  return { keys: all.keys, withTtl: all.withTtl, noTtl: all.noTtl, vanished: all.vanished, types: Object.fromEntries(all.types), all };
+}
+
+/** The report of a scan (this view's, or the overview's shared pass). */
+export function ttlReportFrom(
+  source: InspectSource,
+  nodeFacts: readonly NodeFacts[],
+  state: TtlScanState,
+  options: Pick<TtlViewOptions, 'topN' | 'cliffsPerNode' | 'minCliffKeys' | 'match'>,
+  durationMs: number,
+): TtlReport {
+  const { tallies, outcomes, serverNow, shifts } = state;
   const nodes: NodeTtlReport[] = nodeFacts.map((f, i) => {
     const tally = tallies[i] as KeyTally;
     const end = serverNow[i] || source.nodeNow(i);
@@ -147,23 +191,25 @@ export async function inspectTtl(source: InspectSource, given: TtlViewOptions, f
       cliffsExact: tally.cliffs.exact,
     };
   });
-  const all = new KeyTally(options.topN);
-  for (const t of tallies) all.merge(t);
+  const { all, ...totals } = ttlTotals(tallies);
   return {
     view: 'ttl',
     topology: source.topology.kind,
-    source: options.keys ? 'keys' : 'scan',
-    ...(options.keys ? {} : { match: options.match }),
-    durationMs: Date.now() - started,
+    source: 'scan',
+    match: options.match,
+    durationMs,
     nodes,
-    totals: { keys: all.keys, withTtl: all.withTtl, noTtl: all.noTtl, vanished: all.vanished, missing: named.missing, unanswered: named.unanswered, types: Object.fromEntries(all.types) },
+    totals: { ...totals, missing: 0, unanswered: 0 },
     histogram: all.histogram.rows(),
     cliffs: nodes
       .flatMap((n) => n.cliffs)
       .sort((a, b) => b.keys - a.keys || a.startMs - b.startMs)
       .slice(0, options.topN),
+    clusterCliffs: clusterCliffs(
+      nodeFacts.map((f, i) => ({ name: f.name, corrected: (tallies[i] as KeyTally).corrected, clock: f.clock, appliedMs: shifts[i] as number })),
+      { top: options.topN, minKeys: options.minCliffKeys ?? DEFAULTS.inspect.minCliffKeys, nowMs: Date.now() },
+    ),
     noTtlSample: all.noTtlSample,
-    ...(options.collectRows !== undefined ? { rows: collected, rowsOmitted: omitted } : {}),
   };
 }
 
@@ -233,7 +279,10 @@ export function ttlMetrics(report: TtlReport): Record<string, number> {
   return {
     'no-ttl': t.noTtl,
     ...(t.keys > 0 ? { 'no-ttl%': (t.noTtl / t.keys) * 100 } : {}),
-    cliff: report.nodes.reduce((max, n) => Math.max(max, n.cliffs[0]?.keys ?? 0), 0),
+    cliff: report.clusterCliffs.windows[0]?.keys ?? 0,
+    'cliff-10s': report.clusterCliffs.busiest10s?.keys ?? 0,
+    'cliff-60s': report.clusterCliffs.busiest60s?.keys ?? 0,
+    'node-cliff': report.nodes.reduce((max, n) => Math.max(max, n.cliffs[0]?.keys ?? 0), 0),
     missing: t.missing,
     'nodes-down': report.nodes.filter((n) => n.status === 'down' || n.status === 'refused').length,
   };

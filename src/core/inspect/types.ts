@@ -65,6 +65,56 @@ export interface ScanRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * One batch of the overview's single pass: the summary of every key, plus full rows of the few
+ * keys the pattern views need (stampede counters with their values, locks with idle time and
+ * value, stale copies), picked out on the node by prefix and suffix.
+ */
+export interface OverviewBatch {
+  summary: SummaryBatch;
+  counters: KeyBatch;
+  locks: KeyBatch;
+  staleCopies: KeyBatch;
+}
+
+export interface OverviewScanRequest extends ScanRequest {
+  sampleSize: number;
+  stampedePrefix: string;
+  lockPrefix: string;
+  staleSuffix: string;
+  /** Read lock values (resets their idle time where CLIENT NO-TOUCH is not on). */
+  readLockValues: boolean;
+}
+
+/** What `inspect hotkeys` ranks by: the LFU counter, or (no LFU policy) the idle time. */
+export type HotMeasure = 'freq' | 'idle';
+
+export interface HotScanRequest extends ScanRequest {
+  measure: HotMeasure;
+  /** Only keys beating this come back: freq above it, idle seconds below it. Asked before each batch. */
+  floor(): number;
+}
+
+/** One SCAN batch reduced on the node to the keys that beat the floor. */
+export interface HotBatch {
+  /** Keys SCAN returned. */
+  readonly size: number;
+  readonly serverNowMs: number;
+  readonly keys: readonly string[];
+  /** OBJECT FREQ, or OBJECT IDLETIME in seconds. */
+  readonly scores: readonly number[];
+}
+
+/** A cached value read for `inspect drift`: a string, a hash as flat field/value pairs, or nothing. */
+export interface CachedValue {
+  key: string;
+  node: number;
+  /** 'missing': no such key; 'wrong-type': not the type the entry writes. */
+  state: 'found' | 'missing' | 'wrong-type';
+  value?: string | string[];
+  problem?: NodeProblem;
+}
+
 /** Why a node gave no (or only part of an) answer. */
 export interface NodeProblem {
   status: 'down' | 'refused';
@@ -91,6 +141,12 @@ export interface KeyspaceFigures {
   avgTtlMs: number;
 }
 
+/** offsetMs = node TIME - local clock at the midpoint of the round trip; uncertaintyMs = half that round trip. */
+export interface ClockReading {
+  offsetMs: number;
+  uncertaintyMs: number;
+}
+
 export interface NodeFacts {
   index: number;
   name: string;
@@ -101,6 +157,8 @@ export interface NodeFacts {
   /** CLIENT NO-TOUCH: 'on', or why not ('not available: Redis 7.0.15 (needs 7.2)'). */
   noTouch?: string;
   keyspace?: KeyspaceFigures;
+  /** The node's TIME against the local clock, measured when the facts were read. */
+  clock?: ClockReading;
   /** Raw INFO fields used by `inspect nodes` (memory, stats, clients). */
   info?: Record<string, string>;
   problem?: NodeProblem;
@@ -134,6 +192,12 @@ export interface InspectSource {
   scan(node: number, request: ScanRequest, onBatch: (batch: KeyBatch) => void | Promise<void>): Promise<ScanOutcome>;
   /** The same scan, reduced per batch on the node (see SummaryBatch); `sampleSize` key names at most per batch. */
   scanSummary(node: number, request: ScanRequest & { sampleSize: number }, onBatch: (batch: SummaryBatch) => void): Promise<ScanOutcome>;
+  /** The overview's one pass over a node: every view's tallies fed from the same SCAN. */
+  scanOverview(node: number, request: OverviewScanRequest, onBatch: (batch: OverviewBatch) => void | Promise<void>): Promise<ScanOutcome>;
+  /** SCANs one node for its hottest keys (see HotScanRequest). */
+  scanHot(node: number, request: HotScanRequest, onBatch: (batch: HotBatch) => void): Promise<ScanOutcome>;
+  /** Reads values (GET, or HGETALL for hashes) on their owning nodes, pipelined per node; results in input order. */
+  readValues(keys: readonly string[], format: 'string' | 'hash'): Promise<CachedValue[]>;
   /** Looks keys up on their owning nodes, pipelined per node; results in input order. */
   lookup(keys: readonly string[], request?: LookupRequest): Promise<KeyLookup[]>;
   /** The node's clock now (ours corrected by the offset seen in its replies), for "expires in 42s". */

@@ -4,6 +4,7 @@
  * counted per entry and node, and a summary at the end. Pure orchestration over ports.
  */
 import { matchKey } from '../../sources/pattern.js';
+import type { KeyLineBatch } from '../../sources/keylist.js';
 import { matchRows, newWriteBatch, pushWrite, valueProblem } from './batch.js';
 import { FetchError, type CacheWriter, type KeyListPort, type RowSourcePort, type Ticket, type WriteReport } from './ports.js';
 import { Semaphore, sleep } from './semaphore.js';
@@ -37,6 +38,7 @@ class WarmEngine {
   private admitted = 0;
   private startedAt = 0;
   private knownTotal: number | undefined = 0;
+  private readonly unread: NonNullable<WarmSummary['unread']> = [];
   private fatal: unknown;
   private readonly ledger: TicketLedger;
   private writer!: CacheWriter;
@@ -72,8 +74,10 @@ class WarmEngine {
       for (const tier of tiers) {
         const entries = options.entries.filter((e) => e.tier === tier);
         for (const entry of entries) {
-          if (this.stopInfo || this.fatal) break;
-          await this.runEntry(entry);
+          if (this.fatal) break;
+          // After an early stop the entries not started are still accounted for, key by key.
+          if (this.stopInfo) await this.notStarted(entry);
+          else await this.runEntry(entry);
         }
         // The tier barrier: every key of this tier is settled before the next tier starts.
         await this.writer.drain();
@@ -85,7 +89,6 @@ class WarmEngine {
           }
         }
         this.emit({ type: 'tierDone', tier });
-        if (this.stopInfo) break;
       }
       if (options.verify !== 'none' && !options.dryRun) await this.writer.finishVerify();
       if (this.fatal) throw this.fatal;
@@ -110,11 +113,21 @@ class WarmEngine {
 
   private async runKeyList(entry: WarmEntry, skip: number): Promise<void> {
     const slots = new Semaphore(this.options.pgConcurrency);
-    for await (const batch of this.ports.keys.open(entry, skip)) {
-      if (!(await this.admit(batch.keys.length))) break;
-      await slots.acquire();
-      if (this.stopInfo) {
-        slots.release();
+    const batches = this.ports.keys.open(entry, skip)[Symbol.asyncIterator]();
+    let lastLine = skip;
+    for (;;) {
+      const next = await batches.next();
+      if (next.done) break;
+      const batch = next.value;
+      lastLine = batch.lines[batch.lines.length - 1] ?? lastLine;
+      let go = await this.admit(batch.keys.length);
+      if (go) {
+        await slots.acquire();
+        go = this.stopInfo === undefined;
+        if (!go) slots.release();
+      }
+      if (!go) {
+        if (this.stopInfo && !this.fatal) this.listNotAttempted(entry, batch.keys, batch.lines);
         break;
       }
       const ticket = this.ledger.open(entry, this.entryIndex(entry), batch.lines[batch.lines.length - 1] ?? 0);
@@ -126,6 +139,52 @@ class WarmEngine {
         });
     }
     await slots.idle();
+    if (this.stopInfo && !this.fatal) await this.listRest(entry, batches, lastLine);
+  }
+
+  /** An entry the run never started because it stopped first. */
+  private async notStarted(entry: WarmEntry): Promise<void> {
+    const skip = (await this.options.checkpoint?.resumeFrom(entry.name)) ?? 0;
+    if (entry.source.kind === 'keys') await this.listRest(entry, this.ports.keys.open(entry, skip)[Symbol.asyncIterator]());
+    else this.unread.push({ entry: entry.name, source: 'query', rowsRead: 0, ...(entry.source.count !== undefined ? { rowsLeft: Math.max(0, entry.source.count - skip) } : {}) });
+  }
+
+  /**
+   * The rest of a key list after an early stop: every key is counted and listed as not attempted
+   * (--failed-keys then holds exactly what a rerun with --keys must take), nothing is fetched.
+   */
+  private async listRest(entry: WarmEntry, batches: AsyncIterator<KeyLineBatch>, linesRead = 0): Promise<void> {
+    if (entry.source.kind === 'keys' && entry.source.keysFile === '-' && this.stopInfo?.reason === 'signal') {
+      // A signal must end the run now, and a pipe may never end: the rest of stdin is left unread.
+      await batches.return?.();
+      this.unread.push({ entry: entry.name, source: 'stdin', rowsRead: linesRead });
+      return;
+    }
+    for (;;) {
+      const next = await batches.next();
+      if (next.done) return;
+      this.listNotAttempted(entry, next.value.keys, next.value.lines);
+    }
+  }
+
+  private listNotAttempted(entry: WarmEntry, keys: readonly string[], lines: readonly number[]): void {
+    const reason = this.notAttemptedReason();
+    const { keyFilter } = this.options;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      // Another --shard's key is not this run's to account for.
+      if (keyFilter && !keyFilter(key)) continue;
+      this.settleUnwritten(entry.name, key, 'notAttempted', reason, lines[i]);
+    }
+  }
+
+  private notAttemptedReason(): string {
+    const stop = this.stopInfo;
+    if (!stop) return 'not attempted';
+    if (stop.reason === 'errors') return 'not attempted: stopped by --max-errors';
+    if (stop.reason === 'deadline') return 'not attempted: stopped by --deadline';
+    if (stop.reason === 'memory') return 'not attempted: stopped by the memory guard';
+    return `not attempted: stopped by ${String(this.options.signal?.reason ?? 'a signal')}`;
   }
 
   private async processKeyBatch(entry: WarmEntry, ticket: Ticket, keys: string[], lines: number[]): Promise<void> {
@@ -202,6 +261,10 @@ class WarmEngine {
         this.ledger.seal(ticket);
         if (!(await this.admit(rows.length))) break;
       }
+      if (this.stopInfo) {
+        const count = entry.source.kind === 'query' ? entry.source.count : undefined;
+        this.unread.push({ entry: entry.name, source: 'query', rowsRead: position, ...(count !== undefined ? { rowsLeft: Math.max(0, count - position) } : {}) });
+      }
     } catch (error) {
       if (!(error instanceof FetchError)) throw error;
       // The rows already read are written; the rest of the query cannot be listed key by key.
@@ -234,10 +297,10 @@ class WarmEngine {
   }
 
   /** A key that is not written: counted, listed with its reason, and (when it failed) charged to --max-errors. */
-  private settleUnwritten(entry: string, key: string, kind: FailureKind, reason: string, line?: number): void {
+  private settleUnwritten(entry: string, key: string, kind: FailureKind, reason: string, line?: number, charge = true): void {
     this.tally.unwritten(entry, kind);
     this.emit({ type: 'keyFailed', entry, key, kind, reason, ...(line !== undefined ? { line } : {}) });
-    if (kind === 'failed') {
+    if (kind === 'failed' && charge) {
       this.errors++;
       this.requestStopIfBudget();
     }
@@ -255,8 +318,8 @@ class WarmEngine {
         this.emit({ type: 'skipped', entry: ticket.entry, keys });
         this.ledger.settle(ticket, keys);
       },
-      failed: (ticket, key, reason) => {
-        this.settleUnwritten(ticket.entry, key, 'failed', reason);
+      failed: (ticket, key, reason, charge) => {
+        this.settleUnwritten(ticket.entry, key, 'failed', reason, undefined, charge ?? true);
         this.ledger.settle(ticket, 1);
       },
       retry: (info) => {
@@ -264,6 +327,12 @@ class WarmEngine {
         this.emit({ type: 'retry', scope: 'redis', node: info.node, attempt: info.attempt, delayMs: info.delayMs, reason: info.reason, keys: info.keys });
       },
       nodeError: (node, error) => this.emit({ type: 'nodeError', node, error }),
+      failover: (info) => this.emit({ type: 'failover', ...info }),
+      retract: (entry, keys, stale) => this.tally.retract(entry, keys, stale),
+      lost: (entry, key, reason, keys = 1) => {
+        this.tally.lost(entry, keys);
+        this.emit({ type: 'keyFailed', entry, key, kind: 'failed', reason });
+      },
       verified: (key, node, problem, detail) => {
         this.tally.verified(problem);
         if (problem) this.emit({ type: 'keyFailed', entry: '(verify)', key, kind: 'failed', reason: verifyReason(problem, node, detail) });
@@ -283,6 +352,8 @@ class WarmEngine {
     this.stopInfo = { reason, detail };
     this.emit({ type: 'stopping', reason, detail });
     this.stop.abort(reason);
+    // Keys held for a failover are not waited for once the run is stopping.
+    this.writer.stop?.(this.notAttemptedReason().replace('not attempted', 'not written'));
   }
 
   private fail(error: unknown): void {
@@ -306,6 +377,7 @@ class WarmEngine {
       dryRun: this.options.dryRun,
       verify: this.options.verify !== 'none',
       ...(this.stopInfo ? { stopped: this.stopInfo } : {}),
+      unread: this.unread,
     });
   }
 }

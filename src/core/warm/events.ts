@@ -4,6 +4,7 @@
  */
 import type { FailureKind } from './types.js';
 import type { WarmSummary } from './summary.js';
+import type { FailoverInfo } from './ports.js';
 
 export type WarmEvent =
   | { type: 'start'; entries: { name: string; tier: number; kind: 'keys' | 'query' }[]; dryRun: boolean; nodes: string[] }
@@ -14,6 +15,7 @@ export type WarmEvent =
   | { type: 'keyFailed'; entry: string; key: string; kind: FailureKind; reason: string; line?: number }
   | { type: 'retry'; scope: 'redis' | 'postgres'; node?: string; entry?: string; attempt: number; delayMs: number; reason: string; keys: number }
   | { type: 'nodeError'; node: string; error: string }
+  | ({ type: 'failover' } & FailoverInfo)
   | { type: 'progress'; done: number; total?: number; keysPerSecond: number; elapsedMs: number }
   | { type: 'entryDone'; entry: string }
   | { type: 'tierDone'; tier: number }

@@ -38,9 +38,16 @@ export interface WriteBatch {
 export interface WriteReport {
   written(ticket: Ticket, keys: number, stale: number, node: string, bytes: number): void;
   skipped(ticket: Ticket, keys: number): void;
-  failed(ticket: Ticket, key: string, reason: string): void;
+  /** `charge` false: the key failed because its node was down past --failover-wait; it does not spend --max-errors. */
+  failed(ticket: Ticket, key: string, reason: string, charge?: boolean): void;
   retry(info: { node: string; attempt: number; delayMs: number; reason: string; keys: number }): void;
   nodeError(node: string, error: string): void;
+  /** A key reported written that its node lost since (it restarted without its data, or died): failed, not charged. */
+  lost?(entry: string, key: string, reason: string, keys?: number): void;
+  /** Keys counted written that are being written again (their node restarted without them): no longer counted. */
+  retract?(entry: string, keys: number, stale: number): void;
+  /** A node stopped answering (or came back): keys of its slots are held while waiting. */
+  failover?(info: FailoverInfo): void;
   verified(key: string, node: string, problem: VerifyProblem | undefined, detail?: string): void;
   /** A dry run's would-be write. */
   planned?(key: string, node: string, ttlMs: number | null): void;
@@ -52,6 +59,8 @@ export interface CacheWriter {
   write(batch: WriteBatch): Promise<void>;
   /** Resolves when every queued item is settled. */
   drain(): Promise<void>;
+  /** The run is stopping: keys held for a failover are given up now (failed with `reason`), not waited for. */
+  stop?(reason: string): void;
   /** --verify: waits for the inline checks, then reads back the sampled keys on their owning nodes. */
   finishVerify(): Promise<void>;
 }
@@ -86,6 +95,17 @@ export class FetchError extends Error {
     super(message);
     this.name = 'FetchError';
   }
+}
+
+export interface FailoverInfo {
+  node: string;
+  /** waiting: keys held; over: the node (or its replica) answers again; gaveUp: --failover-wait ran out. */
+  state: 'waiting' | 'over' | 'gaveUp';
+  /** Slot ranges held (cluster), e.g. '0-5460'; undefined elsewhere. */
+  slots?: string;
+  heldKeys: number;
+  waitedMs: number;
+  reason: string;
 }
 
 /** missing: the owner says the key is absent; noTtl: present without TTL; unverified: could not be read back. */

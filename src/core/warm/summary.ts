@@ -8,6 +8,7 @@ export interface EntryStats {
   missing: number;
   invalid: number;
   failed: number;
+  notAttempted: number;
   staleWritten: number;
   bytes: number;
 }
@@ -24,6 +25,16 @@ export interface WarmSummary {
   missing: number;
   invalid: number;
   failed: number;
+  /**
+   * Keys read or listed that the run never fetched or wrote because it stopped early; with
+   * written + skipped + missing + invalid + failed they add up to every key read or listed.
+   */
+  notAttempted: number;
+  /**
+   * Input an early stop left unread that cannot be listed key by key: the rows of a query entry
+   * (`rowsLeft` when its --count is known), or the rest of stdin after a signal (rowsRead: lines).
+   */
+  unread?: { entry: string; source: 'query' | 'stdin'; rowsRead: number; rowsLeft?: number }[];
   /** `<key>:stale` copies written (not counted in `written`). */
   staleWritten: number;
   /** Value bytes written (keys and stale copies). */
@@ -36,6 +47,8 @@ export interface WarmSummary {
   nodeBytes: Record<string, number>;
   entries: Record<string, EntryStats>;
   retries: number;
+  /** Keys written again because their node restarted without them (run_id changed); counted once in `written`. */
+  rewritten?: number;
   dryRun: boolean;
   /** Why the run stopped before the end, if it did. */
   stopped?: { reason: StopReason; detail: string };
@@ -46,11 +59,11 @@ export interface WarmSummary {
 }
 
 export function emptyEntryStats(tier: number): EntryStats {
-  return { tier, written: 0, skipped: 0, missing: 0, invalid: 0, failed: 0, staleWritten: 0, bytes: 0 };
+  return { tier, written: 0, skipped: 0, missing: 0, invalid: 0, failed: 0, notAttempted: 0, staleWritten: 0, bytes: 0 };
 }
 
 /** Exit status of a finished warm: 0 all written, 1 anything not written or verified. */
 export function summaryComplete(s: WarmSummary): boolean {
   const verifyOk = !s.verify || (s.verify.missing === 0 && s.verify.noTtl === 0 && s.verify.unverified === 0);
-  return s.missing === 0 && s.invalid === 0 && s.failed === 0 && !s.stopped && verifyOk;
+  return s.missing === 0 && s.invalid === 0 && s.failed === 0 && s.notAttempted === 0 && !s.stopped && verifyOk;
 }

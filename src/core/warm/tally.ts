@@ -5,7 +5,7 @@ import type { FailureKind } from './types.js';
 import type { VerifyProblem } from './ports.js';
 
 export class RunTally {
-  readonly totals = { written: 0, skipped: 0, missing: 0, invalid: 0, failed: 0, staleWritten: 0, bytes: 0, retries: 0 };
+  readonly totals = { written: 0, skipped: 0, missing: 0, invalid: 0, failed: 0, notAttempted: 0, staleWritten: 0, bytes: 0, retries: 0, rewritten: 0 };
   private readonly entries = new Map<string, EntryStats>();
   private readonly nodeKeys = new Map<string, number>();
   private readonly nodeBytes = new Map<string, number>();
@@ -23,7 +23,7 @@ export class RunTally {
   /** Keys settled so far, whatever the outcome. */
   get done(): number {
     const t = this.totals;
-    return t.written + t.skipped + t.missing + t.invalid + t.failed;
+    return t.written + t.skipped + t.missing + t.invalid + t.failed + t.notAttempted;
   }
 
   written(entry: string, keys: number, stale: number, node: string, bytes: number): void {
@@ -48,6 +48,25 @@ export class RunTally {
     this.totals[kind]++;
   }
 
+  /** Keys counted written that their node lost afterwards: they move to failed. */
+  lost(entry: string, keys: number): void {
+    const stats = this.entry(entry);
+    stats.written -= keys;
+    stats.failed += keys;
+    this.totals.written -= keys;
+    this.totals.failed += keys;
+  }
+
+  /** Keys counted written that must be written again: counted again when they are. */
+  retract(entry: string, keys: number, stale: number): void {
+    const stats = this.entry(entry);
+    stats.written -= keys;
+    stats.staleWritten -= stale;
+    this.totals.written -= keys;
+    this.totals.staleWritten -= stale;
+    this.totals.rewritten += keys;
+  }
+
   retried(): void {
     this.totals.retries++;
   }
@@ -61,7 +80,7 @@ export class RunTally {
     if (this.samples.length < 10) this.samples.push(sample);
   }
 
-  summary(run: { durationMs: number; dryRun: boolean; verify: boolean; stopped?: { reason: StopReason; detail: string } }): WarmSummary {
+  summary(run: { durationMs: number; dryRun: boolean; verify: boolean; stopped?: { reason: StopReason; detail: string }; unread?: WarmSummary['unread'] }): WarmSummary {
     const t = this.totals;
     const { durationMs } = run;
     return {
@@ -70,6 +89,8 @@ export class RunTally {
       missing: t.missing,
       invalid: t.invalid,
       failed: t.failed,
+      notAttempted: t.notAttempted,
+      ...(run.unread && run.unread.length > 0 ? { unread: run.unread } : {}),
       staleWritten: t.staleWritten,
       bytes: t.bytes,
       durationMs,
@@ -78,6 +99,7 @@ export class RunTally {
       nodeBytes: Object.fromEntries(this.nodeBytes),
       entries: Object.fromEntries(this.entries),
       retries: t.retries,
+      ...(t.rewritten > 0 ? { rewritten: t.rewritten } : {}),
       dryRun: run.dryRun,
       ...(run.stopped ? { stopped: run.stopped } : {}),
       ...(run.verify && !run.dryRun ? { verify: { ...this.verify } } : {}),

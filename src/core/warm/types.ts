@@ -82,6 +82,8 @@ export interface WarmOptions {
   maxErrors: number;
   retries: number;
   retryBaseMs: number;
+  /** --failover-wait; undefined: derived from the cluster's cluster-node-timeout, else DEFAULTS. */
+  failoverWaitMs?: number;
   staleSuffix: string;
   keyRules: KeyRules;
   maxValueBytes: number;
@@ -110,4 +112,5 @@ export interface WarmOptions {
   now?: () => number;
 }
 
-export type FailureKind = 'missing' | 'invalid' | 'failed';
+/** notAttempted: the run stopped before this key was fetched or written (it is listed so a rerun can take it). */
+export type FailureKind = 'missing' | 'invalid' | 'failed' | 'notAttempted';

@@ -50,7 +50,8 @@ test('metrics: a failed run keeps the last success time; other warmlists are kep
   assert.match(renderMetrics([run({ exitCode: 75 })]), /^cachectl_warm_last_success_timestamp_seconds\{warmlist="catalog"\} 0$/m);
   // Every sample line parses back.
   const samples = parseSamples(second);
-  assert.equal(samples.filter((s) => s.labels.warmlist === 'users "eu"').length, 9);
+  assert.equal(samples.filter((s) => s.labels.warmlist === 'users "eu"').length, 10);
+  assert.match(second, /^cachectl_warm_keys_not_attempted\{warmlist="catalog"\} 0$/m);
 });
 
 test('json logs: one object per line with ts, level and event; secrets redacted', () => {

@@ -126,3 +126,42 @@ test('memory pressure stops the reading between batches, with its reason; what w
   assert.equal(summary.stopped?.detail, 'the JS heap is nearly full');
   assert.deepEqual(t.writer().written.sort(), ['p:1', 'p:2', 'p:3', 'p:4']);
 });
+
+test('an early stop lists every key it did not attempt, in this entry and the entries after it; the counts add up', async () => {
+  let batches = 0;
+  const t = setup([keysEntry('e', 1, ['p:1', 'p:2', 'p:3', 'p:4', 'p:5', 'p:6']), keysEntry('later', 2, ['p:7', 'p:8', 'p:9'])], {
+    batchSize: 2,
+    pgConcurrency: 1,
+    keyFilter: (k) => k !== 'p:8',
+    memoryPressure: () => (++batches > 1 ? 'full' : undefined),
+  });
+  const summary = await t.run();
+  assert.equal(summary.written, 2);
+  // p:8 belongs to another shard: not this run's to account for.
+  assert.equal(summary.notAttempted, 6);
+  assert.equal(summary.written + summary.skipped + summary.missing + summary.invalid + summary.failed + summary.notAttempted, 8);
+  const listed = t.events.flatMap((e) => (e.type === 'keyFailed' ? [[e.key, e.kind, e.reason, e.line]] : []));
+  assert.deepEqual(listed, [
+    ['p:3', 'notAttempted', 'not attempted: stopped by the memory guard', 3],
+    ['p:4', 'notAttempted', 'not attempted: stopped by the memory guard', 4],
+    ['p:5', 'notAttempted', 'not attempted: stopped by the memory guard', 5],
+    ['p:6', 'notAttempted', 'not attempted: stopped by the memory guard', 6],
+    ['p:7', 'notAttempted', 'not attempted: stopped by the memory guard', 1],
+    ['p:9', 'notAttempted', 'not attempted: stopped by the memory guard', 3],
+  ]);
+  assert.equal(summary.entries['later']?.notAttempted, 2);
+});
+
+test('query entries never started say how many rows were left when their count is known', async () => {
+  const query = (name: string, tier: number, count?: number): WarmEntry & { keys: string[] } => ({
+    ...keysEntry(name, tier, []),
+    source: { kind: 'query', sql: 'q', ...(count !== undefined ? { count } : {}) },
+  });
+  const t = setup([keysEntry('first', 1, ['p:1', 'p:2']), query('q1', 2, 10), query('q2', 2)], { deadline: 0 });
+  const summary = await t.run();
+  assert.equal(summary.notAttempted, 2);
+  assert.deepEqual(summary.unread, [
+    { entry: 'q1', source: 'query', rowsRead: 0, rowsLeft: 10 },
+    { entry: 'q2', source: 'query', rowsRead: 0 },
+  ]);
+});

@@ -1,0 +1,93 @@
+/** `cachectl inspect drift <warmlist>`: flags parsed, the warmlist read, PostgreSQL opened around the view. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { KeyListFile } from '../adapters/files/key-list-file.js';
+import { createPgPool, verifyPg } from '../adapters/postgres/pool.js';
+import { checkEntrySql } from '../adapters/postgres/warm-check.js';
+import { PgWarmSource } from '../adapters/postgres/warm-source.js';
+import { DEFAULTS, DURATION_RANGES } from '../config/defaults.js';
+import { parseDuration, parsePositiveInt } from '../config/duration.js';
+import { driftMetrics, inspectDrift, type DriftOptions } from '../core/inspect/drift.js';
+import { parseFailOn } from '../core/inspect/fail-on.js';
+import { InputError, UsageError } from '../errors.js';
+import { renderDrift } from '../reporters/inspect-drift.js';
+import { keyListPort } from '../sources/keylist.js';
+import { parseWarmlist, warmlistBaseDir } from '../sources/warmlist.js';
+import type { CommandContext } from './context.js';
+import type { InspectFlags } from './inspect.js';
+import { runView, type SessionOptions } from './inspect-session.js';
+import { pgUrlFrom, redisTargetFrom } from './options.js';
+
+export async function inspectDriftAction(file: string, flags: InspectFlags, ctx: CommandContext): Promise<void> {
+  const { io } = ctx;
+  if (flags.all && flags.sample !== undefined) throw new UsageError('--sample and --all: choose one (a sample of N keys per entry, or every key)');
+  const int = (v: string | undefined, name: string, fallback: number) => (v === undefined ? fallback : parsePositiveInt(v, name));
+  const path = resolve(io.cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(`cannot read the warmlist (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`, { file });
+  }
+  let entries = parseWarmlist(text, file, warmlistBaseDir(path));
+  if (flags.entry && flags.entry.length > 0) {
+    const unknown = flags.entry.filter((n) => !entries.some((e) => e.name === n));
+    if (unknown.length > 0) throw new UsageError(`--entry: no entry named ${unknown.join(', ')} in ${file}; entries are ${entries.map((e) => e.name).join(', ')}`);
+    entries = entries.filter((e) => flags.entry?.includes(e.name));
+  }
+  let watchMs: number | undefined;
+  if (flags.watch !== undefined) watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch', DURATION_RANGES.watch);
+  if (flags.ticks !== undefined && watchMs === undefined) throw new UsageError('--ticks only makes sense with --watch');
+  const session: SessionOptions = {
+    target: redisTargetFrom(flags, io),
+    json: Boolean(flags.json),
+    ...(watchMs !== undefined ? { watchMs } : {}),
+    ...(flags.ticks !== undefined ? { ticks: parsePositiveInt(flags.ticks, '--ticks') } : {}),
+    conditions: parseFailOn(flags.failOn ?? [], 'drift'),
+    mode: 'auto',
+    nodeOnly: Boolean(flags.nodeOnly),
+  };
+  const batchSize = int(flags.batchSize, '--batch-size', DEFAULTS.warm.batchSize);
+  const concurrency = int(flags.pgConcurrency, '--pg-concurrency', DEFAULTS.warm.pgConcurrency);
+  const statementTimeoutMs = flags.statementTimeout !== undefined ? parseDuration(flags.statementTimeout, '--statement-timeout', DURATION_RANGES.statementTimeout) : DEFAULTS.connection.statementTimeoutMs;
+  const options: DriftOptions = {
+    entries,
+    ...(flags.all ? {} : { sample: int(flags.sample, '--sample', DEFAULTS.inspect.driftSample) }),
+    fromList: Boolean(flags.fromList),
+    batchSize,
+    concurrency,
+    rate: flags.rate !== undefined ? parsePositiveInt(flags.rate, '--rate') : 0,
+    scanCount: int(flags.count, '--count', DEFAULTS.inspect.scanCount),
+    staleSuffix: flags.staleSuffix ?? DEFAULTS.warm.staleSuffix,
+    ...(flags.updatedColumn !== undefined ? { updatedColumn: flags.updatedColumn } : {}),
+    examples: flags.examples !== undefined ? parsePositiveInt(flags.examples, '--examples', { allowZero: true }) : 5,
+    signal: io.signal,
+  };
+  const pgUrl = pgUrlFrom(flags, io);
+  const pool = createPgPool({ url: pgUrl, max: concurrency + 1, statementTimeoutMs, onError: () => undefined });
+  try {
+    await verifyPg(pool, pgUrl);
+    for (const entry of entries) await checkEntrySql(pool, entry);
+    const rows = new PgWarmSource(pool, { cursorRows: DEFAULTS.warm.cursorRows, statementTimeoutMs, retries: DEFAULTS.warm.retries, retryBaseMs: DEFAULTS.warm.retryBaseMs, emit: () => undefined });
+    const keys = keyListPort(io.cwd, io.stdin, batchSize);
+    await runView(ctx, session, {
+      name: 'drift',
+      scans: false,
+      run: async (source, facts, onEvent) => {
+        const out = flags.driftedKeys !== undefined ? KeyListFile.open(flags.driftedKeys, io.cwd, `keys whose cached value differs from the database (cachectl inspect drift ${file}): key<TAB># kind [entry]; rewarm with cachectl warm --keys`) : undefined;
+        try {
+          return await inspectDrift(source, { rows, keys }, { ...options, onEvent, ...(out ? { onDrifted: (entry, key, kind, detail) => out.add(key, `${kind}: ${detail} [${entry}]`) } : {}) }, facts);
+        } finally {
+          out?.close();
+        }
+      },
+      metrics: driftMetrics,
+      figures: (r) => r.entries.map((e) => ({ subject: e.entry, metric: 'drifted keys', value: e.different + (e.missingInDb ?? 0), worse: 'up' as const })),
+      render: renderDrift,
+      nodes: (r) => r.nodes,
+    });
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
