@@ -184,7 +184,7 @@ export const DURATION_RANGES = {
   refreshBelow: { minMs: 1, ...TTL },
   failoverWait: { minMs: 1, ...TIMER },
   statementTimeout: { minMs: 1, maxMs: MAX_TIMER_MS, why: "PostgreSQL's statement_timeout holds at most 2^31-1 ms, 24.8 days" },
-  progressInterval: { minMs: 100, maxMs: DAY },
+  progressInterval: { minMs: 1, maxMs: DAY },
   lockTtl: { minMs: SECOND, maxMs: DAY },
   waitLock: { minMs: 0, maxMs: DAY },
   deadline: { minMs: 1, ...TIMER },

@@ -20,7 +20,7 @@ test('every range is checked at parse time and the message names the flag and th
   assert.throws(() => parseDuration('25d', '--statement-timeout', DURATION_RANGES.statementTimeout), usage(/^--statement-timeout: 25d is too long; use at most 24d \(PostgreSQL's statement_timeout/));
   assert.throws(() => parseDuration('25d', '--progress-interval', DURATION_RANGES.progressInterval), usage(/^--progress-interval: 25d is too long; use at most 1d$/));
   assert.throws(() => parseDuration('99999999999999999999d', '--lock-ttl', DURATION_RANGES.lockTtl), usage(/^--lock-ttl: .* is too long; use at most 1d$/));
-  assert.throws(() => parseDuration('10ms', '--progress-interval', DURATION_RANGES.progressInterval), /too short; use at least 100ms/);
+  assert.throws(() => parseDuration('10ms', '--watch', DURATION_RANGES.watch), /too short; use at least 100ms/);
   assert.throws(() => parseDuration('0', '--ttl', DURATION_RANGES.ttl), /--ttl: 0 is zero; use at least 1ms/);
   assert.equal(parseDuration('24d', '--statement-timeout', DURATION_RANGES.statementTimeout), 24 * 86_400_000);
 });
