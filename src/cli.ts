@@ -4,8 +4,8 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { CachectlError, ExitCode, redact } from './errors.js';
-import type { IO } from './io.js';
+import { CachectlError, ExitCode, redact, shorten } from './errors.js';
+import { ClosableStdout, type IO } from './io.js';
 import { registerRing } from './commands/ring.js';
 import { registerWarm } from './commands/warm.js';
 import { registerInspect } from './commands/inspect.js';
@@ -13,14 +13,20 @@ import { registerHerd } from './commands/herd.js';
 import { registerSandbox } from './commands/sandbox.js';
 import type { CommandContext } from './commands/context.js';
 import { translateRedisCliHabits } from './commands/connection-flags.js';
+import { registerCompletion } from './commands/completion.js';
+import { applyHelp } from './commands/help.js';
 
 export async function run(argv: readonly string[], io: IO = processIO()): Promise<number> {
   const ctx: CommandContext = { io, exitCode: ExitCode.ok, verbose: false };
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(translateRedisCliHabits(argv));
-    return ctx.exitCode;
+    // Stopped because the reader went away, not by a signal: the command's own verdict stands otherwise.
+    const stoppedByAbort = ctx.exitCode === ExitCode.interrupted || ctx.exitCode === ExitCode.terminated;
+    return stdoutClosed(io) && stoppedByAbort ? ExitCode.ok : ctx.exitCode;
   } catch (error) {
+    // A closed stdout ends the command like SIGPIPE ends `seq | head`: no message, no stack.
+    if (stdoutClosed(io)) return ExitCode.ok;
     return reportError(error, ctx);
   }
 }
@@ -35,22 +41,30 @@ export function buildProgram(ctx: CommandContext): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.io.stdout.write(s),
-      writeErr: (s) => ctx.io.stderr.write(s),
+      writeErr: (s) => ctx.io.stderr.write(shorten(s)),
     })
     .hook('preAction', (thisCommand) => {
       const opts = thisCommand.optsWithGlobals<{ verbose?: boolean; color?: boolean }>();
       ctx.verbose = Boolean(opts.verbose) || /\bcachectl\b|\*/.test(ctx.io.env.DEBUG ?? '');
       ctx.color = opts.color !== false && ctx.io.env.NO_COLOR === undefined;
     });
-  for (const register of [registerWarm, registerInspect, registerHerd, registerRing, registerSandbox]) {
+  for (const register of [registerWarm, registerInspect, registerHerd, registerRing, registerSandbox, registerCompletion]) {
     const sub = register(program, ctx);
     sub.exitOverride().configureOutput({
       writeOut: (s) => ctx.io.stdout.write(s),
-      writeErr: (s) => ctx.io.stderr.write(s),
+      writeErr: (s) => ctx.io.stderr.write(shorten(s)),
     });
-    for (const nested of sub.commands) nested.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
+    for (const nested of sub.commands) nested.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(shorten(s)) });
   }
+  applyHelp(program);
   return program;
+}
+
+/** The abort reason when the reader of stdout went away. */
+export const STDOUT_CLOSED = 'stdout-closed';
+
+function stdoutClosed(io: IO): boolean {
+  return io.signal.aborted && io.signal.reason === STDOUT_CLOSED;
 }
 
 function reportError(error: unknown, ctx: CommandContext): number {
@@ -60,12 +74,12 @@ function reportError(error: unknown, ctx: CommandContext): number {
     return ExitCode.usage;
   }
   if (error instanceof CachectlError) {
-    ctx.io.stderr.write(`cachectl: ${redact(error.message)}\n`);
+    ctx.io.stderr.write(`cachectl: ${shorten(redact(error.message))}\n`);
     if (ctx.verbose && error.stack) ctx.io.stderr.write(redact(error.stack) + '\n');
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  ctx.io.stderr.write(`cachectl: unexpected error: ${redact(message)} (run with --verbose for the stack trace)\n`);
+  ctx.io.stderr.write(`cachectl: unexpected error: ${shorten(redact(message))} (run with --verbose for the stack trace)\n`);
   if (ctx.verbose && error instanceof Error && error.stack) ctx.io.stderr.write(redact(error.stack) + '\n');
   return ExitCode.internal;
 }
@@ -91,8 +105,13 @@ export function processIO(): IO {
     onSignal('SIGTERM');
     process.once('SIGTERM', () => onSignal('SIGTERM'));
   });
+  const stdout = new ClosableStdout(process.stdout, (error) => {
+    // The reader is gone (`| head`): stop quietly. Any other write failure is said once.
+    if (error.code !== 'EPIPE') process.stderr.write(`cachectl: cannot write to stdout (${error.code ?? error.message}); stopping\n`);
+    controller.abort(STDOUT_CLOSED);
+  });
   return {
-    stdout: process.stdout,
+    stdout,
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,

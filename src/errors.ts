@@ -135,6 +135,15 @@ export function registerCredentialsIn(text: string): void {
   }
 }
 
+/**
+ * Error lines quote what the user gave; a hostile value can be megabytes (a pasted file, a
+ * runaway script). Any run of more than 100 characters without a space is shown by its start
+ * and its length, so the line stays one readable line.
+ */
+export function shorten(text: string): string {
+  return text.replace(/\S{101,}/g, (run) => `${run.slice(0, 60)}... (${run.length} characters)`);
+}
+
 /** Removes passwords from anything that may contain a connection URL before it is shown. */
 export function redact(text: string): string {
   let out = text;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from './context.js';
 import { announcer, pgUrlFrom, redisTargetFrom } from './options.js';
-import { DEFAULTS } from '../config/defaults.js';
+import { DEFAULTS, DURATION_RANGES as R } from '../config/defaults.js';
 import { formatDuration, parseDuration, parseFraction, parsePositiveInt } from '../config/duration.js';
 import { ExitCode, UsageError, registerCredentialsIn } from '../errors.js';
 import { checkAssertions, checkValues, parseAssertions, requireHttpMetrics, type Threshold } from '../core/herd/assert.js';
@@ -48,8 +48,8 @@ async function httpDrill(flags: HerdFlags, thresholds: Threshold[], ctx: Command
     invalidate: flags.invalidate,
     clients: bounded(parsePositiveInt(flags.clients, '--clients'), d.maxClients, '--clients'),
     rounds: bounded(parsePositiveInt(flags.rounds, '--rounds'), d.maxRounds, '--rounds'),
-    timeoutMs: parseDuration(flags.httpTimeout, '--http-timeout'),
-    maxTimeMs: parseDuration(flags.maxTime, '--max-time'),
+    timeoutMs: parseDuration(flags.httpTimeout, '--http-timeout', R.httpTimeout),
+    maxTimeMs: parseDuration(flags.maxTime, '--max-time', R.maxTime),
     signal: ctx.io.signal,
   });
   const values = { p50: result.latency.p50Ms, p95: result.latency.p95Ms, p99: result.latency.p99Ms, max: result.latency.maxMs, errors: result.errors, timeouts: result.timeouts, skew: result.releaseSkewMs };
@@ -74,7 +74,7 @@ export async function runHerdCommand(flags: HerdFlags, self: Command, ctx: Comma
   if (rate !== undefined && self.getOptionValueSource('trigger') === 'cli') throw new UsageError('--trigger: an open-loop drill (--rate) lets the keys expire naturally; drop --trigger or --rate');
   const ttlJitter = flags.ttlJitter !== undefined ? parseFraction(flags.ttlJitter, '--ttl-jitter') : 0;
   if (ttlJitter > 0 && rate === undefined && flags.trigger === 'delete') throw new UsageError('--ttl-jitter: a deleted key has no TTL to jitter; use --trigger ttl or pexpire, or --rate');
-  const durationMs = parseDuration(flags.duration, '--duration');
+  const durationMs = parseDuration(flags.duration, '--duration', R.duration);
   if (rate !== undefined && (rate * durationMs) / 1000 > d.maxOpenLoopRequests) throw new UsageError(`--rate x --duration: above the drill's bound of ${d.maxOpenLoopRequests} requests`);
   if (flags.update !== undefined && flags.writes === undefined) throw new UsageError('--update goes with --writes <rate>: how often the drill runs it');
   const race = flags.writes !== undefined ? raceFrom(flags, rate) : undefined;
@@ -83,8 +83,8 @@ export async function runHerdCommand(flags: HerdFlags, self: Command, ctx: Comma
   const clients = bounded(parsePositiveInt(flags.clients, '--clients'), d.maxClients, '--clients');
   const processes = bounded(parsePositiveInt(flags.processes, '--processes'), d.maxProcesses, '--processes');
   const rounds = bounded(parsePositiveInt(flags.rounds, '--rounds'), d.maxRounds, '--rounds');
-  const expireInMs = parseDuration(flags.expireIn, '--expire-in');
-  const spreadMs = flags.spread !== undefined ? parseDuration(flags.spread, '--spread') : flags.trigger === 'delete' ? 0 : 2 * expireInMs;
+  const expireInMs = parseDuration(flags.expireIn, '--expire-in', R.expireIn);
+  const spreadMs = flags.spread !== undefined ? parseDuration(flags.spread, '--spread', R.spread) : flags.trigger === 'delete' ? 0 : 2 * expireInMs;
   const keys = flags.keys !== undefined ? await readDrillKeys(flags.keys, ctx.io) : [flags.key as string];
   const settings = strategySettingsFrom(flags, ttlJitter);
   const outage = flags.trigger === 'outage' ? outageFrom(flags, self, settings.breakerTimeoutMs, keys.length) : undefined;
@@ -103,12 +103,12 @@ export async function runHerdCommand(flags: HerdFlags, self: Command, ctx: Comma
       trigger: flags.trigger,
       expireInMs,
       spreadMs,
-      dbDelayMs: parseDuration(flags.dbDelay, '--db-delay'),
+      dbDelayMs: parseDuration(flags.dbDelay, '--db-delay', R.dbDelay),
       pgPoolSize: parsePositiveInt(flags.pgPool, '--pg-pool'),
       seed: parsePositiveInt(flags.seed, '--seed', { allowZero: true }),
-      maxTimeMs: parseDuration(flags.maxTime, '--max-time'),
+      maxTimeMs: parseDuration(flags.maxTime, '--max-time', R.maxTime),
       settings,
-      redisTimeoutMs: parseDuration(flags.redisTimeout, '--redis-timeout'),
+      redisTimeoutMs: parseDuration(flags.redisTimeout, '--redis-timeout', R.redisTimeout),
       ...(outage ? { outage } : {}),
       ...(race ? { race } : {}),
       ...(flags.l1 !== undefined ? { l1: parseL1(flags.l1) } : {}),
@@ -132,11 +132,11 @@ export async function runHerdCommand(flags: HerdFlags, self: Command, ctx: Comma
 function outageFrom(flags: HerdFlags, self: Command, breakerTimeoutMs: number, keyCount: number): NonNullable<DrillOptions['outage']> {
   const d = DEFAULTS.herd;
   if (keyCount > 1) throw new UsageError('--trigger outage drills one key (--key): the outage takes that key\'s node away');
-  const durationMs = parseDuration(flags.outage, '--outage');
+  const durationMs = parseDuration(flags.outage, '--outage', R.outage);
   if (durationMs <= 0) throw new UsageError('--outage: give how long the node is unavailable, e.g. 5s');
   if (durationMs > d.maxOutageMs) throw new UsageError(`--outage: ${flags.outage} is above the drill's bound of ${d.maxOutageMs / 1000}s`);
   const ratePerSec = flags.rate !== undefined ? parseRate(flags.rate) : d.outageRate;
-  const windowMs = self.getOptionValueSource('duration') === 'cli' ? parseDuration(flags.duration, '--duration') : d.outageLeadMs + durationMs + 3_000 + breakerTimeoutMs;
+  const windowMs = self.getOptionValueSource('duration') === 'cli' ? parseDuration(flags.duration, '--duration', R.duration) : d.outageLeadMs + durationMs + 3_000 + breakerTimeoutMs;
   if (windowMs <= d.outageLeadMs + durationMs) throw new UsageError(`--duration: the reads must go on after the outage ends (${formatDuration(d.outageLeadMs + durationMs)} after the start)`);
   if ((ratePerSec * windowMs) / 1000 > d.maxOpenLoopRequests) throw new UsageError(`--rate x --duration: above the drill's bound of ${d.maxOpenLoopRequests} requests`);
   return { mode: flags.outageMode, durationMs, leadMs: d.outageLeadMs, yes: flags.yes === true, ratePerSec, windowMs };

@@ -1,5 +1,5 @@
 /** Flag parsers shared by the live drill and `herd simulate` (both action files). */
-import { DEFAULTS } from '../config/defaults.js';
+import { DEFAULTS, DURATION_RANGES as R } from '../config/defaults.js';
 import { parseDuration, parsePositiveInt } from '../config/duration.js';
 import { UsageError } from '../errors.js';
 import type { BaseSettings } from '../core/herd/settings.js';
@@ -34,18 +34,18 @@ export function strategySettingsFrom(
 ): BaseSettings {
   const d = DEFAULTS.herd;
   return {
-    ttlMs: parseDuration(flags.ttl, '--ttl'),
+    ttlMs: parseDuration(flags.ttl, '--ttl', R.herdTtl),
     ttlJitter,
     beta: parseBeta(flags.beta),
-    lockTtlMs: parseDuration(flags.lockTtl, '--lock-ttl'),
-    lockWaitMs: parseDuration(flags.lockWait, '--lock-wait'),
+    lockTtlMs: parseDuration(flags.lockTtl, '--lock-ttl', R.herdLockTtl),
+    lockWaitMs: parseDuration(flags.lockWait, '--lock-wait', R.herdLockWait),
     lockPollMs: d.lockPollMs,
     lockPollMaxMs: d.lockPollMaxMs,
     onLockTimeout: flags.onLockTimeout,
-    staleWindowMs: parseDuration(flags.staleWindow, '--stale-window'),
+    staleWindowMs: parseDuration(flags.staleWindow, '--stale-window', R.staleWindow),
     stampedeWindowMs: d.stampedeWindowMs,
     breakerThreshold: parsePositiveInt(flags.breakerThreshold, '--breaker-threshold'),
-    breakerTimeoutMs: parseDuration(flags.breakerTimeout, '--breaker-timeout'),
+    breakerTimeoutMs: parseDuration(flags.breakerTimeout, '--breaker-timeout', R.breakerTimeout),
   };
 }
 
@@ -55,7 +55,7 @@ export function parseL1(text: string): { size: number; ttlMs: number } {
   if (!m) throw new UsageError(`--l1: '${text}' is not SIZE:TTL, e.g. 1000:2s`);
   const size = parsePositiveInt(m[1] as string, '--l1 size');
   if (size > 1_000_000) throw new UsageError(`--l1: ${size} entries is above the bound of 1,000,000`);
-  const ttlMs = parseDuration(m[2] as string, '--l1 ttl');
+  const ttlMs = parseDuration(m[2] as string, '--l1 ttl', R.l1Ttl);
   if (ttlMs <= 0) throw new UsageError('--l1: the TTL must be above 0, e.g. 1000:2s');
   return { size, ttlMs };
 }

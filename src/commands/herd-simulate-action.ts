@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CommandContext } from './context.js';
-import { DEFAULTS } from '../config/defaults.js';
+import { DEFAULTS, DURATION_RANGES as R } from '../config/defaults.js';
 import { parseDuration, parsePositiveInt } from '../config/duration.js';
 import { ExitCode, InputError, UsageError } from '../errors.js';
 import { simulate } from '../core/herd/sim/simulate.js';
@@ -18,11 +18,11 @@ export async function runSimulateCommand(own: SimulateFlags, self: Command, ctx:
   const flags = withParentFlags(own, self);
   const thresholds = flags.assert !== undefined ? parseAssertions(flags.assert) : [];
   const rate = flags.rate !== undefined ? parseRate(flags.rate) : undefined;
-  const expireInMs = parseDuration(flags.expireIn, '--expire-in');
-  const durationMs = parseDuration(flags.duration, '--duration');
+  const expireInMs = parseDuration(flags.expireIn, '--expire-in', R.expireIn);
+  const durationMs = parseDuration(flags.duration, '--duration', R.duration);
   if (rate !== undefined && (rate * durationMs) / 1000 > 1_000_000) throw new UsageError('--rate x --duration: above the simulator\'s bound of 1,000,000 requests');
   if (flags.outage !== undefined && rate === undefined) throw new UsageError('--outage: simulate an outage under a read rate, add --rate (e.g. --rate 100 --duration 6s)');
-  const outage = flags.outage !== undefined ? { leadMs: d.outageLeadMs, durationMs: parseDuration(flags.outage, '--outage'), redisTimeoutMs: parseDuration(flags.redisTimeout, '--redis-timeout') } : undefined;
+  const outage = flags.outage !== undefined ? { leadMs: d.outageLeadMs, durationMs: parseDuration(flags.outage, '--outage', R.outage), redisTimeoutMs: parseDuration(flags.redisTimeout, '--redis-timeout', R.redisTimeout) } : undefined;
   if (outage && d.outageLeadMs + outage.durationMs >= durationMs) throw new UsageError('--duration: the simulation must go on after the outage ends (it starts 1s in)');
   if (flags.writes !== undefined && rate !== undefined) throw new UsageError('--writes: the race is simulated in herd mode; drop --rate');
   const writesPerSec = flags.writes !== undefined ? Number(flags.writes) : undefined;
@@ -36,11 +36,11 @@ export async function runSimulateCommand(own: SimulateFlags, self: Command, ctx:
     rounds: Math.min(parsePositiveInt(flags.rounds, '--rounds'), d.maxRounds),
     trigger: flags.trigger,
     expireInMs,
-    spreadMs: flags.spread !== undefined ? parseDuration(flags.spread, '--spread') : flags.trigger === 'delete' ? 0 : 2 * expireInMs,
+    spreadMs: flags.spread !== undefined ? parseDuration(flags.spread, '--spread', R.spread) : flags.trigger === 'delete' ? 0 : 2 * expireInMs,
     ratePerSec: rate ?? 0,
     durationMs,
-    recomputeMs: parseDuration(flags.recompute, '--recompute'),
-    rttMs: parseDuration(flags.rtt, '--rtt'),
+    recomputeMs: parseDuration(flags.recompute, '--recompute', R.recompute),
+    rttMs: parseDuration(flags.rtt, '--rtt', R.rtt),
     seed: parsePositiveInt(flags.seed, '--seed', { allowZero: true }),
     maxRequests: 1_000_000,
     settings: strategySettingsFrom(flags, 0),

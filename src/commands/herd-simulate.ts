@@ -6,6 +6,7 @@
 import { Option, type Command } from 'commander';
 import type { CommandContext } from './context.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { formatDurationFlag as dur } from '../config/duration.js';
 import type { OnLockTimeout } from '../core/herd/types.js';
 
 export interface SimulateFlags {
@@ -48,7 +49,7 @@ export function registerHerdSimulate(herd: Command, ctx: CommandContext): Comman
     .option('--processes <n>', 'application instances (coalesce dedups per instance)', String(d.processes))
     .option('--rounds <n>', 'herd mode: expiries per strategy', String(d.rounds))
     .addOption(new Option('--trigger <how>', 'herd mode: how the key expires').choices(['delete', 'pexpire', 'ttl']).default(d.trigger))
-    .option('--expire-in <duration>', 'pexpire/ttl triggers: time until the key expires', `${d.expireInMs}ms`)
+    .option('--expire-in <duration>', 'pexpire/ttl triggers: time until the key expires', dur(d.expireInMs))
     .option('--spread <duration>', 'herd mode: spread the clients over this window (default 0; pexpire/ttl: 2x --expire-in)')
     .option('--rate <req/s>', 'open-loop mode: Poisson arrivals at this rate across natural expiries')
     .option('--duration <duration>', 'open-loop mode: how long to simulate', '60s')
@@ -56,15 +57,15 @@ export function registerHerdSimulate(herd: Command, ctx: CommandContext): Comman
     .option('--recompute <duration>', 'how long one origin query takes', '100ms')
     .option('--rtt <duration>', 'round trip of one cache command', '0.5ms')
     .option('--beta <n>', 'xfetch / early-simple aggressiveness', String(d.beta))
-    .option('--lock-ttl <duration>', 'lock: TTL of lock:<key>', `${d.lockTtlMs}ms`)
-    .option('--lock-wait <duration>', 'lock: how long the others wait', `${d.lockWaitMs}ms`)
+    .option('--lock-ttl <duration>', 'lock: TTL of lock:<key>', dur(d.lockTtlMs))
+    .option('--lock-wait <duration>', 'lock: how long the others wait', dur(d.lockWaitMs))
     .addOption(new Option('--on-lock-timeout <what>', 'lock: serve stale or fail').choices(['stale', 'fail']).default(d.onLockTimeout))
-    .option('--stale-window <duration>', 'swr: how long past expiry the stale copy may be served', `${d.staleWindowMs / 1000}s`)
+    .option('--stale-window <duration>', 'swr: how long past expiry the stale copy may be served', dur(d.staleWindowMs))
     .option('--breaker-threshold <n>', 'breaker: consecutive cache failures that open it', String(d.breakerThreshold))
-    .option('--breaker-timeout <duration>', 'breaker: how long it stays open before one trial request', `${d.breakerTimeoutMs}ms`)
+    .option('--breaker-timeout <duration>', 'breaker: how long it stays open before one trial request', dur(d.breakerTimeoutMs))
     .option('--l1 <size:ttl>', 'a local LRU tier per process, e.g. 1000:2s')
     .option('--outage <duration>', 'open-loop mode: the cache is paused this long, 1s after the start')
-    .option('--redis-timeout <duration>', 'with --outage: the cache command timeout', `${d.redisTimeoutMs}ms`)
+    .option('--redis-timeout <duration>', 'with --outage: the cache command timeout', dur(d.redisTimeoutMs))
     .option('--writes <rate>', 'herd mode: row updates per second during each round, each followed by a delete of the key')
     .option('--seed <n>', 'seed of the schedule and the draws', String(d.seed))
     .option('--measured <file>', "a live drill's --json output, shown next to the prediction")

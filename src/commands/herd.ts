@@ -8,6 +8,7 @@ import type { CommandContext } from './context.js';
 import { addPgOptions, addRedisOptions } from './connection-flags.js';
 import type { ConnectionFlags } from '../config/target.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { formatDurationFlag as dur } from '../config/duration.js';
 import { STRATEGY_NAMES, type OnLockTimeout } from '../core/herd/types.js';
 import type { Trigger } from '../adapters/herd/drill.js';
 import { registerHerdSimulate } from './herd-simulate.js';
@@ -81,25 +82,25 @@ export function registerHerd(program: Command, ctx: CommandContext): Command {
     )
     .option('--outage <duration>', 'trigger outage: how long the node is unavailable', '5s')
     .addOption(new Option('--outage-mode <how>', "trigger outage: CLIENT PAUSE the node (it stops answering), or refuse the drill's connections (a local relay in front of it)").choices(['pause', 'refuse']).default('pause'))
-    .option('--redis-timeout <duration>', "every client's Redis command timeout, as an application sets one", `${d.redisTimeoutMs}ms`)
+    .option('--redis-timeout <duration>', "every client's Redis command timeout, as an application sets one", dur(d.redisTimeoutMs))
     .option('--breaker-threshold <n>', 'breaker: consecutive cache failures that open it', String(d.breakerThreshold))
-    .option('--breaker-timeout <duration>', 'breaker: how long it stays open before one trial request (half-open)', `${d.breakerTimeoutMs}ms`)
+    .option('--breaker-timeout <duration>', 'breaker: how long it stays open before one trial request (half-open)', dur(d.breakerTimeoutMs))
     .option('--writes <rate>', "the invalidation race: update the key's row this many times per second during each round")
     .option('--update <sql>', "with --writes: the statement that updates the row and bumps its version, $1 the key's id (default: a scratch table)")
     .option('--version-column <name>', "with --writes: the fetch's column holding the row's version", 'version')
     .option('--l1 <size:ttl>', 'a local tier in every process in front of Redis: an LRU of SIZE entries living TTL each, e.g. 1000:2s')
-    .option('--expire-in <duration>', 'pexpire/ttl triggers: time until the key expires', `${d.expireInMs}ms`)
+    .option('--expire-in <duration>', 'pexpire/ttl triggers: time until the key expires', dur(d.expireInMs))
     .option('--spread <duration>', 'spread the clients uniformly over this window after the release (default 0; pexpire/ttl: 2x --expire-in)')
-    .option('--ttl <duration>', 'TTL of the value the clients write back', `${d.ttlMs / 1000}s`)
+    .option('--ttl <duration>', 'TTL of the value the clients write back', dur(d.ttlMs))
     .option('--db-delay <duration>', 'make every recompute this much slower (pg_sleep inside the fetch)', '0ms')
     .option('--beta <n>', 'xfetch / early-simple aggressiveness', String(d.beta))
-    .option('--lock-ttl <duration>', 'lock: TTL of lock:<key>', `${d.lockTtlMs}ms`)
-    .option('--lock-wait <duration>', 'lock: how long the others wait for the holder before the fallback', `${d.lockWaitMs}ms`)
+    .option('--lock-ttl <duration>', 'lock: TTL of lock:<key>', dur(d.lockTtlMs))
+    .option('--lock-wait <duration>', 'lock: how long the others wait for the holder before the fallback', dur(d.lockWaitMs))
     .addOption(new Option('--on-lock-timeout <what>', 'lock: serve the <key>:stale copy or fail').choices(['stale', 'fail']).default(d.onLockTimeout))
-    .option('--stale-window <duration>', 'swr: how long past expiry the stale copy may be served', `${d.staleWindowMs / 1000}s`)
+    .option('--stale-window <duration>', 'swr: how long past expiry the stale copy may be served', dur(d.staleWindowMs))
     .option('--pg-pool <n>', 'PostgreSQL connections per process', String(d.pgPool))
     .option('--seed <n>', 'seed of the schedule and the random draws (same for every strategy)', String(d.seed))
-    .option('--max-time <duration>', 'stop the drill after this long with a partial report', `${d.maxTimeMs / 1000}s`)
+    .option('--max-time <duration>', 'stop the drill after this long with a partial report', dur(d.maxTimeMs))
     .option('--url <url>', 'drill a running application: invalidate --invalidate, then release --clients GET requests at this URL together')
     .option('--invalidate <key|how>', "with --url: the key to delete before each herd; with --writes: the application's invalidation, delete or set")
     .option('--yes', 'with --url: allow a host that is not this machine; with --trigger outage: pause a node other clients use')

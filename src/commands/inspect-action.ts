@@ -1,5 +1,5 @@
 /** What the `cachectl inspect` views run, imported by inspect.ts only when one runs. */
-import { DEFAULTS } from '../config/defaults.js';
+import { DEFAULTS, DURATION_RANGES } from '../config/defaults.js';
 import { parseDuration, parsePositiveInt } from '../config/duration.js';
 import { parseFailOn, type InspectView } from '../core/inspect/fail-on.js';
 import { nodesMetrics, nodesReport } from '../core/inspect/nodes.js';
@@ -65,7 +65,7 @@ export async function inspectStampedeAction(flags: InspectFlags, ctx: CommandCon
     ...scanCommon(flags),
     prefix: flags.stampedePrefix ?? DEFAULTS.inspect.stampedePrefix,
     threshold: flags.threshold !== undefined ? parsePositiveInt(flags.threshold, '--threshold', { allowZero: true }) : DEFAULTS.inspect.stampedeThreshold,
-    windowMs: flags.window !== undefined ? parseDuration(flags.window, '--window') : DEFAULTS.inspect.stampedeWindowMs,
+    windowMs: flags.window !== undefined ? parseDuration(flags.window, '--window', DURATION_RANGES.window) : DEFAULTS.inspect.stampedeWindowMs,
     signal: ctx.io.signal,
   };
   await runView(ctx, sessionFrom(flags, ctx.io, 'stampede'), {
@@ -83,7 +83,7 @@ export async function inspectLocksAction(flags: InspectFlags, ctx: CommandContex
   const options = {
     ...scanCommon(flags),
     prefix: flags.lockPrefix ?? DEFAULTS.inspect.lockPrefix,
-    maxAgeMs: flags.lockMaxAge !== undefined ? parseDuration(flags.lockMaxAge, '--lock-max-age') : DEFAULTS.inspect.lockMaxAgeMs,
+    maxAgeMs: flags.lockMaxAge !== undefined ? parseDuration(flags.lockMaxAge, '--lock-max-age', DURATION_RANGES.lockMaxAge) : DEFAULTS.inspect.lockMaxAgeMs,
     readValues: Boolean(flags.lockValues),
     signal: ctx.io.signal,
   };
@@ -127,11 +127,11 @@ export async function inspectOverviewAction(view: string | undefined, flags: Ins
     stampede: {
       prefix: flags.stampedePrefix ?? DEFAULTS.inspect.stampedePrefix,
       threshold: flags.threshold !== undefined ? parsePositiveInt(flags.threshold, '--threshold', { allowZero: true }) : DEFAULTS.inspect.stampedeThreshold,
-      windowMs: flags.window !== undefined ? parseDuration(flags.window, '--window') : DEFAULTS.inspect.stampedeWindowMs,
+      windowMs: flags.window !== undefined ? parseDuration(flags.window, '--window', DURATION_RANGES.window) : DEFAULTS.inspect.stampedeWindowMs,
     },
     locks: {
       prefix: flags.lockPrefix ?? DEFAULTS.inspect.lockPrefix,
-      maxAgeMs: flags.lockMaxAge !== undefined ? parseDuration(flags.lockMaxAge, '--lock-max-age') : DEFAULTS.inspect.lockMaxAgeMs,
+      maxAgeMs: flags.lockMaxAge !== undefined ? parseDuration(flags.lockMaxAge, '--lock-max-age', DURATION_RANGES.lockMaxAge) : DEFAULTS.inspect.lockMaxAgeMs,
       readValues: Boolean(flags.lockValues),
     },
     staleSuffix: suffix,
@@ -188,8 +188,7 @@ export async function inspectNodesAction(flags: InspectFlags, ctx: CommandContex
 function sessionFrom(flags: InspectFlags, io: IO, view: InspectView): SessionOptions {
   const conditions = parseFailOn(flags.failOn ?? [], view);
   let watchMs: number | undefined;
-  if (flags.watch !== undefined) watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch');
-  if (watchMs !== undefined && watchMs < 100) throw new UsageError(`--watch: ${flags.watch} is too short; use at least 0.1 (seconds)`);
+  if (flags.watch !== undefined) watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch', DURATION_RANGES.watch);
   if (flags.ticks !== undefined && watchMs === undefined) throw new UsageError('--ticks only makes sense with --watch');
   const target = redisTargetFrom(flags, io);
   return {

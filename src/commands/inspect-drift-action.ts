@@ -5,7 +5,7 @@ import { KeyListFile } from '../adapters/files/key-list-file.js';
 import { createPgPool, verifyPg } from '../adapters/postgres/pool.js';
 import { checkEntrySql } from '../adapters/postgres/warm-check.js';
 import { PgWarmSource } from '../adapters/postgres/warm-source.js';
-import { DEFAULTS } from '../config/defaults.js';
+import { DEFAULTS, DURATION_RANGES } from '../config/defaults.js';
 import { parseDuration, parsePositiveInt } from '../config/duration.js';
 import { driftMetrics, inspectDrift, type DriftOptions } from '../core/inspect/drift.js';
 import { parseFailOn } from '../core/inspect/fail-on.js';
@@ -37,7 +37,7 @@ export async function inspectDriftAction(file: string, flags: InspectFlags, ctx:
     entries = entries.filter((e) => flags.entry?.includes(e.name));
   }
   let watchMs: number | undefined;
-  if (flags.watch !== undefined) watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch');
+  if (flags.watch !== undefined) watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch', DURATION_RANGES.watch);
   if (flags.ticks !== undefined && watchMs === undefined) throw new UsageError('--ticks only makes sense with --watch');
   const session: SessionOptions = {
     target: redisTargetFrom(flags, io),
@@ -50,7 +50,7 @@ export async function inspectDriftAction(file: string, flags: InspectFlags, ctx:
   };
   const batchSize = int(flags.batchSize, '--batch-size', DEFAULTS.warm.batchSize);
   const concurrency = int(flags.pgConcurrency, '--pg-concurrency', DEFAULTS.warm.pgConcurrency);
-  const statementTimeoutMs = flags.statementTimeout !== undefined ? parseDuration(flags.statementTimeout, '--statement-timeout') : DEFAULTS.connection.statementTimeoutMs;
+  const statementTimeoutMs = flags.statementTimeout !== undefined ? parseDuration(flags.statementTimeout, '--statement-timeout', DURATION_RANGES.statementTimeout) : DEFAULTS.connection.statementTimeoutMs;
   const options: DriftOptions = {
     entries,
     ...(flags.all ? {} : { sample: int(flags.sample, '--sample', DEFAULTS.inspect.driftSample) }),

@@ -5,6 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
+import { formatDurationFlag as dur } from '../config/duration.js';
 import type { ConnectionFlags } from '../config/target.js';
 import type { CommandContext } from './context.js';
 import { addPgOptions, addRedisOptions } from './connection-flags.js';
@@ -50,7 +51,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 function addCommonOptions(cmd: Command): Command {
   return addRedisOptions(cmd)
     .option('--json', 'print the report as JSON (with --watch: one JSON line per tick)')
-    .option('--watch [seconds]', 'refresh every N seconds (default 2) like top; off a terminal: one JSON line per tick')
+    .option('--watch [interval]', `refresh like top, every interval (default ${dur(DEFAULTS.inspect.watchIntervalMs)}, e.g. 500ms, 10s); off a terminal: one JSON line per tick`)
     .option('--ticks <n>', 'with --watch: stop after N refreshes')
     .option('--fail-on <conditions>', 'exit 1 when a condition holds, e.g. stuck-locks,no-ttl>100,cliff>1000 (repeatable)', collect)
     .option('--node-only', 'with --redis pointing at a cluster node: inspect just that node (refused otherwise)');
@@ -76,9 +77,9 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
     .argument('[view]', 'a view name that is not known lands here, and is refused')
     .option('--stampede-prefix <prefix>', `prefix of the stampede counters (default '${DEFAULTS.inspect.stampedePrefix}')`)
     .option('--threshold <n>', `stampede counters above this count are hot (default ${DEFAULTS.inspect.stampedeThreshold})`)
-    .option('--window <duration>', `the counters' expiry window (default ${DEFAULTS.inspect.stampedeWindowMs / 1000}s)`)
+    .option('--window <duration>', `the counters' expiry window (default ${dur(DEFAULTS.inspect.stampedeWindowMs)})`)
     .option('--lock-prefix <prefix>', `prefix of the locks (default '${DEFAULTS.inspect.lockPrefix}')`)
-    .option('--lock-max-age <duration>', `locks held longer than this are old (default ${DEFAULTS.inspect.lockMaxAgeMs / 1000}s)`)
+    .option('--lock-max-age <duration>', `locks held longer than this are old (default ${dur(DEFAULTS.inspect.lockMaxAgeMs)})`)
     .option('--lock-values', 'read lock values even on Redis < 7.2, where that resets their idle time')
     .option('--stale-suffix <suffix>', `suffix of stale copies (default '${DEFAULTS.inspect.staleSuffix}')`)
     .option('--cliff-threshold <keys>', `an expiry second of all nodes with more keys than this is a verdict (default ${DEFAULTS.inspect.verdicts.cliffKeys})`)
@@ -95,12 +96,12 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
   addScanOptions(inspect.command('stampede').description('stampede-detection counters by count; flags hot, leaked (no TTL) and sliding (TTL > window) counters'), false)
     .option('--stampede-prefix <prefix>', `prefix of the counters (default '${DEFAULTS.inspect.stampedePrefix}')`)
     .option('--threshold <n>', `flag counters above this count (default ${DEFAULTS.inspect.stampedeThreshold})`)
-    .option('--window <duration>', `the counters' expiry window; longer TTLs are sliding (default ${DEFAULTS.inspect.stampedeWindowMs / 1000}s)`)
+    .option('--window <duration>', `the counters' expiry window; longer TTLs are sliding (default ${dur(DEFAULTS.inspect.stampedeWindowMs)})`)
     .action(async (flags: InspectFlags) => (await actions()).inspectStampedeAction(flags, ctx));
 
   addScanOptions(inspect.command('locks').description('lock keys: flags locks without TTL (stuck) and locks held longer than --lock-max-age'), false)
     .option('--lock-prefix <prefix>', `prefix of the locks (default '${DEFAULTS.inspect.lockPrefix}')`)
-    .option('--lock-max-age <duration>', `flag locks held longer than this (default ${DEFAULTS.inspect.lockMaxAgeMs / 1000}s)`)
+    .option('--lock-max-age <duration>', `flag locks held longer than this (default ${dur(DEFAULTS.inspect.lockMaxAgeMs)})`)
     .option('--lock-values', 'read lock values (holder token, timestamp) even on Redis < 7.2, where that resets their idle time')
     .action(async (flags: InspectFlags) => (await actions()).inspectLocksAction(flags, ctx));
 
@@ -123,7 +124,7 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
     .option('--updated-column <name>', 'column (or JSON field of the value) with the row\'s last change, for the age of the oldest stale copy (default: updated_at, modified_at, ...)')
     .option('--batch-size <n>', `keys per fetch (default ${DEFAULTS.warm.batchSize})`)
     .option('--pg-concurrency <n>', `fetches in flight (default ${DEFAULTS.warm.pgConcurrency})`)
-    .option('--statement-timeout <duration>', `PostgreSQL statement timeout (default ${DEFAULTS.connection.statementTimeoutMs / 1000}s)`)
+    .option('--statement-timeout <duration>', `PostgreSQL statement timeout (default ${dur(DEFAULTS.connection.statementTimeoutMs)})`)
     .option('--rate <keys/s>', 'at most this many keys compared per second (default: unlimited)')
     .option('--count <n>', `SCAN COUNT per call (default ${DEFAULTS.inspect.scanCount})`)
     .option('--drifted-keys <file>', 'write the drifted keys there, one per line with the reason after a TAB (feed to warm --keys)')

@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
+import { formatDurationFlag as dur } from '../config/duration.js';
 
 export interface OperationsFlags {
   /** commander's --no-lock sets lock: false. */
@@ -23,7 +24,7 @@ export function addOperationsOptions(cmd: Command): Command {
   return cmd
     .option('--no-lock', 'do not take the run lock (two runs of the same warmlist may overlap)')
     .option('--wait-lock <duration>', 'wait up to this long for a run lock held by another run (default: refuse at once, exit 75)')
-    .option('--lock-ttl <duration>', `run lock TTL, renewed every third of it while running (default ${DEFAULTS.operations.lockTtlMs / 1000}s)`)
+    .option('--lock-ttl <duration>', `run lock TTL, renewed every third of it while running (default ${dur(DEFAULTS.operations.lockTtlMs)})`)
     .option('--lock-name <name>', 'lock (and metrics) name for an ad-hoc run (default: the warmlist file names)')
     .option('--deadline <duration|time>', 'start no new work after this (90s, 10m, or 2026-11-26T06:00:00Z); report what was not done, exit 1')
     .option('--checkpoint <file>', 'record progress here; an interrupted run given the same file resumes where it stopped')

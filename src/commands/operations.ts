@@ -7,7 +7,7 @@
  */
 import { statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
-import { DEFAULTS } from '../config/defaults.js';
+import { DEFAULTS, DURATION_RANGES } from '../config/defaults.js';
 import { parseDuration } from '../config/duration.js';
 import { UsageError } from '../errors.js';
 import { runLockKey } from '../core/run-lock.js';
@@ -39,9 +39,9 @@ export interface OperationsPlan {
 export function parseOperations(flags: OperationsFlags, io: IO, now = Date.now()): OperationsPlan {
   const enabled = flags.lock !== false;
   if (!enabled && flags.waitLock !== undefined) throw new UsageError('--wait-lock: cannot wait for a lock with --no-lock; give one or the other');
-  const ttlMs = flags.lockTtl !== undefined ? parseDuration(flags.lockTtl, '--lock-ttl') : DEFAULTS.operations.lockTtlMs;
+  const ttlMs = flags.lockTtl !== undefined ? parseDuration(flags.lockTtl, '--lock-ttl', DURATION_RANGES.lockTtl) : DEFAULTS.operations.lockTtlMs;
   if (ttlMs < 1000) throw new UsageError('--lock-ttl: must be at least 1s (it is renewed every third of it)');
-  const waitMs = flags.waitLock !== undefined ? parseDuration(flags.waitLock, '--wait-lock') : 0;
+  const waitMs = flags.waitLock !== undefined ? parseDuration(flags.waitLock, '--wait-lock', DURATION_RANGES.waitLock) : 0;
   const shard = resolveShard(flags, io.env);
   return {
     lock: { enabled, waitMs, ttlMs, ...(flags.lockName !== undefined ? { name: flags.lockName } : {}) },

@@ -21,6 +21,8 @@ export async function ringLocate(keys: string[], flags: RingFlags, ctx: CommandC
   const topology = await topologyOf(redisTargetFrom(flags, ctx.io), flags, ctx);
   const writer = new LocationWriter(ctx.io.stdout, Boolean(flags.json));
   for await (const batch of keySource(keys, ctx)) {
+    // Stopped (a signal, or stdout's reader went away): an endless stdin must not be read on.
+    if (ctx.io.signal.aborted) break;
     if (!writer.write(batch.map((k) => locate(topology, k)))) await drained(ctx.io.stdout);
   }
   writer.end();

@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
+import { formatDurationFlag as dur } from '../config/duration.js';
 
 export interface WarmFlags {
   only?: string[];
@@ -52,12 +53,12 @@ export function addWarmOptions(cmd: Command): Command {
     .option('--query <sql>', "ad hoc: SQL returning 'key' and 'value', streamed through a cursor")
     .option('--name <name>', 'ad hoc: the entry name in the summary (default: keys or query)')
     .option('--count <n>', 'rows the --query returns, for the progress bar (default: the planner estimate)')
-    .option('--ttl <duration>', "TTL of every key: 30s, 10m, 1h, or 'none' (warmlist entries may set their own)")
-    .option('--jitter <percent>', 'spread TTLs by ± this much, e.g. 10%')
-    .addOption(new Option('--format <format>', 'how to write a row').choices(['string', 'hash']))
+    .option('--ttl <duration>', "TTL of every key: 30s, 10m, 1h, or 'none'; wins over a warmlist's ttl:")
+    .option('--jitter <percent>', "spread TTLs by ± this much, e.g. 10%; wins over a warmlist's jitter:")
+    .addOption(new Option('--format <format>', "how to write a row; wins over a warmlist's format:").choices(['string', 'hash']))
     .option('--only-missing', 'write only keys that do not exist (SET NX)')
     .option('--refresh-below <duration>', 'write only keys that are absent or have less than this TTL left')
-    .option('--stale <duration>', 'also write <key>:stale with TTL + this window (stale-while-refresh)')
+    .option('--stale <duration>', "also write <key>:stale with TTL + this window (stale-while-refresh); wins over a warmlist's stale:")
     .option('--stale-suffix <suffix>', `suffix of the stale copy (default ${d.staleSuffix})`)
     .option('--pg-concurrency <n>', `concurrent PostgreSQL fetches (default ${d.pgConcurrency})`)
     .option('--batch-size <n>', `keys per fetch (default ${d.batchSize}); rows per cursor read for queries (default ${d.cursorRows})`)
@@ -69,9 +70,9 @@ export function addWarmOptions(cmd: Command): Command {
     .option('--retries <n>', `retries of a transient error (default ${d.retries})`)
     .option(
       '--failover-wait <duration>',
-      `how long keys of a node that stops answering are held for it to come back or a replica to take over (default: ${d.failoverWaitNodeTimeouts} x cluster-node-timeout + ${d.failoverWaitExtraMs / 1000}s on a cluster, else ${d.failoverWaitMs / 1000}s)`,
+      `how long keys of a node that stops answering are held for it to come back or a replica to take over (default: ${d.failoverWaitNodeTimeouts} x cluster-node-timeout + ${dur(d.failoverWaitExtraMs)} on a cluster, else ${dur(d.failoverWaitMs)})`,
     )
-    .option('--statement-timeout <duration>', `PostgreSQL statement timeout (default ${DEFAULTS.connection.statementTimeoutMs / 1000}s)`)
+    .option('--statement-timeout <duration>', `PostgreSQL statement timeout (default ${dur(DEFAULTS.connection.statementTimeoutMs)})`)
     .option('--json', 'print the summary as one JSON object on stdout')
     .option('--failed-keys <file>', 'write every key not written, with the reason, one per line (a key list)')
     .option('--dry-run', 'fetch and validate everything, write nothing, print the plan')
@@ -80,7 +81,7 @@ export function addWarmOptions(cmd: Command): Command {
     .option('--max-key-bytes <n>', `longest key accepted (default ${DEFAULTS.keys.maxKeyBytes})`)
     .option('--allow-control-chars', 'accept keys with control characters')
     .option('--max-value-bytes <n>', `largest value accepted (default ${d.maxValueBytes})`)
-    .option('--progress-interval <duration>', `plain progress line interval off a terminal (default ${d.progressIntervalMs / 1000}s)`);
+    .option('--progress-interval <duration>', `plain progress line interval off a terminal (default ${dur(d.progressIntervalMs)})`);
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

@@ -4,11 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULTS } from '../config/defaults.js';
+import { DEFAULTS, DURATION_RANGES as R } from '../config/defaults.js';
 import { parseDuration, parseFraction, parsePositiveInt } from '../config/duration.js';
 import { InputError, UsageError } from '../errors.js';
 import { parsePattern } from '../sources/pattern.js';
-import { parseWarmlist, warmlistBaseDir, type EntryDefaults } from '../sources/warmlist.js';
+import { parseWarmlist, warmlistBaseDir, type EntryDefaults, type OnOverride } from '../sources/warmlist.js';
 import type { WarmEntry, WarmOptions } from '../core/warm/types.js';
 import type { IO } from '../io.js';
 import type { WarmFlags } from './warm-flags.js';
@@ -19,19 +19,26 @@ export interface WarmPlan {
   statementTimeoutMs: number;
   json: boolean;
   failedKeys?: string;
+  /** Said on stderr before the run: e.g. which warmlist settings a flag replaced. */
+  notes: string[];
 }
 
 export function planFromFlags(files: string[], flags: WarmFlags, io: IO): WarmPlan {
   const d = DEFAULTS.warm;
   const int = (v: string | undefined, name: string, fallback: number, allowZero = false) => (v === undefined ? fallback : parsePositiveInt(v, name, { allowZero }));
   const defaults: EntryDefaults = {};
-  if (flags.ttl !== undefined) defaults.ttlMs = flags.ttl === 'none' ? null : positiveDuration(flags.ttl, '--ttl');
+  if (flags.ttl !== undefined) defaults.ttlMs = flags.ttl === 'none' ? null : parseDuration(flags.ttl, '--ttl', R.ttl);
   if (flags.jitter !== undefined) defaults.jitter = parseFraction(flags.jitter, '--jitter');
   if (flags.format !== undefined) defaults.format = flags.format as 'string' | 'hash';
-  if (flags.stale !== undefined) defaults.staleMs = parseDuration(flags.stale, '--stale');
-  const refreshBelowMs = flags.refreshBelow !== undefined ? parseDuration(flags.refreshBelow, '--refresh-below') : undefined;
+  if (flags.stale !== undefined) defaults.staleMs = parseDuration(flags.stale, '--stale', R.stale);
+  const refreshBelowMs = flags.refreshBelow !== undefined ? parseDuration(flags.refreshBelow, '--refresh-below', R.refreshBelow) : undefined;
 
-  let entries = files.length > 0 ? entriesFromFiles(files, flags, defaults, io) : [adHocEntry(flags, defaults)];
+  const overridden = new Map<string, string[]>();
+  const onOverride = (file: string) => (entry: string, field: string, line: number | undefined) => {
+    overridden.set(field, [...(overridden.get(field) ?? []), `${entry} (${file}${line !== undefined ? `:${line}` : ''})`]);
+  };
+  let entries = files.length > 0 ? entriesFromFiles(files, flags, defaults, io, onOverride) : [adHocEntry(flags, defaults)];
+  const notes = [...overridden].map(([field, where]) => `--${field} ${String(flags[field as 'ttl' | 'jitter' | 'format' | 'stale'])} wins over the warmlist's \`${field}:\` of ${listSome(where)}`);
   // Run modes for cron rewarms apply to every entry.
   entries = entries.map((e) => ({
     ...e,
@@ -57,7 +64,7 @@ export function planFromFlags(files: string[], flags: WarmFlags, io: IO): WarmPl
     maxErrors: int(flags.maxErrors, '--max-errors', d.maxErrors, true),
     retries: int(flags.retries, '--retries', d.retries, true),
     retryBaseMs: d.retryBaseMs,
-    ...(flags.failoverWait !== undefined ? { failoverWaitMs: positiveDuration(flags.failoverWait, '--failover-wait') } : {}),
+    ...(flags.failoverWait !== undefined ? { failoverWaitMs: parseDuration(flags.failoverWait, '--failover-wait', R.failoverWait) } : {}),
     staleSuffix: flags.staleSuffix ?? d.staleSuffix,
     keyRules: {
       maxKeyBytes: int(flags.maxKeyBytes, '--max-key-bytes', DEFAULTS.keys.maxKeyBytes),
@@ -66,19 +73,24 @@ export function planFromFlags(files: string[], flags: WarmFlags, io: IO): WarmPl
     maxValueBytes: int(flags.maxValueBytes, '--max-value-bytes', d.maxValueBytes),
     dryRun: Boolean(flags.dryRun),
     verify: verifySample !== undefined ? verifySample : flags.verify ? 'all' : 'none',
-    progressIntervalMs: flags.progressInterval !== undefined ? positiveDuration(flags.progressInterval, '--progress-interval') : d.progressIntervalMs,
+    progressIntervalMs: flags.progressInterval !== undefined ? parseDuration(flags.progressInterval, '--progress-interval', R.progressInterval) : d.progressIntervalMs,
     signal: io.signal,
   };
   if (options.staleSuffix === '') throw new UsageError('--stale-suffix: must not be empty (the stale copy would overwrite the key)');
   return {
     options,
-    statementTimeoutMs: flags.statementTimeout !== undefined ? positiveDuration(flags.statementTimeout, '--statement-timeout') : DEFAULTS.connection.statementTimeoutMs,
+    statementTimeoutMs: flags.statementTimeout !== undefined ? parseDuration(flags.statementTimeout, '--statement-timeout', R.statementTimeout) : DEFAULTS.connection.statementTimeoutMs,
     json: Boolean(flags.json),
+    notes,
     ...(flags.failedKeys !== undefined ? { failedKeys: flags.failedKeys } : {}),
   };
 }
 
-function entriesFromFiles(files: string[], flags: WarmFlags, defaults: EntryDefaults, io: IO): WarmEntry[] {
+function listSome(items: string[], max = 5): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
+
+function entriesFromFiles(files: string[], flags: WarmFlags, defaults: EntryDefaults, io: IO, onOverride: (file: string) => OnOverride): WarmEntry[] {
   for (const f of ['keys', 'pattern', 'fetch', 'query'] as const) {
     if (flags[f] !== undefined) throw new UsageError(`--${f}: give either warmlist files or ad hoc --keys/--query flags, not both`);
   }
@@ -92,7 +104,11 @@ function entriesFromFiles(files: string[], flags: WarmFlags, defaults: EntryDefa
       const code = (error as NodeJS.ErrnoException).code;
       throw new InputError(`cannot read the warmlist (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`, { file });
     }
-    for (const entry of parseWarmlist(text, file, warmlistBaseDir(path), defaults)) {
+    // A warmlist is a hand-written file; megabytes of YAML are a mistake (a key list given as one), and slow to parse.
+    if (text.length > DEFAULTS.warm.maxWarmlistChars) {
+      throw new InputError(`the warmlist is ${text.length} characters long; a warmlist has at most ${DEFAULTS.warm.maxWarmlistChars} (put keys in a key list: keys: file.txt)`, { file });
+    }
+    for (const entry of parseWarmlist(text, file, warmlistBaseDir(path), defaults, onOverride(file))) {
       if (entries.some((e) => e.name === entry.name)) throw new InputError(`entry name '${entry.name}' is used in two warmlists; names must be unique`, { file, line: entry.origin.line ?? 0, field: 'name' });
       entries.push(entry);
     }
@@ -126,8 +142,3 @@ function adHocEntry(flags: WarmFlags, defaults: EntryDefaults): WarmEntry {
   return { ...common, name: flags.name ?? 'keys', source: { kind: 'keys', keysFile: flags.keys as string, pattern: parsePattern(flags.pattern), fetch: flags.fetch } };
 }
 
-function positiveDuration(text: string, what: string): number {
-  const ms = parseDuration(text, what);
-  if (ms <= 0) throw new UsageError(`${what}: must be above zero`);
-  return ms;
-}

@@ -2,6 +2,8 @@
  * Every default cachectl uses, in one place. The README's option tables are generated from
  * reading this file; change a default here and nowhere else.
  */
+import { MAX_TIMER_MS, MAX_TTL_MS, type DurationRange } from './duration.js';
+
 export const DEFAULTS = {
   connection: {
     /** Used when neither --redis, --cluster, --ring nor REDIS_URL is given. */
@@ -36,6 +38,9 @@ export const DEFAULTS = {
     maxLineBytes: 64 * 1024,
     /** Keys may not contain control characters (C0, DEL): they break logs, key lists and redis-cli. */
     rejectControlChars: true,
+    /** A key pattern (`product:{id}`) longer than this cannot be meant; its parameters are bounded too. */
+    maxPatternChars: 4096,
+    maxPatternParams: 16,
   },
   warm: {
     /** Keys per `= ANY($1)` fetch. */
@@ -77,6 +82,7 @@ export const DEFAULTS = {
     journalBytes: 8 * 1024 * 1024,
     failoverWaitExtraMs: 5_000,
     progressIntervalMs: 5_000,
+    maxWarmlistChars: 1024 * 1024,
   },
   operations: {
     /** Run lock key: lock:cachectl:warm:<warmlist>[:shard-i-of-n]. `lock:` so `inspect` lists it with the other locks. */
@@ -184,3 +190,44 @@ export const DEFAULTS = {
     ringHash: 'fnv1a_64' as const,
   },
 } as const;
+
+const SECOND = 1000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const TIMER = { maxMs: MAX_TIMER_MS, why: "Node's timers hold at most 2^31-1 ms, 24.8 days" };
+const TTL = { maxMs: MAX_TTL_MS, why: 'ten years' };
+
+/**
+ * The range of every duration flag and warmlist field, checked when it is parsed (exit 2, naming
+ * the flag). The README's "Durations" table lists the same ranges.
+ */
+export const DURATION_RANGES = {
+  ttl: { minMs: 1, ...TTL },
+  stale: { minMs: 1, ...TTL },
+  refreshBelow: { minMs: 1, ...TTL },
+  failoverWait: { minMs: 1, ...TIMER },
+  statementTimeout: { minMs: 1, maxMs: MAX_TIMER_MS, why: "PostgreSQL's statement_timeout holds at most 2^31-1 ms, 24.8 days" },
+  progressInterval: { minMs: 1, maxMs: DAY },
+  lockTtl: { minMs: SECOND, maxMs: DAY },
+  waitLock: { minMs: 0, maxMs: DAY },
+  deadline: { minMs: 1, ...TIMER },
+  herdTtl: { minMs: 1, ...TIMER },
+  herdLockTtl: { minMs: 1, maxMs: HOUR },
+  herdLockWait: { minMs: 0, maxMs: HOUR },
+  staleWindow: { minMs: 0, ...TIMER },
+  expireIn: { minMs: 1, maxMs: HOUR },
+  spread: { minMs: 0, maxMs: HOUR },
+  duration: { minMs: 1, maxMs: DAY },
+  dbDelay: { minMs: 0, maxMs: HOUR },
+  maxTime: { minMs: SECOND, maxMs: DAY },
+  httpTimeout: { minMs: 1, maxMs: HOUR },
+  recompute: { minMs: 0, maxMs: HOUR },
+  rtt: { minMs: 0, maxMs: 60 * SECOND },
+  window: { minMs: 1, ...TTL },
+  lockMaxAge: { minMs: 1, ...TTL },
+  watch: { minMs: 100, maxMs: DAY },
+  redisTimeout: { minMs: 1, maxMs: HOUR },
+  breakerTimeout: { minMs: 1, maxMs: HOUR },
+  outage: { minMs: 1, maxMs: 60 * SECOND },
+  l1Ttl: { minMs: 1, maxMs: DAY },
+} as const satisfies Record<string, DurationRange>;

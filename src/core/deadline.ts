@@ -5,6 +5,7 @@
  * engine through io.signal the same way and exit 130/143.
  */
 import { parseDuration } from '../config/duration.js';
+import { DURATION_RANGES } from '../config/defaults.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -20,7 +21,5 @@ export function parseDeadline(text: string, now: number): number {
     if (at <= now) throw new UsageError(`--deadline: ${trimmed} is already past`);
     return at;
   }
-  const ms = parseDuration(trimmed, '--deadline');
-  if (ms <= 0) throw new UsageError('--deadline: must be longer than 0s');
-  return now + ms;
+  return now + parseDuration(trimmed, '--deadline', DURATION_RANGES.deadline);
 }

@@ -53,6 +53,7 @@ class BarProgress implements ProgressReporter {
   private readonly bar: cliProgress.SingleBar;
   private started = false;
   private readonly startedAt = Date.now();
+  private entry = '';
 
   constructor(
     private readonly stderr: Writable,
@@ -61,9 +62,9 @@ class BarProgress implements ProgressReporter {
     this.bar = new cliProgress.SingleBar(
       {
         stream: stderr as unknown as NodeJS.WritableStream,
-        format: (options, params, payload: { rate: string; totalText: string; problems: string }) => {
+        format: (options, params, payload: { entry: string; rate: string; totalText: string; problems: string }) => {
           const bar = params.total > 0 ? cliProgress.Presets.shades_classic.barCompleteChar.repeat(Math.round(params.progress * 30)).padEnd(30, '░') + ' ' : '';
-          return `${bar}${formatNumber(params.value)}${payload.totalText} keys | ${payload.rate}${payload.problems}`;
+          return `${payload.entry}${bar}${formatNumber(params.value)}${payload.totalText} keys | ${payload.rate}${payload.problems}`;
         },
         hideCursor: true,
         clearOnComplete: false,
@@ -88,7 +89,11 @@ class BarProgress implements ProgressReporter {
       this.bar.start(this.tally.total ?? 0, this.tally.done, this.payload());
       return;
     }
-    if (event.type === 'entryStart') this.bar.setTotal(this.tally.total ?? 0);
+    if (event.type === 'entryStart') {
+      // Which entry runs now, so a slow one can be told apart from a slow warm.
+      this.entry = `${event.entry} (tier ${event.tier}) `;
+      this.bar.setTotal(this.tally.total ?? 0);
+    }
     this.bar.update(this.tally.done, this.payload());
   };
 
@@ -98,6 +103,7 @@ class BarProgress implements ProgressReporter {
     const rate = (t.done * 1000) / elapsed;
     const left = t.total !== undefined && t.total > t.done && rate > 0 ? ((t.total - t.done) / rate) * 1000 : undefined;
     return {
+      entry: this.entry,
       // While a node is waited for the rate falls for a reason the operator should see instead.
       rate: t.waiting.size > 0 ? this.style.yellow(`waiting for failover (${[...t.waiting].join(', ')})`) : `${formatNumber(Math.round(rate))} keys/s | ETA ${left === undefined ? '-' : formatDuration(left)}`,
       totalText: t.total !== undefined && t.total > 0 ? `/${t.estimated ? '~' : ''}${formatNumber(t.total)}` : '',

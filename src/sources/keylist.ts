@@ -43,7 +43,10 @@ export interface ReadKeyOptions {
 /** Opens a key list: a file path, or '-' for the given stdin. */
 export function openKeyList(file: string, cwd: string, stdin: NodeJS.ReadableStream): NodeJS.ReadableStream {
   if (file === '-') return stdin;
-  return createReadStream(resolve(cwd, file), { highWaterMark: 256 * 1024 });
+  // fs throws a TypeError (exit 70) for such a name; no file can have one.
+  if (file.includes('\0')) throw new InputError('cannot read the key list: a file name cannot contain a NUL byte', { file: JSON.stringify(file).slice(1, -1) });
+  const stream = createReadStream(resolve(cwd, file), { highWaterMark: 256 * 1024 });
+  return stream;
 }
 
 const NL = 0x0a;

@@ -4,6 +4,8 @@
  * `{{` and `}}` are literal braces (for Redis Cluster hash tags: `cart:{{{id}}}` is `cart:{42}`).
  */
 import { UsageError } from '../errors.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { clip } from '../config/duration.js';
 
 export interface KeyPattern {
   readonly source: string;
@@ -15,6 +17,11 @@ export interface KeyPattern {
 }
 
 export function parsePattern(source: string, what = '--pattern'): KeyPattern {
+  // Bounded before anything else: a megabyte pattern would build a regular expression V8 refuses.
+  const { maxPatternChars, maxPatternParams } = DEFAULTS.keys;
+  if (source.length > maxPatternChars) {
+    throw new UsageError(`${what}: the pattern is ${source.length} characters long; a key pattern has at most ${maxPatternChars} (it starts '${clip(source, 40)}')`);
+  }
   const params: string[] = [];
   const literals: string[] = [];
   let literal = '';
@@ -34,6 +41,7 @@ export function parsePattern(source: string, what = '--pattern'): KeyPattern {
         throw new UsageError(`${what}: '{${name}}' in '${source}' is not a parameter name; use letters, digits and _ (it must match a column of the fetch query)`);
       }
       if (params.includes(name)) throw new UsageError(`${what}: parameter {${name}} appears twice in '${source}'`);
+      if (params.length === maxPatternParams) throw new UsageError(`${what}: '${clip(source, 40)}' has more than ${maxPatternParams} parameters`);
       if (params.length > 0 && literal === '') {
         throw new UsageError(`${what}: parameters {${params[params.length - 1]}} and {${name}} in '${source}' need a separator between them`);
       }

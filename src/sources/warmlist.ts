@@ -16,11 +16,16 @@
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
 import { CachectlError, InputError } from '../errors.js';
-import { parseDuration, parseFraction } from '../config/duration.js';
+import { parseDuration, parseFraction, type DurationRange } from '../config/duration.js';
+import { DURATION_RANGES } from '../config/defaults.js';
 import { parsePattern } from './pattern.js';
 import type { WarmEntry } from '../core/warm/types.js';
 
-/** Settings that flags may supply to every entry that does not set them itself. */
+/**
+ * Settings for every entry. From `defaults:` they apply where an entry sets nothing; from flags
+ * (`--ttl`, `--jitter`, `--format`, `--stale`) they win over the file: the operator typing the
+ * command knows something the file does not (a shorter TTL during an incident, a test run).
+ */
 export interface EntryDefaults {
   ttlMs?: number | null;
   jitter?: number;
@@ -32,7 +37,10 @@ export interface EntryDefaults {
 const ENTRY_FIELDS = ['name', 'tier', 'ttl', 'jitter', 'keys', 'pattern', 'fetch', 'query', 'count', 'format', 'stale', 'only-missing', 'refresh-below'] as const;
 const DEFAULT_FIELDS = ['ttl', 'jitter', 'format', 'stale', 'tier'] as const;
 
-export function parseWarmlist(text: string, file: string, baseDir: string, flagDefaults: EntryDefaults = {}): WarmEntry[] {
+/** Called for each setting of the file that a flag replaced, so the run can say so. */
+export type OnOverride = (entry: string, field: string, line: number | undefined) => void;
+
+export function parseWarmlist(text: string, file: string, baseDir: string, flags: EntryDefaults = {}, onOverride: OnOverride = () => undefined): WarmEntry[] {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : undefined);
@@ -45,18 +53,18 @@ export function parseWarmlist(text: string, file: string, baseDir: string, flagD
   }
   const root = doc.contents;
   if (!isMap(root)) return fail('a warmlist is a mapping with an `entries:` list', root);
-  let defaults: EntryDefaults = { ...flagDefaults };
+  let defaults: EntryDefaults = {};
   let entriesNode: Node | undefined;
   for (const pair of root.items) {
     const key = keyName(pair);
     if (key === 'entries') entriesNode = pair.value as Node;
-    else if (key === 'defaults') defaults = { ...flagDefaults, ...readDefaults(pair.value as Node, fail) };
+    else if (key === 'defaults') defaults = readDefaults(pair.value as Node, fail);
     else fail(`unknown field; a warmlist has \`defaults:\` and \`entries:\``, pair.key as Node, key);
   }
   if (!isSeq(entriesNode) || entriesNode.items.length === 0) return fail('`entries:` must be a non-empty list of entries', entriesNode ?? root, 'entries');
   const seen = new Set<string>();
   return entriesNode.items.map((item) => {
-    const entry = readEntry(item as Node, defaults, { file, baseDir, fail, lineOf });
+    const entry = readEntry(item as Node, defaults, flags, { file, baseDir, fail, lineOf, onOverride });
     if (seen.has(entry.name)) fail(`entry name '${entry.name}' is used twice; names must be unique`, item as Node, 'name');
     seen.add(entry.name);
     return entry;
@@ -82,13 +90,23 @@ function readDefaults(node: Node, fail: Fail): EntryDefaults {
 
 function applySetting(out: EntryDefaults, field: string, node: Node, fail: Fail): void {
   if (field === 'ttl') out.ttlMs = ttlOf(node, fail);
-  else if (field === 'jitter') out.jitter = guard(() => parseFraction(String(scalar(node, fail, field)), 'jitter'), node, fail, field);
+  else if (field === 'jitter') {
+    const v = scalar(node, fail, field);
+    out.jitter = guard(() => parseFraction(v === null ? '' : String(v), 'jitter'), node, fail, field);
+  }
   else if (field === 'format') out.format = formatOf(node, fail);
-  else if (field === 'stale') out.staleMs = durationOf(node, fail, field);
-  else if (field === 'tier') out.tier = intOf(node, fail, field, 0);
+  else if (field === 'stale') out.staleMs = durationOf(node, fail, field, DURATION_RANGES.stale);
+  else if (field === 'tier') out.tier = intOf(node, fail, field, 1);
 }
 
-function readEntry(node: Node, defaults: EntryDefaults, ctx: { file: string; baseDir: string; fail: Fail; lineOf: (n: Node) => number | undefined }): WarmEntry {
+const SETTING_FIELDS: Record<keyof EntryDefaults, string> = { ttlMs: 'ttl', jitter: 'jitter', format: 'format', staleMs: 'stale', tier: 'tier' };
+
+function readEntry(
+  node: Node,
+  defaults: EntryDefaults,
+  flags: EntryDefaults,
+  ctx: { file: string; baseDir: string; fail: Fail; lineOf: (n: Node) => number | undefined; onOverride: OnOverride },
+): WarmEntry {
   const { fail } = ctx;
   if (!isMap(node)) return fail('each entry must be a mapping (name:, ttl:, keys:/query: ...)', node);
   const values = new Map<string, Node>();
@@ -101,6 +119,11 @@ function readEntry(node: Node, defaults: EntryDefaults, ctx: { file: string; bas
   const name = str('name') ?? fail('every entry needs a `name:`', node, 'name');
   const settings: EntryDefaults = { ...defaults };
   for (const field of ['ttl', 'jitter', 'format', 'stale', 'tier']) if (values.has(field)) applySetting(settings, field, values.get(field) as Node, fail);
+  for (const [key, value] of Object.entries(flags) as [keyof EntryDefaults, never][]) {
+    if (value === undefined) continue;
+    if (settings[key] !== undefined && settings[key] !== value) ctx.onOverride(name, SETTING_FIELDS[key], ctx.lineOf(values.get(SETTING_FIELDS[key]) ?? node));
+    settings[key] = value;
+  }
   if (settings.ttlMs === undefined) fail(`entry '${name}' has no ttl; add \`ttl: 1h\` (or \`ttl: none\` to write without expiry)`, node, 'ttl');
   const query = str('query');
   const keys = str('keys');
@@ -112,6 +135,7 @@ function readEntry(node: Node, defaults: EntryDefaults, ctx: { file: string; bas
     const count = values.has('count') ? intOf(values.get('count') as Node, fail, 'count', 0) : undefined;
     source = { kind: 'query', sql: query, ...(count !== undefined ? { count } : {}) };
   } else {
+    if (values.has('count')) fail('`count:` is for `query:` entries (the progress bar counts a key list itself); remove it', values.get('count'), 'count');
     if (keys === undefined) fail(`entry '${name}' needs \`query:\`, or \`keys:\` with \`pattern:\` and \`fetch:\``, node, 'keys');
     if (patternText === undefined) fail(`entry '${name}' has keys but no \`pattern:\` (e.g. product:{id})`, node, 'pattern');
     if (fetch === undefined) fail(`entry '${name}' has keys but no \`fetch:\` query`, node, 'fetch');
@@ -128,7 +152,7 @@ function readEntry(node: Node, defaults: EntryDefaults, ctx: { file: string; bas
     format: settings.format ?? 'string',
     ...(settings.staleMs !== undefined ? { staleMs: settings.staleMs } : {}),
     onlyMissing: onlyMissingNode ? boolOf(onlyMissingNode, fail, 'only-missing') : false,
-    ...(refreshNode ? { refreshBelowMs: durationOf(refreshNode, fail, 'refresh-below') } : {}),
+    ...(refreshNode ? { refreshBelowMs: durationOf(refreshNode, fail, 'refresh-below', DURATION_RANGES.refreshBelow) } : {}),
     source,
     origin: { file: ctx.file, line: ctx.lineOf(node) },
   };
@@ -147,7 +171,7 @@ function stringOf(node: Node, fail: Fail, field: string): string {
 
 function intOf(node: Node, fail: Fail, field: string, min: number): number {
   const v = scalar(node, fail, field);
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) return fail(`must be a whole number${min > 0 ? ` of at least ${min}` : ''}, got ${JSON.stringify(v)}`, node, field);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) return fail(`must be a whole number${min > 0 ? ` of at least ${min}` : ''}, got ${JSON.stringify(v)}`, node, field);
   return v;
 }
 
@@ -157,18 +181,17 @@ function boolOf(node: Node, fail: Fail, field: string): boolean {
   return v;
 }
 
-function durationOf(node: Node, fail: Fail, field: string): number {
+function durationOf(node: Node, fail: Fail, field: string, range: DurationRange): number {
   const v = scalar(node, fail, field);
   if (typeof v !== 'string' && typeof v !== 'number') return fail('must be a duration such as 30s, 10m or 1h', node, field);
-  return guard(() => parseDuration(v, field), node, fail, field);
+  return guard(() => parseDuration(v, field, range), node, fail, field);
 }
 
 function ttlOf(node: Node, fail: Fail): number | null {
   const v = scalar(node, fail, 'ttl');
   if (v === 'none') return null;
-  const ms = durationOf(node, fail, 'ttl');
-  if (ms <= 0) fail('must be above zero (or `none`)', node, 'ttl');
-  return ms;
+  if (v === 0 || v === '0') return fail('must be above zero (or `none` to write without expiry)', node, 'ttl');
+  return durationOf(node, fail, 'ttl', DURATION_RANGES.ttl);
 }
 
 function formatOf(node: Node, fail: Fail): 'string' | 'hash' {
@@ -182,6 +205,8 @@ function guard<T>(parse: () => T, node: Node, fail: Fail, field: string): T {
   try {
     return parse();
   } catch (error) {
+    // An error that already names the file and line is passed on as it is, not prefixed twice.
+    if (error instanceof InputError) throw error;
     if (error instanceof CachectlError) {
       const text = error.message.replace(/^[^:]*: /, '');
       return fail(text, node, field);

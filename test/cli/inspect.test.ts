@@ -62,7 +62,7 @@ describe('inspect: --fail-on, --watch and bad input, in-process', () => {
   });
 
   test('--watch off a terminal prints one JSON line per tick', async () => {
-    const r = await runCli(['inspect', 'ttl', '--redis', url, '--watch', '0.1', '--ticks', '2']);
+    const r = await runCli(['inspect', 'ttl', '--redis', url, '--watch', '100ms', '--ticks', '2']);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 2);

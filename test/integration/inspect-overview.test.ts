@@ -128,7 +128,7 @@ describe('inspect (the overview) on a 3-master cluster seeded with one of each p
   });
 
   test('--watch off a terminal: one JSON line per tick with the verdicts', async () => {
-    const r = await runCli(['inspect', '--cluster', cluster.seeds, '--watch', '0.1', '--ticks', '2']);
+    const r = await runCli(['inspect', '--cluster', cluster.seeds, '--watch', '100ms', '--ticks', '2']);
     assert.equal(r.code, 0, r.stderr);
     const ticks = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { tick: number; report: OverviewReport });
     assert.deepEqual(ticks.map((t) => t.tick), [1, 2]);

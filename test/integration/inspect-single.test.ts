@@ -85,7 +85,7 @@ describe('inspect on a single node (a database other than 0), and a cluster mast
   });
 
   test('--watch on a terminal redraws in place', async () => {
-    const r = await runCli(['inspect', 'nodes', '--redis', `redis://${redis.address}`, '--watch', '0.1', '--ticks', '2'], { stdoutTty: true });
+    const r = await runCli(['inspect', 'nodes', '--redis', `redis://${redis.address}`, '--watch', '100ms', '--ticks', '2'], { stdoutTty: true });
     assert.equal(r.code, 0, r.stderr);
     // eslint-disable-next-line no-control-regex
     const frames = r.stdout.split('\x1b[H\x1b[2J').filter(Boolean).map((f) => f.replace(/\x1b\[\d+m/g, ''));

@@ -20,7 +20,8 @@ test('durations parse in one place', () => {
   assert.equal(parseDuration('250ms'), 250);
   assert.equal(parseDuration('30s'), 30_000);
   assert.equal(parseDuration('1h30m'), 5_400_000);
-  assert.equal(parseDuration('2'), 2000);
+  assert.equal(parseDuration('0'), 0);
+  assert.throws(() => parseDuration('2'), /'2' needs a unit: 2s or 2ms/);
   assert.throws(() => parseDuration('10 minutes'), /not a valid duration/);
   assert.throws(() => parseDuration('5x'), /not a valid duration/);
   assert.equal(parseFraction('10%'), 0.1);

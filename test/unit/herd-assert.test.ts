@@ -4,8 +4,8 @@ import { checkAssertions, parseAssertions } from '../../src/core/herd/assert.js'
 import { summarizeStrategy } from '../../src/core/herd/stats.js';
 import { UsageError } from '../../src/errors.js';
 
-test('thresholds parse with durations in any unit and bare numbers as milliseconds', () => {
-  const t = parseAssertions('amplification<=1.5, p99<250ms,errors==0,max<2s,p50<40');
+test('thresholds parse with durations in any unit, and k6\'s p(N)<bare as milliseconds', () => {
+  const t = parseAssertions('amplification<=1.5, p99<250ms,errors==0,max<2s,p(50)<40');
   assert.deepEqual(
     t.map((x) => [x.metric, x.operator, x.value]),
     [
@@ -16,6 +16,13 @@ test('thresholds parse with durations in any unit and bare numbers as millisecon
       ['p50', '<', 40],
     ],
   );
+  assert.equal(parseAssertions('p(99) < 250')[0]?.value, 250);
+});
+
+test('a bare latency in cachectl\'s own spelling needs a unit; the message gives both spellings', () => {
+  assert.throws(() => parseAssertions('p99<100'), (e: unknown) => e instanceof UsageError && /'p99<100' needs a unit: p99<100ms \(or k6's p\(99\)<100/.test(e.message));
+  assert.throws(() => parseAssertions('p(99.9)<100'), /unknown metric 'p\(99\.9\)'/);
+  assert.throws(() => parseAssertions('errors<0x10'), /is not a number/);
 });
 
 test('an unknown metric is a usage error that lists the known ones', () => {

@@ -8,6 +8,7 @@ import { ConnectionError, InputError } from '../../errors.js';
 import type { WarmEntry } from '../../core/warm/types.js';
 import { classifyPgError, pgMessage } from './pg-errors.js';
 import { stripSemicolon } from './warm-source.js';
+import { duplicateColumn } from '../../core/warm/values.js';
 
 export async function checkEntrySql(pool: pg.Pool, entry: WarmEntry): Promise<void> {
   const { source } = entry;
@@ -40,11 +41,16 @@ export async function checkEntrySql(pool: pg.Pool, entry: WarmEntry): Promise<vo
 }
 
 async function describe(pool: pg.Pool, sql: string, values: unknown[], location: { file?: string; line?: number; field?: string }): Promise<string[]> {
+  let fields: string[];
   try {
     const result = await pool.query({ text: sql, values, rowMode: 'array' });
-    return result.fields.map((f) => f.name);
+    fields = result.fields.map((f) => f.name);
   } catch (error) {
     if (classifyPgError(error) === 'transient') throw new ConnectionError(`PostgreSQL: ${pgMessage(error)}`, { cause: error });
     throw new InputError(`the database rejected the SQL: ${pgMessage(error)}`, location);
   }
+  // Two columns of one name would be written as one (the first `value`, or the last JSON field).
+  const twice = duplicateColumn(fields);
+  if (twice !== undefined) throw new InputError(`the query returns two columns named '${twice}'; give each its own name (... AS other_name)`, location);
+  return fields;
 }

@@ -1,10 +1,10 @@
 /**
- * `--assert 'amplification<=1.5,p99<250ms,errors==0'`: thresholds checked against every
+ * `--assert 'amplification<=1.5,p99<250ms,errors==0'` (or k6's `p(99)<250`): thresholds checked against every
  * strategy's report. An unknown metric or a malformed clause is a usage error (exit 2) before
  * anything runs; a breach is reported per strategy (exit 1).
  */
 import { UsageError } from '../../errors.js';
-import { parseDuration } from '../../config/duration.js';
+import { clip, MAX_TIMER_MS, parseDuration } from '../../config/duration.js';
 import type { StrategyReport } from './stats.js';
 
 type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -49,24 +49,31 @@ export interface Breach {
   actual: number;
 }
 
-const CLAUSE = /^\s*([a-z_][a-z0-9_]*)\s*(<=|>=|==|!=|<|>)\s*([^\s]+)\s*$/i;
+const CLAUSE = /^\s*([a-z_][a-z0-9_]*|p\(\d+(?:\.\d+)?\))\s*(<=|>=|==|!=|<|>)\s*([^\s]+)\s*$/i;
+/** k6's percentile spelling, `p(99)`. */
+const K6_PERCENTILE = /^p\((\d+(?:\.\d+)?)\)$/;
 
 export function parseAssertions(text: string): Threshold[] {
   const clauses = text.split(',').filter((c) => c.trim() !== '');
   if (clauses.length === 0) throw new UsageError("--assert: give at least one threshold, e.g. 'amplification<=1.5,p99<250ms'");
   return clauses.map((clause) => {
     const m = CLAUSE.exec(clause);
-    if (!m) throw new UsageError(`--assert: '${clause.trim()}' is not <metric><op><value> (ops: < <= > >= == !=), e.g. p99<250ms`);
-    const metric = (m[1] as string).toLowerCase();
+    if (!m) throw new UsageError(`--assert: '${clip(clause.trim())}' is not <metric><op><value> (ops: < <= > >= == !=), e.g. p99<250ms`);
+    const written = (m[1] as string).toLowerCase();
+    const k6 = K6_PERCENTILE.exec(written);
+    const metric = k6 ? `p${k6[1]}` : written;
     const def = ASSERT_METRICS[metric];
-    if (!def) throw new UsageError(`--assert: unknown metric '${metric}'; known: ${Object.keys(ASSERT_METRICS).join(', ')}`);
+    if (!def) throw new UsageError(`--assert: unknown metric '${clip(written)}'; known: ${Object.keys(ASSERT_METRICS).join(', ')} (k6's p(50), p(95), p(99) too)`);
     const raw = m[3] as string;
     let value: number;
     if (def.duration) {
-      value = parseDuration(/^\d+(\.\d+)?$/.test(raw) ? `${raw}ms` : raw, `--assert ${metric}`);
+      // A duration needs a unit everywhere, except in k6's own spelling, read as k6 reads it: p(99)<250 is 250 ms.
+      const bare = /^\d+(\.\d+)?$/.test(raw);
+      if (bare && !k6 && Number(raw) !== 0) throw new UsageError(`--assert: '${clause.trim()}' needs a unit: ${metric}${m[2]}${raw}ms (or k6's p(${metric.slice(1)})${m[2]}${raw}, which means milliseconds)`);
+      value = parseDuration(bare ? `${raw}ms` : raw, `--assert ${metric}`, { minMs: 0, maxMs: MAX_TIMER_MS });
     } else {
       value = Number(raw);
-      if (!Number.isFinite(value)) throw new UsageError(`--assert: '${raw}' in '${clause.trim()}' is not a number`);
+      if (!/^-?\d+(\.\d+)?$/.test(raw)) throw new UsageError(`--assert: '${clip(raw)}' in '${clip(clause.trim())}' is not a number`);
     }
     return { text: clause.trim(), metric, operator: m[2] as Operator, value };
   });

@@ -78,6 +78,8 @@ export function parseFailOn(texts: readonly string[], view: InspectView): Condit
     if (m[2] === undefined && spec.metric === undefined) throw new UsageError(`--fail-on: '${name}' needs a threshold, e.g. ${name}${name === 'hit-ratio' ? '<50%' : '>90%'}`);
     out.push({ text, name, metric, op: (m[2] as Op | undefined) ?? '>', threshold: m[3] !== undefined ? Number(m[3]) : 0 });
   }
+  // `--fail-on ''` (an unset shell variable) would otherwise be a check that can never fire.
+  if (texts.length > 0 && out.length === 0) throw new UsageError(`--fail-on: no condition given; name one or more of ${Object.keys(CONDITIONS).join(', ')}`);
   return out;
 }
 

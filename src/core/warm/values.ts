@@ -19,6 +19,16 @@ export function rowShape(names: readonly string[]): RowShape {
   return { names, valueIndex: names.indexOf('value'), keyIndex: names.indexOf('key') };
 }
 
+/** A column name a result has twice, if any. */
+export function duplicateColumn(names: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
+}
+
 /** The value for a row given as an array in column order (pg rowMode 'array'). */
 export function valueOf(row: readonly unknown[], shape: RowShape, format: ValueFormat): string | string[] {
   if (format === 'hash') {

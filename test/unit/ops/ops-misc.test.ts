@@ -26,7 +26,7 @@ test('--deadline takes a duration or an absolute time with a zone', () => {
   assert.equal(parseDeadline('2026-11-26T05:30:00Z', now), now + 30 * 60_000);
   assert.throws(() => parseDeadline('2026-11-26T05:30:00', now), /needs a time zone/);
   assert.throws(() => parseDeadline('2026-11-26T04:30:00Z', now), /already past/);
-  assert.throws(() => parseDeadline('0s', now), /longer than 0s/);
+  assert.throws(() => parseDeadline('0s', now), /--deadline: 0s is zero; use at least 1ms/);
   assert.throws(() => parseDeadline('soon', now), /not a valid duration/);
 });
 

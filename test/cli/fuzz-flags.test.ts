@@ -1,0 +1,160 @@
+// Every flag that takes a value, and every warmlist field, given hostile values: never exit 70,
+// never a stack trace without --verbose, never a hang past a bound, and a short line naming what is wrong.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command, Option } from 'commander';
+import { buildProgram } from '../../src/cli.js';
+import { StringSink } from '../../src/io.js';
+import { runCli, type CliResult } from '../harness/cli.js';
+import { tempDir } from '../integration/warm-helpers.js';
+
+const NO_REDIS = 'redis://127.0.0.1:1';
+const NO_PG = 'postgres://postgres@127.0.0.1:1/x';
+const HOSTILE = ['', ' ', '-1', '0', 'NaN', '1e309', '99999999999999999999', '99999999999999999999d', '25d', '%', '\u0000', 'x'.repeat(100_000), "'; DROP TABLE products; --"];
+/** Bound on one run: parse errors are immediate; what parses fails to connect to port 1 at once. */
+const BOUND_MS = 15_000;
+
+/** A command line that is valid without the fuzzed flag and connects to nothing that exists. */
+const BASE: Record<string, string[]> = {
+  warm: ['--query', 'SELECT 1 AS key, 1 AS value', '--ttl', '1h', '--redis', NO_REDIS, '--pg', NO_PG],
+  'inspect ttl': ['--redis', NO_REDIS],
+  'inspect stampede': ['--redis', NO_REDIS],
+  'inspect locks': ['--redis', NO_REDIS],
+  'inspect stale': ['--redis', NO_REDIS],
+  'inspect nodes': ['--redis', NO_REDIS],
+  herd: ['--key', 'product:1', '--fetch', 'SELECT 1 WHERE $1::text IS NOT NULL', '--redis', NO_REDIS, '--pg', NO_PG],
+  'herd simulate': ['--strategy', 'none', '--clients', '5'],
+  'ring locate': ['k:1', '--ring', '127.0.0.1:7100,127.0.0.1:7101'],
+  'ring stats': ['--ring', '127.0.0.1:7100,127.0.0.1:7101'],
+  'ring diff': ['--ring', '127.0.0.1:7100,127.0.0.1:7101', '--add', '127.0.0.1:7102'],
+};
+/** Flags whose value is free text by design (names, SQL, prefixes): hostile text is a valid value there. */
+const TOPOLOGY = new Set(['--redis', '--cluster', '--ring', '--ring-config', '--sandbox', '--pg']);
+
+function valueFlags(): { path: string; option: Option }[] {
+  const program = buildProgram({ io: { stdout: new StringSink(), stderr: new StringSink(), stdin: process.stdin, env: {}, cwd: process.cwd(), signal: new AbortController().signal }, exitCode: 0, verbose: false });
+  const out: { path: string; option: Option }[] = [];
+  const walk = (cmd: Command, prefix: string) => {
+    for (const sub of cmd.commands) {
+      const path = `${prefix}${sub.name()}`;
+      for (const option of sub.options) if ((option.required || option.optional) && BASE[path]) out.push({ path, option });
+      walk(sub, `${path} `);
+    }
+  };
+  walk(program, '');
+  return out;
+}
+
+function withFlag(path: string, flag: string, value: string): string[] {
+  const base = [...(BASE[path] as string[])];
+  const at = base.indexOf(flag);
+  if (at >= 0) base.splice(at, 2);
+  // Another topology flag than the base's would be refused as a conflict: fuzz it alone.
+  if (TOPOLOGY.has(flag)) for (const t of TOPOLOGY) if (base.includes(t) && t !== '--pg') base.splice(base.indexOf(t), 2);
+  return [...path.split(' '), ...base, flag, value];
+}
+
+/** Where files the flags name (--metrics-file 0, --checkpoint %) land, never the repository. */
+const FLAG_DIR = tempDir();
+
+async function bounded(args: string[]): Promise<CliResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${BOUND_MS} ms: ${args.join(' ').slice(0, 200)}`)), BOUND_MS)));
+  try {
+    return await Promise.race([runCli(args, { cwd: FLAG_DIR }), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function assertHonest(r: CliResult, args: string[], names: string): void {
+  const shown = args.join(' ').slice(0, 160);
+  assert.notEqual(r.code, 70, `${shown}\n${r.stderr.slice(0, 500)}`);
+  assert.ok([0, 1, 2, 3].includes(r.code), `${shown}: exit ${r.code}`);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, `${shown}: a stack trace`);
+  for (const line of r.stderr.split('\n')) assert.ok(line.length < 400, `${shown}: a line of ${line.length} characters`);
+  if (r.code === 2) assert.ok(r.stderr.split('\n')[0]?.includes(names), `${shown}: the first line does not name ${names}: ${r.stderr.slice(0, 300)}`);
+}
+
+describe('every flag that takes a value, with hostile values', () => {
+  const flags = valueFlags();
+  test('the walk found the flags (a change to the commands cannot empty this test)', () => {
+    assert.ok(flags.length > 100, String(flags.length));
+    for (const f of ['--ttl', '--lock-ttl', '--statement-timeout', '--progress-interval', '--fail-on', '--assert', '--pattern', '--watch']) {
+      assert.ok(flags.some((x) => x.option.long === f), f);
+    }
+  });
+  for (const { path, option } of flags) {
+    const flag = option.long as string;
+    test(`${path} ${flag}`, async () => {
+      for (const value of HOSTILE) {
+        const args = withFlag(path, flag, value);
+        const r = await bounded(args);
+        // A refusal names the flag (or, for a conflict, the flag it conflicts with: both appear in the line).
+        assertHonest(r, args, r.stderr.includes(flag) ? flag : 'cachectl');
+        if (r.code === 2 && !/^(cachectl: |error: )/.test(r.stderr)) assert.fail(`${args.join(' ').slice(0, 100)}: ${r.stderr.slice(0, 200)}`);
+      }
+    });
+  }
+});
+
+describe('every warmlist field, with hostile values', () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'k.txt'), '1\n');
+  const FIELDS = ['name', 'tier', 'ttl', 'jitter', 'keys', 'pattern', 'fetch', 'query', 'count', 'format', 'stale', 'only-missing', 'refresh-below'];
+  const VALUES = ['""', '"%"', '-1', '0', '1e309', '99999999999999999999', '99999999999999999999d', '25d', '[1]', '{a: 1}', 'null', '"\\0"', `"${'x'.repeat(100_000)}"`, '"{a}{b}"'];
+  const base = (field: string, value: string, kind: 'keys' | 'query') => {
+    const lines = ['entries:', '  - name: a', '    ttl: 1h'];
+    if (kind === 'keys') lines.push('    keys: k.txt', "    pattern: 'p:{id}'", '    fetch: SELECT id, 1 AS value FROM generate_series(1, 1) id WHERE id = ANY($1::bigint[])');
+    else lines.push('    query: SELECT 1 AS key, 1 AS value');
+    const at = lines.findIndex((l) => l.trimStart().startsWith(`${field}:`) || l.trimStart().startsWith(`- ${field}:`));
+    if (at >= 0) lines[at] = lines[at]!.replace(/(\w[\w-]*): .*/, `${field}: ${value}`);
+    else lines.push(`    ${field}: ${value}`);
+    return lines.join('\n') + '\n';
+  };
+  for (const field of FIELDS) {
+    test(`${field}:`, async () => {
+      for (const kind of ['keys', 'query'] as const) {
+        for (const value of VALUES) {
+          writeFileSync(join(dir, 'w.yml'), base(field, value, kind));
+          const args = ['warm', 'w.yml', '--redis', NO_REDIS, '--pg', NO_PG];
+          let timer: NodeJS.Timeout | undefined;
+          const r = await Promise.race([runCli(args, { cwd: dir }), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${field}: ${value.slice(0, 40)}: no answer`)), BOUND_MS)))]);
+          clearTimeout(timer);
+          assertHonest(r, [field, kind, value], 'w.yml');
+          // Whatever the file says wrong is said with its line (or the file, for the whole-file checks).
+          if (r.code === 2) assert.match(r.stderr, /^cachectl: w\.yml(:\d+)?: /, `${field}: ${value.slice(0, 40)} (${kind}): ${r.stderr.slice(0, 200)}`);
+        }
+      }
+    });
+  }
+
+  test('values that used to be accepted silently are refused, with file:line and field', async () => {
+    const cases: [string, RegExp][] = [
+      ['entries:\n  - name: a\n    ttl: 1h\n    jitter: ""\n    query: SELECT 1\n', /^cachectl: w\.yml:4: jitter: '' must be a percentage/],
+      ['entries:\n  - name: a\n    ttl: 1h\n    jitter: "%"\n    query: SELECT 1\n', /^cachectl: w\.yml:4: jitter: '%' must be a percentage/],
+      ['entries:\n  - name: a\n    ttl: 1h\n    jitter: [1]\n    query: SELECT 1\n', /^cachectl: w\.yml:4: jitter: must be a single value, not a list or mapping\n$/],
+      ['entries:\n  - name: a\n    ttl: 1h\n    tier: 0\n    query: SELECT 1\n', /^cachectl: w\.yml:4: tier: must be a whole number of at least 1/],
+      ['entries:\n  - name: a\n    ttl: 1h\n    keys: k.txt\n    pattern: p:{id}\n    fetch: SELECT 1\n    count: 5\n', /^cachectl: w\.yml:7: count: `count:` is for `query:` entries/],
+      ['entries:\n  - name: a\n    ttl: 3600\n    query: SELECT 1\n', /^cachectl: w\.yml:3: ttl: '3600' needs a unit: 3600s or 3600ms/],
+      ['entries:\n  - name: a\n    ttl: 99999999999999999999d\n    query: SELECT 1\n', /^cachectl: w\.yml:3: ttl: .* is too long; use at most 3650d/],
+      [`entries:\n  - name: a\n    ttl: 1h\n    keys: k.txt\n    pattern: "${'x'.repeat(10_000)}{id}"\n    fetch: SELECT 1\n`, /^cachectl: w\.yml:5: pattern: the pattern is 10004 characters long; a key pattern has at most 4096/],
+    ];
+    for (const [yaml, message] of cases) {
+      writeFileSync(join(dir, 'w.yml'), yaml);
+      const r = await runCli(['warm', 'w.yml', '--redis', NO_REDIS, '--pg', NO_PG], { cwd: dir });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  });
+
+  test('a 10 MB pattern in a warmlist is one line and exit 2, not exit 70', async () => {
+    writeFileSync(join(dir, 'big.yml'), `entries:\n  - name: a\n    ttl: 1h\n    keys: k.txt\n    pattern: "${Array.from({ length: 1_000_000 }, (_, i) => `{p${i}}`).join(':')}"\n    fetch: SELECT 1\n`);
+    const r = await runCli(['warm', 'big.yml', '--redis', NO_REDIS, '--pg', NO_PG], { cwd: dir });
+    assert.equal(r.code, 2, r.stderr.slice(0, 300));
+    assert.match(r.stderr, /^cachectl: big\.yml: the warmlist is \d+ characters long; a warmlist has at most 1048576/);
+  });
+});
