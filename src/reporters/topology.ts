@@ -4,12 +4,12 @@
  * REDIS_URL or a sandbox's CACHECTL_CLUSTER is visible before anything is written. On stderr,
  * so stdout stays data; the ring file's notes (nutcracker quirks cachectl follows) come after it.
  */
-import { redact } from '../errors.js';
+import { redact, shorten } from '../errors.js';
 import { describeTarget, type RedisTarget } from '../config/target.js';
 import type { Writable } from '../io.js';
 
 export function reportTopology(out: Writable, target: RedisTarget, pg?: { url: string | undefined; source: string }): void {
   const db = pg ? `; PostgreSQL ${pg.url !== undefined ? redact(pg.url) : '(libpq defaults)'} (from ${pg.source})` : '';
-  out.write(`cachectl: topology: ${redact(describeTarget(target))}${db}\n`);
-  if (target.kind === 'ring') for (const note of target.spec.pool?.notes ?? []) out.write(`cachectl: note: ${redact(note)}\n`);
+  out.write(shorten(`cachectl: topology: ${redact(describeTarget(target))}${db}`) + '\n');
+  if (target.kind === 'ring') for (const note of target.spec.pool?.notes ?? []) out.write(shorten(`cachectl: note: ${redact(note)}`) + '\n');
 }

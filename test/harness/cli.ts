@@ -29,3 +29,11 @@ export async function runCli(
   });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
+
+/** stderr without the run's own header lines (the topology it chose, a ring file's notes): what a refusal or a problem says. */
+export function problemText(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => !/^cachectl: (topology|note): /.test(line))
+    .join('\n');
+}

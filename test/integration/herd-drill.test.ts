@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRedis, waitFor, type RedisProcess } from '../harness/redis.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
-import { runCli } from '../harness/cli.js';
+import { problemText, runCli } from '../harness/cli.js';
 import type { DrillResult } from '../../src/adapters/herd/drill.js';
 
 /**
@@ -126,8 +126,8 @@ describe('herd drill on real Redis + PostgreSQL', () => {
     const base = ['herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--key', 'product:16', '--clients', '5'];
     const nosuch = await runCli([...base, '--fetch', 'SELECT * FROM nosuch WHERE id = $1']);
     assert.equal(nosuch.code, 2);
-    assert.match(nosuch.stderr, /^cachectl: --fetch: PostgreSQL rejects the query with \$1 = '16': relation "nosuch" does not exist/);
-    assert.equal(nosuch.stderr.trim().split('\n').length, 1);
+    assert.match(problemText(nosuch.stderr), /^cachectl: --fetch: PostgreSQL rejects the query with \$1 = '16': relation "nosuch" does not exist/);
+    assert.equal(problemText(nosuch.stderr).trim().split('\n').length, 1);
     const empty = await runCli([...base, '--fetch', FETCH, '--param', '']);
     assert.equal(empty.code, 2);
     assert.match(empty.stderr, /PostgreSQL rejects the query with \$1 = '': invalid input syntax for type bigint/);
