@@ -134,6 +134,13 @@ export const DEFAULTS = {
     beta: 1,
     lockTtlMs: 5_000,
     scratchPrefix: 'cachectl:herd:',
+    /**
+     * A drill's run marker lives this long and is renewed at a third of it, so a drill killed with
+     * SIGKILL blocks the next one for seconds, not minutes; what it must restore is recorded for
+     * restoreRecordTtlMs, where the next drill on the key finds it and puts the key back.
+     */
+    runMarkerTtlMs: 15_000,
+    restoreRecordTtlMs: 7 * 86_400_000,
     strategies: 'none',
     rounds: 1,
     processes: 1,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { startRedis, waitFor, type RedisProcess } from '../harness/redis.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { problemText, runCli } from '../harness/cli.js';
+import { spawnCli } from '../harness/spawn-cli.js';
 import type { DrillResult } from '../../src/adapters/herd/drill.js';
 
 /**
@@ -119,6 +120,29 @@ describe('herd drill on real Redis + PostgreSQL', () => {
     assert.match(r.stdout, /none\s+\d+/);
     assert.match(r.stdout, /stopped early: partial results/);
     assert.equal(await c.exists('product:13', 'lock:product:13', 'cachectl:herd:run:product:13'), 0);
+  });
+
+  test('a drill killed with SIGKILL blocks the next one for seconds, which restores the key and drops the scratch sequence', { timeout: 90_000 }, async () => {
+    const c = redis.client();
+    await c.set('product:17', 'as the operator left it', 'PX', 3_600_000);
+    const scratch = async () => (await db.pool.query("SELECT relname FROM pg_class WHERE relname LIKE 'cachectl_herd_%'")).rows.length;
+    const child = spawnCli(['herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--fetch', FETCH, '--key', 'product:17', '--clients', '20', '--strategy', 'none', '--rounds', '1000', '--db-delay', '5ms']);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await waitFor(async () => (await c.exists('cachectl:herd:run:product:17')) === 1 && (await c.exists('stampede:product:17')) === 1, 'the drill to start', 30_000);
+    assert.ok((await scratch()) > 0, 'the drill made its scratch sequence');
+    child.kill('SIGKILL');
+    await exited;
+    assert.equal(await c.exists('cachectl:herd:restore:product:17'), 1, 'what to restore is recorded in Redis');
+    // The dead drill's marker is not renewed any more: it expires within its short TTL.
+    await waitFor(async () => (await c.exists('cachectl:herd:run:product:17')) === 0, "the dead drill's marker to expire", 30_000);
+    const next = await drill(['--key', 'product:17', '--clients', '5', '--strategy', 'none']);
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stderr, /a drill on product:17 \(run [0-9a-f]{8}, started .*\) ended without cleaning up: product:17 restored as it was then, dropped .*cachectl_herd_[0-9a-f]{8}/);
+    assert.equal(await c.get('product:17'), 'as the operator left it');
+    const pttl = await c.pttl('product:17');
+    assert.ok(pttl > 3_000_000 && pttl <= 3_600_000, `its TTL goes on from where it was: ${pttl}`);
+    assert.equal(await scratch(), 0, 'no scratch objects left in PostgreSQL');
+    assert.equal(await c.exists('cachectl:herd:restore:product:17', 'cachectl:herd:run:product:17'), 0);
   });
 
   test('a fetch PostgreSQL rejects (no such table, a $1 of the wrong type) is one line and exit 2, and leaves nothing', async () => {

@@ -19,7 +19,7 @@ import { episodesByKey, peakConcurrency } from '../../core/herd/episodes.js';
 import { releaseSkew, summarizeStrategy, type OriginCountSource, type StrategyReport } from '../../core/herd/stats.js';
 import type { CachedValue, StrategyName } from '../../core/herd/types.js';
 import type { Sample } from '../../core/herd/round.js';
-import { createOriginCounter, PgOrigin, paramOfKey, probeFetch } from './origin.js';
+import { createOriginCounter, dropScratchOf, PgOrigin, paramOfKey, probeFetch } from './origin.js';
 import { RedisHerdCache, stampedeKeyOf, staleKeyOf } from './redis-cache.js';
 import { DrillKeys } from './keyset.js';
 import { wallClock } from './clock.js';
@@ -138,7 +138,12 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
   let race: RaceWriter | undefined;
   try {
     await verifyPg(pool, options.pgUrl);
-    await keys.markRun(options.maxTimeMs + 60_000);
+    await keys.markRun();
+    // A drill killed with SIGKILL restored nothing: put back what it recorded, drop its scratch objects.
+    for (const r of await keys.recoverCrashed()) {
+      const dropped = await dropScratchOf(pool, r.runId);
+      warn(`a drill on ${r.key} (run ${r.runId}, started ${new Date(r.takenAt).toISOString()}) ended without cleaning up: ${r.key} restored as it was then${dropped.length > 0 ? `, dropped ${dropped.join(', ')}` : ''}`);
+    }
     const colocation = colocationOf(control.topology, options.keys, warn);
     if (options.outage) outage = await DrillOutage.prepare(control, options.keys[0] as string, `cachectl-herd-${runId}`, options.outage);
     const param = paramOfKey(options.keys[0] as string, options.param);

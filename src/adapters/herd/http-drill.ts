@@ -88,7 +88,7 @@ export async function runHttpDrill(options: HttpDrillOptions): Promise<HttpDrill
   let database: HttpDrillResult['database'] = null;
   const deadline = Date.now() + options.maxTimeMs;
   try {
-    await keys.markRun(options.maxTimeMs + 60_000);
+    await keys.markRun();
     // Warm-up: one request per client opens its connection (served by the still-valid key).
     await Promise.all(Array.from({ length: options.clients }, () => request(agent, options.url, options.timeoutMs)));
     await watch?.start();

@@ -182,3 +182,25 @@ export class PgOrigin implements Origin {
     }
   }
 }
+
+/**
+ * Drops the PostgreSQL scratch objects a crashed drill left (its counting sequence and a race's
+ * scratch table, named after its run id); returns what it dropped. The run id comes from Redis,
+ * so it is checked to be one this tool makes before it is used in a name.
+ */
+export async function dropScratchOf(pool: pg.Pool, runId: string): Promise<string[]> {
+  if (!/^[0-9a-f]{8}$/.test(runId)) return [];
+  const names = [`cachectl_herd_${runId}`, `cachectl_herd_${runId}_rows`];
+  const { rows } = await pool.query<{ ns: string; rel: string; kind: string }>(
+    'SELECT n.nspname AS ns, c.relname AS rel, c.relkind::text AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = ANY($1)',
+    [names],
+  );
+  const dropped: string[] = [];
+  for (const r of rows) {
+    const what = r.kind === 'S' ? 'SEQUENCE' : r.kind === 'r' ? 'TABLE' : undefined;
+    if (!what) continue;
+    await pool.query(`DROP ${what} IF EXISTS ${quoteIdent(r.ns)}.${quoteIdent(r.rel)}`);
+    dropped.push(`${r.ns}.${r.rel}`);
+  }
+  return dropped;
+}

@@ -28,6 +28,9 @@ export const COUNT_STAMPEDE = script(
   `local n = redis.call('INCR', KEYS[1]) if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n`,
 );
 
+/** Renews the drill's run marker only while it is still this run's (never revives another's). */
+export const RENEW_IF_EQUAL = script(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`);
+
 /** Deletes a lock only when its token starts with the run's prefix: cleanup of this drill's own locks. */
 export const RELEASE_IF_PREFIX = script(
   `local v = redis.call('GET', KEYS[1]) if v and string.sub(v, 1, string.len(ARGV[1])) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
@@ -46,7 +49,7 @@ export const WRITE_IF_NEWER = script(
     `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) return 1`,
 );
 
-export const ALL_SCRIPTS = [READ_WITH_TTL, RELEASE_LOCK, COUNT_STAMPEDE, RELEASE_IF_PREFIX, WRITE_IF_NEWER];
+export const ALL_SCRIPTS = [READ_WITH_TTL, RELEASE_LOCK, COUNT_STAMPEDE, RELEASE_IF_PREFIX, WRITE_IF_NEWER, RENEW_IF_EQUAL];
 
 export async function loadScripts(client: Redis): Promise<void> {
   for (const s of ALL_SCRIPTS) await client.script('LOAD', s.lua);
