@@ -24,6 +24,9 @@ const BASE: Record<string, string[]> = {
   'inspect locks': ['--redis', NO_REDIS],
   'inspect stale': ['--redis', NO_REDIS],
   'inspect nodes': ['--redis', NO_REDIS],
+  'inspect overview': ['--redis', NO_REDIS],
+  'inspect hotkeys': ['--redis', NO_REDIS],
+  'inspect drift': ['drift.yml', '--redis', NO_REDIS, '--pg', NO_PG],
   herd: ['--key', 'product:1', '--fetch', 'SELECT 1 WHERE $1::text IS NOT NULL', '--redis', NO_REDIS, '--pg', NO_PG],
   'herd simulate': ['--strategy', 'none', '--clients', '5'],
   'ring locate': ['k:1', '--ring', '127.0.0.1:7100,127.0.0.1:7101'],
@@ -58,6 +61,7 @@ function withFlag(path: string, flag: string, value: string): string[] {
 
 /** Where files the flags name (--metrics-file 0, --checkpoint %) land, never the repository. */
 const FLAG_DIR = tempDir();
+writeFileSync(join(FLAG_DIR, 'drift.yml'), "entries:\n  - name: q\n    query: SELECT 'k:1' AS key, 'v' AS value\n    ttl: 1h\n");
 
 async function bounded(args: string[]): Promise<CliResult> {
   let timer: NodeJS.Timeout | undefined;
@@ -82,6 +86,20 @@ function assertHonest(r: CliResult, args: string[], names: string): void {
 
 describe('every flag that takes a value, with hostile values', () => {
   const flags = valueFlags();
+  test('every command that takes values has a base command line here (sandbox and completion start or print, they do not connect)', () => {
+    const program = buildProgram({ io: { stdout: new StringSink(), stderr: new StringSink(), stdin: process.stdin, env: {}, cwd: process.cwd(), signal: new AbortController().signal }, exitCode: 0, verbose: false });
+    const missing: string[] = [];
+    const walk = (cmd: Command, prefix: string) => {
+      for (const sub of cmd.commands) {
+        const path = `${prefix}${sub.name()}`;
+        const takesValues = sub.options.some((o) => o.required || o.optional);
+        if (takesValues && sub.commands.length === 0 && !BASE[path] && !/^(sandbox|completion)\b/.test(path)) missing.push(path);
+        walk(sub, `${path} `);
+      }
+    };
+    walk(program, '');
+    assert.deepEqual(missing, []);
+  });
   test('the walk found the flags (a change to the commands cannot empty this test)', () => {
     assert.ok(flags.length > 100, String(flags.length));
     for (const f of ['--ttl', '--lock-ttl', '--statement-timeout', '--progress-interval', '--fail-on', '--assert', '--pattern', '--watch']) {
