@@ -1,6 +1,4 @@
 /** `cachectl inspect drift <warmlist>`: flags parsed, the warmlist read, PostgreSQL opened around the view. */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { KeyListFile } from '../adapters/files/key-list-file.js';
 import { createPgPool, verifyPg } from '../adapters/postgres/pool.js';
 import { checkEntrySql } from '../adapters/postgres/warm-check.js';
@@ -9,28 +7,20 @@ import { DEFAULTS, DURATION_RANGES } from '../config/defaults.js';
 import { parseDuration, parsePositiveInt } from '../config/duration.js';
 import { driftMetrics, inspectDrift, type DriftOptions } from '../core/inspect/drift.js';
 import { parseFailOn } from '../core/inspect/fail-on.js';
-import { InputError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { renderDrift } from '../reporters/inspect-drift.js';
 import { keyListPort } from '../sources/keylist.js';
-import { parseWarmlist, warmlistBaseDir } from '../sources/warmlist.js';
 import type { CommandContext } from './context.js';
 import type { InspectFlags } from './inspect.js';
 import { runView, type SessionOptions } from './inspect-session.js';
+import { readWarmlist } from './warm-plan.js';
 import { pgUrlFrom, redisTargetFrom } from './options.js';
 
 export async function inspectDriftAction(file: string, flags: InspectFlags, ctx: CommandContext): Promise<void> {
   const { io } = ctx;
   if (flags.all && flags.sample !== undefined) throw new UsageError('--sample and --all: choose one (a sample of N keys per entry, or every key)');
   const int = (v: string | undefined, name: string, fallback: number) => (v === undefined ? fallback : parsePositiveInt(v, name));
-  const path = resolve(io.cwd, file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(`cannot read the warmlist (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`, { file });
-  }
-  let entries = parseWarmlist(text, file, warmlistBaseDir(path));
+  let entries = readWarmlist(io.cwd, file);
   if (flags.entry && flags.entry.length > 0) {
     const unknown = flags.entry.filter((n) => !entries.some((e) => e.name === n));
     if (unknown.length > 0) throw new UsageError(`--entry: no entry named ${unknown.join(', ')} in ${file}; entries are ${entries.map((e) => e.name).join(', ')}`);

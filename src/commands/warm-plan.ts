@@ -96,24 +96,29 @@ function entriesFromFiles(files: string[], flags: WarmFlags, defaults: EntryDefa
   }
   const entries: WarmEntry[] = [];
   for (const file of files) {
-    const path = resolve(io.cwd, file);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new InputError(`cannot read the warmlist (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`, { file });
-    }
-    // A warmlist is a hand-written file; megabytes of YAML are a mistake (a key list given as one), and slow to parse.
-    if (text.length > DEFAULTS.warm.maxWarmlistChars) {
-      throw new InputError(`the warmlist is ${text.length} characters long; a warmlist has at most ${DEFAULTS.warm.maxWarmlistChars} (put keys in a key list: keys: file.txt)`, { file });
-    }
-    for (const entry of parseWarmlist(text, file, warmlistBaseDir(path), defaults, onOverride(file))) {
+    for (const entry of readWarmlist(io.cwd, file, defaults, onOverride(file))) {
       if (entries.some((e) => e.name === entry.name)) throw new InputError(`entry name '${entry.name}' is used in two warmlists; names must be unique`, { file, line: entry.origin.line ?? 0, field: 'name' });
       entries.push(entry);
     }
   }
   return entries;
+}
+
+/** Reads and parses one warmlist file (warm's entries, and the entries `inspect drift` compares). */
+export function readWarmlist(cwd: string, file: string, defaults: EntryDefaults = {}, onOverride?: OnOverride): WarmEntry[] {
+  const path = resolve(cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(`cannot read the warmlist (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`, { file });
+  }
+  // A warmlist is a hand-written file; megabytes of YAML are a mistake (a key list given as one), and slow to parse.
+  if (text.length > DEFAULTS.warm.maxWarmlistChars) {
+    throw new InputError(`the warmlist is ${text.length} characters long; a warmlist has at most ${DEFAULTS.warm.maxWarmlistChars} (put keys in a key list: keys: file.txt)`, { file });
+  }
+  return parseWarmlist(text, file, warmlistBaseDir(path), defaults, onOverride);
 }
 
 function adHocEntry(flags: WarmFlags, defaults: EntryDefaults): WarmEntry {
