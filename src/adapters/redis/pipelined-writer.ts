@@ -304,6 +304,7 @@ export class PipelinedWriter implements CacheWriter {
       }
     }
     if (journaled) this.checkRestart(node, conn);
+    const journal = journaled ? this.journal.of(node) : undefined;
     const done = new Outcomes(this.report, node.name);
     const redo = new Redirects();
     for (let i = 0; i < items.keys.length; i++) {
@@ -318,7 +319,7 @@ export class PipelinedWriter implements CacheWriter {
       else {
         done.write(items, i, bytes[i] as number);
         this.verifier.written(node, items, i);
-        if (journaled) this.journal.record(node, items, i);
+        if (journal) this.journal.record(journal, items, i);
       }
     }
     this.settled(done.flush());

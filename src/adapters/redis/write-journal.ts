@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import type { CacheNode } from '../../topology/types.js';
 import { emptyItems, itemUnits, pushItem, type Items } from './write-items.js';
 
-interface NodeJournal {
+export interface NodeJournal {
   runId: string | undefined;
   /** What was written there (keys, values, TTLs), so a lost key can be written again. */
   items: Items;
@@ -50,10 +50,14 @@ export class WriteJournal {
     journal.runId = await this.runIdOf(node);
   }
 
-  /** Item i of `items` was written to `node`. */
-  record(node: CacheNode, items: Items, i: number): void {
+  /** The node's journal, looked up once per pipeline; undefined while it is not journaled. */
+  of(node: CacheNode): NodeJournal | undefined {
     const journal = this.nodes.get(node.address);
-    if (!journal || journal.runId === undefined) return;
+    return journal && journal.runId !== undefined ? journal : undefined;
+  }
+
+  /** Item i of `items` was written to the journal's node. */
+  record(journal: NodeJournal, items: Items, i: number): void {
     const units = itemUnits(items, i);
     if (this.units + units > this.maxUnits) {
       if (!items.stale[i]) journal.overflow++;
