@@ -16,9 +16,19 @@ export default tseslint.config(
   },
   {
     // Only adapters may talk to Redis or Postgres; only reporters (and the cli entry) to the terminal.
+    // core/ and topology/ are the pure centre: they import neither those libraries nor, by a
+    // relative path, any layer around them.
     files: ['src/core/**', 'src/topology/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['ioredis', 'pg', 'pg-cursor', 'chalk', 'cli-progress', 'node:net', 'node:fs', 'node:fs/promises'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['ioredis', 'pg', 'pg-cursor', 'pg-copy-streams', 'chalk', 'cli-progress', 'node:net', 'node:tls', 'node:fs', 'node:fs/promises', 'node:child_process'], message: 'core/ and topology/ are pure: sockets, files and the terminal belong to adapters/ and reporters/' },
+            { group: ['**/adapters/**', '**/commands/**', '**/reporters/**', '**/cli.js', '**/io.js'], message: 'core/ and topology/ must not depend on the layers around them: define a port in core/ instead' },
+          ],
+        },
+      ],
       'no-console': 'error',
     },
   },

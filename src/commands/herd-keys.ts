@@ -1,7 +1,7 @@
 /** `herd --keys FILE`: the key list, read with warm's reader and checked with warm's key rules. */
 import { InputError, UsageError } from '../errors.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { openKeyList, readKeyBatches } from '../sources/keylist.js';
+import { openKeyList, readKeyBatches } from '../adapters/files/key-list-reader.js';
 import { keyProblem } from '../core/warm/validate.js';
 import type { IO } from '../io.js';
 

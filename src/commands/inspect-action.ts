@@ -6,7 +6,7 @@ import { nodesMetrics, nodesReport } from '../core/inspect/nodes.js';
 import { inspectTtl, ttlMetrics } from '../core/inspect/ttl.js';
 import { UsageError } from '../errors.js';
 import type { IO } from '../io.js';
-import { openKeyList, readKeyBatches } from '../sources/keylist.js';
+import { openKeyList, readKeyBatches } from '../adapters/files/key-list-reader.js';
 import { renderNodes } from '../reporters/inspect-nodes.js';
 import { KeyRowWriter, renderTtl } from '../reporters/inspect-ttl.js';
 import type { CommandContext } from './context.js';

@@ -1,5 +1,6 @@
 /** `cachectl inspect drift <warmlist>`: flags parsed, the warmlist read, PostgreSQL opened around the view. */
-import { KeyListFile } from '../adapters/files/key-list-file.js';
+import { InputError } from '../errors.js';
+import { KeyListFile, type KeyListFileFailure } from '../adapters/files/key-list-file.js';
 import { createPgPool, verifyPg } from '../adapters/postgres/pool.js';
 import { checkEntrySql } from '../adapters/postgres/warm-check.js';
 import { PgWarmSource } from '../adapters/postgres/warm-source.js';
@@ -9,7 +10,7 @@ import { driftMetrics, inspectDrift, type DriftOptions } from '../core/inspect/d
 import { parseFailOn } from '../core/inspect/fail-on.js';
 import { UsageError } from '../errors.js';
 import { renderDrift } from '../reporters/inspect-drift.js';
-import { keyListPort } from '../sources/keylist.js';
+import { keyListPort } from '../adapters/files/key-list-reader.js';
 import type { CommandContext } from './context.js';
 import type { InspectFlags } from './inspect.js';
 import { runView, type SessionOptions } from './inspect-session.js';
@@ -65,12 +66,17 @@ export async function inspectDriftAction(file: string, flags: InspectFlags, ctx:
       name: 'drift',
       scans: false,
       run: async (source, facts, onEvent) => {
-        const out = flags.driftedKeys !== undefined ? KeyListFile.open(flags.driftedKeys, io.cwd, `keys whose cached value differs from the database (cachectl inspect drift ${file}): key<TAB># kind [entry]; rewarm with cachectl warm --keys`) : undefined;
+        const out = flags.driftedKeys !== undefined ? KeyListFile.open(flags.driftedKeys, io.cwd, `keys whose cached value differs from the database (cachectl inspect drift ${file}): key<TAB># kind [entry]; rewarm with cachectl warm --keys`, { what: 'the key list' }) : undefined;
+        let failure: KeyListFileFailure | undefined;
+        let result: Awaited<ReturnType<typeof inspectDrift>>;
         try {
-          return await inspectDrift(source, { rows, keys }, { ...options, onEvent, ...(out ? { onDrifted: (entry, key, kind, detail) => out.add(key, `${kind}: ${detail} [${entry}]`) } : {}) }, facts);
+          result = await inspectDrift(source, { rows, keys }, { ...options, onEvent, ...(out ? { onDrifted: (entry, key, kind, detail) => out.add(key, `${kind}: ${detail} [${entry}]`) } : {}) }, facts);
         } finally {
-          out?.close();
+          failure = out?.close();
         }
+        // A drift report whose key list silently misses keys would send a rewarm short.
+        if (failure && out) throw new InputError(`cannot write the key list (${failure.code}): ${failure.lost} of the ${out.count} drifted keys are not listed there`, { file: out.path });
+        return result;
       },
       metrics: driftMetrics,
       figures: (r) => r.entries.map((e) => ({ subject: e.entry, metric: 'drifted keys', value: e.different + (e.missingInDb ?? 0), worse: 'up' as const })),

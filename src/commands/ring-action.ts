@@ -5,7 +5,7 @@ import { locate } from '../core/ring/locate.js';
 import { KeyTally, topologyBalance } from '../core/ring/balance.js';
 import { changedSpec, diffArcs, KeyDiffTally } from '../core/ring/diff.js';
 import { UsageError } from '../errors.js';
-import { openKeyList, readKeyBatches } from '../sources/keylist.js';
+import { openKeyList, readKeyBatches } from '../adapters/files/key-list-reader.js';
 import { createRingTopology } from '../topology/ring/index.js';
 import type { Topology } from '../topology/types.js';
 import { LocationWriter, renderBalance, renderDiff, writeBalanceJson, writeDiffJson } from '../reporters/ring.js';

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ShardSpec } from './shard.js';
+import { isControlChar } from './text.js';
 
 export interface LockHolder {
   host: string;
@@ -21,7 +22,7 @@ export interface LockHolder {
  */
 export function runLockKey(prefix: string, warmlist: string, shard?: ShardSpec): string {
   // Whitespace and control characters would make the key awkward in redis-cli and logs.
-  const name = [...warmlist].map((c) => (/\s/.test(c) || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? '_' : c)).join('');
+  const name = [...warmlist].map((c) => (/\s/.test(c) || isControlChar(c) ? '_' : c)).join('');
   return shard && shard.count > 1 ? `${prefix}${name}:shard-${shard.index}-of-${shard.count}` : `${prefix}${name}`;
 }
 

@@ -5,6 +5,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { HotkeysReport } from '../core/inspect/hotkeys.js';
 import { statusText } from './inspect-common.js';
+import { hasControlChars } from '../core/text.js';
 
 export function renderHotkeys(r: HotkeysReport, _style: ChalkInstance): string {
   const scanned = r.nodes.reduce((a, n) => a + n.scanned, 0);
@@ -15,8 +16,7 @@ export function renderHotkeys(r: HotkeysReport, _style: ChalkInstance): string {
   ];
   for (const n of r.nodes.filter((x) => x.status !== 'ok')) lines.push(`# ! ${n.name}: ${n.status === 'interrupted' ? 'interrupted' : statusText(n.problem)}${n.problem ? `: ${n.problem.message}` : ''}`);
   // A key with a control character cannot be a key-list line: it is written as a comment, escaped.
-  // eslint-disable-next-line no-control-regex
-  const safe = (key: string) => (/[\u0000-\u001f\u007f]/.test(key) ? `# ${JSON.stringify(key)}` : key);
+  const safe = (key: string) => (hasControlChars(key) ? `# ${JSON.stringify(key)}` : key);
   for (const k of r.keys) lines.push(`${safe(k.key)}\t# ${k.measure === 'freq' ? `freq ${k.score}` : `idle ${k.score}s`}, ${k.node}`);
   return lines.join('\n') + '\n';
 }

@@ -8,6 +8,7 @@ import type { WarmEvent, WarmEventListener } from '../core/warm/events.js';
 import { formatDuration } from '../config/duration.js';
 import { formatNumber, styleFor } from './style.js';
 import type { Writable } from '../io.js';
+import { replaceControlChars } from '../core/text.js';
 
 export interface ProgressReporter {
   listener: WarmEventListener;
@@ -163,8 +164,7 @@ class PlainProgress implements ProgressReporter {
 
   private line(text: string): void {
     // Keys and server messages may carry anything; keep the log free of control characters.
-    // eslint-disable-next-line no-control-regex
-    this.stderr.write(`warm: ${text.replace(/[\u0000-\u001f\u007f]/g, '?')}\n`);
+    this.stderr.write(`warm: ${replaceControlChars(text, '?')}\n`);
   }
 
   stop(): void {}

@@ -4,6 +4,7 @@ import type { WarmSummary } from '../core/warm/summary.js';
 import { formatDuration } from '../config/duration.js';
 import { formatBytes, formatNumber, formatTable, styleFor, writeJson } from './style.js';
 import type { Writable } from '../io.js';
+import { escapeControlChars } from '../core/text.js';
 
 const EXAMPLES = 10;
 
@@ -89,6 +90,5 @@ function resumedLine(s: WarmSummary): string {
 
 /** Keys may contain anything; show control characters escaped. */
 function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return escapeControlChars(text);
 }

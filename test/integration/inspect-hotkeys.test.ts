@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { openCache, type CacheConnection } from '../../src/adapters/redis/cache.js';
 import type { HotkeysReport } from '../../src/core/inspect/hotkeys.js';
-import { openKeyList, readKeyBatches } from '../../src/sources/keylist.js';
+import { openKeyList, readKeyBatches } from '../../src/adapters/files/key-list-reader.js';
 import { runCli } from '../harness/cli.js';
 import { startCluster, startRedis, type RedisCluster, type RedisProcess } from '../harness/redis.js';
 

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPgPool } from '../../src/adapters/postgres/pool.js';
 import { PgWarmSource } from '../../src/adapters/postgres/warm-source.js';
-import { parsePattern } from '../../src/sources/pattern.js';
+import { parsePattern } from '../../src/core/warm/pattern.js';
 import type { WarmEntry } from '../../src/core/warm/types.js';
-import { FailedKeysFile } from '../../src/reporters/failed-keys-file.js';
+import { FailedKeysFile } from '../../src/adapters/files/failed-keys-file.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { PRODUCT_FETCH } from './warm-helpers.js';
 

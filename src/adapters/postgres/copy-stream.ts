@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { BinaryCopyDecoder, type CopyRow } from '../../sources/pg-binary-copy.js';
+import { BinaryCopyDecoder, type CopyRow } from './pg-binary-copy.js';
 import { rowShape, type RowShape } from '../../core/warm/values.js';
 import { cancelBackend, CopyWatchdog } from './copy-watchdog.js';
 

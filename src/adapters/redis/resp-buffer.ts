@@ -11,7 +11,7 @@
  * 2-core machine: about 0.4 us per SET of a 180-byte value, against about 2 us before.
  */
 
-import { writeUtf8 } from '../../core/utf8.js';
+import { writeUtf8 } from '../utf8.js';
 
 const CR = 13;
 const LF = 10;

@@ -9,7 +9,7 @@
  * no longer returns cannot be told from one it never returned: "missing in the database" is only
  * measured for key-list entries.
  */
-import { matchKey, renderKey } from '../../sources/pattern.js';
+import { matchKey, renderKey } from '../warm/pattern.js';
 import { matchRows } from '../warm/batch.js';
 import type { FetchedRows, KeyListPort, RowSourcePort } from '../warm/ports.js';
 import { Semaphore, sleep } from '../warm/semaphore.js';

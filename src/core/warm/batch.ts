@@ -2,7 +2,7 @@
  * Turns fetched rows into write batches: rows matched back to their keys, values extracted
  * and size-checked, TTLs jittered, stale copies added. Pure; columnar arrays, no per-key objects.
  */
-import { renderKey, type KeyPattern } from '../../sources/pattern.js';
+import { renderKey, type KeyPattern } from './pattern.js';
 import { jitteredTtl } from './ttl.js';
 import { valueBytes } from './validate.js';
 import { valueOf, type RowShape } from './values.js';

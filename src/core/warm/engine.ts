@@ -3,8 +3,8 @@
  * by a semaphore, writes handed to the CacheWriter (which applies backpressure), outcomes
  * counted per entry and node, and a summary at the end. Pure orchestration over ports.
  */
-import { matchKey } from '../../sources/pattern.js';
-import type { KeyLineBatch } from '../../sources/keylist.js';
+import { matchKey } from './pattern.js';
+import type { KeyLineBatch } from './ports.js';
 import { matchRows, newWriteBatch, pushWrite, valueProblem } from './batch.js';
 import { FetchError, type CachePeekPort, type CacheWriter, type KeyListPort, type RowSourcePort, type Ticket, type WriteReport } from './ports.js';
 import { Semaphore, sleep } from './semaphore.js';

@@ -2,10 +2,22 @@
  * The ports the engine drives. Adapters implement them with pg and ioredis; tests may
  * implement them in memory. Everything is batched: no call per key crosses a port.
  */
-import type { KeyLineBatch } from '../../sources/keylist.js';
 import type { RowShape } from './values.js';
 import type { ResumeMark, WarmEntry } from './types.js';
-import type { PrefixProof } from '../prefix-hash.js';
+import type { PrefixMark, PrefixProof } from '../prefix-hash.js';
+
+/** A batch of keys read from a key list, each with its line number. */
+export interface KeyLineBatch {
+  keys: string[];
+  /** 1-based line number of each key. */
+  lines: number[];
+  /** Lines that cannot be keys (not valid UTF-8), with a printable rendering of their bytes. */
+  invalid?: { line: number; key: string; reason: string }[];
+  /** The fingerprint of lines 1..(last line of this batch), for the checkpoint. */
+  mark?: PrefixMark;
+  /** Set on the first batch after a resume found the input differs from its checkpoint at this line. */
+  resumeMismatch?: number;
+}
 
 /**
  * A unit of completion: one source batch. The writer settles its keys in any order; when all

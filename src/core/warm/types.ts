@@ -2,7 +2,7 @@
  * The vocabulary of a warm: entries (what to load), options (how), and the ports the engine
  * drives (key sources, fetchers, the cache writer). Adapters implement the ports; core stays pure.
  */
-import type { KeyPattern } from '../../sources/pattern.js';
+import type { KeyPattern } from './pattern.js';
 import type { PrefixMark, PrefixProof } from '../prefix-hash.js';
 
 export type ValueFormat = 'string' | 'hash';

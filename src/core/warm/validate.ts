@@ -3,14 +3,12 @@
  * Returns the reason a key is invalid (for the failed-keys list) or undefined.
  */
 import type { KeyRules } from './types.js';
+import { hasControlChars } from '../text.js';
 
-// C0 controls and DEL: they break logs, key lists (one per line) and redis-cli.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function keyProblem(key: string, rules: KeyRules): string | undefined {
   if (key.length === 0) return 'empty key';
-  if (rules.rejectControlChars && CONTROL.test(key)) return 'key contains a control character';
+  if (rules.rejectControlChars && hasControlChars(key)) return 'key contains a control character';
   // Cheap bound first: UTF-8 takes at most 3 bytes per UTF-16 unit.
   if (key.length * 3 > rules.maxKeyBytes && Buffer.byteLength(key, 'utf8') > rules.maxKeyBytes) {
     return `key is longer than ${rules.maxKeyBytes} bytes (--max-key-bytes)`;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runWarm, type WarmPorts } from '../../../src/core/warm/engine.js';
 import { rowShape } from '../../../src/core/warm/values.js';
-import { parsePattern } from '../../../src/sources/pattern.js';
+import { parsePattern } from '../../../src/core/warm/pattern.js';
 import type { CacheWriter, WriteBatch, WriteReport } from '../../../src/core/warm/ports.js';
 import type { WarmEntry, WarmOptions } from '../../../src/core/warm/types.js';
 import type { WarmEvent } from '../../../src/core/warm/events.js';

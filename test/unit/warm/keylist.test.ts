@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { readKeyBatches, type KeyLineBatch } from '../../../src/sources/keylist.js';
+import { readKeyBatches, type KeyLineBatch } from '../../../src/adapters/files/key-list-reader.js';
 
 async function all(text: string | Buffer[], batchSize = 2, skip = 0) {
   const stream = Readable.from(Array.isArray(text) ? text : [Buffer.from(text)], { objectMode: false });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { matchRows } from '../../../src/core/warm/batch.js';
 import { rowShape } from '../../../src/core/warm/values.js';
-import { matchKey, parsePattern } from '../../../src/sources/pattern.js';
+import { matchKey, parsePattern } from '../../../src/core/warm/pattern.js';
 
 const product = parsePattern('product:{id}');
 const shape = rowShape(['id', 'value']);

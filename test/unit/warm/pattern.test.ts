@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { matchKey, parsePattern, renderKey } from '../../../src/sources/pattern.js';
+import { matchKey, parsePattern, renderKey } from '../../../src/core/warm/pattern.js';
 import { UsageError } from '../../../src/errors.js';
 
 test('parameters come out in pattern order and render back to the key', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BinaryCopyDecoder, type CopyRow } from '../../../src/sources/pg-binary-copy.js';
+import { BinaryCopyDecoder, type CopyRow } from '../../../src/adapters/postgres/pg-binary-copy.js';
 
 /** A binary COPY stream as PostgreSQL writes it (header with an extension, rows, trailer). */
 function copyStream(rows: CopyRow[], extension = Buffer.alloc(0)): Buffer {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseWarmlist } from '../../../src/sources/warmlist.js';
+import { parseWarmlist } from '../../../src/core/warm/warmlist.js';
 import { InputError } from '../../../src/errors.js';
 
 test('the shipped catalogue warmlist parses: tiers, TTLs, jitter, formats, key files next to it', () => {

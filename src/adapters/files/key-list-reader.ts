@@ -12,21 +12,13 @@
 import { createReadStream, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { resolve } from 'node:path';
-import { DEFAULTS } from '../config/defaults.js';
-import { InputError } from '../errors.js';
-import { PrefixHasher, type PrefixMark, type PrefixProof } from '../core/prefix-hash.js';
+import { DEFAULTS } from '../../config/defaults.js';
+import { InputError } from '../../errors.js';
+import { PrefixHasher, type PrefixProof } from '../../core/prefix-hash.js';
+import type { KeyLineBatch } from '../../core/warm/ports.js';
 
-export interface KeyLineBatch {
-  keys: string[];
-  /** 1-based line number of each key. */
-  lines: number[];
-  /** Lines that cannot be keys (not valid UTF-8), with a printable rendering of their bytes. */
-  invalid?: { line: number; key: string; reason: string }[];
-  /** The fingerprint of lines 1..(last line of this batch), for the checkpoint. */
-  mark?: PrefixMark;
-  /** Set on the first batch after a resume found the input differs from its checkpoint at this line. */
-  resumeMismatch?: number;
-}
+export type { KeyLineBatch };
+
 
 export interface ReadKeyOptions {
   /** Resume: the first `skipLines` lines are done; with `proof` they are skipped only if they match it. */

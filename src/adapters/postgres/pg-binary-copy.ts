@@ -12,7 +12,7 @@
  * that many bytes; a field count of -1 ends the data.
  */
 
-import { readUtf8 } from '../core/utf8.js';
+import { readUtf8 } from '../utf8.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const HEADER_FIXED = SIGNATURE.length + 8;

@@ -15,11 +15,11 @@
  */
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
-import { CachectlError, InputError } from '../errors.js';
-import { parseDuration, parseFraction, type DurationRange } from '../config/duration.js';
-import { DURATION_RANGES } from '../config/defaults.js';
+import { CachectlError, InputError } from '../../errors.js';
+import { parseDuration, parseFraction, type DurationRange } from '../../config/duration.js';
+import { DURATION_RANGES } from '../../config/defaults.js';
 import { parsePattern } from './pattern.js';
-import type { WarmEntry } from '../core/warm/types.js';
+import type { WarmEntry } from './types.js';
 
 /**
  * Settings for every entry. From `defaults:` they apply where an entry sets nothing; from flags

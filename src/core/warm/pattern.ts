@@ -3,9 +3,9 @@
  * in order, so a batch of keys becomes one array per parameter for `= ANY($n)`.
  * `{{` and `}}` are literal braces (for Redis Cluster hash tags: `cart:{{{id}}}` is `cart:{42}`).
  */
-import { UsageError } from '../errors.js';
-import { DEFAULTS } from '../config/defaults.js';
-import { clip } from '../config/duration.js';
+import { UsageError } from '../../errors.js';
+import { DEFAULTS } from '../../config/defaults.js';
+import { clip } from '../../config/duration.js';
 
 export interface KeyPattern {
   readonly source: string;
