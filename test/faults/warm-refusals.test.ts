@@ -12,7 +12,7 @@ import { startCluster, startRedis, type RedisCluster, type RedisProcess } from '
 import { makeOutOfMemory, startReadOnlyReplica } from '../harness/faults.js';
 import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../integration/warm-helpers.js';
 import { slotOf } from '../../src/topology/cluster.js';
-import { runLockKey } from '../../src/core/run-lock.js';
+import { runLockKey } from '../../src/core/run/lock.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { assertNothingLostSilently, clusterOwners, failedKeys } from './fault-checks.js';
 

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { CheckpointFile } from '../../src/adapters/files/checkpoint-file.js';
 import { InputError } from '../../src/errors.js';
 import { writeMetricsFile } from '../../src/adapters/files/metrics-file.js';
-import { shardOf } from '../../src/core/shard.js';
-import { shardQuery } from '../../src/core/query-wrap.js';
+import { shardOf } from '../../src/core/run/shard.js';
+import { shardQuery } from '../../src/core/run/query-wrap.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 
 describe('checkpoint and metrics files', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCache, type CacheConnection } from '../../src/adapters/redis/cache.js';
 import { beginOperations, parseOperations, positionCheckpoint, runNames } from '../../src/commands/operations.js';
-import { Checkpoint } from '../../src/core/checkpoint.js';
+import { Checkpoint } from '../../src/core/run/checkpoint.js';
 import { PrefixHasher, type PrefixMark } from '../../src/core/prefix-hash.js';
 import { LockedError, UsageError } from '../../src/errors.js';
 import { StringSink, type IO } from '../../src/io.js';

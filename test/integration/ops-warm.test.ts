@@ -12,7 +12,7 @@ import { runCli } from '../harness/cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { startRedis, waitFor, type RedisProcess } from '../harness/redis.js';
 import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from './warm-helpers.js';
-import { shardOf } from '../../src/core/shard.js';
+import { shardOf } from '../../src/core/run/shard.js';
 
 const N = 3000;
 

@@ -7,7 +7,7 @@
  * a mistyped `--checkpoint my-catalog.yml` must never cost the user that file.
  */
 import { readFile, rm } from 'node:fs/promises';
-import { Checkpoint, parseCheckpoint } from '../../core/checkpoint.js';
+import { Checkpoint, parseCheckpoint } from '../../core/run/checkpoint.js';
 import { InputError } from '../../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 

@@ -1,6 +1,6 @@
 /** Writes `--metrics-file` atomically, carrying over what must survive from the previous file. */
 import { readFile } from 'node:fs/promises';
-import { renderMetrics, type WarmlistRunMetrics } from '../../core/metrics.js';
+import { renderMetrics, type WarmlistRunMetrics } from '../../core/run/metrics.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export async function writeMetricsFile(path: string, runs: readonly WarmlistRunMetrics[]): Promise<void> {

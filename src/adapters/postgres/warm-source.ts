@@ -13,7 +13,7 @@ import { sleep } from '../../core/warm/semaphore.js';
 import { backoffMs } from '../../core/backoff.js';
 import { classifyPgError, pgMessage } from './pg-errors.js';
 import { copyBatches, COPY_SHAPE, planCopy, type CopyPlan } from './copy-stream.js';
-import { countBeforeQuery, resumeQuery } from '../../core/query-wrap.js';
+import { countBeforeQuery, resumeQuery } from '../../core/run/query-wrap.js';
 
 export interface PgSourceOptions {
   cursorRows: number;

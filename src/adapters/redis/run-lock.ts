@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { ConnectionError, IncompleteError, InterruptedError, LockedError } from '../../errors.js';
-import { lockedMessage, makeLockToken } from '../../core/run-lock.js';
+import { lockedMessage, makeLockToken } from '../../core/run/lock.js';
 import type { CacheNode } from '../../topology/types.js';
 import { ringWithoutEjected, type RingTopology } from '../../topology/ring/index.js';
 import type { CacheConnection } from './cache.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineRanges } from '../../../src/core/line-ranges.js';
-import { Checkpoint, orderedByKey, parseCheckpoint, runFingerprint } from '../../../src/core/checkpoint.js';
+import { LineRanges } from '../../../src/core/run/line-ranges.js';
+import { Checkpoint, orderedByKey, parseCheckpoint, runFingerprint } from '../../../src/core/run/checkpoint.js';
 
 test('line ranges merge out-of-order batches into few ranges', () => {
   const r = new LineRanges();

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lockedMessage, makeLockToken, parseLockToken, runLockKey } from '../../../src/core/run-lock.js';
-import { parseDeadline } from '../../../src/core/deadline.js';
-import { parseSamples, renderMetrics, type WarmlistRunMetrics } from '../../../src/core/metrics.js';
+import { lockedMessage, makeLockToken, parseLockToken, runLockKey } from '../../../src/core/run/lock.js';
+import { parseDeadline } from '../../../src/core/run/deadline.js';
+import { parseSamples, renderMetrics, type WarmlistRunMetrics } from '../../../src/core/run/metrics.js';
 import { JsonLogReporter } from '../../../src/reporters/json-log.js';
 import { StringSink } from '../../../src/io.js';
 

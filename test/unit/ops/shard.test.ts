@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { inShard, parseShard, resolveShard, shardOf } from '../../../src/core/shard.js';
-import { shardQuery } from '../../../src/core/query-wrap.js';
+import { inShard, parseShard, resolveShard, shardOf } from '../../../src/core/run/shard.js';
+import { shardQuery } from '../../../src/core/run/query-wrap.js';
 
 test('--shard i/n is 0-based and names the range when out of it', () => {
   assert.deepEqual(parseShard('2/8'), { index: 2, count: 8, source: '--shard' });

@@ -4,9 +4,9 @@
  * finish and reports what was not done; the run exits 1. Signals (SIGINT/SIGTERM) reach the
  * engine through io.signal the same way and exit 130/143.
  */
-import { parseDuration } from '../config/duration.js';
-import { DURATION_RANGES } from '../config/defaults.js';
-import { UsageError } from '../errors.js';
+import { parseDuration } from '../../config/duration.js';
+import { DURATION_RANGES } from '../../config/defaults.js';
+import { UsageError } from '../../errors.js';
 
 /**
  * `--deadline 90s` (a duration from the start of the run) or an absolute time

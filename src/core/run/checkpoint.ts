@@ -24,7 +24,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LineRanges, type Range } from './line-ranges.js';
-import { isPrefixProof, type PrefixMark, type PrefixProof } from './prefix-hash.js';
+import { isPrefixProof, type PrefixMark, type PrefixProof } from '../prefix-hash.js';
 
 export const CHECKPOINT_VERSION = 2;
 /** The magic field: `"cachectl": "warm-checkpoint"`. */

@@ -7,7 +7,7 @@
  * filter its own share on the server (query-wrap.ts) instead of every worker reading every row.
  */
 import { createHash } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 
 export interface ShardSpec {
   /** 0-based, like Kubernetes' JOB_COMPLETION_INDEX. */

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ShardSpec } from './shard.js';
-import { isControlChar } from './text.js';
+import { isControlChar } from '../text.js';
 
 export interface LockHolder {
   host: string;
