@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { CachectlError, ExitCode, redact, shorten } from './errors.js';
+import { CachectlError, ExitCode, redact, shorten, signalExitCode, type StopSignal } from './errors.js';
 import { ClosableStdout, type IO } from './io.js';
 import { registerRing } from './commands/ring.js';
 import { registerWarm } from './commands/warm.js';
@@ -93,8 +93,8 @@ function packageVersion(): string {
 /** The real process, with SIGINT/SIGTERM turned into an abort signal (a second signal exits at once). */
 export function processIO(): IO {
   const controller = new AbortController();
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-    if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+  const onSignal = (signal: StopSignal) => {
+    if (controller.signal.aborted) process.exit(signalExitCode(signal));
     controller.abort(signal);
   };
   process.once('SIGINT', () => {

@@ -23,6 +23,25 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** The two signals that stop a run gracefully; processIO() aborts io.signal with the signal's name. */
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+/** The signal behind an aborted io.signal: SIGTERM when it says so, else SIGINT (the interactive stop). */
+export function stopSignalOf(abort: AbortSignal): StopSignal {
+  return abort.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+}
+
+/** 130 / 143: 128 + the signal's number, as a shell reports a process the signal ended. */
+export function signalExitCode(signal: StopSignal | AbortSignal): ExitCodeValue {
+  const name = typeof signal === 'string' ? signal : stopSignalOf(signal);
+  return name === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+}
+
+/** What stopped a run, as messages name it: the abort's reason (`SIGTERM`, or whatever a caller aborted with). */
+export function stopCause(abort: AbortSignal | undefined): string {
+  return String(abort?.reason ?? 'a signal');
+}
+
 export class CachectlError extends Error {
   constructor(
     message: string,
@@ -89,8 +108,8 @@ export class IncompleteError extends CachectlError {
 }
 
 export class InterruptedError extends CachectlError {
-  constructor(signal: 'SIGINT' | 'SIGTERM') {
-    super(`interrupted by ${signal}`, 'E_INTERRUPTED', signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+  constructor(signal: StopSignal) {
+    super(`interrupted by ${signal}`, 'E_INTERRUPTED', signalExitCode(signal));
   }
 }
 

@@ -4,7 +4,7 @@ import type { CommandContext } from './context.js';
 import { announcer, pgUrlFrom, redisTargetFrom } from './options.js';
 import { DEFAULTS, DURATION_RANGES as R } from '../config/defaults.js';
 import { formatDuration, parseDuration, parseFraction, parsePositiveInt } from '../config/duration.js';
-import { ExitCode, UsageError, registerCredentialsIn } from '../errors.js';
+import { ExitCode, UsageError, registerCredentialsIn, signalExitCode } from '../errors.js';
 import { checkAssertions, checkValues, parseAssertions, requireHttpMetrics, type Threshold } from '../core/herd/assert.js';
 import { isLoopbackHost } from '../core/herd/loopback.js';
 import { runHttpDrill } from '../adapters/herd/http-drill.js';
@@ -58,7 +58,7 @@ async function httpDrill(flags: HerdFlags, thresholds: Threshold[], ctx: Command
   else reportHttpText(ctx.io.stdout, result);
   reportHttpErrors(ctx.io.stderr, result);
   reportBreaches(ctx.io.stderr, breaches);
-  if (result.interrupted && ctx.io.signal.aborted) ctx.exitCode = ctx.io.signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+  if (result.interrupted && ctx.io.signal.aborted) ctx.exitCode = signalExitCode(ctx.io.signal);
   else if (breaches.length > 0) ctx.exitCode = ExitCode.incomplete;
 }
 
@@ -121,7 +121,7 @@ export async function runHerdCommand(flags: HerdFlags, self: Command, ctx: Comma
   else reportDrillText(ctx.io.stdout, result, ctx.color);
   reportWarnings(ctx.io.stderr, result.reports);
   reportBreaches(ctx.io.stderr, breaches);
-  if (result.interrupted && ctx.io.signal.aborted) ctx.exitCode = ctx.io.signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+  if (result.interrupted && ctx.io.signal.aborted) ctx.exitCode = signalExitCode(ctx.io.signal);
   else if (breaches.length > 0) ctx.exitCode = ExitCode.incomplete;
 }
 

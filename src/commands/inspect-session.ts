@@ -13,7 +13,7 @@ import type { InspectEvent, NodeSummary } from '../core/inspect/every-node.js';
 import { evaluateFailOn, type Condition, type ConditionResult, type InspectView } from '../core/inspect/fail-on.js';
 import type { InspectSource, NodeFacts } from '../core/inspect/types.js';
 import { gettingWorse, rankChanges, type WatchFigure } from '../core/inspect/watch.js';
-import { ConnectionError, ExitCode, UsageError, redact } from '../errors.js';
+import { ConnectionError, ExitCode, UsageError, redact, signalExitCode } from '../errors.js';
 import { renderKeyspace } from '../reporters/inspect-common.js';
 import { ScanProgress, renderFailOn, renderWatchFrame } from '../reporters/inspect-session.js';
 import { styleFor, writeJson } from '../reporters/style.js';
@@ -61,7 +61,7 @@ export async function runView<R>(ctx: CommandContext, options: SessionOptions, v
     } else ctx.io.stdout.write(view.render(report, style) + renderFailOn(results, style));
     ctx.exitCode = exitCodeOf(view.nodes(report), results);
     // Stopped by a signal: what was scanned is printed above, marked interrupted; the code says why.
-    if (ctx.io.signal.aborted) ctx.exitCode = ctx.io.signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+    if (ctx.io.signal.aborted) ctx.exitCode = signalExitCode(ctx.io.signal);
     return;
   }
   await watch(ctx, options, view, options.watchMs);

@@ -1,5 +1,5 @@
 /** What `cachectl warm` runs, imported by warm.ts only when the command runs. */
-import { ExitCode, redact } from '../errors.js';
+import { ExitCode, redact, signalExitCode } from '../errors.js';
 import { summaryComplete } from '../core/warm/summary.js';
 import type { CommandContext } from './context.js';
 import { announcer, pgUrlFrom, redisTargetFrom } from './options.js';
@@ -28,6 +28,6 @@ export async function runWarmCommand(files: string[], flags: WarmFlags & Connect
 }
 
 export function exitCodeOf(summary: Parameters<typeof summaryComplete>[0], signal: AbortSignal): number {
-  if (summary.stopped?.reason === 'signal') return signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+  if (summary.stopped?.reason === 'signal') return signalExitCode(signal);
   return summaryComplete(summary) ? ExitCode.ok : ExitCode.incomplete;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InputError, redact } from '../../src/errors.js';
+import { InputError, InterruptedError, redact, signalExitCode, stopCause, stopSignalOf } from '../../src/errors.js';
 import { parseDuration, parseFraction } from '../../src/config/duration.js';
 
 test('redact removes passwords from URLs and key=value text', () => {
@@ -26,4 +26,19 @@ test('durations parse in one place', () => {
   assert.throws(() => parseDuration('5x'), /not a valid duration/);
   assert.equal(parseFraction('10%'), 0.1);
   assert.throws(() => parseFraction('150%'), /below 100%/);
+});
+
+test('a stop signal maps to its exit code in one place: SIGTERM 143, SIGINT (and any other abort) 130', () => {
+  const aborted = (reason?: unknown) => {
+    const c = new AbortController();
+    c.abort(reason);
+    return c.signal;
+  };
+  assert.equal(signalExitCode('SIGINT'), 130);
+  assert.equal(signalExitCode('SIGTERM'), 143);
+  assert.equal(signalExitCode(aborted('SIGTERM')), 143);
+  assert.equal(signalExitCode(aborted('SIGINT')), 130);
+  assert.equal(stopSignalOf(aborted('stdout-closed')), 'SIGINT');
+  assert.equal(new InterruptedError('SIGTERM').exitCode, 143);
+  assert.equal(stopCause(aborted('SIGTERM')), 'SIGTERM');
 });

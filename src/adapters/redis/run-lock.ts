@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { ConnectionError, IncompleteError, InterruptedError, LockedError } from '../../errors.js';
+import { ConnectionError, IncompleteError, InterruptedError, LockedError, stopSignalOf } from '../../errors.js';
 import { lockedMessage, makeLockToken } from '../../core/run/lock.js';
 import type { CacheNode } from '../../topology/types.js';
 import { ringWithoutEjected, type RingTopology } from '../../topology/ring/index.js';
@@ -76,7 +76,7 @@ export async function acquireRunLock(cache: CacheConnection, options: RunLockOpt
     const waitMs = options.waitMs ?? 0;
     // Interrupted while waiting for another run: stop waiting (an interrupted run that got the
     // lock carries on to its summary instead, which says it was interrupted).
-    if (options.signal?.aborted && waited > 0) throw new InterruptedError(options.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+    if (options.signal?.aborted && waited > 0) throw new InterruptedError(stopSignalOf(options.signal));
     if (waited >= waitMs) {
       throw new LockedError(
         lockedMessage(options.warmlist, { key: options.key, node: node.address, token: value, ttlMs: pttl > 0 ? pttl : undefined, waitedMs: waitMs > 0 ? waited : undefined }),

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CachectlError, ConnectionError, InterruptedError, redact } from '../../errors.js';
+import { CachectlError, ConnectionError, InterruptedError, redact, stopSignalOf } from '../../errors.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { findFreePorts, type SkippedPort } from './ports.js';
 import { isSameProcess, readIdentity, SpawnFailedError, stopProcess, type StopOutcome } from './processes.js';
@@ -65,8 +65,7 @@ async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Pr
     writeState(state);
   };
   const checkpoint = () => {
-    const reason = options.signal?.aborted ? options.signal.reason : undefined;
-    if (reason !== undefined) throw new InterruptedError(reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+    if (options.signal?.aborted) throw new InterruptedError(stopSignalOf(options.signal));
   };
   try {
     const taken = new Set<number>();

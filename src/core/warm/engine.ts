@@ -14,7 +14,7 @@ import { keyProblem } from './validate.js';
 import type { StopReason, WarmEventListener } from './events.js';
 import type { VerifyProblem } from './ports.js';
 import type { FailureKind, ResumePoint, WarmEntry, WarmOptions } from './types.js';
-import { InputError } from '../../errors.js';
+import { InputError, stopCause } from '../../errors.js';
 import { TicketLedger } from './tickets.js';
 import { valueOf } from './values.js';
 
@@ -62,7 +62,7 @@ class WarmEngine {
     this.writer = this.ports.writer(this.report());
     this.tally = new RunTally(options.entries, this.writer.nodeNames);
     this.startedAt = this.now();
-    const onAbort = () => this.requestStop('signal', `interrupted by ${String(options.signal?.reason ?? 'signal')}`);
+    const onAbort = () => this.requestStop('signal', `interrupted by ${stopCause(options.signal)}`);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
     const timer = setInterval(() => this.emitProgress(), options.progressIntervalMs);
@@ -231,7 +231,7 @@ class WarmEngine {
     if (stop.reason === 'errors') return 'not attempted: stopped by --max-errors';
     if (stop.reason === 'deadline') return 'not attempted: stopped by --deadline';
     if (stop.reason === 'memory') return 'not attempted: stopped by the memory guard';
-    return `not attempted: stopped by ${String(this.options.signal?.reason ?? 'a signal')}`;
+    return `not attempted: stopped by ${stopCause(this.options.signal)}`;
   }
 
   /** The resumed input differs from what the checkpoint recorded: nothing from `line` on is skipped. */
