@@ -1,24 +1,13 @@
 /**
- * Issue 6's production flags as declared for --help; operations.ts parses and runs them
- * (it imports the Redis run lock, which --help must not load).
+ * The run-control flags of `cachectl warm` (run lock, --deadline, --checkpoint, --metrics-file,
+ * --log-format, --shard) as declared for --help; core/run/plan.ts parses them.
  */
 import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
 import { formatDurationFlag as dur } from '../config/duration.js';
+import type { RunControlFlags } from '../core/run/plan.js';
 
-export interface OperationsFlags {
-  /** commander's --no-lock sets lock: false. */
-  lock?: boolean;
-  waitLock?: string;
-  lockTtl?: string;
-  lockName?: string;
-  deadline?: string;
-  checkpoint?: string;
-  metricsFile?: string;
-  logFormat?: string;
-  shard?: string;
-  shardCount?: string;
-}
+export type OperationsFlags = RunControlFlags;
 
 export function addOperationsOptions(cmd: Command): Command {
   return cmd

@@ -4,7 +4,9 @@
  * strings pass through redact() so a URL with a password never reaches a log pipeline.
  * Results stay on stdout (`--json` summary), so the two never mix.
  */
-import { redact } from '../errors.js';
+import { redact, shorten } from '../errors.js';
+import type { WarmEvent, WarmEventListener } from '../core/warm/events.js';
+import type { WarmSummary } from '../core/warm/summary.js';
 import type { Writable } from '../io.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -46,6 +48,97 @@ export class JsonLogReporter {
     const line = JSON.stringify({ ts: this.now().toISOString(), level: lvl, ...event }, (_k, v: unknown) => scrub(v));
     this.stream.write(line + '\n');
   }
+}
+
+/** What a warm's `start` and `summary` lines say beyond the engine's events. */
+export interface WarmLogContext {
+  names: readonly string[];
+  shard?: { index: number; count: number };
+  resumed: boolean;
+  alreadyDone: readonly string[];
+  /** The topology and where it came from. */
+  topology?: string;
+  exitCode(summary: WarmSummary): number;
+}
+
+/** The warm's events as log lines; the ones too many or too fine for a log are left out. */
+export function warmLogListener(log: JsonLogReporter, ctx: WarmLogContext): WarmEventListener {
+  return (event) => logWarmEvent(log, event, ctx);
+}
+
+function logWarmEvent(log: JsonLogReporter, event: WarmEvent, ctx: WarmLogContext): void {
+  switch (event.type) {
+    case 'start':
+      log.log({
+        event: 'start',
+        command: 'warm',
+        warmlists: [...ctx.names],
+        ...(ctx.topology !== undefined ? { topology: ctx.topology } : {}),
+        entries: event.entries,
+        nodes: event.nodes,
+        dryRun: event.dryRun,
+        ...(ctx.shard ? { shard: `${ctx.shard.index}/${ctx.shard.count}` } : {}),
+        resumed: ctx.resumed,
+        ...(ctx.alreadyDone.length > 0 ? { alreadyDone: ctx.alreadyDone } : {}),
+      });
+      return;
+    case 'entryStart':
+      log.log({ event: 'entry', action: 'start', entry: event.entry, tier: event.tier, ...(event.total !== undefined ? { total: event.total, estimated: event.estimated } : {}) });
+      return;
+    case 'entryDone':
+      log.log({ event: 'entry', action: 'done', entry: event.entry });
+      return;
+    case 'progress':
+      log.log({ event: 'progress', done: event.done, ...(event.total !== undefined ? { total: event.total } : {}), keysPerSecond: event.keysPerSecond, elapsedMs: event.elapsedMs });
+      return;
+    case 'retry':
+      log.log({ event: 'retry', what: event.scope, attempt: event.attempt, delayMs: event.delayMs, error: event.reason, keys: event.keys, ...(event.node ? { node: event.node } : {}), ...(event.entry ? { entry: event.entry } : {}) });
+      return;
+    case 'nodeError':
+      log.log({ event: 'node-error', node: event.node, error: event.error });
+      return;
+    case 'stopping':
+      log.log({ event: 'stop', reason: event.reason, detail: event.detail });
+      return;
+    case 'failover':
+      log.log({ event: 'failover', state: event.state, node: event.node, ...(event.slots ? { slots: event.slots } : {}), heldKeys: event.heldKeys, waitedMs: event.waitedMs, error: event.reason });
+      return;
+    case 'summary': {
+      const { samples: _samples, ...summary } = event.summary;
+      log.log({ event: 'summary', exitCode: ctx.exitCode(event.summary), ...summary });
+      return;
+    }
+    default:
+      // written / skipped / batchFetched / keyFailed / tierDone: too many or too fine for a log line;
+      // progress and the summary carry their counts, --failed-keys the failed keys.
+      return;
+  }
+}
+
+/** The run lock's events (acquired, waiting, renewed, lost, released) as `lock` lines. */
+export function logLockEvent(log: JsonLogReporter): (event: { action: Extract<OpsLogEvent, { event: 'lock' }>['action']; key: string; node: string }) => void {
+  return (event) => log.log({ event: 'lock', ...event });
+}
+
+/** The log's last line for a run that ended on an error instead of a summary. */
+export function logFailure(log: JsonLogReporter, exitCode: number, error: unknown): void {
+  log.log({ event: 'summary', exitCode, error: error instanceof Error ? error.message : String(error) });
+}
+
+/**
+ * A run's warnings and notes on stderr: `cachectl: warning: ...` lines, or with --log-format json
+ * `warning` events (notes at level info), so the log stays one object per line.
+ */
+export interface RunWarnings {
+  warn(message: string): void;
+  note(message: string): void;
+}
+
+export function runWarnings(stderr: Writable, log: JsonLogReporter | undefined): RunWarnings {
+  return {
+    warn: (message) => (log ? log.log({ event: 'warning', message }) : stderr.write(`cachectl: warning: ${shorten(redact(message))}\n`)),
+    note: (message) => (log ? log.log({ event: 'warning', message }, 'info') : stderr.write(`cachectl: ${shorten(redact(message))}\n`)),
+  };
 }
 
 function scrub(value: unknown): unknown {

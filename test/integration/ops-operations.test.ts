@@ -4,8 +4,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCache, type CacheConnection } from '../../src/adapters/redis/cache.js';
-import { beginOperations, parseOperations, positionCheckpoint, runNames } from '../../src/commands/operations.js';
+import { parseRunControl as parseOperations, runNames, type RunControlPlan } from '../../src/core/run/plan.js';
+import { positionCheckpoint } from '../../src/core/run/positions.js';
 import { Checkpoint } from '../../src/core/run/checkpoint.js';
+import type { RunOutcome } from '../../src/core/run/outcome.js';
+import { closeCheckpoint, openCheckpoint, takeRunLocks, writeRunMetrics } from '../../src/commands/warm-control.js';
+import { releaseRunLocks, type LockEvent } from '../../src/adapters/redis/run-lock.js';
 import { PrefixHasher, type PrefixMark } from '../../src/core/prefix-hash.js';
 import { LockedError, UsageError } from '../../src/errors.js';
 import { StringSink, type IO } from '../../src/io.js';
@@ -75,10 +79,28 @@ test('positions: a failed key freezes the entry so a resumed run retries it', ()
   assert.deepEqual(positionCheckpoint(new Checkpoint('fp', 'now', done.toData('now')), entries).resumeFrom('hot'), { position: Number.MAX_SAFE_INTEGER });
 });
 
-describe('beginOperations on a real Redis', () => {
+describe('run control on a real Redis', () => {
   let redis: RedisProcess;
   let cache: CacheConnection;
   let dir: string;
+  /** The run-control steps a warm takes (locks, then the checkpoint) and its finish, for a run with these names. */
+  async function beginOperations(plan: RunControlPlan, o: { io: IO; names: string[]; warn: (m: string) => void; onLockEvent?: (e: LockEvent) => void }) {
+    const run = { ...plan, names: o.names, entries: [], nameOf: () => o.names[0]! };
+    const locks = await takeRunLocks(cache, run, o.io.signal, o.onLockEvent);
+    const opened = await openCheckpoint(run, ':stale', o.io.cwd, o.warn).catch(async (e: unknown) => {
+      await releaseRunLocks(locks);
+      throw e;
+    });
+    return {
+      resumed: opened?.resumed ?? false,
+      checkpoint: opened?.file.checkpoint,
+      async finish(outcome: (RunOutcome & { nothingLeft: boolean }) | undefined, warn: (m: string) => void) {
+        if (opened) await closeCheckpoint(opened.file, outcome?.nothingLeft ?? false, warn);
+        await releaseRunLocks(locks);
+        if (outcome) await writeRunMetrics(run, outcome, warn);
+      },
+    };
+  }
   before(async () => {
     redis = await startRedis();
     cache = await openCache({ kind: 'single', url: `redis://127.0.0.1:${redis.port}`, auth: {} });
@@ -93,13 +115,13 @@ describe('beginOperations on a real Redis', () => {
   test('locks per warmlist and shard; finish releases them, writes metrics and keeps or deletes the checkpoint', async () => {
     const warn: string[] = [];
     const plan = parseOperations({ checkpoint: join(dir, 'cp.json'), metricsFile: join(dir, 'warm.prom'), shard: '0/2' }, io());
-    const ops = await beginOperations(plan, { io: io(), cache, names: ['users', 'catalog'], fingerprintParts: { a: 1 }, warn: (m) => warn.push(m) });
+    const ops = await beginOperations(plan, { io: io(), names: ['users', 'catalog'], warn: (m) => warn.push(m) });
     const client = redis.client();
     assert.deepEqual((await client.keys('lock:*')).sort(), ['lock:cachectl:warm:catalog:shard-0-of-2', 'lock:cachectl:warm:users:shard-0-of-2']);
     // The other shard is independent; the same shard is refused and takes nothing.
-    const other = await beginOperations(parseOperations({ shard: '1/2' }, io()), { io: io(), cache, names: ['catalog'], fingerprintParts: {}, warn: () => undefined });
+    const other = await beginOperations(parseOperations({ shard: '1/2' }, io()), { io: io(), names: ['catalog'], warn: () => undefined });
     await assert.rejects(
-      beginOperations(parseOperations({ shard: '0/2' }, io()), { io: io(), cache, names: ['catalog', 'zeta'], fingerprintParts: {}, warn: () => undefined }),
+      beginOperations(parseOperations({ shard: '0/2' }, io()), { io: io(), names: ['catalog', 'zeta'], warn: () => undefined }),
       (e: unknown) => e instanceof LockedError && /warmlist 'catalog \(shard 0\/2\)' is locked by /.test(e.message),
     );
     assert.equal(await client.exists('lock:cachectl:warm:zeta:shard-0-of-2'), 0, 'nothing left behind by the refused run');
@@ -115,7 +137,7 @@ describe('beginOperations on a real Redis', () => {
     assert.match(prom, /^cachectl_warm_last_run_exit_code\{warmlist="users"\} 1$/m);
     assert.match(prom, /^cachectl_warm_duration_seconds\{warmlist="catalog"\} 2.5$/m);
     // The next run resumes, finishes, and removes the file.
-    const next = await beginOperations(plan, { io: io(), cache, names: ['users', 'catalog'], fingerprintParts: { a: 1 }, warn: (m) => warn.push(m) });
+    const next = await beginOperations(plan, { io: io(), names: ['users', 'catalog'], warn: (m) => warn.push(m) });
     assert.equal(next.resumed, true);
     assert.equal(next.checkpoint!.isLineDone('hot', 10), true);
     await next.finish({ exitCode: 0, durationMs: 1000, nothingLeft: true, perName: new Map([['catalog', counts]]) }, () => undefined);
@@ -123,9 +145,9 @@ describe('beginOperations on a real Redis', () => {
   });
 
   test('SIGINT while waiting for a lock ends the wait with exit 130', async () => {
-    const holder = await beginOperations(parseOperations({}, io()), { io: io(), cache, names: ['busy'], fingerprintParts: {}, warn: () => undefined });
+    const holder = await beginOperations(parseOperations({}, io()), { io: io(), names: ['busy'], warn: () => undefined });
     const ctl = new AbortController();
-    const waiting = beginOperations(parseOperations({ waitLock: '1h' }, io()), { io: io({}, ctl.signal), cache, names: ['busy'], fingerprintParts: {}, warn: () => undefined, onLockEvent: (e) => e.action === 'waiting' && ctl.abort('SIGINT') });
+    const waiting = beginOperations(parseOperations({ waitLock: '1h' }, io()), { io: io({}, ctl.signal), names: ['busy'], warn: () => undefined, onLockEvent: (e) => e.action === 'waiting' && ctl.abort('SIGINT') });
     await assert.rejects(waiting, (e: unknown) => e instanceof Error && 'exitCode' in e && e.exitCode === 130);
     await holder.finish(undefined, () => undefined);
   });

@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { ConnectionError, IncompleteError, InterruptedError, LockedError, stopSignalOf } from '../../errors.js';
-import { lockedMessage, makeLockToken } from '../../core/run/lock.js';
+import { lockedMessage, makeLockToken, type LockRequest } from '../../core/run/lock.js';
 import type { CacheNode } from '../../topology/types.js';
 import { ringWithoutEjected, type RingTopology } from '../../topology/ring/index.js';
 import type { CacheConnection } from './cache.js';
@@ -91,6 +91,29 @@ export async function acquireRunLock(cache: CacheConnection, options: RunLockOpt
     await sleep(Math.min(pause, waitMs - waited, pttl > 0 ? pttl + 5 : pause), options.signal);
     pause = Math.min(pause * 2, 2000);
   }
+}
+
+/**
+ * Takes the locks in the order given (lockRequests sorts them); when one is refused, the ones
+ * already taken are released before the refusal is thrown.
+ */
+export async function acquireRunLocks(cache: CacheConnection, requests: readonly LockRequest[], options: { signal?: AbortSignal; onEvent?: (event: LockEvent) => void }): Promise<RunLock[]> {
+  const locks: RunLock[] = [];
+  try {
+    for (const r of requests) {
+      const waitMs = r.waitUntil !== undefined ? Math.max(0, Math.min(r.waitMs, r.waitUntil - Date.now())) : r.waitMs;
+      locks.push(await acquireRunLock(cache, { key: r.key, warmlist: r.warmlist, ttlMs: r.ttlMs, waitMs, signal: options.signal, onEvent: options.onEvent }));
+    }
+    return locks;
+  } catch (error) {
+    await releaseRunLocks(locks);
+    throw error;
+  }
+}
+
+/** Releases each lock that still holds this run's token. Never throws. */
+export async function releaseRunLocks(locks: readonly RunLock[]): Promise<void> {
+  for (const lock of locks) await lock.release();
 }
 
 class HeldLock implements RunLock {

@@ -65,3 +65,26 @@ export function lockedMessage(warmlist: string, d: LockedDetails): string {
     `another warm is running: let it finish, wait with --wait-lock <duration>, or pass --no-lock if you are sure`
   );
 }
+
+/** One run lock to take: its key, what messages call it, its TTL and how long to wait for it. */
+export interface LockRequest {
+  key: string;
+  warmlist: string;
+  ttlMs: number;
+  /** --wait-lock; 0 refuses at once. */
+  waitMs: number;
+  /** Epoch ms (the --deadline) past which waiting for the lock never runs. */
+  waitUntil?: number;
+}
+
+/** The locks a run takes, one per name, sorted so two runs over overlapping warmlists cannot deadlock. */
+export function lockRequests(plan: { lock: { ttlMs: number; waitMs: number }; shard?: ShardSpec; deadlineAt?: number }, names: readonly string[], prefix: string): LockRequest[] {
+  const { shard } = plan;
+  return [...names].sort().map((name) => ({
+    key: runLockKey(prefix, name, shard),
+    warmlist: shard && shard.count > 1 ? `${name} (shard ${shard.index}/${shard.count})` : name,
+    ttlMs: plan.lock.ttlMs,
+    waitMs: plan.lock.waitMs,
+    ...(plan.deadlineAt !== undefined ? { waitUntil: plan.deadlineAt } : {}),
+  }));
+}
