@@ -81,7 +81,7 @@ export class ConnectionError extends CachectlError {
 
 /**
  * A ring configuration file (--ring-config) that cannot be read or does not parse: exit 3 like the
- * other "cannot connect" input (issue 2), naming file, line and what to change.
+ * other "cannot connect" input (the ring is part of the connection), naming file, line and what to change.
  */
 export class RingConfigError extends CachectlError {
   constructor(

@@ -4,7 +4,7 @@
  * strings pass through redact() so a URL with a password never reaches a log pipeline.
  * Results stay on stdout (`--json` summary), so the two never mix.
  */
-import { redact, shorten } from '../errors.js';
+import { ExitCode, redact, shorten } from '../errors.js';
 import type { WarmEvent, WarmEventListener } from '../core/warm/events.js';
 import type { WarmSummary } from '../core/warm/summary.js';
 import type { Writable } from '../io.js';
@@ -44,7 +44,7 @@ export class JsonLogReporter {
   ) {}
 
   log(event: OpsLogEvent, level?: LogLevel): void {
-    const lvl = level ?? (event.event === 'summary' && event.exitCode !== 0 ? 'warn' : event.event === 'lock' && (event.action === 'lost' || event.action === 'renew-failed') ? 'warn' : LEVELS[event.event]);
+    const lvl = level ?? (event.event === 'summary' && event.exitCode !== ExitCode.ok ? 'warn' : event.event === 'lock' && (event.action === 'lost' || event.action === 'renew-failed') ? 'warn' : LEVELS[event.event]);
     const line = JSON.stringify({ ts: this.now().toISOString(), level: lvl, ...event }, (_k, v: unknown) => scrub(v));
     this.stream.write(line + '\n');
   }

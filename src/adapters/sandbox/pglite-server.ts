@@ -12,11 +12,12 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { seedCatalogue } from '../postgres/catalogue.js';
+import { ExitCode } from '../../errors.js';
 
 const [port, products, usersPerTenant] = process.argv.slice(2, 5).map(Number);
 if (!Number.isInteger(port) || !Number.isInteger(products) || !Number.isInteger(usersPerTenant)) {
   process.stderr.write('usage: pglite-server <port> <products> <usersPerTenant>\n');
-  process.exit(2);
+  process.exit(ExitCode.usage);
 }
 
 const db = await PGlite.create();
@@ -33,7 +34,7 @@ async function shutdown(): Promise<void> {
   stopping = true;
   await server.stop().catch(() => undefined);
   await db.close().catch(() => undefined);
-  process.exit(0);
+  process.exit(ExitCode.ok);
 }
 process.on('SIGTERM', () => void shutdown());
 process.on('SIGINT', () => void shutdown());

@@ -9,6 +9,7 @@
  * Series of other warmlists found in the previous file are kept, so one file can serve
  * several cron jobs run one after the other.
  */
+import { ExitCode } from '../../errors.js';
 
 export interface WarmlistRunMetrics {
   warmlist: string;
@@ -47,7 +48,7 @@ const DEFS: readonly MetricDef[] = [
   {
     name: 'last_success_timestamp_seconds',
     help: 'When a run last finished with exit code 0 (Unix time; 0 if never).',
-    value: (m, prev) => (m.exitCode === 0 ? m.finishedAt : (prev ?? 0)),
+    value: (m, prev) => (m.exitCode === ExitCode.ok ? m.finishedAt : (prev ?? 0)),
   },
 ];
 

@@ -23,8 +23,8 @@ export function shardQuery(sql: string, shard: ShardSpec, keyColumn = 'key'): st
 }
 
 /**
- * A query ordered by key, resumed at a key (issue: rows inserted before a row-count position were
- * skipped). The key is the bound parameter $1, never spliced; `>=` rewrites the rows of the last
+ * A query ordered by key, resumed at a key (resuming at a row count would skip rows inserted
+ * before the position meanwhile). The key is the bound parameter $1, never spliced; `>=` rewrites the rows of the last
  * key done (harmless: the same key and value again) so duplicates of it are not lost, and NULL keys
  * (sorted last, reported as invalid) are still read. The ORDER BY's collation, if any, is kept for
  * both the comparison and the order, so they agree with the order the checkpoint was taken in.

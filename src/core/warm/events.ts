@@ -1,6 +1,6 @@
 /**
  * Typed events a warm emits. Reporters render them (progress bar, plain lines, JSON logs);
- * issue 6's metrics and --log-format json subscribe to the same stream.
+ * run control (the checkpoint's failure tracking) and --log-format json subscribe to the same stream.
  */
 import type { FailureKind } from './types.js';
 import type { WarmSummary } from './summary.js';

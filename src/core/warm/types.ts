@@ -73,7 +73,7 @@ export interface ResumePoint {
 }
 
 /**
- * Resume support (issue 6): the engine asks where an entry stopped last time and reports,
+ * Resuming from a --checkpoint: the engine asks where an entry stopped last time and reports,
  * in order, how far every entry is durably written. Positions are key-list lines or query rows.
  */
 export interface CheckpointHook {
@@ -115,7 +115,7 @@ export interface WarmOptions {
   progressIntervalMs: number;
   /** Aborted: stop reading, finish in-flight writes, report. */
   signal?: AbortSignal;
-  /** Epoch ms after which no new batch is started (issue 6 --deadline). */
+  /** --deadline: epoch ms after which no new batch is started. */
   deadline?: number;
   /**
    * Key-list entries keep only keys this returns true for (--shard i/n). Query entries are not

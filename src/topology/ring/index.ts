@@ -1,6 +1,6 @@
 /**
- * Client-side consistent-hash rings, one Topology per compatibility profile (issue 2, "The hash
- * ring must be exact"). Pure: servers in, key -> node out; no sockets, no files.
+ * Client-side consistent-hash rings, one Topology per compatibility profile, each exact to the
+ * implementation it names (twemproxy, libmemcached, npm hashring). Pure: servers in, key -> node out; no sockets, no files.
  */
 import { UsageError } from '../../errors.js';
 import type { CacheNode, Topology } from '../types.js';
