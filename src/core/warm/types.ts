@@ -7,8 +7,8 @@ import type { PrefixMark, PrefixProof } from '../prefix-hash.js';
 
 export type ValueFormat = 'string' | 'hash';
 
-/** Where an entry came from, for messages: a warmlist file and line, or a flag. */
-export interface Origin {
+/** Where a warmlist defines an entry (file and line), for messages; empty for an ad-hoc entry from flags. */
+export interface WarmlistLocation {
   file?: string;
   line?: number;
 }
@@ -45,7 +45,7 @@ export interface WarmEntry {
   /** Rewrite only keys absent or with less than this TTL left. */
   refreshBelowMs?: number;
   source: EntrySource;
-  origin: Origin;
+  origin: WarmlistLocation;
 }
 
 export interface KeyRules {
