@@ -8,7 +8,7 @@ import { announcer, pgUrlFrom, redisTargetFrom } from './options.js';
 import type { WarmFlags } from './warm-flags.js';
 import { planFromFlags } from './warm-plan.js';
 import { executeWarm } from './warm-run.js';
-import { writeRunMetrics } from './warm-control.js';
+import { topologyKind, writeRunMetrics } from './warm-control.js';
 import { describeTarget, type ConnectionFlags } from '../config/target.js';
 import type { OperationsFlags } from './operations-flags.js';
 
@@ -38,9 +38,9 @@ export async function runWarmCommand(files: string[], flags: WarmFlags & Connect
     const exitCode = error instanceof CachectlError ? error.exitCode : ExitCode.internal;
     if (log) logFailure(log, exitCode, error);
     // A run that could not run still reports (exit 3 is worth a series), unless its flags were bad.
-    if (exitCode !== ExitCode.usage && !plan.options.dryRun) await writeRunMetrics(control, runOutcome(control, undefined, exitCode, Date.now() - started), warnings.warn);
+    if (exitCode !== ExitCode.usage && !plan.options.dryRun) await writeRunMetrics(control, topologyKind(target), runOutcome(control, undefined, exitCode, Date.now() - started), warnings.warn);
     throw error;
   }
   ctx.exitCode = warmExitCode(summary, io.signal);
-  if (!plan.options.dryRun) await writeRunMetrics(control, runOutcome(control, summary, ctx.exitCode, Date.now() - started), warnings.warn);
+  if (!plan.options.dryRun) await writeRunMetrics(control, topologyKind(target), runOutcome(control, summary, ctx.exitCode, Date.now() - started), warnings.warn);
 }

@@ -9,9 +9,17 @@ import { runMetrics, type RunOutcome } from '../core/run/outcome.js';
 import { checkpointFingerprint, type ControlledWarm } from '../core/run/plan.js';
 import { acquireRunLocks, type LockEvent, type RunLock } from '../adapters/redis/run-lock.js';
 import type { CacheConnection } from '../adapters/redis/cache.js';
+import type { RedisTarget } from '../config/target.js';
 import { CheckpointFile } from '../adapters/files/checkpoint-file.js';
 import { fileIdentity } from '../adapters/files/file-identity.js';
 import { writeMetricsFile } from '../adapters/files/metrics-file.js';
+
+/** The metrics' `topology` label: what the run wrote to, as the flag that names it would say. */
+export function topologyKind(target: RedisTarget): 'redis' | 'cluster' | 'ring' | 'twemproxy' {
+  if (target.kind === 'single') return 'redis';
+  if (target.kind === 'cluster') return 'cluster';
+  return target.spec.pool !== undefined ? 'twemproxy' : 'ring';
+}
 
 /** One lock per run name (none with --no-lock); exit 75 when another run holds one. */
 export async function takeRunLocks(cache: CacheConnection, run: ControlledWarm, signal: AbortSignal, onEvent?: (event: LockEvent) => void): Promise<RunLock[]> {
@@ -49,10 +57,10 @@ export async function closeCheckpoint(file: CheckpointFile, nothingLeft: boolean
  * --metrics-file for a run that ran (or failed to connect: exit 3 is worth a series too). A run
  * refused by the lock (75) writes nothing: the run holding the lock reports.
  */
-export async function writeRunMetrics(run: ControlledWarm, outcome: RunOutcome, warn: (message: string) => void): Promise<void> {
+export async function writeRunMetrics(run: ControlledWarm, topology: string, outcome: RunOutcome, warn: (message: string) => void): Promise<void> {
   if (!run.metricsPath || outcome.exitCode === ExitCode.locked) return;
   try {
-    await writeMetricsFile(run.metricsPath, runMetrics(outcome, Math.round(Date.now() / 1000)));
+    await writeMetricsFile(run.metricsPath, runMetrics(outcome, Math.round(Date.now() / 1000), { topology, ...(run.shard ? { shard: run.shard } : {}) }));
   } catch (error) {
     warn(`--metrics-file ${run.metricsPath}: cannot write: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -97,7 +97,7 @@ describe('run control on a real Redis', () => {
       async finish(outcome: (RunOutcome & { nothingLeft: boolean }) | undefined, warn: (m: string) => void) {
         if (opened) await closeCheckpoint(opened.file, outcome?.nothingLeft ?? false, warn);
         await releaseRunLocks(locks);
-        if (outcome) await writeRunMetrics(run, outcome, warn);
+        if (outcome) await writeRunMetrics(run, 'redis', outcome, warn);
       },
     };
   }
@@ -134,8 +134,8 @@ describe('run control on a real Redis', () => {
     assert.ok(existsSync(plan.checkpointPath!), 'an incomplete run keeps its checkpoint');
     assert.ok(warn.some((w) => /progress saved to .*cp\.shard-0-of-2\.json/.test(w)));
     const prom = readFileSync(join(dir, 'warm.prom'), 'utf8');
-    assert.match(prom, /^cachectl_warm_last_run_exit_code\{warmlist="users"\} 1$/m);
-    assert.match(prom, /^cachectl_warm_duration_seconds\{warmlist="catalog"\} 2.5$/m);
+    assert.match(prom, /^cachectl_warm_last_run_exit_code\{warmlist="users",topology="redis",shard="0\/2"\} 1$/m);
+    assert.match(prom, /^cachectl_warm_duration_seconds\{warmlist="catalog",topology="redis",shard="0\/2"\} 2.5$/m);
     // The next run resumes, finishes, and removes the file.
     const next = await beginOperations(plan, { io: io(), names: ['users', 'catalog'], warn: (m) => warn.push(m) });
     assert.equal(next.resumed, true);

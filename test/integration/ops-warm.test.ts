@@ -164,8 +164,10 @@ describe('cachectl warm in production', () => {
     const query = "SELECT 'category:' || slug AS key, name AS value FROM categories ORDER BY key";
     let total = 0;
     let categories = 0;
+    // The three workers share one metrics file: each shard keeps its own series.
+    const prom = join(dir, 'shards.prom');
     for (let i = 0; i < 3; i++) {
-      const r = await runCli(warmArgs('--shard', `${i}/3`));
+      const r = await runCli(warmArgs('--shard', `${i}/3`, '--metrics-file', prom, '--lock-name', 'products'));
       assert.equal(r.code, 0, r.stderr);
       const s = JSON.parse(r.stdout);
       const mine = ids.filter((id) => shardOf(`product:${id}`, 3) === i).length;
@@ -177,6 +179,12 @@ describe('cachectl warm in production', () => {
     }
     assert.equal(total, N);
     assert.equal(categories, 20);
+    const text = readFileSync(prom, 'utf8');
+    for (let i = 0; i < 3; i++) {
+      const mine = ids.filter((id) => shardOf(`product:${id}`, 3) === i).length;
+      assert.match(text, new RegExp(`^cachectl_warm_keys_written\\{warmlist="products",topology="redis",shard="${i}/3"\\} ${mine}$`, 'm'), `shard ${i}'s series`);
+    }
+    assert.equal(text.match(/^cachectl_warm_last_run_exit_code\{/gm)?.length, 3, 'one series per shard');
     assert.equal(await client.dbsize(), N + 20);
     await assertAllWarm();
   });
@@ -195,16 +203,16 @@ describe('cachectl warm in production', () => {
     assert.equal(summary.exitCode, 0);
     assert.equal(summary.written, N);
     const text = readFileSync(prom, 'utf8');
-    assert.match(text, new RegExp(`^cachectl_warm_keys_written\\{warmlist="catalog"\\} ${N}$`, 'm'));
-    const success = Number(/^cachectl_warm_last_success_timestamp_seconds\{warmlist="catalog"\} (\d+)$/m.exec(text)![1]);
+    assert.match(text, new RegExp(`^cachectl_warm_keys_written\\{warmlist="catalog",topology="redis"\\} ${N}$`, 'm'));
+    const success = Number(/^cachectl_warm_last_success_timestamp_seconds\{warmlist="catalog",topology="redis"\} (\d+)$/m.exec(text)![1]);
     assert.ok(Math.abs(success - Date.now() / 1000) < 60);
     // A failing run (a missing key) updates the run, keeps the last success.
     const bad = writeKeyList(dir, 'bad.txt', ['product:1', 'product:999999']);
     const r = await runCli(['warm', '--keys', bad, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--lock-name', 'catalog', '--metrics-file', prom]);
     assert.equal(r.code, 1, r.stderr);
     const after = readFileSync(prom, 'utf8');
-    assert.match(after, /^cachectl_warm_keys_missing\{warmlist="catalog"\} 1$/m);
-    assert.match(after, /^cachectl_warm_last_run_exit_code\{warmlist="catalog"\} 1$/m);
-    assert.match(after, new RegExp(`^cachectl_warm_last_success_timestamp_seconds\\{warmlist="catalog"\\} ${success}$`, 'm'));
+    assert.match(after, /^cachectl_warm_keys_missing\{warmlist="catalog",topology="redis"\} 1$/m);
+    assert.match(after, /^cachectl_warm_last_run_exit_code\{warmlist="catalog",topology="redis"\} 1$/m);
+    assert.match(after, new RegExp(`^cachectl_warm_last_success_timestamp_seconds\\{warmlist="catalog",topology="redis"\\} ${success}$`, 'm'));
   });
 });

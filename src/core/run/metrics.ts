@@ -1,18 +1,24 @@
 /**
  * `--metrics-file`: Prometheus text exposition format (version 0.0.4) for node_exporter's
- * textfile collector. One series per warmlist, labelled `warmlist`. Pure: the file side
- * (read previous, atomic write) is adapters/files/metrics-file.ts.
+ * textfile collector. One series per warmlist (and shard), labelled `warmlist`, `topology` (what the
+ * run wrote to: cluster, redis, ring, twemproxy) and, with --shard, `shard` (`2/8`). Pure: the file
+ * side (read previous, atomic write) is adapters/files/metrics-file.ts.
  *
  * Gauges describe the last run; `..._last_success_timestamp_seconds` must survive a failed run,
  * so it is carried over from the previous file (0 when no run ever succeeded, so an alert like
  * `time() - cachectl_warm_last_success_timestamp_seconds > 3600` fires for "never" too).
- * Series of other warmlists found in the previous file are kept, so one file can serve
- * several cron jobs run one after the other.
+ * Series of other warmlists (or other shards) found in the previous file are kept, so one file can
+ * serve several cron jobs run one after the other. A series is the same series whatever its
+ * topology label: a warmlist moved to another topology replaces its series, it does not gain a second.
  */
 import { ExitCode } from '../../errors.js';
 
 export interface WarmlistRunMetrics {
   warmlist: string;
+  /** The kind of topology the run wrote to (cluster, redis, ring, twemproxy). */
+  topology?: string;
+  /** `index/count` with --shard. */
+  shard?: string;
   written: number;
   failed: number;
   missing: number;
@@ -82,29 +88,50 @@ export function parseSamples(text: string): Sample[] {
   return out;
 }
 
+/** Labels in the order they are written; a series is known by all but `topology`. */
+const LABELS = ['warmlist', 'topology', 'shard'] as const;
+
+function labelsOf(r: WarmlistRunMetrics): Record<string, string> {
+  return { warmlist: r.warmlist, ...(r.topology !== undefined ? { topology: r.topology } : {}), ...(r.shard !== undefined ? { shard: r.shard } : {}) };
+}
+
+function seriesId(labels: Record<string, string>): string {
+  return JSON.stringify([labels.warmlist, labels.shard ?? '']);
+}
+
 /**
- * The whole file's new content. `previous` is the old file's text (or undefined). Series for
- * warmlists in `runs` are replaced; others are kept as they were.
+ * The whole file's new content. `previous` is the old file's text (or undefined). Series of the
+ * warmlists (and shards) in `runs` are replaced; others are kept as they were.
  */
 export function renderMetrics(runs: readonly WarmlistRunMetrics[], previous?: string): string {
-  const old = previous ? parseSamples(previous) : [];
-  const current = new Set(runs.map((r) => r.warmlist));
+  const old = previous ? parseSamples(previous).filter((s) => s.labels.warmlist !== undefined) : [];
+  const current = new Set(runs.map((r) => seriesId(labelsOf(r))));
   const lastSuccess = new Map<string, number>();
   for (const s of old) {
-    if (s.name === `${PREFIX}last_success_timestamp_seconds` && s.labels.warmlist !== undefined) lastSuccess.set(s.labels.warmlist, s.value);
+    if (s.name === `${PREFIX}last_success_timestamp_seconds`) lastSuccess.set(seriesId(s.labels), s.value);
   }
   const lines: string[] = [];
   for (const def of DEFS) {
     const name = PREFIX + def.name;
     lines.push(`# HELP ${name} ${def.help}`, `# TYPE ${name} gauge`);
-    const kept = old.filter((s) => s.name === name && s.labels.warmlist !== undefined && !current.has(s.labels.warmlist));
-    const rows: { warmlist: string; value: number }[] = [
-      ...kept.map((s) => ({ warmlist: s.labels.warmlist as string, value: s.value })),
-      ...runs.map((r) => ({ warmlist: r.warmlist, value: def.value(r, lastSuccess.get(r.warmlist)) })),
-    ].sort((a, b) => (a.warmlist < b.warmlist ? -1 : a.warmlist > b.warmlist ? 1 : 0));
-    for (const row of rows) lines.push(`${name}{warmlist="${escapeLabel(row.warmlist)}"} ${formatValue(row.value)}`);
+    const kept = old.filter((s) => s.name === name && !current.has(seriesId(s.labels)));
+    const rows: { labels: Record<string, string>; value: number }[] = [
+      ...kept.map((s) => ({ labels: s.labels, value: s.value })),
+      ...runs.map((r) => ({ labels: labelsOf(r), value: def.value(r, lastSuccess.get(seriesId(labelsOf(r)))) })),
+    ].sort((a, b) => compare(a.labels.warmlist, b.labels.warmlist) || compare(a.labels.shard, b.labels.shard));
+    for (const row of rows) lines.push(`${name}{${renderLabels(row.labels)}} ${formatValue(row.value)}`);
   }
   return lines.join('\n') + '\n';
+}
+
+function renderLabels(labels: Record<string, string>): string {
+  const known: readonly string[] = LABELS;
+  const names = [...LABELS.filter((l) => labels[l] !== undefined), ...Object.keys(labels).filter((l) => !known.includes(l)).sort()];
+  return names.map((l) => `${l}="${escapeLabel(labels[l] as string)}"`).join(',');
+}
+
+function compare(a = '', b = ''): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function formatValue(v: number): string {

@@ -15,7 +15,7 @@ export function nothingLeft(summary: WarmSummary | undefined): boolean {
   return summary !== undefined && summary.failed === 0 && !summary.stopped;
 }
 
-type Counts = Omit<WarmlistRunMetrics, 'warmlist' | 'finishedAt' | 'exitCode' | 'durationSeconds'>;
+type Counts = Omit<WarmlistRunMetrics, 'warmlist' | 'topology' | 'shard' | 'finishedAt' | 'exitCode' | 'durationSeconds'>;
 
 export interface RunOutcome {
   exitCode: number;
@@ -41,7 +41,9 @@ export function runOutcome(run: Pick<ControlledWarm, 'names' | 'nameOf'>, summar
   return { exitCode, durationMs, perName };
 }
 
-/** One series set per run name, as the metrics file shows them. */
-export function runMetrics(outcome: RunOutcome, finishedAt: number): WarmlistRunMetrics[] {
-  return [...outcome.perName].map(([warmlist, counts]) => ({ warmlist, ...counts, durationSeconds: outcome.durationMs / 1000, finishedAt, exitCode: outcome.exitCode }));
+/** One series set per run name, as the metrics file shows them, labelled with the topology kind and the shard. */
+export function runMetrics(outcome: RunOutcome, finishedAt: number, labels: { topology?: string; shard?: { index: number; count: number } }): WarmlistRunMetrics[] {
+  const { topology, shard } = labels;
+  const extra = { ...(topology !== undefined ? { topology } : {}), ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}) };
+  return [...outcome.perName].map(([warmlist, counts]) => ({ warmlist, ...extra, ...counts, durationSeconds: outcome.durationMs / 1000, finishedAt, exitCode: outcome.exitCode }));
 }

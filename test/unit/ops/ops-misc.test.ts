@@ -4,6 +4,7 @@ import { lockedMessage, makeLockToken, parseLockToken, runLockKey } from '../../
 import { parseDeadline } from '../../../src/core/run/deadline.js';
 import { parseSamples, renderMetrics, type WarmlistRunMetrics } from '../../../src/core/run/metrics.js';
 import { JsonLogReporter } from '../../../src/reporters/json-log.js';
+import { topologyKind } from '../../../src/commands/warm-control.js';
 import { StringSink } from '../../../src/io.js';
 
 test('the lock token says who holds it, and the locked message is one line naming them', () => {
@@ -52,6 +53,30 @@ test('metrics: a failed run keeps the last success time; other warmlists are kep
   const samples = parseSamples(second);
   assert.equal(samples.filter((s) => s.labels.warmlist === 'users "eu"').length, 10);
   assert.match(second, /^cachectl_warm_keys_not_attempted\{warmlist="catalog"\} 0$/m);
+});
+
+test('metrics: topology and shard labels; each shard is its own series, a topology change replaces the series', () => {
+  const shard = (i: number, over: Partial<WarmlistRunMetrics> = {}) => run({ topology: 'cluster', shard: `${i}/2`, finishedAt: 100 + i, ...over });
+  const both = renderMetrics([shard(1)], renderMetrics([shard(0)]));
+  assert.match(both, /^cachectl_warm_keys_written\{warmlist="catalog",topology="cluster",shard="0\/2"\} 10$/m);
+  assert.match(both, /^cachectl_warm_keys_written\{warmlist="catalog",topology="cluster",shard="1\/2"\} 10$/m, 'shard 1 did not replace shard 0');
+  // Shard 0 fails next: its last success is its own, shard 1's series stays as it was.
+  const failed = renderMetrics([shard(0, { exitCode: 1, finishedAt: 500 })], both);
+  assert.match(failed, /^cachectl_warm_last_success_timestamp_seconds\{warmlist="catalog",topology="cluster",shard="0\/2"\} 100$/m);
+  assert.match(failed, /^cachectl_warm_last_success_timestamp_seconds\{warmlist="catalog",topology="cluster",shard="1\/2"\} 101$/m);
+  // A file written before the labels, then a run on a ring: one series, the success carried over.
+  const moved = renderMetrics([run({ topology: 'twemproxy', exitCode: 1 })], renderMetrics([run({ finishedAt: 42 })]));
+  assert.equal(moved.match(/^cachectl_warm_last_success_timestamp_seconds\{/gm)?.length, 1);
+  assert.match(moved, /^cachectl_warm_last_success_timestamp_seconds\{warmlist="catalog",topology="twemproxy"\} 42$/m);
+});
+
+test('metrics: the topology label names what the run wrote to', () => {
+  const auth = {};
+  const ring = { compat: 'twemproxy' as const, servers: [], hash: 'fnv1a_64' as const };
+  assert.equal(topologyKind({ kind: 'single', url: 'redis://127.0.0.1:6379', auth }), 'redis');
+  assert.equal(topologyKind({ kind: 'cluster', seeds: [{ host: '127.0.0.1', port: 7000 }], auth }), 'cluster');
+  assert.equal(topologyKind({ kind: 'ring', spec: ring, auth }), 'ring');
+  assert.equal(topologyKind({ kind: 'ring', spec: { ...ring, pool: {} }, auth }), 'twemproxy');
 });
 
 test('json logs: one object per line with ts, level and event; secrets redacted', () => {
