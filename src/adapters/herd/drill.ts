@@ -18,7 +18,7 @@ import { lockKeyOf, type L1Settings } from '../../core/herd/strategies/index.js'
 import { episodesByKey, peakConcurrency } from '../../core/herd/episodes.js';
 import { releaseSkew, summarizeStrategy, type OriginCountSource, type StrategyReport } from '../../core/herd/stats.js';
 import type { CachedValue, StrategyName } from '../../core/herd/types.js';
-import type { Sample } from '../../core/herd/round.js';
+import type { ReadSample } from '../../core/herd/round.js';
 import { createOriginCounter, dropScratchOf, PgOrigin, paramOfKey, probeFetch } from './origin.js';
 import { RedisHerdCache, stampedeKeyOf, staleKeyOf } from './redis-cache.js';
 import { DrillKeys } from './keyset.js';
@@ -170,7 +170,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
     for (const strategy of options.strategies) {
       if (stop.signal.aborted) break;
       const settings = settingsFor(strategy, options.settings);
-      const samples: Sample[] = [];
+      const samples: ReadSample[] = [];
       const perExpiry: number[] = [];
       const spans: [number, number, string][] = [];
       const strategyWarnings: string[] = [];

@@ -13,7 +13,7 @@
  */
 import type pg from 'pg';
 import { UsageError } from '../../errors.js';
-import type { Origin, OriginRow } from '../../core/herd/types.js';
+import type { OriginPort, OriginRow } from '../../core/herd/types.js';
 import type { OriginCountSource } from '../../core/herd/stats.js';
 import { wallClock } from './clock.js';
 
@@ -146,7 +146,7 @@ export function versionOf(rows: readonly Record<string, unknown>[], column: stri
   return Number.isFinite(version) ? { version } : {};
 }
 
-export class PgOrigin implements Origin {
+export class PgOrigin implements OriginPort {
   /** Fetches sent: the tool's own count. */
   sent = 0;
   /** [start, end, key] of each fetch (wall clock ms), drained by the worker every round. */

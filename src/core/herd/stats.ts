@@ -4,7 +4,7 @@
  */
 import hdr from 'hdr-histogram-js';
 import type { Outcome, StrategyName } from './types.js';
-import type { Sample } from './round.js';
+import type { ReadSample } from './round.js';
 import type { OutageReport } from './outage.js';
 import type { RaceReport } from './race.js';
 
@@ -83,7 +83,7 @@ export function summarizeLatency(latenciesMs: readonly number[]): LatencySummary
 }
 
 /** Release skew of one round: how far apart the first and the last client really started. */
-export function releaseSkew(samples: readonly Sample[]): number {
+export function releaseSkew(samples: readonly ReadSample[]): number {
   const releasedAtOnce = samples.filter((s) => s.intendedAt === samples[0]?.intendedAt);
   if (releasedAtOnce.length < 2) return 0;
   let min = Infinity;
@@ -99,7 +99,7 @@ export interface StrategyTally {
   strategy: StrategyName;
   rounds: number;
   expiries: number;
-  samples: Sample[];
+  samples: ReadSample[];
   originQueries: number;
   originQueriesTool: number;
   originSource: OriginCountSource;

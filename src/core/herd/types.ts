@@ -49,8 +49,8 @@ export interface HerdCache {
   countStampede(key: string, windowMs: number): Promise<number>;
 }
 
-/** The database behind the cache: one fetch is one origin query. */
-export interface Origin {
+/** The database behind the cache, as the strategies reach it: one fetch is one origin query. */
+export interface OriginPort {
   fetch(key: string): Promise<OriginRow>;
 }
 
@@ -108,7 +108,7 @@ export interface ReadResult {
 export interface ReadContext {
   key: string;
   cache: HerdCache;
-  origin: Origin;
+  origin: OriginPort;
   clock: Clock;
   random: Random;
   settings: StrategySettings;
