@@ -1,8 +1,8 @@
 /** Renders herd drills and simulations: a side-by-side table on stdout, or the full result as JSON. */
 import { redact } from '../errors.js';
 import type { Writable } from '../io.js';
-import type { DrillEvent, DrillResult } from '../adapters/herd/drill.js';
-import type { HttpDrillResult } from '../adapters/herd/http-drill.js';
+import type { DrillEvent, DrillResult } from '../core/herd/drill-types.js';
+import type { HttpDrillResult } from '../core/herd/http-result.js';
 import type { Breach } from '../core/herd/assert.js';
 import type { StrategyReport } from '../core/herd/stats.js';
 import type { SimulatedStrategy } from '../core/herd/sim/simulate.js';

@@ -6,7 +6,7 @@ import { runCli } from '../harness/cli.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DrillResult } from '../../src/adapters/herd/drill.js';
+import type { DrillResult } from '../../src/core/herd/drill-types.js';
 
 /**
  * Herds of hundreds of clients on real Redis and PostgreSQL. The fetch bumps a sequence this

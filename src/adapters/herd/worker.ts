@@ -8,13 +8,16 @@ import { CacheConnection, openCache } from '../redis/cache.js';
 import { createPgPool } from '../postgres/pool.js';
 import type { RedisTarget } from '../../config/target.js';
 import { createStrategy, withL1, type L1Settings } from '../../core/herd/strategies/index.js';
-import { runRound, type HerdClient, type RoundOutput } from '../../core/herd/round.js';
+import { runRound, type HerdClient } from '../../core/herd/round.js';
+import type { ArmRequest, WorkerRoundResult } from '../../core/herd/drill-types.js';
 import { clientRandom } from '../../core/herd/random.js';
-import type { BreakerLog, Strategy, StrategyName, StrategySettings } from '../../core/herd/types.js';
+import type { Strategy, StrategyName } from '../../core/herd/types.js';
 import { PgOrigin, paramOfKey } from './origin.js';
 import { RedisHerdCache, stampedeKeyOf, staleKeyOf } from './redis-cache.js';
 import { lockKeyOf } from '../../core/herd/strategies/index.js';
 import { wallClock } from './clock.js';
+
+export type { ArmRequest, WorkerRoundResult } from '../../core/herd/drill-types.js';
 
 export interface WorkerConfig {
   index: number;
@@ -39,26 +42,6 @@ export interface WorkerConfig {
   versionColumn?: string;
   /** A local tier in this process in front of Redis. */
   l1?: L1Settings;
-}
-
-export interface ArmRequest {
-  strategy: StrategyName;
-  settings: StrategySettings;
-  seed: number;
-  round: number;
-  /** [local client index, key index, offset in ms after the release] per request. */
-  requests: [number, number, number][];
-}
-
-export interface WorkerRoundResult extends RoundOutput {
-  worker: number;
-  originSent: number;
-  /** [start, end, key] (wall-clock ms) of every fetch this worker sent, to group them into refresh episodes. */
-  fetchSpans: [number, number, string][];
-  /** This process's breaker over the round (breaker strategies). */
-  breaker?: BreakerLog;
-  /** When the round's last read finished. */
-  endedAt: number;
 }
 
 export class DrillWorker {
