@@ -27,13 +27,35 @@ export function strategyTable(reports: readonly StrategyReport[]): string {
     ms(r.latency.p99Ms),
     ms(r.latency.maxMs),
     r.stale.served > 0 ? `${r.stale.served} (${ms(r.stale.maxAgeMs)})` : '0',
-    r.errors,
+    errorsCell(r),
     r.timeouts,
     r.lockWaits,
     r.peakStampede,
     ms(r.releaseSkewMs),
   ]);
   return formatTable(header, rows);
+}
+
+/** "288 (288 pool wait)": reads that never reached the database are not the database's errors. */
+function errorsCell(r: StrategyReport): number | string {
+  const poolWait = r.errorsBy.poolWait;
+  return poolWait > 0 ? `${r.errors} (${poolWait} pool wait)` : r.errors;
+}
+
+/** Per strategy: how long origin queries waited for a pool connection, apart from their time in the database. */
+export function originTimeTable(reports: readonly StrategyReport[]): string {
+  const header = ['strategy', 'pool wait p50', 'p99', 'max', 'in database p50', 'p99', 'max', 'pool-wait errors', 'database errors'];
+  const rows = reports.map((r) => {
+    const w = r.originTime.poolWait;
+    const q = r.originTime.query;
+    return [r.strategy, ms(w.p50Ms), ms(w.p99Ms), ms(w.maxMs), ms(q.p50Ms), ms(q.p99Ms), ms(q.maxMs), r.errorsBy.poolWait, r.errorsBy.database];
+  });
+  return formatTable(header, rows);
+}
+
+/** Worth a table when the pool made readers wait, or the database serves one query at a time. */
+function poolMatters(result: DrillResult): boolean {
+  return result.database?.oneQueryAtATime === true || result.reports.some((r) => r.errorsBy.poolWait > 0 || r.originTime.poolWait.p99Ms >= 1);
 }
 
 /** The outage's effect per strategy: what reached the database when, and the breaker's states. */
@@ -100,8 +122,13 @@ export function reportDrillText(out: Writable, result: DrillResult, color: boole
     `${style.bold('herd')} ${what} on ${result.topology}: ${result.clients} clients${result.processes > 1 ? ` in ${result.processes} processes` : ''}, ` +
       `${shape}${result.ttlJitter > 0 ? `, ttl jitter ${Math.round(result.ttlJitter * 100)}%` : ''}, db delay ${ms(result.dbDelayMs)}, seed ${result.seed}; origin queries ${source}\n`,
   );
+  if (result.database?.caveat) out.write(style.yellow(`database: ${result.database.caveat}`) + '\n');
   if (result.openLoop) out.write('per expiry = origin queries per refresh episode (overlapping fetches of one key); peak db = most origin queries in flight at once\n');
   out.write(strategyTable(result.reports) + '\n');
+  if (poolMatters(result)) {
+    out.write(`origin time: waiting for one of the --pg-pool connections, apart from the time in the database; a pool-wait error gave up waiting and never reached the database\n`);
+    out.write(originTimeTable(result.reports) + '\n');
+  }
   if (result.outage) {
     out.write(`outage: origin queries by when they started (before / during / after the outage); recovery = from the cache's return to the last origin query; breaker times per process\n`);
     out.write(outageTable(result.reports) + '\n');

@@ -71,6 +71,8 @@ export interface WorkerRoundResult extends RoundOutput {
   originSent: number;
   /** [start, end, key] (wall-clock ms) of every fetch this worker sent, to group them into refresh episodes. */
   fetchSpans: [number, number, string][];
+  /** How long each fetch of the round waited for a connection of its process's pool (ms), failed waits included. */
+  poolWaitsMs: number[];
   /** This process's breaker over the round (breaker strategies). */
   breaker?: BreakerLog;
   /** When the round's last read finished. */
@@ -81,6 +83,21 @@ export type DrillEvent =
   | { type: 'connected'; clients: number; processes: number; originSource: OriginCountSource }
   | { type: 'round'; strategy: StrategyName; round: number; originQueries: number; skewMs: number }
   | { type: 'warning'; message: string };
+
+/** What the drill found out about the database serving the origin queries. */
+export interface DatabaseFacts {
+  version: string;
+  /** PGlite (PostgreSQL in WebAssembly, as the sandbox embeds it), or a server. */
+  kind: 'pglite' | 'server';
+  /** True when every connection shares one session, so the database runs one query at a time. */
+  oneQueryAtATime: boolean;
+  /** How many connections the database takes (null: unknown). */
+  maxConnections: number | null;
+  /** The drill's own connections at most: every process's pool plus the coordinator's. */
+  drillConnections: number;
+  /** What this database does to the figures (absent: nothing to say). */
+  caveat?: string;
+}
 
 export interface DrillResult {
   runId: string;
@@ -101,6 +118,8 @@ export interface DrillResult {
   reports: StrategyReport[];
   warnings: string[];
   interrupted: boolean;
+  /** The database behind the origin queries (absent when the drill stopped before asking). */
+  database?: DatabaseFacts;
   /** --trigger outage: the node taken away and how. */
   outage?: { node: string; mode: 'pause' | 'refuse'; durationMs: number; ratePerSec: number; windowMs: number };
 }

@@ -15,7 +15,7 @@ import { roundVerdict, staleReads, summarizeRace, type Commit, type RaceRound } 
 import { summarizeOutage, type OutageRound, type OutageWindow } from './outage.js';
 import type { ReadSample } from './round.js';
 import type { CachedValue, Clock, OriginPort, StrategyName } from './types.js';
-import type { ArmRequest, DrillEvent, DrillResult, DrillSpec, WorkerRoundResult } from './drill-types.js';
+import type { ArmRequest, DatabaseFacts, DrillEvent, DrillResult, DrillSpec, WorkerRoundResult } from './drill-types.js';
 import type { Colocation } from './colocation.js';
 
 /** The drilled keys in Redis, as the rounds change them. */
@@ -70,14 +70,21 @@ export interface DrillPorts {
 /** Every worker's requests, [client, key, offset] (drill-plan.ts). */
 export type RequestPlan = [number, number, number][][];
 
-export async function runStrategies(spec: DrillSpec, ports: DrillPorts, plan: RequestPlan, stop: AbortSignal, onEvent: (event: DrillEvent) => void): Promise<StrategyReport[]> {
+/** Runs every strategy's rounds; each strategy's report joins `reports` as soon as it is done. */
+export async function runStrategies(
+  spec: DrillSpec,
+  ports: DrillPorts,
+  plan: RequestPlan,
+  stop: AbortSignal,
+  onEvent: (event: DrillEvent) => void,
+  reports: StrategyReport[] = [],
+): Promise<StrategyReport[]> {
   const { clock, keys, counter, workers, outage, race } = ports;
   const jitter = seededRandom(spec.seed + 1);
   const ttlFactor = spec.keys.map(() => 1 + spec.settings.ttlJitter * jitter());
   // Prime values once per run: the control side's fetches happen before any round's count starts.
   let primed = spec.prime ? await primeValues(ports.primer, clock, spec.keys) : [];
   let freshPrime = true;
-  const reports: StrategyReport[] = [];
 
   for (const strategy of spec.strategies) {
     if (stop.aborted) break;
@@ -85,6 +92,7 @@ export async function runStrategies(spec: DrillSpec, ports: DrillPorts, plan: Re
     const samples: ReadSample[] = [];
     const perExpiry: number[] = [];
     const spans: [number, number, string][] = [];
+    const poolWaits: number[] = [];
     const strategyWarnings: string[] = [];
     let originQueries = 0;
     let toolCount = 0;
@@ -136,6 +144,7 @@ export async function runStrategies(spec: DrillSpec, ports: DrillPorts, plan: Re
       const roundSpans = outputs.flatMap((o) => o.fetchSpans);
       samples.push(...roundSamples);
       spans.push(...roundSpans);
+      for (const o of outputs) poolWaits.push(...o.poolWaitsMs);
       originQueries += counted;
       toolCount += sent;
       skipped += outputs.reduce((a, o) => a + o.skipped, 0);
@@ -173,6 +182,8 @@ export async function runStrategies(spec: DrillSpec, ports: DrillPorts, plan: Re
         releaseSkewMs: skew,
         skipped,
         peakOriginConcurrency: peak,
+        poolWaitsMs: poolWaits,
+        queryMs: spans.map(([s, e]) => e - s),
         warnings: strategyWarnings,
         ...(spec.outage && outageRounds.length > 0 ? { outage: summarizeOutage(spec.outage.mode, spec.outage.durationMs, outageRounds) } : {}),
         ...(spec.race && raceRounds.length > 0 ? { race: summarizeRace(spec.race.invalidate, raceRounds, lags) } : {}),
@@ -194,6 +205,7 @@ export interface DrillFacts {
   /** Requests the plan holds (open loop). */
   planned: number;
   outageNode?: string;
+  database?: DatabaseFacts;
 }
 
 export function drillResult(spec: DrillSpec, facts: DrillFacts, reports: StrategyReport[]): DrillResult {
@@ -216,6 +228,7 @@ export function drillResult(spec: DrillSpec, facts: DrillFacts, reports: Strateg
     reports,
     warnings: facts.warnings,
     interrupted: facts.interrupted,
+    ...(facts.database ? { database: facts.database } : {}),
     ...(facts.outageNode !== undefined && spec.outage
       ? { outage: { node: facts.outageNode, mode: spec.outage.mode, durationMs: spec.outage.durationMs, ratePerSec: spec.outage.ratePerSec, windowMs: spec.outage.windowMs } }
       : {}),

@@ -2,7 +2,7 @@
  * One expiry of the key and the herd that follows, independent of what the cache and clock
  * really are: the live drill and the simulator both call this.
  */
-import type { CachedValue, Clock, HerdCache, Observed, OriginPort, Random, ReadResult, Strategy, StrategySettings } from './types.js';
+import { OriginError, type CachedValue, type Clock, type HerdCache, type Observed, type OriginPort, type Random, type ReadResult, type Strategy, type StrategySettings } from './types.js';
 import { errorText } from './strategies/common.js';
 
 export interface HerdClient {
@@ -80,7 +80,7 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
           observed,
         });
       } catch (error) {
-        result = { outcome: 'error', lockWaits: 0, error: errorText(error), ...observed };
+        result = { outcome: 'error', lockWaits: 0, error: errorText(error), ...(error instanceof OriginError ? { errorKind: error.kind } : {}), ...observed };
       }
       if (observed.version !== undefined) result = { ...result, version: observed.version };
       return { client: client.id, key, intendedAt, startedAt, latencyMs: clock.now() - intendedAt, result };
