@@ -14,8 +14,8 @@ function ms(value: number): string {
   return value < 10 ? `${value.toFixed(1)}ms` : formatDuration(value);
 }
 
-export function strategyTable(reports: readonly StrategyReport[]): string {
-  const header = ['strategy', 'origin q', 'per expiry', 'worst', 'peak db', 'p50', 'p95', 'p99', 'max', 'stale (max age)', 'errors', 'timeouts', 'lock waits', 'peak stampede', 'skew'];
+export function strategyTable(reports: readonly StrategyReport[], per: 'per expiry' | 'per episode' = 'per expiry'): string {
+  const header = ['strategy', 'origin q', per, 'worst', 'peak db', 'p50', 'p95', 'p99', 'max', 'stale (max age)', 'errors', 'timeouts', 'lock waits', 'peak stampede', 'skew'];
   const rows = reports.map((r) => [
     r.strategy,
     r.originQueries,
@@ -123,8 +123,15 @@ export function reportDrillText(out: Writable, result: DrillResult, color: boole
       `${shape}${result.ttlJitter > 0 ? `, ttl jitter ${Math.round(result.ttlJitter * 100)}%` : ''}, db delay ${ms(result.dbDelayMs)}, seed ${result.seed}; origin queries ${source}\n`,
   );
   if (result.database?.caveat) out.write(style.yellow(`database: ${result.database.caveat}`) + '\n');
-  if (result.openLoop) out.write('per expiry = origin queries per refresh episode (overlapping fetches of one key); peak db = most origin queries in flight at once\n');
-  out.write(strategyTable(result.reports) + '\n');
+  if (result.openLoop) {
+    // Per episode alone ranks a strategy that refreshes early in many small episodes too well.
+    out.write('ranked by origin queries for the run (what the database paid), fewest first; per episode = origin queries per refresh episode (overlapping fetches of one key); peak db = most origin queries in flight at once\n');
+    const byRank = new Map(result.ranking.map((r) => [r.strategy, r.rank]));
+    const ranked = [...result.reports].sort((a, b) => (byRank.get(a.strategy) ?? 0) - (byRank.get(b.strategy) ?? 0));
+    out.write(strategyTable(ranked, 'per episode') + '\n');
+  } else {
+    out.write(strategyTable(result.reports) + '\n');
+  }
   if (poolMatters(result)) {
     out.write(`origin time: waiting for one of the --pg-pool connections, apart from the time in the database; a pool-wait error gave up waiting and never reached the database\n`);
     out.write(originTimeTable(result.reports) + '\n');

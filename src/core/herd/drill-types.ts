@@ -8,6 +8,7 @@ import type { BaseSettings } from './settings.js';
 import type { L1Settings } from './strategies/index.js';
 import type { OriginCountSource, StrategyReport } from './stats.js';
 import type { RoundOutput } from './round.js';
+import type { RankedStrategy } from './ranking.js';
 import type { BreakerLog, StrategyName, StrategySettings } from './types.js';
 
 export type Trigger = 'delete' | 'pexpire' | 'ttl' | 'outage';
@@ -116,6 +117,8 @@ export interface DrillResult {
   originSource: OriginCountSource;
   colocation: Colocation[];
   reports: StrategyReport[];
+  /** The strategies by what the database paid (the run's origin queries), fewest first. */
+  ranking: RankedStrategy[];
   warnings: string[];
   interrupted: boolean;
   /** The database behind the origin queries (absent when the drill stopped before asking). */

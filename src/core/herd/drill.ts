@@ -8,6 +8,7 @@
  */
 import { settingsFor } from './settings.js';
 import { writeSchedule } from './drill-plan.js';
+import { rankByOriginQueries } from './ranking.js';
 import { seededRandom } from './random.js';
 import { episodesByKey, peakConcurrency } from './episodes.js';
 import { releaseSkew, summarizeStrategy, type OriginCountSource, type StrategyReport } from './stats.js';
@@ -226,6 +227,7 @@ export function drillResult(spec: DrillSpec, facts: DrillFacts, reports: Strateg
     originSource: facts.originSource,
     colocation: facts.colocation,
     reports,
+    ranking: rankByOriginQueries(reports),
     warnings: facts.warnings,
     interrupted: facts.interrupted,
     ...(facts.database ? { database: facts.database } : {}),
