@@ -15,7 +15,11 @@ export function socketBreaker(pool: pg.Pool): () => number {
   });
   return () => {
     const n = open.size;
-    for (const client of open) client.connection.stream.destroy();
+    for (const client of open) {
+      // A client checked out between queries has no listener for the 'error' this causes.
+      client.on('error', () => undefined);
+      client.connection.stream.destroy();
+    }
     open.clear();
     return n;
   };
