@@ -9,7 +9,7 @@ import { checkAssertions, checkValues, parseAssertions, requireHttpMetrics, type
 import { isLoopbackHost } from '../core/herd/loopback.js';
 import { runHttpDrill } from '../adapters/herd/http-drill.js';
 import { runDrill, type DrillOptions } from '../adapters/herd/drill.js';
-import type { RaceOptions } from '../adapters/herd/race-writer.js';
+import type { RaceOptions } from '../core/herd/drill-types.js';
 import { validateFetchSql } from '../adapters/herd/origin.js';
 import { drillProgress, reportBreaches, reportDrillJson, reportDrillText, reportHttpErrors, reportHttpJson, reportHttpText, reportWarnings } from '../reporters/herd.js';
 import { readDrillKeys } from './herd-keys.js';

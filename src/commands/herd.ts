@@ -10,7 +10,7 @@ import type { ConnectionFlags } from '../config/target.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { formatDurationFlag as dur } from '../config/duration.js';
 import { STRATEGY_NAMES, type OnLockTimeout } from '../core/herd/types.js';
-import type { Trigger } from '../adapters/herd/drill.js';
+import type { Trigger } from '../core/herd/drill-types.js';
 import { registerHerdSimulate } from './herd-simulate.js';
 
 export interface HerdFlags extends ConnectionFlags {

@@ -1,8 +1,8 @@
 /** Renders herd drills and simulations: a side-by-side table on stdout, or the full result as JSON. */
 import { redact } from '../errors.js';
 import type { Writable } from '../io.js';
-import type { DrillEvent, DrillResult } from '../adapters/herd/drill.js';
-import type { HttpDrillResult } from '../adapters/herd/http-drill.js';
+import type { DrillEvent, DrillResult } from '../core/herd/drill-types.js';
+import type { HttpDrillResult } from '../core/herd/http-result.js';
 import type { Breach } from '../core/herd/assert.js';
 import type { StrategyReport } from '../core/herd/stats.js';
 import type { SimulatedStrategy } from '../core/herd/sim/simulate.js';
@@ -14,8 +14,8 @@ function ms(value: number): string {
   return value < 10 ? `${value.toFixed(1)}ms` : formatDuration(value);
 }
 
-export function strategyTable(reports: readonly StrategyReport[]): string {
-  const header = ['strategy', 'origin q', 'per expiry', 'worst', 'peak db', 'p50', 'p95', 'p99', 'max', 'stale (max age)', 'errors', 'timeouts', 'lock waits', 'peak stampede', 'skew'];
+export function strategyTable(reports: readonly StrategyReport[], per: 'per expiry' | 'per episode' = 'per expiry'): string {
+  const header = ['strategy', 'origin q', per, 'worst', 'peak db', 'p50', 'p95', 'p99', 'max', 'stale (max age)', 'errors', 'timeouts', 'lock waits', 'peak stampede', 'skew'];
   const rows = reports.map((r) => [
     r.strategy,
     r.originQueries,
@@ -27,13 +27,35 @@ export function strategyTable(reports: readonly StrategyReport[]): string {
     ms(r.latency.p99Ms),
     ms(r.latency.maxMs),
     r.stale.served > 0 ? `${r.stale.served} (${ms(r.stale.maxAgeMs)})` : '0',
-    r.errors,
+    errorsCell(r),
     r.timeouts,
     r.lockWaits,
     r.peakStampede,
     ms(r.releaseSkewMs),
   ]);
   return formatTable(header, rows);
+}
+
+/** "288 (288 pool wait)": reads that never reached the database are not the database's errors. */
+function errorsCell(r: StrategyReport): number | string {
+  const poolWait = r.errorsBy.poolWait;
+  return poolWait > 0 ? `${r.errors} (${poolWait} pool wait)` : r.errors;
+}
+
+/** Per strategy: how long origin queries waited for a pool connection, apart from their time in the database. */
+export function originTimeTable(reports: readonly StrategyReport[]): string {
+  const header = ['strategy', 'pool wait p50', 'p99', 'max', 'in database p50', 'p99', 'max', 'pool-wait errors', 'database errors'];
+  const rows = reports.map((r) => {
+    const w = r.originTime.poolWait;
+    const q = r.originTime.query;
+    return [r.strategy, ms(w.p50Ms), ms(w.p99Ms), ms(w.maxMs), ms(q.p50Ms), ms(q.p99Ms), ms(q.maxMs), r.errorsBy.poolWait, r.errorsBy.database];
+  });
+  return formatTable(header, rows);
+}
+
+/** Worth a table when the pool made readers wait, or the database serves one query at a time. */
+function poolMatters(result: DrillResult): boolean {
+  return result.database?.oneQueryAtATime === true || result.reports.some((r) => r.errorsBy.poolWait > 0 || r.originTime.poolWait.p99Ms >= 1);
 }
 
 /** The outage's effect per strategy: what reached the database when, and the breaker's states. */
@@ -100,8 +122,20 @@ export function reportDrillText(out: Writable, result: DrillResult, color: boole
     `${style.bold('herd')} ${what} on ${result.topology}: ${result.clients} clients${result.processes > 1 ? ` in ${result.processes} processes` : ''}, ` +
       `${shape}${result.ttlJitter > 0 ? `, ttl jitter ${Math.round(result.ttlJitter * 100)}%` : ''}, db delay ${ms(result.dbDelayMs)}, seed ${result.seed}; origin queries ${source}\n`,
   );
-  if (result.openLoop) out.write('per expiry = origin queries per refresh episode (overlapping fetches of one key); peak db = most origin queries in flight at once\n');
-  out.write(strategyTable(result.reports) + '\n');
+  if (result.database?.caveat) out.write(style.yellow(`database: ${result.database.caveat}`) + '\n');
+  if (result.openLoop) {
+    // Per episode alone ranks a strategy that refreshes early in many small episodes too well.
+    out.write('ranked by origin queries for the run (what the database paid), fewest first; per episode = origin queries per refresh episode (overlapping fetches of one key); peak db = most origin queries in flight at once\n');
+    const byRank = new Map(result.ranking.map((r) => [r.strategy, r.rank]));
+    const ranked = [...result.reports].sort((a, b) => (byRank.get(a.strategy) ?? 0) - (byRank.get(b.strategy) ?? 0));
+    out.write(strategyTable(ranked, 'per episode') + '\n');
+  } else {
+    out.write(strategyTable(result.reports) + '\n');
+  }
+  if (poolMatters(result)) {
+    out.write(`origin time: waiting for one of the --pg-pool connections, apart from the time in the database; a pool-wait error gave up waiting and never reached the database\n`);
+    out.write(originTimeTable(result.reports) + '\n');
+  }
   if (result.outage) {
     out.write(`outage: origin queries by when they started (before / during / after the outage); recovery = from the cache's return to the last origin query; breaker times per process\n`);
     out.write(outageTable(result.reports) + '\n');

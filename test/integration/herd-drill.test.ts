@@ -4,7 +4,7 @@ import { startRedis, waitFor, type RedisProcess } from '../harness/redis.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { problemText, runCli } from '../harness/cli.js';
 import { spawnCli } from '../harness/spawn-cli.js';
-import type { DrillResult } from '../../src/adapters/herd/drill.js';
+import type { DrillResult } from '../../src/core/herd/drill-types.js';
 
 /**
  * Herds of hundreds of clients on real Redis and PostgreSQL. The fetch bumps a sequence this

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { startRedis, type RedisProcess } from '../harness/redis.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { runCli } from '../harness/cli.js';
-import type { HttpDrillResult } from '../../src/adapters/herd/http-drill.js';
+import type { HttpDrillResult } from '../../src/core/herd/http-result.js';
 
 /**
  * A small real application (plain cache-aside over the same Redis and PostgreSQL) drilled

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startRedis, type RedisProcess } from '../harness/redis.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { runCli } from '../harness/cli.js';
-import type { DrillResult } from '../../src/adapters/herd/drill.js';
+import type { DrillResult } from '../../src/core/herd/drill-types.js';
 
 /** A local L1 tier in each of 3 real worker processes, in front of real Redis and PostgreSQL. */
 describe('herd --l1: a local tier per process', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startRedis, type RedisProcess } from '../harness/redis.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { runCli } from '../harness/cli.js';
-import type { DrillResult } from '../../src/adapters/herd/drill.js';
+import type { DrillResult } from '../../src/core/herd/drill-types.js';
 
 /**
  * The invalidation race on real Redis and PostgreSQL: the row is updated while the herd's

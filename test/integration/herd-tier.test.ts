@@ -6,7 +6,7 @@ import { runCli } from '../harness/cli.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DrillResult } from '../../src/adapters/herd/drill.js';
+import type { DrillResult } from '../../src/core/herd/drill-types.js';
 
 /**
  * Herds of hundreds of clients on real Redis and PostgreSQL. The fetch bumps a sequence this
@@ -75,6 +75,8 @@ describe('herd drill at tier scale, open loop and on a cluster', () => {
     }
     assert.equal(lock!.amplification, 1);
     assert.ok(none!.amplification > 1, `none ${none!.amplification}`);
+    // Ranked by what the database paid over the run: lock's one query per episode costs less.
+    assert.deepEqual(result.ranking.map((r) => [r.strategy, r.originQueries]), [['lock', lock!.originQueries], ['none', none!.originQueries]]);
   });
 
   test('on a cluster: lock is exact, and a key without a hash tag gets the slot warning', async () => {

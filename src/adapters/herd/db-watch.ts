@@ -7,13 +7,9 @@
  * seconds late), so a delta over a short herd would be wrong.
  */
 import type pg from 'pg';
+import type { DatabaseLoad } from '../../core/herd/http-result.js';
 
-export interface DatabaseLoad {
-  peakActiveQueries: number;
-  samples: number;
-  /** Statements executed in this database meanwhile (pg_stat_statements); null when not installed. */
-  statements: number | null;
-}
+export type { DatabaseLoad } from '../../core/herd/http-result.js';
 
 export class DatabaseWatch {
   private timer?: NodeJS.Timeout;

@@ -1,112 +1,84 @@
 /**
- * The live drill: per strategy and round, prime the keys, arm every client on the barrier,
- * fire the trigger, release them together, wait for every read (and background refresh),
- * then read what PostgreSQL counted. Open loop instead sends Poisson arrivals across natural
- * expiries for a duration. Leaves the keys as it found them and removes its scratch keys.
+ * The live drill's connections: Redis, PostgreSQL and the worker processes behind the engine's
+ * ports (core/herd/drill.ts runs the rounds). Prepares the run (run marker, crashed runs,
+ * counter, snapshot, workers), and leaves the keys as it found them and removes its scratch keys.
  */
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { openCache } from '../redis/cache.js';
 import { DEFAULTS } from '../../config/defaults.js';
+import type pg from 'pg';
 import { createPgPool, verifyPg } from '../postgres/pool.js';
 import type { RedisTarget } from '../../config/target.js';
 import { checkColocation, type Colocation } from '../../core/herd/colocation.js';
-import { herdOffsets, poissonArrivals } from '../../core/herd/schedule.js';
-import { seededRandom } from '../../core/herd/random.js';
-import { settingsFor, type BaseSettings } from '../../core/herd/settings.js';
-import { lockKeyOf, type L1Settings } from '../../core/herd/strategies/index.js';
-import { episodesByKey, peakConcurrency } from '../../core/herd/episodes.js';
-import { releaseSkew, summarizeStrategy, type OriginCountSource, type StrategyReport } from '../../core/herd/stats.js';
-import type { CachedValue, StrategyName } from '../../core/herd/types.js';
-import type { Sample } from '../../core/herd/round.js';
+import { lockKeyOf } from '../../core/herd/strategies/index.js';
+import type { StrategyReport } from '../../core/herd/stats.js';
+import { drillResult, runStrategies, type RacePort, type WorkerPort } from '../../core/herd/drill.js';
+import { planRequests, splitEvenly } from '../../core/herd/drill-plan.js';
+import type { DatabaseFacts, DrillEvent, DrillResult, DrillSpec, OutageOptions, RaceOptions } from '../../core/herd/drill-types.js';
 import { createOriginCounter, dropScratchOf, PgOrigin, paramOfKey, probeFetch } from './origin.js';
 import { RedisHerdCache, stampedeKeyOf, staleKeyOf } from './redis-cache.js';
 import { DrillKeys } from './keyset.js';
 import { wallClock } from './clock.js';
-import type { ArmRequest, WorkerConfig, WorkerRoundResult } from './worker.js';
+import type { WorkerConfig } from './worker.js';
 import { DrillWorker } from './worker.js';
 import { startProcessWorker } from './process-worker.js';
-import { DrillOutage, type OutageOptions } from './outage.js';
-import { RaceWriter, type RaceOptions } from './race-writer.js';
-import { roundVerdict, staleReads, summarizeRace, type RaceRound } from '../../core/herd/race.js';
-import { summarizeOutage, type OutageRound } from '../../core/herd/outage.js';
+import { DrillOutage } from './outage.js';
+import { RaceWriter } from './race-writer.js';
+import { describeDatabase } from './database-facts.js';
+import { settleUnlessStopped, settleWithin } from '../../core/herd/settle.js';
+import { socketBreaker } from './pg-hard-stop.js';
 
-export type Trigger = 'delete' | 'pexpire' | 'ttl' | 'outage';
+export type { DrillEvent, DrillResult, Trigger } from '../../core/herd/drill-types.js';
 
-export interface DrillOptions {
+export interface DrillOptions extends DrillSpec {
   target: RedisTarget;
   pgUrl: string | undefined;
   /** Called right before the first connection (the command names the topology). */
   announce?: () => void;
-  keys: string[];
   param?: string;
   /** Absent only with a race on the drill's scratch table, whose fetch the drill writes. */
   fetchSql?: string;
-  /** Total virtual clients over all processes. */
-  clients: number;
-  processes: number;
-  rounds: number;
-  strategies: StrategyName[];
-  trigger: Trigger;
-  /** pexpire/ttl: how far ahead the keys expire. */
-  expireInMs: number;
-  /** Requests spread uniformly over this window after the release (0: all at once). */
-  spreadMs: number;
-  /** Write the keys before each round (false: use what `cachectl warm` or the application left there). */
-  prime: boolean;
-  /** Open loop instead of a herd: Poisson arrivals across natural expiries. */
-  openLoop?: { ratePerSec: number; durationMs: number; maxRequests: number };
-  dbDelayMs: number;
   pgPoolSize: number;
-  seed: number;
   maxTimeMs: number;
-  settings: BaseSettings;
   /** Every drill client's Redis command timeout. */
   redisTimeoutMs: number;
-  /** --trigger outage: how the node goes away, and the reads sent across it. */
   outage?: OutageOptions & { ratePerSec: number; windowMs: number };
-  /** --writes: the invalidation race. */
   race?: RaceOptions;
-  /** --l1: a bounded LRU per process in front of Redis. */
-  l1?: L1Settings;
   signal: AbortSignal;
 }
 
-export interface WorkerHandle {
+export interface WorkerHandle extends WorkerPort {
   connect(): Promise<void>;
-  arm(request: ArmRequest): void | Promise<void>;
-  release(): void;
-  stop(): void;
-  collect(): Promise<WorkerRoundResult>;
+  /** Reads in flight lose their database connections; fetches not yet connected fail. */
+  abandon(): void;
   close(): Promise<void>;
+  /** The end of a cleanup that did not finish in its bound. */
+  kill(): void;
 }
 
-export type DrillEvent =
-  | { type: 'connected'; clients: number; processes: number; originSource: OriginCountSource }
-  | { type: 'round'; strategy: StrategyName; round: number; originQueries: number; skewMs: number }
-  | { type: 'warning'; message: string };
+/**
+ * Bounds of a stop (--max-time, SIGINT, SIGTERM), whatever the database does: reads in flight
+ * get STOP_GRACE_MS to finish; then the drill drops its PostgreSQL connections (reads in flight
+ * fail at once) and waits at most ABANDON_MS more; the cleanup (workers, the key's restore, the
+ * scratch objects) gets CLEANUP_MS, after which what is left is killed. So a drill ends at most
+ * STOP_BOUND_MS after it was told to stop.
+ */
+export const STOP_GRACE_MS = 2_000;
+export const ABANDON_MS = 3_000;
+export const CLEANUP_MS = 5_000;
+export const STOP_BOUND_MS = STOP_GRACE_MS + ABANDON_MS + CLEANUP_MS;
 
-export interface DrillResult {
-  runId: string;
-  mode: 'herd' | 'open';
-  key: string;
-  keyCount: number;
-  topology: string;
-  trigger: Trigger | 'natural';
-  clients: number;
-  processes: number;
-  rounds: number;
-  seed: number;
-  dbDelayMs: number;
-  ttlJitter: number;
-  openLoop?: { ratePerSec: number; durationMs: number; requests: number };
-  originSource: OriginCountSource;
-  colocation: Colocation[];
+/** What the preparation has opened so far: the cleanup and a partial result read it. */
+interface Opened {
+  workers: WorkerHandle[];
   reports: StrategyReport[];
-  warnings: string[];
-  interrupted: boolean;
-  /** --trigger outage: the node taken away and how. */
-  outage?: { node: string; mode: 'pause' | 'refuse'; durationMs: number; ratePerSec: number; windowMs: number };
+  counter?: Awaited<ReturnType<typeof createOriginCounter>>;
+  outage?: DrillOutage;
+  race?: RaceWriter;
+  database?: DatabaseFacts;
+  colocation: Colocation[];
+  planned: number;
 }
 
 export async function runDrill(options: DrillOptions, onEvent: (event: DrillEvent) => void = () => undefined): Promise<DrillResult> {
@@ -128,184 +100,158 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
     stop.abort();
   }, options.maxTimeMs);
 
-  const pool = createPgPool({ url: options.pgUrl, max: 4, applicationName: `cachectl-herd-${runId}` });
+  const pool = createPgPool({ url: options.pgUrl, max: CONTROL_CONNECTIONS, applicationName: `cachectl-herd-${runId}` });
+  const breakControlSockets = socketBreaker(pool);
   const cache = new RedisHerdCache(control);
   const keys = new DrillKeys(cache, options.keys, runId);
-  const workers: WorkerHandle[] = [];
-  const reports: StrategyReport[] = [];
-  let counter: Awaited<ReturnType<typeof createOriginCounter>> | undefined;
-  let outage: DrillOutage | undefined;
-  let race: RaceWriter | undefined;
+  const opened: Opened = { workers: [], reports: [], colocation: [], planned: 0 };
+  const partial = (): DrillResult =>
+    drillResult(
+      options,
+      {
+        runId,
+        topology: control.topology.kind,
+        originSource: opened.counter?.source ?? 'tool-only',
+        colocation: opened.colocation,
+        warnings,
+        interrupted: true,
+        planned: opened.planned,
+        ...(opened.outage ? { outageNode: opened.outage.nodeAddress } : {}),
+        ...(opened.database ? { database: opened.database } : {}),
+      },
+      opened.reports,
+    );
+  const body = prepareAndRun(options, { runId, control, pool, cache, keys, stop: stop.signal, warnings, warn, onEvent }, opened);
   try {
-    await verifyPg(pool, options.pgUrl);
-    await keys.markRun();
-    // A drill killed with SIGKILL restored nothing: put back what it recorded, drop its scratch objects.
-    for (const r of await keys.recoverCrashed()) {
-      const dropped = await dropScratchOf(pool, r.runId);
-      warn(`a drill on ${r.key} (run ${r.runId}, started ${new Date(r.takenAt).toISOString()}) ended without cleaning up: ${r.key} restored as it was then${dropped.length > 0 ? `, dropped ${dropped.join(', ')}` : ''}`);
-    }
-    const colocation = colocationOf(control.topology, options.keys, warn);
-    if (options.outage) outage = await DrillOutage.prepare(control, options.keys[0] as string, `cachectl-herd-${runId}`, options.outage);
-    const param = paramOfKey(options.keys[0] as string, options.param);
-    if (options.fetchSql !== undefined) await probeFetch(pool, options.fetchSql, param);
-    if (options.race) race = await RaceWriter.prepare(pool, runId, param, options.race, options.fetchSql);
-    const fetchSql = race?.fetchSql ?? (options.fetchSql as string);
-    counter = await createOriginCounter(pool, runId, { fetchSql, param });
-    if (counter.unavailable) warn(`PostgreSQL cannot count the fetches itself (${counter.unavailable}); origin counts are the tool's own`);
-    await keys.snapshot();
-
-    const perProcess = splitEvenly(options.clients, options.processes);
-    workers.push(...(await startWorkers({ ...options, fetchSql }, runId, perProcess, counter.sequence, outage?.via, race?.versionColumn)));
-    onEvent({ type: 'connected', clients: options.clients, processes: options.processes, originSource: counter.source });
-
-    const plan = planRequests(options, perProcess);
-    const jitter = seededRandom(options.seed + 1);
-    const ttlFactor = options.keys.map(() => 1 + options.settings.ttlJitter * jitter());
-    // Prime values once per run: the control side's fetches happen before any round's count starts.
-    const primer = new PgOrigin(pool, fetchSql, counter.sequence, options.dbDelayMs, (key) => paramOfKey(key, options.param), race?.versionColumn);
-    let primed = options.prime ? await primeValues(primer, options.keys) : [];
-    const key = options.keys[0] as string;
-    let freshPrime = true;
-
-    for (const strategy of options.strategies) {
-      if (stop.signal.aborted) break;
-      const settings = settingsFor(strategy, options.settings);
-      const samples: Sample[] = [];
-      const perExpiry: number[] = [];
-      const spans: [number, number, string][] = [];
-      const strategyWarnings: string[] = [];
-      let originQueries = 0;
-      let toolCount = 0;
-      let skew = 0;
-      let skipped = 0;
-      let rounds = 0;
-      let peak = 0;
-      const outageRounds: OutageRound[] = [];
-      const raceRounds: RaceRound[] = [];
-      const lags: number[] = [];
-      const l1Lags: number[] = [];
-      const roundsToRun = options.openLoop ? 1 : options.rounds;
-      for (let round = 0; round < roundsToRun && !stop.signal.aborted; round++) {
-        await keys.releaseOwnLocks();
-        // The row changes from round to round: each starts from the database's latest version.
-        if (race && options.prime && !freshPrime) primed = await primeValues(primer, options.keys);
-        freshPrime = false;
-        if (options.prime) {
-          const now = wallClock.now();
-          const ttlFor = (i: number) => (options.trigger === 'ttl' && !options.openLoop ? options.expireInMs : settings.ttlMs) * (ttlFactor[i] as number);
-          await keys.prime(
-            primed.map((p) => ({ ...p, computedAt: now })),
-            ttlFor,
-            settings.keepStale ? settings.ttlMs + settings.staleWindowMs : undefined,
-          );
-        }
-        const writtenAt = wallClock.now();
-        // Each round starts its own detection window, so the peak is this expiry's herd alone.
-        await keys.resetStampedeCounters();
-        const dbBefore = await counter.read();
-        const checkBefore = await counter.crossCheck?.();
-        for (const [i, w] of workers.entries()) await w.arm({ strategy, settings, seed: options.seed, round, requests: plan[i] ?? [] });
-        if (!options.openLoop && !outage) await fire(options, keys, writtenAt, ttlFactor, stop.signal);
-        const releasedAt = wallClock.now();
-        for (const w of workers) w.release();
-        const outageRun = outage?.run(stop.signal);
-        const writes = race?.run(key, cache, strategy, writeSchedule(options, round), releasedAt, settings.ttlMs, stop.signal);
-        const outputs = await collectAll(workers, stop.signal);
-        const window = await outageRun;
-        const commits = await writes;
-        const dbAfter = await counter.read();
-        const sent = outputs.reduce((a, o) => a + o.originSent, 0);
-        const counted = counter.source === 'tool-only' ? sent : dbAfter - dbBefore;
-        const checkAfter = await counter.crossCheck?.();
-        if (checkBefore !== undefined && checkAfter !== undefined && checkAfter - checkBefore !== counted) {
-          strategyWarnings.push(`round ${round + 1}: pg_stat_statements counted ${counted} fetches, the sequence ${checkAfter - checkBefore}`);
-        }
-        const roundSamples = outputs.flatMap((o) => o.samples);
-        const roundSpans = outputs.flatMap((o) => o.fetchSpans);
-        samples.push(...roundSamples);
-        spans.push(...roundSpans);
-        originQueries += counted;
-        toolCount += sent;
-        skipped += outputs.reduce((a, o) => a + o.skipped, 0);
-        peak = Math.max(peak, peakConcurrency(roundSpans.map(([s, e]) => [s, e] as const)));
-        // One key: the database's own count for this expiry. Several: the tool's per-key counts.
-        if (options.keys.length === 1) perExpiry.push(counted);
-        else perExpiry.push(...options.keys.map((k) => roundSpans.filter((s) => s[2] === k).length));
-        for (const o of outputs) for (const e of o.backgroundErrors) strategyWarnings.push(`background refresh failed: ${e}`);
-        if (race && commits) {
-          raceRounds.push(roundVerdict(commits.length, await race.cachedVersion(key, cache), race.latest));
-          lags.push(...staleReads(roundSamples, commits));
-          l1Lags.push(...staleReads(roundSamples.filter((s) => s.result.tier === 'l1'), commits));
-        }
-        if (window) {
-          const to = Math.max(...outputs.map((o) => o.endedAt));
-          outageRounds.push({ window, fetchStarts: roundSpans.map((s) => s[0]), breakerLogs: outputs.flatMap((o) => (o.breaker ? [o.breaker] : [])), from: releasedAt, to });
-        }
-        const roundSkew = options.openLoop || outage ? 0 : releaseSkew(roundSamples);
-        skew = Math.max(skew, roundSkew);
-        rounds++;
-        onEvent({ type: 'round', strategy, round: round + 1, originQueries: counted, skewMs: roundSkew });
+    const settled = await settleUnlessStopped(body, stop.signal, STOP_GRACE_MS);
+    if (settled.done) return settled.value();
+    // Stopped, and the reads (or the preparation) still wait for the database: stop waiting for it.
+    for (const w of opened.workers) w.abandon();
+    breakControlSockets();
+    warn(`the database had not answered ${STOP_GRACE_MS / 1000}s after the stop: dropped the drill's PostgreSQL connections; reads still waiting for it count as errors`);
+    const late = await settleWithin(body, ABANDON_MS);
+    if (late.done) {
+      try {
+        return late.value();
+      } catch (error) {
+        warn(`the drill stopped while ${error instanceof Error ? error.message : String(error)}`);
       }
-      // Open loop: an expiry is a refresh episode (overlapping fetches of one key count as one).
-      const episodes = options.openLoop ? episodesByKey(spans) : [];
-      reports.push(
-        summarizeStrategy({
-          strategy,
-          rounds,
-          expiries: options.openLoop ? episodes.length : rounds * options.keys.length,
-          samples,
-          originQueries,
-          originQueriesTool: toolCount,
-          originSource: counter.source,
-          perExpiry: options.openLoop ? episodes : perExpiry,
-          releaseSkewMs: skew,
-          skipped,
-          peakOriginConcurrency: peak,
-          warnings: strategyWarnings,
-          ...(options.outage && outageRounds.length > 0 ? { outage: summarizeOutage(options.outage.mode, options.outage.durationMs, outageRounds) } : {}),
-          ...(options.race && raceRounds.length > 0 ? { race: summarizeRace(options.race.invalidate, raceRounds, lags) } : {}),
-          ...(options.l1 ? { l1: { ...options.l1, staleLags: l1Lags } } : {}),
-        }),
-      );
     }
-    return {
-      runId,
-      mode: options.openLoop ? 'open' : 'herd',
-      key: options.keys[0] as string,
-      keyCount: options.keys.length,
-      topology: control.topology.kind,
-      trigger: options.openLoop ? 'natural' : options.trigger,
-      clients: options.clients,
-      processes: options.processes,
-      rounds: options.openLoop ? 1 : options.rounds,
-      seed: options.seed,
-      dbDelayMs: options.dbDelayMs,
-      ttlJitter: options.settings.ttlJitter,
-      ...(options.openLoop ? { openLoop: { ratePerSec: options.openLoop.ratePerSec, durationMs: options.openLoop.durationMs, requests: plan.reduce((a, p) => a + p.length, 0) } } : {}),
-      originSource: counter.source,
-      colocation,
-      reports,
-      warnings,
-      interrupted: stop.signal.aborted,
-      ...(outage && options.outage
-        ? { outage: { node: outage.nodeAddress, mode: options.outage.mode, durationMs: options.outage.durationMs, ratePerSec: options.outage.ratePerSec, windowMs: options.outage.windowMs } }
-        : {}),
-    };
+    return partial();
   } finally {
     clearTimeout(timer);
     options.signal.removeEventListener('abort', onAbort);
-    await Promise.allSettled(workers.map((w) => w.close()));
-    await outage?.close();
-    try {
-      // After writes to the operator's own row the saved value is older than the database:
-      // the drill's last value stays, expiring with --ttl, rather than a restored stale one.
-      await keys.restore({ keepValues: race?.changesRealRow === true });
-      await race?.cleanup(options.keys[0] as string, cache);
-    } finally {
-      await counter?.drop().catch(() => undefined);
-      await control.close();
-      await pool.end();
+    const cleanup = cleanUp(options, opened, keys, cache, control, pool, warn);
+    const cleaned = await settleWithin(cleanup, CLEANUP_MS);
+    if (!cleaned.done) {
+      warn(
+        `the cleanup had not finished after ${CLEANUP_MS / 1000}s: stopped it` +
+          (opened.counter?.sequence ? `; if the scratch sequence ${opened.counter.sequence} is still there, DROP SEQUENCE ${opened.counter.sequence}` : '') +
+          `; a key not yet restored is restored by the next drill on it`,
+      );
+      for (const w of opened.workers) w.kill();
+      keys.stopRenewal();
+      breakControlSockets();
+      void control.close().catch(() => undefined);
+    } else {
+      cleaned.value();
     }
+  }
+}
+
+/** The coordinator's own PostgreSQL connections (counter, primer, probes, cleanup). */
+const CONTROL_CONNECTIONS = 4;
+
+interface Run {
+  runId: string;
+  control: Awaited<ReturnType<typeof openCache>>;
+  pool: pg.Pool;
+  cache: RedisHerdCache;
+  keys: DrillKeys;
+  stop: AbortSignal;
+  warnings: string[];
+  warn: (message: string) => void;
+  onEvent: (event: DrillEvent) => void;
+}
+
+async function prepareAndRun(options: DrillOptions, run: Run, opened: Opened): Promise<DrillResult> {
+  const { runId, control, pool, cache, keys, warn, onEvent } = run;
+  await verifyPg(pool, options.pgUrl);
+  opened.database = await describeDatabase(pool, { pgPoolSize: options.pgPoolSize, processes: options.processes, controlConnections: CONTROL_CONNECTIONS });
+  await keys.markRun();
+  // A drill killed with SIGKILL restored nothing: put back what it recorded, drop its scratch objects.
+  for (const r of await keys.recoverCrashed()) {
+    const dropped = await dropScratchOf(pool, r.runId);
+    warn(`a drill on ${r.key} (run ${r.runId}, started ${new Date(r.takenAt).toISOString()}) ended without cleaning up: ${r.key} restored as it was then${dropped.length > 0 ? `, dropped ${dropped.join(', ')}` : ''}`);
+  }
+  opened.colocation = colocationOf(control.topology, options.keys, warn);
+  if (options.outage) opened.outage = await DrillOutage.prepare(control, options.keys[0] as string, `cachectl-herd-${runId}`, options.outage);
+  const outage = opened.outage;
+  const param = paramOfKey(options.keys[0] as string, options.param);
+  if (options.fetchSql !== undefined) await probeFetch(pool, options.fetchSql, param);
+  if (options.race) opened.race = await RaceWriter.prepare(pool, runId, param, options.race, options.fetchSql);
+  const race = opened.race;
+  const fetchSql = race?.fetchSql ?? (options.fetchSql as string);
+  const counter = await createOriginCounter(pool, runId, { fetchSql, param });
+  opened.counter = counter;
+  if (counter.unavailable) warn(`PostgreSQL cannot count the fetches itself (${counter.unavailable}); origin counts are the tool's own`);
+  await keys.snapshot();
+
+  const perProcess = splitEvenly(options.clients, options.processes);
+  await startWorkers({ ...options, fetchSql }, runId, perProcess, counter.sequence, outage?.via, race?.versionColumn, opened.workers);
+  onEvent({ type: 'connected', clients: options.clients, processes: options.processes, originSource: counter.source });
+
+  const plan = planRequests(options, perProcess, DEFAULTS.herd.maxOpenLoopRequests);
+  opened.planned = plan.reduce((a, p) => a + p.length, 0);
+  // Prime values once per run: the control side's fetches happen before any round's count starts.
+  const primer = new PgOrigin(pool, fetchSql, counter.sequence, options.dbDelayMs, (key) => paramOfKey(key, options.param), race?.versionColumn);
+  const key = options.keys[0] as string;
+  const racePort: RacePort | undefined = race && {
+    run: (strategy, offsets, releasedAt, ttlMs, signal) => race.run(key, cache, strategy, offsets, releasedAt, ttlMs, signal),
+    cachedVersion: () => race.cachedVersion(key, cache),
+    get latest() {
+      return race.latest;
+    },
+  };
+  const ports = { clock: wallClock, keys, counter, workers: opened.workers, primer, ...(outage ? { outage } : {}), ...(racePort ? { race: racePort } : {}) };
+  await runStrategies(options, ports, plan, run.stop, onEvent, opened.reports);
+  return drillResult(
+    options,
+    {
+      runId,
+      topology: control.topology.kind,
+      originSource: counter.source,
+      colocation: opened.colocation,
+      warnings: run.warnings,
+      interrupted: run.stop.aborted,
+      planned: opened.planned,
+      ...(outage ? { outageNode: outage.nodeAddress } : {}),
+      database: opened.database,
+    },
+    opened.reports,
+  );
+}
+
+async function cleanUp(
+  options: DrillOptions,
+  opened: Opened,
+  keys: DrillKeys,
+  cache: RedisHerdCache,
+  control: Run['control'],
+  pool: pg.Pool,
+  warn: (message: string) => void,
+): Promise<void> {
+  await Promise.allSettled(opened.workers.map((w) => w.close()));
+  await opened.outage?.close();
+  try {
+    // After writes to the operator's own row the saved value is older than the database:
+    // the drill's last value stays, expiring with --ttl, rather than a restored stale one.
+    await keys.restore({ keepValues: opened.race?.changesRealRow === true });
+    await opened.race?.cleanup(options.keys[0] as string, cache);
+  } finally {
+    await opened.counter?.drop().catch((error: unknown) => warn(`could not drop the scratch sequence ${opened.counter?.sequence}: ${error instanceof Error ? error.message : String(error)}`));
+    await control.close();
+    await pool.end();
   }
 }
 
@@ -326,10 +272,6 @@ function colocationOf(topology: Parameters<typeof checkColocation>[0], keys: rea
   return keys.length <= 20 ? all : advised.slice(0, 20);
 }
 
-function splitEvenly(total: number, parts: number): number[] {
-  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
-}
-
 async function startWorkers(
   options: DrillOptions & { fetchSql: string },
   runId: string,
@@ -337,7 +279,8 @@ async function startWorkers(
   sequence: string | undefined,
   via: WorkerConfig['via'],
   versionColumn: string | undefined,
-): Promise<WorkerHandle[]> {
+  started: WorkerHandle[],
+): Promise<void> {
   let first = 0;
   const configs: WorkerConfig[] = perProcess.map((clients, index) => {
     const config: WorkerConfig = {
@@ -361,7 +304,6 @@ async function startWorkers(
     first += clients;
     return config;
   });
-  const started: WorkerHandle[] = [];
   const results = await Promise.allSettled(
     configs.map(async (config) => {
       const worker = options.processes > 1 ? await startProcessWorker(config) : new DrillWorker(config);
@@ -370,81 +312,10 @@ async function startWorkers(
       return worker;
     }),
   );
+  // The cleanup closes whatever started, also when one failed.
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
-    await Promise.allSettled(started.map((w) => w.close()));
-    throw failed.reason;
-  }
+  if (failed) throw failed.reason;
   // In config order: worker i runs clients [first_i, first_i + n_i).
-  return results.map((r) => (r as PromiseFulfilledResult<WorkerHandle>).value);
+  started.splice(0, started.length, ...results.map((r) => (r as PromiseFulfilledResult<WorkerHandle>).value));
 }
 
-/** [client, key, offset] per request, per worker: the same for every strategy (same seed). */
-function planRequests(options: DrillOptions, perProcess: number[]): [number, number, number][][] {
-  const plan = perProcess.map(() => [] as [number, number, number][]);
-  const keyCount = options.keys.length;
-  const arrivalsOver = options.openLoop ?? (options.outage ? { ratePerSec: options.outage.ratePerSec, durationMs: options.outage.windowMs, maxRequests: DEFAULTS.herd.maxOpenLoopRequests } : undefined);
-  if (arrivalsOver) {
-    const arrivals = poissonArrivals(arrivalsOver.ratePerSec, arrivalsOver.durationMs, options.seed, arrivalsOver.maxRequests);
-    const pick = seededRandom(options.seed + 2);
-    arrivals.forEach((offset, j) => {
-      const w = j % perProcess.length;
-      const n = perProcess[w] as number;
-      plan[w]?.push([Math.floor(j / perProcess.length) % n, Math.floor(pick() * keyCount), offset]);
-    });
-    return plan;
-  }
-  const offsets = herdOffsets(options.clients, options.spreadMs, options.seed);
-  let g = 0;
-  perProcess.forEach((n, w) => {
-    for (let c = 0; c < n; c++, g++) plan[w]?.push([c, g % keyCount, offsets[g] ?? 0]);
-  });
-  return plan;
-}
-
-/**
- * When the round's writes happen, after the release: Poisson at --writes over the span the herd
- * reads and recomputes in (the spread plus two recompute delays, at least 100ms). Seeded per
- * round, so every strategy meets the same writes at the same moments.
- */
-function writeSchedule(options: DrillOptions, round: number): number[] {
-  if (!options.race) return [];
-  const spanMs = Math.max(100, options.spreadMs + 2 * options.dbDelayMs);
-  return poissonArrivals(options.race.ratePerSec, spanMs, options.seed + 3 + round * 7919, 10_000);
-}
-
-async function primeValues(primer: PgOrigin, keys: readonly string[]): Promise<CachedValue[]> {
-  return Promise.all(
-    keys.map(async (key) => {
-      const started = wallClock.now();
-      const row = await primer.fetch(key);
-      const now = wallClock.now();
-      return { value: row.value, deltaMs: now - started, computedAt: now, ttlLeftMs: Infinity, ...(row.version !== undefined ? { version: row.version } : {}) };
-    }),
-  );
-}
-
-/** The expiry itself: delete, a short PEXPIRE, or waiting out the natural TTL. */
-async function fire(options: DrillOptions, keys: DrillKeys, writtenAt: number, ttlFactor: number[], stop: AbortSignal): Promise<void> {
-  if (options.trigger === 'delete') {
-    await keys.deleteAll();
-  } else if (options.trigger === 'pexpire') {
-    await keys.expireAll((i) => options.expireInMs * (ttlFactor[i] as number));
-  } else {
-    // Natural TTL: release so that the spread straddles the expiry.
-    // Ctrl-C and --max-time end the wait too: a natural TTL can be minutes away.
-    const waitMs = writtenAt + options.expireInMs - options.spreadMs / 2 - wallClock.now();
-    if (waitMs > 0) await wallClock.sleep(waitMs, stop);
-  }
-}
-
-async function collectAll(workers: readonly WorkerHandle[], stop: AbortSignal): Promise<WorkerRoundResult[]> {
-  const onStop = () => workers.forEach((w) => w.stop());
-  stop.addEventListener('abort', onStop);
-  try {
-    if (stop.aborted) onStop();
-    return await Promise.all(workers.map((w) => w.collect()));
-  } finally {
-    stop.removeEventListener('abort', onStop);
-  }
-}

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { openCache } from '../redis/cache.js';
 import { createPgPool } from '../postgres/pool.js';
 import type { RedisTarget } from '../../config/target.js';
-import { summarizeLatency, type LatencySummary } from '../../core/herd/stats.js';
+import { summarizeLatency } from '../../core/herd/stats.js';
+import type { HttpDrillResult } from '../../core/herd/http-result.js';
 import { wallClock } from './clock.js';
 import { RedisHerdCache } from './redis-cache.js';
 import { DrillKeys } from './keyset.js';
@@ -30,22 +31,7 @@ export interface HttpDrillOptions {
   signal: AbortSignal;
 }
 
-export interface HttpDrillResult {
-  url: string;
-  invalidated: string;
-  clients: number;
-  rounds: number;
-  requests: number;
-  statuses: Record<string, number>;
-  latency: LatencySummary;
-  errors: number;
-  timeouts: number;
-  releaseSkewMs: number;
-  /** What the database saw during the herds (null without --pg). */
-  database: Awaited<ReturnType<DatabaseWatch['stop']>> | null;
-  errorMessages: { message: string; count: number }[];
-  interrupted: boolean;
-}
+export type { HttpDrillResult } from '../../core/herd/http-result.js';
 
 interface Shot {
   startedAt: number;

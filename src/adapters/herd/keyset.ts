@@ -48,6 +48,11 @@ export class DrillKeys {
 
   private renewal: NodeJS.Timeout | undefined;
 
+  /** The marker then expires on its own: for a cleanup that could not finish. */
+  stopRenewal(): void {
+    clearInterval(this.renewal);
+  }
+
   /**
    * One drill per key at a time: a second one would count the first one's queries. The marker is
    * short-lived and renewed while this drill runs, so a crashed drill stops blocking within seconds.

@@ -11,9 +11,11 @@
  * counts every reader of the table). The sequence is created under the drill's run id and
  * dropped afterwards.
  */
+import { setMaxListeners } from 'node:events';
 import type pg from 'pg';
 import { UsageError } from '../../errors.js';
-import type { Origin, OriginRow } from '../../core/herd/types.js';
+import { OriginError, type OriginPort, type OriginRow } from '../../core/herd/types.js';
+import { formatDuration } from '../../config/duration.js';
 import type { OriginCountSource } from '../../core/herd/stats.js';
 import { wallClock } from './clock.js';
 
@@ -146,12 +148,17 @@ export function versionOf(rows: readonly Record<string, unknown>[], column: stri
   return Number.isFinite(version) ? { version } : {};
 }
 
-export class PgOrigin implements Origin {
+const STOPPED = 'the drill stopped before this fetch had a database connection';
+
+export class PgOrigin implements OriginPort {
   /** Fetches sent: the tool's own count. */
   sent = 0;
   /** [start, end, key] of each fetch (wall clock ms), drained by the worker every round. */
   readonly spans: [number, number, string][] = [];
+  /** How long each fetch waited for a pool connection (ms), drained with the spans. */
+  readonly poolWaits: number[] = [];
   private readonly sql: string;
+  private readonly gone = new AbortController();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -163,6 +170,8 @@ export class PgOrigin implements Origin {
     private readonly versionColumn?: string,
   ) {
     this.sql = wrapFetch(fetchSql, sequence);
+    // Every fetch waiting for a connection listens on it.
+    setMaxListeners(0, this.gone.signal);
   }
 
   async fetch(key: string): Promise<OriginRow> {
@@ -170,15 +179,64 @@ export class PgOrigin implements Origin {
     // fetch only counts as sent once it has a connection: one that times out in the pool never
     // reached PostgreSQL, and the cross-check with the database's count must not expect it.
     // Spans start here too: they are what the database itself had in flight.
-    const client = await this.pool.connect();
+    const client = await this.connect();
     this.sent++;
     const started = wallClock.now();
     try {
       const result = await client.query<Record<string, unknown>>({ text: this.sql, values: [this.paramFor(key), this.delayMs / 1000] });
       return { value: JSON.stringify(result.rows), ...versionOf(result.rows, this.versionColumn) };
+    } catch (error) {
+      throw new OriginError(error instanceof Error ? error.message : String(error), 'database', { cause: error });
     } finally {
       client.release();
       this.spans.push([started, wallClock.now(), key]);
+    }
+  }
+
+  /** The drill is being stopped hard: fetches waiting for a connection, and any later one, fail now. */
+  abandon(): void {
+    this.gone.abort();
+  }
+
+  /**
+   * A connection from the pool, its wait recorded. With every connection busy, pg-pool's
+   * "timeout exceeded when trying to connect" means the fetch waited its turn in this process's
+   * own pool and gave up: the client's limit, not the database's, and said so.
+   */
+  private async connect(): Promise<pg.PoolClient> {
+    const max = this.pool.options.max ?? Infinity;
+    const busy = this.pool.totalCount >= max && this.pool.idleCount === 0;
+    const started = wallClock.now();
+    try {
+      if (this.gone.signal.aborted) throw new Error(STOPPED);
+      const connecting = this.pool.connect();
+      return await new Promise<pg.PoolClient>((resolve, reject) => {
+        const onGone = () => {
+          reject(new Error(STOPPED));
+          // Should the pool still hand one over, it goes straight back.
+          connecting.then((c) => c.release(), () => undefined);
+        };
+        this.gone.signal.addEventListener('abort', onGone, { once: true });
+        connecting.then(
+          (c) => {
+            this.gone.signal.removeEventListener('abort', onGone);
+            resolve(c);
+          },
+          (e: unknown) => {
+            this.gone.signal.removeEventListener('abort', onGone);
+            reject(e instanceof Error ? e : new Error(String(e)));
+          },
+        );
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (busy && /timeout exceeded when trying to connect/.test(message)) {
+        const waited = formatDuration(Math.round(wallClock.now() - started));
+        throw new OriginError(`waiting for a pool connection timed out after ${waited} (all ${max} --pg-pool connections of the process busy): the query never reached the database`, 'pool-wait', { cause: error });
+      }
+      throw new OriginError(message, 'database', { cause: error });
+    } finally {
+      this.poolWaits.push(wallClock.now() - started);
     }
   }
 }

@@ -14,15 +14,9 @@ import { UsageError } from '../../errors.js';
 import type { OutageWindow } from '../../core/herd/outage.js';
 import { wallClock } from './clock.js';
 import { NodeRelay } from './relay.js';
+import type { OutageOptions } from '../../core/herd/drill-types.js';
 
-export interface OutageOptions {
-  mode: 'pause' | 'refuse';
-  durationMs: number;
-  /** From the release to the start of the outage. */
-  leadMs: number;
-  /** Allow pausing a node that other clients use. */
-  yes: boolean;
-}
+export type { OutageOptions } from '../../core/herd/drill-types.js';
 
 export class DrillOutage {
   private constructor(

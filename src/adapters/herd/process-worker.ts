@@ -55,6 +55,10 @@ export async function startProcessWorker(config: WorkerConfig): Promise<WorkerHa
     },
     release: () => tell({ type: 'release' }),
     stop: () => tell({ type: 'stop' }),
+    abandon: () => tell({ type: 'abandon' }),
+    kill: () => {
+      if (!exited) child.kill('SIGKILL');
+    },
     collect: async () => (await request({ type: 'collect' })) as WorkerRoundResult,
     close: async () => {
       if (exited) return;

@@ -16,14 +16,9 @@ import { versionKeyOf } from '../../core/herd/strategies/index.js';
 import { wallClock } from './clock.js';
 import { versionOf } from './origin.js';
 import { decodeEntry, encodeEntry, type RedisHerdCache } from './redis-cache.js';
+import type { RaceOptions } from '../../core/herd/drill-types.js';
 
-export interface RaceOptions {
-  ratePerSec: number;
-  invalidate: 'delete' | 'set';
-  /** The operator's UPDATE ($1 the key's id); absent: a scratch table. */
-  updateSql?: string;
-  versionColumn: string;
-}
+export type { RaceOptions } from '../../core/herd/drill-types.js';
 
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

@@ -10,6 +10,7 @@ export type ToWorker =
   | { type: 'arm'; request: ArmRequest }
   | { type: 'release' }
   | { type: 'stop' }
+  | { type: 'abandon' }
   | { type: 'collect' }
   | { type: 'close' };
 
@@ -36,6 +37,9 @@ async function handle(message: ToWorker): Promise<unknown> {
     case 'stop':
       worker?.stop();
       return undefined;
+    case 'abandon':
+      worker?.abandon();
+      return undefined;
     case 'collect':
       return worker?.collect();
     case 'close':
@@ -48,7 +52,7 @@ process.on('message', (message: ToWorker) => {
   // Release is fire-and-forget so every worker's clients start as close together as possible.
   handle(message).then(
     (value) => {
-      if (message.type !== 'release' && message.type !== 'stop') send({ type: 'ok', of: message.type, value });
+      if (message.type !== 'release' && message.type !== 'stop' && message.type !== 'abandon') send({ type: 'ok', of: message.type, value });
       if (message.type === 'close') process.disconnect?.();
     },
     (error: unknown) =>

@@ -8,13 +8,18 @@ import { CacheConnection, openCache } from '../redis/cache.js';
 import { createPgPool } from '../postgres/pool.js';
 import type { RedisTarget } from '../../config/target.js';
 import { createStrategy, withL1, type L1Settings } from '../../core/herd/strategies/index.js';
-import { runRound, type HerdClient, type RoundOutput } from '../../core/herd/round.js';
+import { runRound, type HerdClient } from '../../core/herd/round.js';
+import type { ArmRequest, WorkerRoundResult } from '../../core/herd/drill-types.js';
 import { clientRandom } from '../../core/herd/random.js';
-import type { BreakerLog, Strategy, StrategyName, StrategySettings } from '../../core/herd/types.js';
+import type { Strategy, StrategyName } from '../../core/herd/types.js';
 import { PgOrigin, paramOfKey } from './origin.js';
 import { RedisHerdCache, stampedeKeyOf, staleKeyOf } from './redis-cache.js';
 import { lockKeyOf } from '../../core/herd/strategies/index.js';
 import { wallClock } from './clock.js';
+import { socketBreaker } from './pg-hard-stop.js';
+import { ConnectionError } from '../../errors.js';
+
+export type { ArmRequest, WorkerRoundResult } from '../../core/herd/drill-types.js';
 
 export interface WorkerConfig {
   index: number;
@@ -41,36 +46,18 @@ export interface WorkerConfig {
   l1?: L1Settings;
 }
 
-export interface ArmRequest {
-  strategy: StrategyName;
-  settings: StrategySettings;
-  seed: number;
-  round: number;
-  /** [local client index, key index, offset in ms after the release] per request. */
-  requests: [number, number, number][];
-}
-
-export interface WorkerRoundResult extends RoundOutput {
-  worker: number;
-  originSent: number;
-  /** [start, end, key] (wall-clock ms) of every fetch this worker sent, to group them into refresh episodes. */
-  fetchSpans: [number, number, string][];
-  /** This process's breaker over the round (breaker strategies). */
-  breaker?: BreakerLog;
-  /** When the round's last read finished. */
-  endedAt: number;
-}
-
 export class DrillWorker {
   private readonly connections: CacheConnection[] = [];
   private readonly clients: RedisHerdCache[] = [];
   private readonly pool;
   private readonly origin: PgOrigin;
+  private readonly breakSockets: () => number;
   private strategies = new Map<StrategyName, Strategy>();
   private pending?: { promise: Promise<WorkerRoundResult>; release: () => void; abort: AbortController };
 
   constructor(private readonly config: WorkerConfig) {
     this.pool = createPgPool({ url: config.pgUrl, max: config.pgPoolSize, applicationName: `cachectl-herd-${config.runId}` });
+    this.breakSockets = socketBreaker(this.pool);
     this.origin = new PgOrigin(this.pool, config.fetchSql, config.sequence, config.dbDelayMs, (key) => paramOfKey(key, config.param), config.versionColumn);
   }
 
@@ -91,8 +78,15 @@ export class DrillWorker {
     for (const c of opened) this.clients.push(new RedisHerdCache(c));
     await Promise.all(this.clients.map((c) => c.prepare(keys, this.config.redisTimeoutMs)));
     // Open the pool's connections now too, so the first misses do not pay for connecting.
-    const warm = await Promise.all(Array.from({ length: this.config.pgPoolSize }, () => this.pool.connect()));
-    for (const c of warm) c.release();
+    // Every one is released again, also when some fail: pool.end() waits for checked-out clients.
+    const warm = await Promise.allSettled(Array.from({ length: this.config.pgPoolSize }, () => this.pool.connect()));
+    for (const c of warm) if (c.status === 'fulfilled') c.value.release();
+    const refused = warm.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+    if (refused) {
+      const opened = warm.length - warm.filter((c) => c.status === 'rejected').length;
+      const why = refused.reason instanceof Error ? refused.reason.message : String(refused.reason);
+      throw new ConnectionError(`PostgreSQL accepted ${opened} of the ${this.config.pgPoolSize} --pg-pool connections of drill process ${this.config.index + 1} (${why}): lower --pg-pool or raise the server's limit`);
+    }
   }
 
   /**
@@ -120,6 +114,7 @@ export class DrillWorker {
     });
     const sentBefore = this.origin.sent;
     this.origin.spans.length = 0;
+    this.origin.poolWaits.length = 0;
     // The breaker's log starts at the release; what came before belongs to earlier rounds.
     strategy.drainBreakerLog?.();
     const breakerOf = strategy;
@@ -133,7 +128,7 @@ export class DrillWorker {
       signal: abort.signal,
     }).then((out) => {
       const breaker = breakerOf.drainBreakerLog?.();
-      return { ...out, worker: this.config.index, originSent: this.origin.sent - sentBefore, fetchSpans: this.origin.spans.splice(0), endedAt: wallClock.now(), ...(breaker ? { breaker } : {}) };
+      return { ...out, worker: this.config.index, originSent: this.origin.sent - sentBefore, fetchSpans: this.origin.spans.splice(0), poolWaitsMs: this.origin.poolWaits.splice(0), endedAt: wallClock.now(), ...(breaker ? { breaker } : {}) };
     });
     this.pending = { promise, release, abort };
   }
@@ -146,6 +141,13 @@ export class DrillWorker {
     this.pending?.abort.abort();
   }
 
+  /** Reads in flight lose their database connections now; fetches not yet connected fail. */
+  abandon(): void {
+    this.stop();
+    this.origin.abandon();
+    this.breakSockets();
+  }
+
   async collect(): Promise<WorkerRoundResult> {
     const pending = this.pending;
     if (!pending) throw new Error('worker not armed');
@@ -154,6 +156,11 @@ export class DrillWorker {
     } finally {
       this.pending = undefined;
     }
+  }
+
+  kill(): void {
+    this.abandon();
+    for (const c of this.connections) void c.close().catch(() => undefined);
   }
 
   private closing?: Promise<void>;

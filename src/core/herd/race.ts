@@ -5,7 +5,7 @@
  * compares what the cache holds with the database's latest committed version; per read, how long
  * a reader was served a version older than one already committed when it asked.
  */
-import type { Sample } from './round.js';
+import type { ReadSample } from './round.js';
 
 export interface Commit {
   version: number;
@@ -49,7 +49,7 @@ export function roundVerdict(writes: number, cachedVersion: number | null, dbVer
  * database had already committed when the answer came, from that commit to the answer.
  * `commits` in commit order.
  */
-export function staleReads(samples: readonly Sample[], commits: readonly Commit[]): number[] {
+export function staleReads(samples: readonly ReadSample[], commits: readonly Commit[]): number[] {
   const out: number[] = [];
   for (const s of samples) {
     const served = s.result.version;

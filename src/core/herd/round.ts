@@ -2,7 +2,7 @@
  * One expiry of the key and the herd that follows, independent of what the cache and clock
  * really are: the live drill and the simulator both call this.
  */
-import type { CachedValue, Clock, HerdCache, Observed, Origin, Random, ReadResult, Strategy, StrategySettings } from './types.js';
+import { OriginError, type CachedValue, type Clock, type HerdCache, type Observed, type OriginPort, type Random, type ReadResult, type Strategy, type StrategySettings } from './types.js';
 import { errorText } from './strategies/common.js';
 
 export interface HerdClient {
@@ -13,7 +13,7 @@ export interface HerdClient {
   token: string;
 }
 
-export interface Sample {
+export interface ReadSample {
   client: number;
   key: string;
   /** Clock time the request was meant to go out (release + offset). */
@@ -27,7 +27,7 @@ export interface Sample {
 
 export interface RoundInput {
   strategy: Strategy;
-  origin: Origin;
+  origin: OriginPort;
   clock: Clock;
   settings: StrategySettings;
   /** Resolves at the release: the barrier. */
@@ -39,7 +39,7 @@ export interface RoundInput {
 }
 
 export interface RoundOutput {
-  samples: Sample[];
+  samples: ReadSample[];
   releasedAt: number;
   /** Requests never started because the drill was stopped. */
   skipped: number;
@@ -55,7 +55,7 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
   await input.released;
   const releasedAt = clock.now();
   const samples = await Promise.all(
-    input.requests.map(async ({ client, key, offsetMs }, index): Promise<Sample | null> => {
+    input.requests.map(async ({ client, key, offsetMs }, index): Promise<ReadSample | null> => {
       const intendedAt = releasedAt + offsetMs;
       if (offsetMs > 0) await clock.sleep(Math.max(0, intendedAt - clock.now()), input.signal);
       if (input.signal?.aborted) {
@@ -80,7 +80,7 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
           observed,
         });
       } catch (error) {
-        result = { outcome: 'error', lockWaits: 0, error: errorText(error), ...observed };
+        result = { outcome: 'error', lockWaits: 0, error: errorText(error), ...(error instanceof OriginError ? { errorKind: error.kind } : {}), ...observed };
       }
       if (observed.version !== undefined) result = { ...result, version: observed.version };
       return { client: client.id, key, intendedAt, startedAt, latencyMs: clock.now() - intendedAt, result };
@@ -88,7 +88,7 @@ export async function runRound(input: RoundInput): Promise<RoundOutput> {
   );
   // Background refreshes belong to this expiry: their origin queries count for it.
   await Promise.all(background);
-  return { samples: samples.filter((s): s is Sample => s !== null), releasedAt, skipped, backgroundErrors };
+  return { samples: samples.filter((s): s is ReadSample => s !== null), releasedAt, skipped, backgroundErrors };
 }
 
 /** The client's cache, noting the version of every value the read gets or writes: what it serves. */

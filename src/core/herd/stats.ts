@@ -4,7 +4,7 @@
  */
 import hdr from 'hdr-histogram-js';
 import type { Outcome, StrategyName } from './types.js';
-import type { Sample } from './round.js';
+import type { ReadSample } from './round.js';
 import type { OutageReport } from './outage.js';
 import type { RaceReport } from './race.js';
 
@@ -38,6 +38,10 @@ export interface StrategyReport {
   outcomes: Record<Outcome, number>;
   stale: { served: number; maxAgeMs: number; meanAgeMs: number };
   errors: number;
+  /** The errors by where they happened: no pool connection came free in time, the database failed the query, or anything else (the cache). */
+  errorsBy: { poolWait: number; database: number; other: number };
+  /** Per origin query: time waiting for a connection of the process's pool, and time in the database (ms). */
+  originTime: { poolWait: LatencySummary; query: LatencySummary };
   timeouts: number;
   lockWaits: number;
   peakStampede: number;
@@ -83,7 +87,7 @@ export function summarizeLatency(latenciesMs: readonly number[]): LatencySummary
 }
 
 /** Release skew of one round: how far apart the first and the last client really started. */
-export function releaseSkew(samples: readonly Sample[]): number {
+export function releaseSkew(samples: readonly ReadSample[]): number {
   const releasedAtOnce = samples.filter((s) => s.intendedAt === samples[0]?.intendedAt);
   if (releasedAtOnce.length < 2) return 0;
   let min = Infinity;
@@ -99,7 +103,7 @@ export interface StrategyTally {
   strategy: StrategyName;
   rounds: number;
   expiries: number;
-  samples: Sample[];
+  samples: ReadSample[];
   originQueries: number;
   originQueriesTool: number;
   originSource: OriginCountSource;
@@ -107,6 +111,9 @@ export interface StrategyTally {
   releaseSkewMs: number;
   skipped: number;
   peakOriginConcurrency?: number;
+  /** Each fetch's wait for a pool connection and its time in the database (ms), when measured. */
+  poolWaitsMs?: number[];
+  queryMs?: number[];
   warnings: string[];
   outage?: OutageReport;
   race?: RaceReport;
@@ -119,8 +126,10 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
   let peakStampede = 0;
   const staleAges: number[] = [];
   const messages = new Map<string, number>();
+  const errorsBy = { poolWait: 0, database: 0, other: 0 };
   for (const s of t.samples) {
     if (s.result.error) messages.set(s.result.error, (messages.get(s.result.error) ?? 0) + 1);
+    if (s.result.outcome === 'error') errorsBy[s.result.errorKind === 'pool-wait' ? 'poolWait' : s.result.errorKind === 'database' ? 'database' : 'other']++;
     outcomes[s.result.outcome]++;
     lockWaits += s.result.lockWaits;
     peakStampede = Math.max(peakStampede, s.result.stampedeCount ?? 0);
@@ -148,6 +157,8 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
       meanAgeMs: staleAges.length > 0 ? staleAges.reduce((a, b) => a + b, 0) / staleAges.length : 0,
     },
     errors: outcomes.error,
+    errorsBy,
+    originTime: { poolWait: summarizeLatency(t.poolWaitsMs ?? []), query: summarizeLatency(t.queryMs ?? []) },
     timeouts: outcomes.timeout,
     lockWaits,
     peakStampede,

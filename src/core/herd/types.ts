@@ -49,9 +49,26 @@ export interface HerdCache {
   countStampede(key: string, windowMs: number): Promise<number>;
 }
 
-/** The database behind the cache: one fetch is one origin query. */
-export interface Origin {
+/** The database behind the cache, as the strategies reach it: one fetch is one origin query. */
+export interface OriginPort {
   fetch(key: string): Promise<OriginRow>;
+}
+
+/**
+ * A fetch that failed at the origin, by where: `pool-wait` when no connection of the process's
+ * own pool came free in time (the database never saw the query), `database` when PostgreSQL
+ * (or the way to it) failed the query. Reported apart: a pool-wait error is the client's limit.
+ */
+export type OriginErrorKind = 'pool-wait' | 'database';
+
+export class OriginError extends Error {
+  constructor(
+    message: string,
+    readonly kind: OriginErrorKind,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 export interface OriginRow {
@@ -102,13 +119,15 @@ export interface ReadResult {
   /** Served from the process's own L1 (--l1), not from Redis. */
   tier?: 'l1';
   error?: string;
+  /** Where an origin failure happened, when the error came from the origin. */
+  errorKind?: OriginErrorKind;
 }
 
 /** Everything a strategy needs for one read; `spawn` registers background work (swr refresh). */
 export interface ReadContext {
   key: string;
   cache: HerdCache;
-  origin: Origin;
+  origin: OriginPort;
   clock: Clock;
   random: Random;
   settings: StrategySettings;

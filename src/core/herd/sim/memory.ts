@@ -2,7 +2,7 @@
  * An in-memory cache and origin on a simulated clock, with a round-trip time per command
  * so that concurrent readers really overlap as they do on a network.
  */
-import type { CachedValue, Clock, HerdCache, Origin, OriginRow } from '../types.js';
+import type { CachedValue, Clock, HerdCache, OriginPort, OriginRow } from '../types.js';
 import { versionKeyOf } from '../strategies/common.js';
 
 interface Item {
@@ -116,7 +116,7 @@ export class MemoryCache implements HerdCache {
 }
 
 /** The database: each fetch takes `recomputeMs` of simulated time and is counted, with its start time. */
-export class SimOrigin implements Origin {
+export class SimOrigin implements OriginPort {
   queries = 0;
   readonly starts: number[] = [];
   readonly ends: number[] = [];

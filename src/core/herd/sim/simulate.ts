@@ -5,7 +5,7 @@
  */
 import { SimClock } from './clock.js';
 import { MemoryCache, MemoryStore, SimOrigin } from './memory.js';
-import { runRound, type HerdClient, type Sample } from '../round.js';
+import { runRound, type HerdClient, type ReadSample } from '../round.js';
 import { createStrategy, versionKeyOf, withL1, type L1Settings } from '../strategies/index.js';
 import { clientRandom } from '../random.js';
 import { herdOffsets, poissonArrivals } from '../schedule.js';
@@ -89,7 +89,7 @@ function prime(w: World, settings: StrategySettings, ttlMs: number, recomputeMs:
 }
 
 async function simulateHerd(strategy: StrategyName, settings: StrategySettings, input: SimulationInput): Promise<SimulatedStrategy> {
-  const samples: Sample[] = [];
+  const samples: ReadSample[] = [];
   const perExpiry: number[] = [];
   const raceRounds: RaceRound[] = [];
   let skew = 0;
