@@ -184,6 +184,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
       const raceRounds: RaceRound[] = [];
       const lags: number[] = [];
       const l1Lags: number[] = [];
+      const roundStarts: number[] = [];
       const roundsToRun = options.openLoop ? 1 : options.rounds;
       for (let round = 0; round < roundsToRun && !stop.signal.aborted; round++) {
         await keys.releaseOwnLocks();
@@ -207,6 +208,7 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
         for (const [i, w] of workers.entries()) await w.arm({ strategy, settings, seed: options.seed, round, requests: plan[i] ?? [] });
         if (!options.openLoop && !outage) await fire(options, keys, writtenAt, ttlFactor, stop.signal);
         const releasedAt = wallClock.now();
+        roundStarts.push(releasedAt);
         for (const w of workers) w.release();
         const outageRun = outage?.run(stop.signal);
         const writes = race?.run(key, cache, strategy, writeSchedule(options, round), releasedAt, settings.ttlMs, stop.signal);
@@ -265,6 +267,8 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
           ...(options.outage && outageRounds.length > 0 ? { outage: summarizeOutage(options.outage.mode, options.outage.durationMs, outageRounds) } : {}),
           ...(options.race && raceRounds.length > 0 ? { race: summarizeRace(options.race.invalidate, raceRounds, lags) } : {}),
           ...(options.l1 ? { l1: { ...options.l1, staleLags: l1Lags } } : {}),
+          roundStarts,
+          fetchStarts: spans.map((s) => s[0]),
         }),
       );
     }

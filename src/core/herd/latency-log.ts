@@ -1,0 +1,108 @@
+/**
+ * The latency histograms of a drill in HdrHistogram's own exchange formats: interval logs
+ * (`.hlog`, read by HistogramLogAnalyzer and HistogramLogProcessor) and the percentile
+ * distribution (`.hgrm`, read by hdr-plot and the online HdrHistogram plotter). Values are
+ * recorded in microseconds, exactly as the drill's percentiles are, so a log decodes back to
+ * the figures of --json.
+ */
+import hdr from 'hdr-histogram-js';
+import type { Sample } from './round.js';
+
+export type LatencyHistogram = ReturnType<typeof hdr.build>;
+
+export function newLatencyHistogram(): LatencyHistogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+}
+
+export function recordLatency(histogram: LatencyHistogram, ms: number): void {
+  histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
+}
+
+/** One interval of the log: the reads intended in [startMs, startMs + 1 s) of one round, and when the last finished. */
+export interface LatencyInterval {
+  /** Wall clock ms. */
+  startMs: number;
+  endMs: number;
+  /** HdrHistogram's compressed base64 encoding (values in microseconds). */
+  histogram: string;
+}
+
+/** The points of the latency distribution chart (percentile spectrum). */
+export const DISTRIBUTION_PERCENTILES: readonly number[] = [0, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100];
+
+export interface DistributionPoint {
+  percentile: number;
+  ms: number;
+}
+
+/** The percentile spectrum from the same histogram the summary comes from; 100 is the exact max. */
+export function latencyDistribution(histogram: LatencyHistogram): DistributionPoint[] {
+  if (histogram.totalCount === 0) return [];
+  return DISTRIBUTION_PERCENTILES.map((percentile) => ({
+    percentile,
+    ms: (percentile === 100 ? histogram.maxValue : histogram.getValueAtPercentile(percentile)) / 1000,
+  }));
+}
+
+/**
+ * Intervals of a strategy's reads: per round (each starting at its release) and, within a long
+ * round (open loop, outage), per second of intended send time, the way HdrHistogram logs slice time.
+ */
+export function latencyIntervals(samples: readonly Sample[], roundStarts: readonly number[]): LatencyInterval[] {
+  const starts = [...roundStarts].sort((a, b) => a - b);
+  const slices = new Map<string, { startMs: number; endMs: number; histogram: LatencyHistogram }>();
+  for (const s of samples) {
+    const round = roundOf(starts, s.intendedAt);
+    const base = starts[round] ?? s.intendedAt;
+    const second = Math.max(0, Math.floor((s.intendedAt - base) / 1000));
+    const id = `${round}:${second}`;
+    let slice = slices.get(id);
+    if (!slice) {
+      slice = { startMs: base + second * 1000, endMs: base + second * 1000, histogram: newLatencyHistogram() };
+      slices.set(id, slice);
+    }
+    recordLatency(slice.histogram, s.latencyMs);
+    slice.endMs = Math.max(slice.endMs, s.intendedAt + s.latencyMs);
+  }
+  return [...slices.values()]
+    .sort((a, b) => a.startMs - b.startMs)
+    .map((s) => ({ startMs: s.startMs, endMs: Math.max(s.endMs, s.startMs + 1), histogram: hdr.encodeIntoCompressedBase64(s.histogram) }));
+}
+
+/** Index of the last round that started at or before `at` (binary search; 0 before the first). */
+export function roundOf(sortedStarts: readonly number[], at: number): number {
+  let lo = 0;
+  let hi = sortedStarts.length - 1;
+  let found = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sortedStarts[mid] as number) <= at) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** An `.hlog` interval log; timestamps relative to the first interval, which is the log's StartTime. */
+export function renderHistogramLog(intervals: readonly LatencyInterval[], comment: string): string {
+  let out = '';
+  const writer = new hdr.HistogramLogWriter((chunk) => (out += chunk));
+  const startMs = intervals[0]?.startMs ?? 0;
+  writer.outputComment(comment.replace(/[\r\n]+/g, ' '));
+  writer.outputComment('values in microseconds; Interval_Max in milliseconds');
+  writer.outputLogFormatVersion();
+  writer.outputStartTime(startMs);
+  writer.outputLegend();
+  for (const i of intervals) {
+    writer.outputIntervalHistogram(hdr.decodeFromCompressedBase64(i.histogram), (i.startMs - startMs) / 1000, (i.endMs - startMs) / 1000, 1000);
+  }
+  return out;
+}
+
+/** All intervals added up, as an `.hgrm` percentile distribution in milliseconds. */
+export function renderPercentileDistribution(intervals: readonly LatencyInterval[]): string {
+  const total = newLatencyHistogram();
+  for (const i of intervals) total.add(hdr.decodeFromCompressedBase64(i.histogram));
+  return total.outputPercentileDistribution(5, 1000);
+}
