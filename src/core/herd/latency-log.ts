@@ -35,13 +35,14 @@ export interface DistributionPoint {
   ms: number;
 }
 
-/** The percentile spectrum from the same histogram the summary comes from; 100 is the exact max. */
+/**
+ * The percentile spectrum from the same histogram the summary comes from, at the histogram's
+ * resolution (3 significant digits) all the way, as a decoded log gives it: so 100 is the top of
+ * the max's bucket, up to 0.1% above the exact `maxMs` of the summary.
+ */
 export function latencyDistribution(histogram: LatencyHistogram): DistributionPoint[] {
   if (histogram.totalCount === 0) return [];
-  return DISTRIBUTION_PERCENTILES.map((percentile) => ({
-    percentile,
-    ms: (percentile === 100 ? histogram.maxValue : histogram.getValueAtPercentile(percentile)) / 1000,
-  }));
+  return DISTRIBUTION_PERCENTILES.map((percentile) => ({ percentile, ms: histogram.getValueAtPercentile(percentile) / 1000 }));
 }
 
 /**

@@ -12,6 +12,8 @@ import { htmlPage, section, table, formatNumber } from './page.js';
 import { columnChart } from './svg.js';
 
 const utc = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+/** Bucket labels on the UTC clock: to the minute for buckets of a minute or more, else to the second. */
+const clock = (ms: number, bucketMs: number) => new Date(ms).toISOString().slice(11, bucketMs >= 60_000 ? 16 : 19);
 const when = (ms: number) => (Math.abs(ms) < 500 ? 'now' : ms > 0 ? `+${formatDuration(ms)}` : `-${formatDuration(-ms)}`);
 const split = (w: ClusterWindow) => w.nodes.map((n) => `${n.node} ${n.keys}`).join(', ');
 
@@ -47,9 +49,9 @@ export function ttlSections(report: TtlReport): string[] {
           name: 'cliff-timeline',
           title: 'cluster-wide expiries over time',
           yLabel: 'keys expiring',
-          xLabel: 'time from now',
+          xLabel: `time (UTC${tl.bucketMs >= 86_400_000 ? ', from ' + utc(tl.startMs).slice(0, 10) : ''}); now is ${clock(tl.nowMs, 1000)}`,
           values: tl.keys,
-          labels: tl.keys.map((_, i) => when(tl.startMs + i * tl.bucketMs - tl.nowMs)),
+          labels: tl.keys.map((_, i) => (tl.bucketMs >= 86_400_000 ? `+${i * Math.round(tl.bucketMs / 86_400_000)}d` : clock(tl.startMs + i * tl.bucketMs, tl.bucketMs))),
           colors: ['#5b7db8'],
           markers,
         }),
@@ -90,7 +92,7 @@ export function overviewPage(report: OverviewReport, generatedAt = new Date()): 
   const verdicts =
     report.verdicts.length === 0
       ? '<p>nothing to report</p>'
-      : `<ul class="verdicts">${report.verdicts.map((v) => `<li class="sev-${esc(v.severity)}" data-kind="${esc(v.kind)}" data-value="${esc(v.value)}">${esc(v.severity)}: ${esc(v.text)}</li>`).join('')}</ul>`;
+      : `<ul class="verdicts">${report.verdicts.map((v) => `<li class="sev-${esc(v.severity)}" data-kind="${esc(v.kind)}" data-value="${esc(v.value)}">${esc(v.severity.toUpperCase())}: ${esc(v.text)}</li>`).join('')}</ul>`;
   const nodes = table(
     ['node', 'status', 'role', 'keys', 'memory used', 'maxmemory', 'hit ratio', 'evicted'],
     report.nodes.nodes.map((n) => [

@@ -18,7 +18,7 @@ th, td { border-bottom: 1px solid #e6e9ef; padding: 3px 10px; text-align: right;
 th:first-child, td:first-child { text-align: left; }
 th { background: #f4f6f9; font-weight: 600; }
 ul.verdicts { padding-left: 18px; }
-.sev-CRITICAL { color: #b3261e; font-weight: 600; } .sev-WARNING { color: #8a5a00; } .sev-NOTICE { color: #3b5b8c; }
+.sev-critical { color: #b3261e; font-weight: 600; } .sev-warning { color: #8a5a00; } .sev-notice { color: #3b5b8c; }
 svg.chart { display: block; margin: 8px 0; max-width: 100%; height: auto; }
 svg.chart text { font: 11px system-ui, sans-serif; fill: #3c4452; }
 svg.chart .axis { stroke: #9aa3b1; stroke-width: 1; }

@@ -32,7 +32,7 @@ function frame(name: string, title: string, yLabel: string, yTicks: readonly num
     .map((t) => `<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${coord(yOf(t))}" y2="${coord(yOf(t))}"/><text x="${M.left - 6}" y="${coord(yOf(t) + 4)}" text-anchor="end">${esc(formatNumber(t))}</text>`)
     .join('');
   return (
-    `<svg class="chart" data-chart="${esc(name)}" role="img" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">` +
+    `<svg class="chart" data-chart="${esc(name)}" role="img" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">` +
     `<title>${esc(title)}</title>${grid}` +
     `<text x="14" y="${M.top + PH / 2}" transform="rotate(-90 14 ${M.top + PH / 2})" text-anchor="middle">${esc(yLabel)}</text>` +
     inner +
