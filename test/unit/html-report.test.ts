@@ -148,6 +148,7 @@ describe('inspect: the cluster-wide expiry timeline', () => {
     assert.equal(t.startMs % t.bucketMs, 0);
     assert.ok(t.startMs <= now);
     assert.equal(t.keys.reduce((a, b) => a + b, 0), 350);
+    assert.equal(t.later, 7);
     assert.equal(t.keys[Math.floor((now + 600_000 - t.startMs) / t.bucketMs)], 300);
     assert.equal(expiryTimeline(new ExpiryCliffs(), [], now), null);
   });

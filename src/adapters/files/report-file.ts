@@ -22,6 +22,8 @@ function reason(error: unknown, path: string): string {
       return 'it is a directory';
     case 'ENOTDIR':
       return 'a part of the path is not a directory';
+    case 'EEXIST':
+      return 'it exists and is not a directory';
     case 'EROFS':
       return 'read-only file system';
     default:

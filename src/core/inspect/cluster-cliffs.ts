@@ -51,6 +51,8 @@ export interface ExpiryTimeline {
   keys: number[];
   /** The local clock at the end of the scan, which "now" on the chart means. */
   nowMs: number;
+  /** Keys expiring after the last bucket (not drawn). */
+  later: number;
 }
 
 export const TIMELINE_BUCKETS = 120;
@@ -66,7 +68,7 @@ export function expiryTimeline(all: ExpiryCliffs, windows: readonly ClusterWindo
   const bucketMs = bucketS * 1000;
   const startMs = Math.floor(from / bucketMs) * bucketMs;
   const buckets = Math.floor((to - startMs) / bucketMs) + 1;
-  return { startMs, bucketMs, keys: all.series(startMs, bucketMs, buckets), nowMs };
+  return { startMs, bucketMs, keys: all.series(startMs, bucketMs, buckets), nowMs, later: all.sum(startMs + buckets * bucketMs, Number.POSITIVE_INFINITY) };
 }
 
 /** The offset to subtract from a node's expiry times: whole ms, 0 when it is within its own error (or unknown). */

@@ -44,7 +44,7 @@ export function ttlSections(report: TtlReport): string[] {
     out.push(
       section(
         'Expiry cliffs, all nodes together',
-        `keys expiring per ${formatDuration(tl.bucketMs)} from ${utc(tl.startMs)}, every node's expiries on the local clock; red marks: the busiest one-second windows`,
+        `keys expiring per ${formatDuration(tl.bucketMs)} from ${utc(tl.startMs)}, every node's expiries on the local clock; red marks: the busiest one-second windows${tl.later > 0 ? `; ${formatNumber(tl.later)} keys expire after the chart's end` : ''}`,
         columnChart({
           name: 'cliff-timeline',
           title: 'cluster-wide expiries over time',
