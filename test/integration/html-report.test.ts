@@ -27,7 +27,9 @@ describe('--report pages in headless Chromium, --hdr-out logs', () => {
   const HOSTILE_NO_TTL = ['<script>globalThis.__pwned = 1</script>', '"><img src=x onerror="globalThis.__pwned = 2">', 'k&amp;<!--'];
 
   before(async () => {
-    [redis, db, browser] = await Promise.all([startRedis(), createTestDatabase('cachectl_report'), launchBrowser()]);
+    // The browser first: without one the test fails at once, before it has servers to stop.
+    browser = await launchBrowser();
+    [redis, db] = await Promise.all([startRedis(), createTestDatabase('cachectl_report')]);
     await seedCatalogue(db.pool, 50);
   });
   after(async () => {
