@@ -51,23 +51,29 @@ export function latencyDistribution(histogram: LatencyHistogram): DistributionPo
  */
 export function latencyIntervals(samples: readonly Sample[], roundStarts: readonly number[]): LatencyInterval[] {
   const starts = [...roundStarts].sort((a, b) => a - b);
-  const slices = new Map<string, { startMs: number; endMs: number; histogram: LatencyHistogram }>();
+  const slices = new Map<string, { startMs: number; samples: Sample[] }>();
   for (const s of samples) {
-    const round = roundOf(starts, s.intendedAt);
-    const base = starts[round] ?? s.intendedAt;
+    const base = starts[roundOf(starts, s.intendedAt)] ?? s.intendedAt;
     const second = Math.max(0, Math.floor((s.intendedAt - base) / 1000));
-    const id = `${round}:${second}`;
-    let slice = slices.get(id);
-    if (!slice) {
-      slice = { startMs: base + second * 1000, endMs: base + second * 1000, histogram: newLatencyHistogram() };
-      slices.set(id, slice);
-    }
-    recordLatency(slice.histogram, s.latencyMs);
-    slice.endMs = Math.max(slice.endMs, s.intendedAt + s.latencyMs);
+    const startMs = base + second * 1000;
+    const id = String(startMs);
+    const slice = slices.get(id) ?? { startMs, samples: [] };
+    slice.samples.push(s);
+    slices.set(id, slice);
   }
+  // One histogram, reset per slice: each holds an array of ~100 KB, and a drill can have thousands of rounds.
+  const histogram = newLatencyHistogram();
   return [...slices.values()]
     .sort((a, b) => a.startMs - b.startMs)
-    .map((s) => ({ startMs: s.startMs, endMs: Math.max(s.endMs, s.startMs + 1), histogram: hdr.encodeIntoCompressedBase64(s.histogram) }));
+    .map((slice) => {
+      histogram.reset();
+      let endMs = slice.startMs + 1;
+      for (const s of slice.samples) {
+        recordLatency(histogram, s.latencyMs);
+        endMs = Math.max(endMs, s.intendedAt + s.latencyMs);
+      }
+      return { startMs: slice.startMs, endMs, histogram: hdr.encodeIntoCompressedBase64(histogram) };
+    });
 }
 
 /** Index of the last round that started at or before `at` (binary search; 0 before the first). */
