@@ -15,6 +15,7 @@ import { drillProgress, reportBreaches, reportDrillJson, reportDrillText, report
 import { readDrillKeys } from './herd-keys.js';
 import { parseL1, parseRate, parseStrategies, strategySettingsFrom } from './herd-parse.js';
 import type { HerdFlags } from './herd.js';
+import { reportFilesFrom, writeHerdFiles } from './report-files.js';
 
 function bounded(value: number, max: number, flag: string): number {
   if (value > max) throw new UsageError(`${flag}: ${value} is above the drill's bound of ${max}`);
@@ -38,6 +39,7 @@ async function httpDrill(flags: HerdFlags, thresholds: Threshold[], ctx: Command
     if (flags[drillOnly] !== undefined) throw new UsageError(`--${drillOnly} does not apply to an HTTP drill (--url): the application does its own fetching`);
   }
   requireHttpMetrics(thresholds);
+  if (flags.report !== undefined || flags.hdrOut !== undefined) throw new UsageError(`--${flags.report !== undefined ? 'report' : 'hdr-out'} charts a cache-aside drill (--key); an HTTP drill (--url) has only its latency summary: use --json`);
   const d = DEFAULTS.herd;
   const target = redisTargetFrom(flags, ctx.io);
   const result = await runHttpDrill({
@@ -114,11 +116,13 @@ export async function runHerdCommand(flags: HerdFlags, self: Command, ctx: Comma
       ...(flags.l1 !== undefined ? { l1: parseL1(flags.l1) } : {}),
       signal: ctx.io.signal,
   };
+  const files = await reportFilesFrom(flags, ctx.io);
   const target = redisTargetFrom(flags, ctx.io);
   const result = await runDrill({ ...drill, target, announce: announcer(flags, ctx.io, target, true) }, drillProgress(ctx.io.stderr));
   const breaches = checkAssertions(thresholds, result.reports);
   if (flags.json) reportDrillJson(ctx.io.stdout, result, breaches);
   else reportDrillText(ctx.io.stdout, result, ctx.color);
+  await writeHerdFiles(files, result, ctx.io);
   reportWarnings(ctx.io.stderr, result.reports);
   reportBreaches(ctx.io.stderr, breaches);
   if (result.interrupted && ctx.io.signal.aborted) ctx.exitCode = signalExitCode(ctx.io.signal);

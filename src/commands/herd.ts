@@ -50,6 +50,8 @@ export interface HerdFlags extends ConnectionFlags {
   seed: string;
   maxTime: string;
   json?: boolean;
+  report?: string;
+  hdrOut?: string;
   assert?: string;
   url?: string;
   invalidate?: string;
@@ -106,6 +108,8 @@ export function registerHerd(program: Command, ctx: CommandContext): Command {
     .option('--yes', 'with --url: allow a host that is not this machine; with --trigger outage: pause a node other clients use')
     .option('--http-timeout <duration>', 'with --url: per-request timeout', '10s')
     .option('--json', 'print the full result as JSON')
+    .option('--report <file.html>', 'also write a self-contained HTML page with charts: latency per strategy, origin queries over time')
+    .option('--hdr-out <dir>', 'also write HdrHistogram logs there, <strategy>.hlog and <strategy>.hgrm, for HdrHistogram plotters')
     .option('--assert <thresholds>', "exit 1 when one fails, e.g. 'amplification<=1.5,p99<250ms,errors==0'");
   addRedisOptions(cmd);
   addPgOptions(cmd);

@@ -22,9 +22,11 @@ import { inspectOverview, overviewFigures, overviewMetrics, type OverviewOptions
 import { renderOverview } from '../reporters/inspect-overview.js';
 import { hotkeysMetrics, inspectHotkeys } from '../core/inspect/hotkeys.js';
 import { renderHotkeys } from '../reporters/inspect-hotkeys.js';
+import { overviewPage, ttlPage } from '../reporters/html/inspect-page.js';
+import { inspectReportFrom } from './report-files.js';
 
 export async function inspectTtlAction(keys: string[], flags: InspectFlags, ctx: CommandContext): Promise<void> {
-  const session = sessionFrom(flags, ctx.io, 'ttl');
+  const session = { ...sessionFrom(flags, ctx.io, 'ttl'), reportPath: await inspectReportFrom(flags, ctx.io) };
   const named = keys.length > 0 || flags.keys !== undefined;
   if (named && flags.match !== undefined) throw new UsageError('inspect ttl: give keys by name (arguments, --keys) or --match, not both');
   const rows = !flags.json && session.watchMs === undefined && (named || flags.list) ? new KeyRowWriter(ctx.io.stdout) : undefined;
@@ -56,6 +58,7 @@ export async function inspectTtlAction(keys: string[], flags: InspectFlags, ctx:
     metrics: ttlMetrics,
     figures: ttlFigures,
     render: renderTtl,
+    page: (r) => ttlPage(r),
     nodes: (r) => r.nodes,
   });
 }
@@ -138,8 +141,9 @@ export async function inspectOverviewAction(view: string | undefined, flags: Ins
     thresholds: { ...v, cliffKeys: flags.cliffThreshold !== undefined ? parsePositiveInt(flags.cliffThreshold, '--cliff-threshold', { allowZero: true }) : v.cliffKeys },
     signal: ctx.io.signal,
   };
+  const reportPath = await inspectReportFrom(flags, ctx.io);
   let previous: OverviewReport | undefined;
-  await runView(ctx, sessionFrom(flags, ctx.io, 'overview'), {
+  await runView(ctx, { ...sessionFrom(flags, ctx.io, 'overview'), reportPath }, {
     name: 'overview',
     // The verdicts come first; the node table (with INFO's figures) follows them.
     scans: false,
@@ -152,6 +156,7 @@ export async function inspectOverviewAction(view: string | undefined, flags: Ins
     metrics: overviewMetrics,
     figures: overviewFigures,
     render: renderOverview,
+    page: (r) => overviewPage(r),
     nodes: (r) => r.ttl.nodes,
   });
 }

@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openCache } from '../adapters/redis/cache.js';
+import { writeReportPage } from '../adapters/files/report-file.js';
 import { RedisInspectSource, type ScanMode } from '../adapters/redis/scanner.js';
 import { singleNodeOf, type RedisTarget } from '../config/target.js';
 import { DEFAULTS } from '../config/defaults.js';
@@ -33,6 +34,8 @@ export interface ViewRunner<R> {
   nodes(report: R): readonly NodeSummary[];
   /** Its stdout is data another command reads (hotkeys: a key list), so --fail-on lines go to stderr. */
   stdoutIsData?: boolean;
+  /** The HTML report page of one run (--report). */
+  page?(report: R): string;
 }
 
 export interface SessionOptions {
@@ -48,6 +51,8 @@ export interface SessionOptions {
   announce?: () => void;
   /** --node-only: accept a single cluster node given with --redis (otherwise refused: it would cover a third of the keys). */
   nodeOnly?: boolean;
+  /** --report: where the page goes, already checked writable (never with --watch). */
+  reportPath?: string;
 }
 
 export async function runView<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>): Promise<void> {
@@ -59,6 +64,10 @@ export async function runView<R>(ctx: CommandContext, options: SessionOptions, v
       ctx.io.stdout.write(view.render(report, style));
       ctx.io.stderr.write(renderFailOn(results, styleFor(ctx.io.stderr, ctx.color)));
     } else ctx.io.stdout.write(view.render(report, style) + renderFailOn(results, style));
+    if (options.reportPath !== undefined && view.page) {
+      await writeReportPage(options.reportPath, view.page(report));
+      ctx.io.stderr.write(`wrote report ${options.reportPath}\n`);
+    }
     ctx.exitCode = exitCodeOf(view.nodes(report), results);
     // Stopped by a signal: what was scanned is printed above, marked interrupted; the code says why.
     if (ctx.io.signal.aborted) ctx.exitCode = signalExitCode(ctx.io.signal);

@@ -43,6 +43,7 @@ export interface InspectFlags extends ConnectionFlags {
   driftedKeys?: string;
   examples?: string;
   pg?: string;
+  report?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -83,6 +84,7 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
     .option('--lock-values', 'read lock values even on Redis < 7.2, where that resets their idle time')
     .option('--stale-suffix <suffix>', `suffix of stale copies (default '${DEFAULTS.inspect.staleSuffix}')`)
     .option('--cliff-threshold <keys>', `an expiry second of all nodes with more keys than this is a verdict (default ${DEFAULTS.inspect.verdicts.cliffKeys})`)
+    .option('--report <file.html>', 'also write a self-contained HTML page with charts: the TTL histogram and the cluster-wide expiry timeline')
     .action(async (view: string | undefined, flags: InspectFlags) => (await actions()).inspectOverviewAction(view, flags, ctx));
 
   addScanOptions(inspect.command('ttl').description('TTLs, keys without TTL, a TTL histogram and expiry cliffs (SCAN every node, or keys by name)'), true)
@@ -90,6 +92,7 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
     .option('--keys <file>', "a file of keys, one per line ('-' for stdin)")
     .option('--types', 'with --match: also count keys by type (one more command per key on the nodes)')
     .option('--list', `with --match: also print one row per key (streamed; with --json the first ${DEFAULTS.inspect.maxJsonRows.toLocaleString('en-US')})`)
+    .option('--report <file.html>', 'also write a self-contained HTML page with charts: the TTL histogram and the cluster-wide expiry timeline')
     .option('--stale-suffix <suffix>', `suffix of stale copies (default '${DEFAULTS.inspect.staleSuffix}')`)
     .action(async (keys: string[], flags: InspectFlags) => (await actions()).inspectTtlAction(keys, flags, ctx));
 

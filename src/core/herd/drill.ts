@@ -105,6 +105,7 @@ export async function runStrategies(
     const raceRounds: RaceRound[] = [];
     const lags: number[] = [];
     const l1Lags: number[] = [];
+    const roundStarts: number[] = [];
     const roundsToRun = spec.openLoop ? 1 : spec.rounds;
     for (let round = 0; round < roundsToRun && !stop.aborted; round++) {
       await keys.releaseOwnLocks();
@@ -128,6 +129,7 @@ export async function runStrategies(
       for (const [i, w] of workers.entries()) await w.arm({ strategy, settings, seed: spec.seed, round, requests: plan[i] ?? [] });
       if (!spec.openLoop && !outage) await fire(spec, ports, writtenAt, ttlFactor, stop);
       const releasedAt = clock.now();
+      roundStarts.push(releasedAt);
       for (const w of workers) w.release();
       const outageRun = outage?.run(stop);
       const writes = race?.run(strategy, writeSchedule(spec, round), releasedAt, settings.ttlMs, stop);
@@ -189,6 +191,8 @@ export async function runStrategies(
         ...(spec.outage && outageRounds.length > 0 ? { outage: summarizeOutage(spec.outage.mode, spec.outage.durationMs, outageRounds) } : {}),
         ...(spec.race && raceRounds.length > 0 ? { race: summarizeRace(spec.race.invalidate, raceRounds, lags) } : {}),
         ...(spec.l1 ? { l1: { ...spec.l1, staleLags: l1Lags } } : {}),
+        roundStarts,
+        fetchStarts: spans.map((s) => s[0]),
       }),
     );
   }

@@ -2,11 +2,12 @@
  * Per-strategy statistics of a drill. Latencies go into an HDR histogram (microseconds,
  * 3 significant digits) so percentiles stay exact enough at any count without keeping samples.
  */
-import hdr from 'hdr-histogram-js';
 import type { Outcome, StrategyName } from './types.js';
 import type { ReadSample } from './round.js';
 import type { OutageReport } from './outage.js';
 import type { RaceReport } from './race.js';
+import { latencyDistribution, latencyIntervals, newLatencyHistogram, recordLatency, type DistributionPoint, type LatencyHistogram, type LatencyInterval } from './latency-log.js';
+import { originTimeline, type OriginTimeline } from './origin-timeline.js';
 
 export interface LatencySummary {
   count: number;
@@ -35,6 +36,12 @@ export interface StrategyReport {
   /** Worst per-expiry origin count (herd mode). */
   maxPerExpiry: number;
   latency: LatencySummary;
+  /** The latency percentile spectrum, from the same histogram as `latency`. */
+  latencyDistribution: DistributionPoint[];
+  /** Live drills: when origin queries started after the release (the tool's count, all rounds added up). */
+  originTimeline?: OriginTimeline;
+  /** Live drills: the latency histograms per round and second, for --hdr-out (left out of --json: they are large). */
+  latencyLog?: LatencyInterval[];
   outcomes: Record<Outcome, number>;
   stale: { served: number; maxAgeMs: number; meanAgeMs: number };
   errors: number;
@@ -79,9 +86,17 @@ export function newOutcomeCounts(): Record<Outcome, number> {
 }
 
 export function summarizeLatency(latenciesMs: readonly number[]): LatencySummary {
-  if (latenciesMs.length === 0) return { count: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, maxMs: 0, meanMs: 0 };
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
-  for (const ms of latenciesMs) histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
+  return summaryOf(latencyHistogramOf(latenciesMs));
+}
+
+function latencyHistogramOf(latenciesMs: readonly number[]): LatencyHistogram {
+  const histogram = newLatencyHistogram();
+  for (const ms of latenciesMs) recordLatency(histogram, ms);
+  return histogram;
+}
+
+function summaryOf(histogram: LatencyHistogram): LatencySummary {
+  if (histogram.totalCount === 0) return { count: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, maxMs: 0, meanMs: 0 };
   const at = (p: number) => histogram.getValueAtPercentile(p) / 1000;
   return { count: histogram.totalCount, p50Ms: at(50), p95Ms: at(95), p99Ms: at(99), maxMs: histogram.maxValue / 1000, meanMs: histogram.mean / 1000 };
 }
@@ -118,6 +133,9 @@ export interface StrategyTally {
   outage?: OutageReport;
   race?: RaceReport;
   l1?: { size: number; ttlMs: number; staleLags: number[] };
+  /** Live drills: each round's release and each origin query's start (wall clock ms), for the timeline and the logs. */
+  roundStarts?: number[];
+  fetchStarts?: number[];
 }
 
 export function summarizeStrategy(t: StrategyTally): StrategyReport {
@@ -136,6 +154,7 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
     if (s.result.outcome === 'stale') staleAges.push(s.result.staleAgeMs ?? 0);
   }
   const warnings = [...t.warnings];
+  const histogram = latencyHistogramOf(t.samples.map((s) => s.latencyMs));
   if ((t.originSource === 'sequence' || t.originSource === 'pg_stat_statements') && t.originQueries !== t.originQueriesTool) {
     warnings.push(`PostgreSQL counted ${t.originQueries} origin queries but the clients sent ${t.originQueriesTool}: something else ran the fetch, or a client lost track`);
   }
@@ -149,7 +168,10 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
     originSource: t.originSource,
     amplification: t.expiries > 0 ? t.originQueries / t.expiries : 0,
     maxPerExpiry: t.perExpiry.length > 0 ? Math.max(...t.perExpiry) : 0,
-    latency: summarizeLatency(t.samples.map((s) => s.latencyMs)),
+    latency: summaryOf(histogram),
+    latencyDistribution: latencyDistribution(histogram),
+    ...(t.roundStarts ? { latencyLog: latencyIntervals(t.samples, t.roundStarts) } : {}),
+    ...(t.roundStarts && t.fetchStarts ? { originTimeline: originTimeline(t.roundStarts, t.fetchStarts) } : {}),
     outcomes,
     stale: {
       served: staleAges.length,

@@ -82,6 +82,25 @@ export class ExpiryCliffs {
     return best;
   }
 
+  /** Keys per bucket of `bucketMs` (whole seconds) from `fromMs`, `buckets` of them. */
+  series(fromMs: number, bucketMs: number, buckets: number): number[] {
+    const out = new Array<number>(buckets).fill(0);
+    const from = Math.floor(fromMs / 1000);
+    const width = Math.max(1, Math.round(bucketMs / 1000));
+    for (const [second, keys] of this.perSecond) {
+      const i = Math.floor((second - from) / width);
+      if (i >= 0 && i < buckets) out[i] = (out[i] as number) + keys;
+    }
+    return out;
+  }
+
+  /** The last second with expiries counted (ms), undefined when there is none. */
+  lastMs(): number | undefined {
+    let last: number | undefined;
+    for (const second of this.perSecond.keys()) if (last === undefined || second > last) last = second;
+    return last === undefined ? undefined : last * 1000;
+  }
+
   busiest(): number {
     let max = 0;
     for (const n of this.perSecond.values()) if (n > max) max = n;
