@@ -8,7 +8,7 @@ import type { Command, Option } from 'commander';
 import { buildProgram } from '../../src/cli.js';
 import { StringSink } from '../../src/io.js';
 import { runCli, type CliResult } from '../harness/cli.js';
-import { tempDir } from '../integration/warm-helpers.js';
+import { tempDir } from '../harness/warm-helpers.js';
 
 const NO_REDIS = 'redis://127.0.0.1:1';
 const NO_PG = 'postgres://postgres@127.0.0.1:1/x';
