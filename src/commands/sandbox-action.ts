@@ -1,4 +1,5 @@
 /** What `cachectl sandbox up|status|down|env` run, imported by sandbox.ts only when one runs. */
+import { existsSync, statSync } from 'node:fs';
 import type { CommandContext } from './context.js';
 import { pgUrlFrom } from './options.js';
 import { DEFAULTS } from '../config/defaults.js';
@@ -20,6 +21,7 @@ function dirOf(flags: SandboxFlags, ctx: CommandContext): string {
   if (Buffer.byteLength(dir) > MAX_PATH_BYTES || dir.split('/').some((name) => Buffer.byteLength(name) > MAX_NAME_BYTES)) {
     throw new UsageError(`${from}: the path is ${dir.length} characters long; at most ${MAX_PATH_BYTES} bytes, ${MAX_NAME_BYTES} per folder name`);
   }
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${from}: ${dir} is a file, not a folder`);
   return dir;
 }
 

@@ -117,7 +117,8 @@ describe('every flag that takes a value, with hostile values', () => {
   for (const { path, option } of flags) {
     const flag = option.long as string;
     test(`${path} ${flag}`, async () => {
-      for (const value of HOSTILE) {
+      // For the sandbox, also a file where a folder is expected.
+      for (const value of path.startsWith('sandbox ') ? [...HOSTILE, 'drift.yml'] : HOSTILE) {
         const args = withFlag(path, flag, value);
         const r = await bounded(args);
         // A refusal names the flag (or, for a conflict, the flag it conflicts with: both appear in the line).
