@@ -1,15 +1,33 @@
 /** What `cachectl sandbox up|status|down|env` run, imported by sandbox.ts only when one runs. */
+import { existsSync, statSync } from 'node:fs';
 import type { CommandContext } from './context.js';
 import { pgUrlFrom } from './options.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { ConnectionError, ExitCode, UsageError } from '../errors.js';
+import { hasControlChars } from '../core/text.js';
 import { sandboxDown, sandboxHealth, sandboxUp, type SandboxEvent } from '../adapters/sandbox/sandbox.js';
 import { databaseUrl } from '../adapters/sandbox/postgres.js';
 import { readState, resolveSandboxDir } from '../adapters/sandbox/state.js';
 import { reportDown, reportEnv, reportStatus, reportUp, sandboxProgress } from '../reporters/sandbox.js';
 import type { SandboxFlags, UpFlags } from './sandbox.js';
 
-const dirOf = (flags: SandboxFlags, ctx: CommandContext) => resolveSandboxDir(flags.dir, ctx.io.env, ctx.io.cwd);
+/** The sandbox folder; a path the file system would refuse is a usage error naming where it came from. */
+function dirOf(flags: SandboxFlags, ctx: CommandContext): string {
+  const from = flags.dir !== undefined ? '--dir' : 'CACHECTL_SANDBOX_DIR';
+  const given = flags.dir ?? ctx.io.env.CACHECTL_SANDBOX_DIR;
+  if (given !== undefined && given.trim() === '') throw new UsageError(`${from}: the path is empty; name a folder (default: ${DEFAULTS.sandbox.dir})`);
+  if (given !== undefined && hasControlChars(given)) throw new UsageError(`${from}: the path contains a control character`);
+  const dir = resolveSandboxDir(flags.dir, ctx.io.env, ctx.io.cwd);
+  if (Buffer.byteLength(dir) > MAX_PATH_BYTES || dir.split('/').some((name) => Buffer.byteLength(name) > MAX_NAME_BYTES)) {
+    throw new UsageError(`${from}: the path is ${dir.length} characters long; at most ${MAX_PATH_BYTES} bytes, ${MAX_NAME_BYTES} per folder name`);
+  }
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${from}: ${dir} is a file, not a folder`);
+  return dir;
+}
+
+/** Linux's PATH_MAX (with its NUL) and NAME_MAX: longer is ENAMETOOLONG from the first mkdir. */
+const MAX_PATH_BYTES = 4095;
+const MAX_NAME_BYTES = 255;
 
 export async function sandboxUpAction(flags: UpFlags, ctx: CommandContext): Promise<void> {
   const products = positiveInt(flags.products, '--products');
@@ -72,6 +90,7 @@ export function sandboxEnvAction(flags: SandboxFlags, ctx: CommandContext): void
 
 function positiveInt(text: string, flag: string): number {
   const n = Number(text.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: '${text}' is not a positive whole number`);
+  // Past 2^53 a number is silently rounded (99999999999999999999 would seed 10^20).
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag}: '${text}' is not a positive whole number`);
   return n;
 }

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../harness/cli.js';
 import { startRedis, type RedisProcess } from '../harness/redis.js';
-import { tempDir } from '../integration/warm-helpers.js';
+import { tempDir } from '../harness/warm-helpers.js';
 
 const PG = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SERIES = "SELECT 'cli:' || g AS key, 'v' || g AS value FROM generate_series(1, 300) g";

@@ -11,7 +11,7 @@ import { runCli } from '../harness/cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { startRedis, waitFor, type RedisProcess } from '../harness/redis.js';
 import { makeOutOfMemory } from '../harness/faults.js';
-import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../integration/warm-helpers.js';
+import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../harness/warm-helpers.js';
 import { failedKeys } from './fault-checks.js';
 
 const N = 6000;

@@ -11,7 +11,7 @@ import { runCli } from '../harness/cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { startCluster, waitFor, type RedisCluster } from '../harness/redis.js';
 import { beginSlotMigration, killMasterAndAwaitFailover } from '../harness/faults.js';
-import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../integration/warm-helpers.js';
+import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../harness/warm-helpers.js';
 import { slotOf } from '../../src/topology/cluster.js';
 import { assertNothingLostSilently, clusterOwners, failedKeys } from './fault-checks.js';
 

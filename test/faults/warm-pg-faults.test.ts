@@ -12,7 +12,7 @@ import { runCli } from '../harness/cli.js';
 import { seedCatalogue } from '../harness/postgres.js';
 import { startPostgresServer, type PostgresServer } from '../harness/pg-server.js';
 import { startRedis, waitFor, type RedisProcess } from '../harness/redis.js';
-import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../integration/warm-helpers.js';
+import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../harness/warm-helpers.js';
 import { assertNothingLostSilently, failedKeys } from './fault-checks.js';
 
 const N = 3000;

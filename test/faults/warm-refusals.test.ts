@@ -10,7 +10,7 @@ import { runCli } from '../harness/cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { startCluster, startRedis, type RedisCluster, type RedisProcess } from '../harness/redis.js';
 import { makeOutOfMemory, startReadOnlyReplica } from '../harness/faults.js';
-import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../integration/warm-helpers.js';
+import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../harness/warm-helpers.js';
 import { slotOf } from '../../src/topology/cluster.js';
 import { runLockKey } from '../../src/core/run/lock.js';
 import { DEFAULTS } from '../../src/config/defaults.js';

@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
 import { runCli } from '../harness/cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { startRedis, waitFor, type RedisProcess } from '../harness/redis.js';
-import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../integration/warm-helpers.js';
+import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../harness/warm-helpers.js';
 import { failedKeys } from './fault-checks.js';
 
 const N = 6000;

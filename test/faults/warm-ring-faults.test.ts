@@ -13,7 +13,7 @@ import { runCli } from '../harness/cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { startNutcracker, startRedis, waitFor, type Nutcracker, type RedisProcess } from '../harness/redis.js';
 import { freePort } from '../harness/ports.js';
-import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../integration/warm-helpers.js';
+import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../harness/warm-helpers.js';
 import { createRingTopology, ringSpecFromTwemproxyYaml } from '../../src/topology/ring/index.js';
 import { assertNothingLostSilently, failedKeys } from './fault-checks.js';
 

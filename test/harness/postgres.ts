@@ -1,9 +1,11 @@
 /**
  * A throwaway PostgreSQL database per test file: created on the server from DATABASE_URL
- * (or 127.0.0.1:5432/postgres), dropped with FORCE afterwards.
+ * (or 127.0.0.1:5432/postgres) by the sandbox's recipe, with the tests' own mark, and dropped
+ * (sessions ended) afterwards.
  */
 import pg from 'pg';
 import { seedCatalogue as seedDemoCatalogue } from '../../src/adapters/postgres/catalogue.js';
+import { createOwnedDatabase, dropOwnedDatabase, type DatabaseOwner } from '../../src/adapters/sandbox/postgres.js';
 
 export interface TestDatabase {
   url: string;
@@ -12,38 +14,24 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+const TESTS: DatabaseOwner = { mark: 'created by a cachectl test file; dropped when it ends', applicationName: 'cachectl-tests' };
+
 function adminUrl(): string {
   return process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 }
 
 export async function createTestDatabase(prefix = 'cachectl_test'): Promise<TestDatabase> {
   const name = `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: adminUrl() });
-  admin.on('error', () => undefined);
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl());
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  const url = await createOwnedDatabase(adminUrl(), name, TESTS);
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => undefined);
   return {
-    url: url.toString(),
+    url,
     name,
     pool,
     async drop() {
       await pool.end();
-      const a = new pg.Client({ connectionString: adminUrl() });
-      a.on('error', () => undefined);
-      await a.connect();
-      try {
-        await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await a.end();
-      }
+      await dropOwnedDatabase(adminUrl(), name, TESTS);
     },
   };
 }

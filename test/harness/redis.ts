@@ -1,19 +1,23 @@
 /**
- * Starts real redis-server processes for tests (and the sandbox's test of itself):
- * standalone nodes, a Redis Cluster with optional replicas, and twemproxy in front of nodes.
+ * Starts real redis-server processes for tests (and the sandbox's test of itself): standalone
+ * nodes, a Redis Cluster with optional replicas, and twemproxy in front of nodes. The recipes
+ * are the sandbox's (src/adapters/sandbox/redis.ts); here they run as children of the test
+ * process on random free ports, with a short cluster node timeout unless a test asks for more.
  * Every process is killed when its handle stops, and on process exit as a last resort.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { findNutcracker, formCluster, launchRedisServer, launchTwemproxy, PortTakenError, type LaunchedServer } from '../../src/adapters/sandbox/redis.js';
+import { childLauncher, killAndWait } from './children.js';
 import { freePort } from './ports.js';
 
-const live = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
+/** Generous: two test files and other engineers' suites share two cores. */
+const START_TIMEOUT_MS = 30_000;
+/** Short, so failover tests do not wait long; a test wanting production timings passes --cluster-node-timeout. */
+const TEST_NODE_TIMEOUT_MS = 1500;
 
 export interface RedisProcess {
   port: number;
@@ -35,30 +39,36 @@ export interface StartRedisOptions {
   dir?: string;
 }
 
-/** Resolves when redis-server logs that it accepts connections: an event, not a sleep. */
+/** What each started node is, for the recipes that watch it (the cluster's). */
+const launched = new WeakMap<RedisProcess, LaunchedServer>();
+
+/** Resolves once the node answers; a port lost to another process meanwhile is retried on a new one. */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisProcess> {
-  const port = options.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(options.port ?? (await freePort()), options);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || options.port !== undefined || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startOn(port: number, options: StartRedisOptions): Promise<RedisProcess> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), `cachectl-redis-${port}-`));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', '', '--daemonize', 'no'];
-  if (options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1500');
-  args.push(...(options.args ?? []));
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(child);
-  await new Promise<void>((resolve, reject) => {
-    let log = '';
-    const onData = (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes('Ready to accept connections')) {
-        child.stdout?.off('data', onData);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`redis-server on ${port} exited with ${code}: ${log.slice(-500)}`)));
-    child.once('error', reject);
-  });
-  child.stdout?.resume();
-  child.stderr?.resume();
+  const launcher = childLauncher();
+  let server: LaunchedServer;
+  try {
+    server = await launchRedisServer(
+      { name: `redis-server on ${port}`, port, dir, ...(options.cluster ? { clusterNodeTimeoutMs: TEST_NODE_TIMEOUT_MS } : {}), ...(options.args ? { extraArgs: options.args } : {}) },
+      { launch: launcher.launch, timeoutMs: START_TIMEOUT_MS },
+    );
+  } catch (error) {
+    const started = launcher.child();
+    if (started) await killAndWait(started, 'SIGKILL');
+    if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const child = launcher.started();
   const clients: Redis[] = [];
   const handle: RedisProcess = {
     port,
@@ -81,21 +91,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       await killAndWait(child, 'SIGKILL');
     },
   };
+  launched.set(handle, server);
   return handle;
-}
-
-function killAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    live.delete(child);
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => {
-    child.once('exit', () => {
-      live.delete(child);
-      resolve();
-    });
-    child.kill(signal);
-  });
 }
 
 export interface RedisCluster {
@@ -108,50 +105,31 @@ export interface RedisCluster {
 
 /**
  * A cluster of `masters` masters with `replicasPerMaster` replicas each, slots split evenly.
- * Built with CLUSTER ADDSLOTSRANGE/MEET/REPLICATE directly (redis-cli --cluster create sleeps).
  * `args` go to every node after the defaults (e.g. a production-like --cluster-node-timeout 5000).
  */
 export async function startCluster(masters = 3, replicasPerMaster = 0, options: { args?: string[] } = {}): Promise<RedisCluster> {
-  const nodes = await Promise.all(Array.from({ length: masters * (1 + replicasPerMaster) }, () => startRedis({ cluster: true, ...(options.args ? { args: options.args } : {}) })));
-  const masterNodes = nodes.slice(0, masters);
-  const replicaNodes = nodes.slice(masters);
-  const clients = nodes.map((n) => n.client());
+  const started = await Promise.allSettled(Array.from({ length: masters * (1 + replicasPerMaster) }, () => startRedis({ cluster: true, ...(options.args ? { args: options.args } : {}) })));
+  const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const stopAll = () => Promise.all(nodes.map((n) => n.stop())).then(() => undefined);
   try {
-    const per = Math.floor(16384 / masters);
-    await Promise.all(
-      masterNodes.map((_, i) => {
-        const start = i * per;
-        const end = i === masters - 1 ? 16383 : start + per - 1;
-        return clients[i]!.call('CLUSTER', 'ADDSLOTSRANGE', String(start), String(end));
-      }),
-    );
-    await Promise.all(clients.slice(1).map((c) => c.call('CLUSTER', 'MEET', '127.0.0.1', String(masterNodes[0]!.port))));
-    const masterIds = await Promise.all(clients.slice(0, masters).map((c) => c.call('CLUSTER', 'MYID') as Promise<string>));
-    await waitFor(async () => {
-      const views = await Promise.all(clients.map((c) => c.call('CLUSTER', 'NODES') as Promise<string>));
-      return views.every((v) => masterIds.every((id) => v.includes(id)));
-    }, 'cluster nodes to meet');
-    await Promise.all(
-      replicaNodes.map((_, j) => clients[masters + j]!.call('CLUSTER', 'REPLICATE', masterIds[j % masters]!)),
-    );
-    await waitFor(async () => {
-      const infos = await Promise.all(clients.map((c) => c.call('CLUSTER', 'INFO') as Promise<string>));
-      if (!infos.every((i) => i.includes('cluster_state:ok'))) return false;
-      if (replicaNodes.length === 0) return true;
-      const repl = await Promise.all(clients.slice(masters).map((c) => c.info('replication')));
-      return repl.every((r) => r.includes('master_link_status:up'));
-    }, 'cluster_state:ok on every node');
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const member = (n: RedisProcess): LaunchedServer => {
+      const server = launched.get(n);
+      if (!server) throw new Error(`${n.address} was not started by startRedis`);
+      return server;
+    };
+    await formCluster(nodes.slice(0, masters).map(member), START_TIMEOUT_MS, nodes.slice(masters).map(member));
   } catch (error) {
-    await Promise.all(nodes.map((n) => n.stop()));
+    await stopAll();
     throw error;
   }
+  const masterNodes = nodes.slice(0, masters);
   return {
     masters: masterNodes,
-    replicas: replicaNodes,
+    replicas: nodes.slice(masters),
     seeds: masterNodes.map((m) => m.address).join(','),
-    async stop() {
-      await Promise.all(nodes.map((n) => n.stop()));
-    },
+    stop: stopAll,
   };
 }
 
@@ -176,39 +154,26 @@ export interface Nutcracker {
   stop(): Promise<void>;
 }
 
-/** Starts twemproxy with the given YAML (its `listen:` must use `port`). */
+/**
+ * Starts twemproxy with the given YAML (its `listen:` must use `port`). Ready once it accepts
+ * connections: tests put it in front of nodes that are down on purpose.
+ */
 export async function startNutcracker(yamlFor: (port: number) => string): Promise<Nutcracker> {
-  const port = await freePort();
-  const statsPort = await freePort();
+  const [port, statsPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'cachectl-nutcracker-'));
   const configFile = join(dir, 'nutcracker.yml');
   writeFileSync(configFile, yamlFor(port));
-  const bin = process.env.NUTCRACKER_BIN ?? 'nutcracker';
-  const child = spawn(bin, ['-c', configFile, '-s', String(statsPort), '-a', '127.0.0.1', '-o', join(dir, 'nutcracker.log')], { stdio: 'ignore' });
-  live.add(child);
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`nutcracker exited with ${code}; config:\n${yamlFor(port)}`))));
-  const ready = Promise.race([
-    waitFor(async () => {
-      // twemproxy closes the connection on CLIENT SETINFO and INFO, which ioredis sends by default.
-      const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableReadyCheck: false, disableClientInfo: true });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        return true;
-      } finally {
-        probe.disconnect();
-      }
-    }, `nutcracker on ${port}`),
-    exited,
-  ]);
-  exited.catch(() => undefined);
+  const launcher = childLauncher();
   try {
-    await ready;
+    const bin = findNutcracker(process.env) ?? 'nutcracker';
+    await launchTwemproxy({ bin, configFile, port, statsPort, dir, ready: 'connect' }, { launch: launcher.launch, timeoutMs: START_TIMEOUT_MS });
   } catch (error) {
-    await killAndWait(child, 'SIGKILL');
+    const started = launcher.child();
+    if (started) await killAndWait(started, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+  const child = launcher.started();
   return {
     port,
     address: `127.0.0.1:${port}`,

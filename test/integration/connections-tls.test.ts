@@ -12,7 +12,7 @@ import { runCli } from '../harness/cli.js';
 import { freePort } from '../harness/ports.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { startRedis, type RedisProcess } from '../harness/redis.js';
-import { PRODUCT_FETCH, tempDir, writeKeyList } from './warm-helpers.js';
+import { PRODUCT_FETCH, tempDir, writeKeyList } from '../harness/warm-helpers.js';
 
 function makeCertificates(dir: string): { ca: string; cert: string; key: string; clientCert: string; clientKey: string } {
   const f = (name: string) => join(dir, name);

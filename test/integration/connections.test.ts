@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { runCli } from '../harness/cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { startCluster, startRedis, type RedisCluster, type RedisProcess } from '../harness/redis.js';
-import { PRODUCT_FETCH, tempDir, writeKeyList } from './warm-helpers.js';
+import { PRODUCT_FETCH, tempDir, writeKeyList } from '../harness/warm-helpers.js';
 
 const PASSWORD = 'conn-Secret-91x';
 

@@ -10,7 +10,7 @@ import { CATALOGUE_CATEGORIES } from '../../src/adapters/postgres/catalogue.js';
 import { runCli } from '../harness/cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { startCluster, type RedisCluster } from '../harness/redis.js';
-import { PRODUCT_FETCH, tempDir, writeKeyList } from './warm-helpers.js';
+import { PRODUCT_FETCH, tempDir, writeKeyList } from '../harness/warm-helpers.js';
 
 const WARMLIST = `
 entries:

@@ -11,7 +11,7 @@ import { parseInfo } from '../../src/core/inspect/keyspace.js';
 import { createRingTopology, parseRingServers } from '../../src/topology/ring/index.js';
 import { runCli } from '../harness/cli.js';
 import { startCluster, startRedis, type RedisCluster, type RedisProcess } from '../harness/redis.js';
-import { expectedFor, planKeyspace, writeKeyspace, type SeededKeyspace } from './inspect-seed.js';
+import { expectedFor, planKeyspace, writeKeyspace, type SeededKeyspace } from '../harness/inspect-seed.js';
 
 const RANK = { critical: 0, warning: 1, notice: 2 } as const;
 

@@ -8,7 +8,7 @@ import type { TtlReport } from '../../src/core/inspect/ttl.js';
 import { createRingTopology, parseRingServers, type RingTopology } from '../../src/topology/ring/index.js';
 import { runCli } from '../harness/cli.js';
 import { startRedis, type RedisProcess } from '../harness/redis.js';
-import { expectedFor, planKeyspace, writeKeyspace, type SeededKeyspace } from './inspect-seed.js';
+import { expectedFor, planKeyspace, writeKeyspace, type SeededKeyspace } from '../harness/inspect-seed.js';
 
 /** A ring of 3 standalone nodes (twemproxy ketama, weights 1:2:1, named), seeded through the ring itself. */
 describe('inspect on a ring of 3 standalone nodes', () => {

@@ -10,7 +10,7 @@ import { SingleNodeTopology } from '../../src/topology/single.js';
 import { nodeFromAddress } from '../../src/topology/types.js';
 import { runCli } from '../harness/cli.js';
 import { startCluster, startRedis, waitFor, type RedisCluster, type RedisProcess } from '../harness/redis.js';
-import { expectedFor, planKeyspace, writeKeyspace } from './inspect-seed.js';
+import { expectedFor, planKeyspace, writeKeyspace } from '../harness/inspect-seed.js';
 
 describe('inspect on a single node (a database other than 0), and a cluster master with a replica', () => {
   let redis: RedisProcess;

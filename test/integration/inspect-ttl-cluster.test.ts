@@ -5,7 +5,7 @@ import type { TtlReport } from '../../src/core/inspect/ttl.js';
 import type { NodesReport } from '../../src/core/inspect/nodes.js';
 import { runCli } from '../harness/cli.js';
 import { startCluster, type RedisCluster } from '../harness/redis.js';
-import { expectedFor, planKeyspace, writeKeyspace, type SeededKeyspace } from './inspect-seed.js';
+import { expectedFor, planKeyspace, writeKeyspace, type SeededKeyspace } from '../harness/inspect-seed.js';
 
 describe('inspect ttl and nodes on a 3-master cluster', () => {
   let cluster: RedisCluster;

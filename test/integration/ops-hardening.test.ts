@@ -16,7 +16,7 @@ import type { Redis } from 'ioredis';
 import { problemText, runCli } from '../harness/cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { startRedis, waitFor, type RedisProcess } from '../harness/redis.js';
-import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from './warm-helpers.js';
+import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../harness/warm-helpers.js';
 
 const N = 3000;
 

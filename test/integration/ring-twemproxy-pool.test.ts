@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { runCli } from '../harness/cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { startNutcracker, startRedis, type Nutcracker, type RedisProcess } from '../harness/redis.js';
-import { PRODUCT_FETCH, tempDir, writeKeyList } from './warm-helpers.js';
+import { PRODUCT_FETCH, tempDir, writeKeyList } from '../harness/warm-helpers.js';
 
 const PASSWORD = 'pool-secret-7f3a';
 const KEYS = 300;

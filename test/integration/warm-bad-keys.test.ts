@@ -15,7 +15,7 @@ import { parsePattern } from '../../src/core/warm/pattern.js';
 import type { WarmEntry } from '../../src/core/warm/types.js';
 import { FailedKeysFile } from '../../src/adapters/files/failed-keys-file.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
-import { PRODUCT_FETCH } from './warm-helpers.js';
+import { PRODUCT_FETCH } from '../harness/warm-helpers.js';
 
 let db: TestDatabase;
 before(async () => {

@@ -7,7 +7,7 @@ import { slotOf } from '../../src/topology/cluster.js';
 import { runCli } from '../harness/cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { startCluster, startRedis, type RedisCluster, type RedisProcess } from '../harness/redis.js';
-import { assertKeysOnOwners, PRODUCT_FETCH, productJson, tempDir, writeKeyList } from './warm-helpers.js';
+import { assertKeysOnOwners, PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../harness/warm-helpers.js';
 
 const HOUR = 3_600_000;
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExpiryCliffs } from '../../src/core/inspect/cliffs.js';
 import { appliedShiftMs, clusterCliffs } from '../../src/core/inspect/cluster-cliffs.js';
-import { KeyTally } from '../../src/core/inspect/tally.js';
+import { ScanTally } from '../../src/core/inspect/tally.js';
 
 test('an offset is applied only when it is larger than its own measurement error', () => {
   assert.equal(appliedShiftMs(undefined), 0);
@@ -14,8 +14,8 @@ test('an offset is applied only when it is larger than its own measurement error
 
 test('cluster-wide windows add up every node on the local clock: a node 5 s ahead is moved back before summing', () => {
   const second = 1_700_000_000_000;
-  const ahead = new KeyTally(5, undefined, appliedShiftMs({ offsetMs: 5000.2, uncertaintyMs: 0.5 }));
-  const inTime = new KeyTally(5, undefined, appliedShiftMs({ offsetMs: 0.3, uncertaintyMs: 0.4 }));
+  const ahead = new ScanTally(5, undefined, appliedShiftMs({ offsetMs: 5000.2, uncertaintyMs: 0.5 }));
+  const inTime = new ScanTally(5, undefined, appliedShiftMs({ offsetMs: 0.3, uncertaintyMs: 0.4 }));
   for (let i = 0; i < 120; i++) ahead.add('string', 60_000, second + 5000 + i * 5, { key: () => `a${i}` }, 0);
   for (let i = 0; i < 80; i++) inTime.add('string', 60_000, second + i * 7, { key: () => `b${i}` }, 0);
   // Each node on its own clock: the cliffs are 5 s apart.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Known-answer vectors for the `simple` profile: the ConsistentHashRing of the reference guide
-(/work/shared/seeds/..., "Consistent Hashing"), run as written there: 150 replicas, points at
+000_fc74eff170194c16.txt (section "Consistent Hashing"), run as written there: 150 replicas, points at
 int(md5(f"{node}:{i}").hexdigest(), 16), bisect (right) on the key's md5 integer, wrap to 0.
 
 Regenerate: python3 test/vectors/simple.py > test/vectors/simple.json

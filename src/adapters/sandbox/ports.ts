@@ -16,16 +16,17 @@ export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/**
- * `count` ports from `base` upwards that are free (and, with `busPorts`, whose +10000 is free),
- * skipping `taken`. Throws when the range below the ephemeral ports is exhausted.
- */
 /** A port passed over, and why: the sandbox says so instead of moving silently. */
 export interface SkippedPort {
   port: number;
   reason: string;
 }
 
+/**
+ * `count` ports from `base` upwards that are free (and, with `busPorts`, whose +10000 is free),
+ * skipping `taken`. Throws when the range below the ephemeral ports is exhausted. The tests'
+ * freePort is this search from a random base.
+ */
 export async function findFreePorts(base: number, count: number, options: { busPorts?: boolean; taken?: Set<number>; skipped?: SkippedPort[] } = {}): Promise<number[]> {
   const found: number[] = [];
   const taken = options.taken ?? new Set<number>();

@@ -1,7 +1,8 @@
 /**
  * The sandbox's PostgreSQL: a database of its own on the server the user points at (--pg or
  * DATABASE_URL), or the embedded PGlite server when there is none. Either way it is seeded with
- * the demo catalogue over the wire, through the same code.
+ * the demo catalogue over the wire, through the same code. The tests' throwaway databases are
+ * made and dropped by the same recipe, with a mark of their own.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,11 +13,19 @@ import { spawnDetached } from './processes.js';
 import { waitUntil, type OnSpawned } from './redis.js';
 import type { SandboxProcess } from './state.js';
 
-/** Marks a database as the sandbox's, so a leftover one can be recognised and replaced. */
-const OWNER_COMMENT = 'created by cachectl sandbox; dropped by cachectl sandbox down';
+/**
+ * Who made a database: its comment marks it, so a leftover one can be recognised and replaced
+ * and nobody else's is ever dropped. The tests make theirs through the same recipe.
+ */
+export interface DatabaseOwner {
+  mark: string;
+  applicationName: string;
+}
 
-async function withPg<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000, application_name: 'cachectl-sandbox' });
+export const SANDBOX_OWNER: DatabaseOwner = { mark: 'created by cachectl sandbox; dropped by cachectl sandbox down', applicationName: 'cachectl-sandbox' };
+
+async function withPg<T>(url: string, fn: (client: pg.Client) => Promise<T>, applicationName = SANDBOX_OWNER.applicationName): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000, application_name: applicationName });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -36,42 +45,61 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+function quoteLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
 export class ForeignDatabaseError extends Error {}
 
+async function markOf(client: pg.Client, database: string): Promise<{ exists: boolean; mark: string | null }> {
+  const existing = await client.query<{ comment: string | null }>('SELECT shobj_description(oid, $2) AS comment FROM pg_database WHERE datname = $1', [database, 'pg_database']);
+  return { exists: Boolean(existing.rowCount), mark: existing.rows[0]?.comment ?? null };
+}
+
 /**
- * Creates `database` on the admin server. A database of that name left by an earlier sandbox
- * (recognised by its comment) is replaced; anyone else's is never touched.
+ * Creates `database` on the admin server, marked as `owner`'s. One of that name with the same
+ * mark (left by an earlier run) is replaced; anyone else's is never touched.
  */
-export async function createExternalDatabase(adminUrl: string, database: string): Promise<string> {
-  await withPg(adminUrl, async (client) => {
-    const existing = await client.query<{ comment: string | null }>(
-      'SELECT shobj_description(oid, $2) AS comment FROM pg_database WHERE datname = $1',
-      [database, 'pg_database'],
-    );
-    if (existing.rowCount) {
-      if (existing.rows[0]?.comment !== OWNER_COMMENT) {
-        throw new ForeignDatabaseError(`database ${database} already exists and was not created by the sandbox; choose another with --database or drop it yourself`);
+export async function createOwnedDatabase(adminUrl: string, database: string, owner: DatabaseOwner): Promise<string> {
+  await withPg(
+    adminUrl,
+    async (client) => {
+      const existing = await markOf(client, database);
+      if (existing.exists) {
+        if (existing.mark !== owner.mark) {
+          throw new ForeignDatabaseError(`database ${database} already exists and was not created by the sandbox; choose another with --database or drop it yourself`);
+        }
+        await client.query(`DROP DATABASE ${quoteIdent(database)} WITH (FORCE)`);
       }
-      await client.query(`DROP DATABASE ${quoteIdent(database)} WITH (FORCE)`);
-    }
-    await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
-    await client.query(`COMMENT ON DATABASE ${quoteIdent(database)} IS '${OWNER_COMMENT}'`);
-  });
+      await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
+      await client.query(`COMMENT ON DATABASE ${quoteIdent(database)} IS ${quoteLiteral(owner.mark)}`);
+    },
+    owner.applicationName,
+  );
   return databaseUrl(adminUrl, database);
 }
 
-/** Drops the sandbox's database, and only when it still carries the sandbox's mark. */
-export async function dropExternalDatabase(adminUrl: string, database: string): Promise<'dropped' | 'absent' | 'not-ours'> {
-  return withPg(adminUrl, async (client) => {
-    const existing = await client.query<{ comment: string | null }>(
-      'SELECT shobj_description(oid, $2) AS comment FROM pg_database WHERE datname = $1',
-      [database, 'pg_database'],
-    );
-    if (!existing.rowCount) return 'absent';
-    if (existing.rows[0]?.comment !== OWNER_COMMENT) return 'not-ours';
-    await client.query(`DROP DATABASE ${quoteIdent(database)} WITH (FORCE)`);
-    return 'dropped';
-  });
+/** Drops the database (sessions still on it are ended), and only while it carries `owner`'s mark. */
+export async function dropOwnedDatabase(adminUrl: string, database: string, owner: DatabaseOwner): Promise<'dropped' | 'absent' | 'not-ours'> {
+  return withPg(
+    adminUrl,
+    async (client) => {
+      const existing = await markOf(client, database);
+      if (!existing.exists) return 'absent';
+      if (existing.mark !== owner.mark) return 'not-ours';
+      await client.query(`DROP DATABASE ${quoteIdent(database)} WITH (FORCE)`);
+      return 'dropped';
+    },
+    owner.applicationName,
+  );
+}
+
+export function createExternalDatabase(adminUrl: string, database: string): Promise<string> {
+  return createOwnedDatabase(adminUrl, database, SANDBOX_OWNER);
+}
+
+export function dropExternalDatabase(adminUrl: string, database: string): Promise<'dropped' | 'absent' | 'not-ours'> {
+  return dropOwnedDatabase(adminUrl, database, SANDBOX_OWNER);
 }
 
 /** The compiled server script next to this module, or the TypeScript source under tsx. */

@@ -1,9 +1,10 @@
 /**
- * Detached server processes the sandbox starts and, later, stops by pid. A pid alone is not
+ * Server processes: started detached by the sandbox (and stopped later by pid) or as children by
+ * the tests, through the same spawn and the same identity checks. A pid alone is not
  * proof: after a reboot or a crash the number may belong to someone else's process, so every
  * process is recorded with its command line and start time and checked before any signal.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface ProcessIdentity {
@@ -14,7 +15,7 @@ export interface ProcessIdentity {
   startTime: string;
 }
 
-export interface DetachedSpawn {
+export interface LaunchSpec {
   command: string;
   args: string[];
   /** stdout and stderr are appended here, so a failed start can be explained. */
@@ -22,6 +23,12 @@ export interface DetachedSpawn {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
 }
+
+/**
+ * How a server recipe starts its process: the sandbox detaches it (spawnDetached), the tests
+ * keep it as a child they can wait on. Either way the recipe gets the identity it watches.
+ */
+export type Launch = (spec: LaunchSpec) => Promise<ProcessIdentity>;
 
 export class SpawnFailedError extends Error {
   constructor(
@@ -34,14 +41,14 @@ export class SpawnFailedError extends Error {
 }
 
 /**
- * Starts a process in its own session with no tie to this one: it survives the CLI exiting
- * and the terminal closing. Resolves once the OS confirms the spawn (or rejects on ENOENT).
+ * Starts `spec` with its output appended to its log file; `detached` puts it in its own session.
+ * Resolves once the OS confirms the spawn (or rejects on ENOENT).
  */
-export async function spawnDetached(spec: DetachedSpawn): Promise<ProcessIdentity> {
+export async function spawnLogged(spec: LaunchSpec, options: { detached: boolean }): Promise<{ identity: ProcessIdentity; child: ChildProcess }> {
   const log = openSync(spec.logFile, 'a');
   try {
     const child = spawn(spec.command, spec.args, {
-      detached: true,
+      detached: options.detached,
       stdio: ['ignore', log, log],
       cwd: spec.cwd,
       env: spec.env ?? process.env,
@@ -52,15 +59,20 @@ export async function spawnDetached(spec: DetachedSpawn): Promise<ProcessIdentit
         reject(new SpawnFailedError(spec.command, error.code, `cannot start ${spec.command}: ${error.code === 'ENOENT' ? 'not found on PATH' : error.message}`)),
       );
     });
-    child.unref();
     const pid = child.pid;
     if (pid === undefined) throw new SpawnFailedError(spec.command, undefined, `cannot start ${spec.command}: no pid`);
-    const identity = readIdentity(pid);
-    return identity ?? { pid, command: spec.command, startTime: '' };
+    return { identity: readIdentity(pid) ?? { pid, command: spec.command, startTime: '' }, child };
   } finally {
     closeSync(log);
   }
 }
+
+/** A process with no tie to this one: it survives the CLI exiting and the terminal closing. */
+export const spawnDetached: Launch = async (spec) => {
+  const { identity, child } = await spawnLogged(spec, { detached: true });
+  child.unref();
+  return identity;
+};
 
 /** The identity of a running pid, or undefined when no such process exists. */
 export function readIdentity(pid: number): ProcessIdentity | undefined {

@@ -1,12 +1,54 @@
 /**
- * The sandbox's Redis side: detached redis-server processes (cluster members and standalone
- * ring nodes), the cluster formed from them, and twemproxy in front of the ring nodes.
+ * Redis recipes shared by the sandbox and the tests: a redis-server process, a cluster formed
+ * from such processes (with replicas), twemproxy in front of nodes, and the waits in between.
+ * How a process is spawned (detached or a child) and how long each wait may take are the
+ * caller's; the sandbox's own wrappers (startRedisNode, startTwemproxy) give its folders and roles.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { isSameProcess, listensOn, spawnDetached, type ProcessIdentity } from './processes.js';
+import { isSameProcess, listensOn, spawnDetached, type Launch, type ProcessIdentity } from './processes.js';
 import type { SandboxProcess, SandboxRole } from './state.js';
+
+/** A server process being waited on: failures name it and quote the end of its log. */
+export interface LaunchedServer extends ProcessIdentity {
+  name: string;
+  port: number;
+  logFile: string;
+}
+
+export interface RecipeOptions {
+  launch: Launch;
+  timeoutMs: number;
+  /** Called as soon as the OS has started the process, before it is ready, so a failed start can still stop it. */
+  onSpawned?: (proc: LaunchedServer) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RedisServerSpec {
+  name: string;
+  port: number;
+  /** Its working folder (RDB/AOF, nodes.conf, the log), used as it is: a restart may reuse one with its data. */
+  dir: string;
+  /** Cluster mode, with this node timeout (the sandbox's is production-like, the tests' short). */
+  clusterNodeTimeoutMs?: number;
+  /** After the defaults, so they win: redis-server keeps the last value given for a setting. */
+  extraArgs?: readonly string[];
+}
+
+/** Ready when it answers PING; with --requirepass a NOAUTH reply proves as much. */
+export async function launchRedisServer(spec: RedisServerSpec, options: RecipeOptions): Promise<LaunchedServer> {
+  const logFile = join(spec.dir, 'redis.log');
+  const args = ['--port', String(spec.port), '--bind', '127.0.0.1', '--dir', spec.dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', logFile];
+  if (spec.clusterNodeTimeoutMs !== undefined) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(spec.clusterNodeTimeoutMs));
+  args.push(...(spec.extraArgs ?? []));
+  const env = options.env ?? process.env;
+  const identity = await options.launch({ command: env.REDIS_SERVER_BIN ?? 'redis-server', args, logFile: join(spec.dir, 'stdout.log'), env });
+  const proc: LaunchedServer = { ...identity, name: spec.name, port: spec.port, logFile };
+  options.onSpawned?.(proc);
+  await waitUntil(() => answers(spec.port), proc, options.timeoutMs, `${spec.name} (redis-server on port ${spec.port}) to answer PING`, spec.port);
+  return proc;
+}
 
 export interface RedisNodeSpec {
   name: string;
@@ -18,19 +60,19 @@ export interface RedisNodeSpec {
 /** Recorded as soon as the OS has started it, before it is ready, so a failed `up` can stop it. */
 export type OnSpawned = (proc: SandboxProcess) => void;
 
+/** The sandbox's cluster members time out like a production cluster's. */
+const SANDBOX_NODE_TIMEOUT_MS = 5000;
+
 export async function startRedisNode(dir: string, spec: RedisNodeSpec, timeoutMs: number, onSpawned: OnSpawned, env: NodeJS.ProcessEnv): Promise<SandboxProcess> {
   const nodeDir = join(dir, spec.name);
   // A fresh folder: a retried start must not read the last attempt's log or nodes.conf.
   rmSync(nodeDir, { recursive: true, force: true });
   mkdirSync(nodeDir, { recursive: true });
-  const logFile = join(nodeDir, 'redis.log');
-  const args = ['--port', String(spec.port), '--bind', '127.0.0.1', '--dir', nodeDir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', logFile];
-  if (spec.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000');
-  const identity = await spawnDetached({ command: env.REDIS_SERVER_BIN ?? 'redis-server', args, logFile: join(nodeDir, 'stdout.log'), env });
-  const proc: SandboxProcess = { ...identity, name: spec.name, role: spec.role, port: spec.port, logFile };
-  onSpawned(proc);
-  await waitUntil(() => ping(spec.port), proc, timeoutMs, `${spec.name} (redis-server on port ${spec.port}) to answer PING`, spec.port);
-  return proc;
+  const server = await launchRedisServer(
+    { name: spec.name, port: spec.port, dir: nodeDir, ...(spec.cluster ? { clusterNodeTimeoutMs: SANDBOX_NODE_TIMEOUT_MS } : {}) },
+    { launch: spawnDetached, timeoutMs, env, onSpawned: (p) => onSpawned({ ...p, role: spec.role }) },
+  );
+  return { ...server, role: spec.role };
 }
 
 /** One short-lived client, never retrying: used for readiness and health probes. */
@@ -54,13 +96,30 @@ export async function ping(port: number): Promise<boolean> {
   }
 }
 
-/** Slots split evenly, every node introduced to the first, then wait for cluster_state:ok everywhere. */
-export async function formCluster(members: SandboxProcess[], timeoutMs: number): Promise<void> {
-  const per = Math.floor(16384 / members.length);
+/** Up and serving: PONG, or NOAUTH from a node with a password (LOADING is not ready yet). */
+async function answers(port: number): Promise<boolean> {
+  try {
+    return (await withClient(port, (c) => c.ping())) === 'PONG';
+  } catch (error) {
+    return error instanceof Error && error.message.startsWith('NOAUTH');
+  }
+}
+
+export type ClusterMember = ProcessIdentity & { port: number; name: string; logFile?: string };
+
+/**
+ * Slots split evenly over the masters, every node introduced to the first, each replica attached
+ * to a master in turn; then waits until every node has cluster_state:ok and knows every other,
+ * and every replica's link to its master is up. CLUSTER ADDSLOTSRANGE/MEET/REPLICATE directly:
+ * `redis-cli --cluster create` sleeps.
+ */
+export async function formCluster(masters: readonly ClusterMember[], timeoutMs: number, replicas: readonly ClusterMember[] = []): Promise<void> {
+  const all = [...masters, ...replicas];
+  const per = Math.floor(16384 / masters.length);
   await Promise.all(
-    members.map((m, i) => {
+    masters.map((m, i) => {
       const start = i * per;
-      const end = i === members.length - 1 ? 16383 : start + per - 1;
+      const end = i === masters.length - 1 ? 16383 : start + per - 1;
       return withClient(m.port, async (c) => {
         try {
           await c.call('CLUSTER', 'ADDSLOTSRANGE', String(start), String(end));
@@ -71,17 +130,33 @@ export async function formCluster(members: SandboxProcess[], timeoutMs: number):
       });
     }),
   );
-  const first = members[0];
-  if (!first) throw new Error('a cluster needs at least one member');
-  await Promise.all(members.slice(1).map((m) => withClient(m.port, (c) => c.call('CLUSTER', 'MEET', '127.0.0.1', String(first.port)))));
+  const first = masters[0];
+  if (!first) throw new Error('a cluster needs at least one master');
+  await Promise.all(all.slice(1).map((m) => withClient(m.port, (c) => c.call('CLUSTER', 'MEET', '127.0.0.1', String(first.port)))));
+  if (replicas.length > 0) {
+    const masterIds = await Promise.all(masters.map((m) => withClient(m.port, (c) => c.call('CLUSTER', 'MYID') as Promise<string>)));
+    // CLUSTER REPLICATE needs the replica to know its master already.
+    await waitUntil(
+      async () => {
+        const views = await Promise.all(replicas.map((r) => withClient(r.port, (c) => c.call('CLUSTER', 'NODES') as Promise<string>)));
+        return views.every((v) => masterIds.every((id) => v.includes(id)));
+      },
+      all,
+      timeoutMs,
+      'every replica to know every master',
+    );
+    await Promise.all(replicas.map((r, j) => withClient(r.port, (c) => c.call('CLUSTER', 'REPLICATE', masterIds[j % masters.length] as string))));
+  }
   await waitUntil(
     async () => {
-      const infos = await Promise.all(members.map((m) => withClient(m.port, (c) => c.call('CLUSTER', 'INFO') as Promise<string>).catch(() => '')));
-      return infos.every((i) => i.includes('cluster_state:ok') && i.includes(`cluster_known_nodes:${members.length}`));
+      const infos = await Promise.all(all.map((m) => withClient(m.port, (c) => c.call('CLUSTER', 'INFO') as Promise<string>).catch(() => '')));
+      if (!infos.every((i) => i.includes('cluster_state:ok') && i.includes(`cluster_known_nodes:${all.length}`))) return false;
+      const links = await Promise.all(replicas.map((r) => withClient(r.port, (c) => c.info('replication'))));
+      return links.every((l) => l.includes('master_link_status:up'));
     },
-    first,
+    all,
     timeoutMs,
-    'cluster_state:ok on every cluster node',
+    replicas.length > 0 ? 'cluster_state:ok on every cluster node and every replica in sync' : 'cluster_state:ok on every cluster node',
   );
 }
 
@@ -113,22 +188,44 @@ export function findNutcracker(env: NodeJS.ProcessEnv): string | undefined {
   return dirs.map((d) => join(d, 'nutcracker')).find((p) => existsSync(p));
 }
 
+export interface TwemproxySpec {
+  bin: string;
+  configFile: string;
+  port: number;
+  statsPort: number;
+  /** Its log goes here. */
+  dir: string;
+  /**
+   * ping: a PING through it proves the whole path (twemproxy connects to its servers lazily);
+   * connect: it accepts connections, for a proxy put in front of servers that are down on purpose.
+   */
+  ready: 'ping' | 'connect';
+}
+
+export async function launchTwemproxy(spec: TwemproxySpec, options: RecipeOptions): Promise<LaunchedServer> {
+  const logFile = join(spec.dir, 'nutcracker.log');
+  const identity = await options.launch({
+    command: spec.bin,
+    args: ['-c', spec.configFile, '-s', String(spec.statsPort), '-a', '127.0.0.1', '-o', logFile],
+    logFile: join(spec.dir, 'stdout.log'),
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const proc: LaunchedServer = { ...identity, name: 'twemproxy', port: spec.port, logFile };
+  options.onSpawned?.(proc);
+  const check = spec.ready === 'ping' ? () => ping(spec.port) : () => withClient(spec.port, async () => true);
+  await waitUntil(check, proc, options.timeoutMs, `twemproxy on port ${spec.port} to ${spec.ready === 'ping' ? 'answer PING' : 'accept connections'}`, spec.port);
+  return proc;
+}
+
 export async function startTwemproxy(dir: string, bin: string, ports: { port: number; statsPort: number }, configFile: string, timeoutMs: number, onSpawned: OnSpawned): Promise<SandboxProcess> {
   const workDir = join(dir, 'twemproxy');
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
-  const logFile = join(workDir, 'nutcracker.log');
-  const identity = await spawnDetached({
-    command: bin,
-    args: ['-c', configFile, '-s', String(ports.statsPort), '-a', '127.0.0.1', '-o', logFile],
-    logFile: join(workDir, 'stdout.log'),
-  });
-  const port = ports.port;
-  const proc: SandboxProcess = { ...identity, name: 'twemproxy', role: 'twemproxy', port, logFile };
-  onSpawned(proc);
-  // twemproxy connects to its servers lazily, so a PING through it proves the whole path.
-  await waitUntil(() => ping(port), proc, timeoutMs, `twemproxy on port ${port} to answer PING`, port);
-  return proc;
+  const proxy = await launchTwemproxy(
+    { bin, configFile, port: ports.port, statsPort: ports.statsPort, dir: workDir, ready: 'ping' },
+    { launch: spawnDetached, timeoutMs, onSpawned: (p) => onSpawned({ ...p, role: 'twemproxy' }) },
+  );
+  return { ...proxy, role: 'twemproxy' };
 }
 
 /** Another process took the port between our check and the server's bind: try the next one. */
@@ -138,22 +235,27 @@ export class PortTakenError extends Error {
   }
 }
 
+type Watched = ProcessIdentity & { logFile?: string; name?: string };
+
 /**
  * Polls `check` until true: a server in another session gives no event to wait on. With `port`,
  * the answer only counts once our process is the one listening there. Fails at once, with the
- * end of its log, if the process dies meanwhile; a lost port race is a PortTakenError.
+ * end of its log, if a watched process dies meanwhile; a lost port race is a PortTakenError.
  */
-export async function waitUntil(check: () => Promise<boolean>, proc: ProcessIdentity & { logFile?: string; name?: string }, timeoutMs: number, what: string, port?: number): Promise<void> {
+export async function waitUntil(check: () => Promise<boolean>, watched: Watched | readonly Watched[], timeoutMs: number, what: string, port?: number): Promise<void> {
+  const procs: readonly Watched[] = Array.isArray(watched) ? watched : [watched as Watched];
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ours = isSameProcess(proc) && (port === undefined || listensOn(proc.pid, port) !== false);
+  // Starts fast (a local server is up in milliseconds) and settles at 50 ms.
+  for (let tick = 5; ; tick = Math.min(50, tick * 2)) {
+    const ours = procs.every((p) => isSameProcess(p) && (port === undefined || listensOn(p.pid, port) !== false));
     if (ours && (await check().catch(() => false))) return;
-    if (!isSameProcess(proc)) {
-      if (port !== undefined && /Address already in use|EADDRINUSE/i.test(logEnd(proc.logFile))) throw new PortTakenError(port, `port ${port} was taken by another process`);
-      throw new Error(`${proc.name ?? proc.command} exited while waiting for ${what}${logTail(proc.logFile)}`);
+    const dead = procs.find((p) => !isSameProcess(p));
+    if (dead) {
+      if (port !== undefined && /Address already in use|EADDRINUSE/i.test(logEnd(dead.logFile))) throw new PortTakenError(port, `port ${port} was taken by another process`);
+      throw new Error(`${dead.name ?? dead.command} exited while waiting for ${what}${logTail(dead.logFile)}`);
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${logTail(proc.logFile)}`);
-    await new Promise((r) => setTimeout(r, 50));
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${logTail(procs[0]?.logFile)}`);
+    await new Promise((r) => setTimeout(r, tick));
   }
 }
 

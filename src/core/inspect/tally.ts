@@ -6,7 +6,7 @@ import { ExpiryCliffs, type ExpiryWindow } from './cliffs.js';
 import { TtlHistogram } from './histogram.js';
 import { NO_TTL, VANISHED, type KeyBatch, type SummaryBatch } from './types.js';
 
-export class KeyTally {
+export class ScanTally {
   keys = 0;
   withTtl = 0;
   noTtl = 0;
@@ -72,7 +72,7 @@ export class KeyTally {
     this.addExpiry(expireAt);
   }
 
-  merge(other: KeyTally): void {
+  merge(other: ScanTally): void {
     this.keys += other.keys;
     this.withTtl += other.withTtl;
     this.noTtl += other.noTtl;

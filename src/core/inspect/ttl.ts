@@ -7,7 +7,7 @@ import type { ExpiryWindow } from './cliffs.js';
 import { appliedShiftMs, clusterCliffs, type ClusterCliffs } from './cluster-cliffs.js';
 import { scanEveryNode, summariseEveryNode, summariseNode, type InspectEvent, type NodeSummary } from './every-node.js';
 import { TtlHistogram } from './histogram.js';
-import { KeyTally } from './tally.js';
+import { ScanTally } from './tally.js';
 import { VANISHED, type InspectSource, type KeyBatch, type KeyLookup, type NodeFacts, type ScanOutcome } from './types.js';
 
 export interface TtlViewOptions {
@@ -111,7 +111,7 @@ export async function inspectTtl(source: InspectSource, given: TtlViewOptions, f
       source,
       nodeFacts,
       { match: options.match, count: options.count, rate: options.rate, signal: options.signal },
-      (node) => tallies[node] as KeyTally,
+      (node) => tallies[node] as ScanTally,
       async (tally, batch, node) => {
         tally.addBatch(batch);
         serverNow[node] = batch.serverNowMs;
@@ -126,7 +126,7 @@ export async function inspectTtl(source: InspectSource, given: TtlViewOptions, f
       nodeFacts,
       { match: options.match, count: options.count, rate: options.rate, signal: options.signal, sampleSize: options.topN, withTypes: Boolean(options.types) },
       (batch, node) => {
-        (tallies[node] as KeyTally).addSummary(batch);
+        (tallies[node] as ScanTally).addSummary(batch);
         serverNow[node] = batch.serverNowMs;
       },
       options.onEvent,
@@ -145,7 +145,7 @@ export async function inspectTtl(source: InspectSource, given: TtlViewOptions, f
 
 /** What a scan tallied per node. */
 export interface TtlScanState {
-  tallies: KeyTally[];
+  tallies: ScanTally[];
   outcomes: (ScanOutcome | undefined)[];
   /** Each node's clock at its last batch (0: no batch). */
   serverNow: number[];
@@ -156,11 +156,11 @@ export interface TtlScanState {
 /** A fresh state for a scan of these nodes: one tally per node, shifted by its measured clock offset. */
 export function newTtlScanState(facts: readonly NodeFacts[], sampleSize: number): TtlScanState {
   const shifts = facts.map((f) => appliedShiftMs(f.clock));
-  return { tallies: facts.map((_, i) => new KeyTally(sampleSize, undefined, shifts[i])), outcomes: facts.map(() => undefined), serverNow: facts.map(() => 0), shifts };
+  return { tallies: facts.map((_, i) => new ScanTally(sampleSize, undefined, shifts[i])), outcomes: facts.map(() => undefined), serverNow: facts.map(() => 0), shifts };
 }
 
-function ttlTotals(tallies: readonly KeyTally[]): Omit<TtlReport['totals'], 'missing' | 'unanswered'> & { all: KeyTally } {
-  const all = new KeyTally(tallies[0]?.sampleSize ?? 0);
+function ttlTotals(tallies: readonly ScanTally[]): Omit<TtlReport['totals'], 'missing' | 'unanswered'> & { all: ScanTally } {
+  const all = new ScanTally(tallies[0]?.sampleSize ?? 0);
   for (const t of tallies) all.merge(t);
   return { keys: all.keys, withTtl: all.withTtl, noTtl: all.noTtl, vanished: all.vanished, types: Object.fromEntries(all.types), all };
 }
@@ -175,7 +175,7 @@ export function ttlReportFrom(
 ): TtlReport {
   const { tallies, outcomes, serverNow, shifts } = state;
   const nodes: NodeTtlReport[] = nodeFacts.map((f, i) => {
-    const tally = tallies[i] as KeyTally;
+    const tally = tallies[i] as ScanTally;
     const end = serverNow[i] || source.nodeNow(i);
     return {
       ...summariseNode(f, outcomes[i]),
@@ -206,7 +206,7 @@ export function ttlReportFrom(
       .sort((a, b) => b.keys - a.keys || a.startMs - b.startMs)
       .slice(0, options.topN),
     clusterCliffs: clusterCliffs(
-      nodeFacts.map((f, i) => ({ name: f.name, corrected: (tallies[i] as KeyTally).corrected, clock: f.clock, appliedMs: shifts[i] as number })),
+      nodeFacts.map((f, i) => ({ name: f.name, corrected: (tallies[i] as ScanTally).corrected, clock: f.clock, appliedMs: shifts[i] as number })),
       { top: options.topN, minKeys: options.minCliffKeys ?? DEFAULTS.inspect.minCliffKeys, nowMs: Date.now() },
     ),
     noTtlSample: all.noTtlSample,
@@ -217,7 +217,7 @@ export function ttlReportFrom(
 async function lookupNamed(
   source: InspectSource,
   options: TtlViewOptions,
-  tallies: KeyTally[],
+  tallies: ScanTally[],
   facts: NodeFacts[],
 ): Promise<{ missing: number; unanswered: number }> {
   let missing = 0;
@@ -233,7 +233,7 @@ async function lookupNamed(
       const stale = found[i + keys.length] as KeyLookup;
       if (main.problem) unanswered++;
       else if (main.pttl === VANISHED) missing++;
-      else (tallies[main.node] as KeyTally).add(main.type, main.pttl, main.expireAt, { key: () => main.key }, 0);
+      else (tallies[main.node] as ScanTally).add(main.type, main.pttl, main.expireAt, { key: () => main.key }, 0);
       options.onRow?.(rowOf(main, stale, facts));
     }
   };
