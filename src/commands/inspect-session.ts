@@ -122,13 +122,14 @@ async function watch<R>(ctx: CommandContext, options: SessionOptions, view: View
     }
     const { report, results } = ran;
     const figures = view.figures(report);
+    const baseline = previous === undefined;
     const worse = gettingWorse(rankChanges(previous, figures), 10);
     previous = figures;
     ctx.exitCode = exitCodeOf(view.nodes(report), results);
     if (tty) {
-      ctx.io.stdout.write(renderWatchFrame(view.render(report, style) + renderFailOn(results, style), worse, tick, intervalMs, style));
+      ctx.io.stdout.write(renderWatchFrame(view.render(report, style) + renderFailOn(results, style), worse, tick, intervalMs, style, baseline));
     } else {
-      ctx.io.stdout.write(JSON.stringify({ tick, at: new Date().toISOString(), report, failOn: results, worse }) + '\n');
+      ctx.io.stdout.write(JSON.stringify({ tick, at: new Date().toISOString(), ...(baseline ? { baseline: true } : {}), report, failOn: results, worse }) + '\n');
     }
     if (options.ticks !== undefined && tick >= options.ticks) break;
     const wait = Math.max(0, intervalMs - (Date.now() - started));

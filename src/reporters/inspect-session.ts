@@ -72,20 +72,29 @@ function isNodeStream(stream: Writable): stream is Writable & NodeJS.WritableStr
   return typeof (stream as Partial<NodeJS.WritableStream>).on === 'function';
 }
 
-/** A watch frame on a terminal: clear, then what got worse since the last tick, then the view. */
-export function renderWatchFrame(body: string, worse: readonly Change[], tick: number, intervalMs: number, style: ChalkInstance): string {
+/**
+ * A watch frame on a terminal: clear, then what got worse since the last tick (largest relative
+ * change first), then the view. The first tick with figures is the baseline: nothing to compare.
+ */
+export function renderWatchFrame(body: string, worse: readonly Change[], tick: number, intervalMs: number, style: ChalkInstance, baseline = tick <= 1): string {
   const head = style.bold(`cachectl inspect --watch: tick ${tick}, every ${intervalMs / 1000}s, ${new Date().toISOString()} (Ctrl-C to stop)`);
-  const changes =
-    tick <= 1
-      ? 'Getting worse: (from the next tick)'
-      : worse.length === 0
-        ? 'Getting worse: nothing'
-        : style.bold('Getting worse since the last tick\n') +
-          formatTable(
-            ['subject', 'figure', 'now', 'change'],
-            worse.map((c) => [c.subject, c.metric, c.value, c.previous === null ? 'new' : signed(c.value - c.previous)]),
-          );
+  const changes = baseline
+    ? 'Getting worse: baseline (this tick is what the next ones are compared with)'
+    : worse.length === 0
+      ? 'Getting worse: nothing'
+      : style.bold('Getting worse since the last tick\n') +
+        formatTable(
+          ['subject', 'figure', 'now', 'change'],
+          worse.map((c) => [c.subject, c.metric, c.value, changeText(c)]),
+        );
   return `\x1b[H\x1b[2J${head}\n${changes}\n\n${body}`;
+}
+
+/** `+37 (+1,233%)`, or `new` for a figure the last tick did not have. */
+function changeText(c: Change): string {
+  if (c.previous === null) return 'new';
+  const delta = c.value - c.previous;
+  return `${signed(delta)} (${signed(Math.round(c.relative * 1000) / 10)}%)`;
 }
 
 function signed(n: number): string {
