@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { singleTarget } from '../../src/config/target.js';
 import { openCache, type CacheConnection } from '../../src/adapters/redis/cache.js';
 import { beginOperations, parseOperations, positionCheckpoint, runNames } from '../../src/commands/operations.js';
 import { Checkpoint } from '../../src/core/checkpoint.js';
@@ -81,7 +82,7 @@ describe('beginOperations on a real Redis', () => {
   let dir: string;
   before(async () => {
     redis = await startRedis();
-    cache = await openCache({ kind: 'single', url: `redis://127.0.0.1:${redis.port}`, auth: {} });
+    cache = await openCache(singleTarget(`redis://127.0.0.1:${redis.port}`));
     dir = mkdtempSync(join(tmpdir(), 'cachectl-ops-'));
   });
   after(async () => {
