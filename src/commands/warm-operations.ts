@@ -10,8 +10,9 @@ import type { WarmSummary } from '../core/warm/summary.js';
 import type { WarmEntry } from '../core/warm/types.js';
 import { inShard } from '../core/shard.js';
 import { shardQuery } from '../core/query-wrap.js';
-import { JsonLogReporter } from '../reporters/json-log.js';
-import { CachectlError, ExitCode, redact, shorten } from '../errors.js';
+import type { JsonLogReporter } from '../reporters/json-log.js';
+import { outputFor } from '../reporters/output.js';
+import { CachectlError, ExitCode } from '../errors.js';
 import { orderedByKey } from '../core/checkpoint.js';
 import type { IO } from '../io.js';
 import type { WarmHooks } from './warm-run.js';
@@ -49,12 +50,10 @@ export function prepareWarmOperations(
   const started = Date.now();
   const plan = parseOperations(flags, io, started);
   const { options } = warm;
-  const json = plan.logFormat === 'json' ? new JsonLogReporter(io.stderr) : undefined;
-  const warn = (message: string) => (json ? json.log({ event: 'warning', message }) : io.stderr.write(`cachectl: warning: ${shorten(redact(message))}\n`));
-  for (const note of warm.notes) {
-    if (json) json.log({ event: 'warning', message: note }, 'info');
-    else io.stderr.write(`cachectl: ${shorten(redact(note))}\n`);
-  }
+  const out = outputFor(io, { logFormat: plan.logFormat });
+  const json = out.log;
+  const warn = (message: string) => out.warn(message);
+  for (const note of warm.notes) out.note(note);
 
   if (plan.deadlineAt !== undefined) options.deadline = plan.deadlineAt;
   if (plan.shard && plan.shard.count > 1) {

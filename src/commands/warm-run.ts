@@ -22,7 +22,8 @@ import { DEFAULTS } from '../config/defaults.js';
 import { keyListPort } from '../adapters/files/key-list-reader.js';
 import { FailedKeysFile } from '../adapters/files/failed-keys-file.js';
 import { createWarmProgress } from '../reporters/warm-progress.js';
-import { FailureExamples, printWarmJson, printWarmText } from '../reporters/warm-summary.js';
+import { FailureExamples, renderWarmText, warmJson } from '../reporters/warm-summary.js';
+import { outputFor } from '../reporters/output.js';
 import type { RedisTarget } from '../config/target.js';
 import type { IO } from '../io.js';
 import type { WarmPlan } from './warm-plan.js';
@@ -54,7 +55,8 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
   // Opened once the run lock is held (below): a run refused by the lock must not truncate the file of the run that holds it.
   let failedKeys: FailedKeysFile | undefined;
   const examples = new FailureExamples();
-  const progress = hooks.progress === false ? undefined : createWarmProgress(io.stderr, run.color);
+  const out = outputFor(io, { json: plan.json, color: run.color });
+  const progress = hooks.progress === false ? undefined : createWarmProgress(out);
   const listeners: WarmEventListener[] = [examples.listener, ...(plan.failedKeys !== undefined ? [(e: Parameters<WarmEventListener>[0]) => failedKeys?.listener(e)] : []), ...(progress ? [progress.listener] : []), ...(hooks.listeners ?? [])];
   const emit: WarmEventListener = (event) => {
     for (const l of listeners) l(event);
@@ -122,8 +124,8 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
     await pool.end().catch(() => undefined);
     await failedKeys?.close();
   }
-  if (plan.json) printWarmJson(io.stdout, summary, examples);
-  else printWarmText(io.stdout, summary, examples, run.color, failedKeys?.path);
+  if (out.json) out.document(warmJson(summary, examples));
+  else out.result(renderWarmText(summary, examples, out.style, failedKeys?.path));
   return summary;
 }
 

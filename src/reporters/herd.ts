@@ -1,13 +1,14 @@
 /** Renders herd drills and simulations: a side-by-side table on stdout, or the full result as JSON. */
 import { redact } from '../errors.js';
-import type { Writable } from '../io.js';
+import type { ChalkInstance } from 'chalk';
+import type { Output } from './output.js';
 import type { DrillEvent, DrillResult } from '../adapters/herd/drill.js';
 import type { HttpDrillResult } from '../adapters/herd/http-drill.js';
 import type { Breach } from '../core/herd/assert.js';
 import type { StrategyReport } from '../core/herd/stats.js';
 import type { SimulatedStrategy } from '../core/herd/sim/simulate.js';
 import { formatDuration } from '../config/duration.js';
-import { formatTable, styleFor, writeJson } from './style.js';
+import { TextBuffer, formatTable } from './style.js';
 
 function ms(value: number): string {
   if (value === 0) return '0';
@@ -87,8 +88,8 @@ function roundsRun(result: DrillResult): string {
   return result.interrupted && ran < planned ? `${ran} of ${planned}` : String(result.rounds);
 }
 
-export function reportDrillText(out: Writable, result: DrillResult, color: boolean | undefined): void {
-  const style = styleFor(out, color);
+export function renderDrillText(result: DrillResult, style: ChalkInstance): string {
+  const out = new TextBuffer();
   const source = result.originSource === 'tool-only' ? 'counted by the tool only' : `counted at PostgreSQL (${result.originSource})`;
   const what = result.keyCount > 1 ? `${result.keyCount} keys (${result.key}, ...)` : result.key;
   const shape = result.outage
@@ -117,30 +118,35 @@ export function reportDrillText(out: Writable, result: DrillResult, color: boole
     out.write(raceTable(result.reports) + '\n');
   }
   if (result.interrupted) out.write(style.yellow('stopped early: partial results') + '\n');
+  return out.text;
 }
 
-export function reportDrillJson(out: Writable, result: DrillResult, breaches: readonly Breach[]): void {
-  writeJson(out, { ...result, assertions: breaches.length === 0 ? 'pass' : { breaches } });
+export function drillJson(result: DrillResult, breaches: readonly Breach[]): Record<string, unknown> {
+  return { ...result, assertions: breaches.length === 0 ? 'pass' : { breaches } };
 }
 
 /** Progress and warnings, one plain line each, on stderr. */
-export function drillProgress(err: Writable): (event: DrillEvent) => void {
+export function drillProgress(out: Output): (event: DrillEvent) => void {
   return (event) => {
-    if (event.type === 'warning') err.write(`warning: ${event.message}\n`);
-    else if (event.type === 'connected') err.write(`connected ${event.clients} clients in ${event.processes} process(es); origin count: ${event.originSource}\n`);
-    else err.write(`${event.strategy} round ${event.round}: ${event.originQueries} origin quer${event.originQueries === 1 ? 'y' : 'ies'}, release skew ${ms(event.skewMs)}\n`);
+    if (event.type === 'warning') out.diagnostic(`warning: ${event.message}\n`);
+    else if (event.type === 'connected') out.diagnostic(`connected ${event.clients} clients in ${event.processes} process(es); origin count: ${event.originSource}\n`);
+    else out.diagnostic(`${event.strategy} round ${event.round}: ${event.originQueries} origin quer${event.originQueries === 1 ? 'y' : 'ies'}, release skew ${ms(event.skewMs)}\n`);
   };
 }
 
-export function reportWarnings(err: Writable, reports: readonly StrategyReport[]): void {
+export function renderWarnings(reports: readonly StrategyReport[]): string {
+  const err = new TextBuffer();
   for (const r of reports) {
     for (const w of r.warnings) err.write(`warning: ${r.strategy}: ${w}\n`);
     for (const e of r.errorMessages) err.write(`${r.strategy}: ${e.count} read${e.count === 1 ? '' : 's'} failed: ${e.message}\n`);
   }
+  return err.text;
 }
 
-export function reportBreaches(err: Writable, breaches: readonly Breach[]): void {
+export function renderBreaches(breaches: readonly Breach[]): string {
+  const err = new TextBuffer();
   for (const b of breaches) err.write(`assert failed: ${b.strategy}: ${b.threshold} (actual ${Number.isInteger(b.actual) ? b.actual : b.actual.toFixed(2)})\n`);
+  return err.text;
 }
 
 /** What a live drill measured, per strategy, for `herd simulate --measured`. */
@@ -154,7 +160,8 @@ function fixed(v: number | undefined, digits = 2): number | string {
   return v === undefined ? '-' : Number(v.toFixed(digits));
 }
 
-export function reportSimulationText(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, Measured> | undefined, mode: 'herd' | 'open'): void {
+export function renderSimulationText(result: readonly SimulatedStrategy[], measured: Map<string, Measured> | undefined, mode: 'herd' | 'open'): string {
+  const out = new TextBuffer();
   const outage = result.some((s) => s.predictedDuring !== undefined);
   const race = result.some((s) => s.predictedStaleRate !== undefined);
   const header = [
@@ -181,10 +188,11 @@ export function reportSimulationText(out: Writable, result: readonly SimulatedSt
   ]);
   out.write(`simulated (${mode === 'open' ? 'open loop, origin queries per refresh episode' : 'herd, origin queries per expiry'}); predicted is the model's\n`);
   out.write(formatTable(header, rows) + '\n');
+  return out.text;
 }
 
-export function reportSimulationJson(out: Writable, result: readonly SimulatedStrategy[], measured: Map<string, Measured> | undefined, breaches: readonly Breach[]): void {
-  writeJson(out, {
+export function simulationJson(result: readonly SimulatedStrategy[], measured: Map<string, Measured> | undefined, breaches: readonly Breach[]): Record<string, unknown> {
+  return {
     strategies: result.map(({ report, predicted, predictedDuring, predictedStaleRate }) => ({
       predicted,
       ...(predictedDuring !== undefined ? { predictedDuring } : {}),
@@ -193,10 +201,11 @@ export function reportSimulationJson(out: Writable, result: readonly SimulatedSt
       ...report,
     })),
     assertions: breaches.length === 0 ? 'pass' : { breaches },
-  });
+  };
 }
 
-export function reportHttpText(out: Writable, r: HttpDrillResult): void {
+export function renderHttpText(r: HttpDrillResult): string {
+  const out = new TextBuffer();
   out.write(`herd ${redact(r.url)}: invalidated ${r.invalidated}, ${r.clients} simultaneous requests x ${r.rounds} round${r.rounds === 1 ? '' : 's'}, release skew ${ms(r.releaseSkewMs)}\n`);
   out.write(formatTable(['status', 'requests'], Object.entries(r.statuses).map(([k, v]) => [k, v])) + '\n');
   out.write(`latency p50 ${ms(r.latency.p50Ms)}, p95 ${ms(r.latency.p95Ms)}, p99 ${ms(r.latency.p99Ms)}, max ${ms(r.latency.maxMs)}; errors ${r.errors}, timeouts ${r.timeouts}\n`);
@@ -205,12 +214,13 @@ export function reportHttpText(out: Writable, r: HttpDrillResult): void {
     out.write(`database: peak ${r.database.peakActiveQueries} queries running at once (sampled every 10ms, ${r.database.samples} samples); ${statements}\n`);
   }
   if (r.interrupted) out.write('stopped early: partial results\n');
+  return out.text;
 }
 
-export function reportHttpJson(out: Writable, r: HttpDrillResult, breaches: readonly Breach[]): void {
-  writeJson(out, { ...r, url: redact(r.url), assertions: breaches.length === 0 ? 'pass' : { breaches } });
+export function httpJson(r: HttpDrillResult, breaches: readonly Breach[]): Record<string, unknown> {
+  return { ...r, url: redact(r.url), assertions: breaches.length === 0 ? 'pass' : { breaches } };
 }
 
-export function reportHttpErrors(err: Writable, r: HttpDrillResult): void {
-  for (const e of r.errorMessages) err.write(`${e.count} request${e.count === 1 ? '' : 's'} failed: ${e.message}\n`);
+export function renderHttpErrors(r: HttpDrillResult): string {
+  return r.errorMessages.map((e) => `${e.count} request${e.count === 1 ? '' : 's'} failed: ${e.message}\n`).join('');
 }

@@ -3,7 +3,7 @@ import type { ChalkInstance } from 'chalk';
 import type { ClusterCliffs, ClusterWindow } from '../core/inspect/cluster-cliffs.js';
 import type { KeyRow, TtlReport } from '../core/inspect/ttl.js';
 import { formatDuration } from '../config/duration.js';
-import type { Writable } from '../io.js';
+import type { Output } from './output.js';
 import { relative, renderProblems, statusText, ttlText } from './inspect-common.js';
 import { formatTable } from './style.js';
 
@@ -76,7 +76,7 @@ export class KeyRowWriter {
   private widths: number[] | undefined;
 
   constructor(
-    private readonly stream: Writable,
+    private readonly out: Output,
     private readonly bufferRows = 200,
   ) {}
 
@@ -94,8 +94,14 @@ export class KeyRowWriter {
     this.buffered = [];
   }
 
+  /** The rows end with a blank line, before the report. */
+  end(): void {
+    this.flush();
+    this.out.result('\n');
+  }
+
   private line(r: string[]): void {
-    this.stream.write(r.map((c, i) => c.padEnd(this.widths?.[i] ?? 0)).join('  ').trimEnd() + '\n');
+    this.out.result(r.map((c, i) => c.padEnd(this.widths?.[i] ?? 0)).join('  ').trimEnd() + '\n');
   }
 }
 

@@ -41,7 +41,10 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-/** Writes one JSON document followed by a newline (stdout results). */
-export function writeJson(stream: Writable, value: unknown): void {
-  stream.write(JSON.stringify(value, null, 2) + '\n');
+/** A text buffer for renderers that build their output piece by piece. */
+export class TextBuffer {
+  text = '';
+  write(chunk: string): void {
+    this.text += chunk;
+  }
 }

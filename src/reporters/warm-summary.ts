@@ -2,8 +2,8 @@
 import type { WarmEvent, WarmEventListener } from '../core/warm/events.js';
 import type { WarmSummary } from '../core/warm/summary.js';
 import { formatDuration } from '../config/duration.js';
-import { formatBytes, formatNumber, formatTable, styleFor, writeJson } from './style.js';
-import type { Writable } from '../io.js';
+import type { ChalkInstance } from 'chalk';
+import { formatBytes, formatNumber, formatTable } from './style.js';
 import { escapeControlChars } from '../core/text.js';
 
 const EXAMPLES = 10;
@@ -22,13 +22,13 @@ export class FailureExamples {
   };
 }
 
-export function printWarmJson(stdout: Writable, summary: WarmSummary, failures: FailureExamples): void {
-  writeJson(stdout, { ...summary, failedExamples: failures.examples });
+/** The --json summary: the engine's, with the first keys that were not written. */
+export function warmJson(summary: WarmSummary, failures: FailureExamples): Record<string, unknown> {
+  return { ...summary, failedExamples: failures.examples };
 }
 
-export function printWarmText(stdout: Writable, summary: WarmSummary, failures: FailureExamples, color: boolean | undefined, failedKeysFile?: string): void {
+export function renderWarmText(summary: WarmSummary, failures: FailureExamples, c: ChalkInstance, failedKeysFile?: string): string {
   const s = summary;
-  const c = styleFor(stdout, color);
   const verb = s.dryRun ? 'dry run: would write' : 'written';
   const stale = s.staleWritten > 0 ? ` (+${formatNumber(s.staleWritten)} stale copies)` : '';
   const out: string[] = [];
@@ -73,7 +73,7 @@ export function printWarmText(stdout: Writable, summary: WarmSummary, failures: 
   }
   if (s.stopped) out.push('', c.red(`stopped early (${s.stopped.reason}): ${s.stopped.detail}`));
   for (const problem of s.outputErrors ?? []) out.push('', c.red(problem));
-  stdout.write(out.join('\n') + '\n');
+  return out.join('\n') + '\n';
 }
 
 /** `resumed from c.json: products from line 1,201, categories after key 'category:m', users already done`. */
