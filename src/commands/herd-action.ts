@@ -57,7 +57,7 @@ async function httpDrill(flags: HerdFlags, thresholds: Threshold[], ctx: Command
   const breaches = checkValues(thresholds, 'http', values);
   const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
   if (out.json) out.document(httpJson(result, breaches));
-  else out.result(renderHttpText(result));
+  else out.result(renderHttpText(result, out.width));
   out.diagnostic(renderHttpErrors(result) + renderBreaches(breaches));
   if (result.interrupted && ctx.io.signal.aborted) ctx.exitCode = ctx.io.signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
   else if (breaches.length > 0) ctx.exitCode = ExitCode.incomplete;
@@ -120,7 +120,7 @@ export async function runHerdCommand(flags: HerdFlags, self: Command, ctx: Comma
   const result = await runDrill({ ...drill, target, announce: announcer(flags, ctx.io, target, true) }, drillProgress(out));
   const breaches = checkAssertions(thresholds, result.reports);
   if (out.json) out.document(drillJson(result, breaches));
-  else out.result(renderDrillText(result, out.style));
+  else out.result(renderDrillText(result, out.style, out.width));
   out.diagnostic(renderWarnings(result.reports) + renderBreaches(breaches));
   if (result.interrupted && ctx.io.signal.aborted) ctx.exitCode = ctx.io.signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
   else if (breaches.length > 0) ctx.exitCode = ExitCode.incomplete;

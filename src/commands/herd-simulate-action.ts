@@ -52,7 +52,7 @@ export async function runSimulateCommand(own: SimulateFlags, self: Command, ctx:
   const breaches = checkAssertions(thresholds, result.map((r) => r.report));
   const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
   if (out.json) out.document(simulationJson(result, measured, breaches));
-  else out.result(renderSimulationText(result, measured, rate !== undefined ? 'open' : 'herd'));
+  else out.result(renderSimulationText(result, measured, rate !== undefined ? 'open' : 'herd', out.width));
   out.diagnostic(renderBreaches(breaches));
   if (breaches.length > 0) ctx.exitCode = ExitCode.incomplete;
 }

@@ -84,7 +84,7 @@ async function runOnce<R>(ctx: CommandContext, options: SessionOptions, view: Vi
       const address = facts[0].address;
       throw new UsageError(`--redis: ${address} is a Redis Cluster node, so this would cover only its own slots; use --cluster ${address} to inspect every master (or --node-only to mean just this node)`);
     }
-    if (showFacts && view.scans && !out.json) out.result(renderKeyspace(facts, out.style) + '\n');
+    if (showFacts && view.scans && !out.json) out.result(renderKeyspace(facts, out.style, out.width) + '\n');
     const report = await view.run(source, facts, progress.onEvent);
     return { report, results: evaluateFailOn(options.conditions, view.metrics(report)) };
   } finally {
@@ -131,7 +131,7 @@ async function watch<R>(ctx: CommandContext, options: SessionOptions, view: View
     previous = figures;
     ctx.exitCode = exitCodeOf(view.nodes(report), results);
     if (tty) {
-      out.result(renderWatchFrame(view.render(report, style, out.width) + renderFailOn(results, style), worse, tick, intervalMs, style, baseline));
+      out.result(renderWatchFrame(view.render(report, style, out.width) + renderFailOn(results, style), worse, tick, intervalMs, style, baseline, out.width));
     } else out.jsonLine(watchTick(tick, baseline, report, results, worse));
     if (options.ticks !== undefined && tick >= options.ticks) break;
     const wait = Math.max(0, intervalMs - (Date.now() - started));

@@ -39,7 +39,7 @@ export async function ringStats(flags: RingFlags, ctx: CommandContext): Promise<
   }
   const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
   if (out.json) out.document(balanceJson(balance));
-  else out.result(renderBalance(balance, out.style));
+  else out.result(renderBalance(balance, out.style, out.width));
 }
 
 export async function ringDiff(flags: RingFlags, ctx: CommandContext): Promise<void> {
@@ -56,7 +56,7 @@ export async function ringDiff(flags: RingFlags, ctx: CommandContext): Promise<v
   }
   const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
   if (out.json) out.document(diff);
-  else out.result(renderDiff(diff, out.style));
+  else out.result(renderDiff(diff, out.style, out.width));
 }
 
 /** Waits until a real stream has flushed, so locating millions of keys from stdin keeps memory flat. */

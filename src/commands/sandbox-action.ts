@@ -59,7 +59,7 @@ export async function sandboxStatusAction(flags: SandboxFlags, ctx: CommandConte
   const health = state ? await sandboxHealth(state) : [];
   const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
   if (out.json) out.document(statusJson(state, health));
-  else out.result(renderStatus(state, health, out.style));
+  else out.result(renderStatus(state, health, out.style, out.width));
   if (!state || !state.complete || health.some((h) => !h.ok)) ctx.exitCode = ExitCode.incomplete;
 }
 

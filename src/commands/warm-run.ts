@@ -125,7 +125,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext, hooks: Wa
     await failedKeys?.close();
   }
   if (out.json) out.document(warmJson(summary, examples));
-  else out.result(renderWarmText(summary, examples, out.style, failedKeys?.path));
+  else out.result(renderWarmText(summary, examples, out.style, failedKeys?.path, out.width));
   return summary;
 }
 

@@ -15,7 +15,7 @@ function ms(value: number): string {
   return value < 10 ? `${value.toFixed(1)}ms` : formatDuration(value);
 }
 
-export function strategyTable(reports: readonly StrategyReport[]): string {
+export function strategyTable(reports: readonly StrategyReport[], width?: number): string {
   const header = ['strategy', 'origin q', 'per expiry', 'worst', 'peak db', 'p50', 'p95', 'p99', 'max', 'stale (max age)', 'errors', 'timeouts', 'lock waits', 'peak stampede', 'skew'];
   const rows = reports.map((r) => [
     r.strategy,
@@ -34,11 +34,11 @@ export function strategyTable(reports: readonly StrategyReport[]): string {
     r.peakStampede,
     ms(r.releaseSkewMs),
   ]);
-  return formatTable(header, rows);
+  return formatTable(header, rows, width);
 }
 
 /** The outage's effect per strategy: what reached the database when, and the breaker's states. */
-export function outageTable(reports: readonly StrategyReport[]): string {
+export function outageTable(reports: readonly StrategyReport[], width?: number): string {
   const header = ['strategy', 'origin before', 'during', 'after', 'peak db', 'fallbacks', 'failed', 'recovery', 'open', 'half-open', 'transitions', 'opened after', 'closed after'];
   const opt = (v: number | null | undefined) => (v === null || v === undefined ? '-' : ms(v));
   const rows = reports.map((r) => {
@@ -60,25 +60,25 @@ export function outageTable(reports: readonly StrategyReport[]): string {
       opt(b?.closedAfterMs),
     ];
   });
-  return formatTable(header, rows);
+  return formatTable(header, rows, width);
 }
 
 /** The invalidation race per strategy: rounds that ended with the cache older than the database, and stale reads. */
-export function raceTable(reports: readonly StrategyReport[]): string {
+export function raceTable(reports: readonly StrategyReport[], width?: number): string {
   const header = ['strategy', 'writes', 'stale after drill', 'stale rate', 'stale reads', 'longest stale read', 'rounds (x = stale)'];
   const rows = reports.map((r) => {
     const x = r.race;
     if (!x) return [r.strategy, '-', '-', '-', '-', '-', '-'];
     return [r.strategy, x.writes, `${x.staleRounds} of ${x.rounds}`, `${Math.round(x.staleRate * 100)}%`, x.staleReads, ms(x.maxStaleReadMs), x.stalePerRound.map((s) => (s ? 'x' : '.')).join('')];
   });
-  return formatTable(header, rows);
+  return formatTable(header, rows, width);
 }
 
 /** --l1: where reads were served from, and what L1 served after the row changed. */
-export function l1Table(reports: readonly StrategyReport[]): string {
+export function l1Table(reports: readonly StrategyReport[], width?: number): string {
   const header = ['strategy', 'L1 hits', 'L2 hits', 'origin q', 'stale from L1', 'longest stale from L1'];
   const rows = reports.map((r) => (r.l1 ? [r.strategy, r.l1.l1Hits, r.l1.l2Hits, r.l1.originQueries, r.l1.staleFromL1, ms(r.l1.maxStaleFromL1Ms)] : [r.strategy, '-', '-', '-', '-', '-']));
-  return formatTable(header, rows);
+  return formatTable(header, rows, width);
 }
 
 /** "148 of 1000" when the drill was stopped before its last round. */
@@ -88,7 +88,7 @@ function roundsRun(result: DrillResult): string {
   return result.interrupted && ran < planned ? `${ran} of ${planned}` : String(result.rounds);
 }
 
-export function renderDrillText(result: DrillResult, style: ChalkInstance): string {
+export function renderDrillText(result: DrillResult, style: ChalkInstance, width?: number): string {
   const out = new TextBuffer();
   const source = result.originSource === 'tool-only' ? 'counted by the tool only' : `counted at PostgreSQL (${result.originSource})`;
   const what = result.keyCount > 1 ? `${result.keyCount} keys (${result.key}, ...)` : result.key;
@@ -102,20 +102,20 @@ export function renderDrillText(result: DrillResult, style: ChalkInstance): stri
       `${shape}${result.ttlJitter > 0 ? `, ttl jitter ${Math.round(result.ttlJitter * 100)}%` : ''}, db delay ${ms(result.dbDelayMs)}, seed ${result.seed}; origin queries ${source}\n`,
   );
   if (result.openLoop) out.write('per expiry = origin queries per refresh episode (overlapping fetches of one key); peak db = most origin queries in flight at once\n');
-  out.write(strategyTable(result.reports) + '\n');
+  out.write(strategyTable(result.reports, width) + '\n');
   if (result.outage) {
     out.write(`outage: origin queries by when they started (before / during / after the outage); recovery = from the cache's return to the last origin query; breaker times per process\n`);
-    out.write(outageTable(result.reports) + '\n');
+    out.write(outageTable(result.reports, width) + '\n');
   }
   const l1 = result.reports.find((r) => r.l1)?.l1;
   if (l1) {
     out.write(`L1: ${l1.size} entries per process, each living ${formatDuration(l1.ttlMs)}; stale from L1 = reads L1 answered after a newer version had committed (--writes)\n`);
-    out.write(l1Table(result.reports) + '\n');
+    out.write(l1Table(result.reports, width) + '\n');
   }
   const race = result.reports.find((r) => r.race)?.race;
   if (race) {
     out.write(`invalidation race (${race.invalidate} on write): stale after drill = the cache ended older than PostgreSQL's latest committed version\n`);
-    out.write(raceTable(result.reports) + '\n');
+    out.write(raceTable(result.reports, width) + '\n');
   }
   if (result.interrupted) out.write(style.yellow('stopped early: partial results') + '\n');
   return out.text;
@@ -160,7 +160,7 @@ function fixed(v: number | undefined, digits = 2): number | string {
   return v === undefined ? '-' : Number(v.toFixed(digits));
 }
 
-export function renderSimulationText(result: readonly SimulatedStrategy[], measured: Map<string, Measured> | undefined, mode: 'herd' | 'open'): string {
+export function renderSimulationText(result: readonly SimulatedStrategy[], measured: Map<string, Measured> | undefined, mode: 'herd' | 'open', width?: number): string {
   const out = new TextBuffer();
   const outage = result.some((s) => s.predictedDuring !== undefined);
   const race = result.some((s) => s.predictedStaleRate !== undefined);
@@ -187,7 +187,7 @@ export function renderSimulationText(result: readonly SimulatedStrategy[], measu
     r.timeouts,
   ]);
   out.write(`simulated (${mode === 'open' ? 'open loop, origin queries per refresh episode' : 'herd, origin queries per expiry'}); predicted is the model's\n`);
-  out.write(formatTable(header, rows) + '\n');
+  out.write(formatTable(header, rows, width) + '\n');
   return out.text;
 }
 
@@ -204,10 +204,10 @@ export function simulationJson(result: readonly SimulatedStrategy[], measured: M
   };
 }
 
-export function renderHttpText(r: HttpDrillResult): string {
+export function renderHttpText(r: HttpDrillResult, width?: number): string {
   const out = new TextBuffer();
   out.write(`herd ${redact(r.url)}: invalidated ${r.invalidated}, ${r.clients} simultaneous requests x ${r.rounds} round${r.rounds === 1 ? '' : 's'}, release skew ${ms(r.releaseSkewMs)}\n`);
-  out.write(formatTable(['status', 'requests'], Object.entries(r.statuses).map(([k, v]) => [k, v])) + '\n');
+  out.write(formatTable(['status', 'requests'], Object.entries(r.statuses).map(([k, v]) => [k, v]), width) + '\n');
   out.write(`latency p50 ${ms(r.latency.p50Ms)}, p95 ${ms(r.latency.p95Ms)}, p99 ${ms(r.latency.p99Ms)}, max ${ms(r.latency.maxMs)}; errors ${r.errors}, timeouts ${r.timeouts}\n`);
   if (r.database) {
     const statements = r.database.statements === null ? 'statements: not counted (pg_stat_statements is not installed)' : `statements executed: ${r.database.statements}`;

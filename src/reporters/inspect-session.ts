@@ -87,7 +87,7 @@ export function watchTick(tick: number, baseline: boolean, report: unknown, fail
  * A watch frame on a terminal: clear, then what got worse since the last tick (largest relative
  * change first), then the view. The first tick with figures is the baseline: nothing to compare.
  */
-export function renderWatchFrame(body: string, worse: readonly Change[], tick: number, intervalMs: number, style: ChalkInstance, baseline = tick <= 1): string {
+export function renderWatchFrame(body: string, worse: readonly Change[], tick: number, intervalMs: number, style: ChalkInstance, baseline = tick <= 1, width?: number): string {
   const head = style.bold(`cachectl inspect --watch: tick ${tick}, every ${intervalMs / 1000}s, ${new Date().toISOString()} (Ctrl-C to stop)`);
   const changes = baseline
     ? 'Getting worse: baseline (this tick is what the next ones are compared with)'
@@ -97,6 +97,7 @@ export function renderWatchFrame(body: string, worse: readonly Change[], tick: n
         formatTable(
           ['subject', 'figure', 'now', 'change'],
           worse.map((c) => [c.subject, c.metric, c.value, changeText(c)]),
+          width,
         );
   return `\x1b[H\x1b[2J${head}\n${changes}\n\n${body}`;
 }

@@ -42,11 +42,11 @@ const BASIS: Record<Balance['basis'], { what: string; count: string }> = {
   single: { what: 'one node owns every key', count: '-' },
 };
 
-export function renderBalance(balance: Balance, style: ChalkInstance): string {
+export function renderBalance(balance: Balance, style: ChalkInstance, width?: number): string {
   const basis = BASIS[balance.basis];
   const header = ['node', 'address', basis.count, 'share'];
   const rows = balance.nodes.map((n) => [n.node.name, n.node.address, n.count, pct(n.share)]);
-  const lines = [style.bold(basis.what + (balance.keys !== undefined ? ` (${balance.keys.toLocaleString('en-US')} keys)` : '')), formatTable(header, rows)];
+  const lines = [style.bold(basis.what + (balance.keys !== undefined ? ` (${balance.keys.toLocaleString('en-US')} keys)` : '')), formatTable(header, rows, width)];
   lines.push(`coefficient of variation ${balance.cv.toFixed(4)}   max/mean ${balance.maxOverMean.toFixed(3)}`);
   return lines.join('\n') + '\n';
 }
@@ -63,7 +63,7 @@ export function balanceJson(balance: Balance): Record<string, unknown> {
 }
 
 /** The moves as a from x to matrix: rows are the nodes keys leave, columns the nodes they go to. */
-export function renderDiff(diff: RingDiff, style: ChalkInstance): string {
+export function renderDiff(diff: RingDiff, style: ChalkInstance, width?: number): string {
   const of = diff.basis === 'keys' ? `of ${diff.keys?.toLocaleString('en-US')} keys (${diff.movedKeys?.toLocaleString('en-US')} move)` : 'of the hash space';
   const lines = [style.bold(`${diff.change}: ${pct(diff.moved)} ${of} changes node`)];
   if (diff.moves.length > 0) {
@@ -74,7 +74,7 @@ export function renderDiff(diff: RingDiff, style: ChalkInstance): string {
       if (!m) return '';
       return diff.basis === 'keys' ? `${pct(m.share)} (${m.keys})` : pct(m.share);
     };
-    lines.push(formatTable(['from \\ to', ...tos], froms.map((f) => [f, ...tos.map((t) => cell(f, t))])));
+    lines.push(formatTable(['from \\ to', ...tos], froms.map((f) => [f, ...tos.map((t) => cell(f, t))]), width));
   }
   return lines.join('\n') + '\n';
 }

@@ -63,10 +63,10 @@ export function statusJson(state: SandboxState | undefined, health: ComponentHea
   return state ? { up: health.every((h) => h.ok), ...publicState(state), components: health } : { up: false };
 }
 
-export function renderStatus(state: SandboxState | undefined, health: ComponentHealth[], c: ChalkInstance): string {
+export function renderStatus(state: SandboxState | undefined, health: ComponentHealth[], c: ChalkInstance, width?: number): string {
   if (!state) return 'no sandbox is up here (run: cachectl sandbox up)\n';
   const rows = health.map((h) => [h.name, h.address, h.pid !== undefined ? String(h.pid) : '-', h.running === undefined ? 'external' : h.running ? 'running' : 'gone', h.ok ? c.green('yes') : c.red('no'), h.detail]);
-  const table = formatTable(['component', 'address', 'pid', 'process', 'answers', 'detail'], rows) + '\n';
+  const table = formatTable(['component', 'address', 'pid', 'process', 'answers', 'detail'], rows, width) + '\n';
   const bad = health.filter((h) => !h.ok).length;
   const summary = !state.complete ? 'sandbox up did not finish: run cachectl sandbox down, then up' : bad === 0 ? 'all components answer' : `${bad} component(s) do not answer: run cachectl sandbox up to restart the sandbox`;
   return `${table}${summary}\n`;

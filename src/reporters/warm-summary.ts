@@ -27,7 +27,7 @@ export function warmJson(summary: WarmSummary, failures: FailureExamples): Recor
   return { ...summary, failedExamples: failures.examples };
 }
 
-export function renderWarmText(summary: WarmSummary, failures: FailureExamples, c: ChalkInstance, failedKeysFile?: string): string {
+export function renderWarmText(summary: WarmSummary, failures: FailureExamples, c: ChalkInstance, failedKeysFile?: string, width?: number): string {
   const s = summary;
   const verb = s.dryRun ? 'dry run: would write' : 'written';
   const stale = s.staleWritten > 0 ? ` (+${formatNumber(s.staleWritten)} stale copies)` : '';
@@ -47,17 +47,18 @@ export function renderWarmText(summary: WarmSummary, failures: FailureExamples, 
     out.push(c.red(`query ${u.entry}: stopped after ${formatNumber(u.rowsRead)} rows, ${left} not read (rows cannot be listed; run with --checkpoint FILE to resume where it stopped)`));
   }
   out.push('');
-  out.push(formatTable(['node', s.dryRun ? 'keys (planned)' : 'keys', 'bytes'], Object.entries(s.nodes).map(([n, k]) => [n, k, formatBytes(s.nodeBytes[n] ?? 0)])));
+  out.push(formatTable(['node', s.dryRun ? 'keys (planned)' : 'keys', 'bytes'], Object.entries(s.nodes).map(([n, k]) => [n, k, formatBytes(s.nodeBytes[n] ?? 0)]), width));
   out.push('');
   out.push(
     formatTable(
       ['entry', 'tier', 'written', 'skipped', 'missing', 'invalid', 'failed', 'bytes'],
       Object.entries(s.entries).map(([name, e]) => [name, e.tier, e.written, e.skipped, e.missing, e.invalid, e.failed, formatBytes(e.bytes)]),
+      width,
     ),
   );
   if (s.samples && s.samples.length > 0) {
     out.push('', 'sample keys:');
-    out.push(formatTable(['key', 'node', 'ttl'], s.samples.map((k) => [k.key, k.node, k.ttlMs === null ? 'none' : formatDuration(k.ttlMs)])));
+    out.push(formatTable(['key', 'node', 'ttl'], s.samples.map((k) => [k.key, k.node, k.ttlMs === null ? 'none' : formatDuration(k.ttlMs)]), width));
   }
   if (failures.examples.length > 0) {
     out.push('', `not written (${failures.count > EXAMPLES ? `first ${EXAMPLES} of ${formatNumber(failures.count)}` : formatNumber(failures.count)}):`);
