@@ -23,7 +23,7 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   const widths = header.map((_, i) => Math.max(...cells.map((r) => visibleLength(r[i] as string))));
   if (width === undefined || tableWidth(widths) <= width) return layout(cells, widths, numeric);
   // Cells with colour codes are never cut (the codes would be cut with them).
-  const cuttable = header.map((h, i) => !numeric[i] && cells.every((r) => !(r[i] as string).includes('\x1b')));
+  const cuttable = header.map((_, i) => !numeric[i] && cells.every((r) => !(r[i] as string).includes('\x1b')));
   const floors = header.map((h, i) => (cuttable[i] ? Math.min(widths[i] as number, Math.max(h.length, MIN_CUT)) : (widths[i] as number)));
   const fitted = shrink(widths, floors, width);
   if (tableWidth(fitted) <= width || header.length <= 2) return layout(cut(cells, fitted), fitted, numeric);
