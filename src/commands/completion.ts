@@ -19,10 +19,12 @@ export function registerCompletion(program: Command, ctx: CommandContext): Comma
     .command('completion')
     .description('print a shell completion script: eval "$(cachectl completion bash)", or for zsh save it as _cachectl in $fpath')
     .addArgument(new Argument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
-    .action((shell: string) => {
+    .action(async (shell: string) => {
       const nodes = treeOf(program);
-      if (shell === 'bash') ctx.io.stdout.write(bashScript(nodes));
-      else if (shell === 'zsh') ctx.io.stdout.write(zshScript(nodes));
+      // Loaded when it runs, like every command's action: startup and --help load no reporter.
+      const { outputFor } = await import('../reporters/output.js');
+      if (shell === 'bash') outputFor(ctx.io).result(bashScript(nodes));
+      else if (shell === 'zsh') outputFor(ctx.io).result(zshScript(nodes));
       else throw new UsageError(`completion: '${shell}' is not a supported shell; use bash or zsh`);
     });
 }

@@ -11,7 +11,8 @@ import { runHttpDrill } from '../adapters/herd/http-drill.js';
 import { runDrill, type DrillOptions } from '../adapters/herd/drill.js';
 import type { RaceOptions } from '../core/herd/drill-types.js';
 import { validateFetchSql } from '../adapters/herd/origin.js';
-import { drillProgress, reportBreaches, reportDrillJson, reportDrillText, reportHttpErrors, reportHttpJson, reportHttpText, reportWarnings } from '../reporters/herd.js';
+import { drillJson, drillProgress, httpJson, renderBreaches, renderDrillText, renderHttpErrors, renderHttpText, renderWarnings } from '../reporters/herd.js';
+import { outputFor } from '../reporters/output.js';
 import { readDrillKeys } from './herd-keys.js';
 import { parseL1, parseRate, parseStrategies, strategySettingsFrom } from './herd-parse.js';
 import type { HerdFlags } from './herd.js';
@@ -56,10 +57,10 @@ async function httpDrill(flags: HerdFlags, thresholds: Threshold[], ctx: Command
   });
   const values = { p50: result.latency.p50Ms, p95: result.latency.p95Ms, p99: result.latency.p99Ms, max: result.latency.maxMs, errors: result.errors, timeouts: result.timeouts, skew: result.releaseSkewMs };
   const breaches = checkValues(thresholds, 'http', values);
-  if (flags.json) reportHttpJson(ctx.io.stdout, result, breaches);
-  else reportHttpText(ctx.io.stdout, result);
-  reportHttpErrors(ctx.io.stderr, result);
-  reportBreaches(ctx.io.stderr, breaches);
+  const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
+  if (out.json) out.document(httpJson(result, breaches));
+  else out.result(renderHttpText(result, out.width));
+  out.diagnostic(renderHttpErrors(result) + renderBreaches(breaches));
   if (result.interrupted && ctx.io.signal.aborted) ctx.exitCode = signalExitCode(ctx.io.signal);
   else if (breaches.length > 0) ctx.exitCode = ExitCode.incomplete;
 }
@@ -118,13 +119,13 @@ export async function runHerdCommand(flags: HerdFlags, self: Command, ctx: Comma
   };
   const files = await reportFilesFrom(flags, ctx.io);
   const target = redisTargetFrom(flags, ctx.io);
-  const result = await runDrill({ ...drill, target, announce: announcer(flags, ctx.io, target, true) }, drillProgress(ctx.io.stderr));
+  const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
+  const result = await runDrill({ ...drill, target, announce: announcer(flags, ctx.io, target, true) }, drillProgress(out));
   const breaches = checkAssertions(thresholds, result.reports);
-  if (flags.json) reportDrillJson(ctx.io.stdout, result, breaches);
-  else reportDrillText(ctx.io.stdout, result, ctx.color);
-  await writeHerdFiles(files, result, ctx.io);
-  reportWarnings(ctx.io.stderr, result.reports);
-  reportBreaches(ctx.io.stderr, breaches);
+  if (out.json) out.document(drillJson(result, breaches));
+  else out.result(renderDrillText(result, out.style, out.width));
+  out.diagnostic(await writeHerdFiles(files, result));
+  out.diagnostic(renderWarnings(result.reports) + renderBreaches(breaches));
   if (result.interrupted && ctx.io.signal.aborted) ctx.exitCode = signalExitCode(ctx.io.signal);
   else if (breaches.length > 0) ctx.exitCode = ExitCode.incomplete;
 }

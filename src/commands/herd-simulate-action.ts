@@ -9,7 +9,8 @@ import { ExitCode, InputError, UsageError } from '../errors.js';
 import { simulate } from '../core/herd/sim/simulate.js';
 import { checkAssertions, parseAssertions } from '../core/herd/assert.js';
 import { parseL1, parseRate, parseStrategies, strategySettingsFrom } from './herd-parse.js';
-import { reportBreaches, reportSimulationJson, reportSimulationText } from '../reporters/herd.js';
+import { renderBreaches, renderSimulationText, simulationJson } from '../reporters/herd.js';
+import { outputFor } from '../reporters/output.js';
 import type { SimulateFlags } from './herd-simulate.js';
 import type { Measured } from '../reporters/herd.js';
 
@@ -49,9 +50,10 @@ export async function runSimulateCommand(own: SimulateFlags, self: Command, ctx:
     ...(writesPerSec !== undefined ? { writesPerSec } : {}),
   });
   const breaches = checkAssertions(thresholds, result.map((r) => r.report));
-  if (flags.json) reportSimulationJson(ctx.io.stdout, result, measured, breaches);
-  else reportSimulationText(ctx.io.stdout, result, measured, rate !== undefined ? 'open' : 'herd');
-  reportBreaches(ctx.io.stderr, breaches);
+  const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
+  if (out.json) out.document(simulationJson(result, measured, breaches));
+  else out.result(renderSimulationText(result, measured, rate !== undefined ? 'open' : 'herd', out.width));
+  out.diagnostic(renderBreaches(breaches));
   if (breaches.length > 0) ctx.exitCode = ExitCode.incomplete;
 }
 

@@ -24,14 +24,16 @@ import { hotkeysMetrics, inspectHotkeys } from '../core/inspect/hotkeys.js';
 import { renderHotkeys } from '../reporters/inspect-hotkeys.js';
 import { overviewPage, ttlPage } from '../reporters/html/inspect-page.js';
 import { inspectReportFrom } from './report-files.js';
+import { outputFor } from '../reporters/output.js';
 
 export async function inspectTtlAction(keys: string[], flags: InspectFlags, ctx: CommandContext): Promise<void> {
   const session = { ...sessionFrom(flags, ctx.io, 'ttl'), reportPath: await inspectReportFrom(flags, ctx.io) };
   const named = keys.length > 0 || flags.keys !== undefined;
   if (named && flags.match !== undefined) throw new UsageError('inspect ttl: give keys by name (arguments, --keys) or --match, not both');
-  const rows = !flags.json && session.watchMs === undefined && (named || flags.list) ? new KeyRowWriter(ctx.io.stdout) : undefined;
+  const out = outputFor(ctx.io, { json: session.json, color: ctx.color });
+  const rows = !flags.json && session.watchMs === undefined && (named || flags.list) ? new KeyRowWriter(out) : undefined;
   const common = scanCommon(flags);
-  await runView(ctx, session, {
+  await runView(ctx, { ...session, out }, {
     name: 'ttl',
     scans: true,
     everyKey: !named && (flags.match ?? '*') === '*',
@@ -51,8 +53,7 @@ export async function inspectTtlAction(keys: string[], flags: InspectFlags, ctx:
         },
         facts,
       );
-      rows?.flush();
-      if (rows) ctx.io.stdout.write('\n');
+      rows?.end();
       return report;
     },
     metrics: ttlMetrics,

@@ -16,8 +16,9 @@ import type { InspectSource, NodeFacts } from '../core/inspect/types.js';
 import { gettingWorse, rankChanges, type WatchFigure } from '../core/inspect/watch.js';
 import { ConnectionError, ExitCode, UsageError, redact, signalExitCode } from '../errors.js';
 import { renderKeyspace } from '../reporters/inspect-common.js';
-import { ScanProgress, renderFailOn, renderWatchFrame } from '../reporters/inspect-session.js';
-import { styleFor, writeJson } from '../reporters/style.js';
+import { ScanProgress, renderFailOn, renderWatchError, renderWatchFrame, watchTick } from '../reporters/inspect-session.js';
+import { outputFor, type Output } from '../reporters/output.js';
+import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from './context.js';
 
 /** What a view plugs into the session. */
@@ -30,7 +31,7 @@ export interface ViewRunner<R> {
   run(source: InspectSource, facts: NodeFacts[], onEvent: (e: InspectEvent) => void): Promise<R>;
   metrics(report: R): Record<string, number>;
   figures(report: R): WatchFigure[];
-  render(report: R, style: ReturnType<typeof styleFor>): string;
+  render(report: R, style: ChalkInstance, width?: number): string;
   nodes(report: R): readonly NodeSummary[];
   /** Its stdout is data another command reads (hotkeys: a key list), so --fail-on lines go to stderr. */
   stdoutIsData?: boolean;
@@ -53,35 +54,37 @@ export interface SessionOptions {
   nodeOnly?: boolean;
   /** --report: where the page goes, already checked writable (never with --watch). */
   reportPath?: string;
+  /** Where the view's output goes; built from the command's IO when not given. */
+  out?: Output;
 }
 
 export async function runView<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>): Promise<void> {
+  const out = options.out ?? outputFor(ctx.io, { json: options.json, color: ctx.color });
   if (options.watchMs === undefined) {
-    const { report, results } = await runOnce(ctx, options, view, true);
-    const style = styleFor(ctx.io.stdout, ctx.color);
-    if (options.json) writeJson(ctx.io.stdout, { ...report, failOn: results });
+    const { report, results } = await runOnce(ctx, options, view, true, out);
+    if (out.json) out.document({ ...report, failOn: results });
     else if (view.stdoutIsData) {
-      ctx.io.stdout.write(view.render(report, style));
-      ctx.io.stderr.write(renderFailOn(results, styleFor(ctx.io.stderr, ctx.color)));
-    } else ctx.io.stdout.write(view.render(report, style) + renderFailOn(results, style));
+      out.result(view.render(report, out.style, out.width));
+      out.diagnostic(renderFailOn(results, out.errStyle));
+    } else out.result(view.render(report, out.style, out.width) + renderFailOn(results, out.style));
     if (options.reportPath !== undefined && view.page) {
       await writeReportPage(options.reportPath, view.page(report));
-      ctx.io.stderr.write(`wrote report ${options.reportPath}\n`);
+      out.diagnostic(`wrote report ${options.reportPath}\n`);
     }
     ctx.exitCode = exitCodeOf(view.nodes(report), results);
     // Stopped by a signal: what was scanned is printed above, marked interrupted; the code says why.
     if (ctx.io.signal.aborted) ctx.exitCode = signalExitCode(ctx.io.signal);
     return;
   }
-  await watch(ctx, options, view, options.watchMs);
+  await watch(ctx, options, view, options.watchMs, out);
 }
 
-async function runOnce<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>, showFacts: boolean): Promise<{ report: R; results: ConditionResult[] }> {
+async function runOnce<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>, showFacts: boolean, out: Output): Promise<{ report: R; results: ConditionResult[] }> {
   options.announce?.();
   // A node that stops answering mid-scan is shown as down after --timeout, not waited for.
   const commandTimeoutMs = options.target.timeoutMs ?? DEFAULTS.connection.nodeTimeoutMs;
   const cache = await openCache(options.target, { verify: 'any', reconnectAttempts: 1, connectionName: 'cachectl-inspect', clusterNode: 'allow', commandTimeoutMs });
-  const progress = new ScanProgress(ctx.io.stderr, Boolean(view.everyKey));
+  const progress = new ScanProgress(out, Boolean(view.everyKey));
   try {
     const db = options.target.kind === 'single' ? (singleNodeOf(options.target).auth.db ?? 0) : (options.target.auth.db ?? 0);
     const source = new RedisInspectSource(cache, { db, mode: options.mode });
@@ -90,7 +93,7 @@ async function runOnce<R>(ctx: CommandContext, options: SessionOptions, view: Vi
       const address = facts[0].address;
       throw new UsageError(`--redis: ${address} is a Redis Cluster node, so this would cover only its own slots; use --cluster ${address} to inspect every master (or --node-only to mean just this node)`);
     }
-    if (showFacts && view.scans && !options.json) ctx.io.stdout.write(renderKeyspace(facts, styleFor(ctx.io.stdout, ctx.color)) + '\n');
+    if (showFacts && view.scans && !out.json) out.result(renderKeyspace(facts, out.style, out.width) + '\n');
     const report = await view.run(source, facts, progress.onEvent);
     return { report, results: evaluateFailOn(options.conditions, view.metrics(report)) };
   } finally {
@@ -109,9 +112,9 @@ function exitCodeOf(nodes: readonly NodeSummary[], results: readonly ConditionRe
  * On a terminal: redraw in place, what got worse first. Elsewhere: one JSON line per tick
  * (`{"tick", "at", "report", "failOn", "worse"}`), for log shippers and scripts.
  */
-async function watch<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>, intervalMs: number): Promise<void> {
-  const tty = Boolean(ctx.io.stdout.isTTY) && !options.json;
-  const style = styleFor(ctx.io.stdout, ctx.color);
+async function watch<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>, intervalMs: number, out: Output): Promise<void> {
+  const tty = Boolean(out.stdout.isTTY) && !out.json;
+  const style = out.style;
   let previous: WatchFigure[] | undefined;
   let tick = 0;
   while (!ctx.io.signal.aborted && (options.ticks === undefined || tick < options.ticks)) {
@@ -119,26 +122,26 @@ async function watch<R>(ctx: CommandContext, options: SessionOptions, view: View
     const started = Date.now();
     let ran: Awaited<ReturnType<typeof runOnce<R>>>;
     try {
-      ran = await runOnce(ctx, options, view, false);
+      ran = await runOnce(ctx, options, view, false, out);
     } catch (error) {
       // No node answered this time: say so and keep watching; nodes come back.
       if (!(error instanceof ConnectionError)) throw error;
       ctx.exitCode = ExitCode.connection;
       const line = redact(error.message);
-      ctx.io.stdout.write(tty ? `\x1b[H\x1b[2J${style.red(`tick ${tick}: ${line}`)}\n` : JSON.stringify({ tick, at: new Date().toISOString(), error: line }) + '\n');
+      if (tty) out.result(renderWatchError(tick, line, style));
+      else out.jsonLine({ tick, at: new Date().toISOString(), error: line });
       await sleep(intervalMs, undefined, { signal: ctx.io.signal }).catch(() => undefined);
       continue;
     }
     const { report, results } = ran;
     const figures = view.figures(report);
+    const baseline = previous === undefined;
     const worse = gettingWorse(rankChanges(previous, figures), 10);
     previous = figures;
     ctx.exitCode = exitCodeOf(view.nodes(report), results);
     if (tty) {
-      ctx.io.stdout.write(renderWatchFrame(view.render(report, style) + renderFailOn(results, style), worse, tick, intervalMs, style));
-    } else {
-      ctx.io.stdout.write(JSON.stringify({ tick, at: new Date().toISOString(), report, failOn: results, worse }) + '\n');
-    }
+      out.result(renderWatchFrame(view.render(report, style, out.width) + renderFailOn(results, style), worse, tick, intervalMs, style, baseline, out.width));
+    } else out.jsonLine(watchTick(tick, baseline, report, results, worse));
     if (options.ticks !== undefined && tick >= options.ticks) break;
     const wait = Math.max(0, intervalMs - (Date.now() - started));
     await sleep(wait, undefined, { signal: ctx.io.signal }).catch(() => undefined);

@@ -12,7 +12,8 @@ import { parseRingServers, ringSpecFromTwemproxyYaml } from '../topology/ring/in
 import type { KeyHash, RingCompat, RingSpec } from '../topology/ring/types.js';
 import { HASHRING_HASH_RING } from './connection-flags.js';
 import type { IO } from '../io.js';
-import { reportTopology } from '../reporters/topology.js';
+import { renderTopology } from '../reporters/topology.js';
+import { outputFor } from '../reporters/output.js';
 
 export function redisTargetFrom(flags: ConnectionFlags, io: IO): RedisTarget {
   if (flags.sandbox) {
@@ -33,7 +34,7 @@ export function announcer(flags: ConnectionFlags, io: IO, target: RedisTarget, w
   return () => {
     if (done) return;
     done = true;
-    reportTopology(io.stderr, target, withPg ? { url: pgUrlFrom(flags, io), source: flags.sandbox && flags.pg === undefined ? '--sandbox' : pgSource(flags, io.env) } : undefined);
+    outputFor(io).diagnostic(renderTopology(target, withPg ? { url: pgUrlFrom(flags, io), source: flags.sandbox && flags.pg === undefined ? '--sandbox' : pgSource(flags, io.env) } : undefined));
   };
 }
 

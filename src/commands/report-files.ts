@@ -1,6 +1,6 @@
 /** --report and --hdr-out: paths checked before the run starts, files written after it. */
 import type { IO } from '../io.js';
-import type { DrillResult } from '../adapters/herd/drill.js';
+import type { DrillResult } from '../core/herd/drill-types.js';
 import { checkWritableDir, checkWritableFile, writeHdrLogs, writeReportPage } from '../adapters/files/report-file.js';
 import { UsageError } from '../errors.js';
 
@@ -16,16 +16,19 @@ export async function reportFilesFrom(flags: { report?: string; hdrOut?: string 
   };
 }
 
-export async function writeHerdFiles(files: ReportFiles, result: DrillResult, io: IO): Promise<void> {
+/** Writes the page and logs asked for; returns the lines saying where they went (for stderr). */
+export async function writeHerdFiles(files: ReportFiles, result: DrillResult): Promise<string> {
+  let notes = '';
   if (files.report !== undefined) {
     const { herdPage } = await import('../reporters/html/herd-page.js');
     await writeReportPage(files.report, herdPage(result));
-    io.stderr.write(`wrote report ${files.report}\n`);
+    notes += `wrote report ${files.report}\n`;
   }
   if (files.hdrOut !== undefined) {
     const written = await writeHdrLogs(files.hdrOut, result.reports, (strategy) => `cachectl herd ${result.key} strategy ${strategy}, run ${result.runId}, ${result.clients} clients`);
-    io.stderr.write(`wrote ${written.length} HdrHistogram files to ${files.hdrOut} (<strategy>.hlog interval logs, <strategy>.hgrm percentile distributions, in ms)\n`);
+    notes += `wrote ${written.length} HdrHistogram files to ${files.hdrOut} (<strategy>.hlog interval logs, <strategy>.hgrm percentile distributions, in ms)\n`;
   }
+  return notes;
 }
 
 /**

@@ -8,8 +8,8 @@ import { UsageError } from '../errors.js';
 import { openKeyList, readKeyBatches } from '../adapters/files/key-list-reader.js';
 import { createRingTopology } from '../topology/ring/index.js';
 import type { Topology } from '../topology/types.js';
-import { LocationWriter, renderBalance, renderDiff, writeBalanceJson, writeDiffJson } from '../reporters/ring.js';
-import { styleFor } from '../reporters/style.js';
+import { LocationWriter, balanceJson, renderBalance, renderDiff } from '../reporters/ring.js';
+import { outputFor } from '../reporters/output.js';
 import type { Writable } from '../io.js';
 import type { CommandContext } from './context.js';
 import { announcer, redisTargetFrom } from './options.js';
@@ -19,11 +19,12 @@ const BATCH = 10_000;
 
 export async function ringLocate(keys: string[], flags: RingFlags, ctx: CommandContext): Promise<void> {
   const topology = await topologyOf(redisTargetFrom(flags, ctx.io), flags, ctx);
-  const writer = new LocationWriter(ctx.io.stdout, Boolean(flags.json));
+  const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
+  const writer = new LocationWriter(out, out.json);
   for await (const batch of keySource(keys, ctx)) {
     // Stopped (a signal, or stdout's reader went away): an endless stdin must not be read on.
     if (ctx.io.signal.aborted) break;
-    if (!writer.write(batch.map((k) => locate(topology, k)))) await drained(ctx.io.stdout);
+    if (!writer.write(batch.map((k) => locate(topology, k)))) await drained(out.stdout);
   }
   writer.end();
 }
@@ -36,8 +37,9 @@ export async function ringStats(flags: RingFlags, ctx: CommandContext): Promise<
     for await (const batch of keyFile(flags.keys, ctx)) tally.add(batch);
     balance = tally.balance();
   }
-  if (flags.json) writeBalanceJson(ctx.io.stdout, balance);
-  else ctx.io.stdout.write(renderBalance(balance, styleFor(ctx.io.stdout, ctx.color)));
+  const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
+  if (out.json) out.document(balanceJson(balance));
+  else out.result(renderBalance(balance, out.style, out.width));
 }
 
 export async function ringDiff(flags: RingFlags, ctx: CommandContext): Promise<void> {
@@ -52,8 +54,9 @@ export async function ringDiff(flags: RingFlags, ctx: CommandContext): Promise<v
     for await (const batch of keyFile(flags.keys, ctx)) tally.add(batch);
     diff = tally.result(next.change);
   }
-  if (flags.json) writeDiffJson(ctx.io.stdout, diff);
-  else ctx.io.stdout.write(renderDiff(diff, styleFor(ctx.io.stdout, ctx.color)));
+  const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
+  if (out.json) out.document(diff);
+  else out.result(renderDiff(diff, out.style, out.width));
 }
 
 /** Waits until a real stream has flushed, so locating millions of keys from stdin keeps memory flat. */

@@ -8,7 +8,8 @@ import { hasControlChars } from '../core/text.js';
 import { sandboxDown, sandboxHealth, sandboxUp, type SandboxEvent } from '../adapters/sandbox/sandbox.js';
 import { databaseUrl } from '../adapters/sandbox/postgres.js';
 import { readState, resolveSandboxDir } from '../adapters/sandbox/state.js';
-import { reportDown, reportEnv, reportStatus, reportUp, sandboxProgress } from '../reporters/sandbox.js';
+import { renderDown, renderEnv, renderStatus, renderUp, renderUpNotes, sandboxProgress, statusJson, upJson } from '../reporters/sandbox.js';
+import { outputFor } from '../reporters/output.js';
 import type { SandboxFlags, UpFlags } from './sandbox.js';
 
 /** The sandbox folder; a path the file system would refuse is a usage error naming where it came from. */
@@ -33,7 +34,8 @@ export async function sandboxUpAction(flags: UpFlags, ctx: CommandContext): Prom
   const products = positiveInt(flags.products, '--products');
   const users = positiveInt(flags.users, '--users');
   if (!/^[a-z_][a-z0-9_]*$/.test(flags.database)) throw new UsageError(`--database: '${flags.database}' must be lower-case letters, digits and _`);
-  const progress = sandboxProgress(ctx.io, Boolean(flags.json));
+  const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
+  const progress = sandboxProgress(out);
   const result = await sandboxUp({
     dir: dirOf(flags, ctx),
     env: ctx.io.env,
@@ -45,7 +47,9 @@ export async function sandboxUpAction(flags: UpFlags, ctx: CommandContext): Prom
     onEvent: progress,
     signal: ctx.io.signal,
   });
-  reportUp(ctx.io, result, Boolean(flags.json), ctx.color);
+  if (out.json) return out.document(upJson(result));
+  out.diagnostic(renderUpNotes(result));
+  out.result(renderUp(result, out.style));
 }
 
 /**
@@ -71,21 +75,25 @@ function sandboxServerUrl(flags: UpFlags, ctx: CommandContext, emit: (e: Sandbox
 export async function sandboxStatusAction(flags: SandboxFlags, ctx: CommandContext): Promise<void> {
   const state = readState(dirOf(flags, ctx));
   const health = state ? await sandboxHealth(state) : [];
-  reportStatus(ctx.io, state, health, Boolean(flags.json), ctx.color);
+  const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
+  if (out.json) out.document(statusJson(state, health));
+  else out.result(renderStatus(state, health, out.style, out.width));
   if (!state || !state.complete || health.some((h) => !h.ok)) ctx.exitCode = ExitCode.incomplete;
 }
 
 export async function sandboxDownAction(flags: SandboxFlags, ctx: CommandContext): Promise<void> {
   const dir = dirOf(flags, ctx);
-  const result = await sandboxDown(dir, sandboxProgress(ctx.io, Boolean(flags.json)));
-  reportDown(ctx.io, dir, result, Boolean(flags.json));
+  const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
+  const result = await sandboxDown(dir, sandboxProgress(out));
+  if (out.json) out.document({ dir, ...result });
+  else out.result(renderDown(dir, result));
   if (result.stopped.some((s) => s.outcome === 'not-ours') || result.database?.outcome === 'unreachable') ctx.exitCode = ExitCode.incomplete;
 }
 
 export function sandboxEnvAction(flags: SandboxFlags, ctx: CommandContext): void {
   const state = readState(dirOf(flags, ctx));
   if (!state?.complete) throw new ConnectionError(`no sandbox is up in ${dirOf(flags, ctx)}: run cachectl sandbox up first`);
-  reportEnv(ctx.io, state);
+  outputFor(ctx.io).result(renderEnv(state));
 }
 
 function positiveInt(text: string, flag: string): number {

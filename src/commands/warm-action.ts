@@ -2,7 +2,8 @@
 import { CachectlError, ExitCode, redact } from '../errors.js';
 import { runOutcome, warmExitCode } from '../core/run/outcome.js';
 import { controlWarm, parseRunControl } from '../core/run/plan.js';
-import { JsonLogReporter, logFailure, runWarnings } from '../reporters/json-log.js';
+import { logFailure } from '../reporters/json-log.js';
+import { outputFor } from '../reporters/output.js';
 import type { CommandContext } from './context.js';
 import { announcer, pgUrlFrom, redisTargetFrom } from './options.js';
 import type { WarmFlags } from './warm-flags.js';
@@ -18,16 +19,16 @@ export async function runWarmCommand(files: string[], flags: WarmFlags & Connect
   const plan = planFromFlags(files, flags, io);
   const target = redisTargetFrom(flags, io);
   const control = controlWarm(parseRunControl(flags, io, started), plan.options.entries, files);
-  const log = control.logFormat === 'json' ? new JsonLogReporter(io.stderr) : undefined;
-  const warnings = runWarnings(io.stderr, log);
-  for (const note of plan.notes) warnings.note(note);
+  // One Output for the whole run: the summary, warnings and notes, plain or as JSON lines.
+  const out = outputFor(io, { json: plan.json, logFormat: control.logFormat, color: ctx.color });
+  const log = out.log;
+  for (const note of plan.notes) out.note(note);
   const run = {
     io,
-    color: ctx.color,
+    out,
     target,
     pgUrl: pgUrlFrom(flags, io),
     control,
-    warnings,
     topology: redact(describeTarget(target)),
     ...(log ? { log } : { announce: announcer(flags, io, target, true) }),
   };
@@ -38,9 +39,9 @@ export async function runWarmCommand(files: string[], flags: WarmFlags & Connect
     const exitCode = error instanceof CachectlError ? error.exitCode : ExitCode.internal;
     if (log) logFailure(log, exitCode, error);
     // A run that could not run still reports (exit 3 is worth a series), unless its flags were bad.
-    if (exitCode !== ExitCode.usage && !plan.options.dryRun) await writeRunMetrics(control, topologyKind(target), runOutcome(control, undefined, exitCode, Date.now() - started), warnings.warn);
+    if (exitCode !== ExitCode.usage && !plan.options.dryRun) await writeRunMetrics(control, topologyKind(target), runOutcome(control, undefined, exitCode, Date.now() - started), (message: string) => out.warn(message));
     throw error;
   }
   ctx.exitCode = warmExitCode(summary, io.signal);
-  if (!plan.options.dryRun) await writeRunMetrics(control, topologyKind(target), runOutcome(control, summary, ctx.exitCode, Date.now() - started), warnings.warn);
+  if (!plan.options.dryRun) await writeRunMetrics(control, topologyKind(target), runOutcome(control, summary, ctx.exitCode, Date.now() - started), (message: string) => out.warn(message));
 }

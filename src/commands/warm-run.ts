@@ -27,8 +27,9 @@ import { DEFAULTS } from '../config/defaults.js';
 import { keyListPort } from '../adapters/files/key-list-reader.js';
 import { FailedKeysFile } from '../adapters/files/failed-keys-file.js';
 import { createWarmProgress, type ProgressReporter } from '../reporters/warm-progress.js';
-import { FailureExamples, printWarmJson, printWarmText } from '../reporters/warm-summary.js';
-import { logLockEvent, warmLogListener, type JsonLogReporter, type RunWarnings } from '../reporters/json-log.js';
+import { FailureExamples, renderWarmText, warmJson } from '../reporters/warm-summary.js';
+import { logLockEvent, warmLogListener, type JsonLogReporter } from '../reporters/json-log.js';
+import type { Output } from '../reporters/output.js';
 import type { RedisTarget } from '../config/target.js';
 import type { IO } from '../io.js';
 import type { WarmPlan } from './warm-plan.js';
@@ -36,12 +37,12 @@ import { closeCheckpoint, openCheckpoint, takeRunLocks, type OpenCheckpoint } fr
 
 export interface WarmRunContext {
   io: IO;
-  color?: boolean;
+  /** Where results, warnings and notes go (text, --json, --log-format json). */
+  out: Output;
   target: RedisTarget;
   pgUrl: string | undefined;
   /** Lock, deadline, checkpoint, shard and metrics, and the entries as this shard runs them. */
   control: ControlledWarm;
-  warnings: RunWarnings;
   /** --log-format json: events go here, and there is no progress bar. */
   log?: JsonLogReporter;
   /** The topology and where it came from, for the log's start line. */
@@ -63,7 +64,8 @@ interface Opened {
 }
 
 export async function executeWarm(plan: WarmPlan, run: WarmRunContext): Promise<WarmSummary> {
-  const { io, control, warnings } = run;
+  const { io, control, out } = run;
+  const warnings = { warn: (message: string) => out.warn(message) };
   checkKeyFiles(plan, io.cwd);
   const examples = new FailureExamples();
   const opened: Opened = {};
@@ -85,7 +87,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext): Promise<
     for (const warning of resume?.warnings ?? []) warnings.warn(warning);
     // Opened only now the run lock is held: a run refused by the lock must not truncate the file of the run that holds it.
     if (plan.failedKeys !== undefined) opened.failedKeys = await FailedKeysFile.open(plan.failedKeys, io.cwd);
-    if (!run.log) opened.progress = createWarmProgress(io.stderr, run.color);
+    if (!run.log) opened.progress = createWarmProgress(out);
     const listeners = [
       examples.listener,
       ...(opened.failedKeys ? [opened.failedKeys.listener] : []),
@@ -103,8 +105,8 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext): Promise<
   } finally {
     await finish(opened, ran ? summary : undefined, warnings.warn);
   }
-  if (plan.json) printWarmJson(io.stdout, summary, examples);
-  else printWarmText(io.stdout, summary, examples, run.color, opened.failedKeys?.path);
+  if (out.json) out.document(warmJson(summary, examples));
+  else out.result(renderWarmText(summary, examples, out.style, opened.failedKeys?.path, out.width));
   return summary;
 }
 

@@ -39,7 +39,7 @@ interface TargetCommon {
 }
 
 export type RedisTarget =
-  | (TargetCommon & { kind: 'single'; url: string; endpoint?: RedisEndpoint })
+  | (TargetCommon & { kind: 'single'; url: string; endpoint: RedisEndpoint })
   | (TargetCommon & { kind: 'cluster'; seeds: { host: string; port: number }[] })
   | (TargetCommon & { kind: 'ring'; spec: RingSpec });
 
@@ -159,7 +159,7 @@ function ringTarget(spec: RingSpec, common: TargetCommon, flagTimeout: number | 
   return { kind: 'ring', spec, ...common, auth, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
 }
 
-function single(endpoint: RedisEndpoint, flags: ConnectionFlags, common: TargetCommon): RedisTarget {
+function single(endpoint: RedisEndpoint, flags: ConnectionFlags, common: TargetCommon): Extract<RedisTarget, { kind: 'single' }> {
   const db = flags.db !== undefined ? parseDbFlag(flags.db) : endpoint.db;
   const e: RedisEndpoint = { ...endpoint, db, tls: endpoint.tls || common.auth.tls === true };
   const auth: RedisAuth = {
@@ -172,9 +172,18 @@ function single(endpoint: RedisEndpoint, flags: ConnectionFlags, common: TargetC
   return { kind: 'single', url: endpointUrl(e), endpoint: e, ...common, auth };
 }
 
-/** The node and credentials of a single target (targets built by hand carry only a URL). */
+/**
+ * One node from an address as an operator types it, for code that builds a target without flags
+ * (tests, benchmarks): decoded here, like every other address, so nothing downstream parses a URL.
+ */
+export function singleTarget(address: string, auth: RedisAuth = {}, source?: string): Extract<RedisTarget, { kind: 'single' }> {
+  registerCredentialsIn(address);
+  return single(parseRedisEndpoint(address, '--redis'), {}, { auth, ...(source !== undefined ? { source } : {}) });
+}
+
+/** The node and credentials of a single target: the endpoint's own, over the shared ones. */
 export function singleNodeOf(target: Extract<RedisTarget, { kind: 'single' }>): { endpoint: RedisEndpoint; auth: RedisAuth } {
-  const endpoint = target.endpoint ?? parseRedisEndpoint(target.url, '--redis');
+  const { endpoint } = target;
   return {
     endpoint,
     auth: {

@@ -6,7 +6,7 @@ import { formatDuration } from '../config/duration.js';
 import { formatTable } from './style.js';
 
 /** INFO keyspace: what every node knows before any scan. */
-export function renderKeyspace(facts: readonly NodeFacts[], style: ChalkInstance): string {
+export function renderKeyspace(facts: readonly NodeFacts[], style: ChalkInstance, width?: number): string {
   const rows = facts.map((f) => {
     if (f.problem && !f.keyspace) return [f.name, statusText(f.problem), '-', '-', '-', '-'];
     const k = f.keyspace;
@@ -17,7 +17,7 @@ export function renderKeyspace(facts: readonly NodeFacts[], style: ChalkInstance
     { keys: 0, ttl: 0, none: 0 },
   );
   if (facts.length > 1) rows.push(['total', '', total.keys, total.ttl, total.none, '']);
-  const lines = [style.bold('Instant figures (INFO keyspace)'), formatTable(['node', 'status', 'keys', 'with TTL', 'without TTL', 'avg TTL'], rows)];
+  const lines = [style.bold('Instant figures (INFO keyspace)'), formatTable(['node', 'status', 'keys', 'with TTL', 'without TTL', 'avg TTL'], rows, width)];
   const noTouch = [...new Set(facts.map((f) => f.noTouch).filter((v): v is string => Boolean(v)))];
   if (noTouch.length > 0) lines.push(`CLIENT NO-TOUCH: ${noTouch.join('; ')}`);
   return lines.join('\n') + '\n';

@@ -5,7 +5,7 @@ import type { DriftReport } from '../core/inspect/drift.js';
 import { renderProblems } from './inspect-common.js';
 import { formatTable } from './style.js';
 
-export function renderDrift(r: DriftReport, style: ChalkInstance): string {
+export function renderDrift(r: DriftReport, style: ChalkInstance, width?: number): string {
   const pct = (n: number | null) => (n === null ? '-' : `${n.toFixed(2)}%`);
   const out = [style.bold(`Cache against the database (${r.entries.length} entr${r.entries.length === 1 ? 'y' : 'ies'}, ${formatDuration(r.durationMs)}; read-only)`)];
   out.push(
@@ -23,6 +23,7 @@ export function renderDrift(r: DriftReport, style: ChalkInstance): string {
         pct(e.driftPercent),
         e.oldestStale ? `${formatDuration(e.oldestStale.ageMs)} (${e.oldestStale.key}, ${e.oldestStale.column} ${e.oldestStale.updatedAt})` : '-',
       ]),
+      width,
     ),
   );
   const t = r.totals;
@@ -30,7 +31,7 @@ export function renderDrift(r: DriftReport, style: ChalkInstance): string {
   for (const e of r.entries) {
     if (e.examples.length > 0) {
       out.push('', style.bold(`${e.entry}: examples`));
-      out.push(formatTable(['key', 'kind', 'cached', 'database'], e.examples.map((x) => [x.key, x.kind, x.cached, x.database ?? '(no row)'])));
+      out.push(formatTable(['key', 'kind', 'cached', 'database'], e.examples.map((x) => [x.key, x.kind, x.cached, x.database ?? '(no row)']), width));
     }
     for (const error of e.fetchErrors) out.push(style.red(`! ${e.entry}: a batch could not be fetched: ${error}`));
     if (e.missingInDb === null) out.push(`(${e.entry} is a query entry: keys it no longer returns cannot be told from keys it never returned, so "missing in db" is not measured)`);

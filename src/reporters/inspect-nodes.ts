@@ -4,7 +4,7 @@ import type { NodesReport } from '../core/inspect/nodes.js';
 import { renderProblems, statusText } from './inspect-common.js';
 import { formatBytes, formatTable } from './style.js';
 
-export function renderNodes(report: NodesReport, style: ChalkInstance): string {
+export function renderNodes(report: NodesReport, style: ChalkInstance, width?: number): string {
   const cluster = report.topology === 'cluster';
   const ring = report.topology === 'ring';
   const header = ['node', 'status', 'role', 'keys', 'with TTL', 'no TTL', 'memory', 'max', 'policy', 'hit ratio', 'evicted', 'expired', 'ops/s', 'clients'];
@@ -32,7 +32,7 @@ export function renderNodes(report: NodesReport, style: ChalkInstance): string {
     if (ring) row.push(n.ringShare === undefined ? '-' : `${(n.ringShare * 100).toFixed(2)}%`);
     return row;
   });
-  const out = [style.bold(`Nodes (${report.topology}, ${report.nodes.length})`), formatTable(header, rows)];
+  const out = [style.bold(`Nodes (${report.topology}, ${report.nodes.length})`), formatTable(header, rows, width)];
   const t = report.totals;
   out.push(`total: ${t.keys} keys, ${t.withTtl} with TTL, ${t.withoutTtl} without; ${formatBytes(t.usedMemory)} used; ${t.down} down, ${t.refused} refusing commands`);
   if (report.uncoveredSlots) out.push(style.red(`! ${report.uncoveredSlots} slots are served by no master`));

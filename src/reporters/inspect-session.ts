@@ -4,7 +4,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import type { ConditionResult } from '../core/inspect/fail-on.js';
 import type { InspectEvent } from '../core/inspect/every-node.js';
 import type { Change } from '../core/inspect/watch.js';
-import type { Writable } from '../io.js';
+import type { Output } from './output.js';
 import { formatNumber, formatTable } from './style.js';
 
 export function renderFailOn(results: readonly ConditionResult[], style: ChalkInstance): string {
@@ -29,7 +29,7 @@ export class ScanProgress {
   private lastLine = Date.now();
 
   constructor(
-    private readonly stream: Writable,
+    private readonly out: Output,
     /** Whether the scan visits every key (MATCH *), so INFO's key count is the total. */
     private readonly everyKey: boolean,
     private readonly plainEveryMs = 5_000,
@@ -37,11 +37,12 @@ export class ScanProgress {
 
   readonly onEvent = (event: InspectEvent): void => {
     if (event.kind === 'facts') {
-      if (!this.stream.isTTY || !isNodeStream(this.stream)) return;
+      const stream = this.out.stderr;
+      if (!stream.isTTY || !isNodeStream(stream)) return;
       const total = this.everyKey ? event.facts.reduce((a, f) => a + (f.keyspace?.keys ?? 0), 0) : 0;
       this.bar = new SingleBar(
         {
-          stream: this.stream,
+          stream,
           format: total > 0 ? 'scanning {bar} {percentage}% {value}/{total} keys, {eta_formatted} left' : 'scanning: {value} matching keys',
           hideCursor: true,
           clearOnComplete: true,
@@ -58,7 +59,7 @@ export class ScanProgress {
     if (this.bar) this.bar.update(done);
     else if (Date.now() - this.lastLine >= this.plainEveryMs) {
       this.lastLine = Date.now();
-      this.stream.write(`inspect: ${formatNumber(done)} keys scanned on ${this.scanned.size} node(s)\n`);
+      this.out.diagnostic(`inspect: ${formatNumber(done)} keys scanned on ${this.scanned.size} node(s)\n`);
     }
   };
 
@@ -68,24 +69,44 @@ export class ScanProgress {
   }
 }
 
-function isNodeStream(stream: Writable): stream is Writable & NodeJS.WritableStream {
+function isNodeStream(stream: Output['stderr']): stream is Output['stderr'] & NodeJS.WritableStream {
   return typeof (stream as Partial<NodeJS.WritableStream>).on === 'function';
 }
 
-/** A watch frame on a terminal: clear, then what got worse since the last tick, then the view. */
-export function renderWatchFrame(body: string, worse: readonly Change[], tick: number, intervalMs: number, style: ChalkInstance): string {
+/** A watch tick in which no node answered, on a terminal: the screen says only that. */
+export function renderWatchError(tick: number, line: string, style: ChalkInstance): string {
+  return `\x1b[H\x1b[2J${style.red(`tick ${tick}: ${line}`)}\n`;
+}
+
+/** A watch tick off a terminal, as one JSON line: `{tick, at, baseline?, report, failOn, worse}`. */
+export function watchTick(tick: number, baseline: boolean, report: unknown, failOn: readonly ConditionResult[], worse: readonly Change[]): Record<string, unknown> {
+  return { tick, at: new Date().toISOString(), ...(baseline ? { baseline: true } : {}), report, failOn, worse };
+}
+
+/**
+ * A watch frame on a terminal: clear, then what got worse since the last tick (largest relative
+ * change first), then the view. The first tick with figures is the baseline: nothing to compare.
+ */
+export function renderWatchFrame(body: string, worse: readonly Change[], tick: number, intervalMs: number, style: ChalkInstance, baseline = tick <= 1, width?: number): string {
   const head = style.bold(`cachectl inspect --watch: tick ${tick}, every ${intervalMs / 1000}s, ${new Date().toISOString()} (Ctrl-C to stop)`);
-  const changes =
-    tick <= 1
-      ? 'Getting worse: (from the next tick)'
-      : worse.length === 0
-        ? 'Getting worse: nothing'
-        : style.bold('Getting worse since the last tick\n') +
-          formatTable(
-            ['subject', 'figure', 'now', 'change'],
-            worse.map((c) => [c.subject, c.metric, c.value, c.previous === null ? 'new' : signed(c.value - c.previous)]),
-          );
+  const changes = baseline
+    ? 'Getting worse: baseline (this tick is what the next ones are compared with)'
+    : worse.length === 0
+      ? 'Getting worse: nothing'
+      : style.bold('Getting worse since the last tick\n') +
+        formatTable(
+          ['subject', 'figure', 'now', 'change'],
+          worse.map((c) => [c.subject, c.metric, c.value, changeText(c)]),
+          width,
+        );
   return `\x1b[H\x1b[2J${head}\n${changes}\n\n${body}`;
+}
+
+/** `+37 (+1,233%)`, or `new` for a figure the last tick did not have. */
+function changeText(c: Change): string {
+  if (c.previous === null) return 'new';
+  const delta = c.value - c.previous;
+  return `${signed(delta)} (${signed(Math.round(c.relative * 1000) / 10)}%)`;
 }
 
 function signed(n: number): string {

@@ -3,18 +3,18 @@ import type { ChalkInstance } from 'chalk';
 import type { ClusterCliffs, ClusterWindow } from '../core/inspect/cluster-cliffs.js';
 import type { KeyRow, TtlReport } from '../core/inspect/ttl.js';
 import { formatDuration } from '../config/duration.js';
-import type { Writable } from '../io.js';
+import type { Output } from './output.js';
 import { relative, renderProblems, statusText, ttlText } from './inspect-common.js';
-import { formatTable } from './style.js';
+import { fitCell, fitWidths, formatTable } from './style.js';
 
-export function renderTtl(report: TtlReport, style: ChalkInstance): string {
+export function renderTtl(report: TtlReport, style: ChalkInstance, width?: number): string {
   const out: string[] = [];
   const what = report.source === 'scan' ? `SCAN MATCH ${report.match}` : 'keys by name';
   out.push(style.bold(`TTLs (${what}, ${report.nodes.length} node${report.nodes.length === 1 ? '' : 's'}, ${formatDuration(report.durationMs)})`));
   const t = report.totals;
   const rows = report.nodes.map((n) => [n.name, statusText(n.problem) + (n.status === 'interrupted' ? ' (interrupted)' : ''), n.keys, n.withTtl, n.noTtl, n.vanished]);
   if (report.nodes.length > 1) rows.push(['total', '', t.keys, t.withTtl, t.noTtl, t.vanished]);
-  out.push(formatTable(['node', 'status', 'keys', 'with TTL', 'no TTL', 'vanished'], rows));
+  out.push(formatTable(['node', 'status', 'keys', 'with TTL', 'no TTL', 'vanished'], rows, width));
   if (report.source === 'keys') out.push(`missing: ${t.missing}${t.unanswered > 0 ? `, unanswered (node down or refused): ${t.unanswered}` : ''}`);
   const types = Object.entries(t.types).sort((a, b) => b[1] - a[1]);
   if (types.length > 0) out.push(`types: ${types.map(([k, v]) => `${k} ${v}`).join(', ')}`);
@@ -25,10 +25,11 @@ export function renderTtl(report: TtlReport, style: ChalkInstance): string {
     formatTable(
       ['TTL', 'keys', 'share', ''],
       report.histogram.map((b) => [b.bucket, b.keys, `${((b.keys / withTtl) * 100).toFixed(1)}%`, '#'.repeat(Math.round((b.keys / withTtl) * 40))]),
+      width,
     ),
   );
   out.push('');
-  out.push(renderClusterCliffs(report.clusterCliffs, report.nodes.length, style));
+  out.push(renderClusterCliffs(report.clusterCliffs, report.nodes.length, style, width));
   out.push('');
   out.push(style.bold('Expiry cliffs per node (busiest one-second windows, absolute expiry times, each node on its own clock)'));
   if (report.cliffs.length === 0) out.push('none: no one-second window in which several keys expire');
@@ -37,6 +38,7 @@ export function renderTtl(report: TtlReport, style: ChalkInstance): string {
       formatTable(
         ['node', 'window (UTC)', 'when', 'keys'],
         report.cliffs.map((c) => [c.node, utc(c.startMs), relative(c.inMs), c.keys]),
+        width,
       ),
     );
   const inexact = report.nodes.filter((n) => !n.cliffsExact).map((n) => n.name);
@@ -54,11 +56,11 @@ export function renderTtl(report: TtlReport, style: ChalkInstance): string {
 const utc = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 /** What the database sees: every node's expiries added up per second, then per 10 s and 60 s. */
-export function renderClusterCliffs(c: ClusterCliffs, nodes: number, style: ChalkInstance): string {
+export function renderClusterCliffs(c: ClusterCliffs, nodes: number, style: ChalkInstance, width?: number): string {
   const out = [style.bold(`Expiry cliffs, all ${nodes} node${nodes === 1 ? '' : 's'} together (busiest one-second windows, clocks corrected)`)];
   const split = (w: ClusterWindow) => w.nodes.map((n) => `${n.node} ${n.keys}`).join(', ');
   if (c.windows.length === 0) out.push('none: no one-second window in which several keys expire');
-  else out.push(formatTable(['window (UTC)', 'when', 'keys', 'per node'], c.windows.map((w) => [utc(w.startMs), relative(w.inMs), w.keys, split(w)])));
+  else out.push(formatTable(['window (UTC)', 'when', 'keys', 'per node'], c.windows.map((w) => [utc(w.startMs), relative(w.inMs), w.keys, split(w)]), width));
   for (const w of [c.busiest10s, c.busiest60s]) {
     if (w) out.push(`busiest ${w.spanMs / 1000}s: ${w.keys} keys from ${utc(w.startMs)} (${relative(w.inMs)}); ${split(w)}`);
   }
@@ -76,7 +78,7 @@ export class KeyRowWriter {
   private widths: number[] | undefined;
 
   constructor(
-    private readonly stream: Writable,
+    private readonly out: Output,
     private readonly bufferRows = 200,
   ) {}
 
@@ -89,13 +91,22 @@ export class KeyRowWriter {
   flush(): void {
     if (this.widths) return;
     const all = [HEADER, ...this.buffered.map(cells)];
-    this.widths = HEADER.map((_, i) => Math.max(...all.map((r) => (r[i] as string).length)));
+    // On a terminal the key and the other text columns are cut to fit its width; rows that come
+    // later and are longer than the first ones are cut to the same widths (a pipe gets them whole).
+    this.widths = fitWidths(HEADER, HEADER.map((_, i) => Math.max(...all.map((r) => (r[i] as string).length))), this.out.width);
     for (const r of all) this.line(r);
     this.buffered = [];
   }
 
+  /** The rows end with a blank line, before the report. */
+  end(): void {
+    this.flush();
+    this.out.result('\n');
+  }
+
   private line(r: string[]): void {
-    this.stream.write(r.map((c, i) => c.padEnd(this.widths?.[i] ?? 0)).join('  ').trimEnd() + '\n');
+    const fit = this.out.width !== undefined;
+    this.out.result(r.map((c, i) => (fit ? fitCell(c, this.widths?.[i] ?? 0) : c).padEnd(this.widths?.[i] ?? 0)).join('  ').trimEnd() + '\n');
   }
 }
 

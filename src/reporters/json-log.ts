@@ -4,7 +4,7 @@
  * strings pass through redact() so a URL with a password never reaches a log pipeline.
  * Results stay on stdout (`--json` summary), so the two never mix.
  */
-import { ExitCode, redact, shorten } from '../errors.js';
+import { ExitCode, redact } from '../errors.js';
 import type { WarmEvent, WarmEventListener } from '../core/warm/events.js';
 import type { WarmSummary } from '../core/warm/summary.js';
 import type { Writable } from '../io.js';
@@ -123,22 +123,6 @@ export function logLockEvent(log: JsonLogReporter): (event: { action: Extract<Op
 /** The log's last line for a run that ended on an error instead of a summary. */
 export function logFailure(log: JsonLogReporter, exitCode: number, error: unknown): void {
   log.log({ event: 'summary', exitCode, error: error instanceof Error ? error.message : String(error) });
-}
-
-/**
- * A run's warnings and notes on stderr: `cachectl: warning: ...` lines, or with --log-format json
- * `warning` events (notes at level info), so the log stays one object per line.
- */
-export interface RunWarnings {
-  warn(message: string): void;
-  note(message: string): void;
-}
-
-export function runWarnings(stderr: Writable, log: JsonLogReporter | undefined): RunWarnings {
-  return {
-    warn: (message) => (log ? log.log({ event: 'warning', message }) : stderr.write(`cachectl: warning: ${shorten(redact(message))}\n`)),
-    note: (message) => (log ? log.log({ event: 'warning', message }, 'info') : stderr.write(`cachectl: ${shorten(redact(message))}\n`)),
-  };
 }
 
 function scrub(value: unknown): unknown {

@@ -3,16 +3,18 @@
  * lines), so `eval "$(cachectl sandbox up)"` works; progress and notes go to stderr.
  */
 import { redact } from '../errors.js';
-import type { IO } from '../io.js';
+import type { ChalkInstance } from 'chalk';
 import type { ComponentHealth, DownResult, SandboxEvent, UpResult } from '../adapters/sandbox/sandbox.js';
-import { envLines } from '../adapters/sandbox/sandbox.js';
 import type { SandboxState } from '../adapters/sandbox/state.js';
-import { formatTable, styleFor, writeJson } from './style.js';
+import { envLines } from '../core/sandbox/env.js';
+import type { Output } from './output.js';
+import { formatTable } from './style.js';
 
-export function sandboxProgress(io: IO, json: boolean): (event: SandboxEvent) => void {
+/** Steps and notes on stderr as they happen (with --json, only the notes). */
+export function sandboxProgress(out: Output): (event: SandboxEvent) => void {
   return (event) => {
-    if (json && event.type === 'step') return;
-    io.stderr.write(`${event.type === 'note' ? 'note' : 'sandbox'}: ${event.message}\n`);
+    if (out.json && event.type === 'step') return;
+    out.diagnostic(`${event.type === 'note' ? 'note' : 'sandbox'}: ${event.message}\n`);
   };
 }
 
@@ -21,14 +23,17 @@ function shown(state: SandboxState): string[] {
   return envLines(state).map((l) => redact(l));
 }
 
-export function reportUp(io: IO, result: UpResult, json: boolean, color?: boolean): void {
+export function upJson(result: UpResult): Record<string, unknown> {
+  return { alreadyUp: result.alreadyUp, ...publicState(result.state), notes: result.notes };
+}
+
+/** The notes of `up`, for stderr (before the text on stdout). */
+export function renderUpNotes(result: UpResult): string {
+  return result.notes.map((note) => `note: ${note}\n`).join('');
+}
+
+export function renderUp(result: UpResult, c: ChalkInstance): string {
   const { state } = result;
-  if (json) {
-    writeJson(io.stdout, { alreadyUp: result.alreadyUp, ...publicState(state), notes: result.notes });
-    return;
-  }
-  for (const note of result.notes) io.stderr.write(`note: ${note}\n`);
-  const c = styleFor(io.stdout, color);
   const pg = state.postgres;
   const lines = [
     c.bold(`# cachectl sandbox is ${result.alreadyUp ? 'already up' : 'up'} (state: ${state.dir})`),
@@ -47,47 +52,38 @@ export function reportUp(io: IO, result: UpResult, json: boolean, color?: boolea
     ...shown(state),
     '# Stop everything: cachectl sandbox down',
   ].filter((l) => l !== '');
-  io.stdout.write(lines.join('\n') + '\n');
+  return lines.join('\n') + '\n';
 }
 
-export function reportEnv(io: IO, state: SandboxState): void {
-  io.stdout.write(shown(state).join('\n') + '\n');
+export function renderEnv(state: SandboxState): string {
+  return shown(state).join('\n') + '\n';
 }
 
-export function reportStatus(io: IO, state: SandboxState | undefined, health: ComponentHealth[], json: boolean, color?: boolean): void {
-  if (json) {
-    writeJson(io.stdout, state ? { up: health.every((h) => h.ok), ...publicState(state), components: health } : { up: false });
-    return;
-  }
-  if (!state) {
-    io.stdout.write('no sandbox is up here (run: cachectl sandbox up)\n');
-    return;
-  }
-  const c = styleFor(io.stdout, color);
+export function statusJson(state: SandboxState | undefined, health: ComponentHealth[]): Record<string, unknown> {
+  return state ? { up: health.every((h) => h.ok), ...publicState(state), components: health } : { up: false };
+}
+
+export function renderStatus(state: SandboxState | undefined, health: ComponentHealth[], c: ChalkInstance, width?: number): string {
+  if (!state) return 'no sandbox is up here (run: cachectl sandbox up)\n';
   const rows = health.map((h) => [h.name, h.address, h.pid !== undefined ? String(h.pid) : '-', h.running === undefined ? 'external' : h.running ? 'running' : 'gone', h.ok ? c.green('yes') : c.red('no'), h.detail]);
-  io.stdout.write(formatTable(['component', 'address', 'pid', 'process', 'answers', 'detail'], rows) + '\n');
+  const table = formatTable(['component', 'address', 'pid', 'process', 'answers', 'detail'], rows, width) + '\n';
   const bad = health.filter((h) => !h.ok).length;
   const summary = !state.complete ? 'sandbox up did not finish: run cachectl sandbox down, then up' : bad === 0 ? 'all components answer' : `${bad} component(s) do not answer: run cachectl sandbox up to restart the sandbox`;
-  io.stdout.write(`${summary}\n`);
+  return `${table}${summary}\n`;
 }
 
-export function reportDown(io: IO, dir: string, result: DownResult, json: boolean): void {
-  if (json) {
-    writeJson(io.stdout, { dir, ...result });
-    return;
-  }
-  if (!result.found) {
-    io.stdout.write(`no sandbox in ${dir}: nothing to stop\n`);
-    return;
-  }
+export function renderDown(dir: string, result: DownResult): string {
+  if (!result.found) return `no sandbox in ${dir}: nothing to stop\n`;
+  const out: string[] = [];
   const describe: Record<string, string> = { stopped: 'stopped', killed: 'killed (did not stop on SIGTERM)', 'already-gone': 'was not running', 'not-ours': 'left alone: its pid now belongs to another process' };
-  for (const s of result.stopped) io.stdout.write(`${s.name.padEnd(10)} pid ${String(s.pid).padEnd(8)} ${describe[s.outcome] ?? s.outcome}\n`);
+  for (const s of result.stopped) out.push(`${s.name.padEnd(10)} pid ${String(s.pid).padEnd(8)} ${describe[s.outcome] ?? s.outcome}`);
   if (result.database) {
     const d = result.database;
     const text = { dropped: 'dropped', absent: 'was already gone', 'not-ours': 'left alone: it is not the sandbox\'s', unreachable: `could not be dropped: ${d.detail ?? ''}` }[d.outcome];
-    io.stdout.write(`database ${d.name} ${text}\n`);
+    out.push(`database ${d.name} ${text}`);
   }
-  io.stdout.write('sandbox is down\n');
+  out.push('sandbox is down');
+  return out.join('\n') + '\n';
 }
 
 /** The state without the admin URL (a password may be in it). */

@@ -9,20 +9,117 @@ export function styleFor(stream: Writable, colorAllowed: boolean | undefined): C
   return new Chalk({ level: colorAllowed !== false && stream.isTTY ? 1 : 0 });
 }
 
-/** Left-aligned text columns, right-aligned numbers; widths from the content. */
-export function formatTable(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)))];
+/**
+ * Left-aligned text columns, right-aligned numbers; widths from the content. With `width` (the
+ * terminal's columns, see Output.width) a table wider than that is made to fit: first the text
+ * columns are cut in the middle with an ellipsis (a key's prefix and its id both stay visible),
+ * widest first, down to a floor; if that is not enough, the columns are folded into several
+ * tables stacked one under the other, each led by the first column, so every row is still one
+ * line and `-` cells stay aligned. Without `width` (not a terminal) nothing changes.
+ */
+export function formatTable(header: readonly string[], rows: readonly (readonly (string | number)[])[], width?: number): string {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)))].map((r) => header.map((_, i) => String(r[i] ?? '')));
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => visibleLength(r[i] as string))));
+  if (width === undefined || tableWidth(widths) <= width) return layout(cells, widths, numeric);
+  // Cells with colour codes are never cut (the codes would be cut with them).
+  const cuttable = header.map((_, i) => !numeric[i] && cells.every((r) => !(r[i] as string).includes('\x1b')));
+  const floors = header.map((h, i) => (cuttable[i] ? Math.min(widths[i] as number, Math.max(h.length, MIN_CUT)) : (widths[i] as number)));
+  const fitted = shrink(widths, floors, width);
+  if (tableWidth(fitted) <= width || header.length <= 2) return layout(cut(cells, fitted), fitted, numeric);
+  return fold(cells, widths, floors, numeric, width);
+}
+
+/**
+ * Widths for rows streamed as they come (their widths taken from the first rows): the text
+ * columns narrowed as formatTable would, for a terminal `width` columns wide.
+ */
+export function fitWidths(header: readonly string[], widths: readonly number[], width: number | undefined): number[] {
+  if (width === undefined || tableWidth(widths) <= width) return [...widths];
+  return shrink(widths, header.map((h, i) => Math.min(widths[i] as number, Math.max(h.length, MIN_CUT))), width);
+}
+
+/** A cell cut to its column's width (middle ellipsis), or as it is when it fits. */
+export function fitCell(text: string, width: number): string {
+  return visibleLength(text) > width ? middleEllipsis(text, width) : text;
+}
+
+/** Text columns are not cut below this many characters (or their header's length). */
+const MIN_CUT = 12;
+const GAP = 2;
+
+const tableWidth = (widths: readonly number[]) => widths.reduce((a, w) => a + w, 0) + GAP * Math.max(0, widths.length - 1);
+
+/** Narrows the widest column above its floor, one character at a time, until the table fits. */
+function shrink(widths: readonly number[], floors: readonly number[], width: number): number[] {
+  const out = [...widths];
+  let excess = tableWidth(out) - width;
+  while (excess > 0) {
+    let widest = -1;
+    for (let i = 0; i < out.length; i++) if ((out[i] as number) > (floors[i] as number) && (widest < 0 || (out[i] as number) > (out[widest] as number))) widest = i;
+    if (widest < 0) break;
+    out[widest] = (out[widest] as number) - 1;
+    excess--;
+  }
+  return out;
+}
+
+/** Columns 1.. packed into tables that fit, each table led by column 0 (the row's name). */
+function fold(cells: string[][], widths: readonly number[], floors: readonly number[], numeric: readonly boolean[], width: number): string {
+  const groups: number[][] = [];
+  let group: number[] = [];
+  for (let i = 1; i < widths.length; i++) {
+    const trial = [0, ...group, i];
+    if (group.length > 0 && tableWidth(trial.map((j) => floors[j] as number)) > width) {
+      groups.push(group);
+      group = [];
+    }
+    group.push(i);
+  }
+  if (group.length > 0) groups.push(group);
+  return groups
+    .map((g) => {
+      const columns = [0, ...g];
+      const w = shrink(columns.map((j) => widths[j] as number), columns.map((j) => floors[j] as number), width);
+      // The lead column alone may still be too wide: it gives way, down to a few characters.
+      const over = tableWidth(w) - width;
+      if (over > 0) w[0] = Math.max(5, (w[0] as number) - over);
+      const sub = cells.map((r) => columns.map((j) => r[j] as string));
+      return layout(cut(sub, w), w, columns.map((j) => numeric[j] as boolean));
+    })
+    .join('\n\n');
+}
+
+function cut(cells: readonly (readonly string[])[], widths: readonly number[]): string[][] {
+  return cells.map((r) => r.map((c, i) => (visibleLength(c) > (widths[i] as number) ? middleEllipsis(c, widths[i] as number) : c)));
+}
+
+function layout(cells: readonly (readonly string[])[], widths: readonly number[], numeric: readonly boolean[]): string {
   return cells
     .map((row) =>
       row
-        .map((cell, i) => (numeric[i] ? String(cell).padStart(widths[i] as number) : String(cell).padEnd(widths[i] as number)))
-        .join('  ')
+        .map((cell, i) => (numeric[i] ? padStart(cell, widths[i] as number) : padEnd(cell, widths[i] as number)))
+        .join(' '.repeat(GAP))
         .trimEnd(),
     )
     .join('\n');
 }
+
+/** `product:1234567890` in 12 columns: `product…7890`; the end, where ids differ, keeps the extra character. */
+export function middleEllipsis(text: string, width: number): string {
+  const chars = [...text];
+  if (chars.length <= width) return text;
+  if (width <= 1) return '…'.slice(0, width);
+  const head = Math.floor((width - 1) / 2);
+  const tail = width - 1 - head;
+  return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - tail).join('');
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g;
+const visibleLength = (text: string) => (text.includes('\x1b') ? text.replace(ANSI, '') : text).length;
+const padEnd = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - visibleLength(text)));
+const padStart = (text: string, width: number) => ' '.repeat(Math.max(0, width - visibleLength(text))) + text;
 
 export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return String(n);
@@ -41,7 +138,10 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-/** Writes one JSON document followed by a newline (stdout results). */
-export function writeJson(stream: Writable, value: unknown): void {
-  stream.write(JSON.stringify(value, null, 2) + '\n');
+/** A text buffer for renderers that build their output piece by piece. */
+export class TextBuffer {
+  text = '';
+  write(chunk: string): void {
+    this.text += chunk;
+  }
 }

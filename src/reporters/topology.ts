@@ -6,10 +6,10 @@
  */
 import { redact, shorten } from '../errors.js';
 import { describeTarget, type RedisTarget } from '../config/target.js';
-import type { Writable } from '../io.js';
 
-export function reportTopology(out: Writable, target: RedisTarget, pg?: { url: string | undefined; source: string }): void {
+export function renderTopology(target: RedisTarget, pg?: { url: string | undefined; source: string }): string {
   const db = pg ? `; PostgreSQL ${pg.url !== undefined ? redact(pg.url) : '(libpq defaults)'} (from ${pg.source})` : '';
-  out.write(shorten(`cachectl: topology: ${redact(describeTarget(target))}${db}`) + '\n');
-  if (target.kind === 'ring') for (const note of target.spec.pool?.notes ?? []) out.write(shorten(`cachectl: note: ${redact(note)}`) + '\n');
+  const lines = [shorten(`cachectl: topology: ${redact(describeTarget(target))}${db}`)];
+  if (target.kind === 'ring') for (const note of target.spec.pool?.notes ?? []) lines.push(shorten(`cachectl: note: ${redact(note)}`));
+  return lines.join('\n') + '\n';
 }

@@ -6,8 +6,9 @@ import cliProgress from 'cli-progress';
 import type { ChalkInstance } from 'chalk';
 import type { WarmEvent, WarmEventListener } from '../core/warm/events.js';
 import { formatDuration } from '../config/duration.js';
-import { formatNumber, styleFor } from './style.js';
+import { formatNumber } from './style.js';
 import type { Writable } from '../io.js';
+import type { Output } from './output.js';
 import { replaceControlChars } from '../core/text.js';
 
 export interface ProgressReporter {
@@ -16,8 +17,9 @@ export interface ProgressReporter {
   stop(): void;
 }
 
-export function createWarmProgress(stderr: Writable, color: boolean | undefined): ProgressReporter {
-  return stderr.isTTY ? new BarProgress(stderr, styleFor(stderr, color)) : new PlainProgress(stderr);
+/** Draws on the Output's stderr: a bar on a terminal, plain lines elsewhere. */
+export function createWarmProgress(out: Output): ProgressReporter {
+  return out.stderr.isTTY ? new BarProgress(out.stderr, out.errStyle) : new PlainProgress(out.stderr);
 }
 
 /** Counts shared by both renderings. */

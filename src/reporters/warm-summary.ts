@@ -2,8 +2,8 @@
 import type { WarmEvent, WarmEventListener } from '../core/warm/events.js';
 import type { WarmSummary } from '../core/warm/summary.js';
 import { formatDuration } from '../config/duration.js';
-import { formatBytes, formatNumber, formatTable, styleFor, writeJson } from './style.js';
-import type { Writable } from '../io.js';
+import type { ChalkInstance } from 'chalk';
+import { formatBytes, formatNumber, formatTable } from './style.js';
 import { escapeControlChars } from '../core/text.js';
 
 const EXAMPLES = 10;
@@ -22,13 +22,13 @@ export class FailureExamples {
   };
 }
 
-export function printWarmJson(stdout: Writable, summary: WarmSummary, failures: FailureExamples): void {
-  writeJson(stdout, { ...summary, failedExamples: failures.examples });
+/** The --json summary: the engine's, with the first keys that were not written. */
+export function warmJson(summary: WarmSummary, failures: FailureExamples): Record<string, unknown> {
+  return { ...summary, failedExamples: failures.examples };
 }
 
-export function printWarmText(stdout: Writable, summary: WarmSummary, failures: FailureExamples, color: boolean | undefined, failedKeysFile?: string): void {
+export function renderWarmText(summary: WarmSummary, failures: FailureExamples, c: ChalkInstance, failedKeysFile?: string, width?: number): string {
   const s = summary;
-  const c = styleFor(stdout, color);
   const verb = s.dryRun ? 'dry run: would write' : 'written';
   const stale = s.staleWritten > 0 ? ` (+${formatNumber(s.staleWritten)} stale copies)` : '';
   const out: string[] = [];
@@ -47,17 +47,18 @@ export function printWarmText(stdout: Writable, summary: WarmSummary, failures: 
     out.push(c.red(`query ${u.entry}: stopped after ${formatNumber(u.rowsRead)} rows, ${left} not read (rows cannot be listed; run with --checkpoint FILE to resume where it stopped)`));
   }
   out.push('');
-  out.push(formatTable(['node', s.dryRun ? 'keys (planned)' : 'keys', 'bytes'], Object.entries(s.nodes).map(([n, k]) => [n, k, formatBytes(s.nodeBytes[n] ?? 0)])));
+  out.push(formatTable(['node', s.dryRun ? 'keys (planned)' : 'keys', 'bytes'], Object.entries(s.nodes).map(([n, k]) => [n, k, formatBytes(s.nodeBytes[n] ?? 0)]), width));
   out.push('');
   out.push(
     formatTable(
       ['entry', 'tier', 'written', 'skipped', 'missing', 'invalid', 'failed', 'bytes'],
       Object.entries(s.entries).map(([name, e]) => [name, e.tier, e.written, e.skipped, e.missing, e.invalid, e.failed, formatBytes(e.bytes)]),
+      width,
     ),
   );
   if (s.samples && s.samples.length > 0) {
     out.push('', 'sample keys:');
-    out.push(formatTable(['key', 'node', 'ttl'], s.samples.map((k) => [k.key, k.node, k.ttlMs === null ? 'none' : formatDuration(k.ttlMs)])));
+    out.push(formatTable(['key', 'node', 'ttl'], s.samples.map((k) => [k.key, k.node, k.ttlMs === null ? 'none' : formatDuration(k.ttlMs)]), width));
   }
   if (failures.examples.length > 0) {
     out.push('', `not written (${failures.count > EXAMPLES ? `first ${EXAMPLES} of ${formatNumber(failures.count)}` : formatNumber(failures.count)}):`);
@@ -73,7 +74,7 @@ export function printWarmText(stdout: Writable, summary: WarmSummary, failures: 
   }
   if (s.stopped) out.push('', c.red(`stopped early (${s.stopped.reason}): ${s.stopped.detail}`));
   for (const problem of s.outputErrors ?? []) out.push('', c.red(problem));
-  stdout.write(out.join('\n') + '\n');
+  return out.join('\n') + '\n';
 }
 
 /** `resumed from c.json: products from line 1,201, categories after key 'category:m', users already done`. */

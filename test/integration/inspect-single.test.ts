@@ -91,7 +91,7 @@ describe('inspect on a single node (a database other than 0), and a cluster mast
     const frames = r.stdout.split('\x1b[H\x1b[2J').filter(Boolean).map((f) => f.replace(/\x1b\[\d+m/g, ''));
     assert.equal(frames.length, 2);
     assert.match(frames[0]!, /tick 1, every 0\.1s/);
-    assert.match(frames[0]!, /Getting worse: \(from the next tick\)/);
+    assert.match(frames[0]!, /Getting worse: baseline \(this tick is what the next ones are compared with\)/);
     assert.match(frames[1]!, /tick 2/);
     assert.match(frames[1]!, /^Nodes \(single, 1\)$/m);
   });

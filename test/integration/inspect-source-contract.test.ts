@@ -13,6 +13,7 @@ import { NO_TTL, VANISHED, type InspectSource, type KeyBatch, type ScanRequest }
 import type { RedisTarget } from '../../src/config/target.js';
 import { parseRingServers } from '../../src/topology/ring/index.js';
 import { startCluster, startRedis, type RedisCluster, type RedisProcess } from '../harness/redis.js';
+import { singleTarget } from '../../src/config/target.js';
 
 /** Milliseconds an expiry may differ from the PEXPIREAT it was set with (reads in different instants of a script or pipeline). */
 const EXPIRY_TOLERANCE_MS = 20;
@@ -243,7 +244,7 @@ for (const mode of ['lua', 'pipeline'] as const) {
     after(async () => {
       await node?.stop();
     });
-    contract(() => ({ name: 'single', mode, target: () => ({ kind: 'single', url: `redis://${node.address}`, auth: {} }), clientOf: () => client }));
+    contract(() => ({ name: 'single', mode, target: () => (singleTarget(node.address)), clientOf: () => client }));
   });
 
   describe(`InspectSource contract: Redis source (${mode}) on a 3-master cluster`, () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { singleTarget } from '../../src/config/target.js';
 import { openCache, type CacheConnection } from '../../src/adapters/redis/cache.js';
 import { parseRunControl as parseOperations, runNames, type RunControlPlan } from '../../src/core/run/plan.js';
 import { positionCheckpoint } from '../../src/core/run/positions.js';
@@ -103,7 +104,7 @@ describe('run control on a real Redis', () => {
   }
   before(async () => {
     redis = await startRedis();
-    cache = await openCache({ kind: 'single', url: `redis://127.0.0.1:${redis.port}`, auth: {} });
+    cache = await openCache(singleTarget(`redis://127.0.0.1:${redis.port}`));
     dir = mkdtempSync(join(tmpdir(), 'cachectl-ops-'));
   });
   after(async () => {

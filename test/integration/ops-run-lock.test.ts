@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { singleTarget } from '../../src/config/target.js';
 import { openCache, type CacheConnection } from '../../src/adapters/redis/cache.js';
 import { acquireRunLock, type LockEvent } from '../../src/adapters/redis/run-lock.js';
 import { IncompleteError, LockedError } from '../../src/errors.js';
@@ -13,7 +14,7 @@ describe('run lock on real Redis', () => {
   let cache: CacheConnection;
   before(async () => {
     [single, cluster] = await Promise.all([startRedis(), startCluster(3)]);
-    cache = await openCache({ kind: 'single', url: `redis://127.0.0.1:${single.port}`, auth: {} });
+    cache = await openCache(singleTarget(`redis://127.0.0.1:${single.port}`));
   });
   after(async () => {
     await cache?.close();
@@ -100,7 +101,7 @@ describe('run lock on real Redis', () => {
 
   test('a node refusing writes (OOM) gives a clear exit-1 error that says nothing was written', async () => {
     const oom = await startRedis();
-    const c = await openCache({ kind: 'single', url: `redis://127.0.0.1:${oom.port}`, auth: {} });
+    const c = await openCache(singleTarget(`redis://127.0.0.1:${oom.port}`));
     try {
       await makeOutOfMemory(oom);
       await assert.rejects(

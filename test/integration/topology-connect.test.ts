@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { singleTarget } from '../../src/config/target.js';
 import { openCache } from '../../src/adapters/redis/cache.js';
 import { slotOf } from '../../src/topology/cluster.js';
 import { startCluster, startRedis, type RedisCluster, type RedisProcess } from '../harness/redis.js';
@@ -51,7 +52,7 @@ describe('connecting to real topologies', () => {
     const guarded = await startRedis({ args: ['--requirepass', 'right-one'] });
     try {
       await assert.rejects(
-        openCache({ kind: 'single', url: `redis://:wrong-one@127.0.0.1:${guarded.port}`, auth: {} }),
+        openCache(singleTarget(`redis://:wrong-one@127.0.0.1:${guarded.port}`)),
         (e: unknown) => e instanceof ConnectionError && /authentication failed/.test(e.message) && !/wrong-one|right-one/.test(e.message),
       );
     } finally {

@@ -15,6 +15,7 @@ import { ClusterTopology } from '../../src/topology/cluster.js';
 import { SingleNodeTopology } from '../../src/topology/single.js';
 import { nodeFromAddress } from '../../src/topology/types.js';
 import { startCluster, startRedis, type RedisCluster, type RedisProcess } from '../harness/redis.js';
+import { singleTarget } from '../../src/config/target.js';
 
 const PIPELINE = { pipelineSize: 100, inFlight: 2, retries: 2, retryBaseMs: 10, verify: 'none' as const };
 /** Larger than any buffer the writers keep, so a write() that does not hold the caller back shows. */
@@ -235,8 +236,8 @@ describe('CacheWriter contract: PipelinedWriter on a real single node', () => {
     await Promise.all([single?.stop(), full?.stop()]);
   });
   contract(
-    () => pipelined('pipelined single', () => openCache({ kind: 'single', url: `redis://${single.address}`, auth: {} })),
-    () => ({ ...pipelined('pipelined single, out of memory', () => openCache({ kind: 'single', url: `redis://${full.address}`, auth: {} })), expectFailures: /OOM/ }),
+    () => pipelined('pipelined single', () => openCache(singleTarget(single.address))),
+    () => ({ ...pipelined('pipelined single, out of memory', () => openCache(singleTarget(full.address))), expectFailures: /OOM/ }),
   );
 });
 

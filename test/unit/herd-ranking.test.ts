@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StringSink } from '../../src/io.js';
 import { summarizeStrategy } from '../../src/core/herd/stats.js';
 import { drillResult } from '../../src/core/herd/drill.js';
 import { rankByOriginQueries } from '../../src/core/herd/ranking.js';
-import { reportDrillJson, reportDrillText } from '../../src/reporters/herd.js';
+import { drillJson, renderDrillText } from '../../src/reporters/herd.js';
+import { Chalk } from 'chalk';
 import type { DrillResult, DrillSpec } from '../../src/core/herd/drill-types.js';
 import type { StrategyName } from '../../src/core/herd/types.js';
+
+const plain = new Chalk({ level: 0 });
 
 /** An open-loop report with the figures a real run gave: early-simple refreshes early, in many small episodes. */
 function report(strategy: StrategyName, originQueries: number, episodes: number) {
@@ -63,10 +65,9 @@ test('strategies rank by the origin queries of the run, not by the figure per ep
 });
 
 test('open-loop text: rows in rank order, total origin queries beside the per-episode figure, and the ranking said', () => {
-  const out = new StringSink();
-  reportDrillText(out, openLoopResult(), false);
-  const lines = out.text.split('\n');
-  assert.ok(lines.some((l) => l.startsWith('ranked by origin queries for the run (what the database paid), fewest first')), out.text);
+  const out = renderDrillText(openLoopResult(), plain);
+  const lines = out.split('\n');
+  assert.ok(lines.some((l) => l.startsWith('ranked by origin queries for the run (what the database paid), fewest first')), out);
   const header = lines.find((l) => l.startsWith('strategy'))!;
   assert.match(header, /^strategy\s+origin q\s+per episode\s+worst/);
   const rows = lines.filter((l) => /^(none|early-simple|xfetch)\s/.test(l)).map((l) => l.split(/\s+/).slice(0, 3));
@@ -78,16 +79,13 @@ test('open-loop text: rows in rank order, total origin queries beside the per-ep
 });
 
 test('JSON carries the ranking; a herd (closed loop) keeps its table in the order asked and ranks the same way', () => {
-  const out = new StringSink();
-  reportDrillJson(out, openLoopResult(), []);
-  const json = JSON.parse(out.text) as DrillResult;
+  const json = JSON.parse(JSON.stringify(drillJson(openLoopResult(), []))) as DrillResult;
   assert.deepEqual(json.ranking.map((r) => r.strategy), ['xfetch', 'early-simple', 'none']);
 
   const herd = { ...openLoopResult() };
   delete herd.openLoop;
   herd.mode = 'herd';
-  const text = new StringSink();
-  reportDrillText(text, herd, false);
+  const text = { text: renderDrillText(herd, plain) };
   assert.match(text.text, /^strategy\s+origin q\s+per expiry\s/m);
   const order = text.text.split('\n').filter((l) => /^(none|early-simple|xfetch)\s/.test(l)).map((l) => l.split(/\s+/)[0]);
   assert.deepEqual(order, ['none', 'early-simple', 'xfetch']);

@@ -103,6 +103,41 @@ test('watch ranking: what got worse comes first, improvements never count as wor
   ]);
 });
 
+test('watch ranking: the first tick is a baseline, nothing on it is worse', () => {
+  const now = [
+    { subject: 'n1', metric: 'keys without TTL', value: 500, worse: 'up' as const },
+    { subject: 'n1', metric: 'used memory', value: 9_000_000, worse: 'up' as const, unit: 'bytes' as const },
+  ];
+  const changes = rankChanges(undefined, now);
+  assert.deepEqual(changes.map((c) => [c.previous, c.worsening, c.relative]), [[null, 0, 0], [null, 0, 0]]);
+  assert.deepEqual(gettingWorse(changes, 10), []);
+});
+
+test('watch ranking: relative change first, not raw magnitude; counts before bytes on a tie', () => {
+  const before = [
+    { subject: 'n1', metric: 'used memory', value: 100_000_000, worse: 'up' as const, unit: 'bytes' as const },
+    { subject: 'n1', metric: 'evicted keys', value: 3, worse: 'up' as const },
+    { subject: 'n2', metric: 'used memory', value: 1_000, worse: 'up' as const, unit: 'bytes' as const },
+    { subject: 'n2', metric: 'keys without TTL', value: 10, worse: 'up' as const },
+    { subject: 'n1', metric: 'hit ratio %', value: 90, worse: 'down' as const, unit: 'percent' as const },
+  ];
+  const now = [
+    { subject: 'n1', metric: 'used memory', value: 102_000_000, worse: 'up' as const, unit: 'bytes' as const }, // +2 MB: 2%
+    { subject: 'n1', metric: 'evicted keys', value: 40, worse: 'up' as const }, // +37: 1233%
+    { subject: 'n2', metric: 'used memory', value: 2_000, worse: 'up' as const, unit: 'bytes' as const }, // +100%
+    { subject: 'n2', metric: 'keys without TTL', value: 20, worse: 'up' as const }, // +100%, a count: before the bytes
+    { subject: 'n1', metric: 'hit ratio %', value: 81, worse: 'down' as const, unit: 'percent' as const }, // -9 points: 10%
+    { subject: 'lock:a', metric: 'held for (s)', value: 5, worse: 'up' as const, unit: 'seconds' as const }, // new
+  ];
+  const worse = gettingWorse(rankChanges(before, now), 10);
+  assert.deepEqual(
+    worse.map((c) => `${c.subject} ${c.metric}`),
+    ['n1 evicted keys', 'n2 keys without TTL', 'lock:a held for (s)', 'n2 used memory', 'n1 hit ratio %', 'n1 used memory'],
+  );
+  assert.equal(worse[0]?.relative.toFixed(2), '12.33');
+  assert.equal(worse.find((c) => c.subject === 'lock:a')?.previous, null);
+});
+
 test('INFO parsing: keyspace figures and versions', () => {
   const info = parseInfo('# Server\r\nredis_version:7.0.15\r\n# Keyspace\r\ndb0:keys=10,expires=4,avg_ttl=1234\r\n');
   assert.deepEqual(keyspaceOf(info), { keys: 10, withTtl: 4, withoutTtl: 6, avgTtlMs: 1234 });

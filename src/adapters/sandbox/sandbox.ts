@@ -3,6 +3,7 @@
  * and a seeded PostgreSQL, started as detached processes recorded in a state file, checked by
  * `status` and stopped by `down` (by recorded pid, only while the pid is still that process).
  */
+import { envLines } from '../../core/sandbox/env.js';
 import { existsSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CachectlError, ConnectionError, InterruptedError, redact, stopSignalOf } from '../../errors.js';
@@ -322,21 +323,4 @@ function removeIfEmpty(dir: string): void {
   } catch {
     // another process wrote into it meanwhile: leave it
   }
-}
-
-/** Shell lines for the environment file and `sandbox env`. */
-export function envLines(state: SandboxState): string[] {
-  const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
-  const lines = [`export CACHECTL_SANDBOX_DIR=${q(state.dir)}`];
-  if (state.postgres) {
-    lines.push(`export DATABASE_URL=${q(state.postgres.url)}`);
-    // Marks DATABASE_URL as the sandbox's own, so a later `sandbox up` in this shell (after a
-    // `down`) knows not to take it for the server to create its database on.
-    lines.push(`export CACHECTL_SANDBOX_DATABASE_URL=${q(state.postgres.url)}`);
-    if (state.postgres.kind === 'external' && state.postgres.adminUrl) lines.push(`export CACHECTL_SANDBOX_ADMIN_DB=${q(decodeURIComponent(new URL(state.postgres.adminUrl).pathname.slice(1)) || 'postgres')}`);
-  }
-  if (state.cluster.length > 0) lines.push(`export CACHECTL_CLUSTER=${q(state.cluster.join(','))}`);
-  if (state.ringConfigFile) lines.push(`export CACHECTL_RING_CONFIG=${q(state.ringConfigFile)}`);
-  if (state.twemproxy) lines.push(`export CACHECTL_TWEMPROXY=${q(state.twemproxy.address)}`);
-  return lines;
 }

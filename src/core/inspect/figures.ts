@@ -4,7 +4,7 @@ import type { NodesReport } from './nodes.js';
 import type { StaleReport } from './stale.js';
 import type { StampedeReport } from './stampede.js';
 import type { TtlReport } from './ttl.js';
-import type { WatchFigure } from './watch.js';
+import type { FigureUnit, WatchFigure } from './watch.js';
 
 export function ttlFigures(report: TtlReport): WatchFigure[] {
   const c = report.clusterCliffs;
@@ -26,13 +26,13 @@ function nodeTtlFigures(report: TtlReport): WatchFigure[] {
 export function nodesFigures(report: NodesReport): WatchFigure[] {
   return report.nodes.flatMap((n): WatchFigure[] => {
     const out: WatchFigure[] = [];
-    const add = (metric: string, value: number | null | undefined, worse: 'up' | 'down') => {
-      if (value !== null && value !== undefined) out.push({ subject: n.name, metric, value, worse });
+    const add = (metric: string, value: number | null | undefined, worse: 'up' | 'down', unit: FigureUnit = 'count') => {
+      if (value !== null && value !== undefined) out.push({ subject: n.name, metric, value, worse, unit });
     };
     add('evicted keys', n.evictedKeys, 'up');
-    add('used memory', n.usedMemory, 'up');
-    add('hit ratio %', n.hitRatio === null ? null : Math.round(n.hitRatio * 1000) / 10, 'down');
-    add('ops/s', n.opsPerSec, 'up');
+    add('used memory', n.usedMemory, 'up', 'bytes');
+    add('hit ratio %', n.hitRatio === null ? null : Math.round(n.hitRatio * 1000) / 10, 'down', 'percent');
+    add('ops/s', n.opsPerSec, 'up', 'rate');
     add('clients', n.clients, 'up');
     add('keys without TTL', n.keyspace?.withoutTtl, 'up');
     return out;
@@ -53,7 +53,7 @@ export function locksFigures(report: LocksReport): WatchFigure[] {
     { subject: 'all nodes', metric: 'stuck locks', value: report.totals.stuck, worse: 'up' as const },
     { subject: 'all nodes', metric: 'old locks', value: report.totals.old, worse: 'up' as const },
     { subject: 'all nodes', metric: 'locks', value: report.totals.locks, worse: 'up' as const },
-    ...report.top.filter((l) => l.ageMs !== null).map((l) => ({ subject: l.key, metric: 'held for (s)', value: Math.round((l.ageMs as number) / 1000), worse: 'up' as const })),
+    ...report.top.filter((l) => l.ageMs !== null).map((l) => ({ subject: l.key, metric: 'held for (s)', value: Math.round((l.ageMs as number) / 1000), worse: 'up' as const, unit: 'seconds' as const })),
   ];
 }
 

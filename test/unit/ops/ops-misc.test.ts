@@ -6,6 +6,7 @@ import { parseSamples, renderMetrics, type WarmlistRunMetrics } from '../../../s
 import { JsonLogReporter } from '../../../src/reporters/json-log.js';
 import { topologyKind } from '../../../src/commands/warm-control.js';
 import { StringSink } from '../../../src/io.js';
+import { singleTarget } from '../../../src/config/target.js';
 
 test('the lock token says who holds it, and the locked message is one line naming them', () => {
   const token = makeLockToken({ host: 'web 1', pid: 42, startedAt: '2026-11-26T05:00:00.000Z', id: 'abc' });
@@ -73,7 +74,7 @@ test('metrics: topology and shard labels; each shard is its own series, a topolo
 test('metrics: the topology label names what the run wrote to', () => {
   const auth = {};
   const ring = { compat: 'twemproxy' as const, servers: [], hash: 'fnv1a_64' as const };
-  assert.equal(topologyKind({ kind: 'single', url: 'redis://127.0.0.1:6379', auth }), 'redis');
+  assert.equal(topologyKind(singleTarget('127.0.0.1:6379')), 'redis');
   assert.equal(topologyKind({ kind: 'cluster', seeds: [{ host: '127.0.0.1', port: 7000 }], auth }), 'cluster');
   assert.equal(topologyKind({ kind: 'ring', spec: ring, auth }), 'ring');
   assert.equal(topologyKind({ kind: 'ring', spec: { ...ring, pool: {} }, auth }), 'twemproxy');
