@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { BinaryCopyDecoder, type CopyRow } from './pg-binary-copy.js';
+import { BinaryCopyDecoder, ByteRowBatch, type CopyRow } from './pg-binary-copy.js';
 import { rowShape, type RowShape } from '../../core/warm/values.js';
 import { cancelBackend, CopyWatchdog } from './copy-watchdog.js';
 
@@ -50,12 +50,22 @@ export class CopyStalledError extends Error {
   }
 }
 
+/** copyByteBatches with each row as text. */
+export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, stallMs: number, signal: AbortSignal): AsyncGenerator<CopyRow[]> {
+  for await (const batch of copyByteBatches(pool, plan, rows, stallMs, signal)) {
+    const out: CopyRow[] = new Array(batch.count);
+    for (let r = 0; r < batch.count; r++) out[r] = batch.row(r);
+    yield out;
+  }
+}
+
 /**
- * Runs the COPY on its own pooled connection and yields batches of about `rows` rows. Stops
+ * Runs the COPY on its own pooled connection and yields batches of about `rows` rows, as offsets
+ * into the COPY's chunks. Stops
  * (and cancels the COPY) when the consumer stops early or `signal` aborts; when it returns, the
  * statement is over on the server, not just abandoned.
  */
-export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, stallMs: number, signal: AbortSignal): AsyncGenerator<CopyRow[]> {
+export async function* copyByteBatches(pool: pg.Pool, plan: CopyPlan, rows: number, stallMs: number, signal: AbortSignal): AsyncGenerator<ByteRowBatch> {
   const client = await pool.connect();
   let copy: CopyReader | undefined;
   let pid: number | undefined;
@@ -68,7 +78,7 @@ export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, 
     copy = new CopyReader(client.query(copyStreams.to(plan.copySql)));
     const watchdog = new CopyWatchdog(pool, pid, rows, stallMs);
     const decoder = new BinaryCopyDecoder();
-    let batch: CopyRow[] = [];
+    let batch = new ByteRowBatch(rows + 512);
     for (;;) {
       if (signal.aborted) return;
       let chunk: Buffer | undefined;
@@ -78,16 +88,16 @@ export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, 
         throw watchdog.stalled ? new CopyStalledError(rows, stallMs) : error;
       }
       if (chunk === undefined) break;
-      const before = batch.length;
-      decoder.push(chunk, batch);
-      watchdog.received(batch.length - before);
-      if (batch.length >= rows) {
+      const before = batch.count;
+      decoder.pushBytes(chunk, batch);
+      watchdog.received(batch.count - before);
+      if (batch.count >= rows) {
         yield batch;
-        batch = [];
+        batch = new ByteRowBatch(rows + 512);
       }
     }
     decoder.finish();
-    if (batch.length > 0) yield batch;
+    if (batch.count > 0) yield batch;
     await client.query('COMMIT');
     finished = true;
   } finally {
