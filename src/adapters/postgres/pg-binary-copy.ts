@@ -59,6 +59,12 @@ export class ByteRowBatch implements ByteRows {
     this.chunks.push(chunk);
   }
 
+  /** Forgets the rows (their chunks are let go). */
+  clear(): void {
+    this.count = 0;
+    this.chunks = [];
+  }
+
   /** Row r as text (null for NULL). */
   row(r: number): CopyRow {
     const chunk = this.chunks[r] as Buffer;
@@ -111,58 +117,66 @@ export class BinaryCopyDecoder {
 
   /** Decodes every complete row in `chunk` (plus what an earlier chunk left over) into `out`, as offsets. */
   pushBytes(chunk: Buffer, out: ByteRowBatch): void {
+    this.pushRange(chunk, 0, chunk.length, out);
+  }
+
+  /** pushBytes of chunk[start, end), without a Buffer object for the range (the protocol reader's CopyData payloads). */
+  pushRange(chunk: Buffer, start: number, end: number, out: ByteRowBatch): void {
     if (this.ended) {
-      if (chunk.length > 0) throw new BinaryCopyError('data after the end-of-data marker');
+      if (end > start) throw new BinaryCopyError('data after the end-of-data marker');
       return;
     }
     let buf = chunk;
-    let p = 0;
-    if (!this.headerDone) {
-      buf = this.tail ? Buffer.concat([this.tail, chunk]) : chunk;
-      this.tail = undefined;
-      if (buf.length < HEADER_FIXED || buf.length < HEADER_FIXED + buf.readUInt32BE(SIGNATURE.length + 4)) {
-        if (buf.length >= SIGNATURE.length && !buf.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new BinaryCopyError('missing the PGCOPY signature');
-        this.tail = buf;
-        return;
-      }
-      if (!buf.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new BinaryCopyError('missing the PGCOPY signature');
-      p = HEADER_FIXED + buf.readUInt32BE(SIGNATURE.length + 4);
-      this.headerDone = true;
-    } else if (this.tail) {
-      // A row split across chunks: glue the remainder to just the bytes that complete it (one
-      // row's copy, not the whole chunk's), then go on in the chunk itself.
+    let p = start;
+    if (!this.headerDone || this.tail) {
       const tail = this.tail;
       this.tail = undefined;
-      let need = rowBytes(tail, 0, tail.length);
-      if (need === 0) {
-        // The lengths themselves are split: a few bytes more tell them (a long key needs its bytes too).
-        const probe = Buffer.concat([tail, chunk.subarray(0, Math.min(chunk.length, 10))]);
-        need = rowBytes(probe, 0, probe.length);
-      }
-      if (need === 0 || need > tail.length + chunk.length) {
-        // Still unknown or not complete here: glue the whole chunk and decode from the remainder.
-        buf = Buffer.concat([tail, chunk]);
+      if (!this.headerDone) {
+        buf = tail ? Buffer.concat([tail, chunk.subarray(start, end)]) : chunk.subarray(start, end);
         p = 0;
-      } else {
-        const glued = Buffer.concat([tail, chunk.subarray(0, need - tail.length)]);
-        if (this.decodeRows(glued, 0, out) !== glued.length) throw new BinaryCopyError('a row split across chunks did not decode');
-        p = need - tail.length;
-        if (this.ended) {
-          if (p < buf.length) throw new BinaryCopyError('data after the end-of-data marker');
+        end = buf.length;
+        if (buf.length < HEADER_FIXED || buf.length < HEADER_FIXED + buf.readUInt32BE(SIGNATURE.length + 4)) {
+          if (buf.length >= SIGNATURE.length && !buf.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new BinaryCopyError('missing the PGCOPY signature');
+          this.tail = buf;
           return;
+        }
+        if (!buf.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new BinaryCopyError('missing the PGCOPY signature');
+        p = HEADER_FIXED + buf.readUInt32BE(SIGNATURE.length + 4);
+        this.headerDone = true;
+      } else if (tail) {
+        // A row split across chunks: glue the remainder to just the bytes that complete it (one
+        // row's copy, not the whole chunk's), then go on in the chunk itself.
+        let need = rowBytes(tail, 0, tail.length);
+        if (need === 0) {
+          // The lengths themselves are split: a few bytes more tell them (a long key needs its bytes too).
+          const probe = Buffer.concat([tail, chunk.subarray(start, Math.min(end, start + 10))]);
+          need = rowBytes(probe, 0, probe.length);
+        }
+        if (need === 0 || need > tail.length + (end - start)) {
+          // Still unknown or not complete here: glue the whole range and decode from the remainder.
+          buf = Buffer.concat([tail, chunk.subarray(start, end)]);
+          p = 0;
+          end = buf.length;
+        } else {
+          const glued = Buffer.concat([tail, chunk.subarray(start, start + need - tail.length)]);
+          if (this.decodeRows(glued, 0, glued.length, out) !== glued.length) throw new BinaryCopyError('a row split across chunks did not decode');
+          p = start + need - tail.length;
+          if (this.ended) {
+            if (p < end) throw new BinaryCopyError('data after the end-of-data marker');
+            return;
+          }
         }
       }
     }
-    p = this.decodeRows(buf, p, out);
-    if (p < buf.length) {
+    p = this.decodeRows(buf, p, end, out);
+    if (p < end) {
       if (this.ended) throw new BinaryCopyError('data after the end-of-data marker');
-      this.tail = buf.subarray(p);
+      this.tail = buf.subarray(p, end);
     }
   }
 
-  /** Decodes complete rows of buf from p; returns where the first incomplete one starts. */
-  private decodeRows(buf: Buffer, p: number, out: ByteRowBatch): number {
-    const end = buf.length;
+  /** Decodes complete rows of buf[p, end); returns where the first incomplete one starts. */
+  private decodeRows(buf: Buffer, p: number, end: number, out: ByteRowBatch): number {
     while (p + 2 <= end) {
       const fields = buf.readInt16BE(p);
       if (fields === -1) {
