@@ -18,7 +18,6 @@ import { createRingTopology, parseRingServers } from '../../src/topology/ring/in
 import { nodeFromAddress, type Topology } from '../../src/topology/types.js';
 import { tempDir, writeKeyList } from './warm-helpers.js';
 
-const MB = 1024 * 1024;
 /** Values that a string round trip or a length miscount would damage. */
 const VALUES = [
   'plain',
