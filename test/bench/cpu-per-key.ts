@@ -32,14 +32,14 @@ try {
   const idle = await runCachectl(['warm', '--help']);
   const startup = idle.cpuSeconds ?? 0;
   for (let r = 0; r < repeats; r++) {
-    for (const kind of ['query', 'keys'] as const) {
+    for (const kind of (process.env.KINDS ?? 'query,keys').split(',') as ('query' | 'keys')[]) {
       await servers.flushAll();
       await waitForQuiet();
       const dir = profile ? mkdtempSync(join(work, 'prof-')) : undefined;
       const { result, cpu } = await measureCpu(topology.pids, () => cachectlWarm(topology, db.url, kind === 'keys' ? { kind, file: keyFile } : { kind, count: n }, n, dir));
       const us = (s: number) => ((s * 1e6) / n).toFixed(2);
       process.stdout.write(`${kind.padEnd(5)} ${name}: cachectl ${us(result.cpuSeconds ?? 0)} us/key (${us((result.cpuSeconds ?? 0) - startup)} without start-up), Redis ${us(cpu.redis)}, rest ${us(cpu.machine - cpu.redis - (result.cpuSeconds ?? 0))}, ${Math.round(result.perSecond)} keys/s, peak RSS ${((result.peakRss ?? 0) / 2 ** 20).toFixed(1)} MiB\n`);
-      if (dir) for (const f of hottestFunctions(dir, 25)) process.stdout.write(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}\n`);
+      if (dir) for (const f of hottestFunctions(dir, 25)) process.stdout.write(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${((f.share * (result.seconds * 1e6)) / n).toFixed(2).padStart(6)} us/key  ${f.name}\n`);
     }
   }
 } finally {
