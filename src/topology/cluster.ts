@@ -1,4 +1,4 @@
-import { slotOf } from './slot.js';
+import { slotOf, slotOfBytes } from './slot.js';
 import type { CacheNode, Topology } from './types.js';
 
 export const SLOT_COUNT = 16384;
@@ -10,7 +10,7 @@ export interface SlotRange {
   replicas: CacheNode[];
 }
 
-export { slotOf };
+export { slotOf, slotOfBytes };
 
 /**
  * A Redis Cluster's slot map as reported by the cluster (CLUSTER SLOTS / SHARDS).
@@ -47,6 +47,10 @@ export class ClusterTopology implements Topology {
   /** -1 when the slot is not served by any master (cluster is down for that slot). */
   nodeIndexOf(key: string): number {
     return this.slotOwner[slotOf(key)] as number;
+  }
+
+  nodeIndexOfBytes(bytes: Uint8Array, start: number, len: number): number {
+    return this.slotOwner[slotOfBytes(bytes, start, len)] as number;
   }
 
   nodeIndexOfSlot(slot: number): number {

@@ -10,6 +10,9 @@ export class SingleNodeTopology implements Topology {
   nodeIndexOf(_key: string): number {
     return 0;
   }
+  nodeIndexOfBytes(_bytes: Uint8Array, _start: number, _len: number): number {
+    return 0;
+  }
   describe(_key: string): Record<string, string | number> {
     return {};
   }

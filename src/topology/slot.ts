@@ -44,8 +44,27 @@ export function slotOf(key: string): number {
   return crc & 0x3fff;
 }
 
-function crc16Bytes(bytes: Uint8Array): number {
+function crc16Bytes(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let crc = 0;
-  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ (TABLE[((crc >> 8) ^ byte) & 0xff] as number);
+  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xffff) ^ (TABLE[((crc >> 8) ^ (bytes[i] as number)) & 0xff] as number);
   return crc;
+}
+
+const OPEN = 0x7b; // '{'
+const CLOSE = 0x7d; // '}'
+
+/**
+ * The same slot from the key's UTF-8 bytes, bytes[start, start+len): what a streamed warm has
+ * (the key is never made a string). Same tag rule: the first `{`, the first `}` after it.
+ */
+export function slotOfBytes(bytes: Uint8Array, start: number, len: number): number {
+  const end = start + len;
+  let open = start;
+  while (open < end && bytes[open] !== OPEN) open++;
+  if (open < end) {
+    let close = open + 1;
+    while (close < end && bytes[close] !== CLOSE) close++;
+    if (close < end && close > open + 1) return crc16Bytes(bytes, open + 1, close) & 0x3fff;
+  }
+  return crc16Bytes(bytes, start, end) & 0x3fff;
 }

@@ -20,6 +20,11 @@ export interface Topology {
   readonly nodes: readonly CacheNode[];
   /** Index into `nodes` of the node that owns `key`. Hot path of every warm: must not allocate much. */
   nodeIndexOf(key: string): number;
+  /**
+   * The same for a key given as its UTF-8 bytes, bytes[start, start+len): equal to
+   * nodeIndexOf of the key's text, without the text (streamed warms route keys as bytes).
+   */
+  nodeIndexOfBytes(bytes: Uint8Array, start: number, len: number): number;
   /** Extra facts for `ring locate`: the slot of a cluster key, the ring point of a ring key. */
   describe(key: string): Record<string, string | number>;
 }

@@ -7,7 +7,7 @@
  * servers and cachectl share the same two CPUs, so a warm's rate is bounded by the sum of their
  * CPU cost per key, whatever each does alone.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
 
@@ -30,22 +30,78 @@ export function machineCpuSeconds(): { busy: number; total: number } {
 export interface CpuSplit {
   /** CPU seconds of the Redis servers given. */
   redis: number;
+  /** CPU seconds of the PostgreSQL backends serving the database named (sampled, see PgBackends). */
+  postgres: number;
   /** Machine-wide busy seconds during the run. */
   machine: number;
   /** Machine-wide capacity during the run (wall x cores). */
   capacity: number;
 }
 
-/** Runs `work` and reports the Redis servers' and the machine's CPU seconds during it. */
-export async function measureCpu<T>(redisPids: readonly number[], work: () => Promise<T>): Promise<{ result: T; cpu: CpuSplit }> {
+/**
+ * CPU of the PostgreSQL backends of one database, on a server shared with other sessions: a
+ * backend's process title names its database (`postgres: user db host(port) ...`), and its CPU
+ * is read every `everyMs` while it lives (a backend that exits takes its last interval with it).
+ */
+export class PgBackends {
+  private readonly seen = new Map<number, { first: number; last: number }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly database: string, private readonly everyMs = 100) {}
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.everyMs);
+  }
+
+  /** CPU seconds of the database's backends since start (backends already there count from then). */
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    let n = 0;
+    for (const s of this.seen.values()) n += s.last - s.first;
+    return n;
+  }
+
+  private sample(): void {
+    const first = this.timer === undefined;
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const pid = Number(name);
+      try {
+        const known = this.seen.get(pid);
+        if (!known) {
+          const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          if (!cmd.startsWith('postgres: ') || !cmd.includes(` ${this.database} `)) continue;
+          const cpu = processCpuSeconds(pid);
+          // A backend born during the run counts from zero; one already there from now.
+          this.seen.set(pid, { first: first ? cpu : 0, last: cpu });
+        } else known.last = processCpuSeconds(pid);
+      } catch {
+        // Gone between the listing and the read.
+      }
+    }
+  }
+}
+
+/** Runs `work` and reports the Redis servers', the database's backends' and the machine's CPU seconds during it. */
+export async function measureCpu<T>(redisPids: readonly number[], work: () => Promise<T>, database?: string): Promise<{ result: T; cpu: CpuSplit }> {
+  const backends = database ? new PgBackends(database) : undefined;
+  backends?.start();
   const redisBefore = redisPids.reduce((n, pid) => n + processCpuSeconds(pid), 0);
   const machineBefore = machineCpuSeconds();
-  const result = await work();
+  let result: T;
+  let postgres = 0;
+  try {
+    result = await work();
+  } finally {
+    postgres = backends?.stop() ?? 0;
+  }
   const machineAfter = machineCpuSeconds();
   const redisAfter = redisPids.reduce((n, pid) => n + processCpuSeconds(pid), 0);
   return {
     result,
-    cpu: { redis: redisAfter - redisBefore, machine: machineAfter.busy - machineBefore.busy, capacity: machineAfter.total - machineBefore.total },
+    cpu: { redis: redisAfter - redisBefore, postgres, machine: machineAfter.busy - machineBefore.busy, capacity: machineAfter.total - machineBefore.total },
   };
 }
 

@@ -47,7 +47,9 @@ export interface CpuBudget {
   keysPerSecond: number;
   cachectlUs: number;
   redisUs: number;
-  /** Machine busy time less cachectl and Redis: PostgreSQL, and whatever else runs. */
+  /** The database's own backends (sampled from /proc). */
+  postgresUs: number;
+  /** Machine busy time less cachectl, Redis and those backends: other sessions on a shared machine. */
   otherUs: number;
   /** Busy share of all cores during the run. */
   machineBusy: number;
@@ -55,17 +57,43 @@ export interface CpuBudget {
   cpuBoundRate: number;
 }
 
+const BUDGET_HEADER = ['CPU per key (us)', 'cachectl', 'Redis', 'PostgreSQL', 'rest of machine', 'cachectl / Redis', 'machine busy', 'cores allow keys/s', 'achieved'];
+
+function budgetCells(b: CpuBudget): string[] {
+  return [
+    b.run,
+    b.cachectlUs.toFixed(2),
+    b.redisUs.toFixed(2),
+    b.postgresUs.toFixed(2),
+    b.otherUs.toFixed(2),
+    b.redisUs > 0 ? (b.cachectlUs / b.redisUs).toFixed(2) : '',
+    `${Math.round(b.machineBusy * 100)}%`,
+    Math.round(b.cpuBoundRate).toLocaleString('en-US'),
+    b.cpuBoundRate > 0 ? `${Math.round((b.keysPerSecond / b.cpuBoundRate) * 100)}%` : '',
+  ];
+}
+
 export function renderCpuBudgets(budgets: CpuBudget[]): string {
-  return formatTable(
-    ['CPU per key (us)', 'cachectl', 'Redis', 'PostgreSQL + rest', 'machine busy', 'cores allow keys/s', 'achieved'],
-    budgets.map((b) => [
-      b.run,
-      b.cachectlUs.toFixed(2),
-      b.redisUs.toFixed(2),
-      b.otherUs.toFixed(2),
-      `${Math.round(b.machineBusy * 100)}%`,
-      Math.round(b.cpuBoundRate),
-      b.cpuBoundRate > 0 ? `${Math.round((b.keysPerSecond / b.cpuBoundRate) * 100)}%` : '',
-    ]),
-  ) + '\n';
+  return formatTable(BUDGET_HEADER, budgets.map(budgetCells)) + '\n';
+}
+
+/** A GitHub markdown table (numbers right-aligned), as the README's Performance section has them. */
+function markdownTable(header: string[], rows: string[][]): string {
+  const numeric = header.map((_, c) => c > 0 && rows.every((r) => /^[-\d.,% x]*$/.test(r[c] ?? '')));
+  const line = (cells: string[]) => `| ${cells.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(header), `| ${header.map((_, c) => (numeric[c] ? '---:' : '---')).join(' | ')} |`, ...rows.map(line)].join('\n') + '\n';
+}
+
+/** The same three tables in README-ready markdown. */
+export function renderMarkdown(rows: Row[], targets: Target[], budgets: CpuBudget[]): string {
+  const measurements = markdownTable(
+    ['measurement', 'keys/s', 'peak RSS', 'CPU s', 'note'],
+    rows.map((r) => [r.name, Math.round(r.perSecond).toLocaleString('en-US'), r.peakRss !== undefined ? formatBytes(r.peakRss) : '', r.cpuSeconds !== undefined ? r.cpuSeconds.toFixed(2) : '', r.note ?? '']),
+  );
+  const goals = markdownTable(
+    ['target', 'measured', 'goal', 'met'],
+    targets.map((t) => [t.figure, String(Number(t.measured.toPrecision(3))), t.target.replace(/>=/g, '≥').replace(/<=/g, '≤'), t.met ? 'yes' : 'no']),
+  );
+  const cpu = budgets.length > 0 ? markdownTable(BUDGET_HEADER, budgets.map(budgetCells)) : '';
+  return [measurements, goals, cpu].filter(Boolean).join('\n');
 }

@@ -64,6 +64,16 @@ for (const [name, make] of implementations) {
       }
     });
 
+    test('a key given as its UTF-8 bytes (anywhere in a larger buffer) maps to the node its text maps to', () => {
+      for (const key of KEYS) {
+        const bytes = Buffer.from(key, 'utf8');
+        // Inside a buffer of other bytes, with braces around it, as a COPY chunk holds it.
+        const framed = Buffer.concat([Buffer.from('{x}\u00ff'), bytes, Buffer.from('{y}')]);
+        const at = framed.length - bytes.length - 3;
+        assert.equal(topology.nodeIndexOfBytes(framed, at, bytes.length), topology.nodeIndexOf(key), key.slice(0, 30));
+      }
+    });
+
     test('deterministic: same answer on every call, in any order, and from a second instance built the same way', () => {
       const forward = KEYS.map((k) => topology.nodeIndexOf(k));
       const backward = [...KEYS].reverse().map((k) => topology.nodeIndexOf(k)).reverse();

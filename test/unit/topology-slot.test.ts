@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import calculateSlot from 'cluster-key-slot';
-import { slotOf as keySlot } from '../../src/topology/slot.js';
+import { slotOf as keySlot, slotOfBytes } from '../../src/topology/slot.js';
 
 test('known slots: the CRC16 check value, redis-cli examples, hash tags', () => {
   // CRC16 XMODEM check value: "123456789" -> 0x31C3.
@@ -36,4 +36,21 @@ test('the same slot as cluster-key-slot wherever that library follows Redis (ASC
     compared++;
   }
   assert.ok(compared > 10_000, `${compared} keys compared`);
+});
+
+test('slotOfBytes: the slot of a key given as UTF-8 bytes equals slotOf of its text, tags included', () => {
+  const pieces = ['product:', '42', '{', '}', 'ü', '€', '😀', '{tag}', '}{', 'a{b', 'c}d', '{ü}', '{}'];
+  let seed = 11;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  for (let n = 0; n < 10_000; n++) {
+    let key = '';
+    const parts = Math.floor(random() * 6);
+    for (let p = 0; p < parts; p++) key += pieces[Math.floor(random() * pieces.length)];
+    const bytes = Buffer.from(`{pre}${key}{post}`, 'utf8');
+    const len = Buffer.byteLength(key);
+    assert.equal(slotOfBytes(bytes, 5, len), keySlot(key), JSON.stringify(key));
+  }
 });

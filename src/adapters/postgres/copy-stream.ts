@@ -7,8 +7,8 @@
  * PostgreSQL's own timeout off, and cachectl cancels it when a batch's worth of rows takes longer.
  */
 import type pg from 'pg';
-import copyStreams from 'pg-copy-streams';
-import { BinaryCopyDecoder, type CopyRow } from './pg-binary-copy.js';
+import { ByteRowBatch, type CopyRow } from './pg-binary-copy.js';
+import { CopyOut } from './copy-out.js';
 import { rowShape, type RowShape } from '../../core/warm/values.js';
 import { cancelBackend, CopyWatchdog } from './copy-watchdog.js';
 
@@ -50,14 +50,24 @@ export class CopyStalledError extends Error {
   }
 }
 
+/** copyByteBatches with each row as text. */
+export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, stallMs: number, signal: AbortSignal): AsyncGenerator<CopyRow[]> {
+  for await (const batch of copyByteBatches(pool, plan, rows, stallMs, signal)) {
+    const out: CopyRow[] = new Array(batch.count);
+    for (let r = 0; r < batch.count; r++) out[r] = batch.row(r);
+    yield out;
+  }
+}
+
 /**
- * Runs the COPY on its own pooled connection and yields batches of about `rows` rows. Stops
+ * Runs the COPY on its own pooled connection and yields batches of about `rows` rows, as offsets
+ * into the COPY's chunks. Stops
  * (and cancels the COPY) when the consumer stops early or `signal` aborts; when it returns, the
  * statement is over on the server, not just abandoned.
  */
-export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, stallMs: number, signal: AbortSignal): AsyncGenerator<CopyRow[]> {
+export async function* copyByteBatches(pool: pg.Pool, plan: CopyPlan, rows: number, stallMs: number, signal: AbortSignal): AsyncGenerator<ByteRowBatch> {
   const client = await pool.connect();
-  let copy: CopyReader | undefined;
+  let copy: CopyOut | undefined;
   let pid: number | undefined;
   let finished = false;
   try {
@@ -65,92 +75,32 @@ export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, 
     // The watchdog bounds each batch's worth of rows; PostgreSQL's own timeout would bound the whole stream.
     await client.query('SET LOCAL statement_timeout = 0');
     pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
-    copy = new CopyReader(client.query(copyStreams.to(plan.copySql)));
+    copy = new CopyOut(plan.copySql);
+    // The driver runs it when its turn comes; its rows and outcome are read through fill().
+    client.query(copy);
     const watchdog = new CopyWatchdog(pool, pid, rows, stallMs);
-    const decoder = new BinaryCopyDecoder();
-    let batch: CopyRow[] = [];
+    let batch = new ByteRowBatch(rows + 512);
     for (;;) {
       if (signal.aborted) return;
-      let chunk: Buffer | undefined;
+      const before = batch.count;
+      let more: boolean;
       try {
-        chunk = await watchdog.guard(copy.next());
+        more = await watchdog.guard(copy.fill(batch, rows));
       } catch (error) {
         throw watchdog.stalled ? new CopyStalledError(rows, stallMs) : error;
       }
-      if (chunk === undefined) break;
-      const before = batch.length;
-      decoder.push(chunk, batch);
-      watchdog.received(batch.length - before);
-      if (batch.length >= rows) {
+      watchdog.received(batch.count - before);
+      if (batch.count >= rows || (!more && batch.count > 0)) {
         yield batch;
-        batch = [];
+        batch = new ByteRowBatch(rows + 512);
       }
+      if (!more) break;
     }
-    decoder.finish();
-    if (batch.length > 0) yield batch;
     await client.query('COMMIT');
     finished = true;
   } finally {
     const healthy = finished || (await stopCopy(client, pool, pid, copy));
     client.release(!healthy);
-  }
-}
-
-/**
- * The COPY's chunks one at a time. pg-copy-streams reports a server error by emitting 'error'
- * without destroying the stream, which a stream's async iterator does not see: the error
- * rejects the read in progress here. (Not with Promise.race against one long-lived promise:
- * every race would leave a reaction on it holding that read's chunk, and memory would grow
- * with the stream.)
- */
-class CopyReader {
-  private readonly chunks: AsyncIterator<Buffer>;
-  private error: unknown;
-  private failPending: ((error: unknown) => void) | undefined;
-
-  constructor(stream: NodeJS.ReadableStream) {
-    stream.once('error', (error: unknown) => {
-      this.error ??= error;
-      this.failPending?.(error);
-    });
-    this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  }
-
-  /** The next chunk, undefined at the end; throws the server's error. */
-  next(): Promise<Buffer | undefined> {
-    if (this.error !== undefined) return Promise.reject(this.error);
-    return new Promise<Buffer | undefined>((resolve, reject) => {
-      this.failPending = reject;
-      this.chunks.next().then(
-        (r) => {
-          this.failPending = undefined;
-          resolve(r.done ? undefined : (r.value as Buffer));
-        },
-        (error: unknown) => {
-          this.failPending = undefined;
-          reject(error);
-        },
-      );
-    });
-  }
-
-  /** Reads and drops the rest until the COPY ends (normally or with an error); false on time-out. */
-  async discard(limitMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), limitMs);
-    });
-    const rest = (async () => {
-      try {
-        while ((await this.next()) !== undefined);
-      } catch {
-        // The cancel's own error: the statement has ended.
-      }
-      return true;
-    })();
-    const ended = await Promise.race([rest, limit]);
-    clearTimeout(timer);
-    return ended;
   }
 }
 
@@ -162,9 +112,9 @@ const STOP_LIMIT_MS = 5_000;
  * blocked on a full socket acts on it only once it can write), and roll back. True when the
  * connection is fit to go back to the pool.
  */
-async function stopCopy(client: pg.PoolClient, pool: pg.Pool, pid: number | undefined, copy: CopyReader | undefined): Promise<boolean> {
+async function stopCopy(client: pg.PoolClient, pool: pg.Pool, pid: number | undefined, copy: CopyOut | undefined): Promise<boolean> {
   await cancelBackend(pool, pid);
-  if (copy && !(await copy.discard(STOP_LIMIT_MS))) return false;
+  if (copy && !(await copy.discard(STOP_LIMIT_MS, new ByteRowBatch(16)))) return false;
   try {
     await client.query('ROLLBACK');
     return true;

@@ -5,14 +5,15 @@
  * Keys only ever travel as bound array parameters.
  */
 import type pg from 'pg';
-import { FetchError, type FetchedRows, type RowSourcePort } from '../../core/warm/ports.js';
+import { FetchError, type ByteRows, type FetchedRows, type RowSourcePort } from '../../core/warm/ports.js';
 import { rowShape, type RowShape } from '../../core/warm/values.js';
 import type { WarmEntry } from '../../core/warm/types.js';
 import type { WarmEventListener } from '../../core/warm/events.js';
 import { sleep } from '../../core/warm/semaphore.js';
 import { backoffMs } from '../../core/backoff.js';
 import { classifyPgError, pgMessage } from './pg-errors.js';
-import { copyBatches, COPY_SHAPE, planCopy, type CopyPlan } from './copy-stream.js';
+import { copyByteBatches, COPY_SHAPE, planCopy, type CopyPlan } from './copy-stream.js';
+import type { ByteRowBatch } from './pg-binary-copy.js';
 import { countBeforeQuery, resumeQuery } from '../../core/run/query-wrap.js';
 
 export interface PgSourceOptions {
@@ -83,6 +84,13 @@ export class PgWarmSource implements RowSourcePort {
   }
 
   async *stream(entry: WarmEntry, skipRows: number, signal: AbortSignal, afterKey?: string): AsyncIterable<{ rows: unknown[][]; shape: RowShape }> {
+    for await (const batch of this.streamBytes(entry, skipRows, signal, afterKey)) {
+      if ('rows' in batch) yield batch;
+      else yield { rows: textRows(batch.bytes as ByteRowBatch), shape: COPY_SHAPE };
+    }
+  }
+
+  async *streamBytes(entry: WarmEntry, skipRows: number, signal: AbortSignal, afterKey?: string): AsyncIterable<Batch> {
     if (entry.source.kind !== 'query') throw new Error('stream() needs a query entry');
     const resumed = afterKey !== undefined;
     const sql = resumed ? resumeQuery(stripSemicolon(entry.source.sql)) : stripSemicolon(entry.source.sql);
@@ -95,10 +103,10 @@ export class PgWarmSource implements RowSourcePort {
     for (;;) {
       try {
         // Rows already handed out (or done in a previous run) are read again and dropped.
-        const batches = plan ? this.copyRows(plan, signal) : this.cursorBatches(sql, signal, values);
+        const batches: AsyncIterable<Batch> = plan ? this.copyRows(plan, signal) : this.cursorBatches(sql, signal, values);
         for await (const batch of dropFirst(batches, skipRows + yielded)) {
           attempt = 0;
-          yielded += batch.rows.length;
+          yielded += batchRows(batch);
           yield batch;
         }
         return;
@@ -113,8 +121,8 @@ export class PgWarmSource implements RowSourcePort {
     }
   }
 
-  private async *copyRows(plan: CopyPlan, signal: AbortSignal): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
-    for await (const rows of copyBatches(this.pool, plan, this.options.cursorRows, this.options.statementTimeoutMs, signal)) yield { rows, shape: COPY_SHAPE };
+  private async *copyRows(plan: CopyPlan, signal: AbortSignal): AsyncGenerator<Batch> {
+    for await (const bytes of copyByteBatches(this.pool, plan, this.options.cursorRows, this.options.statementTimeoutMs, signal)) yield { bytes };
   }
 
   /**
@@ -200,15 +208,29 @@ export class PgWarmSource implements RowSourcePort {
   }
 }
 
+type Batch = { rows: unknown[][]; shape: RowShape } | { bytes: ByteRows };
+
+function batchRows(batch: Batch): number {
+  return 'rows' in batch ? batch.rows.length : batch.bytes.count;
+}
+
+function textRows(bytes: ByteRowBatch): unknown[][] {
+  const rows: unknown[][] = new Array(bytes.count);
+  for (let r = 0; r < bytes.count; r++) rows[r] = bytes.row(r);
+  return rows;
+}
+
 /** The batches without their first `n` rows: rows already handed out, read again after a retry or a resume. */
-async function* dropFirst(batches: AsyncIterable<{ rows: unknown[][]; shape: RowShape }>, n: number): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
+async function* dropFirst(batches: AsyncIterable<Batch>, n: number): AsyncGenerator<Batch> {
   let left = n;
   for await (const batch of batches) {
-    if (left >= batch.rows.length) {
-      left -= batch.rows.length;
+    const count = batchRows(batch);
+    if (left >= count) {
+      left -= count;
       continue;
     }
-    yield left > 0 ? { rows: batch.rows.slice(left), shape: batch.shape } : batch;
+    if (left > 0) yield 'rows' in batch ? { rows: batch.rows.slice(left), shape: batch.shape } : { bytes: (batch.bytes as ByteRowBatch).from(left) };
+    else yield batch;
     left = 0;
   }
 }

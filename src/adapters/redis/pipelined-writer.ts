@@ -14,7 +14,7 @@ import { owningNodes } from '../../core/warm/route.js';
 import { backoffMs } from '../../core/backoff.js';
 import { classifyError } from './reply-errors.js';
 import { bump, firstError, nodeAt, Outcomes, Redirects, respAuthFor } from './write-outcomes.js';
-import { emptyItems, encodedSizeHint, encodeWrite, needsCheck, pushFromBatch, pushItem, shouldWrite, takeItems, type Items } from './write-items.js';
+import { emptyItems, encodedSizeHint, encodeWrite, keyOf, needsCheck, pushFromBatch, pushItem, shouldWrite, takeItems, type Items } from './write-items.js';
 import { RespConnection, type Reply, type RespAuth } from './resp-connection.js';
 import { BufferPool, RespBuffer } from './resp-buffer.js';
 import { WriteVerifier } from './write-verifier.js';
@@ -114,7 +114,7 @@ export class PipelinedWriter implements CacheWriter {
 
   async write(batch: WriteBatch): Promise<void> {
     this.outstanding += batch.keys.length;
-    this.distribute(batch.keys, (dst, i) => pushFromBatch(dst, batch, i));
+    this.distribute(batch.keys, batch.chunks, batch.spans, (dst, i) => pushFromBatch(dst, batch, i));
     while (this.full()) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
   }
 
@@ -142,7 +142,7 @@ export class PipelinedWriter implements CacheWriter {
     if (!lost || !this.report.lost) return;
     const { items } = lost;
     for (let i = 0; i < items.keys.length; i++) {
-      if (!items.stale[i]) this.report.lost((items.tickets[i] as Ticket).entry, items.keys[i] as string, reason);
+      if (!items.stale[i]) this.report.lost((items.tickets[i] as Ticket).entry, keyOf(items, i), reason);
     }
     this.reportUnlisted(lost, reason);
   }
@@ -335,7 +335,7 @@ export class PipelinedWriter implements CacheWriter {
     for (let i = 0; i < items.keys.length; i++) {
       if (!needsCheck(items, i)) continue;
       if (asking) p.command1('ASKING');
-      p.command2('PTTL', items.keys[i] as string);
+      p.command2('PTTL', keyOf(items, i));
       checked.push(i);
     }
     let results: Reply[];
@@ -384,7 +384,7 @@ export class PipelinedWriter implements CacheWriter {
     // CLUSTERDOWN, TRYAGAIN, LOADING, READONLY...: the node (or the cluster) is between states; wait for it.
     for (const [reason, group] of redo.retry) this.holds.hold(node, group.items, reason);
     for (let i = 0; i < redo.fail.items.keys.length; i++) {
-      this.report.failed(redo.fail.items.tickets[i] as Ticket, redo.fail.items.keys[i] as string, redo.fail.reasons[i] as string);
+      this.report.failed(redo.fail.items.tickets[i] as Ticket, keyOf(redo.fail.items, i), redo.fail.reasons[i] as string);
     }
     this.settled(redo.fail.items.keys.length);
   }
@@ -412,7 +412,7 @@ export class PipelinedWriter implements CacheWriter {
   }
 
   private failAll(items: Items, reason: string, charge = true): void {
-    for (let i = 0; i < items.keys.length; i++) this.report.failed(items.tickets[i] as Ticket, items.keys[i] as string, reason, charge);
+    for (let i = 0; i < items.keys.length; i++) this.report.failed(items.tickets[i] as Ticket, keyOf(items, i), reason, charge);
     this.settled(items.keys.length);
   }
 
@@ -443,16 +443,16 @@ export class PipelinedWriter implements CacheWriter {
   }
 
   private reroute(items: Items): void {
-    this.distribute(items.keys, (dst, i) => pushItem(dst, items, i));
+    this.distribute(items.keys, items.chunks, items.spans, (dst, i) => pushItem(dst, items, i));
   }
 
   /**
    * Puts each key into its owning node's lane (lanes looked up once per node, not per key),
    * schedules keys whose slot no master serves for a retry after a refresh, and pumps the lanes.
    */
-  private distribute(keys: readonly string[], push: (dst: Items, i: number) => void): void {
+  private distribute(keys: readonly string[], chunks: readonly (Buffer | null)[] | undefined, spans: readonly number[] | undefined, push: (dst: Items, i: number) => void): void {
     const topology = this.cache.topology;
-    const owners = owningNodes(topology, keys);
+    const owners = owningNodes(topology, keys, chunks, spans);
     const lanes = new Array<Lane | undefined>(topology.nodes.length);
     const unserved = emptyItems();
     for (let i = 0; i < keys.length; i++) {

@@ -119,6 +119,25 @@ export class RespBuffer {
     this.lastBulkBytes = n;
   }
 
+  /** An argument given as bytes, buf[at, at+length): copied as they are (binary-safe). */
+  bulkBytes(src: Buffer, at: number, length: number): void {
+    this.ensure(length + 24);
+    const buf = this.buf;
+    let p = this.len;
+    buf[p++] = DOLLAR;
+    p = writeDigits(buf, p, length);
+    buf[p++] = CR;
+    buf[p++] = LF;
+    if (length > 32) src.copy(buf, p, at, at + length);
+    // Short keys: a loop is cheaper than the call into native code.
+    else for (let j = 0; j < length; j++) buf[p + j] = src[at + j] as number;
+    p += length;
+    buf[p++] = CR;
+    buf[p++] = LF;
+    this.len = p;
+    this.lastBulkBytes = length;
+  }
+
   /** A non-negative integer argument, written as its decimal digits. */
   bulkInteger(value: number): void {
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`bulkInteger: ${value} is not a non-negative integer`);

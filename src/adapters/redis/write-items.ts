@@ -4,6 +4,7 @@
  */
 import { constantArg, type RespBuffer } from './resp-buffer.js';
 import type { Ticket, WriteBatch } from '../../core/warm/ports.js';
+import { readUtf8 } from '../utf8.js';
 
 export const MODE_HASH = 1;
 export const MODE_NX = 2;
@@ -20,13 +21,33 @@ export interface Items {
   /** Rewrite only below this PTTL (ms); -1: always write. */
   refresh: number[];
   attempts: number[];
+  /**
+   * Byte items (streamed rows): the buffer holding key and value, whose `keys[i]` and `values[i]`
+   * are ''; null for items given as strings. spans: keyAt, keyLength, valueAt, valueLength per item.
+   */
+  chunks: (Buffer | null)[];
+  spans: number[];
 }
 
 export function emptyItems(): Items {
-  return { keys: [], values: [], ttls: [], stale: [], tickets: [], modes: [], refresh: [], attempts: [] };
+  return { keys: [], values: [], ttls: [], stale: [], tickets: [], modes: [], refresh: [], attempts: [], chunks: [], spans: [] };
+}
+
+/** Item i's key as text: made here, for what is reported or read back, never on the write path. */
+export function keyOf(items: Items, i: number): string {
+  const chunk = items.chunks[i];
+  if (!chunk) return items.keys[i] as string;
+  const at = items.spans[4 * i] as number;
+  return readUtf8(chunk, at, at + (items.spans[4 * i + 1] as number));
 }
 
 export function pushFromBatch(dst: Items, batch: WriteBatch, i: number): void {
+  const chunk = batch.chunks?.[i] ?? null;
+  dst.chunks.push(chunk);
+  if (chunk) {
+    const s = batch.spans as number[];
+    dst.spans.push(s[4 * i] as number, s[4 * i + 1] as number, s[4 * i + 2] as number, s[4 * i + 3] as number);
+  } else dst.spans.push(0, 0, 0, 0);
   dst.keys.push(batch.keys[i] as string);
   dst.values.push(batch.values[i] as string | string[]);
   dst.ttls.push(batch.ttls[i] as number);
@@ -38,6 +59,9 @@ export function pushFromBatch(dst: Items, batch: WriteBatch, i: number): void {
 }
 
 export function pushItem(dst: Items, src: Items, i: number): void {
+  const s = src.spans;
+  dst.chunks.push(src.chunks[i] as Buffer | null);
+  dst.spans.push(s[4 * i] as number, s[4 * i + 1] as number, s[4 * i + 2] as number, s[4 * i + 3] as number);
   dst.keys.push(src.keys[i] as string);
   dst.values.push(src.values[i] as string | string[]);
   dst.ttls.push(src.ttls[i] as number);
@@ -78,11 +102,14 @@ export function takeItems(src: Items, n: number, maxUnits = Infinity): Items {
     modes: src.modes.splice(0, count),
     refresh: src.refresh.splice(0, count),
     attempts: src.attempts.splice(0, count),
+    chunks: src.chunks.splice(0, count),
+    spans: src.spans.splice(0, 4 * count),
   };
 }
 
-/** UTF-16 units of item i's key and value (about its bytes). */
+/** UTF-16 units of item i's key and value (about its bytes; a byte item's bytes). */
 export function itemUnits(items: Items, i: number): number {
+  if (items.chunks[i]) return (items.spans[4 * i + 1] as number) + (items.spans[4 * i + 3] as number);
   const value = items.values[i] as string | string[];
   let units = (items.keys[i] as string).length;
   if (typeof value === 'string') units += value.length;
@@ -114,6 +141,8 @@ const PX = constantArg('PX');
 const NX = constantArg('NX');
 
 export function encodeWrite(p: RespBuffer, items: Items, i: number, plainSet: boolean): number {
+  const chunk = items.chunks[i];
+  if (chunk) return encodeByteSet(p, items, i, chunk, plainSet);
   const key = items.keys[i] as string;
   const value = items.values[i] as string | string[];
   const ttl = items.ttls[i] as number;
@@ -146,6 +175,24 @@ export function encodeWrite(p: RespBuffer, items: Items, i: number, plainSet: bo
   if (ttl >= 0) p.command3('PEXPIRE', key, String(ttl));
   p.command1('EXEC');
   return bytes;
+}
+
+/** SET of a byte item: key and value copied from the row's buffer, lengths known. */
+function encodeByteSet(p: RespBuffer, items: Items, i: number, chunk: Buffer, plainSet: boolean): number {
+  const ttl = items.ttls[i] as number;
+  const nx = !plainSet && ((items.modes[i] as number) & MODE_NX) !== 0;
+  const s = items.spans;
+  const valueLength = s[4 * i + 3] as number;
+  p.begin(3 + (ttl >= 0 ? 2 : 0) + (nx ? 1 : 0));
+  p.constant(SET);
+  p.bulkBytes(chunk, s[4 * i] as number, s[4 * i + 1] as number);
+  p.bulkBytes(chunk, s[4 * i + 2] as number, valueLength);
+  if (ttl >= 0) {
+    p.constant(PX);
+    p.bulkInteger(ttl);
+  }
+  if (nx) p.constant(NX);
+  return valueLength;
 }
 
 /** A first guess of a chunk's encoded size (ASCII keys and values), so the buffer rarely grows. */

@@ -9,7 +9,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { CacheNode } from '../../topology/types.js';
-import { emptyItems, itemUnits, pushItem, type Items } from './write-items.js';
+import { emptyItems, itemUnits, keyOf, pushItem, type Items } from './write-items.js';
 
 export interface NodeJournal {
   runId: string | undefined;
@@ -66,6 +66,33 @@ export class WriteJournal {
     }
     pushItem(journal.items, items, i);
     this.units += units;
+    const chunk = items.chunks[i];
+    // A byte item's row lives in a COPY chunk shared with other rows: the journal keeps a copy of
+    // its own bytes, so what it holds is what its bound counts, not whole chunks.
+    if (chunk) this.keepBytes(journal.items, journal.items.keys.length - 1, chunk);
+  }
+
+  private arena = Buffer.allocUnsafe(0);
+  private arenaUsed = 0;
+
+  private keepBytes(items: Items, j: number, chunk: Buffer): void {
+    const s = items.spans;
+    const keyAt = s[4 * j] as number;
+    const keyLength = s[4 * j + 1] as number;
+    const valueAt = s[4 * j + 2] as number;
+    const valueLength = s[4 * j + 3] as number;
+    const need = keyLength + valueLength;
+    if (this.arenaUsed + need > this.arena.length) {
+      this.arena = Buffer.allocUnsafe(Math.max(need, 256 * 1024));
+      this.arenaUsed = 0;
+    }
+    const at = this.arenaUsed;
+    chunk.copy(this.arena, at, keyAt, keyAt + keyLength);
+    chunk.copy(this.arena, at + keyLength, valueAt, valueAt + valueLength);
+    this.arenaUsed += need;
+    items.chunks[j] = this.arena;
+    s[4 * j] = at;
+    s[4 * j + 2] = at + keyLength;
   }
 
   /** True when the connection to `node` was re-dialled since the run_id was last read. */
@@ -96,7 +123,7 @@ export class WriteJournal {
       return undefined;
     }
     journal.runId = runId;
-    const absent = await this.absent(node, taken.items.keys);
+    const absent = await this.absent(node, taken.items.keys.map((_, i) => keyOf(taken.items, i)));
     const items = emptyItems();
     for (const i of absent) pushItem(items, taken.items, i);
     return { ...taken, items };

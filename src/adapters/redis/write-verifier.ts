@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { nodeFromAddress, parseHostPort, type CacheNode, type Topology } from '../../topology/types.js';
 import { classifyError } from './reply-errors.js';
 import type { VerifyProblem, WriteReport } from '../../core/warm/ports.js';
-import type { Items } from './write-items.js';
+import { keyOf, type Items } from './write-items.js';
 
 interface VerifyLink {
   readonly topology: Topology;
@@ -35,19 +35,18 @@ export class WriteVerifier {
   /** Item i of `items` was just written to `node`. */
   written(_node: CacheNode, items: Items, i: number): void {
     if (this.mode === 'none') return;
-    const key = items.keys[i] as string;
     const ttl = (items.ttls[i] as number) >= 0;
     if (this.mode === 'all') {
-      this.pendingKeys.push(key);
+      this.pendingKeys.push(keyOf(items, i));
       this.pendingTtl.push(ttl);
       return;
     }
-    // Reservoir sampling: every written key has the same chance to be checked.
+    // Reservoir sampling: every written key has the same chance to be checked (its text is made only when it is taken).
     this.seen++;
-    if (this.sample.length < this.mode) this.sample.push({ key, ttl });
+    if (this.sample.length < this.mode) this.sample.push({ key: keyOf(items, i), ttl });
     else {
       const j = Math.floor(Math.random() * this.seen);
-      if (j < this.mode) this.sample[j] = { key, ttl };
+      if (j < this.mode) this.sample[j] = { key: keyOf(items, i), ttl };
     }
   }
 

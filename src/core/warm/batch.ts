@@ -9,8 +9,10 @@ import { valueOf, type RowShape } from './values.js';
 import type { Ticket, WriteBatch } from './ports.js';
 import type { WarmEntry } from './types.js';
 
-export function newWriteBatch(entry: WarmEntry): WriteBatch {
+/** `bytes`: the batch also takes byte items (pushByteWrite). */
+export function newWriteBatch(entry: WarmEntry, bytes = false): WriteBatch {
   return {
+    ...(bytes ? { chunks: [], spans: [] } : {}),
     keys: [],
     values: [],
     ttls: [],
@@ -39,8 +41,12 @@ export function pushWrite(
   batch.stale.push(false);
   batch.tickets.push(ticket);
   batch.refreshBelowMs?.push(entry.refreshBelowMs as number);
+  batch.chunks?.push(null);
+  batch.spans?.push(0, 0, 0, 0);
   ticket.remaining++;
   if (entry.staleMs !== undefined) {
+    batch.chunks?.push(null);
+    batch.spans?.push(0, 0, 0, 0);
     batch.keys.push(key + staleSuffix);
     batch.values.push(value);
     batch.ttls.push(ttl < 0 ? -1 : ttl + entry.staleMs);
@@ -49,6 +55,27 @@ export function pushWrite(
     batch.refreshBelowMs?.push((entry.refreshBelowMs as number) + entry.staleMs);
     ticket.remaining++;
   }
+}
+
+/**
+ * Adds a key and value given as bytes, chunk[keyAt, +keyLength) and chunk[valueAt, +valueLength)
+ * (a streamed row), to a batch made with `bytes`. Only for entries without stale copies or
+ * refresh-below (byteRowsFit): the key is never made a string.
+ */
+export function pushByteWrite(batch: WriteBatch, entry: WarmEntry, ticket: Ticket, chunk: Buffer, keyAt: number, keyLength: number, valueAt: number, valueLength: number, random: () => number): void {
+  batch.keys.push('');
+  batch.values.push('');
+  batch.ttls.push(entry.ttlMs === null ? -1 : jitteredTtl(entry.ttlMs, entry.jitter, random));
+  batch.stale.push(false);
+  batch.tickets.push(ticket);
+  (batch.chunks as (Buffer | null)[]).push(chunk);
+  (batch.spans as number[]).push(keyAt, keyLength, valueAt, valueLength);
+  ticket.remaining++;
+}
+
+/** Whether an entry's rows can be written as bytes: plain SET (NX allowed), no stale copy, no PTTL look. */
+export function byteRowsFit(entry: WarmEntry): boolean {
+  return entry.format === 'string' && entry.staleMs === undefined && entry.refreshBelowMs === undefined;
 }
 
 /**

@@ -7,6 +7,12 @@ import type { CacheWriter, Ticket, WriteBatch, WriteReport } from './ports.js';
 import { valueBytes } from './validate.js';
 import { owningNodes } from './route.js';
 
+const decoder = new TextDecoder();
+
+function textOf(bytes: Uint8Array, at: number, length: number): string {
+  return decoder.decode(bytes.subarray(at, at + length));
+}
+
 export class DryRunWriter implements CacheWriter {
   constructor(
     private readonly topology: Topology,
@@ -18,9 +24,12 @@ export class DryRunWriter implements CacheWriter {
   }
 
   async write(batch: WriteBatch): Promise<void> {
-    const owners = owningNodes(this.topology, batch.keys);
+    const owners = owningNodes(this.topology, batch.keys, batch.chunks, batch.spans);
     for (let i = 0; i < batch.keys.length; i++) {
-      const key = batch.keys[i] as string;
+      const chunk = batch.chunks?.[i];
+      const spans = batch.spans as number[];
+      // A streamed row's key and value are bytes: text only here, where the dry run reports them.
+      const key = chunk ? textOf(chunk, spans[4 * i] as number, spans[4 * i + 1] as number) : (batch.keys[i] as string);
       const node = this.topology.nodes[owners[i] as number];
       const ticket = batch.tickets[i] as Ticket;
       if (!node) {
@@ -29,7 +38,7 @@ export class DryRunWriter implements CacheWriter {
       }
       const ttl = batch.ttls[i] as number;
       this.report.planned?.(key, node.name, ttl < 0 ? null : ttl);
-      this.report.written(ticket, 1, batch.stale[i] ? 1 : 0, node.name, valueBytes(batch.values[i] as string | string[]));
+      this.report.written(ticket, 1, batch.stale[i] ? 1 : 0, node.name, chunk ? (spans[4 * i + 3] as number) : valueBytes(batch.values[i] as string | string[]));
     }
   }
 

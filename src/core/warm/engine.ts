@@ -5,12 +5,12 @@
  */
 import { matchKey } from './pattern.js';
 import type { KeyLineBatch } from './ports.js';
-import { matchRows, newWriteBatch, pushWrite, valueProblem } from './batch.js';
-import { FetchError, type CachePeekPort, type CacheWriter, type KeyListPort, type RowSourcePort, type Ticket, type WriteReport } from './ports.js';
+import { byteRowsFit, matchRows, newWriteBatch, pushByteWrite, pushWrite, valueProblem } from './batch.js';
+import { FetchError, type ByteRows, type CachePeekPort, type CacheWriter, type KeyListPort, type RowSourcePort, type Ticket, type WriteReport } from './ports.js';
 import { Semaphore, sleep } from './semaphore.js';
 import type { ResumedEntry, WarmSummary } from './summary.js';
 import { RunTally } from './tally.js';
-import { keyProblem } from './validate.js';
+import { keyBytesProblem, keyProblem } from './validate.js';
 import type { StopReason, WarmEventListener } from './events.js';
 import type { VerifyProblem } from './ports.js';
 import type { FailureKind, ResumePoint, WarmEntry, WarmOptions } from './types.js';
@@ -335,7 +335,6 @@ class WarmEngine {
     // sorted last, are neither).
     let lastKey: string | undefined;
     let keyed = 0;
-    let atLast = 0;
     try {
       const resume = await this.checkQueryResume(entry, start);
       position = resume.position;
@@ -344,39 +343,38 @@ class WarmEngine {
         keyed = resume.rowsBefore ?? 0;
       }
       const skip = resume.afterKey !== undefined ? 0 : resume.position;
-      for await (const { rows, shape } of this.ports.rows.stream(entry, skip, this.stop.signal, resume.afterKey)) {
-        for (let r = 0; r < rows.length; r++) {
-          const k = (rows[r] as unknown[])[shape.keyIndex];
-          if (k === null || k === undefined) continue;
-          keyed++;
-          const key = typeof k === 'string' ? k : String(k);
-          if (key === lastKey) atLast++;
-          else if (key !== '') {
-            lastKey = key;
-            atLast = 1;
+      const { rows: source } = this.ports;
+      // Key and value as bytes from the source to the writer where the entry writes plain SETs.
+      const batches = byteRowsFit(entry) && source.streamBytes ? source.streamBytes(entry, skip, this.stop.signal, resume.afterKey) : source.stream(entry, skip, this.stop.signal, resume.afterKey);
+      const last = new LastKey(lastKey);
+      for await (const got of batches) {
+        const count = 'bytes' in got ? got.bytes.count : got.rows.length;
+        if ('bytes' in got) keyed += last.trackBytes(got.bytes);
+        else keyed += last.trackRows(got.rows, got.shape);
+        const mark = last.key !== undefined ? { kind: 'key' as const, key: last.key, rowsBefore: keyed - last.repeats } : undefined;
+        const ticket = this.ledger.open(entry, this.entryIndex(entry), position + count, mark);
+        const batch = 'bytes' in got ? this.byteBatch(entry, ticket, got.bytes, position) : newWriteBatch(entry);
+        if ('rows' in got) {
+          const { rows, shape } = got;
+          for (let r = 0; r < rows.length; r++) {
+            const row = rows[r] as unknown[];
+            const rawKey = row[shape.keyIndex];
+            const key = typeof rawKey === 'string' ? rawKey : rawKey === null || rawKey === undefined ? '' : String(rawKey);
+            const problem = key === '' ? `row ${position + r + 1}: the key column is NULL or empty` : keyProblem(key, keyRules);
+            const value = problem ? undefined : valueOf(row, shape, entry.format);
+            const reason = problem ?? (value === undefined ? 'no value' : valueProblem(value, maxValueBytes));
+            if (reason !== undefined || value === undefined) {
+              this.settleUnwritten(entry.name, key, 'invalid', reason ?? 'no value');
+              continue;
+            }
+            pushWrite(batch, entry, ticket, key, value, staleSuffix, this.random);
           }
         }
-        const mark = lastKey !== undefined ? { kind: 'key' as const, key: lastKey, rowsBefore: keyed - atLast } : undefined;
-        const ticket = this.ledger.open(entry, this.entryIndex(entry), position + rows.length, mark);
-        const batch = newWriteBatch(entry);
-        for (let r = 0; r < rows.length; r++) {
-          const row = rows[r] as unknown[];
-          const rawKey = row[shape.keyIndex];
-          const key = typeof rawKey === 'string' ? rawKey : rawKey === null || rawKey === undefined ? '' : String(rawKey);
-          const problem = key === '' ? `row ${position + r + 1}: the key column is NULL or empty` : keyProblem(key, keyRules);
-          const value = problem ? undefined : valueOf(row, shape, entry.format);
-          const reason = problem ?? (value === undefined ? 'no value' : valueProblem(value, maxValueBytes));
-          if (reason !== undefined || value === undefined) {
-            this.settleUnwritten(entry.name, key, 'invalid', reason ?? 'no value');
-            continue;
-          }
-          pushWrite(batch, entry, ticket, key, value, staleSuffix, this.random);
-        }
-        position += rows.length;
-        this.emit({ type: 'batchFetched', entry: entry.name, keys: rows.length, rows: rows.length, ms: 0 });
+        position += count;
+        this.emit({ type: 'batchFetched', entry: entry.name, keys: count, rows: count, ms: 0 });
         if (batch.keys.length > 0) await this.writer.write(batch);
         this.ledger.seal(ticket);
-        if (!(await this.admit(rows.length))) break;
+        if (!(await this.admit(count))) break;
       }
       if (this.stopInfo) {
         const count = entry.source.kind === 'query' ? entry.source.count : undefined;
@@ -387,6 +385,34 @@ class WarmEngine {
       // The rows already read are written; the rest of the query cannot be listed key by key.
       this.settleUnwritten(entry.name, `(query ${entry.name} after row ${position})`, 'failed', error.message);
     }
+  }
+
+  /**
+   * The write batch of streamed byte rows: the same checks as for rows (NULL or empty key, key
+   * rules, value size), on the bytes; a key is made text only when it is reported. A NULL value
+   * is written empty, as for rows.
+   */
+  private byteBatch(entry: WarmEntry, ticket: Ticket, rows: ByteRows, position: number): ReturnType<typeof newWriteBatch> {
+    const { keyRules, maxValueBytes } = this.options;
+    const batch = newWriteBatch(entry, true);
+    const { spans, chunks } = rows;
+    for (let r = 0; r < rows.count; r++) {
+      const chunk = chunks[r] as Buffer;
+      const keyAt = spans[4 * r] as number;
+      const keyLength = spans[4 * r + 1] as number;
+      const valueLength = Math.max(0, spans[4 * r + 3] as number);
+      const problem =
+        keyLength <= 0
+          ? `row ${position + r + 1}: the key column is NULL or empty`
+          : (keyBytesProblem(chunk, keyAt, keyLength, keyRules) ??
+            (valueLength > maxValueBytes ? `value is ${valueLength} bytes, over the ${maxValueBytes}-byte limit (--max-value-bytes)` : undefined));
+      if (problem !== undefined) {
+        this.settleUnwritten(entry.name, keyLength > 0 ? chunk.toString('utf8', keyAt, keyAt + keyLength) : '', 'invalid', problem);
+        continue;
+      }
+      pushByteWrite(batch, entry, ticket, chunk, keyAt, keyLength, spans[4 * r + 2] as number, valueLength, this.random);
+    }
+    return batch;
   }
 
   /** Rate cap and stop conditions before each batch; false when the run must stop reading. */
@@ -498,6 +524,74 @@ class WarmEngine {
       ...(Object.keys(this.resumed).length > 0 ? { resumed: this.resumed } : {}),
     });
   }
+}
+
+/**
+ * The last key read of a streamed query and how many rows in a row had it, for the checkpoint
+ * (the resumed query starts at that key). Byte rows are compared as bytes; the text is made once
+ * per batch, for the mark.
+ */
+class LastKey {
+  private chunk: Buffer | undefined;
+  private at = 0;
+  private length = 0;
+  /** Rows with the last key at the end of what was read. */
+  repeats = 0;
+
+  constructor(public key: string | undefined) {}
+
+  /** Returns how many rows had a (non-NULL) key. */
+  trackRows(rows: readonly unknown[][], shape: { keyIndex: number }): number {
+    let keyed = 0;
+    for (let r = 0; r < rows.length; r++) {
+      const k = (rows[r] as unknown[])[shape.keyIndex];
+      if (k === null || k === undefined) continue;
+      keyed++;
+      const key = typeof k === 'string' ? k : String(k);
+      if (key === this.key) this.repeats++;
+      else if (key !== '') {
+        this.key = key;
+        this.repeats = 1;
+      }
+    }
+    this.chunk = undefined;
+    return keyed;
+  }
+
+  trackBytes(rows: ByteRows): number {
+    if (this.chunk === undefined && this.key !== undefined) {
+      this.chunk = Buffer.from(this.key, 'utf8');
+      this.at = 0;
+      this.length = this.chunk.length;
+    }
+    const { spans, chunks } = rows;
+    let keyed = 0;
+    let moved = false;
+    for (let r = 0; r < rows.count; r++) {
+      const length = spans[4 * r + 1] as number;
+      if (length < 0) continue;
+      keyed++;
+      if (length === 0) continue;
+      const chunk = chunks[r] as Buffer;
+      const at = spans[4 * r] as number;
+      if (this.chunk !== undefined && length === this.length && sameBytes(chunk, at, this.chunk, this.at, length)) {
+        this.repeats++;
+        continue;
+      }
+      this.chunk = chunk;
+      this.at = at;
+      this.length = length;
+      this.repeats = 1;
+      moved = true;
+    }
+    if (moved && this.chunk) this.key = this.chunk.toString('utf8', this.at, this.at + this.length);
+    return keyed;
+  }
+}
+
+function sameBytes(a: Uint8Array, i: number, b: Uint8Array, j: number, length: number): boolean {
+  for (let k = 0; k < length; k++) if (a[i + k] !== b[j + k]) return false;
+  return true;
 }
 
 function resumePointOf(found: number | ResumePoint | undefined): ResumePoint {

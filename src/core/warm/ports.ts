@@ -35,6 +35,17 @@ export interface Ticket {
   sealed: boolean;
 }
 
+/**
+ * Streamed rows of a key and a value as UTF-8 bytes (binary COPY), never made strings on the way
+ * to Redis: row r's key is chunks[r][spans[4r], +spans[4r+1]) and its value
+ * chunks[r][spans[4r+2], +spans[4r+3]); a length of -1 is NULL.
+ */
+export interface ByteRows {
+  readonly count: number;
+  readonly chunks: readonly Buffer[];
+  readonly spans: Int32Array;
+}
+
 /** Columnar batch of writes. `ttls[i]` is ms, or -1 for no expiry. */
 export interface WriteBatch {
   keys: string[];
@@ -47,6 +58,13 @@ export interface WriteBatch {
   onlyMissing: boolean;
   /** Rewrite only when the key has less than this left (ms); stale copies add their window. */
   refreshBelowMs?: number[];
+  /**
+   * Items whose key and value are bytes (a streamed row): the chunk holding them, null for items
+   * given as `keys[i]` / `values[i]` (those are '' for byte items). spans: keyAt, keyLength,
+   * valueAt, valueLength per item.
+   */
+  chunks?: (Buffer | null)[];
+  spans?: number[];
 }
 
 /** How the writer reports outcomes, aggregated per ticket and node wherever possible. */
@@ -95,6 +113,11 @@ export interface RowSourcePort {
    * by key, resumed) only rows whose key sorts at or after it, and no rows skipped. Throws FetchError.
    */
   stream(entry: WarmEntry, skipRows: number, signal: AbortSignal, afterKey?: string): AsyncIterable<{ rows: unknown[][]; shape: RowShape }>;
+  /**
+   * The same rows as bytes where the source can (a key and a text value by binary COPY): batches
+   * of ByteRows, or of rows where it cannot. Optional: without it the engine streams rows.
+   */
+  streamBytes?(entry: WarmEntry, skipRows: number, signal: AbortSignal, afterKey?: string): AsyncIterable<{ rows: unknown[][]; shape: RowShape } | { bytes: ByteRows }>;
   /** Rows of a query entry (ordered by key) whose key sorts before `key`. Throws FetchError. */
   countBefore?(entry: WarmEntry, key: string): Promise<number>;
   /** Row count for the progress bar: exact for --count, else the planner's estimate. */

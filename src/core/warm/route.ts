@@ -5,9 +5,17 @@
  */
 import type { Topology } from '../../topology/types.js';
 
-export function owningNodes(topology: Topology, keys: readonly string[]): Int32Array {
+/** `chunks[i]` set: key i is bytes, chunks[i][spans[4i], +spans[4i+1]) (a streamed row), hashed as bytes. */
+export function owningNodes(topology: Topology, keys: readonly string[], chunks?: readonly (Uint8Array | null)[], spans?: readonly number[]): Int32Array {
   const owners = new Int32Array(keys.length);
-  for (let i = 0; i < keys.length; i++) owners[i] = topology.nodeIndexOf(keys[i] as string);
+  if (!chunks || !spans) {
+    for (let i = 0; i < keys.length; i++) owners[i] = topology.nodeIndexOf(keys[i] as string);
+    return owners;
+  }
+  for (let i = 0; i < keys.length; i++) {
+    const chunk = chunks[i];
+    owners[i] = chunk ? topology.nodeIndexOfBytes(chunk, spans[4 * i] as number, spans[4 * i + 1] as number) : topology.nodeIndexOf(keys[i] as string);
+  }
   return owners;
 }
 

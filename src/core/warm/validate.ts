@@ -16,6 +16,22 @@ export function keyProblem(key: string, rules: KeyRules): string | undefined {
   return undefined;
 }
 
+/**
+ * keyProblem for a non-empty key given as its UTF-8 bytes: the same rules, on the bytes (a C0
+ * control or DEL byte never occurs inside a multi-byte UTF-8 sequence, so a byte scan finds
+ * exactly the characters hasControlChars finds).
+ */
+export function keyBytesProblem(bytes: Uint8Array, at: number, length: number, rules: KeyRules): string | undefined {
+  if (rules.rejectControlChars) {
+    for (let i = at, end = at + length; i < end; i++) {
+      const b = bytes[i] as number;
+      if (b < 0x20 || b === 0x7f) return 'key contains a control character';
+    }
+  }
+  if (length > rules.maxKeyBytes) return `key is longer than ${rules.maxKeyBytes} bytes (--max-key-bytes)`;
+  return undefined;
+}
+
 /** Size in bytes of a value as written (a string, or hash fields and values). */
 export function valueBytes(value: string | string[]): number {
   if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');

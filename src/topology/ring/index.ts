@@ -69,11 +69,19 @@ class ContinuumRing implements RingTopology {
     readonly nodes: readonly CacheNode[],
     readonly live: readonly number[],
     private readonly continuum: Continuum,
-    private readonly hashKey: (key: string) => number,
-  ) {}
+    private readonly hashBytes: KeyBytesHash,
+  ) {
+    this.hashKey = overText(hashBytes);
+  }
+
+  private readonly hashKey: (key: string) => number;
 
   nodeIndexOf(key: string): number {
     return this.continuum.ownerOf(this.hashKey(key));
+  }
+
+  nodeIndexOfBytes(bytes: Uint8Array, start: number, len: number): number {
+    return this.continuum.ownerOf(this.hashBytes(bytes, start, len));
   }
 
   describe(key: string): Record<string, string | number> {
@@ -109,6 +117,10 @@ class SimpleTopology implements RingTopology {
     return this.ring.owners[this.ring.pointIndexOf(this.ring.hashKey(key))]!;
   }
 
+  nodeIndexOfBytes(bytes: Uint8Array, start: number, len: number): number {
+    return this.ring.owners[this.ring.pointIndexOf(this.ring.hashBytes(bytes, start, len))]!;
+  }
+
   describe(key: string): Record<string, string | number> {
     const hash = this.ring.hashKey(key);
     const hex = Array.from(hash, (w) => w.toString(16).padStart(8, '0')).join('');
@@ -130,42 +142,44 @@ class SimpleTopology implements RingTopology {
   }
 }
 
+/** A key hash over the key's UTF-8 bytes, bytes[start, start+len). */
+type KeyBytesHash = (bytes: Uint8Array, start: number, len: number) => number;
+
+/** The same hash of a key given as text: its UTF-8 bytes in the shared scratch buffer. */
+function overText(hash: KeyBytesHash): (key: string) => number {
+  return (key) => hash(scratchBytes(), 0, encodeKey(key));
+}
+
 /** twemproxy server_pool_idx: hash tag first, an empty key (or one server) hashes to 0. */
-function twemproxyKeyHash(hash: ByteHash, hashTag: string | undefined, servers: number): (key: string) => number {
+function twemproxyKeyHash(hash: ByteHash, hashTag: string | undefined, servers: number): KeyBytesHash {
   if (servers === 1) return () => 0;
-  if (hashTag === undefined || hashTag === '') {
-    return (key) => {
-      const len = encodeKey(key);
-      return len === 0 ? 0 : hash(scratchBytes(), 0, len);
-    };
-  }
+  if (hashTag === undefined || hashTag === '') return (bytes, start, len) => (len === 0 ? 0 : hash(bytes, start, len));
   const tag = utf8(hashTag);
   const open = tag[0]!;
   const close = tag[1]!;
-  return (key) => {
-    const len = encodeKey(key);
-    const buf = scratchBytes();
-    let start = 0;
+  return (bytes, from, len) => {
+    const end = from + len;
+    let start = from;
     let n = len;
-    let s = 0;
-    while (s < len && buf[s] !== open) s++;
-    if (s < len) {
+    let s = from;
+    while (s < end && bytes[s] !== open) s++;
+    if (s < end) {
       let e = s + 1;
-      while (e < len && buf[e] !== close) e++;
+      while (e < end && bytes[e] !== close) e++;
       // twemproxy uses the tag only when it is closed and not empty; otherwise the whole key.
-      if (e < len && e - s > 1) {
+      if (e < end && e - s > 1) {
         start = s + 1;
         n = e - start;
       }
     }
-    return n === 0 ? 0 : hash(buf, start, n);
+    return n === 0 ? 0 : hash(bytes, start, n);
   };
 }
 
 /** libmemcached hashes the whole key (0 for a single server); hashring always hashes. */
-function plainKeyHash(hash: ByteHash, options: { zeroForOneServer: boolean }): (key: string) => number {
+function plainKeyHash(hash: ByteHash, options: { zeroForOneServer: boolean }): KeyBytesHash {
   if (options.zeroForOneServer) return () => 0;
-  return (key) => hash(scratchBytes(), 0, encodeKey(key));
+  return hash;
 }
 
 function validateSpec(spec: RingSpec): void {

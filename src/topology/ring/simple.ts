@@ -15,8 +15,8 @@ function bswap(x: number): number {
 }
 
 /** The digest as 4 big-endian words (most significant first), into `out` at `at`. */
-function md5BigEndian(bytes: Uint8Array, len: number, out: Uint32Array, at: number): void {
-  const w = md5Words(bytes, 0, len);
+function md5BigEndian(bytes: Uint8Array, len: number, out: Uint32Array, at: number, start = 0): void {
+  const w = md5Words(bytes, start, len);
   out[at] = bswap(w[0]!);
   out[at + 1] = bswap(w[1]!);
   out[at + 2] = bswap(w[2]!);
@@ -68,6 +68,12 @@ export class SimpleRing {
   hashKey(key: string): Uint32Array {
     const len = encodeKey(key);
     md5BigEndian(scratchBytes(), len, this.keyWords, 0);
+    return this.keyWords;
+  }
+
+  /** The same for a key given as its UTF-8 bytes, bytes[start, start+len). */
+  hashBytes(bytes: Uint8Array, start: number, len: number): Uint32Array {
+    md5BigEndian(bytes, len, this.keyWords, 0, start);
     return this.keyWords;
   }
 

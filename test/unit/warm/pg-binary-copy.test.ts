@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BinaryCopyDecoder, type CopyRow } from '../../../src/adapters/postgres/pg-binary-copy.js';
+import { BinaryCopyDecoder, ByteRowBatch, type CopyRow } from '../../../src/adapters/postgres/pg-binary-copy.js';
 
 /** A binary COPY stream as PostgreSQL writes it (header with an extension, rows, trailer). */
 function copyStream(rows: CopyRow[], extension = Buffer.alloc(0)): Buffer {
@@ -89,4 +89,27 @@ test('malformed or cut-short streams are errors, not short results', () => {
   assert.throws(() => noTrailer.finish(), /without the end-of-data marker/);
   const after = new BinaryCopyDecoder();
   assert.throws(() => after.push(Buffer.concat([whole, Buffer.from([0, 2])]), []), /after the end-of-data marker/);
+});
+
+test('pushBytes hands out offsets into the chunks: the same rows, byte for byte, whatever the chunk boundaries', () => {
+  const stream = copyStream(ROWS);
+  for (const sizes of [(i: number) => 1 + ((i * 7919) % 4096), () => 1, () => stream.length, () => 65_536]) {
+    const decoder = new BinaryCopyDecoder();
+    const rows = new ByteRowBatch(2);
+    for (let at = 0, i = 0; at < stream.length; i++) {
+      const n = Math.max(1, sizes(i));
+      decoder.pushBytes(stream.subarray(at, at + n), rows);
+      at += n;
+    }
+    decoder.finish();
+    assert.equal(rows.count, ROWS.length);
+    for (let r = 0; r < rows.count; r++) {
+      const [key, value] = ROWS[r] as CopyRow;
+      const chunk = rows.chunks[r] as Buffer;
+      const [ka, kl, va, vl] = rows.spans.subarray(4 * r, 4 * r + 4) as unknown as number[];
+      assert.deepEqual(kl! < 0 ? null : chunk.subarray(ka, ka! + kl!), key === null ? null : Buffer.from(key));
+      assert.deepEqual(vl! < 0 ? null : chunk.subarray(va, va! + vl!), value === null ? null : Buffer.from(value));
+    }
+    assert.deepEqual(rows.from(2).row(0), ROWS[2]);
+  }
 });
