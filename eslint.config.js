@@ -32,4 +32,11 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  {
+    // Reporters render what core computed; the adapters' types reach them through core.
+    files: ['src/reporters/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/adapters/**', '**/commands/**'], message: 'reporters depend on core/ only: move the type into core/' }] }],
+    },
+  },
 );

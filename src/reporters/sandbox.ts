@@ -4,8 +4,7 @@
  */
 import { redact } from '../errors.js';
 import type { ChalkInstance } from 'chalk';
-import type { ComponentHealth, DownResult, SandboxEvent, UpResult } from '../adapters/sandbox/sandbox.js';
-import type { SandboxState } from '../adapters/sandbox/state.js';
+import type { ComponentHealth, DownResult, SandboxEvent, SandboxState, UpResult } from '../core/sandbox/types.js';
 import { envLines } from '../core/sandbox/env.js';
 import type { Output } from './output.js';
 import { formatTable } from './style.js';

@@ -6,14 +6,10 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import type { ProcessIdentity, StopOutcome } from '../../core/sandbox/types.js';
 
-export interface ProcessIdentity {
-  pid: number;
-  /** The program name as the kernel reports it (e.g. redis-server, nutcracker, node). */
-  command: string;
-  /** Opaque start time (clock ticks since boot on Linux, ps lstart elsewhere). */
-  startTime: string;
-}
+export type { ProcessIdentity, StopOutcome };
+
 
 export interface LaunchSpec {
   command: string;
@@ -122,7 +118,6 @@ export function isSameProcess(recorded: ProcessIdentity): boolean {
   return now.command === recorded.command || recorded.command.startsWith(now.command) || now.command.startsWith(recorded.command.slice(0, 15));
 }
 
-export type StopOutcome = 'stopped' | 'killed' | 'already-gone' | 'not-ours';
 
 /**
  * SIGTERM, wait up to `graceMs` for the process to go, then SIGKILL. Never signals a pid

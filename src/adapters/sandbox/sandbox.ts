@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { CachectlError, ConnectionError, InterruptedError, redact, stopSignalOf } from '../../errors.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { findFreePorts, type SkippedPort } from './ports.js';
-import { isSameProcess, readIdentity, SpawnFailedError, stopProcess, type StopOutcome } from './processes.js';
+import { isSameProcess, readIdentity, SpawnFailedError, stopProcess } from './processes.js';
 import { findNutcracker, formCluster, ping, PortTakenError, startRedisNode, startTwemproxy, twemproxyYaml, withClient } from './redis.js';
 import { checkPostgres, createExternalDatabase, dropExternalDatabase, embeddedUrl, ForeignDatabaseError, seedSandboxDatabase, startEmbeddedPostgres } from './postgres.js';
 import { acquireLock, readState, stateFile, writeState, type SandboxProcess, type SandboxState } from './state.js';
+import type { ComponentHealth, DownResult, SandboxEvent, UpResult } from '../../core/sandbox/types.js';
 
-export type SandboxEvent = { type: 'step'; message: string } | { type: 'note'; message: string };
+export type { ComponentHealth, DownResult, SandboxEvent, UpResult };
+
 
 export interface UpOptions {
   dir: string;
@@ -30,11 +32,6 @@ export interface UpOptions {
   signal?: AbortSignal;
 }
 
-export interface UpResult {
-  state: SandboxState;
-  alreadyUp: boolean;
-  notes: string[];
-}
 
 const RING_NAMES = ['ring-a', 'ring-b', 'ring-c'];
 
@@ -226,16 +223,6 @@ function explainStartFailure(error: unknown): Error {
   return new ConnectionError(`sandbox: ${redact(message)}`, { cause: error });
 }
 
-export interface ComponentHealth {
-  name: string;
-  role: SandboxProcess['role'];
-  address: string;
-  pid?: number;
-  /** The recorded pid is still that process. Undefined for a database on an external server. */
-  running?: boolean;
-  ok: boolean;
-  detail: string;
-}
 
 /** Every component: is its process still the one we started, and does it answer? */
 export async function sandboxHealth(state: SandboxState): Promise<ComponentHealth[]> {
@@ -270,11 +257,6 @@ export async function sandboxHealth(state: SandboxState): Promise<ComponentHealt
   return Promise.all(checks);
 }
 
-export interface DownResult {
-  found: boolean;
-  stopped: { name: string; pid: number; outcome: StopOutcome }[];
-  database?: { name: string; outcome: 'dropped' | 'absent' | 'not-ours' | 'unreachable'; detail?: string };
-}
 
 export async function sandboxDown(dir: string, onEvent?: (e: SandboxEvent) => void): Promise<DownResult> {
   const release = acquireLock(dir);

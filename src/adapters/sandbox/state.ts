@@ -7,44 +7,14 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { join, resolve } from 'node:path';
 import { LockedError } from '../../errors.js';
 import { DEFAULTS } from '../../config/defaults.js';
-import { readIdentity, type ProcessIdentity } from './processes.js';
+import { readIdentity } from './processes.js';
+import type { SandboxPostgres, SandboxProcess, SandboxRole, SandboxState } from '../../core/sandbox/types.js';
 
-export type SandboxRole = 'cluster' | 'ring' | 'twemproxy' | 'postgres';
+export type { SandboxPostgres, SandboxProcess, SandboxRole, SandboxState };
 
-export interface SandboxProcess extends ProcessIdentity {
-  /** e.g. cluster-1, ring-a, twemproxy, postgres */
-  name: string;
-  role: SandboxRole;
-  port: number;
-  logFile: string;
-}
 
-export interface SandboxPostgres {
-  /** external: a database created on the server from DATABASE_URL / --pg; embedded: PGlite. */
-  kind: 'external' | 'embedded';
-  /** The URL commands use (no password: external URLs keep the user's own, redacted when shown). */
-  url: string;
-  database: string;
-  /** external only: where the database was created, to drop it on `down`. */
-  adminUrl?: string;
-  products: number;
-}
 
-export interface SandboxState {
-  version: 1;
-  dir: string;
-  startedAt: string;
-  /** False while `up` is still running or when it failed half-way. */
-  complete: boolean;
-  processes: SandboxProcess[];
-  cluster: string[];
-  ring: { address: string; name: string }[];
-  /** The twemproxy YAML (also the --ring-config file). */
-  ringConfigFile?: string;
-  twemproxy?: { address: string };
-  postgres?: SandboxPostgres;
-  envFile?: string;
-}
+
 
 /** --dir, else CACHECTL_SANDBOX_DIR, else .cachectl/sandbox under the current directory. */
 export function resolveSandboxDir(flagDir: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {

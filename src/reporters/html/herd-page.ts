@@ -3,7 +3,7 @@
  * readers were, as a table and three charts (origin queries, the latency percentile spectrum,
  * origin queries over time since the release). Built from the result --json prints.
  */
-import type { DrillResult } from '../../adapters/herd/drill.js';
+import type { DrillResult } from '../../core/herd/drill-types.js';
 import type { StrategyReport } from '../../core/herd/stats.js';
 import { formatDuration, formatDurationFlag } from '../../config/duration.js';
 import { drillData } from '../herd.js';
