@@ -20,7 +20,8 @@ export interface ChildRun {
 }
 
 const preload = fileURLToPath(new URL('./rusage-preload.mjs', import.meta.url));
-const cachectlBin = fileURLToPath(new URL('../../bin/cachectl', import.meta.url));
+// CACHECTL_BENCH_BIN: measure another build (e.g. an older checkout's bin/cachectl) with this harness.
+const cachectlBin = process.env.CACHECTL_BENCH_BIN ?? fileURLToPath(new URL('../../bin/cachectl', import.meta.url));
 
 /** Wall time of any program; stdout is kept only when asked (a scan of a million keys is big). */
 export async function runTimed(command: string, args: string[], options: { keepStdout?: boolean; countLines?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ChildRun & { lines: number }> {
