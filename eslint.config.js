@@ -7,7 +7,19 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+        URL: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/ban-ts-comment': 'error',
@@ -24,8 +36,26 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['ioredis', 'pg', 'pg-cursor', 'pg-copy-streams', 'chalk', 'cli-progress', 'node:net', 'node:tls', 'node:fs', 'node:fs/promises', 'node:child_process'], message: 'core/ and topology/ are pure: sockets, files and the terminal belong to adapters/ and reporters/' },
-            { group: ['**/adapters/**', '**/commands/**', '**/reporters/**', '**/cli.js', '**/io.js'], message: 'core/ and topology/ must not depend on the layers around them: define a port in core/ instead' },
+            {
+              group: [
+                'ioredis',
+                'pg',
+                'pg-cursor',
+                'pg-copy-streams',
+                'chalk',
+                'cli-progress',
+                'node:net',
+                'node:tls',
+                'node:fs',
+                'node:fs/promises',
+                'node:child_process',
+              ],
+              message: 'core/ and topology/ are pure: sockets, files and the terminal belong to adapters/ and reporters/',
+            },
+            {
+              group: ['**/adapters/**', '**/commands/**', '**/reporters/**', '**/cli.js', '**/io.js'],
+              message: 'core/ and topology/ must not depend on the layers around them: define a port in core/ instead',
+            },
           ],
         },
       ],
@@ -36,7 +66,10 @@ export default tseslint.config(
     // Reporters render what core computed; the adapters' types reach them through core.
     files: ['src/reporters/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/adapters/**', '**/commands/**'], message: 'reporters depend on core/ only: move the type into core/' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/adapters/**', '**/commands/**'], message: 'reporters depend on core/ only: move the type into core/' }] },
+      ],
     },
   },
 );

@@ -54,7 +54,8 @@ export function buildProgram(ctx: CommandContext): Command {
       writeOut: (s) => ctx.io.stdout.write(s),
       writeErr: (s) => ctx.io.stderr.write(shorten(s)),
     });
-    for (const nested of sub.commands) nested.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(shorten(s)) });
+    for (const nested of sub.commands)
+      nested.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(shorten(s)) });
   }
   applyHelp(program);
   return program;

@@ -13,7 +13,9 @@ function collect(path) {
   const st = statSync(path, { throwIfNoEntry: false });
   if (!st) return [];
   if (st.isFile()) return path.endsWith('.test.ts') ? [path] : [];
-  return readdirSync(path).sort().flatMap((entry) => collect(join(path, entry)));
+  return readdirSync(path)
+    .sort()
+    .flatMap((entry) => collect(join(path, entry)));
 }
 
 const files = dirs.flatMap(collect);
@@ -21,9 +23,7 @@ if (files.length === 0) {
   console.error(`no test files under ${dirs.join(', ')}`);
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...passThrough, ...files],
-  { stdio: 'inherit' },
-);
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...passThrough, ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

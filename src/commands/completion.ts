@@ -52,7 +52,10 @@ function bashScript(nodes: Node[]): string {
   const cases = nodes
     .map((n) => {
       const valueCases = Object.entries(n.values)
-        .map(([flag, choices]) => `        ${flag}) ${choices.length > 0 ? `COMPREPLY=($(compgen -W "${quote(choices)}" -- "$cur"))` : 'COMPREPLY=($(compgen -f -- "$cur"))'}; return ;;`)
+        .map(
+          ([flag, choices]) =>
+            `        ${flag}) ${choices.length > 0 ? `COMPREPLY=($(compgen -W "${quote(choices)}" -- "$cur"))` : 'COMPREPLY=($(compgen -f -- "$cur"))'}; return ;;`,
+        )
         .join('\n');
       return `    "${n.path}")
       case "$prev" in

@@ -5,29 +5,56 @@
 import type { Command, Option } from 'commander';
 
 const EXAMPLES: Record<string, string[]> = {
-  cachectl: ['npx cachectl sandbox up', 'npx cachectl warm warmlists/catalog.yml --sandbox', 'npx cachectl inspect ttl --sandbox --fail-on cliff>1000', 'eval "$(npx cachectl completion bash)"'],
+  cachectl: [
+    'npx cachectl sandbox up',
+    'npx cachectl warm warmlists/catalog.yml --sandbox',
+    'npx cachectl inspect ttl --sandbox --fail-on cliff>1000',
+    'eval "$(npx cachectl completion bash)"',
+  ],
   warm: [
     'cachectl warm warmlists/catalog.yml --cluster 10.0.0.1:7000 --pg "$DATABASE_URL"',
     "cachectl warm --keys hot.txt --pattern 'product:{id}' --ttl 1h --jitter 10% \\\n    --fetch 'SELECT id, row_to_json(p)::text AS value FROM products p WHERE id = ANY($1::bigint[])'",
-    "cachectl warm --query \"SELECT 'category:' || slug AS key, name AS value FROM categories\" --ttl 10m --dry-run",
+    'cachectl warm --query "SELECT \'category:\' || slug AS key, name AS value FROM categories" --ttl 10m --dry-run',
     'cachectl warm warmlists/catalog.yml --refresh-below 10m --deadline 5m --metrics-file /var/lib/node_exporter/cachectl.prom',
   ],
-  inspect: ['cachectl inspect ttl --cluster 10.0.0.1:7000', 'cachectl inspect locks --redis redis://cache:6379 --fail-on stuck-locks', 'cachectl inspect nodes --sandbox --watch 5s'],
-  'inspect ttl': ["cachectl inspect ttl --cluster 10.0.0.1:7000 --match 'product:*' --fail-on 'no-ttl>100,cliff>1000'", 'cachectl inspect ttl product:1 product:2 --sandbox', 'cachectl inspect ttl --keys hot.txt --ring-config twemproxy.yml --json'],
-  'inspect stampede': ['cachectl inspect stampede --sandbox --threshold 50 --window 5s', 'cachectl inspect stampede --cluster 10.0.0.1:7000 --fail-on leaked-counters'],
+  inspect: [
+    'cachectl inspect ttl --cluster 10.0.0.1:7000',
+    'cachectl inspect locks --redis redis://cache:6379 --fail-on stuck-locks',
+    'cachectl inspect nodes --sandbox --watch 5s',
+  ],
+  'inspect ttl': [
+    "cachectl inspect ttl --cluster 10.0.0.1:7000 --match 'product:*' --fail-on 'no-ttl>100,cliff>1000'",
+    'cachectl inspect ttl product:1 product:2 --sandbox',
+    'cachectl inspect ttl --keys hot.txt --ring-config twemproxy.yml --json',
+  ],
+  'inspect stampede': [
+    'cachectl inspect stampede --sandbox --threshold 50 --window 5s',
+    'cachectl inspect stampede --cluster 10.0.0.1:7000 --fail-on leaked-counters',
+  ],
   'inspect locks': ['cachectl inspect locks --sandbox --lock-max-age 1m', 'cachectl inspect locks --redis redis://cache:6379 --fail-on stuck-locks,old-locks'],
   'inspect stale': ['cachectl inspect stale --sandbox', "cachectl inspect stale --cluster 10.0.0.1:7000 --stale-suffix ':old' --fail-on stale-no-ttl"],
-  'inspect nodes': ['cachectl inspect nodes --sandbox', 'cachectl inspect nodes --cluster 10.0.0.1:7000 --watch 2s', "cachectl inspect nodes --ring-config twemproxy.yml --fail-on 'memory>90%'"],
+  'inspect nodes': [
+    'cachectl inspect nodes --sandbox',
+    'cachectl inspect nodes --cluster 10.0.0.1:7000 --watch 2s',
+    "cachectl inspect nodes --ring-config twemproxy.yml --fail-on 'memory>90%'",
+  ],
   herd: [
     "cachectl herd --sandbox --key product:42 --fetch 'SELECT * FROM products WHERE id = $1' --strategy all",
     "cachectl herd --sandbox --key product:42 --fetch 'SELECT * FROM products WHERE id = $1' --clients 200 --db-delay 100ms --assert 'amplification<=1.5,p(99)<250'",
     'cachectl herd --url http://127.0.0.1:8080/products/42 --invalidate product:42 --sandbox --clients 100',
   ],
   'herd simulate': ['cachectl herd simulate --clients 200 --recompute 100ms', 'cachectl herd simulate --rate 300 --duration 60s --ttl 1s --json'],
-  ring: ['cachectl ring locate product:1 product:2 --ring-config twemproxy.yml', 'cachectl ring stats --ring-config twemproxy.yml --keys keys.txt', "cachectl ring diff --ring-config twemproxy.yml --add '10.0.0.4:6379:1 cache-4'"],
+  ring: [
+    'cachectl ring locate product:1 product:2 --ring-config twemproxy.yml',
+    'cachectl ring stats --ring-config twemproxy.yml --keys keys.txt',
+    "cachectl ring diff --ring-config twemproxy.yml --add '10.0.0.4:6379:1 cache-4'",
+  ],
   'ring locate': ['cachectl ring locate product:1 --cluster 10.0.0.1:7000', 'redis-cli --scan | cachectl ring locate - --ring-config twemproxy.yml'],
   'ring stats': ['cachectl ring stats --ring-config twemproxy.yml', "cachectl ring stats --ring '10.0.0.1:6379,10.0.0.2:6379' --keys keys.txt --json"],
-  'ring diff': ["cachectl ring diff --ring-config twemproxy.yml --add '10.0.0.4:6379:1 cache-4'", 'cachectl ring diff --ring-config twemproxy.yml --remove cache-2 --keys keys.txt'],
+  'ring diff': [
+    "cachectl ring diff --ring-config twemproxy.yml --add '10.0.0.4:6379:1 cache-4'",
+    'cachectl ring diff --ring-config twemproxy.yml --remove cache-2 --keys keys.txt',
+  ],
   sandbox: ['cachectl sandbox up', 'eval "$(cachectl sandbox env)"', 'cachectl sandbox down'],
   'sandbox up': ['cachectl sandbox up', 'cachectl sandbox up --pg postgres://postgres@127.0.0.1:5432/postgres'],
   'sandbox status': ['cachectl sandbox status', 'cachectl sandbox status --json'],

@@ -16,7 +16,8 @@ export async function readDrillKeys(file: string, io: IO): Promise<string[]> {
       if (seen.has(key)) continue;
       seen.add(key);
       keys.push(key);
-      if (keys.length > DEFAULTS.herd.maxKeys) throw new UsageError(`--keys: more than ${DEFAULTS.herd.maxKeys} keys in ${file}; a drill is bounded, use a sample`);
+      if (keys.length > DEFAULTS.herd.maxKeys)
+        throw new UsageError(`--keys: more than ${DEFAULTS.herd.maxKeys} keys in ${file}; a drill is bounded, use a sample`);
     }
   }
   if (keys.length === 0) throw new InputError('no keys (blank lines and # comments are skipped)', { file });

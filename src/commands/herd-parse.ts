@@ -8,7 +8,10 @@ import { isStrategyName } from '../core/herd/strategies/index.js';
 
 /** `all` or a comma list; order kept, duplicates dropped. */
 export function parseStrategies(text: string): StrategyName[] {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new UsageError(`--strategy: give one or more of ${STRATEGY_NAMES.join(', ')}, or all`);
   if (names.includes('all')) return [...STRATEGY_NAMES];
   for (const n of names) if (!isStrategyName(n)) throw new UsageError(`--strategy: unknown strategy '${n}'; choose from ${STRATEGY_NAMES.join(', ')}, all`);
@@ -29,7 +32,16 @@ export function parseBeta(text: string): number {
 
 /** The strategy knobs shared by the live drill and the simulator, parsed from their common flags. */
 export function strategySettingsFrom(
-  flags: { ttl: string; beta: string; lockTtl: string; lockWait: string; onLockTimeout: OnLockTimeout; staleWindow: string; breakerThreshold: string; breakerTimeout: string },
+  flags: {
+    ttl: string;
+    beta: string;
+    lockTtl: string;
+    lockWait: string;
+    onLockTimeout: OnLockTimeout;
+    staleWindow: string;
+    breakerThreshold: string;
+    breakerTimeout: string;
+  },
   ttlJitter: number,
 ): BaseSettings {
   const d = DEFAULTS.herd;

@@ -21,13 +21,24 @@ export async function runSimulateCommand(own: SimulateFlags, self: Command, ctx:
   const rate = flags.rate !== undefined ? parseRate(flags.rate) : undefined;
   const expireInMs = parseDuration(flags.expireIn, '--expire-in', R.expireIn);
   const durationMs = parseDuration(flags.duration, '--duration', R.duration);
-  if (rate !== undefined && (rate * durationMs) / 1000 > 1_000_000) throw new UsageError('--rate x --duration: above the simulator\'s bound of 1,000,000 requests');
-  if (flags.outage !== undefined && rate === undefined) throw new UsageError('--outage: simulate an outage under a read rate, add --rate (e.g. --rate 100 --duration 6s)');
-  const outage = flags.outage !== undefined ? { leadMs: d.outageLeadMs, durationMs: parseDuration(flags.outage, '--outage', R.outage), redisTimeoutMs: parseDuration(flags.redisTimeout, '--redis-timeout', R.redisTimeout) } : undefined;
-  if (outage && d.outageLeadMs + outage.durationMs >= durationMs) throw new UsageError('--duration: the simulation must go on after the outage ends (it starts 1s in)');
+  if (rate !== undefined && (rate * durationMs) / 1000 > 1_000_000)
+    throw new UsageError("--rate x --duration: above the simulator's bound of 1,000,000 requests");
+  if (flags.outage !== undefined && rate === undefined)
+    throw new UsageError('--outage: simulate an outage under a read rate, add --rate (e.g. --rate 100 --duration 6s)');
+  const outage =
+    flags.outage !== undefined
+      ? {
+          leadMs: d.outageLeadMs,
+          durationMs: parseDuration(flags.outage, '--outage', R.outage),
+          redisTimeoutMs: parseDuration(flags.redisTimeout, '--redis-timeout', R.redisTimeout),
+        }
+      : undefined;
+  if (outage && d.outageLeadMs + outage.durationMs >= durationMs)
+    throw new UsageError('--duration: the simulation must go on after the outage ends (it starts 1s in)');
   if (flags.writes !== undefined && rate !== undefined) throw new UsageError('--writes: the race is simulated in herd mode; drop --rate');
   const writesPerSec = flags.writes !== undefined ? Number(flags.writes) : undefined;
-  if (writesPerSec !== undefined && !(Number.isFinite(writesPerSec) && writesPerSec > 0)) throw new UsageError(`--writes: '${flags.writes}' must be updates per second above 0`);
+  if (writesPerSec !== undefined && !(Number.isFinite(writesPerSec) && writesPerSec > 0))
+    throw new UsageError(`--writes: '${flags.writes}' must be updates per second above 0`);
   const measured = flags.measured !== undefined ? readMeasured(resolve(ctx.io.cwd, flags.measured)) : undefined;
   const result = await simulate({
     strategies: parseStrategies(flags.strategy),
@@ -49,7 +60,10 @@ export async function runSimulateCommand(own: SimulateFlags, self: Command, ctx:
     ...(outage ? { outage } : {}),
     ...(writesPerSec !== undefined ? { writesPerSec } : {}),
   });
-  const breaches = checkAssertions(thresholds, result.map((r) => r.report));
+  const breaches = checkAssertions(
+    thresholds,
+    result.map((r) => r.report),
+  );
   const out = outputFor(ctx.io, { json: flags.json, color: ctx.color });
   if (out.json) out.document(simulationJson(result, measured, breaches));
   else out.result(renderSimulationText(result, measured, rate !== undefined ? 'open' : 'herd', out.width));
@@ -82,7 +96,9 @@ function readMeasured(path: string): Map<string, Measured> {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new InputError(`cannot read a drill result (${error instanceof Error ? error.message : String(error)}); give the output of cachectl herd --json`, { file: path });
+    throw new InputError(`cannot read a drill result (${error instanceof Error ? error.message : String(error)}); give the output of cachectl herd --json`, {
+      file: path,
+    });
   }
   const reports = (parsed as { reports?: unknown }).reports;
   if (!Array.isArray(reports)) throw new InputError('no "reports" array: give the output of cachectl herd --json', { file: path });
@@ -91,7 +107,11 @@ function readMeasured(path: string): Map<string, Measured> {
     if (typeof r.strategy !== 'string' || typeof r.amplification !== 'number') continue;
     const during = r.outage?.originDuring;
     const stale = r.race?.staleRate;
-    out.set(r.strategy, { amplification: r.amplification, ...(typeof during === 'number' ? { during } : {}), ...(typeof stale === 'number' ? { staleRate: stale } : {}) });
+    out.set(r.strategy, {
+      amplification: r.amplification,
+      ...(typeof during === 'number' ? { during } : {}),
+      ...(typeof stale === 'number' ? { staleRate: stale } : {}),
+    });
   }
   return out;
 }

@@ -83,7 +83,14 @@ export function registerHerd(program: Command, ctx: CommandContext): Command {
         .default(d.trigger),
     )
     .option('--outage <duration>', 'trigger outage: how long the node is unavailable', '5s')
-    .addOption(new Option('--outage-mode <how>', "trigger outage: CLIENT PAUSE the node (it stops answering), or refuse the drill's connections (a local relay in front of it)").choices(['pause', 'refuse']).default('pause'))
+    .addOption(
+      new Option(
+        '--outage-mode <how>',
+        "trigger outage: CLIENT PAUSE the node (it stops answering), or refuse the drill's connections (a local relay in front of it)",
+      )
+        .choices(['pause', 'refuse'])
+        .default('pause'),
+    )
     .option('--redis-timeout <duration>', "every client's Redis command timeout, as an application sets one", dur(d.redisTimeoutMs))
     .option('--breaker-threshold <n>', 'breaker: consecutive cache failures that open it', String(d.breakerThreshold))
     .option('--breaker-timeout <duration>', 'breaker: how long it stays open before one trial request (half-open)', dur(d.breakerTimeoutMs))

@@ -33,35 +33,39 @@ export async function inspectTtlAction(keys: string[], flags: InspectFlags, ctx:
   const out = outputFor(ctx.io, { json: session.json, color: ctx.color });
   const rows = !flags.json && session.watchMs === undefined && (named || flags.list) ? new KeyRowWriter(out) : undefined;
   const common = scanCommon(flags);
-  await runView(ctx, { ...session, out }, {
-    name: 'ttl',
-    scans: true,
-    everyKey: !named && (flags.match ?? '*') === '*',
-    run: async (source, facts, onEvent) => {
-      const report = await inspectTtl(
-        source,
-        {
-          ...common,
-          staleSuffix: flags.staleSuffix ?? DEFAULTS.inspect.staleSuffix,
-          ...(named ? { keys: keyStream(keys, flags.keys, ctx.io) } : {}),
-          list: Boolean(flags.list),
-          types: Boolean(flags.types),
-          ...(rows ? { onRow: (r) => rows.write(r) } : {}),
-          ...(flags.json && (named || flags.list) ? { collectRows: DEFAULTS.inspect.maxJsonRows } : {}),
-          onEvent,
-          signal: ctx.io.signal,
-        },
-        facts,
-      );
-      rows?.end();
-      return report;
+  await runView(
+    ctx,
+    { ...session, out },
+    {
+      name: 'ttl',
+      scans: true,
+      everyKey: !named && (flags.match ?? '*') === '*',
+      run: async (source, facts, onEvent) => {
+        const report = await inspectTtl(
+          source,
+          {
+            ...common,
+            staleSuffix: flags.staleSuffix ?? DEFAULTS.inspect.staleSuffix,
+            ...(named ? { keys: keyStream(keys, flags.keys, ctx.io) } : {}),
+            list: Boolean(flags.list),
+            types: Boolean(flags.types),
+            ...(rows ? { onRow: (r) => rows.write(r) } : {}),
+            ...(flags.json && (named || flags.list) ? { collectRows: DEFAULTS.inspect.maxJsonRows } : {}),
+            onEvent,
+            signal: ctx.io.signal,
+          },
+          facts,
+        );
+        rows?.end();
+        return report;
+      },
+      metrics: ttlMetrics,
+      figures: ttlFigures,
+      render: renderTtl,
+      page: (r) => ttlPage(r),
+      nodes: (r) => r.nodes,
     },
-    metrics: ttlMetrics,
-    figures: ttlFigures,
-    render: renderTtl,
-    page: (r) => ttlPage(r),
-    nodes: (r) => r.nodes,
-  });
+  );
 }
 
 export async function inspectStampedeAction(flags: InspectFlags, ctx: CommandContext): Promise<void> {
@@ -139,27 +143,34 @@ export async function inspectOverviewAction(view: string | undefined, flags: Ins
       readValues: Boolean(flags.lockValues),
     },
     staleSuffix: suffix,
-    thresholds: { ...v, cliffKeys: flags.cliffThreshold !== undefined ? parsePositiveInt(flags.cliffThreshold, '--cliff-threshold', { allowZero: true }) : v.cliffKeys },
+    thresholds: {
+      ...v,
+      cliffKeys: flags.cliffThreshold !== undefined ? parsePositiveInt(flags.cliffThreshold, '--cliff-threshold', { allowZero: true }) : v.cliffKeys,
+    },
     signal: ctx.io.signal,
   };
   const reportPath = await inspectReportFrom(flags, ctx.io);
   let previous: OverviewReport | undefined;
-  await runView(ctx, { ...sessionFrom(flags, ctx.io, 'overview'), reportPath }, {
-    name: 'overview',
-    // The verdicts come first; the node table (with INFO's figures) follows them.
-    scans: false,
-    everyKey: true,
-    run: async (source, facts, onEvent) => {
-      const report = await inspectOverview(source, { ...options, onEvent, ...(previous ? { previous } : {}) }, facts);
-      previous = report;
-      return report;
+  await runView(
+    ctx,
+    { ...sessionFrom(flags, ctx.io, 'overview'), reportPath },
+    {
+      name: 'overview',
+      // The verdicts come first; the node table (with INFO's figures) follows them.
+      scans: false,
+      everyKey: true,
+      run: async (source, facts, onEvent) => {
+        const report = await inspectOverview(source, { ...options, onEvent, ...(previous ? { previous } : {}) }, facts);
+        previous = report;
+        return report;
+      },
+      metrics: overviewMetrics,
+      figures: overviewFigures,
+      render: renderOverview,
+      page: (r) => overviewPage(r),
+      nodes: (r) => r.ttl.nodes,
     },
-    metrics: overviewMetrics,
-    figures: overviewFigures,
-    render: renderOverview,
-    page: (r) => overviewPage(r),
-    nodes: (r) => r.ttl.nodes,
-  });
+  );
 }
 
 export async function inspectHotkeysAction(flags: InspectFlags, ctx: CommandContext): Promise<void> {
@@ -194,7 +205,8 @@ export async function inspectNodesAction(flags: InspectFlags, ctx: CommandContex
 function sessionFrom(flags: InspectFlags, io: IO, view: InspectView): SessionOptions {
   const conditions = parseFailOn(flags.failOn ?? [], view);
   let watchMs: number | undefined;
-  if (flags.watch !== undefined) watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch', DURATION_RANGES.watch);
+  if (flags.watch !== undefined)
+    watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch', DURATION_RANGES.watch);
   if (flags.ticks !== undefined && watchMs === undefined) throw new UsageError('--ticks only makes sense with --watch');
   const target = redisTargetFrom(flags, io);
   return {

@@ -24,11 +24,13 @@ export async function inspectDriftAction(file: string, flags: InspectFlags, ctx:
   let entries = readWarmlist(io.cwd, file);
   if (flags.entry && flags.entry.length > 0) {
     const unknown = flags.entry.filter((n) => !entries.some((e) => e.name === n));
-    if (unknown.length > 0) throw new UsageError(`--entry: no entry named ${unknown.join(', ')} in ${file}; entries are ${entries.map((e) => e.name).join(', ')}`);
+    if (unknown.length > 0)
+      throw new UsageError(`--entry: no entry named ${unknown.join(', ')} in ${file}; entries are ${entries.map((e) => e.name).join(', ')}`);
     entries = entries.filter((e) => flags.entry?.includes(e.name));
   }
   let watchMs: number | undefined;
-  if (flags.watch !== undefined) watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch', DURATION_RANGES.watch);
+  if (flags.watch !== undefined)
+    watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch', DURATION_RANGES.watch);
   if (flags.ticks !== undefined && watchMs === undefined) throw new UsageError('--ticks only makes sense with --watch');
   const session: SessionOptions = {
     target: redisTargetFrom(flags, io),
@@ -41,7 +43,10 @@ export async function inspectDriftAction(file: string, flags: InspectFlags, ctx:
   };
   const batchSize = int(flags.batchSize, '--batch-size', DEFAULTS.warm.batchSize);
   const concurrency = int(flags.pgConcurrency, '--pg-concurrency', DEFAULTS.warm.pgConcurrency);
-  const statementTimeoutMs = flags.statementTimeout !== undefined ? parseDuration(flags.statementTimeout, '--statement-timeout', DURATION_RANGES.statementTimeout) : DEFAULTS.connection.statementTimeoutMs;
+  const statementTimeoutMs =
+    flags.statementTimeout !== undefined
+      ? parseDuration(flags.statementTimeout, '--statement-timeout', DURATION_RANGES.statementTimeout)
+      : DEFAULTS.connection.statementTimeoutMs;
   const options: DriftOptions = {
     entries,
     ...(flags.all ? {} : { sample: int(flags.sample, '--sample', DEFAULTS.inspect.driftSample) }),
@@ -60,22 +65,44 @@ export async function inspectDriftAction(file: string, flags: InspectFlags, ctx:
   try {
     await verifyPg(pool, pgUrl);
     for (const entry of entries) await checkEntrySql(pool, entry);
-    const rows = new PgWarmSource(pool, { cursorRows: DEFAULTS.warm.cursorRows, statementTimeoutMs, retries: DEFAULTS.warm.retries, retryBaseMs: DEFAULTS.warm.retryBaseMs, emit: () => undefined });
+    const rows = new PgWarmSource(pool, {
+      cursorRows: DEFAULTS.warm.cursorRows,
+      statementTimeoutMs,
+      retries: DEFAULTS.warm.retries,
+      retryBaseMs: DEFAULTS.warm.retryBaseMs,
+      emit: () => undefined,
+    });
     const keys = keyListPort(io.cwd, io.stdin, batchSize);
     await runView(ctx, session, {
       name: 'drift',
       scans: false,
       run: async (source, facts, onEvent) => {
-        const out = flags.driftedKeys !== undefined ? KeyListFile.open(flags.driftedKeys, io.cwd, `keys whose cached value differs from the database (cachectl inspect drift ${file}): key<TAB># kind [entry]; rewarm with cachectl warm --keys`, { what: 'the key list' }) : undefined;
+        const out =
+          flags.driftedKeys !== undefined
+            ? KeyListFile.open(
+                flags.driftedKeys,
+                io.cwd,
+                `keys whose cached value differs from the database (cachectl inspect drift ${file}): key<TAB># kind [entry]; rewarm with cachectl warm --keys`,
+                { what: 'the key list' },
+              )
+            : undefined;
         let failure: KeyListFileFailure | undefined;
         let result: Awaited<ReturnType<typeof inspectDrift>>;
         try {
-          result = await inspectDrift(source, { rows, keys }, { ...options, onEvent, ...(out ? { onDrifted: (entry, key, kind, detail) => out.add(key, `${kind}: ${detail} [${entry}]`) } : {}) }, facts);
+          result = await inspectDrift(
+            source,
+            { rows, keys },
+            { ...options, onEvent, ...(out ? { onDrifted: (entry, key, kind, detail) => out.add(key, `${kind}: ${detail} [${entry}]`) } : {}) },
+            facts,
+          );
         } finally {
           failure = out?.close();
         }
         // A drift report whose key list silently misses keys would send a rewarm short.
-        if (failure && out) throw new InputError(`cannot write the key list (${failure.code}): ${failure.lost} of the ${out.count} drifted keys are not listed there`, { file: out.path });
+        if (failure && out)
+          throw new InputError(`cannot write the key list (${failure.code}): ${failure.lost} of the ${out.count} drifted keys are not listed there`, {
+            file: out.path,
+          });
         return result;
       },
       metrics: driftMetrics,

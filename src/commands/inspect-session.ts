@@ -79,11 +79,23 @@ export async function runView<R>(ctx: CommandContext, options: SessionOptions, v
   await watch(ctx, options, view, options.watchMs, out);
 }
 
-async function runOnce<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>, showFacts: boolean, out: Output): Promise<{ report: R; results: ConditionResult[] }> {
+async function runOnce<R>(
+  ctx: CommandContext,
+  options: SessionOptions,
+  view: ViewRunner<R>,
+  showFacts: boolean,
+  out: Output,
+): Promise<{ report: R; results: ConditionResult[] }> {
   options.announce?.();
   // A node that stops answering mid-scan is shown as down after --timeout, not waited for.
   const commandTimeoutMs = options.target.timeoutMs ?? DEFAULTS.connection.nodeTimeoutMs;
-  const cache = await openCache(options.target, { verify: 'any', reconnectAttempts: 1, connectionName: 'cachectl-inspect', clusterNode: 'allow', commandTimeoutMs });
+  const cache = await openCache(options.target, {
+    verify: 'any',
+    reconnectAttempts: 1,
+    connectionName: 'cachectl-inspect',
+    clusterNode: 'allow',
+    commandTimeoutMs,
+  });
   const progress = new ScanProgress(out, Boolean(view.everyKey));
   try {
     const db = options.target.kind === 'single' ? (singleNodeOf(options.target).auth.db ?? 0) : (options.target.auth.db ?? 0);
@@ -91,7 +103,9 @@ async function runOnce<R>(ctx: CommandContext, options: SessionOptions, view: Vi
     const facts = await source.nodeFacts();
     if (options.target.kind === 'single' && facts[0]?.info?.cluster_enabled === '1' && !options.nodeOnly) {
       const address = facts[0].address;
-      throw new UsageError(`--redis: ${address} is a Redis Cluster node, so this would cover only its own slots; use --cluster ${address} to inspect every master (or --node-only to mean just this node)`);
+      throw new UsageError(
+        `--redis: ${address} is a Redis Cluster node, so this would cover only its own slots; use --cluster ${address} to inspect every master (or --node-only to mean just this node)`,
+      );
     }
     if (showFacts && view.scans && !out.json) out.result(renderKeyspace(facts, out.style, out.width) + '\n');
     const report = await view.run(source, facts, progress.onEvent);

@@ -52,7 +52,10 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 function addCommonOptions(cmd: Command): Command {
   return addRedisOptions(cmd)
     .option('--json', 'print the report as JSON (with --watch: one JSON line per tick)')
-    .option('--watch [interval]', `refresh like top, every interval (default ${dur(DEFAULTS.inspect.watchIntervalMs)}, e.g. 500ms, 10s); off a terminal: one JSON line per tick`)
+    .option(
+      '--watch [interval]',
+      `refresh like top, every interval (default ${dur(DEFAULTS.inspect.watchIntervalMs)}, e.g. 500ms, 10s); off a terminal: one JSON line per tick`,
+    )
     .option('--ticks <n>', 'with --watch: stop after N refreshes')
     .option('--fail-on <conditions>', 'exit 1 when a condition holds, e.g. stuck-locks,no-ttl>100,cliff>1000 (repeatable)', collect)
     .option('--node-only', 'with --redis pointing at a cluster node: inspect just that node (refused otherwise)');
@@ -65,16 +68,27 @@ function addScanOptions(cmd: Command, withMatch: boolean): Command {
     .option('--count <n>', `SCAN COUNT per call (default ${DEFAULTS.inspect.scanCount})`)
     .option('--rate <keys/s>', 'at most this many keys per second per node (default: unlimited)')
     .option('--top <n>', `rows in top-N lists and cliffs (default ${DEFAULTS.inspect.topN})`)
-    .addOption(new Option('--scan-mode <mode>', 'lua: one script per SCAN batch; pipeline: SCAN + pipelined lookups').choices(['auto', 'lua', 'pipeline']).default('auto'));
+    .addOption(
+      new Option('--scan-mode <mode>', 'lua: one script per SCAN batch; pipeline: SCAN + pipelined lookups')
+        .choices(['auto', 'lua', 'pipeline'])
+        .default('auto'),
+    );
 }
 
 export function registerInspect(program: Command, ctx: CommandContext): Command {
   const inspect = program
     .command('inspect')
-    .description('What is wrong right now (no view: the overview), or one view: TTLs, expiry cliffs, stampede counters, locks, stale copies, node health, drift, hot keys');
+    .description(
+      'What is wrong right now (no view: the overview), or one view: TTLs, expiry cliffs, stampede counters, locks, stale copies, node health, drift, hot keys',
+    );
   const actions = () => import('./inspect-action.js');
   // The default subcommand: `cachectl inspect --cluster ...` runs it with every flag (the parent has none of its own).
-  addScanOptions(inspect.command('overview', { isDefault: true }).description('what is wrong right now: one scan pass for every view, a verdict list ranked by severity, then each view summarised (the default)'), false)
+  addScanOptions(
+    inspect
+      .command('overview', { isDefault: true })
+      .description('what is wrong right now: one scan pass for every view, a verdict list ranked by severity, then each view summarised (the default)'),
+    false,
+  )
     .argument('[view]', 'a view name that is not known lands here, and is refused')
     .option('--stampede-prefix <prefix>', `prefix of the stampede counters (default '${DEFAULTS.inspect.stampedePrefix}')`)
     .option('--threshold <n>', `stampede counters above this count are hot (default ${DEFAULTS.inspect.stampedeThreshold})`)
@@ -96,7 +110,10 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
     .option('--stale-suffix <suffix>', `suffix of stale copies (default '${DEFAULTS.inspect.staleSuffix}')`)
     .action(async (keys: string[], flags: InspectFlags) => (await actions()).inspectTtlAction(keys, flags, ctx));
 
-  addScanOptions(inspect.command('stampede').description('stampede-detection counters by count; flags hot, leaked (no TTL) and sliding (TTL > window) counters'), false)
+  addScanOptions(
+    inspect.command('stampede').description('stampede-detection counters by count; flags hot, leaked (no TTL) and sliding (TTL > window) counters'),
+    false,
+  )
     .option('--stampede-prefix <prefix>', `prefix of the counters (default '${DEFAULTS.inspect.stampedePrefix}')`)
     .option('--threshold <n>', `flag counters above this count (default ${DEFAULTS.inspect.stampedeThreshold})`)
     .option('--window <duration>', `the counters' expiry window; longer TTLs are sliding (default ${dur(DEFAULTS.inspect.stampedeWindowMs)})`)
@@ -112,19 +129,31 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
     .option('--stale-suffix <suffix>', `suffix of stale copies (default '${DEFAULTS.inspect.staleSuffix}')`)
     .action(async (flags: InspectFlags) => (await actions()).inspectStaleAction(flags, ctx));
 
-  addScanOptions(inspect.command('hotkeys').description('the hottest keys of every node (OBJECT FREQ under an LFU policy, else least idle, labelled), one per line for warm --keys'), true).action(
-    async (flags: InspectFlags) => (await actions()).inspectHotkeysAction(flags, ctx),
-  );
+  addScanOptions(
+    inspect
+      .command('hotkeys')
+      .description('the hottest keys of every node (OBJECT FREQ under an LFU policy, else least idle, labelled), one per line for warm --keys'),
+    true,
+  ).action(async (flags: InspectFlags) => (await actions()).inspectHotkeysAction(flags, ctx));
 
   addPgOptions(
-    addCommonOptions(inspect.command('drift').description('how much of the cache disagrees with PostgreSQL: cached keys of each warmlist entry fetched again with its own SQL and compared (read-only)')),
+    addCommonOptions(
+      inspect
+        .command('drift')
+        .description(
+          'how much of the cache disagrees with PostgreSQL: cached keys of each warmlist entry fetched again with its own SQL and compared (read-only)',
+        ),
+    ),
   )
     .argument('<warmlist>', 'the warmlist whose entries to check')
     .option('--entry <name>', 'only this entry (repeatable)', collect)
     .option('--sample <n>', `keys compared per entry, a uniform sample over every node (default ${DEFAULTS.inspect.driftSample})`)
     .option('--all', 'compare every cached key of each entry')
     .option('--from-list', "key-list entries: take the keys from the entry's key list instead of the cache")
-    .option('--updated-column <name>', 'column (or JSON field of the value) with the row\'s last change, for the age of the oldest stale copy (default: updated_at, modified_at, ...)')
+    .option(
+      '--updated-column <name>',
+      "column (or JSON field of the value) with the row's last change, for the age of the oldest stale copy (default: updated_at, modified_at, ...)",
+    )
     .option('--batch-size <n>', `keys per fetch (default ${DEFAULTS.warm.batchSize})`)
     .option('--pg-concurrency <n>', `fetches in flight (default ${DEFAULTS.warm.pgConcurrency})`)
     .option('--statement-timeout <duration>', `PostgreSQL statement timeout (default ${dur(DEFAULTS.connection.statementTimeoutMs)})`)
@@ -135,8 +164,8 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
     .option('--stale-suffix <suffix>', `suffix of stale copies, never compared (default '${DEFAULTS.inspect.staleSuffix}')`)
     .action(async (warmlist: string, flags: InspectFlags) => (await actions()).inspectDriftAction(warmlist, flags, ctx));
 
-  addCommonOptions(inspect.command('nodes').description('per node: role, keys, memory, eviction policy, hit ratio, evictions, ops/s, clients; slots or ring share')).action(
-    async (flags: InspectFlags) => (await actions()).inspectNodesAction(flags, ctx),
-  );
+  addCommonOptions(
+    inspect.command('nodes').description('per node: role, keys, memory, eviction policy, hit ratio, evictions, ops/s, clients; slots or ring share'),
+  ).action(async (flags: InspectFlags) => (await actions()).inspectNodesAction(flags, ctx));
   return inspect;
 }

@@ -18,7 +18,9 @@ export function addOperationsOptions(cmd: Command): Command {
     .option('--deadline <duration|time>', 'start no new work after this (90s, 10m, or 2026-11-26T06:00:00Z); report what was not done, exit 1')
     .option('--checkpoint <file>', 'record progress here; an interrupted run given the same file resumes where it stopped')
     .option('--metrics-file <path>', "write Prometheus metrics for node_exporter's textfile collector (atomically)")
-    .addOption(new Option('--log-format <format>', 'progress and events on stderr: text, or json (one object per line)').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option('--log-format <format>', 'progress and events on stderr: text, or json (one object per line)').choices(['text', 'json']).default('text'),
+    )
     .option('--shard <i>/<n>', 'warm only shard i of n (0-based), chosen by hashing each key (default: JOB_COMPLETION_INDEX)')
     .option('--shard-count <n>', 'number of shards when JOB_COMPLETION_INDEX gives the index (also JOB_COMPLETIONS)');
 }

@@ -34,7 +34,12 @@ export function announcer(flags: ConnectionFlags, io: IO, target: RedisTarget, w
   return () => {
     if (done) return;
     done = true;
-    outputFor(io).diagnostic(renderTopology(target, withPg ? { url: pgUrlFrom(flags, io), source: flags.sandbox && flags.pg === undefined ? '--sandbox' : pgSource(flags, io.env) } : undefined));
+    outputFor(io).diagnostic(
+      renderTopology(
+        target,
+        withPg ? { url: pgUrlFrom(flags, io), source: flags.sandbox && flags.pg === undefined ? '--sandbox' : pgSource(flags, io.env) } : undefined,
+      ),
+    );
   };
 }
 
@@ -62,7 +67,10 @@ function ringLoaders(io: IO): RingLoaders {
       try {
         text = readFileSync(path, 'utf8');
       } catch (error) {
-        throw new RingConfigError(`cannot read the ring configuration (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path given to --ring-config`, { file });
+        throw new RingConfigError(
+          `cannot read the ring configuration (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path given to --ring-config`,
+          { file },
+        );
       }
       return applyRingFlags(ringSpecFromTwemproxyYaml(text, file, pool), flags, true);
     },
@@ -86,7 +94,8 @@ function applyRingFlags(spec: RingSpec, flags: ConnectionFlags, fromFile = false
     out.hash = flags.ringHash as KeyHash;
   }
   if (flags.ringHashTag !== undefined) {
-    if (out.compat !== 'twemproxy') throw new UsageError(`--ring-hash-tag: hash tags exist only in the twemproxy profile, not in ${out.compat}; drop --ring-hash-tag`);
+    if (out.compat !== 'twemproxy')
+      throw new UsageError(`--ring-hash-tag: hash tags exist only in the twemproxy profile, not in ${out.compat}; drop --ring-hash-tag`);
     if (flags.ringHashTag.length !== 2) throw new UsageError(`--ring-hash-tag: '${flags.ringHashTag}' must be exactly two characters, e.g. '{}'`);
     out.hashTag = flags.ringHashTag;
   }

@@ -25,7 +25,11 @@ export async function writeHerdFiles(files: ReportFiles, result: DrillResult): P
     notes += `wrote report ${files.report}\n`;
   }
   if (files.hdrOut !== undefined) {
-    const written = await writeHdrLogs(files.hdrOut, result.reports, (strategy) => `cachectl herd ${result.key} strategy ${strategy}, run ${result.runId}, ${result.clients} clients`);
+    const written = await writeHdrLogs(
+      files.hdrOut,
+      result.reports,
+      (strategy) => `cachectl herd ${result.key} strategy ${strategy}, run ${result.runId}, ${result.clients} clients`,
+    );
     notes += `wrote ${written.length} HdrHistogram files to ${files.hdrOut} (<strategy>.hlog interval logs, <strategy>.hgrm percentile distributions, in ms)\n`;
   }
   return notes;
@@ -37,6 +41,7 @@ export async function writeHerdFiles(files: ReportFiles, result: DrillResult): P
  */
 export async function inspectReportFrom(flags: { report?: string; watch?: string | boolean }, io: IO): Promise<string | undefined> {
   if (flags.report === undefined) return undefined;
-  if (flags.watch !== undefined) throw new UsageError('--report writes the page of one scan and does not combine with --watch: drop --watch (or use --watch --json for every tick)');
+  if (flags.watch !== undefined)
+    throw new UsageError('--report writes the page of one scan and does not combine with --watch: drop --watch (or use --watch --json for every tick)');
   return checkWritableFile(flags.report, '--report', io.cwd);
 }

@@ -63,10 +63,17 @@ function sandboxServerUrl(flags: UpFlags, ctx: CommandContext, emit: (e: Sandbox
   if (env.DATABASE_URL && env.DATABASE_URL === env.CACHECTL_SANDBOX_DATABASE_URL) {
     const adminDb = env.CACHECTL_SANDBOX_ADMIN_DB;
     if (adminDb === undefined) {
-      emit({ type: 'note', message: 'DATABASE_URL is the embedded PostgreSQL an earlier sandbox exported; starting a new one (eval "$(cachectl sandbox env)" after up updates the shell)' });
+      emit({
+        type: 'note',
+        message:
+          'DATABASE_URL is the embedded PostgreSQL an earlier sandbox exported; starting a new one (eval "$(cachectl sandbox env)" after up updates the shell)',
+      });
       return undefined;
     }
-    emit({ type: 'note', message: `DATABASE_URL is the database an earlier sandbox created; creating the new one on the same server (its database ${adminDb})` });
+    emit({
+      type: 'note',
+      message: `DATABASE_URL is the database an earlier sandbox created; creating the new one on the same server (its database ${adminDb})`,
+    });
     return databaseUrl(pgUrlFrom({}, ctx.io) as string, adminDb);
   }
   return pgUrlFrom({}, ctx.io);

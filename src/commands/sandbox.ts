@@ -19,9 +19,7 @@ export interface UpFlags extends SandboxFlags {
 
 /** `cachectl sandbox up|status|down|env`: a local cluster, ring, twemproxy and seeded PostgreSQL. */
 export function registerSandbox(program: Command, ctx: CommandContext): Command {
-  const sandbox = program
-    .command('sandbox')
-    .description('Start, check or stop a local Redis Cluster, ring nodes, twemproxy and a demo PostgreSQL');
+  const sandbox = program.command('sandbox').description('Start, check or stop a local Redis Cluster, ring nodes, twemproxy and a demo PostgreSQL');
   const dirOption = ['--dir <path>', `where the sandbox keeps its state, logs and data (default: CACHECTL_SANDBOX_DIR, else ${DEFAULTS.sandbox.dir})`] as const;
   const actions = () => import('./sandbox-action.js');
 

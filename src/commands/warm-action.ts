@@ -39,9 +39,15 @@ export async function runWarmCommand(files: string[], flags: WarmFlags & Connect
     const exitCode = error instanceof CachectlError ? error.exitCode : ExitCode.internal;
     if (log) logFailure(log, exitCode, error);
     // A run that could not run still reports (exit 3 is worth a series), unless its flags were bad.
-    if (exitCode !== ExitCode.usage && !plan.options.dryRun) await writeRunMetrics(control, topologyKind(target), runOutcome(control, undefined, exitCode, Date.now() - started), (message: string) => out.warn(message));
+    if (exitCode !== ExitCode.usage && !plan.options.dryRun)
+      await writeRunMetrics(control, topologyKind(target), runOutcome(control, undefined, exitCode, Date.now() - started), (message: string) =>
+        out.warn(message),
+      );
     throw error;
   }
   ctx.exitCode = warmExitCode(summary, io.signal);
-  if (!plan.options.dryRun) await writeRunMetrics(control, topologyKind(target), runOutcome(control, summary, ctx.exitCode, Date.now() - started), (message: string) => out.warn(message));
+  if (!plan.options.dryRun)
+    await writeRunMetrics(control, topologyKind(target), runOutcome(control, summary, ctx.exitCode, Date.now() - started), (message: string) =>
+      out.warn(message),
+    );
 }

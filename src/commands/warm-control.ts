@@ -34,10 +34,18 @@ export interface OpenCheckpoint {
 }
 
 /** --checkpoint: loads the file (a checkpoint of another run is ignored, with a warning) and saves it while the run goes. */
-export async function openCheckpoint(run: ControlledWarm, staleSuffix: string, cwd: string, warn: (message: string) => void): Promise<OpenCheckpoint | undefined> {
+export async function openCheckpoint(
+  run: ControlledWarm,
+  staleSuffix: string,
+  cwd: string,
+  warn: (message: string) => void,
+): Promise<OpenCheckpoint | undefined> {
   const path = run.checkpointPath;
   if (path === undefined) return undefined;
-  const opened = await CheckpointFile.open(path, checkpointFingerprint(run, staleSuffix, (f) => fileIdentity(f, cwd)));
+  const opened = await CheckpointFile.open(
+    path,
+    checkpointFingerprint(run, staleSuffix, (f) => fileIdentity(f, cwd)),
+  );
   if (opened.discarded) warn(opened.discarded);
   opened.file.startAutosave(DEFAULTS.operations.checkpointIntervalMs, (e) => warn(`checkpoint ${path}: cannot save: ${e.message}`));
   return { file: opened.file, resumed: opened.resumed };

@@ -64,7 +64,10 @@ export function addWarmOptions(cmd: Command): Command {
     .option('--batch-size <n>', `keys per fetch (default ${d.batchSize}); rows per cursor read for queries (default ${d.cursorRows})`)
     .option('--pipeline-size <n>', `keys per Redis pipeline (default ${d.pipelineSize})`)
     .option('--in-flight <n>', `pipelines in flight per node (default ${d.redisInFlight})`)
-    .option('--wait-replicas <n>', 'cluster: replicas that must acknowledge each pipeline before its keys count as written (default 1 where a master has replicas; 0 to not wait)')
+    .option(
+      '--wait-replicas <n>',
+      'cluster: replicas that must acknowledge each pipeline before its keys count as written (default 1 where a master has replicas; 0 to not wait)',
+    )
     .option('--rate <keys/s>', 'cap the warm at this many keys per second')
     .option('--max-errors <n>', `stop after this many failed keys (default ${d.maxErrors})`)
     .option('--retries <n>', `retries of a transient error (default ${d.retries})`)
@@ -85,5 +88,10 @@ export function addWarmOptions(cmd: Command): Command {
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
-  return (previous ?? []).concat(value.split(',').map((s) => s.trim()).filter(Boolean));
+  return (previous ?? []).concat(
+    value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }

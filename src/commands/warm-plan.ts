@@ -25,7 +25,8 @@ export interface WarmPlan {
 
 export function planFromFlags(files: string[], flags: WarmFlags, io: IO): WarmPlan {
   const d = DEFAULTS.warm;
-  const int = (v: string | undefined, name: string, fallback: number, allowZero = false) => (v === undefined ? fallback : parsePositiveInt(v, name, { allowZero }));
+  const int = (v: string | undefined, name: string, fallback: number, allowZero = false) =>
+    v === undefined ? fallback : parsePositiveInt(v, name, { allowZero });
   const defaults: EntryDefaults = {};
   if (flags.ttl !== undefined) defaults.ttlMs = flags.ttl === 'none' ? null : parseDuration(flags.ttl, '--ttl', R.ttl);
   if (flags.jitter !== undefined) defaults.jitter = parseFraction(flags.jitter, '--jitter');
@@ -38,7 +39,10 @@ export function planFromFlags(files: string[], flags: WarmFlags, io: IO): WarmPl
     overridden.set(field, [...(overridden.get(field) ?? []), `${entry} (${file}${line !== undefined ? `:${line}` : ''})`]);
   };
   let entries = files.length > 0 ? entriesFromFiles(files, flags, defaults, io, onOverride) : [adHocEntry(flags, defaults)];
-  const notes = [...overridden].map(([field, where]) => `--${field} ${String(flags[field as 'ttl' | 'jitter' | 'format' | 'stale'])} wins over the warmlist's \`${field}:\` of ${listSome(where)}`);
+  const notes = [...overridden].map(
+    ([field, where]) =>
+      `--${field} ${String(flags[field as 'ttl' | 'jitter' | 'format' | 'stale'])} wins over the warmlist's \`${field}:\` of ${listSome(where)}`,
+  );
   // Run modes for cron rewarms apply to every entry.
   entries = entries.map((e) => ({
     ...e,
@@ -50,7 +54,8 @@ export function planFromFlags(files: string[], flags: WarmFlags, io: IO): WarmPl
     if (unknown.length > 0) throw new UsageError(`--only: no entry named ${unknown.join(', ')}; entries are ${entries.map((e) => e.name).join(', ')}`);
     entries = entries.filter((e) => flags.only?.includes(e.name));
   }
-  if (entries.filter((e) => e.source.kind === 'keys' && e.source.keysFile === '-').length > 1) throw new UsageError('only one entry can read its keys from stdin');
+  if (entries.filter((e) => e.source.kind === 'keys' && e.source.keysFile === '-').length > 1)
+    throw new UsageError('only one entry can read its keys from stdin');
   const verifySample = flags.verifySample !== undefined ? parsePositiveInt(flags.verifySample, '--verify-sample') : undefined;
   const options: WarmOptions = {
     entries,
@@ -73,13 +78,17 @@ export function planFromFlags(files: string[], flags: WarmFlags, io: IO): WarmPl
     maxValueBytes: int(flags.maxValueBytes, '--max-value-bytes', d.maxValueBytes),
     dryRun: Boolean(flags.dryRun),
     verify: verifySample !== undefined ? verifySample : flags.verify ? 'all' : 'none',
-    progressIntervalMs: flags.progressInterval !== undefined ? parseDuration(flags.progressInterval, '--progress-interval', R.progressInterval) : d.progressIntervalMs,
+    progressIntervalMs:
+      flags.progressInterval !== undefined ? parseDuration(flags.progressInterval, '--progress-interval', R.progressInterval) : d.progressIntervalMs,
     signal: io.signal,
   };
   if (options.staleSuffix === '') throw new UsageError('--stale-suffix: must not be empty (the stale copy would overwrite the key)');
   return {
     options,
-    statementTimeoutMs: flags.statementTimeout !== undefined ? parseDuration(flags.statementTimeout, '--statement-timeout', R.statementTimeout) : DEFAULTS.connection.statementTimeoutMs,
+    statementTimeoutMs:
+      flags.statementTimeout !== undefined
+        ? parseDuration(flags.statementTimeout, '--statement-timeout', R.statementTimeout)
+        : DEFAULTS.connection.statementTimeoutMs,
     json: Boolean(flags.json),
     notes,
     ...(flags.failedKeys !== undefined ? { failedKeys: flags.failedKeys } : {}),
@@ -97,7 +106,12 @@ function entriesFromFiles(files: string[], flags: WarmFlags, defaults: EntryDefa
   const entries: WarmEntry[] = [];
   for (const file of files) {
     for (const entry of readWarmlist(io.cwd, file, defaults, onOverride(file))) {
-      if (entries.some((e) => e.name === entry.name)) throw new InputError(`entry name '${entry.name}' is used in two warmlists; names must be unique`, { file, line: entry.origin.line ?? 0, field: 'name' });
+      if (entries.some((e) => e.name === entry.name))
+        throw new InputError(`entry name '${entry.name}' is used in two warmlists; names must be unique`, {
+          file,
+          line: entry.origin.line ?? 0,
+          field: 'name',
+        });
       entries.push(entry);
     }
   }
@@ -116,7 +130,10 @@ export function readWarmlist(cwd: string, file: string, defaults: EntryDefaults 
   }
   // A warmlist is a hand-written file; megabytes of YAML are a mistake (a key list given as one), and slow to parse.
   if (text.length > DEFAULTS.warm.maxWarmlistChars) {
-    throw new InputError(`the warmlist is ${text.length} characters long; a warmlist has at most ${DEFAULTS.warm.maxWarmlistChars} (put keys in a key list: keys: file.txt)`, { file });
+    throw new InputError(
+      `the warmlist is ${text.length} characters long; a warmlist has at most ${DEFAULTS.warm.maxWarmlistChars} (put keys in a key list: keys: file.txt)`,
+      { file },
+    );
   }
   return parseWarmlist(text, file, warmlistBaseDir(path), defaults, onOverride);
 }
@@ -126,7 +143,7 @@ function adHocEntry(flags: WarmFlags, defaults: EntryDefaults): WarmEntry {
     throw new UsageError('nothing to warm: give warmlist files, or --keys FILE --pattern P --fetch SQL, or --query SQL');
   }
   if (flags.keys !== undefined && flags.query !== undefined) throw new UsageError('--keys and --query: choose one source (use a warmlist for several)');
-  if (defaults.ttlMs === undefined) throw new UsageError("--ttl is required: every key is written with a TTL (e.g. --ttl 1h, or --ttl none)");
+  if (defaults.ttlMs === undefined) throw new UsageError('--ttl is required: every key is written with a TTL (e.g. --ttl 1h, or --ttl none)');
   const common = {
     tier: 1,
     ttlMs: defaults.ttlMs,
@@ -142,8 +159,12 @@ function adHocEntry(flags: WarmFlags, defaults: EntryDefaults): WarmEntry {
     return { ...common, name: flags.name ?? 'query', source: { kind: 'query', sql: flags.query, ...(count !== undefined ? { count } : {}) } };
   }
   if (flags.pattern === undefined) throw new UsageError("--keys needs --pattern, e.g. --pattern 'product:{id}'");
-  if (flags.fetch === undefined) throw new UsageError('--keys needs --fetch, e.g. --fetch "SELECT id, row_to_json(p)::text AS value FROM products p WHERE id = ANY($1::bigint[])"');
+  if (flags.fetch === undefined)
+    throw new UsageError('--keys needs --fetch, e.g. --fetch "SELECT id, row_to_json(p)::text AS value FROM products p WHERE id = ANY($1::bigint[])"');
   if (flags.count !== undefined) throw new UsageError('--count is for --query (a key list is counted)');
-  return { ...common, name: flags.name ?? 'keys', source: { kind: 'keys', keysFile: flags.keys as string, pattern: parsePattern(flags.pattern), fetch: flags.fetch } };
+  return {
+    ...common,
+    name: flags.name ?? 'keys',
+    source: { kind: 'keys', keysFile: flags.keys as string, pattern: parsePattern(flags.pattern), fetch: flags.fetch },
+  };
 }
-

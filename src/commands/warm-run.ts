@@ -73,7 +73,12 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext): Promise<
   let ran = false;
   try {
     // Connect: PostgreSQL, and every entry's SQL checked (exit 2 with the entry named), then the cache.
-    const pool = (opened.pool = createPgPool({ url: run.pgUrl, max: plan.options.pgConcurrency + 1, statementTimeoutMs: plan.statementTimeoutMs, onError: () => undefined }));
+    const pool = (opened.pool = createPgPool({
+      url: run.pgUrl,
+      max: plan.options.pgConcurrency + 1,
+      statementTimeoutMs: plan.statementTimeoutMs,
+      onError: () => undefined,
+    }));
     run.announce?.();
     await verifyPg(pool, run.pgUrl);
     for (const entry of control.entries) await checkEntrySql(pool, entry);
@@ -83,7 +88,9 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext): Promise<
       opened.locks = await takeRunLocks(cache, control, io.signal, run.log && logLockEvent(run.log));
       opened.checkpoint = await openCheckpoint(control, plan.options.staleSuffix, io.cwd, warnings.warn);
     }
-    const resume = opened.checkpoint ? resumeFrom(opened.checkpoint.file.checkpoint, control.entries, opened.checkpoint.file.path, opened.checkpoint.resumed) : undefined;
+    const resume = opened.checkpoint
+      ? resumeFrom(opened.checkpoint.file.checkpoint, control.entries, opened.checkpoint.file.path, opened.checkpoint.resumed)
+      : undefined;
     for (const warning of resume?.warnings ?? []) warnings.warn(warning);
     // Opened only now the run lock is held: a run refused by the lock must not truncate the file of the run that holds it.
     if (plan.failedKeys !== undefined) opened.failedKeys = await FailedKeysFile.open(plan.failedKeys, io.cwd);
@@ -93,7 +100,18 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext): Promise<
       ...(opened.failedKeys ? [opened.failedKeys.listener] : []),
       ...(opened.progress ? [opened.progress.listener] : []),
       ...(resume ? [resumeListener(resume, warnings.warn)] : []),
-      ...(run.log ? [warmLogListener(run.log, { names: control.names, shard: control.shard, resumed: resume?.resumed ?? false, alreadyDone: resume?.alreadyDone ?? [], topology: run.topology, exitCode: (s) => warmExitCode(s, io.signal) })] : []),
+      ...(run.log
+        ? [
+            warmLogListener(run.log, {
+              names: control.names,
+              shard: control.shard,
+              resumed: resume?.resumed ?? false,
+              alreadyDone: resume?.alreadyDone ?? [],
+              topology: run.topology,
+              exitCode: (s) => warmExitCode(s, io.signal),
+            }),
+          ]
+        : []),
     ];
     summary = await runEngine(warmOptions(plan, control, resume), { cache, pool, plan, io }, listeners);
     // Before the run's exit status is settled: a failed-keys file that could not be written makes
@@ -124,13 +142,23 @@ function warmOptions(plan: WarmPlan, control: ControlledWarm, resume: Resume | u
 }
 
 /** The engine over its ports: key lists from files, rows from PostgreSQL, writes to the cache (or nowhere, dry). */
-async function runEngine(options: WarmOptions, on: { cache: CacheConnection; pool: Pool; plan: WarmPlan; io: IO }, listeners: WarmEventListener[]): Promise<WarmSummary> {
+async function runEngine(
+  options: WarmOptions,
+  on: { cache: CacheConnection; pool: Pool; plan: WarmPlan; io: IO },
+  listeners: WarmEventListener[],
+): Promise<WarmSummary> {
   const { cache, io } = on;
   const emit: WarmEventListener = (event) => {
     for (const l of listeners) l(event);
   };
   const failoverWaitMs = options.failoverWaitMs ?? (await defaultFailoverWait(cache));
-  const source = new PgWarmSource(on.pool, { cursorRows: options.cursorRows, statementTimeoutMs: on.plan.statementTimeoutMs, retries: options.retries, retryBaseMs: options.retryBaseMs, emit });
+  const source = new PgWarmSource(on.pool, {
+    cursorRows: options.cursorRows,
+    statementTimeoutMs: on.plan.statementTimeoutMs,
+    retries: options.retries,
+    retryBaseMs: options.retryBaseMs,
+    emit,
+  });
   const peek = new CachePeek(cache);
   let writer: PipelinedWriter | undefined;
   try {
@@ -173,7 +201,9 @@ async function finish(opened: Opened, summary: WarmSummary | undefined, warn: (m
   opened.progress?.stop();
   try {
     for (const { node, reason } of opened.cache?.ejected ?? []) {
-      warn(`ring node ${node.name} was ejected (auto_eject_hosts) after ${reason}; its keys were written to the nodes the rebuilt ring names, as twemproxy routes them while it is out`);
+      warn(
+        `ring node ${node.name} was ejected (auto_eject_hosts) after ${reason}; its keys were written to the nodes the rebuilt ring names, as twemproxy routes them while it is out`,
+      );
     }
     // On stderr too (and in --log-format json), where a cron job's log has it.
     for (const problem of summary?.outputErrors ?? []) warn(problem);

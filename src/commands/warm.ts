@@ -13,9 +13,7 @@ import type { ConnectionFlags } from '../config/target.js';
 import { addOperationsOptions, type OperationsFlags } from './operations-flags.js';
 
 export function registerWarm(program: Command, ctx: CommandContext): Command {
-  const cmd = program
-    .command('warm')
-    .description('Warm Redis from PostgreSQL (key lists, SQL queries, warmlists), each key to the node that owns it');
+  const cmd = program.command('warm').description('Warm Redis from PostgreSQL (key lists, SQL queries, warmlists), each key to the node that owns it');
   addWarmOptions(cmd);
   addRedisOptions(cmd);
   addPgOptions(cmd);

@@ -18,7 +18,9 @@ export function pgUrlFromConninfo(text: string, flag: string): string {
   }
   if (input === '') throw new UsageError(`${flag}: is empty; give postgres://user@host:5432/dbname or 'host=... dbname=...'`);
   if (!/^[a-z_]+\s*=/i.test(input)) {
-    throw new UsageError(`${flag}: '${input.replace(/password\s*=\s*\S+/gi, 'password=***')}' is neither a postgres:// URL nor a libpq string; e.g. postgres://app@db1:5432/shop or 'host=db1 dbname=shop user=app'`);
+    throw new UsageError(
+      `${flag}: '${input.replace(/password\s*=\s*\S+/gi, 'password=***')}' is neither a postgres:// URL nor a libpq string; e.g. postgres://app@db1:5432/shop or 'host=db1 dbname=shop user=app'`,
+    );
   }
   const values = parseKeywords(input, flag);
   registerSecret(values.get('password'));
@@ -57,7 +59,8 @@ function parseKeywords(text: string, flag: string): Map<string, string> {
     while (i < n && /[a-z_]/i.test(text[i] as string)) i++;
     const key = text.slice(keyStart, i).toLowerCase();
     while (i < n && /\s/.test(text[i] as string)) i++;
-    if (key === '' || text[i] !== '=') throw new UsageError(`${flag}: expected keyword=value at '${text.slice(keyStart, keyStart + 20).replace(/password.*/i, 'password=***')}'`);
+    if (key === '' || text[i] !== '=')
+      throw new UsageError(`${flag}: expected keyword=value at '${text.slice(keyStart, keyStart + 20).replace(/password.*/i, 'password=***')}'`);
     i++;
     while (i < n && /\s/.test(text[i] as string)) i++;
     let value = '';

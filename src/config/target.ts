@@ -121,8 +121,17 @@ export function resolveRedisTarget(flags: ConnectionFlags, env: NodeJS.ProcessEn
     if (first) {
       registerCredentialsIn(env[first[0]] as string);
       const ignored = set.slice(1).map(([name]) => name);
-      pick = { kind: first[1], value: env[first[0]] as string, source: `${first[0]}${ignored.length > 0 ? ` (also set, not used: ${ignored.join(', ')})` : ''}` };
-    } else pick = { kind: undefined, value: DEFAULTS.connection.redisUrl, source: 'default (no --redis, --cluster, --ring or --ring-config, and none of CACHECTL_CLUSTER, CACHECTL_RING, CACHECTL_RING_CONFIG, REDIS_URL)' };
+      pick = {
+        kind: first[1],
+        value: env[first[0]] as string,
+        source: `${first[0]}${ignored.length > 0 ? ` (also set, not used: ${ignored.join(', ')})` : ''}`,
+      };
+    } else
+      pick = {
+        kind: undefined,
+        value: DEFAULTS.connection.redisUrl,
+        source: 'default (no --redis, --cluster, --ring or --ring-config, and none of CACHECTL_CLUSTER, CACHECTL_RING, CACHECTL_RING_CONFIG, REDIS_URL)',
+      };
   }
   const flagOf = pick.kind ? flagName(pick.kind) : '--redis';
   if (pick.kind !== 'redis' && pick.kind !== undefined && flags.db !== undefined) {
@@ -146,7 +155,7 @@ export function resolveRedisTarget(flags: ConnectionFlags, env: NodeJS.ProcessEn
     case 'ringConfig':
       return ringTarget(rings.fromConfigFile(pick.value, flags.ringPool ?? env.CACHECTL_RING_POOL, flags), common(pick.source), timeoutMs);
     default:
-      return single(parseRedisEndpoint(pick.value, pick.kind ? pick.source.split(' ')[0] as string : '--redis'), flags, common(pick.source));
+      return single(parseRedisEndpoint(pick.value, pick.kind ? (pick.source.split(' ')[0] as string) : '--redis'), flags, common(pick.source));
   }
 }
 
@@ -245,7 +254,9 @@ function tlsSettingsOf(flags: ConnectionFlags): TlsSettings | undefined {
     ...(flags.sni !== undefined ? { servername: flags.sni } : {}),
   };
   if ((s.certFile === undefined) !== (s.keyFile === undefined)) {
-    throw new UsageError(`${s.certFile === undefined ? '--tls-key' : '--cert'}: a client certificate needs both --cert and --tls-key (redis-cli's --key; in cachectl herd --key names the hot key)`);
+    throw new UsageError(
+      `${s.certFile === undefined ? '--tls-key' : '--cert'}: a client certificate needs both --cert and --tls-key (redis-cli's --key; in cachectl herd --key names the hot key)`,
+    );
   }
   return Object.keys(s).length > 0 ? s : undefined;
 }

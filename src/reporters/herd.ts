@@ -16,7 +16,23 @@ function ms(value: number): string {
 }
 
 export function strategyTable(reports: readonly StrategyReport[], width?: number, per: 'per expiry' | 'per episode' = 'per expiry'): string {
-  const header = ['strategy', 'origin q', per, 'worst', 'peak db', 'p50', 'p95', 'p99', 'max', 'stale (max age)', 'errors', 'timeouts', 'lock waits', 'peak stampede', 'skew'];
+  const header = [
+    'strategy',
+    'origin q',
+    per,
+    'worst',
+    'peak db',
+    'p50',
+    'p95',
+    'p99',
+    'max',
+    'stale (max age)',
+    'errors',
+    'timeouts',
+    'lock waits',
+    'peak stampede',
+    'skew',
+  ];
   const rows = reports.map((r) => [
     r.strategy,
     r.originQueries,
@@ -61,7 +77,21 @@ function poolMatters(result: DrillResult): boolean {
 
 /** The outage's effect per strategy: what reached the database when, and the breaker's states. */
 export function outageTable(reports: readonly StrategyReport[], width?: number): string {
-  const header = ['strategy', 'origin before', 'during', 'after', 'peak db', 'fallbacks', 'failed', 'recovery', 'open', 'half-open', 'transitions', 'opened after', 'closed after'];
+  const header = [
+    'strategy',
+    'origin before',
+    'during',
+    'after',
+    'peak db',
+    'fallbacks',
+    'failed',
+    'recovery',
+    'open',
+    'half-open',
+    'transitions',
+    'opened after',
+    'closed after',
+  ];
   const opt = (v: number | null | undefined) => (v === null || v === undefined ? '-' : ms(v));
   const rows = reports.map((r) => {
     const o = r.outage;
@@ -91,7 +121,15 @@ export function raceTable(reports: readonly StrategyReport[], width?: number): s
   const rows = reports.map((r) => {
     const x = r.race;
     if (!x) return [r.strategy, '-', '-', '-', '-', '-', '-'];
-    return [r.strategy, x.writes, `${x.staleRounds} of ${x.rounds}`, `${Math.round(x.staleRate * 100)}%`, x.staleReads, ms(x.maxStaleReadMs), x.stalePerRound.map((s) => (s ? 'x' : '.')).join('')];
+    return [
+      r.strategy,
+      x.writes,
+      `${x.staleRounds} of ${x.rounds}`,
+      `${Math.round(x.staleRate * 100)}%`,
+      x.staleReads,
+      ms(x.maxStaleReadMs),
+      x.stalePerRound.map((s) => (s ? 'x' : '.')).join(''),
+    ];
   });
   return formatTable(header, rows, width);
 }
@@ -99,7 +137,9 @@ export function raceTable(reports: readonly StrategyReport[], width?: number): s
 /** --l1: where reads were served from, and what L1 served after the row changed. */
 export function l1Table(reports: readonly StrategyReport[], width?: number): string {
   const header = ['strategy', 'L1 hits', 'L2 hits', 'origin q', 'stale from L1', 'longest stale from L1'];
-  const rows = reports.map((r) => (r.l1 ? [r.strategy, r.l1.l1Hits, r.l1.l2Hits, r.l1.originQueries, r.l1.staleFromL1, ms(r.l1.maxStaleFromL1Ms)] : [r.strategy, '-', '-', '-', '-', '-']));
+  const rows = reports.map((r) =>
+    r.l1 ? [r.strategy, r.l1.l1Hits, r.l1.l2Hits, r.l1.originQueries, r.l1.staleFromL1, ms(r.l1.maxStaleFromL1Ms)] : [r.strategy, '-', '-', '-', '-', '-'],
+  );
   return formatTable(header, rows, width);
 }
 
@@ -117,8 +157,8 @@ export function renderDrillText(result: DrillResult, style: ChalkInstance, width
   const shape = result.outage
     ? `${roundsRun(result)} round${result.rounds === 1 ? '' : 's'}, outage of ${result.outage.node} for ${formatDuration(result.outage.durationMs)} (${result.outage.mode}), ${result.outage.ratePerSec} reads/s for ${formatDuration(result.outage.windowMs)}`
     : result.openLoop
-    ? `open loop ${result.openLoop.ratePerSec}/s for ${formatDuration(result.openLoop.durationMs)} (${result.openLoop.requests} requests), natural expiries`
-    : `${roundsRun(result)} round${result.rounds === 1 ? '' : 's'}, trigger ${result.trigger}`;
+      ? `open loop ${result.openLoop.ratePerSec}/s for ${formatDuration(result.openLoop.durationMs)} (${result.openLoop.requests} requests), natural expiries`
+      : `${roundsRun(result)} round${result.rounds === 1 ? '' : 's'}, trigger ${result.trigger}`;
   out.write(
     `${style.bold('herd')} ${what} on ${result.topology}: ${result.clients} clients${result.processes > 1 ? ` in ${result.processes} processes` : ''}, ` +
       `${shape}${result.ttlJitter > 0 ? `, ttl jitter ${Math.round(result.ttlJitter * 100)}%` : ''}, db delay ${ms(result.dbDelayMs)}, seed ${result.seed}; origin queries ${source}\n`,
@@ -126,7 +166,9 @@ export function renderDrillText(result: DrillResult, style: ChalkInstance, width
   if (result.database?.caveat) out.write(style.yellow(`database: ${result.database.caveat}`) + '\n');
   if (result.openLoop) {
     // Per episode alone ranks a strategy that refreshes early in many small episodes too well.
-    out.write('ranked by origin queries for the run (what the database paid), fewest first; per episode = origin queries per refresh episode (overlapping fetches of one key); peak db = most origin queries in flight at once\n');
+    out.write(
+      'ranked by origin queries for the run (what the database paid), fewest first; per episode = origin queries per refresh episode (overlapping fetches of one key); peak db = most origin queries in flight at once\n',
+    );
     const byRank = new Map(result.ranking.map((r) => [r.strategy, r.rank]));
     const ranked = [...result.reports].sort((a, b) => (byRank.get(a.strategy) ?? 0) - (byRank.get(b.strategy) ?? 0));
     out.write(strategyTable(ranked, width, 'per episode') + '\n');
@@ -134,16 +176,22 @@ export function renderDrillText(result: DrillResult, style: ChalkInstance, width
     out.write(strategyTable(result.reports, width) + '\n');
   }
   if (poolMatters(result)) {
-    out.write(`origin time: waiting for one of the --pg-pool connections, apart from the time in the database; a pool-wait error gave up waiting and never reached the database\n`);
+    out.write(
+      `origin time: waiting for one of the --pg-pool connections, apart from the time in the database; a pool-wait error gave up waiting and never reached the database\n`,
+    );
     out.write(originTimeTable(result.reports, width) + '\n');
   }
   if (result.outage) {
-    out.write(`outage: origin queries by when they started (before / during / after the outage); recovery = from the cache's return to the last origin query; breaker times per process\n`);
+    out.write(
+      `outage: origin queries by when they started (before / during / after the outage); recovery = from the cache's return to the last origin query; breaker times per process\n`,
+    );
     out.write(outageTable(result.reports, width) + '\n');
   }
   const l1 = result.reports.find((r) => r.l1)?.l1;
   if (l1) {
-    out.write(`L1: ${l1.size} entries per process, each living ${formatDuration(l1.ttlMs)}; stale from L1 = reads L1 answered after a newer version had committed (--writes)\n`);
+    out.write(
+      `L1: ${l1.size} entries per process, each living ${formatDuration(l1.ttlMs)}; stale from L1 = reads L1 answered after a newer version had committed (--writes)\n`,
+    );
     out.write(l1Table(result.reports, width) + '\n');
   }
   const race = result.reports.find((r) => r.race)?.race;
@@ -168,8 +216,12 @@ export function drillData(result: DrillResult): DrillResult {
 export function drillProgress(out: Output): (event: DrillEvent) => void {
   return (event) => {
     if (event.type === 'warning') out.diagnostic(`warning: ${event.message}\n`);
-    else if (event.type === 'connected') out.diagnostic(`connected ${event.clients} clients in ${event.processes} process(es); origin count: ${event.originSource}\n`);
-    else out.diagnostic(`${event.strategy} round ${event.round}: ${event.originQueries} origin quer${event.originQueries === 1 ? 'y' : 'ies'}, release skew ${ms(event.skewMs)}\n`);
+    else if (event.type === 'connected')
+      out.diagnostic(`connected ${event.clients} clients in ${event.processes} process(es); origin count: ${event.originSource}\n`);
+    else
+      out.diagnostic(
+        `${event.strategy} round ${event.round}: ${event.originQueries} origin quer${event.originQueries === 1 ? 'y' : 'ies'}, release skew ${ms(event.skewMs)}\n`,
+      );
   };
 }
 
@@ -199,15 +251,30 @@ function fixed(v: number | undefined, digits = 2): number | string {
   return v === undefined ? '-' : Number(v.toFixed(digits));
 }
 
-export function renderSimulationText(result: readonly SimulatedStrategy[], measured: Map<string, Measured> | undefined, mode: 'herd' | 'open', width?: number): string {
+export function renderSimulationText(
+  result: readonly SimulatedStrategy[],
+  measured: Map<string, Measured> | undefined,
+  mode: 'herd' | 'open',
+  width?: number,
+): string {
   const out = new TextBuffer();
   const outage = result.some((s) => s.predictedDuring !== undefined);
   const race = result.some((s) => s.predictedStaleRate !== undefined);
   const header = [
-    'strategy', 'predicted', 'simulated', ...(measured ? ['measured'] : []),
+    'strategy',
+    'predicted',
+    'simulated',
+    ...(measured ? ['measured'] : []),
     ...(outage ? ['pred. during', 'sim. during', ...(measured ? ['meas. during'] : [])] : []),
     ...(race ? ['pred. stale', 'sim. stale', ...(measured ? ['meas. stale'] : [])] : []),
-    'origin q', mode === 'open' ? 'episodes' : 'expiries', 'p50', 'p99', 'max', 'stale', 'errors', 'timeouts',
+    'origin q',
+    mode === 'open' ? 'episodes' : 'expiries',
+    'p50',
+    'p99',
+    'max',
+    'stale',
+    'errors',
+    'timeouts',
   ];
   const rows = result.map(({ report: r, predicted, predictedDuring, predictedStaleRate }) => [
     r.strategy,
@@ -230,7 +297,11 @@ export function renderSimulationText(result: readonly SimulatedStrategy[], measu
   return out.text;
 }
 
-export function simulationJson(result: readonly SimulatedStrategy[], measured: Map<string, Measured> | undefined, breaches: readonly Breach[]): Record<string, unknown> {
+export function simulationJson(
+  result: readonly SimulatedStrategy[],
+  measured: Map<string, Measured> | undefined,
+  breaches: readonly Breach[],
+): Record<string, unknown> {
   return {
     strategies: result.map(({ report, predicted, predictedDuring, predictedStaleRate }) => ({
       predicted,
@@ -245,11 +316,22 @@ export function simulationJson(result: readonly SimulatedStrategy[], measured: M
 
 export function renderHttpText(r: HttpDrillResult, width?: number): string {
   const out = new TextBuffer();
-  out.write(`herd ${redact(r.url)}: invalidated ${r.invalidated}, ${r.clients} simultaneous requests x ${r.rounds} round${r.rounds === 1 ? '' : 's'}, release skew ${ms(r.releaseSkewMs)}\n`);
-  out.write(formatTable(['status', 'requests'], Object.entries(r.statuses).map(([k, v]) => [k, v]), width) + '\n');
-  out.write(`latency p50 ${ms(r.latency.p50Ms)}, p95 ${ms(r.latency.p95Ms)}, p99 ${ms(r.latency.p99Ms)}, max ${ms(r.latency.maxMs)}; errors ${r.errors}, timeouts ${r.timeouts}\n`);
+  out.write(
+    `herd ${redact(r.url)}: invalidated ${r.invalidated}, ${r.clients} simultaneous requests x ${r.rounds} round${r.rounds === 1 ? '' : 's'}, release skew ${ms(r.releaseSkewMs)}\n`,
+  );
+  out.write(
+    formatTable(
+      ['status', 'requests'],
+      Object.entries(r.statuses).map(([k, v]) => [k, v]),
+      width,
+    ) + '\n',
+  );
+  out.write(
+    `latency p50 ${ms(r.latency.p50Ms)}, p95 ${ms(r.latency.p95Ms)}, p99 ${ms(r.latency.p99Ms)}, max ${ms(r.latency.maxMs)}; errors ${r.errors}, timeouts ${r.timeouts}\n`,
+  );
   if (r.database) {
-    const statements = r.database.statements === null ? 'statements: not counted (pg_stat_statements is not installed)' : `statements executed: ${r.database.statements}`;
+    const statements =
+      r.database.statements === null ? 'statements: not counted (pg_stat_statements is not installed)' : `statements executed: ${r.database.statements}`;
     out.write(`database: peak ${r.database.peakActiveQueries} queries running at once (sampled every 10ms, ${r.database.samples} samples); ${statements}\n`);
   }
   if (r.interrupted) out.write('stopped early: partial results\n');

@@ -7,7 +7,9 @@ import { formatTable } from './style.js';
 
 export function renderDrift(r: DriftReport, style: ChalkInstance, width?: number): string {
   const pct = (n: number | null) => (n === null ? '-' : `${n.toFixed(2)}%`);
-  const out = [style.bold(`Cache against the database (${r.entries.length} entr${r.entries.length === 1 ? 'y' : 'ies'}, ${formatDuration(r.durationMs)}; read-only)`)];
+  const out = [
+    style.bold(`Cache against the database (${r.entries.length} entr${r.entries.length === 1 ? 'y' : 'ies'}, ${formatDuration(r.durationMs)}; read-only)`),
+  ];
   out.push(
     formatTable(
       ['entry', 'keys from', 'compared', 'equal', 'different', 'missing in db', 'not cached', 'unchecked', 'drift', 'oldest stale copy'],
@@ -31,10 +33,17 @@ export function renderDrift(r: DriftReport, style: ChalkInstance, width?: number
   for (const e of r.entries) {
     if (e.examples.length > 0) {
       out.push('', style.bold(`${e.entry}: examples`));
-      out.push(formatTable(['key', 'kind', 'cached', 'database'], e.examples.map((x) => [x.key, x.kind, x.cached, x.database ?? '(no row)']), width));
+      out.push(
+        formatTable(
+          ['key', 'kind', 'cached', 'database'],
+          e.examples.map((x) => [x.key, x.kind, x.cached, x.database ?? '(no row)']),
+          width,
+        ),
+      );
     }
     for (const error of e.fetchErrors) out.push(style.red(`! ${e.entry}: a batch could not be fetched: ${error}`));
-    if (e.missingInDb === null) out.push(`(${e.entry} is a query entry: keys it no longer returns cannot be told from keys it never returned, so "missing in db" is not measured)`);
+    if (e.missingInDb === null)
+      out.push(`(${e.entry} is a query entry: keys it no longer returns cannot be told from keys it never returned, so "missing in db" is not measured)`);
   }
   const problems = renderProblems(r.nodes, style);
   if (problems) out.push('', problems.trimEnd());

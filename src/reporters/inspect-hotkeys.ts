@@ -14,7 +14,8 @@ export function renderHotkeys(r: HotkeysReport, _style: ChalkInstance): string {
     `# ${r.note}`,
     `# feed back with: cachectl warm --keys <this file> --pattern ... --fetch ...`,
   ];
-  for (const n of r.nodes.filter((x) => x.status !== 'ok')) lines.push(`# ! ${n.name}: ${n.status === 'interrupted' ? 'interrupted' : statusText(n.problem)}${n.problem ? `: ${n.problem.message}` : ''}`);
+  for (const n of r.nodes.filter((x) => x.status !== 'ok'))
+    lines.push(`# ! ${n.name}: ${n.status === 'interrupted' ? 'interrupted' : statusText(n.problem)}${n.problem ? `: ${n.problem.message}` : ''}`);
   // A key with a control character cannot be a key-list line: it is written as a comment, escaped.
   const safe = (key: string) => (hasControlChars(key) ? `# ${JSON.stringify(key)}` : key);
   for (const k of r.keys) lines.push(`${safe(k.key)}\t# ${k.measure === 'freq' ? `freq ${k.score}` : `idle ${k.score}s`}, ${k.node}`);

@@ -34,7 +34,9 @@ export function renderNodes(report: NodesReport, style: ChalkInstance, width?: n
   });
   const out = [style.bold(`Nodes (${report.topology}, ${report.nodes.length})`), formatTable(header, rows, width)];
   const t = report.totals;
-  out.push(`total: ${t.keys} keys, ${t.withTtl} with TTL, ${t.withoutTtl} without; ${formatBytes(t.usedMemory)} used; ${t.down} down, ${t.refused} refusing commands`);
+  out.push(
+    `total: ${t.keys} keys, ${t.withTtl} with TTL, ${t.withoutTtl} without; ${formatBytes(t.usedMemory)} used; ${t.down} down, ${t.refused} refusing commands`,
+  );
   if (report.uncoveredSlots) out.push(style.red(`! ${report.uncoveredSlots} slots are served by no master`));
   const noTouch = [...new Set(report.nodes.map((n) => n.noTouch).filter(Boolean))];
   if (noTouch.length > 0) out.push(`CLIENT NO-TOUCH: ${noTouch.join('; ')}`);

@@ -12,23 +12,59 @@ const SHOWN = 5;
 
 export function renderOverview(r: OverviewReport, style: ChalkInstance, width?: number): string {
   const out: string[] = [];
-  out.push(style.bold(`What is wrong (${r.topology}, ${r.ttl.nodes.length} node${r.ttl.nodes.length === 1 ? '' : 's'}, one scan pass, ${formatDuration(r.durationMs)})`));
+  out.push(
+    style.bold(
+      `What is wrong (${r.topology}, ${r.ttl.nodes.length} node${r.ttl.nodes.length === 1 ? '' : 's'}, one scan pass, ${formatDuration(r.durationMs)})`,
+    ),
+  );
   if (r.verdicts.length === 0) out.push(style.green('nothing found: all nodes answered, no cliff, counter, lock or stale copy above its threshold'));
   for (const v of r.verdicts) out.push(verdictLine(v, style));
   out.push('', renderNodes(r.nodes, style, width).trimEnd());
 
   const t = r.ttl.totals;
-  out.push('', style.bold('TTLs'), `keys: ${t.keys}; with TTL: ${t.withTtl}; without: ${t.noTtl}${t.noTtl > 0 ? ` (e.g. ${r.ttl.noTtlSample.slice(0, 3).join(', ')})` : ''}`);
+  out.push(
+    '',
+    style.bold('TTLs'),
+    `keys: ${t.keys}; with TTL: ${t.withTtl}; without: ${t.noTtl}${t.noTtl > 0 ? ` (e.g. ${r.ttl.noTtlSample.slice(0, 3).join(', ')})` : ''}`,
+  );
   out.push(renderClusterCliffs(r.ttl.clusterCliffs, r.ttl.nodes.length, style, width));
 
   const s = r.stampede;
-  out.push('', style.bold(`Stampede counters (${s.prefix}*)`), `counters: ${s.totals.counters}; above ${s.threshold}: ${s.totals.hot}; leaked (no TTL): ${s.totals.leaked}; sliding: ${s.totals.sliding}; highest: ${s.totals.maxCount}`);
-  if (s.top.length > 0) out.push(formatTable(['key', 'node', 'count', 'TTL', 'flags'], s.top.slice(0, SHOWN).map((c) => [c.key, c.node, c.count, ttl(c.ttlMs), c.flags.join(' ') || '-']), width));
+  out.push(
+    '',
+    style.bold(`Stampede counters (${s.prefix}*)`),
+    `counters: ${s.totals.counters}; above ${s.threshold}: ${s.totals.hot}; leaked (no TTL): ${s.totals.leaked}; sliding: ${s.totals.sliding}; highest: ${s.totals.maxCount}`,
+  );
+  if (s.top.length > 0)
+    out.push(
+      formatTable(
+        ['key', 'node', 'count', 'TTL', 'flags'],
+        s.top.slice(0, SHOWN).map((c) => [c.key, c.node, c.count, ttl(c.ttlMs), c.flags.join(' ') || '-']),
+        width,
+      ),
+    );
 
   const l = r.locks;
-  out.push('', style.bold(`Locks (${l.prefix}*)`), `locks: ${l.totals.locks}; stuck (no TTL): ${l.totals.stuck}; held longer than ${formatDuration(l.maxAgeMs)}: ${l.totals.old}`);
+  out.push(
+    '',
+    style.bold(`Locks (${l.prefix}*)`),
+    `locks: ${l.totals.locks}; stuck (no TTL): ${l.totals.stuck}; held longer than ${formatDuration(l.maxAgeMs)}: ${l.totals.old}`,
+  );
   const flagged = l.top.filter((x) => x.flags.length > 0).slice(0, SHOWN);
-  if (flagged.length > 0) out.push(formatTable(['key', 'node', 'TTL', 'held for', 'flags'], flagged.map((x) => [x.key, x.node, ttl(x.ttlMs), x.ageMs === null ? '?' : `${x.ageFrom === 'idle' ? '>= ' : ''}${formatDuration(x.ageMs)}`, x.flags.join(' ')]), width));
+  if (flagged.length > 0)
+    out.push(
+      formatTable(
+        ['key', 'node', 'TTL', 'held for', 'flags'],
+        flagged.map((x) => [
+          x.key,
+          x.node,
+          ttl(x.ttlMs),
+          x.ageMs === null ? '?' : `${x.ageFrom === 'idle' ? '>= ' : ''}${formatDuration(x.ageMs)}`,
+          x.flags.join(' '),
+        ]),
+        width,
+      ),
+    );
 
   const st = r.stale;
   out.push(
@@ -36,7 +72,14 @@ export function renderOverview(r: OverviewReport, style: ChalkInstance, width?: 
     style.bold(`Stale copies (*${st.suffix})`),
     `copies: ${st.totals.copies}; served now (primary gone): ${st.totals.serving}; standby: ${st.totals.standby}; die first: ${st.totals['dies-first']}; no TTL: ${st.totals['no-ttl']}`,
   );
-  if (st.serving.length > 0) out.push(formatTable(['key', 'node', 'window left'], st.serving.slice(0, SHOWN).map((x) => [x.key, x.node, x.windowLeftMs === null ? 'unbounded' : relative(x.windowLeftMs).replace(/^in /, '')]), width));
+  if (st.serving.length > 0)
+    out.push(
+      formatTable(
+        ['key', 'node', 'window left'],
+        st.serving.slice(0, SHOWN).map((x) => [x.key, x.node, x.windowLeftMs === null ? 'unbounded' : relative(x.windowLeftMs).replace(/^in /, '')]),
+        width,
+      ),
+    );
   out.push('', 'Each view in full: cachectl inspect nodes | ttl | stampede | locks | stale (same flags).');
   const problems = renderProblems(r.ttl.nodes, style);
   if (problems) out.push('', problems.trimEnd());

@@ -79,7 +79,13 @@ export function renderWatchError(tick: number, line: string, style: ChalkInstanc
 }
 
 /** A watch tick off a terminal, as one JSON line: `{tick, at, baseline?, report, failOn, worse}`. */
-export function watchTick(tick: number, baseline: boolean, report: unknown, failOn: readonly ConditionResult[], worse: readonly Change[]): Record<string, unknown> {
+export function watchTick(
+  tick: number,
+  baseline: boolean,
+  report: unknown,
+  failOn: readonly ConditionResult[],
+  worse: readonly Change[],
+): Record<string, unknown> {
   return { tick, at: new Date().toISOString(), ...(baseline ? { baseline: true } : {}), report, failOn, worse };
 }
 
@@ -87,7 +93,15 @@ export function watchTick(tick: number, baseline: boolean, report: unknown, fail
  * A watch frame on a terminal: clear, then what got worse since the last tick (largest relative
  * change first), then the view. The first tick with figures is the baseline: nothing to compare.
  */
-export function renderWatchFrame(body: string, worse: readonly Change[], tick: number, intervalMs: number, style: ChalkInstance, baseline = tick <= 1, width?: number): string {
+export function renderWatchFrame(
+  body: string,
+  worse: readonly Change[],
+  tick: number,
+  intervalMs: number,
+  style: ChalkInstance,
+  baseline = tick <= 1,
+  width?: number,
+): string {
   const head = style.bold(`cachectl inspect --watch: tick ${tick}, every ${intervalMs / 1000}s, ${new Date().toISOString()} (Ctrl-C to stop)`);
   const changes = baseline
     ? 'Getting worse: baseline (this tick is what the next ones are compared with)'

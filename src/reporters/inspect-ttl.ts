@@ -12,7 +12,14 @@ export function renderTtl(report: TtlReport, style: ChalkInstance, width?: numbe
   const what = report.source === 'scan' ? `SCAN MATCH ${report.match}` : 'keys by name';
   out.push(style.bold(`TTLs (${what}, ${report.nodes.length} node${report.nodes.length === 1 ? '' : 's'}, ${formatDuration(report.durationMs)})`));
   const t = report.totals;
-  const rows = report.nodes.map((n) => [n.name, statusText(n.problem) + (n.status === 'interrupted' ? ' (interrupted)' : ''), n.keys, n.withTtl, n.noTtl, n.vanished]);
+  const rows = report.nodes.map((n) => [
+    n.name,
+    statusText(n.problem) + (n.status === 'interrupted' ? ' (interrupted)' : ''),
+    n.keys,
+    n.withTtl,
+    n.noTtl,
+    n.vanished,
+  ]);
   if (report.nodes.length > 1) rows.push(['total', '', t.keys, t.withTtl, t.noTtl, t.vanished]);
   out.push(formatTable(['node', 'status', 'keys', 'with TTL', 'no TTL', 'vanished'], rows, width));
   if (report.source === 'keys') out.push(`missing: ${t.missing}${t.unanswered > 0 ? `, unanswered (node down or refused): ${t.unanswered}` : ''}`);
@@ -60,12 +67,24 @@ export function renderClusterCliffs(c: ClusterCliffs, nodes: number, style: Chal
   const out = [style.bold(`Expiry cliffs, all ${nodes} node${nodes === 1 ? '' : 's'} together (busiest one-second windows, clocks corrected)`)];
   const split = (w: ClusterWindow) => w.nodes.map((n) => `${n.node} ${n.keys}`).join(', ');
   if (c.windows.length === 0) out.push('none: no one-second window in which several keys expire');
-  else out.push(formatTable(['window (UTC)', 'when', 'keys', 'per node'], c.windows.map((w) => [utc(w.startMs), relative(w.inMs), w.keys, split(w)]), width));
+  else
+    out.push(
+      formatTable(
+        ['window (UTC)', 'when', 'keys', 'per node'],
+        c.windows.map((w) => [utc(w.startMs), relative(w.inMs), w.keys, split(w)]),
+        width,
+      ),
+    );
   for (const w of [c.busiest10s, c.busiest60s]) {
     if (w) out.push(`busiest ${w.spanMs / 1000}s: ${w.keys} keys from ${utc(w.startMs)} (${relative(w.inMs)}); ${split(w)}`);
   }
-  const clocks = c.clock.map((k) => `${k.node} ${k.offsetMs === null ? '?' : `${signedMs(k.offsetMs)} ±${k.uncertaintyMs}ms${k.appliedMs !== 0 ? ' (corrected)' : ''}`}`);
-  if (clocks.length > 0) out.push(`clock offsets (node TIME - local clock): ${clocks.join(', ')}${c.clock.every((k) => k.appliedMs === 0) ? '; all within measurement error, none applied' : ''}`);
+  const clocks = c.clock.map(
+    (k) => `${k.node} ${k.offsetMs === null ? '?' : `${signedMs(k.offsetMs)} ±${k.uncertaintyMs}ms${k.appliedMs !== 0 ? ' (corrected)' : ''}`}`,
+  );
+  if (clocks.length > 0)
+    out.push(
+      `clock offsets (node TIME - local clock): ${clocks.join(', ')}${c.clock.every((k) => k.appliedMs === 0) ? '; all within measurement error, none applied' : ''}`,
+    );
   if (!c.exact) out.push('(cluster-wide counts are lower bounds: expiries spread over too many seconds to count each one)');
   return out.join('\n');
 }
@@ -93,7 +112,11 @@ export class KeyRowWriter {
     const all = [HEADER, ...this.buffered.map(cells)];
     // On a terminal the key and the other text columns are cut to fit its width; rows that come
     // later and are longer than the first ones are cut to the same widths (a pipe gets them whole).
-    this.widths = fitWidths(HEADER, HEADER.map((_, i) => Math.max(...all.map((r) => (r[i] as string).length))), this.out.width);
+    this.widths = fitWidths(
+      HEADER,
+      HEADER.map((_, i) => Math.max(...all.map((r) => (r[i] as string).length))),
+      this.out.width,
+    );
     for (const r of all) this.line(r);
     this.buffered = [];
   }
@@ -106,7 +129,12 @@ export class KeyRowWriter {
 
   private line(r: string[]): void {
     const fit = this.out.width !== undefined;
-    this.out.result(r.map((c, i) => (fit ? fitCell(c, this.widths?.[i] ?? 0) : c).padEnd(this.widths?.[i] ?? 0)).join('  ').trimEnd() + '\n');
+    this.out.result(
+      r
+        .map((c, i) => (fit ? fitCell(c, this.widths?.[i] ?? 0) : c).padEnd(this.widths?.[i] ?? 0))
+        .join('  ')
+        .trimEnd() + '\n',
+    );
   }
 }
 

@@ -44,7 +44,13 @@ export class JsonLogReporter {
   ) {}
 
   log(event: OpsLogEvent, level?: LogLevel): void {
-    const lvl = level ?? (event.event === 'summary' && event.exitCode !== ExitCode.ok ? 'warn' : event.event === 'lock' && (event.action === 'lost' || event.action === 'renew-failed') ? 'warn' : LEVELS[event.event]);
+    const lvl =
+      level ??
+      (event.event === 'summary' && event.exitCode !== ExitCode.ok
+        ? 'warn'
+        : event.event === 'lock' && (event.action === 'lost' || event.action === 'renew-failed')
+          ? 'warn'
+          : LEVELS[event.event]);
     const line = JSON.stringify({ ts: this.now().toISOString(), level: lvl, ...event }, (_k, v: unknown) => scrub(v));
     this.stream.write(line + '\n');
   }
@@ -83,16 +89,37 @@ function logWarmEvent(log: JsonLogReporter, event: WarmEvent, ctx: WarmLogContex
       });
       return;
     case 'entryStart':
-      log.log({ event: 'entry', action: 'start', entry: event.entry, tier: event.tier, ...(event.total !== undefined ? { total: event.total, estimated: event.estimated } : {}) });
+      log.log({
+        event: 'entry',
+        action: 'start',
+        entry: event.entry,
+        tier: event.tier,
+        ...(event.total !== undefined ? { total: event.total, estimated: event.estimated } : {}),
+      });
       return;
     case 'entryDone':
       log.log({ event: 'entry', action: 'done', entry: event.entry });
       return;
     case 'progress':
-      log.log({ event: 'progress', done: event.done, ...(event.total !== undefined ? { total: event.total } : {}), keysPerSecond: event.keysPerSecond, elapsedMs: event.elapsedMs });
+      log.log({
+        event: 'progress',
+        done: event.done,
+        ...(event.total !== undefined ? { total: event.total } : {}),
+        keysPerSecond: event.keysPerSecond,
+        elapsedMs: event.elapsedMs,
+      });
       return;
     case 'retry':
-      log.log({ event: 'retry', what: event.scope, attempt: event.attempt, delayMs: event.delayMs, error: event.reason, keys: event.keys, ...(event.node ? { node: event.node } : {}), ...(event.entry ? { entry: event.entry } : {}) });
+      log.log({
+        event: 'retry',
+        what: event.scope,
+        attempt: event.attempt,
+        delayMs: event.delayMs,
+        error: event.reason,
+        keys: event.keys,
+        ...(event.node ? { node: event.node } : {}),
+        ...(event.entry ? { entry: event.entry } : {}),
+      });
       return;
     case 'nodeError':
       log.log({ event: 'node-error', node: event.node, error: event.error });
@@ -101,7 +128,15 @@ function logWarmEvent(log: JsonLogReporter, event: WarmEvent, ctx: WarmLogContex
       log.log({ event: 'stop', reason: event.reason, detail: event.detail });
       return;
     case 'failover':
-      log.log({ event: 'failover', state: event.state, node: event.node, ...(event.slots ? { slots: event.slots } : {}), heldKeys: event.heldKeys, waitedMs: event.waitedMs, error: event.reason });
+      log.log({
+        event: 'failover',
+        state: event.state,
+        node: event.node,
+        ...(event.slots ? { slots: event.slots } : {}),
+        heldKeys: event.heldKeys,
+        waitedMs: event.waitedMs,
+        error: event.reason,
+      });
       return;
     case 'summary': {
       const { samples: _samples, ...summary } = event.summary;

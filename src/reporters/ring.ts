@@ -46,7 +46,10 @@ export function renderBalance(balance: Balance, style: ChalkInstance, width?: nu
   const basis = BASIS[balance.basis];
   const header = ['node', 'address', basis.count, 'share'];
   const rows = balance.nodes.map((n) => [n.node.name, n.node.address, n.count, pct(n.share)]);
-  const lines = [style.bold(basis.what + (balance.keys !== undefined ? ` (${balance.keys.toLocaleString('en-US')} keys)` : '')), formatTable(header, rows, width)];
+  const lines = [
+    style.bold(basis.what + (balance.keys !== undefined ? ` (${balance.keys.toLocaleString('en-US')} keys)` : '')),
+    formatTable(header, rows, width),
+  ];
   lines.push(`coefficient of variation ${balance.cv.toFixed(4)}   max/mean ${balance.maxOverMean.toFixed(3)}`);
   return lines.join('\n') + '\n';
 }
@@ -74,7 +77,13 @@ export function renderDiff(diff: RingDiff, style: ChalkInstance, width?: number)
       if (!m) return '';
       return diff.basis === 'keys' ? `${pct(m.share)} (${m.keys})` : pct(m.share);
     };
-    lines.push(formatTable(['from \\ to', ...tos], froms.map((f) => [f, ...tos.map((t) => cell(f, t))]), width));
+    lines.push(
+      formatTable(
+        ['from \\ to', ...tos],
+        froms.map((f) => [f, ...tos.map((t) => cell(f, t))]),
+        width,
+      ),
+    );
   }
   return lines.join('\n') + '\n';
 }

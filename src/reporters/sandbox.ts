@@ -38,8 +38,12 @@ export function renderUp(result: UpResult, c: ChalkInstance): string {
     c.bold(`# cachectl sandbox is ${result.alreadyUp ? 'already up' : 'up'} (state: ${state.dir})`),
     `#   Redis Cluster  ${state.cluster.join(',')}`,
     `#   ring nodes     ${state.ring.map((r) => `${r.address} ${r.name}`).join(', ')}`,
-    state.twemproxy ? `#   twemproxy      ${state.twemproxy.address}  (the proxy applications read through: redis-cli -p ${state.twemproxy.address.split(':')[1]})` : '#   twemproxy      not running (nutcracker is not installed)',
-    pg ? `#   PostgreSQL     ${redact(pg.url)}  (${pg.kind === 'embedded' ? 'embedded PGlite' : `database ${pg.database}`}, ${pg.products.toLocaleString('en-US')} products)` : '',
+    state.twemproxy
+      ? `#   twemproxy      ${state.twemproxy.address}  (the proxy applications read through: redis-cli -p ${state.twemproxy.address.split(':')[1]})`
+      : '#   twemproxy      not running (nutcracker is not installed)',
+    pg
+      ? `#   PostgreSQL     ${redact(pg.url)}  (${pg.kind === 'embedded' ? 'embedded PGlite' : `database ${pg.database}`}, ${pg.products.toLocaleString('en-US')} products)`
+      : '',
     '#',
     '# Any command: add --sandbox (the cluster and the database above), e.g.',
     '#   cachectl warm warmlists/catalog.yml --sandbox',
@@ -64,21 +68,42 @@ export function statusJson(state: SandboxState | undefined, health: ComponentHea
 
 export function renderStatus(state: SandboxState | undefined, health: ComponentHealth[], c: ChalkInstance, width?: number): string {
   if (!state) return 'no sandbox is up here (run: cachectl sandbox up)\n';
-  const rows = health.map((h) => [h.name, h.address, h.pid !== undefined ? String(h.pid) : '-', h.running === undefined ? 'external' : h.running ? 'running' : 'gone', h.ok ? c.green('yes') : c.red('no'), h.detail]);
+  const rows = health.map((h) => [
+    h.name,
+    h.address,
+    h.pid !== undefined ? String(h.pid) : '-',
+    h.running === undefined ? 'external' : h.running ? 'running' : 'gone',
+    h.ok ? c.green('yes') : c.red('no'),
+    h.detail,
+  ]);
   const table = formatTable(['component', 'address', 'pid', 'process', 'answers', 'detail'], rows, width) + '\n';
   const bad = health.filter((h) => !h.ok).length;
-  const summary = !state.complete ? 'sandbox up did not finish: run cachectl sandbox down, then up' : bad === 0 ? 'all components answer' : `${bad} component(s) do not answer: run cachectl sandbox up to restart the sandbox`;
+  const summary = !state.complete
+    ? 'sandbox up did not finish: run cachectl sandbox down, then up'
+    : bad === 0
+      ? 'all components answer'
+      : `${bad} component(s) do not answer: run cachectl sandbox up to restart the sandbox`;
   return `${table}${summary}\n`;
 }
 
 export function renderDown(dir: string, result: DownResult): string {
   if (!result.found) return `no sandbox in ${dir}: nothing to stop\n`;
   const out: string[] = [];
-  const describe: Record<string, string> = { stopped: 'stopped', killed: 'killed (did not stop on SIGTERM)', 'already-gone': 'was not running', 'not-ours': 'left alone: its pid now belongs to another process' };
+  const describe: Record<string, string> = {
+    stopped: 'stopped',
+    killed: 'killed (did not stop on SIGTERM)',
+    'already-gone': 'was not running',
+    'not-ours': 'left alone: its pid now belongs to another process',
+  };
   for (const s of result.stopped) out.push(`${s.name.padEnd(10)} pid ${String(s.pid).padEnd(8)} ${describe[s.outcome] ?? s.outcome}`);
   if (result.database) {
     const d = result.database;
-    const text = { dropped: 'dropped', absent: 'was already gone', 'not-ours': 'left alone: it is not the sandbox\'s', unreachable: `could not be dropped: ${d.detail ?? ''}` }[d.outcome];
+    const text = {
+      dropped: 'dropped',
+      absent: 'was already gone',
+      'not-ours': "left alone: it is not the sandbox's",
+      unreachable: `could not be dropped: ${d.detail ?? ''}`,
+    }[d.outcome];
     out.push(`database ${d.name} ${text}`);
   }
   out.push('sandbox is down');
@@ -95,7 +120,9 @@ function publicState(state: SandboxState): Record<string, unknown> {
     ring: state.ring,
     ringConfigFile: state.ringConfigFile,
     twemproxy: state.twemproxy,
-    postgres: state.postgres ? { kind: state.postgres.kind, url: redact(state.postgres.url), database: state.postgres.database, products: state.postgres.products } : undefined,
+    postgres: state.postgres
+      ? { kind: state.postgres.kind, url: redact(state.postgres.url), database: state.postgres.database, products: state.postgres.products }
+      : undefined,
     processes: state.processes.map((p) => ({ name: p.name, role: p.role, pid: p.pid, port: p.port, logFile: p.logFile })),
     envFile: state.envFile,
   };

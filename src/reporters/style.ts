@@ -36,7 +36,11 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
  */
 export function fitWidths(header: readonly string[], widths: readonly number[], width: number | undefined): number[] {
   if (width === undefined || tableWidth(widths) <= width) return [...widths];
-  return shrink(widths, header.map((h, i) => Math.min(widths[i] as number, Math.max(h.length, MIN_CUT))), width);
+  return shrink(
+    widths,
+    header.map((h, i) => Math.min(widths[i] as number, Math.max(h.length, MIN_CUT))),
+    width,
+  );
 }
 
 /** A cell cut to its column's width (middle ellipsis), or as it is when it fits. */
@@ -56,7 +60,8 @@ function shrink(widths: readonly number[], floors: readonly number[], width: num
   let excess = tableWidth(out) - width;
   while (excess > 0) {
     let widest = -1;
-    for (let i = 0; i < out.length; i++) if ((out[i] as number) > (floors[i] as number) && (widest < 0 || (out[i] as number) > (out[widest] as number))) widest = i;
+    for (let i = 0; i < out.length; i++)
+      if ((out[i] as number) > (floors[i] as number) && (widest < 0 || (out[i] as number) > (out[widest] as number))) widest = i;
     if (widest < 0) break;
     out[widest] = (out[widest] as number) - 1;
     excess--;
@@ -80,12 +85,20 @@ function fold(cells: string[][], widths: readonly number[], floors: readonly num
   return groups
     .map((g) => {
       const columns = [0, ...g];
-      const w = shrink(columns.map((j) => widths[j] as number), columns.map((j) => floors[j] as number), width);
+      const w = shrink(
+        columns.map((j) => widths[j] as number),
+        columns.map((j) => floors[j] as number),
+        width,
+      );
       // The lead column alone may still be too wide: it gives way, down to a few characters.
       const over = tableWidth(w) - width;
       if (over > 0) w[0] = Math.max(5, (w[0] as number) - over);
       const sub = cells.map((r) => columns.map((j) => r[j] as string));
-      return layout(cut(sub, w), w, columns.map((j) => numeric[j] as boolean));
+      return layout(
+        cut(sub, w),
+        w,
+        columns.map((j) => numeric[j] as boolean),
+      );
     })
     .join('\n\n');
 }

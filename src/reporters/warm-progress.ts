@@ -88,7 +88,11 @@ class BarProgress implements ProgressReporter {
     if (!this.started) return;
     if (event.type === 'nodeError' || event.type === 'stopping' || event.type === 'failover') {
       this.bar.stop();
-      this.stderr.write(this.style.yellow(`warm: ${event.type === 'nodeError' ? `${event.node}: ${event.error}` : event.type === 'failover' ? failoverLine(event) : `stopping: ${event.detail}`}\n`));
+      this.stderr.write(
+        this.style.yellow(
+          `warm: ${event.type === 'nodeError' ? `${event.node}: ${event.error}` : event.type === 'failover' ? failoverLine(event) : `stopping: ${event.detail}`}\n`,
+        ),
+      );
       this.bar.start(this.tally.total ?? 0, this.tally.done, this.payload());
       return;
     }
@@ -108,7 +112,10 @@ class BarProgress implements ProgressReporter {
     return {
       entry: this.entry,
       // While a node is waited for the rate falls for a reason the operator should see instead.
-      rate: t.waiting.size > 0 ? this.style.yellow(`waiting for failover (${[...t.waiting].join(', ')})`) : `${formatNumber(Math.round(rate))} keys/s | ETA ${left === undefined ? '-' : formatDuration(left)}`,
+      rate:
+        t.waiting.size > 0
+          ? this.style.yellow(`waiting for failover (${[...t.waiting].join(', ')})`)
+          : `${formatNumber(Math.round(rate))} keys/s | ETA ${left === undefined ? '-' : formatDuration(left)}`,
       totalText: t.total !== undefined && t.total > 0 ? `/${t.estimated ? '~' : ''}${formatNumber(t.total)}` : '',
       problems: t.problems > 0 ? this.style.yellow(` | ${formatNumber(t.problems)} not written`) : '',
     };
@@ -138,13 +145,20 @@ class PlainProgress implements ProgressReporter {
     const t = this.tally;
     switch (event.type) {
       case 'entryStart':
-        this.line(`entry ${event.entry} (tier ${event.tier})${event.total !== undefined ? `: ${event.estimated ? 'about ' : ''}${formatNumber(event.total)} keys` : ''}`);
+        this.line(
+          `entry ${event.entry} (tier ${event.tier})${event.total !== undefined ? `: ${event.estimated ? 'about ' : ''}${formatNumber(event.total)} keys` : ''}`,
+        );
         break;
       case 'progress': {
         const total = t.total !== undefined && t.total > 0 ? `/${t.estimated ? '~' : ''}${formatNumber(t.total)}` : '';
         const pct = t.total ? ` (${Math.min(100, (100 * t.done) / t.total).toFixed(1)}%)` : '';
-        const left = t.total !== undefined && t.total > t.done && event.keysPerSecond > 0 ? `, ETA ${formatDuration(((t.total - t.done) / event.keysPerSecond) * 1000)}` : '';
-        this.line(`${formatNumber(t.done)}${total} keys${pct}, ${formatNumber(event.keysPerSecond)} keys/s${left}${t.problems > 0 ? `, ${formatNumber(t.problems)} not written` : ''}`);
+        const left =
+          t.total !== undefined && t.total > t.done && event.keysPerSecond > 0
+            ? `, ETA ${formatDuration(((t.total - t.done) / event.keysPerSecond) * 1000)}`
+            : '';
+        this.line(
+          `${formatNumber(t.done)}${total} keys${pct}, ${formatNumber(event.keysPerSecond)} keys/s${left}${t.problems > 0 ? `, ${formatNumber(t.problems)} not written` : ''}`,
+        );
         break;
       }
       case 'nodeError':

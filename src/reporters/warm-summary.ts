@@ -17,7 +17,13 @@ export class FailureExamples {
     if (event.type !== 'keyFailed') return;
     this.count++;
     if (this.examples.length < EXAMPLES) {
-      this.examples.push({ key: event.key, kind: event.kind, reason: event.reason, entry: event.entry, ...(event.line !== undefined ? { line: event.line } : {}) });
+      this.examples.push({
+        key: event.key,
+        kind: event.kind,
+        reason: event.reason,
+        entry: event.entry,
+        ...(event.line !== undefined ? { line: event.line } : {}),
+      });
     }
   };
 }
@@ -32,22 +38,45 @@ export function renderWarmText(summary: WarmSummary, failures: FailureExamples, 
   const verb = s.dryRun ? 'dry run: would write' : 'written';
   const stale = s.staleWritten > 0 ? ` (+${formatNumber(s.staleWritten)} stale copies)` : '';
   const out: string[] = [];
-  out.push(c.bold(`warm: ${verb} ${formatNumber(s.written)} keys${stale} in ${formatDuration(s.durationMs)}, ${formatNumber(s.keysPerSecond)} keys/s, ${formatBytes(s.bytes)}`));
+  out.push(
+    c.bold(
+      `warm: ${verb} ${formatNumber(s.written)} keys${stale} in ${formatDuration(s.durationMs)}, ${formatNumber(s.keysPerSecond)} keys/s, ${formatBytes(s.bytes)}`,
+    ),
+  );
   const problems = s.missing + s.invalid + s.failed + s.notAttempted;
   const line = `skipped ${formatNumber(s.skipped)}, missing ${formatNumber(s.missing)}, invalid ${formatNumber(s.invalid)}, failed ${formatNumber(s.failed)}${s.retries > 0 ? `, retries ${formatNumber(s.retries)}` : ''}`;
   out.push(problems > 0 ? c.yellow(line) : line);
   if (s.resumed) out.push(resumedLine(s));
-  if (s.notAttempted > 0) out.push(c.red(`not attempted ${formatNumber(s.notAttempted)}: the run stopped before them${failedKeysFile ? `; listed in ${failedKeysFile}, rerun with --keys ${failedKeysFile}` : '; list them with --failed-keys FILE'}`));
+  if (s.notAttempted > 0)
+    out.push(
+      c.red(
+        `not attempted ${formatNumber(s.notAttempted)}: the run stopped before them${failedKeysFile ? `; listed in ${failedKeysFile}, rerun with --keys ${failedKeysFile}` : '; list them with --failed-keys FILE'}`,
+      ),
+    );
   for (const u of s.unread ?? []) {
     if (u.source === 'stdin') {
-      out.push(c.red(`${u.entry}: stopped after line ${formatNumber(u.rowsRead)} of ${u.file ?? 'stdin'}; the rest was not read (it cannot be listed; feed it again from there, or run with --checkpoint FILE)`));
+      out.push(
+        c.red(
+          `${u.entry}: stopped after line ${formatNumber(u.rowsRead)} of ${u.file ?? 'stdin'}; the rest was not read (it cannot be listed; feed it again from there, or run with --checkpoint FILE)`,
+        ),
+      );
       continue;
     }
     const left = u.rowsLeft !== undefined ? `${formatNumber(u.rowsLeft)} rows` : 'the rest of its rows';
-    out.push(c.red(`query ${u.entry}: stopped after ${formatNumber(u.rowsRead)} rows, ${left} not read (rows cannot be listed; run with --checkpoint FILE to resume where it stopped)`));
+    out.push(
+      c.red(
+        `query ${u.entry}: stopped after ${formatNumber(u.rowsRead)} rows, ${left} not read (rows cannot be listed; run with --checkpoint FILE to resume where it stopped)`,
+      ),
+    );
   }
   out.push('');
-  out.push(formatTable(['node', s.dryRun ? 'keys (planned)' : 'keys', 'bytes'], Object.entries(s.nodes).map(([n, k]) => [n, k, formatBytes(s.nodeBytes[n] ?? 0)]), width));
+  out.push(
+    formatTable(
+      ['node', s.dryRun ? 'keys (planned)' : 'keys', 'bytes'],
+      Object.entries(s.nodes).map(([n, k]) => [n, k, formatBytes(s.nodeBytes[n] ?? 0)]),
+      width,
+    ),
+  );
   out.push('');
   out.push(
     formatTable(
@@ -58,7 +87,13 @@ export function renderWarmText(summary: WarmSummary, failures: FailureExamples, 
   );
   if (s.samples && s.samples.length > 0) {
     out.push('', 'sample keys:');
-    out.push(formatTable(['key', 'node', 'ttl'], s.samples.map((k) => [k.key, k.node, k.ttlMs === null ? 'none' : formatDuration(k.ttlMs)]), width));
+    out.push(
+      formatTable(
+        ['key', 'node', 'ttl'],
+        s.samples.map((k) => [k.key, k.node, k.ttlMs === null ? 'none' : formatDuration(k.ttlMs)]),
+        width,
+      ),
+    );
   }
   if (failures.examples.length > 0) {
     out.push('', `not written (${failures.count > EXAMPLES ? `first ${EXAMPLES} of ${formatNumber(failures.count)}` : formatNumber(failures.count)}):`);

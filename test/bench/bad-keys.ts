@@ -30,15 +30,34 @@ try {
   }
   const file = join(dir, 'keys.txt');
   writeFileSync(file, lines.join('\n') + '\n');
-  const queries = async () => Number((await db.pool.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0]?.n);
+  const queries = async () =>
+    Number((await db.pool.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0]?.n);
   const before = await queries();
   const started = performance.now();
-  const r = await runCli(['warm', '--keys', file, '--pattern', 'product:{id}', '--fetch', FETCH, '--ttl', '1h', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--json', '--no-lock']);
+  const r = await runCli([
+    'warm',
+    '--keys',
+    file,
+    '--pattern',
+    'product:{id}',
+    '--fetch',
+    FETCH,
+    '--ttl',
+    '1h',
+    '--redis',
+    `redis://127.0.0.1:${redis.port}`,
+    '--pg',
+    db.url,
+    '--json',
+    '--no-lock',
+  ]);
   const ms = performance.now() - started;
   // pg_stat counters are flushed by the backend at the end of a transaction, at most every 500 ms (PG 15: 1 s).
   await new Promise((resolve) => setTimeout(resolve, 1200));
   const s = JSON.parse(r.stdout) as { written: number; invalid: number };
-  console.log(JSON.stringify({ good, bad, exitCode: r.code, written: s.written, invalid: s.invalid, wallMs: Math.round(ms), pgTransactions: (await queries()) - before }));
+  console.log(
+    JSON.stringify({ good, bad, exitCode: r.code, written: s.written, invalid: s.invalid, wallMs: Math.round(ms), pgTransactions: (await queries()) - before }),
+  );
 } finally {
   await Promise.all([redis.stop(), db.drop()]);
   rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,14 @@ export interface WarmRun extends ChildRun {
 
 export type WarmSource = { kind: 'keys'; file: string } | { kind: 'query'; sql?: string; count: number };
 
-export async function cachectlWarm(topology: Topology, pgUrl: string, source: WarmSource, expected: number, cpuProfDir?: string, extra: string[] = []): Promise<WarmRun> {
+export async function cachectlWarm(
+  topology: Topology,
+  pgUrl: string,
+  source: WarmSource,
+  expected: number,
+  cpuProfDir?: string,
+  extra: string[] = [],
+): Promise<WarmRun> {
   const what =
     source.kind === 'keys'
       ? ['--keys', source.file, '--pattern', 'product:{id}', '--fetch', FETCH_SQL]
@@ -30,7 +37,9 @@ export async function cachectlWarm(topology: Topology, pgUrl: string, source: Wa
     throw new Error(`cachectl warm (${topology.name}, ${source.kind}) exited ${run.code} without a JSON summary: ${run.stderr.slice(-800)}`);
   }
   if (run.code !== 0 || written !== expected) {
-    throw new Error(`cachectl warm (${topology.name}, ${source.kind}) wrote ${written} of ${expected} keys (exit ${run.code}): ${stopped}${run.stderr.slice(-300)}`);
+    throw new Error(
+      `cachectl warm (${topology.name}, ${source.kind}) wrote ${written} of ${expected} keys (exit ${run.code}): ${stopped}${run.stderr.slice(-300)}`,
+    );
   }
   return { ...run, written, perSecond: written / run.seconds };
 }

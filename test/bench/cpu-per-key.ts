@@ -36,10 +36,18 @@ try {
       await servers.flushAll();
       await waitForQuiet();
       const dir = profile ? mkdtempSync(join(work, 'prof-')) : undefined;
-      const { result, cpu } = await measureCpu(topology.pids, () => cachectlWarm(topology, db.url, kind === 'keys' ? { kind, file: keyFile } : { kind, count: n }, n, dir));
+      const { result, cpu } = await measureCpu(topology.pids, () =>
+        cachectlWarm(topology, db.url, kind === 'keys' ? { kind, file: keyFile } : { kind, count: n }, n, dir),
+      );
       const us = (s: number) => ((s * 1e6) / n).toFixed(2);
-      process.stdout.write(`${kind.padEnd(5)} ${name}: cachectl ${us(result.cpuSeconds ?? 0)} us/key (${us((result.cpuSeconds ?? 0) - startup)} without start-up), Redis ${us(cpu.redis)}, rest ${us(cpu.machine - cpu.redis - (result.cpuSeconds ?? 0))}, ${Math.round(result.perSecond)} keys/s, peak RSS ${((result.peakRss ?? 0) / 2 ** 20).toFixed(1)} MiB\n`);
-      if (dir) for (const f of hottestFunctions(dir, 25)) process.stdout.write(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${((f.share * (result.seconds * 1e6)) / n).toFixed(2).padStart(6)} us/key  ${f.name}\n`);
+      process.stdout.write(
+        `${kind.padEnd(5)} ${name}: cachectl ${us(result.cpuSeconds ?? 0)} us/key (${us((result.cpuSeconds ?? 0) - startup)} without start-up), Redis ${us(cpu.redis)}, rest ${us(cpu.machine - cpu.redis - (result.cpuSeconds ?? 0))}, ${Math.round(result.perSecond)} keys/s, peak RSS ${((result.peakRss ?? 0) / 2 ** 20).toFixed(1)} MiB\n`,
+      );
+      if (dir)
+        for (const f of hottestFunctions(dir, 25))
+          process.stdout.write(
+            `  ${(f.share * 100).toFixed(1).padStart(5)}%  ${((f.share * (result.seconds * 1e6)) / n).toFixed(2).padStart(6)} us/key  ${f.name}\n`,
+          );
     }
   }
 } finally {

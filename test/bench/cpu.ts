@@ -47,7 +47,10 @@ export class PgBackends {
   private readonly seen = new Map<number, { first: number; last: number }>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly database: string, private readonly everyMs = 100) {}
+  constructor(
+    private readonly database: string,
+    private readonly everyMs = 100,
+  ) {}
 
   start(): void {
     this.sample();

@@ -31,7 +31,13 @@ export async function redisSetRate(ports: number[], requestsPerNode: number, val
   const started = process.hrtime.bigint();
   const command = ttlMs === undefined ? ['-t', 'set', '-d', String(valueBytes)] : ['SET', 'key:__rand_int__', 'v'.repeat(valueBytes), 'PX', String(ttlMs)];
   const runs = await Promise.all(
-    ports.map((port) => runTimed('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-P', '64', '-n', String(requestsPerNode), '-r', '10000000', '-q', '--csv', ...command], { keepStdout: true })),
+    ports.map((port) =>
+      runTimed(
+        'redis-benchmark',
+        ['-h', '127.0.0.1', '-p', String(port), '-P', '64', '-n', String(requestsPerNode), '-r', '10000000', '-q', '--csv', ...command],
+        { keepStdout: true },
+      ),
+    ),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const perNode = runs.map((r) => {

@@ -24,7 +24,11 @@ const preload = fileURLToPath(new URL('./rusage-preload.mjs', import.meta.url));
 const cachectlBin = process.env.CACHECTL_BENCH_BIN ?? fileURLToPath(new URL('../../bin/cachectl', import.meta.url));
 
 /** Wall time of any program; stdout is kept only when asked (a scan of a million keys is big). */
-export async function runTimed(command: string, args: string[], options: { keepStdout?: boolean; countLines?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ChildRun & { lines: number }> {
+export async function runTimed(
+  command: string,
+  args: string[],
+  options: { keepStdout?: boolean; countLines?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<ChildRun & { lines: number }> {
   const started = process.hrtime.bigint();
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   let stdout = '';
@@ -59,7 +63,10 @@ export async function runCachectl(args: string[], options: { cpuProfDir?: string
   const prof = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   try {
     // node with the flags the bin's #! line gives it (as an operator's shell would), plus the preload.
-    const run = await runTimed(process.execPath, [...binNodeFlags(), ...prof, '--import', preload, cachectlBin, ...args], { keepStdout: true, env: { ...process.env, BENCH_RUSAGE_FILE: file, NO_COLOR: '1' } });
+    const run = await runTimed(process.execPath, [...binNodeFlags(), ...prof, '--import', preload, cachectlBin, ...args], {
+      keepStdout: true,
+      env: { ...process.env, BENCH_RUSAGE_FILE: file, NO_COLOR: '1' },
+    });
     try {
       const r = JSON.parse(readFileSync(file, 'utf8')) as { maxRssKiB: number; userUs: number; systemUs: number };
       return { ...run, peakRss: r.maxRssKiB * 1024, cpuSeconds: (r.userUs + r.systemUs) / 1e6 };

@@ -7,7 +7,12 @@ import pg from 'pg';
 import { Cluster, Redis } from 'ioredis';
 import type { Topology } from './servers.js';
 
-export async function naiveWarm(pgUrl: string, topology: Topology, ids: number, ttlSeconds = 86_400): Promise<{ keys: number; failed: number; seconds: number }> {
+export async function naiveWarm(
+  pgUrl: string,
+  topology: Topology,
+  ids: number,
+  ttlSeconds = 86_400,
+): Promise<{ keys: number; failed: number; seconds: number }> {
   const db = new pg.Client({ connectionString: pgUrl });
   db.on('error', () => undefined);
   await db.connect();

@@ -30,7 +30,8 @@ export async function psqlPipe(pgUrl: string, port: number, expected: number, tt
   const run = await runTimed('bash', ['-c', script], { keepStdout: true });
   const replies = Number(/replies:\s*(\d+)/.exec(run.stdout)?.[1] ?? -1);
   const errors = Number(/errors:\s*(\d+)/.exec(run.stdout)?.[1] ?? -1);
-  if (run.code !== 0 || replies !== expected || errors !== 0) throw new Error(`psql | redis-cli --pipe: exit ${run.code}, ${replies} replies, ${errors} errors: ${(run.stderr || run.stdout).slice(-400)}`);
+  if (run.code !== 0 || replies !== expected || errors !== 0)
+    throw new Error(`psql | redis-cli --pipe: exit ${run.code}, ${replies} replies, ${errors} errors: ${(run.stderr || run.stdout).slice(-400)}`);
   return { keys: expected, seconds: run.seconds, perSecond: expected / run.seconds };
 }
 

@@ -25,7 +25,9 @@ export interface HotFunction {
 
 /** Top `n` functions by self time in the newest profile under `dir`. */
 export function hottestFunctions(dir: string, n = 12): HotFunction[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort();
   const last = files[files.length - 1];
   if (!last) return [];
   const profile = JSON.parse(readFileSync(join(dir, last), 'utf8')) as CpuProfile;

@@ -57,7 +57,17 @@ export interface CpuBudget {
   cpuBoundRate: number;
 }
 
-const BUDGET_HEADER = ['CPU per key (us)', 'cachectl', 'Redis', 'PostgreSQL', 'rest of machine', 'cachectl / Redis', 'machine busy', 'cores allow keys/s', 'achieved'];
+const BUDGET_HEADER = [
+  'CPU per key (us)',
+  'cachectl',
+  'Redis',
+  'PostgreSQL',
+  'rest of machine',
+  'cachectl / Redis',
+  'machine busy',
+  'cores allow keys/s',
+  'achieved',
+];
 
 function budgetCells(b: CpuBudget): string[] {
   return [
@@ -88,7 +98,13 @@ function markdownTable(header: string[], rows: string[][]): string {
 export function renderMarkdown(rows: Row[], targets: Target[], budgets: CpuBudget[]): string {
   const measurements = markdownTable(
     ['measurement', 'keys/s', 'peak RSS', 'CPU s', 'note'],
-    rows.map((r) => [r.name, Math.round(r.perSecond).toLocaleString('en-US'), r.peakRss !== undefined ? formatBytes(r.peakRss) : '', r.cpuSeconds !== undefined ? r.cpuSeconds.toFixed(2) : '', r.note ?? '']),
+    rows.map((r) => [
+      r.name,
+      Math.round(r.perSecond).toLocaleString('en-US'),
+      r.peakRss !== undefined ? formatBytes(r.peakRss) : '',
+      r.cpuSeconds !== undefined ? r.cpuSeconds.toFixed(2) : '',
+      r.note ?? '',
+    ]),
   );
   const goals = markdownTable(
     ['target', 'measured', 'goal', 'met'],

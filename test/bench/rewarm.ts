@@ -23,7 +23,24 @@ try {
   const run = async (label: string, ...extra: string[]) => {
     await db.pool.query('TRUNCATE fetch_log');
     const started = performance.now();
-    const r = await runCli(['warm', '--keys', file, '--pattern', 'product:{id}', '--fetch', 'SELECT id, value FROM logged_fetch($1::bigint[])', '--ttl', '1h', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--json', '--no-lock', ...extra]);
+    const r = await runCli([
+      'warm',
+      '--keys',
+      file,
+      '--pattern',
+      'product:{id}',
+      '--fetch',
+      'SELECT id, value FROM logged_fetch($1::bigint[])',
+      '--ttl',
+      '1h',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--pg',
+      db.url,
+      '--json',
+      '--no-lock',
+      ...extra,
+    ]);
     const ms = Math.round(performance.now() - started);
     const s = JSON.parse(r.stdout) as { written: number; skipped: number };
     const asked = Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM fetch_log')).rows[0]?.n);

@@ -28,7 +28,22 @@ test('bad --redis addresses: exit 2, one line naming --redis and what is wrong (
     ['unix://', /names no socket/],
     ['::1:6379', /IPv6 address; put it in brackets/],
   ];
-  for (const command of [['inspect', 'nodes'], ['warm', '--keys', '-', '--pattern', 'p:{id}', '--fetch', 'SELECT id, name AS value FROM t WHERE id = ANY($1)', '--ttl', '1m', '--pg', 'postgres://nobody@127.0.0.1:1/x']]) {
+  for (const command of [
+    ['inspect', 'nodes'],
+    [
+      'warm',
+      '--keys',
+      '-',
+      '--pattern',
+      'p:{id}',
+      '--fetch',
+      'SELECT id, name AS value FROM t WHERE id = ANY($1)',
+      '--ttl',
+      '1m',
+      '--pg',
+      'postgres://nobody@127.0.0.1:1/x',
+    ],
+  ]) {
     for (const [url, why] of cases) {
       const r = await runCli([...command, '--redis', url], { stdin: 'p:1\n' });
       assert.equal(r.code, 2, `${url}: ${r.stderr}`);
@@ -42,7 +57,13 @@ test('bad --redis addresses: exit 2, one line naming --redis and what is wrong (
 test('an unencoded / or @ in a password is read whole (credentials end at the last @), and never printed', () => {
   const e = parseRedisEndpoint('redis://app:pa/ss@w0rd@10.0.0.5:6380/2', '--redis');
   assert.deepEqual(e, { host: '10.0.0.5', port: 6380, db: 2, tls: false, username: 'app', password: 'pa/ss@w0rd' });
-  assert.deepEqual(parseRedisEndpoint('rediss://:p%40ss@cache.example.com', '--redis'), { host: 'cache.example.com', port: 6379, db: 0, tls: true, password: 'p@ss' });
+  assert.deepEqual(parseRedisEndpoint('rediss://:p%40ss@cache.example.com', '--redis'), {
+    host: 'cache.example.com',
+    port: 6379,
+    db: 0,
+    tls: true,
+    password: 'p@ss',
+  });
   assert.deepEqual(parseRedisEndpoint('10.0.0.5:6380', '--redis'), { host: '10.0.0.5', port: 6380, db: 0, tls: false });
   assert.deepEqual(parseRedisEndpoint('[::1]:7000', '--redis'), { host: '::1', port: 7000, db: 0, tls: false });
   assert.deepEqual(parseRedisEndpoint('unix:///run/redis.sock?db=3', '--redis'), { host: '', port: 0, socket: '/run/redis.sock', db: 3, tls: false });
@@ -60,8 +81,36 @@ test('passwords are never echoed, whatever the shape, for --redis, --cluster, --
     ['inspect', 'nodes', '--cluster', `u:${secret}@127.0.0.1:1`],
     ['inspect', 'nodes', '--cluster', `u:${secret}@127.0.0.1:1/4`],
     ['ring', 'locate', 'k', '--ring', `u:${secret}@127.0.0.1:1:1`],
-    ['warm', '--keys', '-', '--pattern', 'p:{id}', '--fetch', 'SELECT 1', '--ttl', '1m', '--redis', 'redis://127.0.0.1:1', '--pg', `app:${secret}@127.0.0.1:1/db`],
-    ['warm', '--keys', '-', '--pattern', 'p:{id}', '--fetch', 'SELECT 1', '--ttl', '1m', '--redis', 'redis://127.0.0.1:1', '--pg', `host=127.0.0.1 port=1 user=app password=${secret} dbname=x`],
+    [
+      'warm',
+      '--keys',
+      '-',
+      '--pattern',
+      'p:{id}',
+      '--fetch',
+      'SELECT 1',
+      '--ttl',
+      '1m',
+      '--redis',
+      'redis://127.0.0.1:1',
+      '--pg',
+      `app:${secret}@127.0.0.1:1/db`,
+    ],
+    [
+      'warm',
+      '--keys',
+      '-',
+      '--pattern',
+      'p:{id}',
+      '--fetch',
+      'SELECT 1',
+      '--ttl',
+      '1m',
+      '--redis',
+      'redis://127.0.0.1:1',
+      '--pg',
+      `host=127.0.0.1 port=1 user=app password=${secret} dbname=x`,
+    ],
     ['inspect', 'nodes', '-h', '127.0.0.1', '-p', '1', '-a', secret],
     ['herd', '--url', `http://user:${secret}@127.0.0.1:1/products/1`, '--invalidate', 'product:1', '--redis', 'redis://127.0.0.1:1'],
     ['herd', '--url', `http://user:${secret}@127.0.0.1:1/products/1`, '--invalidate', 'product:1', '--redis', 'redis://127.0.0.1:1', '--json'],
@@ -78,7 +127,10 @@ test('passwords are never echoed, whatever the shape, for --redis, --cluster, --
 
 test('libpq keyword/value strings are accepted for --pg and DATABASE_URL', () => {
   assert.equal(pgUrlFromConninfo('host=db1 port=5433 dbname=shop user=app', '--pg'), 'postgres://app@db1:5433/shop');
-  assert.equal(pgUrlFromConninfo("host=/var/run/postgresql dbname=shop user=app password='it\\'s x'", '--pg'), "postgres://app:it's%20x@/shop?host=%2Fvar%2Frun%2Fpostgresql");
+  assert.equal(
+    pgUrlFromConninfo("host=/var/run/postgresql dbname=shop user=app password='it\\'s x'", '--pg'),
+    "postgres://app:it's%20x@/shop?host=%2Fvar%2Frun%2Fpostgresql",
+  );
   assert.equal(pgUrlFromConninfo('postgresql://app@db1/shop', '--pg'), 'postgresql://app@db1/shop');
   assert.equal(pgUrlFromConninfo('host=db1 dbname=shop sslmode=require', '--pg'), 'postgres://db1/shop?sslmode=require');
   assert.throws(() => pgUrlFromConninfo('host=db1 frobnicate=1', '--pg'), /libpq keyword 'frobnicate' is not supported/);

@@ -12,7 +12,21 @@ import { tempDir } from '../harness/warm-helpers.js';
 
 const NO_REDIS = 'redis://127.0.0.1:1';
 const NO_PG = 'postgres://postgres@127.0.0.1:1/x';
-const HOSTILE = ['', ' ', '-1', '0', 'NaN', '1e309', '99999999999999999999', '99999999999999999999d', '25d', '%', '\u0000', 'x'.repeat(100_000), "'; DROP TABLE products; --"];
+const HOSTILE = [
+  '',
+  ' ',
+  '-1',
+  '0',
+  'NaN',
+  '1e309',
+  '99999999999999999999',
+  '99999999999999999999d',
+  '25d',
+  '%',
+  '\u0000',
+  'x'.repeat(100_000),
+  "'; DROP TABLE products; --",
+];
 /** Bound on one run: parse errors are immediate; what parses fails to connect to port 1 at once. */
 const BOUND_MS = 15_000;
 
@@ -45,7 +59,11 @@ const SANDBOX_ENV = { REDIS_SERVER_BIN: '/nonexistent/cachectl-fuzz/redis-server
 const TOPOLOGY = new Set(['--redis', '--cluster', '--ring', '--ring-config', '--sandbox', '--pg']);
 
 function valueFlags(): { path: string; option: Option }[] {
-  const program = buildProgram({ io: { stdout: new StringSink(), stderr: new StringSink(), stdin: process.stdin, env: {}, cwd: process.cwd(), signal: new AbortController().signal }, exitCode: 0, verbose: false });
+  const program = buildProgram({
+    io: { stdout: new StringSink(), stderr: new StringSink(), stdin: process.stdin, env: {}, cwd: process.cwd(), signal: new AbortController().signal },
+    exitCode: 0,
+    verbose: false,
+  });
   const out: { path: string; option: Option }[] = [];
   const walk = (cmd: Command, prefix: string) => {
     for (const sub of cmd.commands) {
@@ -73,7 +91,9 @@ writeFileSync(join(FLAG_DIR, 'drift.yml'), "entries:\n  - name: q\n    query: SE
 
 async function bounded(args: string[]): Promise<CliResult> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${BOUND_MS} ms: ${args.join(' ').slice(0, 200)}`)), BOUND_MS)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${BOUND_MS} ms: ${args.join(' ').slice(0, 200)}`)), BOUND_MS)),
+  );
   try {
     return await Promise.race([runCli(args, { cwd: FLAG_DIR, ...(args[0] === 'sandbox' ? { env: SANDBOX_ENV } : {}) }), timeout]);
   } finally {
@@ -95,7 +115,11 @@ function assertHonest(r: CliResult, args: string[], names: string): void {
 describe('every flag that takes a value, with hostile values', () => {
   const flags = valueFlags();
   test('every command that takes values has a base command line here (completion only prints)', () => {
-    const program = buildProgram({ io: { stdout: new StringSink(), stderr: new StringSink(), stdin: process.stdin, env: {}, cwd: process.cwd(), signal: new AbortController().signal }, exitCode: 0, verbose: false });
+    const program = buildProgram({
+      io: { stdout: new StringSink(), stderr: new StringSink(), stdin: process.stdin, env: {}, cwd: process.cwd(), signal: new AbortController().signal },
+      exitCode: 0,
+      verbose: false,
+    });
     const missing: string[] = [];
     const walk = (cmd: Command, prefix: string) => {
       for (const sub of cmd.commands) {
@@ -111,7 +135,10 @@ describe('every flag that takes a value, with hostile values', () => {
   test('the walk found the flags (a change to the commands cannot empty this test)', () => {
     assert.ok(flags.length > 100, String(flags.length));
     for (const f of ['--ttl', '--lock-ttl', '--statement-timeout', '--progress-interval', '--fail-on', '--assert', '--pattern', '--watch']) {
-      assert.ok(flags.some((x) => x.option.long === f), f);
+      assert.ok(
+        flags.some((x) => x.option.long === f),
+        f,
+      );
     }
   });
   for (const { path, option } of flags) {
@@ -125,7 +152,8 @@ describe('every flag that takes a value, with hostile values', () => {
         assertHonest(r, args, r.stderr.includes(flag) ? flag : 'cachectl');
         if (r.code === 2 && !/^(cachectl: |error: )/.test(r.stderr)) assert.fail(`${args.join(' ').slice(0, 100)}: ${r.stderr.slice(0, 200)}`);
         // An accepted value went as far as the first redis-server, which is missing: nothing else was started.
-        if (path === 'sandbox up' && r.code !== 2) assert.match(r.stderr, /cachectl-fuzz\/redis-server is not installed/, `${args.join(' ').slice(0, 100)}: ${r.stderr.slice(0, 300)}`);
+        if (path === 'sandbox up' && r.code !== 2)
+          assert.match(r.stderr, /cachectl-fuzz\/redis-server is not installed/, `${args.join(' ').slice(0, 100)}: ${r.stderr.slice(0, 300)}`);
       }
       if (path.startsWith('sandbox ')) {
         const left = (readdirSync(FLAG_DIR, { recursive: true }) as string[]).filter((f) => /(^|\/)(sandbox\.(json|lock)|cluster-1|ring-a)$/.test(f));
@@ -139,10 +167,26 @@ describe('every warmlist field, with hostile values', () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'k.txt'), '1\n');
   const FIELDS = ['name', 'tier', 'ttl', 'jitter', 'keys', 'pattern', 'fetch', 'query', 'count', 'format', 'stale', 'only-missing', 'refresh-below'];
-  const VALUES = ['""', '"%"', '-1', '0', '1e309', '99999999999999999999', '99999999999999999999d', '25d', '[1]', '{a: 1}', 'null', '"\\0"', `"${'x'.repeat(100_000)}"`, '"{a}{b}"'];
+  const VALUES = [
+    '""',
+    '"%"',
+    '-1',
+    '0',
+    '1e309',
+    '99999999999999999999',
+    '99999999999999999999d',
+    '25d',
+    '[1]',
+    '{a: 1}',
+    'null',
+    '"\\0"',
+    `"${'x'.repeat(100_000)}"`,
+    '"{a}{b}"',
+  ];
   const base = (field: string, value: string, kind: 'keys' | 'query') => {
     const lines = ['entries:', '  - name: a', '    ttl: 1h'];
-    if (kind === 'keys') lines.push('    keys: k.txt', "    pattern: 'p:{id}'", '    fetch: SELECT id, 1 AS value FROM generate_series(1, 1) id WHERE id = ANY($1::bigint[])');
+    if (kind === 'keys')
+      lines.push('    keys: k.txt', "    pattern: 'p:{id}'", '    fetch: SELECT id, 1 AS value FROM generate_series(1, 1) id WHERE id = ANY($1::bigint[])');
     else lines.push('    query: SELECT 1 AS key, 1 AS value');
     const at = lines.findIndex((l) => l.trimStart().startsWith(`${field}:`) || l.trimStart().startsWith(`- ${field}:`));
     if (at >= 0) lines[at] = lines[at]!.replace(/(\w[\w-]*): .*/, `${field}: ${value}`);
@@ -156,7 +200,10 @@ describe('every warmlist field, with hostile values', () => {
           writeFileSync(join(dir, 'w.yml'), base(field, value, kind));
           const args = ['warm', 'w.yml', '--redis', NO_REDIS, '--pg', NO_PG];
           let timer: NodeJS.Timeout | undefined;
-          const r = await Promise.race([runCli(args, { cwd: dir }), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${field}: ${value.slice(0, 40)}: no answer`)), BOUND_MS)))]);
+          const r = await Promise.race([
+            runCli(args, { cwd: dir }),
+            new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${field}: ${value.slice(0, 40)}: no answer`)), BOUND_MS))),
+          ]);
           clearTimeout(timer);
           assertHonest(r, [field, kind, value], 'w.yml');
           // Whatever the file says wrong is said with its line (or the file, for the whole-file checks).
@@ -170,12 +217,21 @@ describe('every warmlist field, with hostile values', () => {
     const cases: [string, RegExp][] = [
       ['entries:\n  - name: a\n    ttl: 1h\n    jitter: ""\n    query: SELECT 1\n', /^cachectl: w\.yml:4: jitter: '' must be a percentage/],
       ['entries:\n  - name: a\n    ttl: 1h\n    jitter: "%"\n    query: SELECT 1\n', /^cachectl: w\.yml:4: jitter: '%' must be a percentage/],
-      ['entries:\n  - name: a\n    ttl: 1h\n    jitter: [1]\n    query: SELECT 1\n', /^cachectl: w\.yml:4: jitter: must be a single value, not a list or mapping\n$/],
+      [
+        'entries:\n  - name: a\n    ttl: 1h\n    jitter: [1]\n    query: SELECT 1\n',
+        /^cachectl: w\.yml:4: jitter: must be a single value, not a list or mapping\n$/,
+      ],
       ['entries:\n  - name: a\n    ttl: 1h\n    tier: 0\n    query: SELECT 1\n', /^cachectl: w\.yml:4: tier: must be a whole number of at least 1/],
-      ['entries:\n  - name: a\n    ttl: 1h\n    keys: k.txt\n    pattern: p:{id}\n    fetch: SELECT 1\n    count: 5\n', /^cachectl: w\.yml:7: count: `count:` is for `query:` entries/],
+      [
+        'entries:\n  - name: a\n    ttl: 1h\n    keys: k.txt\n    pattern: p:{id}\n    fetch: SELECT 1\n    count: 5\n',
+        /^cachectl: w\.yml:7: count: `count:` is for `query:` entries/,
+      ],
       ['entries:\n  - name: a\n    ttl: 3600\n    query: SELECT 1\n', /^cachectl: w\.yml:3: ttl: '3600' needs a unit: 3600s or 3600ms/],
       ['entries:\n  - name: a\n    ttl: 99999999999999999999d\n    query: SELECT 1\n', /^cachectl: w\.yml:3: ttl: .* is too long; use at most 3650d/],
-      [`entries:\n  - name: a\n    ttl: 1h\n    keys: k.txt\n    pattern: "${'x'.repeat(10_000)}{id}"\n    fetch: SELECT 1\n`, /^cachectl: w\.yml:5: pattern: the pattern is 10004 characters long; a key pattern has at most 4096/],
+      [
+        `entries:\n  - name: a\n    ttl: 1h\n    keys: k.txt\n    pattern: "${'x'.repeat(10_000)}{id}"\n    fetch: SELECT 1\n`,
+        /^cachectl: w\.yml:5: pattern: the pattern is 10004 characters long; a key pattern has at most 4096/,
+      ],
     ];
     for (const [yaml, message] of cases) {
       writeFileSync(join(dir, 'w.yml'), yaml);
@@ -187,7 +243,10 @@ describe('every warmlist field, with hostile values', () => {
   });
 
   test('a 10 MB pattern in a warmlist is one line and exit 2, not exit 70', async () => {
-    writeFileSync(join(dir, 'big.yml'), `entries:\n  - name: a\n    ttl: 1h\n    keys: k.txt\n    pattern: "${Array.from({ length: 1_000_000 }, (_, i) => `{p${i}}`).join(':')}"\n    fetch: SELECT 1\n`);
+    writeFileSync(
+      join(dir, 'big.yml'),
+      `entries:\n  - name: a\n    ttl: 1h\n    keys: k.txt\n    pattern: "${Array.from({ length: 1_000_000 }, (_, i) => `{p${i}}`).join(':')}"\n    fetch: SELECT 1\n`,
+    );
     const r = await runCli(['warm', 'big.yml', '--redis', NO_REDIS, '--pg', NO_PG], { cwd: dir });
     assert.equal(r.code, 2, r.stderr.slice(0, 300));
     assert.match(r.stderr, /^cachectl: big\.yml: the warmlist is \d+ characters long; a warmlist has at most 1048576/);

@@ -6,7 +6,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../harness/cli.js';
 
-const COMMANDS = ['', 'warm', 'inspect', 'inspect ttl', 'inspect stampede', 'inspect locks', 'inspect stale', 'inspect nodes', 'herd', 'herd simulate', 'ring', 'ring locate', 'ring stats', 'ring diff', 'sandbox', 'sandbox up', 'sandbox status', 'sandbox down', 'sandbox env', 'completion'];
+const COMMANDS = [
+  '',
+  'warm',
+  'inspect',
+  'inspect ttl',
+  'inspect stampede',
+  'inspect locks',
+  'inspect stale',
+  'inspect nodes',
+  'herd',
+  'herd simulate',
+  'ring',
+  'ring locate',
+  'ring stats',
+  'ring diff',
+  'sandbox',
+  'sandbox up',
+  'sandbox status',
+  'sandbox down',
+  'sandbox env',
+  'completion',
+];
 
 test('every --help has examples, and shows duration defaults as typed (5s), never quoted or in raw ms', async () => {
   for (const path of COMMANDS) {
@@ -28,7 +49,11 @@ test('completion bash is a valid script that completes commands, flags and flag 
   const file = join(dir, 'c.bash');
   writeFileSync(file, r.stdout);
   const complete = (words: string[]) =>
-    execFileSync('bash', ['-c', `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _cachectl; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' }).trim();
+    execFileSync(
+      'bash',
+      ['-c', `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _cachectl; echo "\${COMPREPLY[@]}"`],
+      { encoding: 'utf8' },
+    ).trim();
   await t.test('subcommands', () => assert.deepEqual(complete(['cachectl', 'inspect', 's']).split(' ').sort(), ['stale', 'stampede']));
   await t.test('a flag of a nested command', () => assert.equal(complete(['cachectl', 'inspect', 'locks', '--lock-m']), '--lock-max-age'));
   await t.test('the choices of a flag', () => assert.equal(complete(['cachectl', 'herd', '--trigger', 'pe']), 'pexpire'));

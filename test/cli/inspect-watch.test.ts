@@ -58,7 +58,10 @@ describe('inspect --watch: the first tick is a baseline, changes rank by relativ
     });
     await changed;
     assert.equal(code, 0, stderr.text);
-    const ticks = stdout.text.trim().split('\n').map((l) => JSON.parse(l) as Tick);
+    const ticks = stdout.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Tick);
     assert.equal(ticks.length, 2);
     assert.equal(ticks[0]?.baseline, true);
     assert.deepEqual(ticks[0]?.worse, [], 'nothing is worse on the baseline tick');

@@ -67,7 +67,10 @@ describe('inspect: --fail-on, --watch and bad input, in-process', () => {
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 2);
     const ticks = lines.map((l) => JSON.parse(l) as { tick: number; report: { totals: { keys: number } }; worse: unknown[] });
-    assert.deepEqual(ticks.map((t) => t.tick), [1, 2]);
+    assert.deepEqual(
+      ticks.map((t) => t.tick),
+      [1, 2],
+    );
     assert.equal(ticks[1]?.report.totals.keys, 42);
   });
 

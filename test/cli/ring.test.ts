@@ -10,7 +10,11 @@ import { startCluster, type RedisCluster } from '../harness/redis.js';
 import { createRingTopology, parseRingServers } from '../../src/topology/ring/index.js';
 
 const require = createRequire(import.meta.url);
-const HashRing = require('hashring') as new (servers: Record<string, number>, algorithm?: string, options?: Record<string, unknown>) => { get(key: string): string };
+const HashRing = require('hashring') as new (
+  servers: Record<string, number>,
+  algorithm?: string,
+  options?: Record<string, unknown>,
+) => { get(key: string): string };
 
 const SERVERS = '10.0.0.1:6379,10.0.0.2:6379:2,10.0.0.3:6380 cache-c';
 const KEYS = ['product:1', 'user:{acme}:7', 'é', 'category:shoes', ...Array.from({ length: 40 }, (_, i) => `k${i}`)];
@@ -20,7 +24,18 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'cachectl-ring-cli-'));
   writeFileSync(
     join(dir, 'nutcracker.yml'),
-    ['alpha:', '  listen: 127.0.0.1:22121', '  hash: murmur', '  hash_tag: "{}"', '  distribution: ketama', '  servers:', '   - 10.0.0.1:6379:1 one', '   - 10.0.0.2:6379:1 two', '   - 10.0.0.3:6379:1 three', ''].join('\n'),
+    [
+      'alpha:',
+      '  listen: 127.0.0.1:22121',
+      '  hash: murmur',
+      '  hash_tag: "{}"',
+      '  distribution: ketama',
+      '  servers:',
+      '   - 10.0.0.1:6379:1 one',
+      '   - 10.0.0.2:6379:1 two',
+      '   - 10.0.0.3:6379:1 three',
+      '',
+    ].join('\n'),
   );
   writeFileSync(join(dir, 'two-pools.yml'), 'a:\n  servers:\n   - 10.0.0.1:6379:1\nb:\n  servers:\n   - 10.0.0.2:6379:1\n');
   writeFileSync(join(dir, 'broken.yml'), 'alpha:\n  servers:\n   - 10.0.0.1:6379:1\n  hash: [fnv1a_64\n');
@@ -44,7 +59,10 @@ describe('ring locate', () => {
     const r = await runCli(['ring', 'locate', '-', '--json', '--ring-config', join(dir, 'nutcracker.yml')], { stdin: 'x:{t1}:1\nx:{t1}:2\nother\n' });
     assert.equal(r.code, 0, r.stderr);
     const rows = JSON.parse(r.stdout) as { key: string; node: string }[];
-    assert.deepEqual(rows.map((x) => x.key), ['x:{t1}:1', 'x:{t1}:2', 'other']);
+    assert.deepEqual(
+      rows.map((x) => x.key),
+      ['x:{t1}:1', 'x:{t1}:2', 'other'],
+    );
     assert.ok(rows.every((x) => ['one', 'two', 'three'].includes(x.node) && Object.keys(x).length === 2));
     assert.equal(rows[0]!.node, rows[1]!.node, 'same hash tag, same node');
   });
@@ -58,8 +76,13 @@ describe('ring locate', () => {
   test('--ring-compat hashring and hashring:hash_ring agree with the npm hashring package', async () => {
     const servers = { '10.0.0.1:6379': 1, '10.0.0.2:6379': 2, '10.0.0.3:6380': 1 };
     const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
-    for (const [compat, options] of [['hashring', {}], ['hashring:hash_ring', { compatibility: 'hash_ring' }]] as const) {
-      const r = await runCli(['ring', 'locate', '-', '--ring', '10.0.0.1:6379,10.0.0.2:6379:2,10.0.0.3:6380', '--ring-compat', compat], { stdin: keys.join('\n') });
+    for (const [compat, options] of [
+      ['hashring', {}],
+      ['hashring:hash_ring', { compatibility: 'hash_ring' }],
+    ] as const) {
+      const r = await runCli(['ring', 'locate', '-', '--ring', '10.0.0.1:6379,10.0.0.2:6379:2,10.0.0.3:6380', '--ring-compat', compat], {
+        stdin: keys.join('\n'),
+      });
       assert.equal(r.code, 0, r.stderr);
       const theirs = new HashRing(servers, 'md5', options);
       assert.equal(r.stdout, keys.map((k) => `${k}\t${theirs.get(k)}\n`).join(''), compat);
@@ -122,7 +145,10 @@ describe('ring with --redis (one node)', () => {
     assert.equal(r.stdout, 'a\t127.0.0.1:1\nb\t127.0.0.1:1\n');
     const s = JSON.parse((await runCli(['ring', 'stats', '--json', '--redis', 'redis://127.0.0.1:1'])).stdout) as { basis: string; nodes: { share: number }[] };
     assert.equal(s.basis, 'single');
-    assert.deepEqual(s.nodes.map((n) => n.share), [1]);
+    assert.deepEqual(
+      s.nodes.map((n) => n.share),
+      [1],
+    );
   });
 });
 
@@ -133,7 +159,10 @@ describe('ring stats', () => {
     const s = JSON.parse(r.stdout) as { basis: string; cv: number; maxOverMean: number; nodes: { node: string; share: number; count: number }[] };
     assert.equal(s.basis, 'arcs');
     assert.ok(Math.abs(s.nodes.reduce((a, n) => a + n.share, 0) - 1) < 1e-12);
-    assert.deepEqual(s.nodes.map((n) => n.count), [160, 160, 160]);
+    assert.deepEqual(
+      s.nodes.map((n) => n.count),
+      [160, 160, 160],
+    );
     const mean = 1 / 3;
     const sd = Math.sqrt(s.nodes.reduce((a, n) => a + (n.share - mean) ** 2, 0) / 3);
     assert.ok(Math.abs(s.cv - sd / mean) < 1e-12);
@@ -152,14 +181,17 @@ describe('ring stats', () => {
     const ring = createRingTopology({ compat: 'twemproxy', servers: parseRingServers(SERVERS), hash: 'fnv1a_64' });
     const counts = [0, 0, 0];
     for (let i = 0; i < 3000; i++) counts[ring.nodeIndexOf(`product:${i}`)]!++;
-    assert.deepEqual(s.nodes.map((n) => n.count), counts);
+    assert.deepEqual(
+      s.nodes.map((n) => n.count),
+      counts,
+    );
   });
 });
 
 describe('ring diff', () => {
   const equal = '10.0.0.1:6379 a,10.0.0.2:6379 b,10.0.0.3:6379 c';
 
-  test('--remove with equal weights moves exactly the removed server\'s arc, all of it away from that server', async () => {
+  test("--remove with equal weights moves exactly the removed server's arc, all of it away from that server", async () => {
     const stats = JSON.parse((await runCli(['ring', 'stats', '--json', '--ring', equal])).stdout) as { nodes: { node: string; share: number }[] };
     const r = await runCli(['ring', 'diff', '--json', '--remove', 'b', '--ring', equal]);
     assert.equal(r.code, 0, r.stderr);
@@ -179,16 +211,26 @@ describe('ring diff', () => {
     const before = createRingTopology({ compat: 'twemproxy', servers: parseRingServers(equal), hash: 'fnv1a_64' });
     const afterRing = createRingTopology({ compat: 'twemproxy', servers: parseRingServers(equal + ',10.0.0.4:6379 d'), hash: 'fnv1a_64' });
     let moved = 0;
-    for (let i = 0; i < 3000; i++) if (before.nodes[before.nodeIndexOf(`product:${i}`)]!.name !== afterRing.nodes[afterRing.nodeIndexOf(`product:${i}`)]!.name) moved++;
+    for (let i = 0; i < 3000; i++)
+      if (before.nodes[before.nodeIndexOf(`product:${i}`)]!.name !== afterRing.nodes[afterRing.nodeIndexOf(`product:${i}`)]!.name) moved++;
     assert.equal(kd.keys, 3000);
     assert.equal(kd.movedKeys, moved);
-    assert.equal(kd.moves.reduce((a, m) => a + m.keys, 0), moved);
+    assert.equal(
+      kd.moves.reduce((a, m) => a + m.keys, 0),
+      moved,
+    );
     const text = await runCli(['ring', 'diff', '--add', '10.0.0.4:6379 d', '--ring', equal]);
     assert.match(text.stdout, /^add 10\.0\.0\.4:6379 d: \d+\.\d\d% of the hash space changes node\nfrom \\ to\s+d\n(\w\s+\d+\.\d\d%\n){3}$/);
   });
 
   test('bad diff input is exit 2', async () => {
-    for (const args of [['--ring', equal], ['--ring', equal, '--add', '10.0.0.9:1', '--remove', 'a'], ['--ring', equal, '--remove', 'zz'], ['--ring', equal, '--add', '10.0.0.1:6379'], ['--redis', 'redis://127.0.0.1:6379', '--remove', 'a']]) {
+    for (const args of [
+      ['--ring', equal],
+      ['--ring', equal, '--add', '10.0.0.9:1', '--remove', 'a'],
+      ['--ring', equal, '--remove', 'zz'],
+      ['--ring', equal, '--add', '10.0.0.1:6379'],
+      ['--redis', 'redis://127.0.0.1:6379', '--remove', 'a'],
+    ]) {
       const r = await runCli(['ring', 'diff', ...args]);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr.split('\n').length, 2, r.stderr);
@@ -210,7 +252,10 @@ describe('ring on a live Redis Cluster', () => {
     const r = await runCli(['ring', 'locate', ...keys, '--cluster', cluster.seeds]);
     assert.equal(r.code, 0, r.stderr);
     const client = cluster.masters[0]!.client();
-    const lines = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
     for (const [i, [key, node, slot]] of lines.entries()) {
       assert.equal(key, keys[i]);
       assert.equal(Number(slot), Number(await client.call('CLUSTER', 'KEYSLOT', key!)));
@@ -220,6 +265,9 @@ describe('ring on a live Redis Cluster', () => {
     }
     const s = JSON.parse((await runCli(['ring', 'stats', '--json', '--cluster', cluster.seeds])).stdout) as { basis: string; nodes: { count: number }[] };
     assert.equal(s.basis, 'slots');
-    assert.equal(s.nodes.reduce((a, n) => a + n.count, 0), 16384);
+    assert.equal(
+      s.nodes.reduce((a, n) => a + n.count, 0),
+      16384,
+    );
   });
 });

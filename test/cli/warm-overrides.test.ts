@@ -12,7 +12,10 @@ test("--ttl wins over a warmlist's ttl: (defaults and entries) and the plan says
   assert.deepEqual(plain.notes, []);
   assert.ok(plain.options.entries.some((e) => e.ttlMs === 3_600_000));
   const plan = planFromFlags([CATALOG], { ttl: '5m' }, io);
-  assert.ok(plan.options.entries.every((e) => e.ttlMs === 300_000), 'every entry has the flag TTL');
+  assert.ok(
+    plan.options.entries.every((e) => e.ttlMs === 300_000),
+    'every entry has the flag TTL',
+  );
   assert.equal(plan.notes.length, 1);
   assert.match(plan.notes[0] as string, /^--ttl 5m wins over the warmlist's `ttl:` of hot-products \(.*catalog\.yml:\d+\), categories /);
 });

@@ -14,11 +14,19 @@ describe('cachectl warm: usage errors are exit 2 with one line, before anything 
   const cases: [string, string[], RegExp][] = [
     ['nothing to warm', ['warm'], /nothing to warm/],
     ['no TTL', ['warm', '--query', SERIES], /--ttl is required/],
-    ['a pattern without parameter', ['warm', '--keys', 'k.txt', '--pattern', 'product:1', '--fetch', 'x', '--ttl', '1h'], /--pattern: 'product:1' has no parameter/],
+    [
+      'a pattern without parameter',
+      ['warm', '--keys', 'k.txt', '--pattern', 'product:1', '--fetch', 'x', '--ttl', '1h'],
+      /--pattern: 'product:1' has no parameter/,
+    ],
     ['a bad duration', ['warm', '--query', SERIES, '--ttl', 'soon'], /--ttl: 'soon' is not a valid duration/],
     ['a jitter of 100%', ['warm', '--query', SERIES, '--ttl', '1h', '--jitter', '100%'], /--jitter/],
     ['both sources', ['warm', '--query', SERIES, '--keys', 'k.txt', '--ttl', '1h'], /choose one source/],
-    ['a missing key list', ['warm', '--keys', 'nope.txt', '--pattern', 'p:{id}', '--fetch', 'SELECT $1', '--ttl', '1h', '--pg', 'postgres://127.0.0.1:1/x'], /cannot read the key list nope.txt \(no such file\)/],
+    [
+      'a missing key list',
+      ['warm', '--keys', 'nope.txt', '--pattern', 'p:{id}', '--fetch', 'SELECT $1', '--ttl', '1h', '--pg', 'postgres://127.0.0.1:1/x'],
+      /cannot read the key list nope.txt \(no such file\)/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     test(what, async () => {
@@ -83,7 +91,10 @@ describe('cachectl warm: exit codes against real servers', () => {
   test('2 when the fetch query does not use $1', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'k.txt'), 'p:1\n');
-    const r = await runCli(['warm', '--keys', 'k.txt', '--pattern', 'p:{id}', '--fetch', 'SELECT 1 AS id', '--ttl', '1m', '--redis', `redis://${redis.address}`, '--pg', PG], { cwd: dir });
+    const r = await runCli(
+      ['warm', '--keys', 'k.txt', '--pattern', 'p:{id}', '--fetch', 'SELECT 1 AS id', '--ttl', '1m', '--redis', `redis://${redis.address}`, '--pg', PG],
+      { cwd: dir },
+    );
     assert.equal(r.code, 2);
     assert.match(r.stderr, /does not use \$1/);
   });
@@ -125,7 +136,24 @@ describe('cachectl warm: exit codes against real servers', () => {
     const small = await startRedis({ args: ['--maxmemory', '1mb', '--maxmemory-policy', 'noeviction'] });
     try {
       const big = "SELECT 'oom:' || g AS key, repeat('x', 2000) AS value FROM generate_series(1, 5000) g";
-      const r = await runCli(['warm', '--query', big, '--ttl', '1m', '--redis', `redis://${small.address}`, '--pg', PG, '--json', '--max-errors', '20', '--batch-size', '100', '--pipeline-size', '50']);
+      const r = await runCli([
+        'warm',
+        '--query',
+        big,
+        '--ttl',
+        '1m',
+        '--redis',
+        `redis://${small.address}`,
+        '--pg',
+        PG,
+        '--json',
+        '--max-errors',
+        '20',
+        '--batch-size',
+        '100',
+        '--pipeline-size',
+        '50',
+      ]);
       assert.equal(r.code, 1, r.stderr);
       const summary = JSON.parse(r.stdout);
       assert.ok(summary.failed > 20, `failed ${summary.failed}`);
@@ -139,7 +167,22 @@ describe('cachectl warm: exit codes against real servers', () => {
   });
 
   test('--rate caps the load: 300 keys at 500 keys/s never run faster than 500 keys/s overall', async () => {
-    const r = await runCli(['warm', '--query', SERIES, '--ttl', '1m', '--redis', `redis://${redis.address}`, '--pg', PG, '--json', '--rate', '500', '--batch-size', '100']);
+    const r = await runCli([
+      'warm',
+      '--query',
+      SERIES,
+      '--ttl',
+      '1m',
+      '--redis',
+      `redis://${redis.address}`,
+      '--pg',
+      PG,
+      '--json',
+      '--rate',
+      '500',
+      '--batch-size',
+      '100',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.written, 300);
@@ -153,7 +196,22 @@ describe('cachectl warm: exit codes against real servers', () => {
     // 40 rows at 20 ms each (800 ms in all), 5 per batch (100 ms per batch), under a 400 ms timeout. Over COPY the
     // server holds these tiny rows in its send buffer until the end: its progress view shows them produced.
     const slow = "SELECT 'slow:' || g AS key, 'v' || g AS value FROM generate_series(1, 40) g WHERE pg_sleep(0.02)::text = ''";
-    const r = await runCli(['warm', '--query', slow, '--ttl', '1m', '--redis', `redis://${redis.address}`, '--pg', PG, '--json', '--batch-size', '5', '--statement-timeout', '400ms']);
+    const r = await runCli([
+      'warm',
+      '--query',
+      slow,
+      '--ttl',
+      '1m',
+      '--redis',
+      `redis://${redis.address}`,
+      '--pg',
+      PG,
+      '--json',
+      '--batch-size',
+      '5',
+      '--statement-timeout',
+      '400ms',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.written, 40);

@@ -68,7 +68,10 @@ describe('fault harness: our own PostgreSQL', () => {
     await server.restart();
     await assert.rejects(client.query('SELECT 1'));
     await client.end().catch(() => undefined);
-    assert.ok(errors.some((e) => /terminating connection due to administrator command|Connection terminated/.test(e.message)), errors.map((e) => e.message).join('; '));
+    assert.ok(
+      errors.some((e) => /terminating connection due to administrator command|Connection terminated/.test(e.message)),
+      errors.map((e) => e.message).join('; '),
+    );
     assert.equal((await server.pool.query('SELECT 2 AS two')).rows[0].two, 2);
     assert.notEqual(server.port, 5432);
   });

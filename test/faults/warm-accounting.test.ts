@@ -28,7 +28,13 @@ interface Summary {
 }
 
 /** Every input key is in Redis with its value, or listed; the counts add up to the input. */
-async function assertAccounted(client: Redis, expected: Map<string, string>, listed: Map<string, string>, summary: Summary, notAttemptedReason: RegExp): Promise<void> {
+async function assertAccounted(
+  client: Redis,
+  expected: Map<string, string>,
+  listed: Map<string, string>,
+  summary: Summary,
+  notAttemptedReason: RegExp,
+): Promise<void> {
   const { written, skipped, missing, invalid, failed, notAttempted } = summary;
   assert.equal(written + skipped + missing + invalid + failed + notAttempted, N, `the counts add up to the input: ${JSON.stringify(summary)}`);
   assert.ok(notAttempted > 0, 'the run stopped before the end of its input');
@@ -60,12 +66,34 @@ describe('a warm stopped early accounts for every key', () => {
     await seedCatalogue(db.pool, N);
     client = redis.client();
     dir = tempDir();
-    keysFile = writeKeyList(dir, 'hot.txt', ids.map((id) => `product:${id}`));
+    keysFile = writeKeyList(
+      dir,
+      'hot.txt',
+      ids.map((id) => `product:${id}`),
+    );
     expected = await productJson(db.pool, ids);
   });
   after(async () => Promise.all([redis?.stop(), db?.drop()]));
 
-  const args = (failed: string, ...more: string[]) => ['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--redis', `redis://${redis.address}`, '--pg', db.url, '--json', '--failed-keys', failed, ...more];
+  const args = (failed: string, ...more: string[]) => [
+    'warm',
+    '--keys',
+    keysFile,
+    '--pattern',
+    'product:{id}',
+    '--fetch',
+    PRODUCT_FETCH,
+    '--ttl',
+    '1h',
+    '--redis',
+    `redis://${redis.address}`,
+    '--pg',
+    db.url,
+    '--json',
+    '--failed-keys',
+    failed,
+    ...more,
+  ];
   const underWay = () => waitFor(async () => (await client.keys('product:*')).length > N / 5, 'the warm to be under way');
 
   test('stopped by the error budget (--max-errors 100): the failed and the not attempted keys are listed', async () => {

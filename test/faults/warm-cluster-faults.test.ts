@@ -32,7 +32,11 @@ describe('warm through cluster faults', () => {
     db = await createTestDatabase('ops_faults_cluster');
     await seedCatalogue(db.pool, N);
     dir = tempDir();
-    keysFile = writeKeyList(dir, 'hot.txt', ids.map((id) => `product:${id}`));
+    keysFile = writeKeyList(
+      dir,
+      'hot.txt',
+      ids.map((id) => `product:${id}`),
+    );
     expected = await productJson(db.pool, ids);
   });
   after(async () => db?.drop());
@@ -45,7 +49,29 @@ describe('warm through cluster faults', () => {
       const failed = join(dir, 'failover-failed.txt');
       // Seeds include a replica, so the run can re-read the slot map whichever master dies.
       const seeds = [...cluster.masters, ...cluster.replicas].map((n) => n.address).join(',');
-      const run = runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--cluster', seeds, '--pg', db.url, '--json', '--rate', '1500', '--failed-keys', failed, '--verify', '--log-format', 'json']);
+      const run = runCli([
+        'warm',
+        '--keys',
+        keysFile,
+        '--pattern',
+        'product:{id}',
+        '--fetch',
+        PRODUCT_FETCH,
+        '--ttl',
+        '1h',
+        '--cluster',
+        seeds,
+        '--pg',
+        db.url,
+        '--json',
+        '--rate',
+        '1500',
+        '--failed-keys',
+        failed,
+        '--verify',
+        '--log-format',
+        'json',
+      ]);
       await waitFor(async () => (await totalKeys(masters)) > N / 5, 'the warm to be under way');
       const promoted = await killMasterAndAwaitFailover(cluster, 1);
       const r = await run;
@@ -59,7 +85,10 @@ describe('warm through cluster faults', () => {
       // cannot drop a write the report calls done.
       assert.match(await masters[0]!.info('commandstats'), /cmdstat_wait:calls=[1-9]/, 'pipelines end with WAIT on a master with a replica');
       // The wait was announced: which node, which slots.
-      const events = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      const events = r.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
       const waiting = events.find((e) => e.event === 'failover' && e.state === 'waiting' && e.node === cluster.masters[1]!.address);
       assert.ok(waiting, `a failover event names the dead master: ${r.stderr.slice(-1500)}`);
       assert.equal(waiting.slots, '5461-10921');
@@ -82,7 +111,26 @@ describe('warm through cluster faults', () => {
       const masters = cluster.masters.map((m) => m.client());
       const failed = join(dir, 'dead-master-failed.txt');
       const dead = cluster.masters[1]!;
-      const run = runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--cluster', cluster.seeds, '--pg', db.url, '--json', '--rate', '1500', '--failed-keys', failed]);
+      const run = runCli([
+        'warm',
+        '--keys',
+        keysFile,
+        '--pattern',
+        'product:{id}',
+        '--fetch',
+        PRODUCT_FETCH,
+        '--ttl',
+        '1h',
+        '--cluster',
+        cluster.seeds,
+        '--pg',
+        db.url,
+        '--json',
+        '--rate',
+        '1500',
+        '--failed-keys',
+        failed,
+      ]);
       await waitFor(async () => (await totalKeys(masters)) > N / 5, 'the warm to be under way');
       await dead.kill();
       const r = await run;
@@ -90,8 +138,9 @@ describe('warm through cluster faults', () => {
       const summary = JSON.parse(r.stdout);
       const onDead = [...expected.keys()].filter((k) => slotOf(k) >= 5461 && slotOf(k) <= 10921);
       const listed = failedKeys(failed);
-      assert.deepEqual([...listed.keys()].sort(), onDead.sort(), 'exactly the dead master\'s keys are listed');
-      for (const reason of listed.values()) assert.match(reason, /# failed: slots 5461-10921: master 127\.0\.0\.1:\d+ down and no replica took over within 15\.0s/);
+      assert.deepEqual([...listed.keys()].sort(), onDead.sort(), "exactly the dead master's keys are listed");
+      for (const reason of listed.values())
+        assert.match(reason, /# failed: slots 5461-10921: master 127\.0\.0\.1:\d+ down and no replica took over within 15\.0s/);
       // Its keys written before the kill are gone with it: listed all the same (the run cannot know they survive).
       assert.equal(summary.failed, onDead.length);
       assert.equal(summary.notAttempted, 0);
@@ -125,7 +174,29 @@ describe('warm through cluster faults', () => {
       const slots = [...new Set([...ownSlots(middle), ...ownSlots(late)])];
       const failed = join(dir, 'migrate-failed.txt');
       const stdin = new PassThrough();
-      const run = runCli(['warm', '--keys', '-', '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--cluster', cluster.seeds, '--pg', db.url, '--json', '--batch-size', '100', '--failed-keys', failed], { stdin });
+      const run = runCli(
+        [
+          'warm',
+          '--keys',
+          '-',
+          '--pattern',
+          'product:{id}',
+          '--fetch',
+          PRODUCT_FETCH,
+          '--ttl',
+          '1h',
+          '--cluster',
+          cluster.seeds,
+          '--pg',
+          db.url,
+          '--json',
+          '--batch-size',
+          '100',
+          '--failed-keys',
+          failed,
+        ],
+        { stdin },
+      );
       stdin.write(early.join('\n') + '\n');
       await waitFor(async () => (await totalKeys(masters)) >= early.length, 'the first third to be written');
       const migration = await beginSlotMigration(cluster, slots, 0, 2);

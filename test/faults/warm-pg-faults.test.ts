@@ -30,7 +30,11 @@ describe('warm through PostgreSQL faults', () => {
     await seedCatalogue(pg.pool, N);
     client = redis.client();
     dir = tempDir();
-    keysFile = writeKeyList(dir, 'hot.txt', ids.map((id) => `product:${id}`));
+    keysFile = writeKeyList(
+      dir,
+      'hot.txt',
+      ids.map((id) => `product:${id}`),
+    );
     expected = await productJson(pg.pool, ids);
   });
   after(async () => {
@@ -38,7 +42,25 @@ describe('warm through PostgreSQL faults', () => {
   });
 
   const warm = (...extra: string[]) =>
-    runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', pg.url, '--json', '--batch-size', '100', ...extra]);
+    runCli([
+      'warm',
+      '--keys',
+      keysFile,
+      '--pattern',
+      'product:{id}',
+      '--fetch',
+      PRODUCT_FETCH,
+      '--ttl',
+      '1h',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--pg',
+      pg.url,
+      '--json',
+      '--batch-size',
+      '100',
+      ...extra,
+    ]);
 
   test('a restart mid-warm: fetches are retried with backoff and the run completes', async () => {
     await client.flushall();
@@ -50,7 +72,11 @@ describe('warm through PostgreSQL faults', () => {
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.written, N);
-    const retries = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; what?: string; error?: string }).filter((e) => e.event === 'retry' && e.what === 'postgres');
+    const retries = r.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { event: string; what?: string; error?: string })
+      .filter((e) => e.event === 'retry' && e.what === 'postgres');
     assert.ok(retries.length > 0, 'the restart was seen and retried');
     assert.equal(await assertNothingLostSilently(expected, failedKeys(failed), () => client, [client]), 0);
   });
@@ -105,14 +131,29 @@ describe('warm through PostgreSQL faults', () => {
       ].join('\n'),
     );
     const failed = join(dir, 'timeout-failed.txt');
-    const r = await runCli(['warm', warmlist, '--statement-timeout', '1s', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', pg.url, '--json', '--failed-keys', failed]);
+    const r = await runCli([
+      'warm',
+      warmlist,
+      '--statement-timeout',
+      '1s',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--pg',
+      pg.url,
+      '--json',
+      '--failed-keys',
+      failed,
+    ]);
     assert.equal(r.code, 1, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.entries['slow-report'].written, 0);
     assert.ok(summary.entries['slow-report'].failed >= 1);
     assert.equal(summary.entries.hot.written, N);
     const listed = failedKeys(failed);
-    assert.ok([...listed.values()].some((reason) => /statement timeout/.test(reason)), [...listed.values()].join('\n'));
+    assert.ok(
+      [...listed.values()].some((reason) => /statement timeout/.test(reason)),
+      [...listed.values()].join('\n'),
+    );
     assert.equal((await client.keys('report:*')).length, 0);
     assert.equal(await assertNothingLostSilently(expected, listed, () => client, [client]), 0);
   });

@@ -28,13 +28,34 @@ describe('warm into a Redis that refuses writes', () => {
     db = await createTestDatabase('ops_refusals');
     await seedCatalogue(db.pool, N);
     dir = tempDir();
-    keysFile = writeKeyList(dir, 'hot.txt', ids.map((id) => `product:${id}`));
+    keysFile = writeKeyList(
+      dir,
+      'hot.txt',
+      ids.map((id) => `product:${id}`),
+    );
     expected = await productJson(db.pool, ids);
   });
   after(async () => db?.drop());
 
   const warm = (target: string[], ...extra: string[]) =>
-    runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--pg', db.url, '--json', '--lock-name', 'hot', ...target, ...extra]);
+    runCli([
+      'warm',
+      '--keys',
+      keysFile,
+      '--pattern',
+      'product:{id}',
+      '--fetch',
+      PRODUCT_FETCH,
+      '--ttl',
+      '1h',
+      '--pg',
+      db.url,
+      '--json',
+      '--lock-name',
+      'hot',
+      ...target,
+      ...extra,
+    ]);
 
   test('one cluster master out of memory: its keys are refused and listed, the error budget stops the run, every key accounted for; exit 1', async () => {
     const cluster: RedisCluster = await startCluster(3);
@@ -79,7 +100,10 @@ describe('warm into a Redis that refuses writes', () => {
       const locked = await warm(['--redis', `redis://127.0.0.1:${node.port}`]);
       assert.equal(locked.code, 1, locked.stderr);
       // The line naming the topology it connected to, then the refusal in one line.
-      assert.match(locked.stderr, /^cachectl: topology: Redis node 127\.0\.0\.1:\d+ \(from --redis\)[^\n]*\ncachectl: cannot take the run lock: 127.0.0.1:\d+ refused it: OOM command not allowed .*; nothing was written\n$/);
+      assert.match(
+        locked.stderr,
+        /^cachectl: topology: Redis node 127\.0\.0\.1:\d+ \(from --redis\)[^\n]*\ncachectl: cannot take the run lock: 127.0.0.1:\d+ refused it: OOM command not allowed .*; nothing was written\n$/,
+      );
       const failed = join(dir, 'oom-single-failed.txt');
       const r = await warm(['--redis', `redis://127.0.0.1:${node.port}`], '--no-lock', '--failed-keys', failed);
       assert.equal(r.code, 1, r.stderr);

@@ -36,12 +36,34 @@ describe('warm through a standalone Redis restart', () => {
     db = await createTestDatabase('ops_faults_restart');
     await seedCatalogue(db.pool, N);
     dir = tempDir();
-    keysFile = writeKeyList(dir, 'hot.txt', ids.map((id) => `product:${id}`));
+    keysFile = writeKeyList(
+      dir,
+      'hot.txt',
+      ids.map((id) => `product:${id}`),
+    );
     expected = await productJson(db.pool, ids);
   });
   after(async () => db?.drop());
 
-  const args = (redis: RedisProcess, failed: string, ...more: string[]) => ['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--redis', `redis://${redis.address}`, '--pg', db.url, '--json', '--failed-keys', failed, ...more];
+  const args = (redis: RedisProcess, failed: string, ...more: string[]) => [
+    'warm',
+    '--keys',
+    keysFile,
+    '--pattern',
+    'product:{id}',
+    '--fetch',
+    PRODUCT_FETCH,
+    '--ttl',
+    '1h',
+    '--redis',
+    `redis://${redis.address}`,
+    '--pg',
+    db.url,
+    '--json',
+    '--failed-keys',
+    failed,
+    ...more,
+  ];
 
   test('restarted with its data (AOF) mid-warm: the warm waits, reconnects and finishes, exit 0, every key present', async () => {
     const data = mkdtempSync(join(tmpdir(), 'cachectl-restart-aof-'));

@@ -35,7 +35,11 @@ describe('warm into a ring with a node down', () => {
     clients = nodes.map((n) => n.client());
     deadPort = await freePort(); // nothing listens there: the third server is down
     dir = tempDir();
-    keysFile = writeKeyList(dir, 'hot.txt', ids.map((id) => `product:${id}`));
+    keysFile = writeKeyList(
+      dir,
+      'hot.txt',
+      ids.map((id) => `product:${id}`),
+    );
     expected = await productJson(db.pool, ids);
   });
   after(async () => {
@@ -58,7 +62,7 @@ describe('warm into a ring with a node down', () => {
       `   - 127.0.0.1:${deadPort}:1 cache-2`,
     ].join('\n') + '\n';
 
-  test('without auto_eject_hosts: the down node\'s keys fail, are listed, and are written nowhere else', async () => {
+  test("without auto_eject_hosts: the down node's keys fail, are listed, and are written nowhere else", async () => {
     await Promise.all(clients.map((c) => c.flushall()));
     const config = join(dir, 'ring.yml');
     writeFileSync(config, yaml(22121, false)); // only read by cachectl: no proxy listens here
@@ -66,7 +70,26 @@ describe('warm into a ring with a node down', () => {
     const onDead = ids.map((id) => `product:${id}`).filter((k) => ring.nodes[ring.nodeIndexOf(k)]!.port === deadPort);
     assert.ok(onDead.length > 0);
     const failed = join(dir, 'ring-down-failed.txt');
-    const r = await runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--ring-config', config, '--pg', db.url, '--json', '--failed-keys', failed, '--failover-wait', '2s']);
+    const r = await runCli([
+      'warm',
+      '--keys',
+      keysFile,
+      '--pattern',
+      'product:{id}',
+      '--fetch',
+      PRODUCT_FETCH,
+      '--ttl',
+      '1h',
+      '--ring-config',
+      config,
+      '--pg',
+      db.url,
+      '--json',
+      '--failed-keys',
+      failed,
+      '--failover-wait',
+      '2s',
+    ]);
     assert.equal(r.code, 1, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.failed, onDead.length);
@@ -89,17 +112,41 @@ describe('warm into a ring with a node down', () => {
     try {
       proxy = await startNutcracker((port) => yaml(port, true));
       const failed = join(dir, 'ring-eject-failed.txt');
-      const r = await runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--ring-config', proxy.configFile, '--pg', db.url, '--json', '--failed-keys', failed]);
+      const r = await runCli([
+        'warm',
+        '--keys',
+        keysFile,
+        '--pattern',
+        'product:{id}',
+        '--fetch',
+        PRODUCT_FETCH,
+        '--ttl',
+        '1h',
+        '--ring-config',
+        proxy.configFile,
+        '--pg',
+        db.url,
+        '--json',
+        '--failed-keys',
+        failed,
+      ]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /ring node cache-2 was ejected \(auto_eject_hosts\)/);
       const summary = JSON.parse(r.stdout);
       assert.equal(summary.written, N);
-      assert.equal((summary.nodes['cache-2'] ?? 0), 0);
+      assert.equal(summary.nodes['cache-2'] ?? 0, 0);
       assert.equal(failedKeys(failed).size, 0);
       const sizes = await Promise.all(clients.map((c) => c.dbsize()));
       assert.equal(sizes[0]! + sizes[1]!, N, 'each key written once, on a live node');
       // Make twemproxy eject the dead server too (server_failure_limit requests to it fail) ...
-      proxyClient = new Redis({ host: '127.0.0.1', port: proxy.port, enableReadyCheck: false, disableClientInfo: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      proxyClient = new Redis({
+        host: '127.0.0.1',
+        port: proxy.port,
+        enableReadyCheck: false,
+        disableClientInfo: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       proxyClient.on('error', () => undefined);
       const keys = [...expected.keys()];
       const pc = proxyClient;

@@ -12,7 +12,9 @@ export const CHROMIUM = process.env.CACHECTL_CHROMIUM ?? '/usr/bin/chromium';
 
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`the browser tests need Chromium at ${CHROMIUM}: install it (Debian: apt-get install -y chromium; .ci/run does), or set CACHECTL_CHROMIUM to its path`);
+    throw new Error(
+      `the browser tests need Chromium at ${CHROMIUM}: install it (Debian: apt-get install -y chromium; .ci/run does), or set CACHECTL_CHROMIUM to its path`,
+    );
   }
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 }

@@ -29,12 +29,16 @@ export async function killMasterAndAwaitFailover(cluster: RedisCluster, index: n
   }
   if (!replica) throw new Error(`master ${master.address} has no replica to fail over to`);
   await master.kill();
-  await waitFor(async () => {
-    const role = (await clients.get(replica!)!.call('ROLE')) as [string];
-    if (role[0] !== 'master') return false;
-    const infos = await Promise.all([...clients.values()].map((c) => c.call('CLUSTER', 'INFO') as Promise<string>));
-    return infos.every((i) => i.includes('cluster_state:ok'));
-  }, `replica ${replica.address} to take over from ${master.address}`, timeoutMs);
+  await waitFor(
+    async () => {
+      const role = (await clients.get(replica!)!.call('ROLE')) as [string];
+      if (role[0] !== 'master') return false;
+      const infos = await Promise.all([...clients.values()].map((c) => c.call('CLUSTER', 'INFO') as Promise<string>));
+      return infos.every((i) => i.includes('cluster_state:ok'));
+    },
+    `replica ${replica.address} to take over from ${master.address}`,
+    timeoutMs,
+  );
   return replica;
 }
 
@@ -81,16 +85,19 @@ export async function beginSlotMigration(cluster: RedisCluster, slots: readonly 
         await src.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', dstId);
         for (const o of others) await o.client().call('CLUSTER', 'SETSLOT', String(slot), 'NODE', dstId);
       }
-      await waitFor(async () => {
-        const owners = await Promise.all(
-          [source, target, ...others].map(async (m) => {
-            const c = m.client();
-            const s = (await c.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
-            return slots.every((slot) => s.some(([a, b, master]) => slot >= a && slot <= b && Number(master[1]) === target.port));
-          }),
-        );
-        return owners.every(Boolean);
-      }, `slots ${slots.join(',')} to belong to ${target.address} everywhere`);
+      await waitFor(
+        async () => {
+          const owners = await Promise.all(
+            [source, target, ...others].map(async (m) => {
+              const c = m.client();
+              const s = (await c.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+              return slots.every((slot) => s.some(([a, b, master]) => slot >= a && slot <= b && Number(master[1]) === target.port));
+            }),
+          );
+          return owners.every(Boolean);
+        },
+        `slots ${slots.join(',')} to belong to ${target.address} everywhere`,
+      );
     },
   };
 }

@@ -59,7 +59,13 @@ async function startOn(port: number, options: StartRedisOptions): Promise<RedisP
   let server: LaunchedServer;
   try {
     server = await launchRedisServer(
-      { name: `redis-server on ${port}`, port, dir, ...(options.cluster ? { clusterNodeTimeoutMs: TEST_NODE_TIMEOUT_MS } : {}), ...(options.args ? { extraArgs: options.args } : {}) },
+      {
+        name: `redis-server on ${port}`,
+        port,
+        dir,
+        ...(options.cluster ? { clusterNodeTimeoutMs: TEST_NODE_TIMEOUT_MS } : {}),
+        ...(options.args ? { extraArgs: options.args } : {}),
+      },
       { launch: launcher.launch, timeoutMs: START_TIMEOUT_MS },
     );
   } catch (error) {
@@ -108,7 +114,9 @@ export interface RedisCluster {
  * `args` go to every node after the defaults (e.g. a production-like --cluster-node-timeout 5000).
  */
 export async function startCluster(masters = 3, replicasPerMaster = 0, options: { args?: string[] } = {}): Promise<RedisCluster> {
-  const started = await Promise.allSettled(Array.from({ length: masters * (1 + replicasPerMaster) }, () => startRedis({ cluster: true, ...(options.args ? { args: options.args } : {}) })));
+  const started = await Promise.allSettled(
+    Array.from({ length: masters * (1 + replicasPerMaster) }, () => startRedis({ cluster: true, ...(options.args ? { args: options.args } : {}) })),
+  );
   const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const stopAll = () => Promise.all(nodes.map((n) => n.stop())).then(() => undefined);
   try {

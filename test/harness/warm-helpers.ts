@@ -20,7 +20,10 @@ export function writeKeyList(dir: string, name: string, lines: string[]): string
 
 /** Expected product values, exactly as row_to_json renders them. */
 export async function productJson(pool: pg.Pool, ids: number[]): Promise<Map<string, string>> {
-  const r = await pool.query<{ id: string; value: string }>('SELECT id::text AS id, row_to_json(p)::text AS value FROM products p WHERE id = ANY($1::bigint[])', [ids]);
+  const r = await pool.query<{ id: string; value: string }>(
+    'SELECT id::text AS id, row_to_json(p)::text AS value FROM products p WHERE id = ANY($1::bigint[])',
+    [ids],
+  );
   return new Map(r.rows.map((row) => [`product:${row.id}`, row.value]));
 }
 
@@ -43,7 +46,10 @@ export async function assertKeysOnOwners(
       const [got, pttl] = await Promise.all([owner.get(key), owner.pttl(key)]);
       assert.equal(got, value, `value of ${key}`);
       const elapsed = Date.now() - startedAt;
-      assert.ok(pttl > 0 && pttl >= ttl.min - elapsed && pttl <= ttl.max, `TTL of ${key} is ${pttl}, expected ${ttl.min}..${ttl.max} less the ${elapsed}ms since the warm started`);
+      assert.ok(
+        pttl > 0 && pttl >= ttl.min - elapsed && pttl <= ttl.max,
+        `TTL of ${key} is ${pttl}, expected ${ttl.min}..${ttl.max} less the ${elapsed}ms since the warm started`,
+      );
       for (const other of allNodes) {
         if (other === owner) continue;
         // On a cluster a non-owner answers MOVED; on a ring or single node it simply has no key.

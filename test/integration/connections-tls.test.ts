@@ -19,7 +19,10 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string;
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
   ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=cachectl test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
   writeFileSync(f('server.ext'), 'subjectAltName=DNS:cache.test\n');
-  for (const [who, ext] of [['server', ['-extfile', f('server.ext')]], ['client', []]] as const) {
+  for (const [who, ext] of [
+    ['server', ['-extfile', f('server.ext')]],
+    ['client', []],
+  ] as const) {
     ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${who}`, '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`));
     ssl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-out', f(`${who}.pem`), ...ext);
   }
@@ -38,7 +41,20 @@ describe('TLS: --cacert, --sni, --insecure, --cert/--tls-key against a real redi
     files = makeCertificates(dir);
     tlsPort = await freePort();
     [redis, db] = await Promise.all([
-      startRedis({ args: ['--tls-port', String(tlsPort), '--tls-cert-file', files.cert, '--tls-key-file', files.key, '--tls-ca-cert-file', files.ca, '--tls-auth-clients', 'yes'] }),
+      startRedis({
+        args: [
+          '--tls-port',
+          String(tlsPort),
+          '--tls-cert-file',
+          files.cert,
+          '--tls-key-file',
+          files.key,
+          '--tls-ca-cert-file',
+          files.ca,
+          '--tls-auth-clients',
+          'yes',
+        ],
+      }),
       createTestDatabase('connections_tls'),
     ]);
     await seedCatalogue(db.pool, 30);
@@ -69,8 +85,33 @@ describe('TLS: --cacert, --sni, --insecure, --cert/--tls-key against a real redi
   });
 
   test('warm writes over TLS with a client certificate (its own pipelining sockets too)', async () => {
-    const keys = writeKeyList(dir, 'k.txt', Array.from({ length: 30 }, (_, i) => `product:${i + 1}`));
-    const r = await runCli(['warm', '--keys', keys, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '10m', '--pg', db.url, '--json', '--redis', `127.0.0.1:${tlsPort}`, '--tls', '--cacert', files.ca, '--sni', 'cache.test', ...client()]);
+    const keys = writeKeyList(
+      dir,
+      'k.txt',
+      Array.from({ length: 30 }, (_, i) => `product:${i + 1}`),
+    );
+    const r = await runCli([
+      'warm',
+      '--keys',
+      keys,
+      '--pattern',
+      'product:{id}',
+      '--fetch',
+      PRODUCT_FETCH,
+      '--ttl',
+      '10m',
+      '--pg',
+      db.url,
+      '--json',
+      '--redis',
+      `127.0.0.1:${tlsPort}`,
+      '--tls',
+      '--cacert',
+      files.ca,
+      '--sni',
+      'cache.test',
+      ...client(),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).written, 30);
     const missing = await runCli(['inspect', 'nodes', '--redis', node(), '--cacert', join(dir, 'nope.pem')]);

@@ -35,14 +35,19 @@ describe('connections: how operators point cachectl at Redis', () => {
       startRedis(),
     ]);
     await seedCatalogue(db.pool, 50);
-    keysFile = writeKeyList(dir, 'keys.txt', Array.from({ length: 50 }, (_, i) => `product:${i + 1}`));
+    keysFile = writeKeyList(
+      dir,
+      'keys.txt',
+      Array.from({ length: 50 }, (_, i) => `product:${i + 1}`),
+    );
   });
   after(async () => {
     await Promise.all([guarded, socketNode, plain].map((n) => n?.stop()));
     await db?.drop();
   });
 
-  const warm = (...target: string[]) => runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '10m', '--pg', db.url, '--json', ...target]);
+  const warm = (...target: string[]) =>
+    runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '10m', '--pg', db.url, '--json', ...target]);
 
   test("redis-cli's -h -p -a -n: warm writes into that database of that node", async () => {
     const r = await warm('-h', '127.0.0.1', '-p', String(guarded.port), '-a', PASSWORD, '-n', '3');
@@ -63,7 +68,12 @@ describe('connections: how operators point cachectl at Redis', () => {
   test('--redis host:port and a Unix socket (unix://, redis:///path, the bare path, -s)', async () => {
     const hostPort = await runCli(['inspect', 'nodes', '--redis', `127.0.0.1:${plain.port}`, '--json']);
     assert.equal(hostPort.code, 0, hostPort.stderr);
-    for (const spelling of [['--redis', `unix://${socketPath}`], ['--redis', `redis://${socketPath}`], ['--redis', socketPath], ['-s', socketPath]]) {
+    for (const spelling of [
+      ['--redis', `unix://${socketPath}`],
+      ['--redis', `redis://${socketPath}`],
+      ['--redis', socketPath],
+      ['-s', socketPath],
+    ]) {
       const r = await runCli(['inspect', 'nodes', ...spelling, '--json']);
       assert.equal(r.code, 0, `${spelling.join(' ')}: ${r.stderr}`);
       assert.equal((JSON.parse(r.stdout) as { nodes: { status: string }[] }).nodes[0]?.status, 'ok');
@@ -94,10 +104,15 @@ describe('connections: how operators point cachectl at Redis', () => {
 
     const ring = `${plain.address}:1 a,${socketNode.address}:1 b`;
     const both = { CACHECTL_RING: ring, REDIS_URL: 'redis://127.0.0.1:1', DATABASE_URL: db.url };
-    const dry = await runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '10m', '--dry-run', '--json'], { env: both });
+    const dry = await runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '10m', '--dry-run', '--json'], {
+      env: both,
+    });
     assert.equal(dry.code, 0, dry.stderr);
     assert.deepEqual(Object.keys(JSON.parse(dry.stdout).nodes).sort(), ['a', 'b']);
-    assert.match(dry.stderr, /topology: ring of 2 servers .*\(from CACHECTL_RING \(also set, not used: REDIS_URL\)\); PostgreSQL postgres:\/\/.* \(from DATABASE_URL\)/);
+    assert.match(
+      dry.stderr,
+      /topology: ring of 2 servers .*\(from CACHECTL_RING \(also set, not used: REDIS_URL\)\); PostgreSQL postgres:\/\/.* \(from DATABASE_URL\)/,
+    );
 
     const flagWins = await runCli(['inspect', 'nodes', '--redis', `redis://127.0.0.1:${plain.port}`], { env: both });
     assert.equal(flagWins.code, 0, flagWins.stderr);
@@ -115,7 +130,13 @@ describe('connections: how operators point cachectl at Redis', () => {
       const took = Date.now() - started;
       assert.equal(r.code, 1, r.stderr);
       const nodes = (JSON.parse(r.stdout) as { nodes: { name: string; status: string; error?: string }[] }).nodes;
-      assert.deepEqual(nodes.map((n) => [n.name, n.status]), [['live', 'ok'], ['paused', 'down']]);
+      assert.deepEqual(
+        nodes.map((n) => [n.name, n.status]),
+        [
+          ['live', 'ok'],
+          ['paused', 'down'],
+        ],
+      );
       assert.match(JSON.stringify(nodes[1]), /no answer within 1000ms \(--timeout\)/);
       assert.ok(took < 40_000, `returned before the pause ended (${took}ms)`);
       // A lone node that does not answer: one timeout, then exit 3 naming it.
@@ -134,7 +155,20 @@ describe('connections: how operators point cachectl at Redis', () => {
     const port = (server.address() as AddressInfo).port;
     try {
       for (const json of [[], ['--json']]) {
-        const r = await runCli(['herd', '--url', `http://ops:${PASSWORD}@127.0.0.1:${port}/products/1`, '--invalidate', 'product:1', '--redis', `redis://127.0.0.1:${plain.port}`, '--clients', '3', '--rounds', '1', ...json]);
+        const r = await runCli([
+          'herd',
+          '--url',
+          `http://ops:${PASSWORD}@127.0.0.1:${port}/products/1`,
+          '--invalidate',
+          'product:1',
+          '--redis',
+          `redis://127.0.0.1:${plain.port}`,
+          '--clients',
+          '3',
+          '--rounds',
+          '1',
+          ...json,
+        ]);
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, /ops:\*\*\*@127\.0\.0\.1/);
         assert.ok(!(r.stdout + r.stderr).includes(PASSWORD), r.stdout);
@@ -159,9 +193,28 @@ describe('a Redis Cluster node given to --redis', () => {
   test('warm refuses it on connect (exit 3, "use --cluster"), before writing a key or taking a lock', async () => {
     const node = cluster.masters[0]!;
     const dir = tempDir();
-    const keys = writeKeyList(dir, 'k.txt', Array.from({ length: 20 }, (_, i) => `product:${i + 1}`));
+    const keys = writeKeyList(
+      dir,
+      'k.txt',
+      Array.from({ length: 20 }, (_, i) => `product:${i + 1}`),
+    );
     for (const lock of [[], ['--no-lock']]) {
-      const r = await runCli(['warm', '--keys', keys, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '10m', '--pg', db.url, '--redis', `redis://${node.address}`, ...lock]);
+      const r = await runCli([
+        'warm',
+        '--keys',
+        keys,
+        '--pattern',
+        'product:{id}',
+        '--fetch',
+        PRODUCT_FETCH,
+        '--ttl',
+        '10m',
+        '--pg',
+        db.url,
+        '--redis',
+        `redis://${node.address}`,
+        ...lock,
+      ]);
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, new RegExp(`--redis: ${node.address} is a Redis Cluster node.*use --cluster ${node.address}`));
       assert.doesNotMatch(r.stderr, /MOVED \d+|unexpected error/);

@@ -25,11 +25,14 @@ describe('herd drill on real Redis + PostgreSQL', () => {
   });
 
   async function fetchesCounted(): Promise<number> {
-    const { rows } = await db.pool.query<{ n: string }>("SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM test_fetches");
+    const { rows } = await db.pool.query<{ n: string }>('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM test_fetches');
     return Number(rows[0]!.n);
   }
 
-  async function drill(args: string[], target = ['--redis', `redis://127.0.0.1:${redis.port}`]): Promise<{ code: number; result: DrillResult; counted: number; stderr: string }> {
+  async function drill(
+    args: string[],
+    target = ['--redis', `redis://127.0.0.1:${redis.port}`],
+  ): Promise<{ code: number; result: DrillResult; counted: number; stderr: string }> {
     const before = await fetchesCounted();
     const r = await runCli(['herd', ...target, '--pg', db.url, '--fetch', FETCH, '--json', ...args]);
     assert.ok(r.stdout.startsWith('{'), `no JSON (exit ${r.code}): ${r.stderr}`);
@@ -37,7 +40,18 @@ describe('herd drill on real Redis + PostgreSQL', () => {
   }
 
   test('none: hundreds of clients send many queries per expiry; lock exactly one; coalesce one; the report equals what PostgreSQL counted', async () => {
-    const { code, result, counted } = await drill(['--key', 'product:42', '--clients', '300', '--strategy', 'none,lock,coalesce', '--rounds', '2', '--db-delay', '20ms']);
+    const { code, result, counted } = await drill([
+      '--key',
+      'product:42',
+      '--clients',
+      '300',
+      '--strategy',
+      'none,lock,coalesce',
+      '--rounds',
+      '2',
+      '--db-delay',
+      '20ms',
+    ]);
     assert.equal(code, 0);
     const [none, lock, coalesce] = result.reports;
     // The one priming fetch is outside the rounds; everything else is the herd.
@@ -59,7 +73,20 @@ describe('herd drill on real Redis + PostgreSQL', () => {
 
   test('--trigger ttl waiting out a long natural TTL still stops at --max-time with a partial report', async () => {
     const started = Date.now();
-    const { result, stderr } = await drill(['--key', 'product:7', '--clients', '5', '--strategy', 'none', '--trigger', 'ttl', '--expire-in', '10m', '--max-time', '1s']);
+    const { result, stderr } = await drill([
+      '--key',
+      'product:7',
+      '--clients',
+      '5',
+      '--strategy',
+      'none',
+      '--trigger',
+      'ttl',
+      '--expire-in',
+      '10m',
+      '--max-time',
+      '1s',
+    ]);
     assert.equal(result.interrupted, true);
     assert.match(stderr, /stopped at the time limit/);
     // Without an abortable wait the drill would sit out the 10 minutes before noticing.
@@ -67,7 +94,18 @@ describe('herd drill on real Redis + PostgreSQL', () => {
   });
 
   test('--processes 3: coalesce dedups only inside a process (at most one each), the lock holds across all', async () => {
-    const { code, result, counted } = await drill(['--key', 'product:21', '--clients', '80', '--processes', '3', '--strategy', 'coalesce,lock', '--db-delay', '20ms']);
+    const { code, result, counted } = await drill([
+      '--key',
+      'product:21',
+      '--clients',
+      '80',
+      '--processes',
+      '3',
+      '--strategy',
+      'coalesce,lock',
+      '--db-delay',
+      '20ms',
+    ]);
     assert.equal(code, 0);
     const [coalesce, lock] = result.reports;
     assert.equal(counted, 1 + coalesce!.originQueries + lock!.originQueries);
@@ -97,7 +135,18 @@ describe('herd drill on real Redis + PostgreSQL', () => {
   });
 
   test('--assert: a breach is exit 1 and names the strategy; holding thresholds are exit 0', async () => {
-    const breached = await drill(['--key', 'product:9', '--clients', '100', '--strategy', 'none,lock', '--db-delay', '20ms', '--assert', 'amplification<=1.5,errors==0']);
+    const breached = await drill([
+      '--key',
+      'product:9',
+      '--clients',
+      '100',
+      '--strategy',
+      'none,lock',
+      '--db-delay',
+      '20ms',
+      '--assert',
+      'amplification<=1.5,errors==0',
+    ]);
     assert.equal(breached.code, 1);
     assert.match(breached.stderr, /assert failed: none: amplification<=1\.5/);
     assert.doesNotMatch(breached.stderr, /assert failed: lock/);
@@ -109,7 +158,25 @@ describe('herd drill on real Redis + PostgreSQL', () => {
     const c = redis.client();
     const abort = new AbortController();
     const running = runCli(
-      ['herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--fetch', FETCH, '--key', 'product:13', '--clients', '20', '--strategy', 'none', '--rounds', '1000', '--db-delay', '5ms'],
+      [
+        'herd',
+        '--redis',
+        `redis://127.0.0.1:${redis.port}`,
+        '--pg',
+        db.url,
+        '--fetch',
+        FETCH,
+        '--key',
+        'product:13',
+        '--clients',
+        '20',
+        '--strategy',
+        'none',
+        '--rounds',
+        '1000',
+        '--db-delay',
+        '5ms',
+      ],
       { signal: abort.signal },
     );
     // The drill is under way once its run marker exists and the key has been written by a round.
@@ -126,9 +193,31 @@ describe('herd drill on real Redis + PostgreSQL', () => {
     const c = redis.client();
     await c.set('product:17', 'as the operator left it', 'PX', 3_600_000);
     const scratch = async () => (await db.pool.query("SELECT relname FROM pg_class WHERE relname LIKE 'cachectl_herd_%'")).rows.length;
-    const child = spawnCli(['herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--fetch', FETCH, '--key', 'product:17', '--clients', '20', '--strategy', 'none', '--rounds', '1000', '--db-delay', '5ms']);
+    const child = spawnCli([
+      'herd',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--pg',
+      db.url,
+      '--fetch',
+      FETCH,
+      '--key',
+      'product:17',
+      '--clients',
+      '20',
+      '--strategy',
+      'none',
+      '--rounds',
+      '1000',
+      '--db-delay',
+      '5ms',
+    ]);
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    await waitFor(async () => (await c.exists('cachectl:herd:run:product:17')) === 1 && (await c.exists('stampede:product:17')) === 1, 'the drill to start', 30_000);
+    await waitFor(
+      async () => (await c.exists('cachectl:herd:run:product:17')) === 1 && (await c.exists('stampede:product:17')) === 1,
+      'the drill to start',
+      30_000,
+    );
     assert.ok((await scratch()) > 0, 'the drill made its scratch sequence');
     child.kill('SIGKILL');
     await exited;
@@ -137,7 +226,10 @@ describe('herd drill on real Redis + PostgreSQL', () => {
     await waitFor(async () => (await c.exists('cachectl:herd:run:product:17')) === 0, "the dead drill's marker to expire", 30_000);
     const next = await drill(['--key', 'product:17', '--clients', '5', '--strategy', 'none']);
     assert.equal(next.code, 0, next.stderr);
-    assert.match(next.stderr, /a drill on product:17 \(run [0-9a-f]{8}, started .*\) ended without cleaning up: product:17 restored as it was then, dropped .*cachectl_herd_[0-9a-f]{8}/);
+    assert.match(
+      next.stderr,
+      /a drill on product:17 \(run [0-9a-f]{8}, started .*\) ended without cleaning up: product:17 restored as it was then, dropped .*cachectl_herd_[0-9a-f]{8}/,
+    );
     assert.equal(await c.get('product:17'), 'as the operator left it');
     const pttl = await c.pttl('product:17');
     assert.ok(pttl > 3_000_000 && pttl <= 3_600_000, `its TTL goes on from where it was: ${pttl}`);

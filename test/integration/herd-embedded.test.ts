@@ -64,7 +64,23 @@ describe('herd on the embedded PGlite and on PostgreSQL', () => {
   });
 
   test('PGlite: the report says what one query at a time does, and pool waits are errors of their own with their own time', async () => {
-    const r = await runCli(['herd', ...redisFlag(), '--pg', pglite.url, '--key', 'product:7', '--fetch', FETCH, '--clients', '60', '--pg-pool', '2', '--db-delay', '150ms', '--json']);
+    const r = await runCli([
+      'herd',
+      ...redisFlag(),
+      '--pg',
+      pglite.url,
+      '--key',
+      'product:7',
+      '--fetch',
+      FETCH,
+      '--clients',
+      '60',
+      '--pg-pool',
+      '2',
+      '--db-delay',
+      '150ms',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout) as DrillResult;
     assert.equal(result.database?.kind, 'pglite');
@@ -80,22 +96,72 @@ describe('herd on the embedded PGlite and on PostgreSQL', () => {
     assert.equal(none!.originQueries + none!.errorsBy.poolWait, 60);
     assert.ok(none!.originTime.poolWait.maxMs >= 4_000, `longest pool wait ${none!.originTime.poolWait.maxMs}ms`);
     assert.ok(none!.originTime.query.p50Ms >= 100, `query time ${none!.originTime.query.p50Ms}ms`);
-    assert.match(r.stderr, /none: \d+ reads? failed: waiting for a pool connection timed out after 5\.0s \(all 2 --pg-pool connections of the process busy\): the query never reached the database/);
+    assert.match(
+      r.stderr,
+      /none: \d+ reads? failed: waiting for a pool connection timed out after 5\.0s \(all 2 --pg-pool connections of the process busy\): the query never reached the database/,
+    );
 
-    const text = await runCli(['herd', ...redisFlag(), '--pg', pglite.url, '--key', 'product:7', '--fetch', FETCH, '--clients', '5', '--strategy', 'none,lock']);
+    const text = await runCli([
+      'herd',
+      ...redisFlag(),
+      '--pg',
+      pglite.url,
+      '--key',
+      'product:7',
+      '--fetch',
+      FETCH,
+      '--clients',
+      '5',
+      '--strategy',
+      'none,lock',
+    ]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^database: the database is PGlite \(embedded PostgreSQL, as the sandbox runs it\): it runs one query at a time/m);
     assert.match(text.stdout, /^strategy\s+pool wait p50\s+p99\s+max\s+in database p50\s+p99\s+max\s+pool-wait errors\s+database errors$/m);
   });
 
   test('PGlite: a pool larger than its 32 connections is refused before any client connects (exit 2)', async () => {
-    const r = await runCli(['herd', ...redisFlag(), '--pg', pglite.url, '--key', 'product:7', '--fetch', FETCH, '--clients', '5', '--pg-pool', '40', '--max-time', '20s']);
+    const r = await runCli([
+      'herd',
+      ...redisFlag(),
+      '--pg',
+      pglite.url,
+      '--key',
+      'product:7',
+      '--fetch',
+      FETCH,
+      '--clients',
+      '5',
+      '--pg-pool',
+      '40',
+      '--max-time',
+      '20s',
+    ]);
     assert.equal(r.code, ExitCode.usage);
-    assert.match(problemText(r.stderr), /--pg-pool: the drill would open 44 connections \(40 per process x 1 \+ 4 of its own\), but the embedded PGlite takes at most 32/);
+    assert.match(
+      problemText(r.stderr),
+      /--pg-pool: the drill would open 44 connections \(40 per process x 1 \+ 4 of its own\), but the embedded PGlite takes at most 32/,
+    );
   });
 
   test('PostgreSQL: the same herd has no caveat, no pool-wait errors, and the time split still there', async () => {
-    const r = await runCli(['herd', ...redisFlag(), '--pg', db.url, '--key', 'product:7', '--fetch', FETCH, '--clients', '60', '--pg-pool', '8', '--db-delay', '20ms', '--json']);
+    const r = await runCli([
+      'herd',
+      ...redisFlag(),
+      '--pg',
+      db.url,
+      '--key',
+      'product:7',
+      '--fetch',
+      FETCH,
+      '--clients',
+      '60',
+      '--pg-pool',
+      '8',
+      '--db-delay',
+      '20ms',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout) as DrillResult;
     assert.equal(result.database?.kind, 'server');
@@ -133,7 +199,24 @@ describe('herd on the embedded PGlite and on PostgreSQL', () => {
     const locker = new pg.Client({ connectionString: db.url });
     await locker.connect();
     try {
-      const child = spawnCli(['herd', ...redisFlag(), '--pg', db.url, '--key', 'product:9', '--fetch', FETCH, '--clients', '20', '--db-delay', '10ms', '--rounds', '50', '--max-time', '10m']);
+      const child = spawnCli([
+        'herd',
+        ...redisFlag(),
+        '--pg',
+        db.url,
+        '--key',
+        'product:9',
+        '--fetch',
+        FETCH,
+        '--clients',
+        '20',
+        '--db-delay',
+        '10ms',
+        '--rounds',
+        '50',
+        '--max-time',
+        '10m',
+      ]);
       const stderr = collect(child.stderr);
       // The first round ran; lock the table under the next ones, then ask the drill to stop.
       await lineOn(child, /none round 1:/);

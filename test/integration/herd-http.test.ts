@@ -49,8 +49,26 @@ describe('herd --url against a running application', () => {
   });
 
   test('invalidates the key, releases the herd together, and reports statuses, latency and the database load', async () => {
-    const queries = async () => Number((await db.pool.query<{ n: string }>('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM app_queries')).rows[0]!.n);
-    const r = await runCli(['herd', '--url', url, '--invalidate', 'product:5', '--clients', '60', '--rounds', '2', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--json', '--assert', 'errors==0']);
+    const queries = async () =>
+      Number((await db.pool.query<{ n: string }>('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM app_queries')).rows[0]!.n);
+    const r = await runCli([
+      'herd',
+      '--url',
+      url,
+      '--invalidate',
+      'product:5',
+      '--clients',
+      '60',
+      '--rounds',
+      '2',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--pg',
+      db.url,
+      '--json',
+      '--assert',
+      'errors==0',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout) as HttpDrillResult;
     assert.equal(result.requests, 120);

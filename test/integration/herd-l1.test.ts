@@ -28,8 +28,28 @@ describe('herd --l1: a local tier per process', () => {
   test('3 processes: a herd of 90 on a deleted key sends at most 3 origin queries, and none while L1 is warm', async () => {
     const before = await fetches();
     const r = await runCli([
-      'herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--key', 'product:4', '--fetch', FETCH,
-      '--l1', '1000:30s', '--processes', '3', '--clients', '30', '--strategy', 'none', '--rounds', '3', '--db-delay', '50ms', '--json',
+      'herd',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--pg',
+      db.url,
+      '--key',
+      'product:4',
+      '--fetch',
+      FETCH,
+      '--l1',
+      '1000:30s',
+      '--processes',
+      '3',
+      '--clients',
+      '30',
+      '--strategy',
+      'none',
+      '--rounds',
+      '3',
+      '--db-delay',
+      '50ms',
+      '--json',
     ]);
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout) as DrillResult;
@@ -47,8 +67,28 @@ describe('herd --l1: a local tier per process', () => {
 
   test('with --writes, L1 keeps serving the old version after the row changed: counted and timed', async () => {
     const r = await runCli([
-      'herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--key', 'product:5',
-      '--l1', '1000:30s', '--writes', '10', '--clients', '20', '--spread', '300ms', '--strategy', 'none', '--rounds', '3', '--db-delay', '50ms', '--json',
+      'herd',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--pg',
+      db.url,
+      '--key',
+      'product:5',
+      '--l1',
+      '1000:30s',
+      '--writes',
+      '10',
+      '--clients',
+      '20',
+      '--spread',
+      '300ms',
+      '--strategy',
+      'none',
+      '--rounds',
+      '3',
+      '--db-delay',
+      '50ms',
+      '--json',
     ]);
     assert.equal(r.code, 0, r.stderr);
     const none = (JSON.parse(r.stdout) as DrillResult).reports[0]!;

@@ -33,18 +33,39 @@ describe('herd --trigger outage: the circuit breaker on real Redis + PostgreSQL'
     return Number(rows[0]!.n);
   }
 
-  const common = ['--redis-timeout', `${REDIS_TIMEOUT_MS}ms`, '--breaker-timeout', `${BREAKER_TIMEOUT_MS}ms`, '--breaker-threshold', '5', '--rate', '100', '--db-delay', '20ms', '--clients', '50'];
+  const common = [
+    '--redis-timeout',
+    `${REDIS_TIMEOUT_MS}ms`,
+    '--breaker-timeout',
+    `${BREAKER_TIMEOUT_MS}ms`,
+    '--breaker-threshold',
+    '5',
+    '--rate',
+    '100',
+    '--db-delay',
+    '20ms',
+    '--clients',
+    '50',
+  ];
 
   async function drill(args: string[], signal?: AbortSignal): Promise<{ code: number; result: DrillResult; counted: number; stderr: string; stdout: string }> {
     const before = await counted();
-    const r = await runCli(['herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--fetch', FETCH, ...common, ...args], signal ? { signal } : {});
+    const r = await runCli(
+      ['herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--fetch', FETCH, ...common, ...args],
+      signal ? { signal } : {},
+    );
     const json = r.stdout.startsWith('{') ? (JSON.parse(r.stdout) as DrillResult) : (undefined as unknown as DrillResult);
     return { code: r.code, result: json, counted: (await counted()) - before, stderr: r.stderr, stdout: r.stdout };
   }
 
   test('CLIENT PAUSE for 2s: none sends every read to PostgreSQL, the breaker opens within a Redis timeout and closes within a breaker timeout, coalescing cuts what reaches PostgreSQL', async () => {
     const c = redis.client();
-    const { code, result, counted: pg, stderr } = await drill(['--key', 'product:5', '--trigger', 'outage', '--outage', '2s', '--strategy', 'none,breaker,breaker+coalesce', '--yes', '--json']);
+    const {
+      code,
+      result,
+      counted: pg,
+      stderr,
+    } = await drill(['--key', 'product:5', '--trigger', 'outage', '--outage', '2s', '--strategy', 'none,breaker,breaker+coalesce', '--yes', '--json']);
     assert.equal(code, 0, stderr);
     const [none, breaker, coalesced] = result.reports;
     // PostgreSQL's own count: the priming fetch plus every origin query the drill reports.
@@ -65,11 +86,17 @@ describe('herd --trigger outage: the circuit breaker on real Redis + PostgreSQL'
 
     const b = breaker!.outage!.breaker!;
     // Opens once the first reads' timeouts expire; closes at the first trial after the node is back.
-    assert.ok(b.openedAfterMs !== null && b.openedAfterMs >= REDIS_TIMEOUT_MS - 20 && b.openedAfterMs <= REDIS_TIMEOUT_MS + SLACK_MS, `opened after ${b.openedAfterMs}ms`);
+    assert.ok(
+      b.openedAfterMs !== null && b.openedAfterMs >= REDIS_TIMEOUT_MS - 20 && b.openedAfterMs <= REDIS_TIMEOUT_MS + SLACK_MS,
+      `opened after ${b.openedAfterMs}ms`,
+    );
     assert.ok(b.closedAfterMs !== null && b.closedAfterMs <= BREAKER_TIMEOUT_MS + REDIS_TIMEOUT_MS + SLACK_MS, `closed ${b.closedAfterMs}ms after the outage`);
     const notClosed = b.openMs + b.halfOpenMs;
     const expected = OUTAGE_MS - b.openedAfterMs!;
-    assert.ok(notClosed >= expected - 50 && notClosed <= expected + BREAKER_TIMEOUT_MS + REDIS_TIMEOUT_MS + SLACK_MS, `open + half-open ${notClosed}ms, outage ${expected}ms after opening`);
+    assert.ok(
+      notClosed >= expected - 50 && notClosed <= expected + BREAKER_TIMEOUT_MS + REDIS_TIMEOUT_MS + SLACK_MS,
+      `open + half-open ${notClosed}ms, outage ${expected}ms after opening`,
+    );
     // Open, then (half-open, open) per failed trial, then half-open and closed: an odd count >= 3.
     assert.ok(b.transitions >= 3 && b.transitions % 2 === 1, `${b.transitions} transitions`);
     // While open every read goes straight to PostgreSQL: the read rate, without waiting for Redis.
@@ -110,7 +137,12 @@ describe('herd --trigger outage: the circuit breaker on real Redis + PostgreSQL'
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    const { code, result, counted: pg, stderr } = await drill(['--key', 'product:6', '--trigger', 'outage', '--outage', '2s', '--outage-mode', 'refuse', '--strategy', 'none,breaker', '--json']);
+    const {
+      code,
+      result,
+      counted: pg,
+      stderr,
+    } = await drill(['--key', 'product:6', '--trigger', 'outage', '--outage', '2s', '--outage-mode', 'refuse', '--strategy', 'none,breaker', '--json']);
     probing = false;
     await probe;
     assert.equal(code, 0, stderr);

@@ -46,9 +46,34 @@ describe('herd --writes: the invalidation race, lock vs versioned', () => {
   async function drill(strategy: string, key: string): Promise<{ code: number; result: DrillResult; stderr: string; fetched: number }> {
     const before = await fetches();
     const r = await runCli([
-      'herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--key', key, '--fetch', FETCH,
-      '--writes', '4', '--update', UPDATE, '--invalidate', 'delete', '--strategy', strategy,
-      '--rounds', '10', '--clients', '20', '--db-delay', '200ms', '--seed', '7', '--ttl', '5m', '--json',
+      'herd',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--pg',
+      db.url,
+      '--key',
+      key,
+      '--fetch',
+      FETCH,
+      '--writes',
+      '4',
+      '--update',
+      UPDATE,
+      '--invalidate',
+      'delete',
+      '--strategy',
+      strategy,
+      '--rounds',
+      '10',
+      '--clients',
+      '20',
+      '--db-delay',
+      '200ms',
+      '--seed',
+      '7',
+      '--ttl',
+      '5m',
+      '--json',
     ]);
     assert.ok(r.stdout.startsWith('{'), `no JSON (exit ${r.code}): ${r.stderr}`);
     return { code: r.code, result: JSON.parse(r.stdout) as DrillResult, stderr: r.stderr, fetched: (await fetches()) - before };
@@ -61,7 +86,10 @@ describe('herd --writes: the invalidation race, lock vs versioned', () => {
     const lr = l.race!;
     assert.equal(lr.rounds, 10);
     assert.ok(lr.staleRounds >= 1 && lr.staleRounds < 10, `lock stale in ${lr.staleRounds} of 10 rounds`);
-    assert.equal(lr.writes, lr.writesPerRound.reduce((a, b) => a + b, 0));
+    assert.equal(
+      lr.writes,
+      lr.writesPerRound.reduce((a, b) => a + b, 0),
+    );
     // What the drill concluded for its last round is what Redis and PostgreSQL say now.
     const pgNow = await rowVersion(3);
     assert.equal(pgNow, 1 + lr.writes, 'every write bumped the row once');
@@ -75,7 +103,14 @@ describe('herd --writes: the invalidation race, lock vs versioned', () => {
     const versioned = await drill('versioned', 'product:4');
     assert.equal(versioned.code, 0, versioned.stderr);
     const vr = versioned.result.reports[0]!.race!;
-    assert.equal(vr.staleRounds, 0, `versioned stale in rounds ${vr.stalePerRound.map((s, i) => (s ? i + 1 : 0)).filter(Boolean).join(', ')}`);
+    assert.equal(
+      vr.staleRounds,
+      0,
+      `versioned stale in rounds ${vr.stalePerRound
+        .map((s, i) => (s ? i + 1 : 0))
+        .filter(Boolean)
+        .join(', ')}`,
+    );
     // The same seed: the same writes at the same moments, whatever the strategy.
     assert.deepEqual(vr.writesPerRound, lr.writesPerRound);
     const pgV = await rowVersion(4);
@@ -92,8 +127,26 @@ describe('herd --writes: the invalidation race, lock vs versioned', () => {
     const c = redis.client();
     await c.set('product:9', 'the app value', 'PX', 600_000);
     const r = await runCli([
-      'herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--key', 'product:9',
-      '--writes', '4', '--invalidate', 'set', '--strategy', 'lock,versioned', '--rounds', '4', '--clients', '10', '--db-delay', '100ms', '--json',
+      'herd',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--pg',
+      db.url,
+      '--key',
+      'product:9',
+      '--writes',
+      '4',
+      '--invalidate',
+      'set',
+      '--strategy',
+      'lock,versioned',
+      '--rounds',
+      '4',
+      '--clients',
+      '10',
+      '--db-delay',
+      '100ms',
+      '--json',
     ]);
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout) as DrillResult;

@@ -28,11 +28,14 @@ describe('herd drill at tier scale, open loop and on a cluster', () => {
   });
 
   async function fetchesCounted(): Promise<number> {
-    const { rows } = await db.pool.query<{ n: string }>("SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM test_fetches");
+    const { rows } = await db.pool.query<{ n: string }>('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM test_fetches');
     return Number(rows[0]!.n);
   }
 
-  async function drill(args: string[], target = ['--redis', `redis://127.0.0.1:${redis.port}`]): Promise<{ code: number; result: DrillResult; counted: number; stderr: string }> {
+  async function drill(
+    args: string[],
+    target = ['--redis', `redis://127.0.0.1:${redis.port}`],
+  ): Promise<{ code: number; result: DrillResult; counted: number; stderr: string }> {
     const before = await fetchesCounted();
     const r = await runCli(['herd', ...target, '--pg', db.url, '--fetch', FETCH, '--json', ...args]);
     assert.ok(r.stdout.startsWith('{'), `no JSON (exit ${r.code}): ${r.stderr}`);
@@ -62,7 +65,22 @@ describe('herd drill at tier scale, open loop and on a cluster', () => {
   });
 
   test('open loop: Poisson arrivals across natural expiries; the lock keeps one query per refresh episode', async () => {
-    const { code, result, counted } = await drill(['--key', 'product:61', '--rate', '300', '--duration', '2s', '--ttl', '400ms', '--clients', '10', '--strategy', 'none,lock', '--db-delay', '20ms']);
+    const { code, result, counted } = await drill([
+      '--key',
+      'product:61',
+      '--rate',
+      '300',
+      '--duration',
+      '2s',
+      '--ttl',
+      '400ms',
+      '--clients',
+      '10',
+      '--strategy',
+      'none,lock',
+      '--db-delay',
+      '20ms',
+    ]);
     assert.equal(code, 0);
     assert.equal(result.mode, 'open');
     const [none, lock] = result.reports;
@@ -76,7 +94,13 @@ describe('herd drill at tier scale, open loop and on a cluster', () => {
     assert.equal(lock!.amplification, 1);
     assert.ok(none!.amplification > 1, `none ${none!.amplification}`);
     // Ranked by what the database paid over the run: lock's one query per episode costs less.
-    assert.deepEqual(result.ranking.map((r) => [r.strategy, r.originQueries]), [['lock', lock!.originQueries], ['none', none!.originQueries]]);
+    assert.deepEqual(
+      result.ranking.map((r) => [r.strategy, r.originQueries]),
+      [
+        ['lock', lock!.originQueries],
+        ['none', none!.originQueries],
+      ],
+    );
   });
 
   test('on a cluster: lock is exact, and a key without a hash tag gets the slot warning', async () => {
@@ -89,6 +113,9 @@ describe('herd drill at tier scale, open loop and on a cluster', () => {
     assert.equal(tagged.code, 0);
     assert.doesNotMatch(tagged.stderr, /hash tag/);
     assert.ok(tagged.result.colocation.filter((c) => c.role !== 'stampede').every((c) => c.sameSlot === true));
-    assert.deepEqual(tagged.result.reports.map((r) => r.originQueries), [1, 1]);
+    assert.deepEqual(
+      tagged.result.reports.map((r) => r.originQueries),
+      [1, 1],
+    );
   });
 });

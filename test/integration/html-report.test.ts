@@ -44,8 +44,28 @@ describe('--report pages in headless Chromium, --hdr-out logs', () => {
     const page = join(dir, 'herd.html');
     const logs = join(dir, 'hdr');
     const r = await runCli([
-      'herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--key', 'product:{7}', '--fetch', 'SELECT * FROM products WHERE id = $1',
-      '--clients', '40', '--rounds', '2', '--strategy', 'none,lock,coalesce', '--db-delay', '20ms', '--json', '--report', page, '--hdr-out', logs,
+      'herd',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--pg',
+      db.url,
+      '--key',
+      'product:{7}',
+      '--fetch',
+      'SELECT * FROM products WHERE id = $1',
+      '--clients',
+      '40',
+      '--rounds',
+      '2',
+      '--strategy',
+      'none,lock,coalesce',
+      '--db-delay',
+      '20ms',
+      '--json',
+      '--report',
+      page,
+      '--hdr-out',
+      logs,
     ]);
     assert.equal(r.code, 0, r.stderr);
     const { assertions: _a, ...json } = JSON.parse(r.stdout) as DrillResult & { assertions: unknown };
@@ -62,13 +82,19 @@ describe('--report pages in headless Chromium, --hdr-out logs', () => {
       assert.deepEqual(data.result, json);
 
       const bars = p.locator('svg[data-chart="origin-queries"] rect.bar');
-      assert.deepEqual(await numbersOf(bars, 'data-value'), json.reports.map((x) => x.originQueries));
+      assert.deepEqual(
+        await numbersOf(bars, 'data-value'),
+        json.reports.map((x) => x.originQueries),
+      );
       const box = await p.locator('svg[data-chart="latency"]').boundingBox();
       assert.ok(box && box.width > 300 && box.height > 100, `the latency chart is not laid out: ${JSON.stringify(box)}`);
       const rows = p.locator('table[data-table="strategies"] tbody tr');
       assert.equal(await rows.count(), json.reports.length);
       for (const [i, report] of json.reports.entries()) {
-        const cells = await rows.nth(i).locator('td').evaluateAll((tds) => tds.map((td) => ({ text: td.textContent, value: td.getAttribute('data-value') })));
+        const cells = await rows
+          .nth(i)
+          .locator('td')
+          .evaluateAll((tds) => tds.map((td) => ({ text: td.textContent, value: td.getAttribute('data-value') })));
         assert.equal(cells[0]?.text, report.strategy);
         assert.equal(Number(cells[1]?.value), report.originQueries);
         assert.equal(cells[1]?.text, String(report.originQueries));
@@ -77,12 +103,20 @@ describe('--report pages in headless Chromium, --hdr-out logs', () => {
         assert.equal(Number(cells[10]?.value), report.errors);
 
         const line = p.locator(`svg[data-chart="latency"] g.series[data-series="${report.strategy}"]`);
-        assert.deepEqual(JSON.parse((await line.getAttribute('data-y')) ?? ''), report.latencyDistribution.map((d) => d.ms));
+        assert.deepEqual(
+          JSON.parse((await line.getAttribute('data-y')) ?? ''),
+          report.latencyDistribution.map((d) => d.ms),
+        );
         assert.equal(report.latencyDistribution.find((d) => d.percentile === 99)?.ms, report.latency.p99Ms);
         // The timeline ends at every fetch the clients sent (the tool's count), which equals PostgreSQL's here.
-        const cumulative = JSON.parse((await p.locator(`svg[data-chart="origin-timeline"] g.series[data-series="${report.strategy}"]`).getAttribute('data-y')) ?? '') as number[];
+        const cumulative = JSON.parse(
+          (await p.locator(`svg[data-chart="origin-timeline"] g.series[data-series="${report.strategy}"]`).getAttribute('data-y')) ?? '',
+        ) as number[];
         assert.equal(cumulative[cumulative.length - 1], report.originQueriesTool);
-        assert.equal(report.originTimeline!.counts.reduce((a, b) => a + b, 0), report.originQueries);
+        assert.equal(
+          report.originTimeline!.counts.reduce((a, b) => a + b, 0),
+          report.originQueries,
+        );
       }
     } finally {
       await p.close();
@@ -102,7 +136,12 @@ describe('--report pages in headless Chromium, --hdr-out logs', () => {
       assert.equal(intervals, 2, `${report.strategy}: one interval per round`);
       assert.equal(total.totalCount, report.latency.count);
       assert.equal(total.totalCount, report.requests);
-      for (const [p, ms] of [[50, report.latency.p50Ms], [95, report.latency.p95Ms], [99, report.latency.p99Ms]] as const) assert.equal(total.getValueAtPercentile(p) / 1000, ms, `${report.strategy} p${p}`);
+      for (const [p, ms] of [
+        [50, report.latency.p50Ms],
+        [95, report.latency.p95Ms],
+        [99, report.latency.p99Ms],
+      ] as const)
+        assert.equal(total.getValueAtPercentile(p) / 1000, ms, `${report.strategy} p${p}`);
       assert.ok(Math.abs(total.maxValue / 1000 - report.latency.maxMs) <= report.latency.maxMs * 1e-3);
       const hgrm = readFileSync(join(logs, `${report.strategy}.hgrm`), 'utf8');
       assert.match(hgrm, new RegExp(`Total count\\s+=\\s+${report.latency.count}\\]`));
@@ -131,14 +170,20 @@ describe('--report pages in headless Chromium, --hdr-out logs', () => {
       const data = JSON.parse((await p.locator('#cachectl-data').textContent()) ?? '') as { kind: string; report: TtlReport };
       assert.equal(data.kind, 'ttl');
       assert.deepEqual(data.report, json);
-      assert.deepEqual(await numbersOf(p.locator('svg[data-chart="ttl-histogram"] rect.bar'), 'data-value'), json.histogram.map((b) => b.keys));
+      assert.deepEqual(
+        await numbersOf(p.locator('svg[data-chart="ttl-histogram"] rect.bar'), 'data-value'),
+        json.histogram.map((b) => b.keys),
+      );
       const timeline = json.clusterCliffs.timeline!;
       assert.deepEqual(await numbersOf(p.locator('svg[data-chart="cliff-timeline"] rect.bar'), 'data-value'), timeline.keys);
       // The chart ends past the cliff: the sessions (an hour out, one per second) are counted as later.
       assert.equal(timeline.keys.reduce((a, b) => a + b, 0) + timeline.later, 340);
       assert.ok(timeline.keys.reduce((a, b) => a + b, 0) >= 300);
       const markers = p.locator('svg[data-chart="cliff-timeline"] g.marker');
-      assert.deepEqual(await numbersOf(markers, 'data-value'), json.clusterCliffs.windows.map((w) => w.keys));
+      assert.deepEqual(
+        await numbersOf(markers, 'data-value'),
+        json.clusterCliffs.windows.map((w) => w.keys),
+      );
       assert.equal(json.clusterCliffs.windows[0]?.startMs, cliffSecond);
       assert.equal(json.clusterCliffs.windows[0]?.keys, 300);
       assert.deepEqual(await numbersOf(markers, 'data-index'), [Math.floor((cliffSecond - timeline.startMs) / timeline.bucketMs)]);
@@ -160,9 +205,18 @@ describe('--report pages in headless Chromium, --hdr-out logs', () => {
       const data = JSON.parse((await loaded.page.locator('#cachectl-data').textContent()) ?? '') as { kind: string; report: OverviewReport };
       assert.deepEqual(data.report, overview);
       const verdicts = loaded.page.locator('ul.verdicts li');
-      assert.deepEqual(await verdicts.evaluateAll((li) => li.map((e) => e.getAttribute('data-kind'))), overview.verdicts.map((v) => v.kind));
-      assert.ok(overview.verdicts.some((v) => v.kind === 'no-ttl'), 'the keys without TTL are a verdict');
-      assert.deepEqual(await numbersOf(loaded.page.locator('svg[data-chart="ttl-histogram"] rect.bar'), 'data-value'), overview.ttl.histogram.map((b) => b.keys));
+      assert.deepEqual(
+        await verdicts.evaluateAll((li) => li.map((e) => e.getAttribute('data-kind'))),
+        overview.verdicts.map((v) => v.kind),
+      );
+      assert.ok(
+        overview.verdicts.some((v) => v.kind === 'no-ttl'),
+        'the keys without TTL are a verdict',
+      );
+      assert.deepEqual(
+        await numbersOf(loaded.page.locator('svg[data-chart="ttl-histogram"] rect.bar'), 'data-value'),
+        overview.ttl.histogram.map((b) => b.keys),
+      );
       assert.equal(await loaded.page.locator('svg[data-chart="cliff-timeline"] rect.bar').count(), overview.ttl.clusterCliffs.timeline!.keys.length);
     } finally {
       await loaded.page.close();
@@ -170,10 +224,25 @@ describe('--report pages in headless Chromium, --hdr-out logs', () => {
   });
 
   test('an unwritable --report or --hdr-out is one line and exit 2, before anything runs', async () => {
-    const herd = ['herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--key', 'item:3', '--fetch', 'SELECT * FROM products WHERE id = $1', '--clients', '2'];
+    const herd = [
+      'herd',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--pg',
+      db.url,
+      '--key',
+      'item:3',
+      '--fetch',
+      'SELECT * FROM products WHERE id = $1',
+      '--clients',
+      '2',
+    ];
     const missing = await runCli([...herd, '--report', join(dir, 'no-such-dir', 'x.html')]);
     assert.equal(missing.code, 2);
-    assert.equal(problemText(missing.stderr).trim(), `cachectl: --report: cannot write ${join(dir, 'no-such-dir', 'x.html')}: the directory ${join(dir, 'no-such-dir')} does not exist`);
+    assert.equal(
+      problemText(missing.stderr).trim(),
+      `cachectl: --report: cannot write ${join(dir, 'no-such-dir', 'x.html')}: the directory ${join(dir, 'no-such-dir')} does not exist`,
+    );
     const aFile = join(dir, 'a-file');
     writeFileSync(aFile, 'x');
     const notDir = await runCli([...herd, '--hdr-out', aFile]);
@@ -185,12 +254,25 @@ describe('--report pages in headless Chromium, --hdr-out logs', () => {
     const watching = await runCli(['inspect', '--redis', `redis://127.0.0.1:${redis.port}`, '--watch', '1s', '--report', join(dir, 'w.html')]);
     assert.equal(watching.code, 2);
     assert.match(problemText(watching.stderr).trim(), /^cachectl: --report writes the page of one scan and does not combine with --watch/);
-    const http = await runCli(['herd', '--url', 'http://127.0.0.1:9/', '--invalidate', 'k', '--redis', `redis://127.0.0.1:${redis.port}`, '--report', join(dir, 'h.html')]);
+    const http = await runCli([
+      'herd',
+      '--url',
+      'http://127.0.0.1:9/',
+      '--invalidate',
+      'k',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--report',
+      join(dir, 'h.html'),
+    ]);
     assert.equal(http.code, 2);
     assert.match(problemText(http.stderr).trim(), /^cachectl: --report charts a cache-aside drill/);
     // Nothing ran: no drill connected, no scan wrote a page, and the key the drill would have primed is absent.
     for (const x of [missing, notDir, isDir, watching, http]) assert.doesNotMatch(x.stderr, /connected|wrote/);
     assert.equal(await redis.client().exists('item:3'), 0);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.html') && !['herd.html', 'ttl.html', 'overview.html'].includes(f)), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.html') && !['herd.html', 'ttl.html', 'overview.html'].includes(f)),
+      [],
+    );
   });
 });

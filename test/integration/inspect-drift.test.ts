@@ -46,8 +46,16 @@ describe('inspect drift on a 3-master cluster against PostgreSQL', () => {
     cache = await openCache({ kind: 'cluster', seeds: [{ host: '127.0.0.1', port: cluster.masters[0]!.port }], auth: {} });
     masters = cache.topology.nodes.map((_, i) => cache.client(i));
     dir = tempDir();
-    writeKeyList(dir, 'products.txt', Array.from({ length: 1000 }, (_, i) => `product:${i + 1}`));
-    writeKeyList(dir, 'users.txt', Array.from({ length: 100 }, (_, i) => `user:${i % 2 === 0 ? 'acme' : 'globex'}:${Math.floor(i / 2) + 1}`));
+    writeKeyList(
+      dir,
+      'products.txt',
+      Array.from({ length: 1000 }, (_, i) => `product:${i + 1}`),
+    );
+    writeKeyList(
+      dir,
+      'users.txt',
+      Array.from({ length: 100 }, (_, i) => `user:${i % 2 === 0 ? 'acme' : 'globex'}:${Math.floor(i / 2) + 1}`),
+    );
     warmlist = join(dir, 'catalog.yml');
     writeFileSync(warmlist, WARMLIST);
     const warm = await runCli(['warm', warmlist, '--cluster', cluster.seeds, '--pg', db.url]);
@@ -67,7 +75,21 @@ describe('inspect drift on a 3-master cluster against PostgreSQL', () => {
   test('--all: every cached key compared; changed, deleted and hash-format rows counted exactly; read-only', async () => {
     await Promise.all(masters.map((m) => m.call('CONFIG', 'RESETSTAT')));
     const drifted = join(dir, 'drifted.txt');
-    const r = await runCli(['inspect', 'drift', warmlist, '--all', '--cluster', cluster.seeds, '--pg', db.url, '--json', '--drifted-keys', drifted, '--batch-size', '128']);
+    const r = await runCli([
+      'inspect',
+      'drift',
+      warmlist,
+      '--all',
+      '--cluster',
+      cluster.seeds,
+      '--pg',
+      db.url,
+      '--json',
+      '--drifted-keys',
+      drifted,
+      '--batch-size',
+      '128',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as DriftReport;
     const p = entry(report, 'products');
@@ -81,14 +103,23 @@ describe('inspect drift on a 3-master cluster against PostgreSQL', () => {
     assert.deepEqual([u.format, u.compared, u.equal, u.different, u.missingInDb], ['hash', 100, 90, 7, 3]);
     const c = entry(report, 'categories');
     assert.deepEqual([c.from, c.compared, c.equal, c.different, c.missingInDb], ['query', CATALOGUE_CATEGORIES, CATALOGUE_CATEGORIES - 2, 2, null]);
-    assert.deepEqual(report.totals, { compared: 1100 + CATALOGUE_CATEGORIES, equal: 1050 + CATALOGUE_CATEGORIES - 2, different: 39, missingInDb: 13, drifted: 52, driftPercent: (52 / (1100 + CATALOGUE_CATEGORIES)) * 100 });
+    assert.deepEqual(report.totals, {
+      compared: 1100 + CATALOGUE_CATEGORIES,
+      equal: 1050 + CATALOGUE_CATEGORIES - 2,
+      different: 39,
+      missingInDb: 13,
+      drifted: 52,
+      driftPercent: (52 / (1100 + CATALOGUE_CATEGORIES)) * 100,
+    });
     // Read-only: no write command reached any node.
     for (const m of masters) {
       const stats = parseInfo(await m.info('commandstats'));
       for (const cmd of ['set', 'hset', 'del', 'pexpire', 'expire', 'unlink']) assert.equal(stats[`cmdstat_${cmd}`], undefined, `${cmd} on ${m.options.port}`);
     }
     // The drifted keys, one per line: a key list for warm.
-    const lines = readFileSync(drifted, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    const lines = readFileSync(drifted, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'));
     assert.equal(lines.length, 52);
     assert.ok(lines.includes('product:1\t# different: cached value differs from the database [products]'));
     assert.ok(lines.includes('product:1000\t# missing-in-db: cached, but the database has no row for it (deleted at the origin) [products]'));
@@ -101,27 +132,61 @@ describe('inspect drift on a 3-master cluster against PostgreSQL', () => {
     assert.match(r.stdout, /^fail-on: drift>1% holds \(4\.\d+%\)$/m);
     assert.match(r.stdout, /^products\s+cache\s+1,000\s+960\s+30\s+10\s+0\s+0\s+4\.00%\s+2h/m);
     assert.match(r.stdout, /^categories\s+query\s+\d+\s+\d+\s+2\s+n\/a\s/m);
-    const ok = await runCli(['inspect', 'drift', warmlist, '--entry', 'categories', '--all', '--cluster', cluster.seeds, '--pg', db.url, '--fail-on', 'drift>50%']);
+    const ok = await runCli([
+      'inspect',
+      'drift',
+      warmlist,
+      '--entry',
+      'categories',
+      '--all',
+      '--cluster',
+      cluster.seeds,
+      '--pg',
+      db.url,
+      '--fail-on',
+      'drift>50%',
+    ]);
     assert.equal(ok.code, 0, ok.stdout);
   });
 
   test('--sample N compares N keys drawn from every node; --from-list reads the key list', async () => {
-    const r = JSON.parse((await runCli(['inspect', 'drift', warmlist, '--entry', 'products', '--sample', '200', '--cluster', cluster.seeds, '--pg', db.url, '--json'])).stdout) as DriftReport;
+    const r = JSON.parse(
+      (await runCli(['inspect', 'drift', warmlist, '--entry', 'products', '--sample', '200', '--cluster', cluster.seeds, '--pg', db.url, '--json'])).stdout,
+    ) as DriftReport;
     const p = entry(r, 'products');
     assert.equal(p.sampled, true);
     assert.equal(p.compared, 200);
     assert.equal(p.equal + p.different + (p.missingInDb ?? 0), 200);
-    const list = JSON.parse((await runCli(['inspect', 'drift', warmlist, '--entry', 'users', '--from-list', '--all', '--cluster', cluster.seeds, '--pg', db.url, '--json'])).stdout) as DriftReport;
+    const list = JSON.parse(
+      (await runCli(['inspect', 'drift', warmlist, '--entry', 'users', '--from-list', '--all', '--cluster', cluster.seeds, '--pg', db.url, '--json'])).stdout,
+    ) as DriftReport;
     assert.deepEqual([entry(list, 'users').from, entry(list, 'users').different, entry(list, 'users').missingInDb], ['key list', 7, 3]);
   });
 
   test('the drifted-keys file feeds warm --keys, which repairs the changed keys (deleted rows stay: warm reports them missing)', async () => {
     const drifted = join(dir, 'products-drift.txt');
     await runCli(['inspect', 'drift', warmlist, '--entry', 'products', '--all', '--cluster', cluster.seeds, '--pg', db.url, '--drifted-keys', drifted]);
-    const warm = await runCli(['warm', '--keys', drifted, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--cluster', cluster.seeds, '--pg', db.url, '--json']);
+    const warm = await runCli([
+      'warm',
+      '--keys',
+      drifted,
+      '--pattern',
+      'product:{id}',
+      '--fetch',
+      PRODUCT_FETCH,
+      '--ttl',
+      '1h',
+      '--cluster',
+      cluster.seeds,
+      '--pg',
+      db.url,
+      '--json',
+    ]);
     const summary = JSON.parse(warm.stdout) as { written: number; missing: number };
     assert.deepEqual([summary.written, summary.missing], [30, 10]);
-    const after = JSON.parse((await runCli(['inspect', 'drift', warmlist, '--entry', 'products', '--all', '--cluster', cluster.seeds, '--pg', db.url, '--json'])).stdout) as DriftReport;
+    const after = JSON.parse(
+      (await runCli(['inspect', 'drift', warmlist, '--entry', 'products', '--all', '--cluster', cluster.seeds, '--pg', db.url, '--json'])).stdout,
+    ) as DriftReport;
     assert.deepEqual([entry(after, 'products').different, entry(after, 'products').missingInDb], [0, 10]);
   });
 

@@ -27,7 +27,13 @@ describe('inspect hotkeys on a 3-master cluster with an LFU policy, after a know
   let cluster: RedisCluster;
   let cache: CacheConnection;
   // Accesses per key: with lfu-log-factor 0 every access adds one to the counter (new keys start at 5).
-  const hits: [string, number][] = [['hot:a', 60], ['hot:b', 45], ['hot:c', 30], ['hot:d', 20], ['hot:e', 12]];
+  const hits: [string, number][] = [
+    ['hot:a', 60],
+    ['hot:b', 45],
+    ['hot:c', 30],
+    ['hot:d', 20],
+    ['hot:e', 12],
+  ];
 
   before(async () => {
     cluster = await startCluster(3);
@@ -58,7 +64,10 @@ describe('inspect hotkeys on a 3-master cluster with an LFU policy, after a know
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^# cachectl inspect hotkeys: 5 keys of 205 scanned \(MATCH \*\) on 3 nodes, hottest first$/m);
     assert.match(r.stdout, /^# ranked by OBJECT FREQ \(the LFU access counter: .*\) under maxmemory-policy allkeys-lfu$/m);
-    assert.deepEqual(await keyListOf(r.stdout), hits.map(([k]) => k));
+    assert.deepEqual(
+      await keyListOf(r.stdout),
+      hits.map(([k]) => k),
+    );
     for (const [key, n] of hits) {
       const node = cache.topology.nodes[cache.topology.nodeIndexOf(key)]!.name;
       assert.match(r.stdout, new RegExp(`^${key}\\t# freq ${5 + n}, ${node.replace(/\./g, '\\.')}$`, 'm'));
@@ -69,7 +78,10 @@ describe('inspect hotkeys on a 3-master cluster with an LFU policy, after a know
   test('--fail-on: its lines go to stderr, so stdout stays a key list warm reads', async () => {
     const r = await runCli(['inspect', 'hotkeys', '--cluster', cluster.seeds, '--top', '5', '--count', '30', '--fail-on', 'nodes-down>0']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(await keyListOf(r.stdout), hits.map(([k]) => k));
+    assert.deepEqual(
+      await keyListOf(r.stdout),
+      hits.map(([k]) => k),
+    );
     assert.doesNotMatch(r.stdout, /fail-on/);
     assert.match(r.stderr, /^fail-on: nodes-down>0 does not hold \(0\)$/m);
   });
@@ -79,10 +91,22 @@ describe('inspect hotkeys on a 3-master cluster with an LFU policy, after a know
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as HotkeysReport;
     assert.equal(report.measure, 'freq');
-    assert.deepEqual(report.keys.map((k) => [k.key, k.score]), hits.slice(0, 3).map(([k, n]) => [k, 5 + n]));
-    assert.deepEqual(report.nodes.map((n) => n.policy), ['allkeys-lfu', 'allkeys-lfu', 'allkeys-lfu']);
-    const again = JSON.parse((await runCli(['inspect', 'hotkeys', '--cluster', cluster.seeds, '--match', 'hot:*', '--top', '3', '--json'])).stdout) as HotkeysReport;
-    assert.deepEqual(again.keys.map((k) => k.score), report.keys.map((k) => k.score), 'OBJECT FREQ does not count as an access');
+    assert.deepEqual(
+      report.keys.map((k) => [k.key, k.score]),
+      hits.slice(0, 3).map(([k, n]) => [k, 5 + n]),
+    );
+    assert.deepEqual(
+      report.nodes.map((n) => n.policy),
+      ['allkeys-lfu', 'allkeys-lfu', 'allkeys-lfu'],
+    );
+    const again = JSON.parse(
+      (await runCli(['inspect', 'hotkeys', '--cluster', cluster.seeds, '--match', 'hot:*', '--top', '3', '--json'])).stdout,
+    ) as HotkeysReport;
+    assert.deepEqual(
+      again.keys.map((k) => k.score),
+      report.keys.map((k) => k.score),
+      'OBJECT FREQ does not count as an access',
+    );
   });
 });
 
@@ -105,7 +129,10 @@ describe('inspect hotkeys without an LFU policy: recency, clearly labelled', () 
   test('noeviction: says frequency is not tracked and ranks by OBJECT IDLETIME, least idle first', async () => {
     const r = await runCli(['inspect', 'hotkeys', '--ring', servers, '--top', '4']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^# frequency is not tracked under maxmemory-policy noeviction \(only LFU policies count accesses\): ranked by recency instead, OBJECT IDLETIME, least idle first\. Recency is not hotness/m);
+    assert.match(
+      r.stdout,
+      /^# frequency is not tracked under maxmemory-policy noeviction \(only LFU policies count accesses\): ranked by recency instead, OBJECT IDLETIME, least idle first\. Recency is not hotness/m,
+    );
     const keys = await keyListOf(r.stdout);
     assert.equal(keys.length, 4);
     assert.ok(keys.every((k) => /^k:\d+:\d$/.test(k)));
@@ -114,6 +141,10 @@ describe('inspect hotkeys without an LFU policy: recency, clearly labelled', () 
     assert.equal(json.measure, 'idle');
     assert.equal(json.keys.length, 20);
     const idle = json.keys.map((k) => k.score);
-    assert.deepEqual(idle, [...idle].sort((a, b) => a - b), 'least idle first');
+    assert.deepEqual(
+      idle,
+      [...idle].sort((a, b) => a - b),
+      'least idle first',
+    );
   });
 });

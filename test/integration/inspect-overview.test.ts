@@ -67,17 +67,23 @@ describe('inspect (the overview) on a 3-master cluster seeded with one of each p
     const report = JSON.parse(r.stdout) as OverviewReport;
     assert.equal(report.view, 'overview');
     const kinds = report.verdicts.map((v) => v.kind);
-    for (const kind of ['memory', 'hit-ratio', 'cliff', 'hot-counters', 'leaked-counters', 'stuck-locks', 'stale-serving', 'no-ttl']) assert.ok(kinds.includes(kind), `${kind} in ${kinds}`);
+    for (const kind of ['memory', 'hit-ratio', 'cliff', 'hot-counters', 'leaked-counters', 'stuck-locks', 'stale-serving', 'no-ttl'])
+      assert.ok(kinds.includes(kind), `${kind} in ${kinds}`);
     assert.deepEqual(report.verdicts[0]!, { ...report.verdicts[0]!, severity: 'critical', kind: 'memory' });
     assert.match(report.verdicts[0]!.text, new RegExp(`memory at the limit .*${full.name} (9\\d|1\\d\\d)\\.\\d%`));
     const ranks = report.verdicts.map((v) => RANK[v.severity]);
-    assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), 'ranked by severity');
+    assert.deepEqual(
+      ranks,
+      [...ranks].sort((a, b) => a - b),
+      'ranked by severity',
+    );
     assert.match(report.verdicts.find((v) => v.kind === 'hit-ratio')!.text, new RegExp(`${misses.name} 0\\.0%`));
     assert.equal(report.verdicts.find((v) => v.kind === 'cliff')!.value, 400);
     assert.equal(report.verdicts.find((v) => v.kind === 'no-ttl')!.severity, 'notice');
     assert.equal(report.verdicts.find((v) => v.kind === 'no-ttl')!.value, seeded.total.noTtl + 2);
 
-    const view = async <T>(name: string, ...extra: string[]) => JSON.parse((await runCli(['inspect', name, '--cluster', cluster.seeds, '--json', ...extra])).stdout) as T;
+    const view = async <T>(name: string, ...extra: string[]) =>
+      JSON.parse((await runCli(['inspect', name, '--cluster', cluster.seeds, '--json', ...extra])).stdout) as T;
     const ttl = await view<TtlReport>('ttl');
     assert.deepEqual(report.ttl.totals, ttl.totals);
     assert.deepEqual(report.ttl.histogram, ttl.histogram);
@@ -109,12 +115,15 @@ describe('inspect (the overview) on a 3-master cluster seeded with one of each p
     await reset();
     for (const v of ['ttl', 'stampede', 'locks', 'stale']) await runCli(['inspect', v, '--cluster', cluster.seeds, '--count', '40']);
     const views = await scanCalls(admins);
-    assert.ok(ttl.every((n) => n >= 5), `several SCAN calls per node: ${ttl}`);
+    assert.ok(
+      ttl.every((n) => n >= 5),
+      `several SCAN calls per node: ${ttl}`,
+    );
     assert.deepEqual(overview, ttl, 'the overview scans each node exactly as often as inspect ttl');
     views.forEach((n, i) => assert.equal(n, 4 * ttl[i]!, `node ${i}: four views, four passes`));
   });
 
-  test('--fail-on takes every view\'s conditions; an unknown one is still refused', async () => {
+  test("--fail-on takes every view's conditions; an unknown one is still refused", async () => {
     const holds = await runCli(['inspect', '--cluster', cluster.seeds, '--fail-on', 'stuck-locks,leaked-counters', '--fail-on', 'cliff>399']);
     assert.equal(holds.code, 1);
     assert.match(holds.stdout, /^fail-on: stuck-locks holds \(1\)$/m);
@@ -131,8 +140,14 @@ describe('inspect (the overview) on a 3-master cluster seeded with one of each p
   test('--watch off a terminal: one JSON line per tick with the verdicts', async () => {
     const r = await runCli(['inspect', '--cluster', cluster.seeds, '--watch', '100ms', '--ticks', '2']);
     assert.equal(r.code, 0, r.stderr);
-    const ticks = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { tick: number; report: OverviewReport });
-    assert.deepEqual(ticks.map((t) => t.tick), [1, 2]);
+    const ticks = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { tick: number; report: OverviewReport });
+    assert.deepEqual(
+      ticks.map((t) => t.tick),
+      [1, 2],
+    );
     assert.ok(ticks[1]!.report.verdicts.some((v) => v.kind === 'stuck-locks'));
   });
 });

@@ -53,19 +53,31 @@ describe('inspect stampede, locks and stale on a 3-master cluster', () => {
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as StampedeReport;
     assert.deepEqual(report.totals, { counters: 19, hot: 5, leaked: 3, sliding: 2, notCounters: 2, maxCount: 60 });
-    assert.equal(report.nodes.reduce((a, n) => a + n.counters, 0), 19);
-    assert.deepEqual(report.top.slice(0, 5).map((c) => [c.key, c.count]), [
-      ['stampede:leaked:60', 60],
-      ['stampede:hot:50', 50],
-      ['stampede:hot:40', 40],
-      ['stampede:hot:30', 30],
-      ['stampede:hot:20', 20],
-    ]);
+    assert.equal(
+      report.nodes.reduce((a, n) => a + n.counters, 0),
+      19,
+    );
+    assert.deepEqual(
+      report.top.slice(0, 5).map((c) => [c.key, c.count]),
+      [
+        ['stampede:leaked:60', 60],
+        ['stampede:hot:50', 50],
+        ['stampede:hot:40', 40],
+        ['stampede:hot:30', 30],
+        ['stampede:hot:20', 20],
+      ],
+    );
     assert.deepEqual(report.top[0]!.flags, ['hot', 'leaked']);
     assert.equal(report.top[0]!.ttlMs, null);
     assert.equal(report.top[0]!.node, cache.topology.nodes[cache.topology.nodeIndexOf('stampede:leaked:60')]!.name);
-    assert.deepEqual(report.leaked.map((c) => c.key), ['stampede:leaked:60', 'stampede:leaked:3', 'stampede:leaked:2']);
-    assert.deepEqual(report.sliding.map((c) => c.key), ['stampede:sliding:7', 'stampede:sliding:5']);
+    assert.deepEqual(
+      report.leaked.map((c) => c.key),
+      ['stampede:leaked:60', 'stampede:leaked:3', 'stampede:leaked:2'],
+    );
+    assert.deepEqual(
+      report.sliding.map((c) => c.key),
+      ['stampede:sliding:7', 'stampede:sliding:5'],
+    );
     assert.ok(report.sliding.every((c) => c.ttlMs! > 290_000 && c.ttlMs! <= 300_000));
     assert.deepEqual(report.notCountersSample.sort(), ['stampede:a-hash', 'stampede:not-a-number']);
 
@@ -93,9 +105,18 @@ describe('inspect stampede, locks and stale on a 3-master cluster', () => {
     assert.equal(report.totals.locks, 8);
     assert.equal(report.totals.stuck, 3);
     assert.equal(report.totals.old, 0, 'idle times are seconds, far below the 30s limit');
-    assert.ok(report.nodes.every((n) => n.valuesRead === false), 'Redis 7.0: no NO-TOUCH, so values are not read by default');
+    assert.ok(
+      report.nodes.every((n) => n.valuesRead === false),
+      'Redis 7.0: no NO-TOUCH, so values are not read by default',
+    );
     assert.ok(report.top.every((l) => l.ageFrom === 'idle' && l.value === undefined && l.ageMs! < 60_000));
-    assert.deepEqual(report.top.slice(0, 3).map((l) => l.key).sort(), ['lock:json', 'lock:stuck:0', 'lock:stuck:1']);
+    assert.deepEqual(
+      report.top
+        .slice(0, 3)
+        .map((l) => l.key)
+        .sort(),
+      ['lock:json', 'lock:stuck:0', 'lock:stuck:1'],
+    );
 
     const read = JSON.parse((await runCli(['inspect', 'locks', '--cluster', cluster.seeds, '--lock-values', '--json'])).stdout) as LocksReport;
     assert.equal(read.totals.stuck, 3);
@@ -109,7 +130,13 @@ describe('inspect stampede, locks and stale on a 3-master cluster', () => {
     }
     assert.deepEqual(byKey.get('lock:json')!.flags, ['stuck', 'old']);
     assert.equal(byKey.get('lock:fresh:0')!.value, 'token-0');
-    assert.deepEqual(read.top.slice(0, 3).map((l) => l.key).sort(), ['lock:json', 'lock:stamped:0', 'lock:stamped:1']);
+    assert.deepEqual(
+      read.top
+        .slice(0, 3)
+        .map((l) => l.key)
+        .sort(),
+      ['lock:json', 'lock:stamped:0', 'lock:stamped:1'],
+    );
 
     const text = await runCli(['inspect', 'locks', '--cluster', cluster.seeds, '--lock-values']);
     assert.match(text.stdout, /^locks: 8; stuck \(no TTL\): 3; held longer than 30\.0s: 3; age unknown: 0$/m);

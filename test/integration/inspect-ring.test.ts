@@ -44,19 +44,32 @@ describe('inspect on a ring of 3 standalone nodes', () => {
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as TtlReport;
     assert.equal(report.topology, 'ring');
-    assert.deepEqual(report.nodes.map((n) => n.name), ['cache-0', 'cache-1', 'cache-2']);
+    assert.deepEqual(
+      report.nodes.map((n) => n.name),
+      ['cache-0', 'cache-1', 'cache-2'],
+    );
     report.nodes.forEach((n, i) => {
       const want = seeded.perNode[i]!;
       assert.ok(want.keys > 0);
       assert.equal(n.keys, want.keys, `${n.name} keys`);
       assert.equal(n.noTtl, want.noTtl, `${n.name} no TTL`);
-      assert.deepEqual(n.histogram.map((b) => b.keys), want.histogram, `${n.name} histogram`);
+      assert.deepEqual(
+        n.histogram.map((b) => b.keys),
+        want.histogram,
+        `${n.name} histogram`,
+      );
       assert.deepEqual(n.cliffs[0] && [n.cliffs[0].startMs, n.cliffs[0].keys], [seeded.cliffSecondMs, want.cliff], `${n.name} cliff`);
     });
-    assert.deepEqual(report.histogram.map((b) => b.keys), seeded.total.histogram);
+    assert.deepEqual(
+      report.histogram.map((b) => b.keys),
+      seeded.total.histogram,
+    );
     // The ring's nodes together: the whole cliff in one second, split as seeded.
     assert.deepEqual([report.clusterCliffs.windows[0]!.startMs, report.clusterCliffs.windows[0]!.keys], [seeded.cliffSecondMs, 400]);
-    assert.deepEqual(report.clusterCliffs.windows[0]!.nodes, seeded.perNode.map((e, i) => ({ node: `cache-${i}`, keys: e.cliff })).filter((n) => n.keys > 0));
+    assert.deepEqual(
+      report.clusterCliffs.windows[0]!.nodes,
+      seeded.perNode.map((e, i) => ({ node: `cache-${i}`, keys: e.cliff })).filter((n) => n.keys > 0),
+    );
     const fails = await runCli(['inspect', 'ttl', '--ring', servers, '--match', 'ring:*', '--fail-on', 'cliff>399']);
     assert.equal(fails.code, 1, 'cliff>399 holds across the ring although no node has 400');
     assert.ok(Math.max(...seeded.perNode.map((e) => e.cliff)) < 400);

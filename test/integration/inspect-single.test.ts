@@ -44,7 +44,10 @@ describe('inspect on a single node (a database other than 0), and a cluster mast
     assert.equal(node?.keys, seeded.total.keys);
     assert.equal(node?.noTtl, 25);
     assert.deepEqual(node?.keyspace, { keys: seeded.total.keys, withTtl: seeded.total.withTtl, withoutTtl: 25, avgTtlMs: node!.keyspace!.avgTtlMs });
-    assert.deepEqual(report.histogram.map((b) => b.keys), seeded.total.histogram);
+    assert.deepEqual(
+      report.histogram.map((b) => b.keys),
+      seeded.total.histogram,
+    );
     assert.deepEqual(node?.cliffs[0], { startMs: seeded.cliffSecondMs, keys: 400, node: redis.address, inMs: node!.cliffs[0]!.inMs });
   });
 
@@ -65,7 +68,14 @@ describe('inspect on a single node (a database other than 0), and a cluster mast
     assert.equal(rows.size, 3);
     assert.ok(rows.get('user:1')!.ttlMs! > 90_000 && rows.get('user:1')!.ttlMs! <= 100_000);
     assert.ok(rows.get('user:1')!.stale!.exists && rows.get('user:1')!.stale!.ttlMs! > 190_000);
-    assert.deepEqual(rows.get('user:2'), { key: 'user:2', node: redis.address, type: 'string', ttlMs: null, missing: false, stale: { exists: false, ttlMs: null } });
+    assert.deepEqual(rows.get('user:2'), {
+      key: 'user:2',
+      node: redis.address,
+      type: 'string',
+      ttlMs: null,
+      missing: false,
+      stale: { exists: false, ttlMs: null },
+    });
     assert.equal(rows.get('user:3')!.missing, true);
     assert.equal(rows.get('user:3')!.stale!.exists, true);
 
@@ -87,8 +97,11 @@ describe('inspect on a single node (a database other than 0), and a cluster mast
   test('--watch on a terminal redraws in place', async () => {
     const r = await runCli(['inspect', 'nodes', '--redis', `redis://${redis.address}`, '--watch', '100ms', '--ticks', '2'], { stdoutTty: true });
     assert.equal(r.code, 0, r.stderr);
-    // eslint-disable-next-line no-control-regex
-    const frames = r.stdout.split('\x1b[H\x1b[2J').filter(Boolean).map((f) => f.replace(/\x1b\[\d+m/g, ''));
+    const frames = r.stdout
+      .split('\x1b[H\x1b[2J')
+      .filter(Boolean)
+      // eslint-disable-next-line no-control-regex
+      .map((f) => f.replace(/\x1b\[\d+m/g, ''));
     assert.equal(frames.length, 2);
     assert.match(frames[0]!, /tick 1, every 0\.1s/);
     assert.match(frames[0]!, /Getting worse: baseline \(this tick is what the next ones are compared with\)/);

@@ -33,8 +33,18 @@ interface Seeded {
 async function seed(source: InspectSource, clientOf: (address: string) => Redis): Promise<Seeded[]> {
   const base = Date.now() + 3_600_000;
   const keys: Seeded[] = [
-    ...Array.from({ length: STRINGS }, (_, i): Seeded => ({ key: `c:s:${i}`, type: 'string', value: `value-${i}-${'é'.repeat(i % 7)}`, expireAt: i % 3 === 0 ? NO_TTL : base + i * 1_000 })),
-    ...Array.from({ length: HASHES }, (_, i): Seeded => ({ key: `c:h:{${i}}`, type: 'hash', value: `field-${i}`, expireAt: i % 2 === 0 ? NO_TTL : base + i * 7_000 })),
+    ...Array.from({ length: STRINGS }, (_, i): Seeded => ({
+      key: `c:s:${i}`,
+      type: 'string',
+      value: `value-${i}-${'é'.repeat(i % 7)}`,
+      expireAt: i % 3 === 0 ? NO_TTL : base + i * 1_000,
+    })),
+    ...Array.from({ length: HASHES }, (_, i): Seeded => ({
+      key: `c:h:{${i}}`,
+      type: 'hash',
+      value: `field-${i}`,
+      expireAt: i % 2 === 0 ? NO_TTL : base + i * 7_000,
+    })),
   ];
   const byNode = new Map<number, Seeded[]>();
   for (const k of keys) {
@@ -56,7 +66,11 @@ async function seed(source: InspectSource, clientOf: (address: string) => Redis)
         put++;
       }
       const replies = (await pipe.exec()) ?? [];
-      assert.deepEqual(replies.filter(([error]) => error), [], 'every seeding command succeeded');
+      assert.deepEqual(
+        replies.filter(([error]) => error),
+        [],
+        'every seeding command succeeded',
+      );
     }),
   );
   return keys;
@@ -72,7 +86,13 @@ interface Implementation {
 const REQUEST: ScanRequest = { match: 'c:*', count: 50 };
 
 function rows(batch: KeyBatch): { key: string; type: string; pttl: number; expireAt: number; value: string | undefined }[] {
-  return Array.from({ length: batch.size }, (_, i) => ({ key: batch.key(i), type: batch.type(i), pttl: batch.pttl(i), expireAt: batch.expireAt(i), value: batch.value(i) }));
+  return Array.from({ length: batch.size }, (_, i) => ({
+    key: batch.key(i),
+    type: batch.type(i),
+    pttl: batch.pttl(i),
+    expireAt: batch.expireAt(i),
+    value: batch.value(i),
+  }));
 }
 
 function contract(impl: () => Implementation): void {
@@ -133,7 +153,11 @@ function contract(impl: () => Implementation): void {
       assert.ok(outcome.keysScanned >= sizes, `keysScanned ${outcome.keysScanned}, batches held ${sizes}`);
       assert.ok(outcome.batches > 1, 'several batches per node');
     }
-    assert.deepEqual([...seen.entries()].filter(([, c]) => c !== 1), [], 'no key twice');
+    assert.deepEqual(
+      [...seen.entries()].filter(([, c]) => c !== 1),
+      [],
+      'no key twice',
+    );
     assert.equal(seen.size, seeded.length);
   });
 
@@ -155,11 +179,17 @@ function contract(impl: () => Implementation): void {
       });
       assert.equal(keys, mine.length);
       assert.equal(noTtl, mine.filter((k) => k.expireAt === NO_TTL).length);
-      const expected = mine.filter((k) => k.expireAt !== NO_TTL).map((k) => k.expireAt).sort((a, b) => a - b);
+      const expected = mine
+        .filter((k) => k.expireAt !== NO_TTL)
+        .map((k) => k.expireAt)
+        .sort((a, b) => a - b);
       expireAts.sort((a, b) => a - b);
       assert.equal(expireAts.length, expected.length);
       assert.ok(expireAts.every((e, i) => Math.abs(e - (expected[i] as number)) <= EXPIRY_TOLERANCE_MS));
-      assert.deepEqual(Object.fromEntries(types), Object.fromEntries(['string', 'hash'].map((t) => [t, mine.filter((k) => k.type === t).length]).filter(([, c]) => c !== 0)));
+      assert.deepEqual(
+        Object.fromEntries(types),
+        Object.fromEntries(['string', 'hash'].map((t) => [t, mine.filter((k) => k.type === t).length]).filter(([, c]) => c !== 0)),
+      );
       for (const key of sample) assert.equal(known.get(key)?.expireAt, NO_TTL, `${key} is sampled as without TTL`);
     }
   });
@@ -194,7 +224,10 @@ function contract(impl: () => Implementation): void {
   test('lookup: results in input order, from the owning node, a missing key VANISHED', async () => {
     const keys = ['c:s:2', 'nope:1', 'c:h:{1}', 'c:s:3', 'c:h:{0}', ...seeded.slice(100, 160).map((k) => k.key)].reverse();
     const found = await source.lookup(keys);
-    assert.deepEqual(found.map((f) => f.key), keys);
+    assert.deepEqual(
+      found.map((f) => f.key),
+      keys,
+    );
     for (const f of found) {
       assert.equal(f.node, source.topology.nodeIndexOf(f.key), f.key);
       assert.equal(f.problem, undefined);
@@ -244,7 +277,7 @@ for (const mode of ['lua', 'pipeline'] as const) {
     after(async () => {
       await node?.stop();
     });
-    contract(() => ({ name: 'single', mode, target: () => (singleTarget(node.address)), clientOf: () => client }));
+    contract(() => ({ name: 'single', mode, target: () => singleTarget(node.address), clientOf: () => client }));
   });
 
   describe(`InspectSource contract: Redis source (${mode}) on a 3-master cluster`, () => {
@@ -279,7 +312,11 @@ describe('InspectSource contract: Redis source (auto) on a ring of 3 standalone 
   contract(() => ({
     name: 'ring',
     mode: 'auto',
-    target: () => ({ kind: 'ring', spec: { compat: 'twemproxy', hash: 'fnv1a_64', servers: parseRingServers(nodes.map((n) => n.address).join(',')) }, auth: {} }),
+    target: () => ({
+      kind: 'ring',
+      spec: { compat: 'twemproxy', hash: 'fnv1a_64', servers: parseRingServers(nodes.map((n) => n.address).join(',')) },
+      auth: {},
+    }),
     clientOf: (address) => clients.get(address) as Redis,
   }));
 });
@@ -288,7 +325,10 @@ describe('InspectSource contract: a node that is down', () => {
   test('nodeFacts says so and its scan reports it, neither throws', async () => {
     const [up, down] = await Promise.all([startRedis(), startRedis()]);
     await down.stop();
-    const cache = await openCache({ kind: 'ring', spec: { compat: 'twemproxy', hash: 'fnv1a_64', servers: parseRingServers(`${up.address},${down.address}`) }, auth: {} }, { verify: 'any', reconnectAttempts: 1 });
+    const cache = await openCache(
+      { kind: 'ring', spec: { compat: 'twemproxy', hash: 'fnv1a_64', servers: parseRingServers(`${up.address},${down.address}`) }, auth: {} },
+      { verify: 'any', reconnectAttempts: 1 },
+    );
     try {
       const source: InspectSource = new RedisInspectSource(cache);
       const facts = await source.nodeFacts();

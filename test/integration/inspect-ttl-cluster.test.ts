@@ -30,14 +30,14 @@ describe('inspect ttl and nodes on a 3-master cluster', () => {
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as TtlReport;
     assert.equal(report.nodes.length, 3);
-    assert.deepEqual(
-      report.nodes.map((n) => n.address).sort(),
-      cluster.masters.map((m) => m.address).sort(),
-    );
+    assert.deepEqual(report.nodes.map((n) => n.address).sort(), cluster.masters.map((m) => m.address).sort());
     assert.equal(report.totals.keys, seeded.total.keys);
     assert.equal(report.totals.withTtl, seeded.total.withTtl);
     assert.equal(report.totals.noTtl, seeded.total.noTtl);
-    assert.deepEqual(report.histogram.map((b) => b.keys), seeded.total.histogram);
+    assert.deepEqual(
+      report.histogram.map((b) => b.keys),
+      seeded.total.histogram,
+    );
     for (const node of report.nodes) {
       const index = cache.topology.nodes.findIndex((n) => n.address === node.address);
       const want = seeded.perNode[index]!;
@@ -46,7 +46,11 @@ describe('inspect ttl and nodes on a 3-master cluster', () => {
       assert.equal(node.keys, want.keys, `${node.name} keys`);
       assert.equal(node.withTtl, want.withTtl, `${node.name} with TTL`);
       assert.equal(node.noTtl, want.noTtl, `${node.name} without TTL`);
-      assert.deepEqual(node.histogram.map((b) => b.keys), want.histogram, `${node.name} histogram`);
+      assert.deepEqual(
+        node.histogram.map((b) => b.keys),
+        want.histogram,
+        `${node.name} histogram`,
+      );
       // INFO keyspace, before the scan, agrees too.
       assert.deepEqual(node.keyspace, { keys: want.keys, withTtl: want.withTtl, withoutTtl: want.noTtl, avgTtlMs: node.keyspace!.avgTtlMs });
       // The busiest second of each node is the seeded cliff, with exactly that node's share of it.
@@ -66,7 +70,8 @@ describe('inspect ttl and nodes on a 3-master cluster', () => {
       Object.fromEntries(cache.topology.nodes.map((n, i) => [n.name, seeded.perNode[i]!.cliff])),
     );
     assert.equal(report.clusterCliffs.clock.length, 3);
-    for (const c of report.clusterCliffs.clock) assert.ok(c.offsetMs !== null && Math.abs(c.offsetMs) < 50 && c.uncertaintyMs !== null, `one machine: offsets near 0 (${c.offsetMs})`);
+    for (const c of report.clusterCliffs.clock)
+      assert.ok(c.offsetMs !== null && Math.abs(c.offsetMs) < 50 && c.uncertaintyMs !== null, `one machine: offsets near 0 (${c.offsetMs})`);
     assert.equal(report.noTtlSample.length, seeded.total.noTtl <= 20 ? seeded.total.noTtl : 20);
     assert.ok(report.noTtlSample.every((k) => k.startsWith('seed:forever:')));
   });
@@ -90,7 +95,10 @@ describe('inspect ttl and nodes on a 3-master cluster', () => {
       assert.deepEqual(c.windows[0]!.nodes.map((n) => n.keys).sort(), [...perNode].sort());
       assert.deepEqual([c.busiest10s!.startMs, c.busiest10s!.keys], [base + 600_000, 1000]);
       assert.deepEqual([c.busiest60s!.startMs, c.busiest60s!.keys], [base + 1_800_000, 1500]);
-      assert.equal(c.busiest60s!.nodes.reduce((a, n) => a + n.keys, 0), 1500);
+      assert.equal(
+        c.busiest60s!.nodes.reduce((a, n) => a + n.keys, 0),
+        1500,
+      );
       assert.equal(c.exact, true);
       // Per node, the old reading: no node has 800, so node-cliff>799 does not hold.
       const node = await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'big:*', '--fail-on', 'node-cliff>799', '--fail-on', 'cliff>800']);
@@ -104,17 +112,22 @@ describe('inspect ttl and nodes on a 3-master cluster', () => {
       // The text report leads with the cluster-wide windows.
       const text = node.stdout;
       assert.ok(text.indexOf('Expiry cliffs, all 3 nodes together') < text.indexOf('Expiry cliffs per node'));
-      assert.match(text, new RegExp(`^${new Date(base).toISOString().replace('.000Z', 'Z')}\\s+in \\d+m\\d\\ds\\s+800\\s+\\S+ \\d+, \\S+ \\d+, \\S+ \\d+$`, 'm'));
+      assert.match(
+        text,
+        new RegExp(`^${new Date(base).toISOString().replace('.000Z', 'Z')}\\s+in \\d+m\\d\\ds\\s+800\\s+\\S+ \\d+, \\S+ \\d+, \\S+ \\d+$`, 'm'),
+      );
       assert.match(text, /^busiest 10s: 1000 keys from /m);
       assert.match(text, /^busiest 60s: 1500 keys from /m);
       assert.match(text, /^clock offsets \(node TIME - local clock\): /m);
     } finally {
-      await Promise.all(cache.topology.nodes.map(async (_, n) => {
-        const mine = keys.filter((k) => cache.topology.nodeIndexOf(k.key) === n).map((k) => k.key);
-        const p = cache.client(n).pipeline();
-        for (const k of mine) p.del(k);
-        await p.exec();
-      }));
+      await Promise.all(
+        cache.topology.nodes.map(async (_, n) => {
+          const mine = keys.filter((k) => cache.topology.nodeIndexOf(k.key) === n).map((k) => k.key);
+          const p = cache.client(n).pipeline();
+          for (const k of mine) p.del(k);
+          await p.exec();
+        }),
+      );
     }
   });
 
@@ -138,23 +151,27 @@ describe('inspect ttl and nodes on a 3-master cluster', () => {
 
   test('--match narrows the scan; pipeline mode gives the same figures as the script', async () => {
     const lua = JSON.parse((await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'seed:cliff:*', '--json'])).stdout) as TtlReport;
-    const pipe = JSON.parse((await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'seed:cliff:*', '--json', '--scan-mode', 'pipeline', '--count', '50'])).stdout) as TtlReport;
+    const pipe = JSON.parse(
+      (await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'seed:cliff:*', '--json', '--scan-mode', 'pipeline', '--count', '50'])).stdout,
+    ) as TtlReport;
     for (const report of [lua, pipe]) {
       assert.equal(report.totals.keys, 400);
       assert.equal(report.totals.noTtl, 0);
-      assert.deepEqual(
-        report.nodes.map((n) => n.cliffs[0]?.keys).sort(),
-        seeded.perNode.map((e) => e.cliff).sort(),
-      );
+      assert.deepEqual(report.nodes.map((n) => n.cliffs[0]?.keys).sort(), seeded.perNode.map((e) => e.cliff).sort());
     }
-    assert.deepEqual(pipe.nodes.map((n) => n.mode), ['pipeline', 'pipeline', 'pipeline']);
+    assert.deepEqual(
+      pipe.nodes.map((n) => n.mode),
+      ['pipeline', 'pipeline', 'pipeline'],
+    );
   });
 
   test('--types counts keys by type (off by default: it is one more command per key on the nodes)', async () => {
     const plain = JSON.parse((await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'seed:*', '--json'])).stdout) as TtlReport;
     assert.deepEqual(plain.totals.types, {});
     for (const mode of ['lua', 'pipeline']) {
-      const typed = JSON.parse((await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'seed:*', '--types', '--json', '--scan-mode', mode])).stdout) as TtlReport;
+      const typed = JSON.parse(
+        (await runCli(['inspect', 'ttl', '--cluster', cluster.seeds, '--match', 'seed:*', '--types', '--json', '--scan-mode', mode])).stdout,
+      ) as TtlReport;
       assert.deepEqual(typed.totals.types, { string: seeded.total.keys }, mode);
     }
   });
@@ -192,17 +209,26 @@ describe('inspect ttl and nodes on a 3-master cluster', () => {
     const report = JSON.parse(r.stdout) as NodesReport;
     assert.equal(report.topology, 'cluster');
     assert.equal(report.uncoveredSlots, 0);
-    assert.equal(report.nodes.reduce((a, n) => a + (n.slots ?? 0), 0), 16384);
+    assert.equal(
+      report.nodes.reduce((a, n) => a + (n.slots ?? 0), 0),
+      16384,
+    );
     for (const n of report.nodes) {
       const index = cache.topology.nodes.findIndex((c) => c.address === n.address);
       assert.equal(n.role, 'master');
-      assert.equal(n.keyspace?.keys, seeded.perNode[index]!.keys + (n.address === cache.topology.nodes[cache.topology.nodeIndexOf('seed:forever:0:stale')]!.address ? 1 : 0));
+      assert.equal(
+        n.keyspace?.keys,
+        seeded.perNode[index]!.keys + (n.address === cache.topology.nodes[cache.topology.nodeIndexOf('seed:forever:0:stale')]!.address ? 1 : 0),
+      );
       assert.ok((n.usedMemory ?? 0) > 0);
       assert.equal(n.evictionPolicy, 'noeviction');
       assert.deepEqual(n.replicas, []);
     }
     const text = await runCli(['inspect', 'nodes', '--cluster', cluster.seeds]);
-    assert.match(text.stdout, /^node\s+status\s+role\s+keys\s+with TTL\s+no TTL\s+memory\s+max\s+policy\s+hit ratio\s+evicted\s+expired\s+ops\/s\s+clients\s+slots\s+replicas$/m);
+    assert.match(
+      text.stdout,
+      /^node\s+status\s+role\s+keys\s+with TTL\s+no TTL\s+memory\s+max\s+policy\s+hit ratio\s+evicted\s+expired\s+ops\/s\s+clients\s+slots\s+replicas$/m,
+    );
     assert.match(text.stdout, /\s5,46[12]\s+-$/m);
   });
 
@@ -243,7 +269,10 @@ describe('inspect ttl and nodes on a 3-master cluster', () => {
     for (const n of up) {
       const index = cache.topology.nodes.findIndex((c) => c.address === n.address);
       assert.equal(n.status, 'ok');
-      assert.equal(n.keys, seeded.perNode[index]!.keys + (n.address === cache.topology.nodes[cache.topology.nodeIndexOf('seed:forever:0:stale')]!.address ? 1 : 0));
+      assert.equal(
+        n.keys,
+        seeded.perNode[index]!.keys + (n.address === cache.topology.nodes[cache.topology.nodeIndexOf('seed:forever:0:stale')]!.address ? 1 : 0),
+      );
     }
     const nodes = await runCli(['inspect', 'nodes', '--cluster', cluster.seeds]);
     assert.equal(nodes.code, 1);

@@ -59,7 +59,8 @@ describe('checkpoint and metrics files', () => {
       writeFileSync(path, text);
       await assert.rejects(
         CheckpointFile.open(path, 'fp'),
-        (e: unknown) => e instanceof InputError && e.exitCode === 2 && e.message.startsWith(`${path}: --checkpoint: this file is not a checkpoint cachectl wrote`),
+        (e: unknown) =>
+          e instanceof InputError && e.exitCode === 2 && e.message.startsWith(`${path}: --checkpoint: this file is not a checkpoint cachectl wrote`),
       );
       assert.equal(readFileSync(path, 'utf8'), text, `${name} is untouched`);
     }
@@ -82,7 +83,10 @@ describe('checkpoint and metrics files', () => {
     assert.match(text, /^cachectl_warm_last_success_timestamp_seconds\{warmlist="catalog"\} 1700000000$/m);
     assert.match(text, /^cachectl_warm_last_run_timestamp_seconds\{warmlist="catalog"\} 1700000600$/m);
     assert.match(text, /^cachectl_warm_keys_failed\{warmlist="catalog"\} 3$/m);
-    assert.ok(readdirSync(dir).every((f) => !f.endsWith('.tmp')), 'no temporary file left behind');
+    assert.ok(
+      readdirSync(dir).every((f) => !f.endsWith('.tmp')),
+      'no temporary file left behind',
+    );
   });
 });
 
@@ -101,7 +105,11 @@ describe('shards computed by PostgreSQL agree with cachectl', () => {
     for (let i = 0; i < 3; i++) {
       const rows = (await db.pool.query<{ key: string }>(shardQuery(sql, { index: i, count: 3, source: 't' }))).rows.map((r) => r.key);
       for (const key of rows) assert.equal(shardOf(key, 3), i, `${key} hashed differently in PostgreSQL`);
-      assert.deepEqual(rows, all.filter((k) => shardOf(k, 3) === i), 'this share, in the query\'s own key order');
+      assert.deepEqual(
+        rows,
+        all.filter((k) => shardOf(k, 3) === i),
+        "this share, in the query's own key order",
+      );
       seen.push(...rows);
     }
     assert.deepEqual(seen.sort(), [...all].sort(), 'every row in exactly one shard');

@@ -34,14 +34,31 @@ describe('cachectl warm: resume and input hardening', () => {
     await db.pool.query("INSERT INTO q_items SELECT g, 'v' || g FROM generate_series(1001, 4000) g");
     client = redis.client();
     dir = tempDir();
-    expected = await productJson(db.pool, Array.from({ length: N }, (_, i) => i + 1));
+    expected = await productJson(
+      db.pool,
+      Array.from({ length: N }, (_, i) => i + 1),
+    );
   });
   after(async () => {
     await Promise.all([redis?.stop(), db?.drop()]);
   });
 
   const conn = () => ['--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url];
-  const keyArgs = (file: string, ...extra: string[]) => ['warm', '--keys', file, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', ...conn(), '--batch-size', '100', ...extra];
+  const keyArgs = (file: string, ...extra: string[]) => [
+    'warm',
+    '--keys',
+    file,
+    '--pattern',
+    'product:{id}',
+    '--fetch',
+    PRODUCT_FETCH,
+    '--ttl',
+    '1h',
+    ...conn(),
+    '--batch-size',
+    '100',
+    ...extra,
+  ];
 
   async function assertQueryRows(): Promise<void> {
     const rows = (await db.pool.query<{ key: string; value: string }>("SELECT 'q:' || lpad(id::text, 5, '0') AS key, value FROM q_items")).rows;
@@ -52,7 +69,9 @@ describe('cachectl warm: resume and input hardening', () => {
   /** Starts a slow query warm with a checkpoint and interrupts it part-way. */
   async function interruptedQueryWarm(checkpoint: string, query: string): Promise<{ lastKey: string; rowsBefore: number; rows: number }> {
     const ctl = new AbortController();
-    const run = runCli(['warm', '--query', query, '--ttl', '1h', ...conn(), '--json', '--batch-size', '100', '--checkpoint', checkpoint, '--rate', '1000'], { signal: ctl.signal });
+    const run = runCli(['warm', '--query', query, '--ttl', '1h', ...conn(), '--json', '--batch-size', '100', '--checkpoint', checkpoint, '--rate', '1000'], {
+      signal: ctl.signal,
+    });
     await waitFor(async () => (await client.dbsize()) > 600, 'the query warm to be under way');
     ctl.abort('SIGINT');
     const r = await run;
@@ -64,7 +83,19 @@ describe('cachectl warm: resume and input hardening', () => {
 
   test('a query ordered by key resumes at its last key; rows added behind the position restart the entry, never lost', async () => {
     const query = "SELECT 'q:' || lpad(id::text, 5, '0') AS key, value FROM q_items ORDER BY key";
-    const args = (checkpoint: string, ...extra: string[]) => ['warm', '--query', query, '--ttl', '1h', ...conn(), '--batch-size', '100', '--checkpoint', checkpoint, ...extra];
+    const args = (checkpoint: string, ...extra: string[]) => [
+      'warm',
+      '--query',
+      query,
+      '--ttl',
+      '1h',
+      ...conn(),
+      '--batch-size',
+      '100',
+      '--checkpoint',
+      checkpoint,
+      ...extra,
+    ];
 
     // Rows added after the position: the resumed run starts at the last key and reads them.
     await client.flushall();
@@ -87,7 +118,10 @@ describe('cachectl warm: resume and input hardening', () => {
     await db.pool.query("INSERT INTO q_items SELECT g, 'v' || g FROM generate_series(1, 1000) g");
     const again = await runCli(args(behind));
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stderr, /resuming query from .*query-behind\.ckpt: 1000 rows now sort before its checkpoint's key, 0 did|rows now sort before its checkpoint's key/);
+    assert.match(
+      again.stderr,
+      /resuming query from .*query-behind\.ckpt: 1000 rows now sort before its checkpoint's key, 0 did|rows now sort before its checkpoint's key/,
+    );
     assert.match(again.stdout, /resumed from .*query-behind\.ckpt: query from its first row \(its input differs from what the checkpoint recorded\)/);
     assert.equal(existsSync(behind), false);
     await assertQueryRows();
@@ -114,7 +148,10 @@ describe('cachectl warm: resume and input hardening', () => {
     await client.flushall();
     const other = await runCli(keyArgs('-', '--json', '--checkpoint', checkpoint), { stdin: lines(1501, 3000) });
     assert.equal(other.code, 0, other.stderr);
-    assert.match(other.stderr, /resuming keys from .*stdin\.ckpt: its input differs from what the checkpoint recorded from line 1 on; every line from there is warmed, none skipped/);
+    assert.match(
+      other.stderr,
+      /resuming keys from .*stdin\.ckpt: its input differs from what the checkpoint recorded from line 1 on; every line from there is warmed, none skipped/,
+    );
     const s = JSON.parse(other.stdout);
     assert.equal(s.written, 1500);
     assert.equal(s.resumed.keys.mismatchAt, 1);
@@ -138,7 +175,10 @@ describe('cachectl warm: resume and input hardening', () => {
     const keys = writeKeyList(dir, 'few.txt', ['product:1', 'product:2']);
     const r = await runCli(keyArgs(keys, '--checkpoint', catalog));
     assert.equal(r.code, 2, r.stderr);
-    assert.match(problemText(r.stderr), /^cachectl: .*my-catalog\.yml: --checkpoint: this file is not a checkpoint cachectl wrote \(not valid JSON\); it is left as it is: give a path of its own/);
+    assert.match(
+      problemText(r.stderr),
+      /^cachectl: .*my-catalog\.yml: --checkpoint: this file is not a checkpoint cachectl wrote \(not valid JSON\); it is left as it is: give a path of its own/,
+    );
     assert.equal(problemText(r.stderr).trim().split('\n').length, 1);
     assert.equal(readFileSync(catalog, 'utf8'), text);
     assert.equal(await client.dbsize(), 0, 'nothing written, the lock released');
@@ -213,8 +253,13 @@ describe('cachectl warm: resume and input hardening', () => {
       END $$`);
     const fetch = 'SELECT id, value FROM logged_fetch($1::bigint[])';
     const ids = Array.from({ length: N }, (_, i) => i + 1);
-    const keys = writeKeyList(dir, 'all.txt', ids.map((id) => `product:${id}`));
-    const run = (...extra: string[]) => runCli(['warm', '--keys', keys, '--pattern', 'product:{id}', '--fetch', fetch, '--ttl', '1h', ...conn(), '--json', ...extra]);
+    const keys = writeKeyList(
+      dir,
+      'all.txt',
+      ids.map((id) => `product:${id}`),
+    );
+    const run = (...extra: string[]) =>
+      runCli(['warm', '--keys', keys, '--pattern', 'product:{id}', '--fetch', fetch, '--ttl', '1h', ...conn(), '--json', ...extra]);
     const fetched = async () => Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM fetch_log')).rows[0]!.n);
 
     const full = await run();
@@ -249,7 +294,10 @@ describe('cachectl warm: resume and input hardening', () => {
   test('an endless line (keys: /dev/zero, or stdin) ends at once with file:line, exit 2, nothing written', async () => {
     await client.flushall();
     const warmlist = join(dir, 'zero.yml');
-    writeFileSync(warmlist, ['entries:', '  - name: zero', '    ttl: 1h', '    keys: /dev/zero', '    pattern: product:{id}', `    fetch: "${PRODUCT_FETCH}"`, ''].join('\n'));
+    writeFileSync(
+      warmlist,
+      ['entries:', '  - name: zero', '    ttl: 1h', '    keys: /dev/zero', '    pattern: product:{id}', `    fetch: "${PRODUCT_FETCH}"`, ''].join('\n'),
+    );
     const r = await runCli(['warm', warmlist, ...conn()]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /^cachectl: \/dev\/zero:1: line 1 is longer than 65536 bytes: this is not a key list/m);
@@ -271,13 +319,18 @@ describe('cachectl warm: resume and input hardening', () => {
   test('a key-list line that is not valid UTF-8 is counted invalid with its line, never rewritten', async () => {
     await client.flushall();
     const file = join(dir, 'latin1.txt');
-    writeFileSync(file, Buffer.concat([Buffer.from('product:1\n'), Buffer.from([0x70, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x3a, 0x32, 0xe9, 0x0a]), Buffer.from('product:3\n')]));
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from('product:1\n'), Buffer.from([0x70, 0x72, 0x6f, 0x64, 0x75, 0x63, 0x74, 0x3a, 0x32, 0xe9, 0x0a]), Buffer.from('product:3\n')]),
+    );
     const failed = join(dir, 'latin1.failed');
     const r = await runCli(keyArgs(file, '--json', '--failed-keys', failed));
     assert.equal(r.code, 1, r.stderr);
     const s = JSON.parse(r.stdout);
     assert.deepEqual([s.written, s.invalid], [2, 1]);
-    assert.deepEqual(s.failedExamples, [{ key: 'product:2\\xe9', kind: 'invalid', reason: 'not valid UTF-8: the line is reported as its bytes, never rewritten', entry: 'keys', line: 2 }]);
+    assert.deepEqual(s.failedExamples, [
+      { key: 'product:2\\xe9', kind: 'invalid', reason: 'not valid UTF-8: the line is reported as its bytes, never rewritten', entry: 'keys', line: 2 },
+    ]);
     assert.match(readFileSync(failed, 'utf8'), /^# product:2\\xe9\t# invalid: not valid UTF-8.* \(line 2\) \[keys\]$/m);
     assert.deepEqual((await client.keys('*')).sort(), ['product:1', 'product:3']);
     for (const key of ['product:1', 'product:3']) assert.equal(await client.get(key), expected.get(key));

@@ -27,10 +27,16 @@ test('operations flags are checked before anything connects', () => {
   assert.equal(plan.deadlineAt, 91_000);
   assert.deepEqual(plan.shard, { index: 1, count: 4, source: '--shard' });
   assert.equal(plan.logFormat, 'json');
-  assert.throws(() => parseOperations({ lock: false, waitLock: '1m' }, io()), (e: unknown) => e instanceof UsageError && /--wait-lock/.test(e.message));
+  assert.throws(
+    () => parseOperations({ lock: false, waitLock: '1m' }, io()),
+    (e: unknown) => e instanceof UsageError && /--wait-lock/.test(e.message),
+  );
   assert.throws(() => parseOperations({ lockTtl: '500ms' }, io()), /at least 1s/);
   assert.deepEqual(parseOperations({}, io({ JOB_COMPLETION_INDEX: '2', JOB_COMPLETIONS: '3' })).shard, { index: 2, count: 3, source: 'JOB_COMPLETION_INDEX' });
-  assert.match(parseOperations({ checkpoint: '/state/products.ckpt' }, io({ JOB_COMPLETION_INDEX: '2', JOB_COMPLETIONS: '8' })).checkpointPath!, /^\/state\/products\.shard-2-of-8\.ckpt$/);
+  assert.match(
+    parseOperations({ checkpoint: '/state/products.ckpt' }, io({ JOB_COMPLETION_INDEX: '2', JOB_COMPLETIONS: '8' })).checkpointPath!,
+    /^\/state\/products\.shard-2-of-8\.ckpt$/,
+  );
   assert.equal(parseOperations({ checkpoint: '/state/products.ckpt' }, io()).checkpointPath, '/state/products.ckpt');
   assert.deepEqual(runNames(plan, ['warmlists/catalog.yml', 'b/users.yaml', 'x/catalog.yml'], {}), ['catalog', 'users']);
   assert.match(runNames(plan, [], { keys: 'hot.txt' })[0]!, /^adhoc-[0-9a-f]{8}$/);
@@ -69,7 +75,11 @@ test('positions: a failed key freezes the entry so a resumed run retries it', ()
   hook.advance('loose', 100, { kind: 'key', key: 'l:100', rowsBefore: 99 });
   // Reloaded as a new run would see it.
   const again = positionCheckpoint(new Checkpoint('fp', 'now', cp.toData('now')), entries);
-  assert.deepEqual(again.resumeFrom('hot'), { position: 1000, proof: marks.get(1000)!.proof() }, 'a key list resumes with the fingerprint of its first 1000 lines');
+  assert.deepEqual(
+    again.resumeFrom('hot'),
+    { position: 1000, proof: marks.get(1000)!.proof() },
+    'a key list resumes with the fingerprint of its first 1000 lines',
+  );
   assert.deepEqual(again.resumeFrom('cats'), { position: 250, afterKey: 'c:250', rowsBefore: 249 }, 'a query ordered by key resumes at its last key');
   assert.deepEqual(again.resumeFrom('loose'), { position: 0 }, 'an unordered query restarts from its first row');
   const done = new Checkpoint('fp', 'now');
@@ -128,7 +138,18 @@ describe('run control on a real Redis', () => {
     assert.equal(await client.exists('lock:cachectl:warm:zeta:shard-0-of-2'), 0, 'nothing left behind by the refused run');
     ops.checkpoint!.markLines('hot', 1, 10);
     const counts = { written: 9, failed: 1, missing: 0, invalid: 0, skipped: 0 };
-    await ops.finish({ exitCode: 1, durationMs: 2500, nothingLeft: false, perName: new Map([['catalog', counts], ['users', counts]]) }, (m) => warn.push(m));
+    await ops.finish(
+      {
+        exitCode: 1,
+        durationMs: 2500,
+        nothingLeft: false,
+        perName: new Map([
+          ['catalog', counts],
+          ['users', counts],
+        ]),
+      },
+      (m) => warn.push(m),
+    );
     await other.finish(undefined, () => undefined);
     assert.deepEqual(await client.keys('lock:*'), []);
     assert.equal(plan.checkpointPath, join(dir, 'cp.shard-0-of-2.json'), 'each shard has its own checkpoint');
@@ -148,7 +169,12 @@ describe('run control on a real Redis', () => {
   test('SIGINT while waiting for a lock ends the wait with exit 130', async () => {
     const holder = await beginOperations(parseOperations({}, io()), { io: io(), names: ['busy'], warn: () => undefined });
     const ctl = new AbortController();
-    const waiting = beginOperations(parseOperations({ waitLock: '1h' }, io()), { io: io({}, ctl.signal), names: ['busy'], warn: () => undefined, onLockEvent: (e) => e.action === 'waiting' && ctl.abort('SIGINT') });
+    const waiting = beginOperations(parseOperations({ waitLock: '1h' }, io()), {
+      io: io({}, ctl.signal),
+      names: ['busy'],
+      warn: () => undefined,
+      onLockEvent: (e) => e.action === 'waiting' && ctl.abort('SIGINT'),
+    });
     await assert.rejects(waiting, (e: unknown) => e instanceof Error && 'exitCode' in e && e.exitCode === 130);
     await holder.finish(undefined, () => undefined);
   });

@@ -23,7 +23,12 @@ describe('run lock on real Redis', () => {
 
   test('a second run is refused with exit 75 and one line naming the holder; release is owner-only', async () => {
     const key = 'lock:cachectl:warm:catalog';
-    const first = await acquireRunLock(cache, { key, warmlist: 'catalog', ttlMs: 30_000, holder: { host: 'cron-a', pid: 101, startedAt: '2026-11-26T05:00:00.000Z' } });
+    const first = await acquireRunLock(cache, {
+      key,
+      warmlist: 'catalog',
+      ttlMs: 30_000,
+      holder: { host: 'cron-a', pid: 101, startedAt: '2026-11-26T05:00:00.000Z' },
+    });
     const redis = single.client();
     assert.equal(await redis.get(key), first.token);
     const pttl = await redis.pttl(key);
@@ -60,7 +65,10 @@ describe('run lock on real Redis', () => {
       await lock.release();
     }
     assert.equal(await redis.exists(key), 0);
-    assert.deepEqual(events.map((e) => e.action), ['acquired', 'released']);
+    assert.deepEqual(
+      events.map((e) => e.action),
+      ['acquired', 'released'],
+    );
   });
 
   test('--wait-lock waits for the holder to release, and gives up after its budget', async () => {
@@ -72,7 +80,10 @@ describe('run lock on real Redis', () => {
     await holder.release();
     const second = await waiter;
     assert.equal(await single.client().get(key), second.token);
-    await assert.rejects(acquireRunLock(cache, { key, warmlist: 'waiting', ttlMs: 30_000, waitMs: 300 }), (e: unknown) => e instanceof LockedError && /after waiting \d+s/.test(e.message));
+    await assert.rejects(
+      acquireRunLock(cache, { key, warmlist: 'waiting', ttlMs: 30_000, waitMs: 300 }),
+      (e: unknown) => e instanceof LockedError && /after waiting \d+s/.test(e.message),
+    );
     await second.release();
   });
 
@@ -90,7 +101,10 @@ describe('run lock on real Redis', () => {
       // The next renewal meets MOVED, follows it, and keeps the lock alive on the new owner.
       await waitFor(async () => lock.node.address === cluster.masters[to]!.address, 'the renewal to follow MOVED');
       const t0 = Date.now();
-      await waitFor(async () => Date.now() - t0 > 1000 && (await cluster.masters[to]!.client().get(key)) === lock.token, 'the lock to live past its TTL on the new owner');
+      await waitFor(
+        async () => Date.now() - t0 > 1000 && (await cluster.masters[to]!.client().get(key)) === lock.token,
+        'the lock to live past its TTL on the new owner',
+      );
       assert.equal(lock.lost, false);
       assert.equal(await lock.release(), true);
       assert.equal(await cluster.masters[to]!.client().exists(key), 0);
@@ -106,7 +120,8 @@ describe('run lock on real Redis', () => {
       await makeOutOfMemory(oom);
       await assert.rejects(
         acquireRunLock(c, { key: 'lock:x', warmlist: 'x', ttlMs: 1000 }),
-        (e: unknown) => e instanceof IncompleteError && e.exitCode === 1 && /cannot take the run lock: 127.0.0.1:\d+ refused it: OOM .*nothing was written/.test(e.message),
+        (e: unknown) =>
+          e instanceof IncompleteError && e.exitCode === 1 && /cannot take the run lock: 127.0.0.1:\d+ refused it: OOM .*nothing was written/.test(e.message),
       );
     } finally {
       await c.close();

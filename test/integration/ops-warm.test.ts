@@ -30,14 +30,36 @@ describe('cachectl warm in production', () => {
     await seedCatalogue(db.pool, N);
     client = redis.client();
     dir = tempDir();
-    keysFile = writeKeyList(dir, 'hot.txt', ids.map((id) => `product:${id}`));
+    keysFile = writeKeyList(
+      dir,
+      'hot.txt',
+      ids.map((id) => `product:${id}`),
+    );
     expected = await productJson(db.pool, ids);
   });
   after(async () => {
     await Promise.all([redis?.stop(), db?.drop()]);
   });
 
-  const warmArgs = (...extra: string[]) => ['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--json', '--batch-size', '100', ...extra];
+  const warmArgs = (...extra: string[]) => [
+    'warm',
+    '--keys',
+    keysFile,
+    '--pattern',
+    'product:{id}',
+    '--fetch',
+    PRODUCT_FETCH,
+    '--ttl',
+    '1h',
+    '--redis',
+    `redis://127.0.0.1:${redis.port}`,
+    '--pg',
+    db.url,
+    '--json',
+    '--batch-size',
+    '100',
+    ...extra,
+  ];
 
   async function assertAllWarm(keys: Iterable<string> = expected.keys()): Promise<void> {
     for (const key of keys) {
@@ -59,7 +81,10 @@ describe('cachectl warm in production', () => {
     const second = await runCli(args('--failed-keys', failedFile));
     assert.equal(second.code, 75, second.stderr);
     assert.equal(second.stdout, '');
-    assert.match(second.stderr, /^cachectl: warmlist 'adhoc-[0-9a-f]{8}' is locked by \S+ pid \d+ since \S+ \(key lock:cachectl:warm:adhoc-[0-9a-f]{8} on 127.0.0.1:\d+, expires in \d+s unless renewed\); .*--wait-lock/m);
+    assert.match(
+      second.stderr,
+      /^cachectl: warmlist 'adhoc-[0-9a-f]{8}' is locked by \S+ pid \d+ since \S+ \(key lock:cachectl:warm:adhoc-[0-9a-f]{8} on 127.0.0.1:\d+, expires in \d+s unless renewed\); .*--wait-lock/m,
+    );
     // One line for the refusal, after the line naming the topology the run connected to.
     const lines = second.stderr.trim().split('\n');
     assert.equal(lines.length, 2);
@@ -69,7 +94,7 @@ describe('cachectl warm in production', () => {
     assert.equal(JSON.parse(r.stdout).written, N);
     assert.equal(JSON.parse(r.stdout).missing, 1);
     assert.equal(await client.exists(lockKey!), 0, 'released at the end');
-    assert.match(readFileSync(failedFile, 'utf8'), /^product:999999\t# missing/m, 'the refused run did not truncate the running one\'s failed-keys file');
+    assert.match(readFileSync(failedFile, 'utf8'), /^product:999999\t# missing/m, "the refused run did not truncate the running one's failed-keys file");
     await assertAllWarm();
 
     await client.flushall();
@@ -89,8 +114,15 @@ describe('cachectl warm in production', () => {
     const r = await first;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(second.code, 0, second.stderr);
-    const lockEvents = second.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; action?: string }).filter((e) => e.event === 'lock');
-    assert.deepEqual(lockEvents.map((e) => e.action), ['waiting', 'acquired', 'released']);
+    const lockEvents = second.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; action?: string })
+      .filter((e) => e.event === 'lock');
+    assert.deepEqual(
+      lockEvents.map((e) => e.action),
+      ['waiting', 'acquired', 'released'],
+    );
     assert.equal(JSON.parse(second.stdout).written, N);
   });
 
@@ -140,7 +172,23 @@ describe('cachectl warm in production', () => {
     await client.flushall();
     const checkpoint = join(dir, 'query.ckpt');
     const query = "SELECT 'q:' || lpad(g::text, 5, '0') AS key, 'v' || g AS value FROM generate_series(1, 3000) g ORDER BY key";
-    const args = (...extra: string[]) => ['warm', '--query', query, '--ttl', '1h', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--json', '--batch-size', '100', '--checkpoint', checkpoint, ...extra];
+    const args = (...extra: string[]) => [
+      'warm',
+      '--query',
+      query,
+      '--ttl',
+      '1h',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--pg',
+      db.url,
+      '--json',
+      '--batch-size',
+      '100',
+      '--checkpoint',
+      checkpoint,
+      ...extra,
+    ];
     const ctl = new AbortController();
     const run = runCli(args('--rate', '1000'), { signal: ctl.signal });
     await waitFor(async () => (await client.dbsize()) > 600, 'the query warm to be under way');
@@ -173,7 +221,9 @@ describe('cachectl warm in production', () => {
       const mine = ids.filter((id) => shardOf(`product:${id}`, 3) === i).length;
       assert.equal(s.written, mine, `shard ${i} writes its share`);
       total += s.written;
-      const q = await runCli(['warm', '--query', query, '--ttl', '1h', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--json'], { env: { JOB_COMPLETION_INDEX: String(i), JOB_COMPLETIONS: '3' } });
+      const q = await runCli(['warm', '--query', query, '--ttl', '1h', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--json'], {
+        env: { JOB_COMPLETION_INDEX: String(i), JOB_COMPLETIONS: '3' },
+      });
       assert.equal(q.code, 0, q.stderr);
       categories += JSON.parse(q.stdout).written;
     }
@@ -182,7 +232,11 @@ describe('cachectl warm in production', () => {
     const text = readFileSync(prom, 'utf8');
     for (let i = 0; i < 3; i++) {
       const mine = ids.filter((id) => shardOf(`product:${id}`, 3) === i).length;
-      assert.match(text, new RegExp(`^cachectl_warm_keys_written\\{warmlist="products",topology="redis",shard="${i}/3"\\} ${mine}$`, 'm'), `shard ${i}'s series`);
+      assert.match(
+        text,
+        new RegExp(`^cachectl_warm_keys_written\\{warmlist="products",topology="redis",shard="${i}/3"\\} ${mine}$`, 'm'),
+        `shard ${i}'s series`,
+      );
     }
     assert.equal(text.match(/^cachectl_warm_last_run_exit_code\{/gm)?.length, 3, 'one series per shard');
     assert.equal(await client.dbsize(), N + 20);
@@ -194,7 +248,10 @@ describe('cachectl warm in production', () => {
     const prom = join(dir, 'cachectl.prom');
     const ok = await runCli(warmArgs('--metrics-file', prom, '--log-format', 'json', '--lock-name', 'catalog'));
     assert.equal(ok.code, 0, ok.stderr);
-    const events = ok.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; level: string; ts: string; exitCode?: number; written?: number; topology?: string });
+    const events = ok.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; level: string; ts: string; exitCode?: number; written?: number; topology?: string });
     assert.equal(events[0]!.event, 'lock');
     // The topology and where it came from ride on the start event (no text line in a JSON log).
     assert.match(events.find((e) => e.event === 'start')?.topology ?? '', /^Redis node 127\.0\.0\.1:\d+ \(from --redis\)$/);
@@ -208,7 +265,25 @@ describe('cachectl warm in production', () => {
     assert.ok(Math.abs(success - Date.now() / 1000) < 60);
     // A failing run (a missing key) updates the run, keeps the last success.
     const bad = writeKeyList(dir, 'bad.txt', ['product:1', 'product:999999']);
-    const r = await runCli(['warm', '--keys', bad, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--lock-name', 'catalog', '--metrics-file', prom]);
+    const r = await runCli([
+      'warm',
+      '--keys',
+      bad,
+      '--pattern',
+      'product:{id}',
+      '--fetch',
+      PRODUCT_FETCH,
+      '--ttl',
+      '1h',
+      '--redis',
+      `redis://127.0.0.1:${redis.port}`,
+      '--pg',
+      db.url,
+      '--lock-name',
+      'catalog',
+      '--metrics-file',
+      prom,
+    ]);
     assert.equal(r.code, 1, r.stderr);
     const after = readFileSync(prom, 'utf8');
     assert.match(after, /^cachectl_warm_keys_missing\{warmlist="catalog",topology="redis"\} 1$/m);

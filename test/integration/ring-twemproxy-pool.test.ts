@@ -43,7 +43,15 @@ function yamlFor(pool: Pool, nodes: RedisProcess[], port: number): string {
 
 function proxyClient(proxy: Nutcracker, auth: boolean): Redis {
   // twemproxy speaks a subset of Redis: no CLIENT SETINFO / ready check; with redis_auth it wants AUTH from clients too.
-  const c = new Redis({ host: '127.0.0.1', port: proxy.port, enableReadyCheck: false, disableClientInfo: true, maxRetriesPerRequest: 1, retryStrategy: () => null, ...(auth ? { password: PASSWORD } : {}) });
+  const c = new Redis({
+    host: '127.0.0.1',
+    port: proxy.port,
+    enableReadyCheck: false,
+    disableClientInfo: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+    ...(auth ? { password: PASSWORD } : {}),
+  });
   c.on('error', () => undefined);
   return c;
 }
@@ -61,7 +69,11 @@ describe('twemproxy pool settings: what cachectl writes is what the real nutcrac
     guarded = await Promise.all([startRedis({ args: ['--requirepass', PASSWORD] }), startRedis({ args: ['--requirepass', PASSWORD] })]);
     await seedCatalogue(db.pool, KEYS);
     dir = tempDir();
-    keysFile = writeKeyList(dir, 'keys.txt', ids.map((id) => `product:${id}`));
+    keysFile = writeKeyList(
+      dir,
+      'keys.txt',
+      ids.map((id) => `product:${id}`),
+    );
   });
   after(async () => {
     await Promise.all([...(open ?? []), ...(guarded ?? [])].map((n) => n.stop()));
@@ -74,31 +86,70 @@ describe('twemproxy pool settings: what cachectl writes is what the real nutcrac
       const nodes = pool.auth ? guarded : open;
       const proxy = await startNutcracker((port) => yamlFor(pool, nodes, port));
       const client = proxyClient(proxy, pool.auth);
-      const direct = nodes.map((n) => new Redis({ host: '127.0.0.1', port: n.port, db: pool.landsIn, ...(pool.auth ? { password: PASSWORD } : {}), maxRetriesPerRequest: 1, retryStrategy: () => null }));
+      const direct = nodes.map(
+        (n) =>
+          new Redis({
+            host: '127.0.0.1',
+            port: n.port,
+            db: pool.landsIn,
+            ...(pool.auth ? { password: PASSWORD } : {}),
+            maxRetriesPerRequest: 1,
+            retryStrategy: () => null,
+          }),
+      );
       for (const d of direct) d.on('error', () => undefined);
       try {
         await Promise.all(direct.map((d) => d.flushall()));
-        const warm = await runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--ring-config', proxy.configFile, '--pg', db.url, '--json']);
+        const warm = await runCli([
+          'warm',
+          '--keys',
+          keysFile,
+          '--pattern',
+          'product:{id}',
+          '--fetch',
+          PRODUCT_FETCH,
+          '--ttl',
+          '1h',
+          '--ring-config',
+          proxy.configFile,
+          '--pg',
+          db.url,
+          '--json',
+        ]);
         assert.equal(warm.code, 0, warm.stderr);
         assert.equal(JSON.parse(warm.stdout).written, KEYS);
-        assert.match(warm.stderr, /^cachectl: topology: ring of 2 servers from .*nutcracker\.yml \(pool pool_\w+\).*\(from --ring-config\); PostgreSQL postgres:\/\/postgres@/m);
+        assert.match(
+          warm.stderr,
+          /^cachectl: topology: ring of 2 servers from .*nutcracker\.yml \(pool pool_\w+\).*\(from --ring-config\); PostgreSQL postgres:\/\/postgres@/m,
+        );
         if (pool.id === 'both') assert.match(warm.stderr, /note: redis_db: 3 \(line \d+\) is not applied by nutcracker 0\.5 when redis_auth is set/);
         assert.doesNotMatch(warm.stderr + warm.stdout, new RegExp(PASSWORD), 'redis_auth is never printed');
 
         const viaProxy = await client.mget(...ids.map((id) => `product:${id}`));
         assert.equal(viaProxy.filter((v) => v === null).length, 0, 'every warmed key is a hit through the proxy');
         const sizes = await Promise.all(direct.map((d) => d.dbsize()));
-        assert.equal(sizes.reduce((a, b) => a + b, 0), KEYS, `db ${pool.landsIn} on the servers holds every key`);
+        assert.equal(
+          sizes.reduce((a, b) => a + b, 0),
+          KEYS,
+          `db ${pool.landsIn} on the servers holds every key`,
+        );
 
         const inspect = await runCli(['inspect', 'ttl', '--ring-config', proxy.configFile, '--match', 'product:*', '--json']);
         assert.equal(inspect.code, 0, inspect.stderr);
         const report = JSON.parse(inspect.stdout) as { nodes: { keys: number }[] };
-        assert.equal(report.nodes.reduce((a, n) => a + n.keys, 0), KEYS, 'inspect counts the keys in the pool database');
+        assert.equal(
+          report.nodes.reduce((a, n) => a + n.keys, 0),
+          KEYS,
+          'inspect counts the keys in the pool database',
+        );
         // The same from the environment, as `eval "$(cachectl sandbox env)"` leaves it.
         const fromEnv = await runCli(['inspect', 'ttl', '--match', 'product:*', '--json'], { env: { CACHECTL_RING_CONFIG: proxy.configFile } });
         assert.equal(fromEnv.code, 0, fromEnv.stderr);
         assert.match(fromEnv.stderr, /\(from CACHECTL_RING_CONFIG\)/);
-        assert.equal((JSON.parse(fromEnv.stdout) as { nodes: { keys: number }[] }).nodes.reduce((a, n) => a + n.keys, 0), KEYS);
+        assert.equal(
+          (JSON.parse(fromEnv.stdout) as { nodes: { keys: number }[] }).nodes.reduce((a, n) => a + n.keys, 0),
+          KEYS,
+        );
 
         // herd restores what it drilled, so where it worked is read from the servers' MONITOR feed.
         const monitors = await Promise.all(direct.map((d) => d.monitor()));
@@ -112,7 +163,24 @@ describe('twemproxy pool settings: what cachectl writes is what the real nutcrac
             }
           });
         }
-        const herd = await runCli(['herd', '--ring-config', proxy.configFile, '--pg', db.url, '--fetch', 'SELECT * FROM products WHERE id = $1', '--key', 'product:7', '--clients', '4', '--rounds', '1', '--strategy', 'none', '--json']);
+        const herd = await runCli([
+          'herd',
+          '--ring-config',
+          proxy.configFile,
+          '--pg',
+          db.url,
+          '--fetch',
+          'SELECT * FROM products WHERE id = $1',
+          '--key',
+          'product:7',
+          '--clients',
+          '4',
+          '--rounds',
+          '1',
+          '--strategy',
+          'none',
+          '--json',
+        ]);
         for (const m of monitors) m.disconnect();
         assert.equal(herd.code, 0, herd.stderr);
         assert.ok(commands > 4, `herd's commands on product:7 were seen (${commands})`);
@@ -129,7 +197,10 @@ describe('twemproxy pool settings: what cachectl writes is what the real nutcrac
   test('--redis pointed at the proxy itself: one line saying it is a twemproxy and to pass --ring-config (exit 3)', async () => {
     const proxy = await startNutcracker((port) => yamlFor(pools[0]!, open, port));
     try {
-      for (const command of [['inspect', 'nodes'], ['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--pg', db.url]]) {
+      for (const command of [
+        ['inspect', 'nodes'],
+        ['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--pg', db.url],
+      ]) {
         const r = await runCli([...command, '--redis', proxy.address]);
         assert.equal(r.code, 3, r.stderr);
         assert.match(r.stderr, /cachectl: --redis: 127\.0\.0\.1:\d+ is a twemproxy \(nutcracker\).*pass --ring-config/);
@@ -142,8 +213,25 @@ describe('twemproxy pool settings: what cachectl writes is what the real nutcrac
 
   test('what cachectl cannot honour is refused with file:line (exit 3): a memcached pool, a setting nutcracker does not know', async () => {
     const memcached = join(dir, 'memcached.yml');
-    writeFileSync(memcached, ['mc:', '  listen: 127.0.0.1:22199', '  hash: fnv1a_64', '  distribution: ketama', '  servers:', `   - ${open[0]!.address}:1`].join('\n') + '\n');
-    const warm = await runCli(['warm', '--keys', keysFile, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--ring-config', memcached, '--pg', db.url]);
+    writeFileSync(
+      memcached,
+      ['mc:', '  listen: 127.0.0.1:22199', '  hash: fnv1a_64', '  distribution: ketama', '  servers:', `   - ${open[0]!.address}:1`].join('\n') + '\n',
+    );
+    const warm = await runCli([
+      'warm',
+      '--keys',
+      keysFile,
+      '--pattern',
+      'product:{id}',
+      '--fetch',
+      PRODUCT_FETCH,
+      '--ttl',
+      '1h',
+      '--ring-config',
+      memcached,
+      '--pg',
+      db.url,
+    ]);
     assert.equal(warm.code, 3, warm.stderr);
     assert.match(warm.stderr, /memcached\.yml:1: this pool speaks memcached .*add redis: true/);
     // Placement is the same for memcached pools: ring locate still answers.
@@ -151,7 +239,10 @@ describe('twemproxy pool settings: what cachectl writes is what the real nutcrac
     assert.equal(locate.code, 0, locate.stderr);
 
     const typo = join(dir, 'typo.yml');
-    writeFileSync(typo, ['p:', '  listen: 127.0.0.1:22199', '  redis: true', '  redis_database: 2', '  servers:', `   - ${open[0]!.address}:1`].join('\n') + '\n');
+    writeFileSync(
+      typo,
+      ['p:', '  listen: 127.0.0.1:22199', '  redis: true', '  redis_database: 2', '  servers:', `   - ${open[0]!.address}:1`].join('\n') + '\n',
+    );
     const r = await runCli(['inspect', 'nodes', '--ring-config', typo]);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /typo\.yml:4: 'redis_database' is not a twemproxy pool setting/);

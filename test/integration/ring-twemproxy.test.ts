@@ -66,14 +66,30 @@ function keysFor(c: Config): string[] {
   for (let i = 0; keys.length < KEYS_PER_CONFIG; i++) {
     const pad = 'x'.repeat(i % 17);
     switch (i % 8) {
-      case 0: keys.push(`${c.id}:product:${i}`); break;
-      case 1: keys.push(`${c.id}:${i}${pad}`); break;
-      case 2: keys.push(`${c.id}:ключ:${i}:é${pad}`); break; // bytes >= 0x80: signed-char quirks
-      case 3: keys.push(`${c.id}:user:${open}tenant${i % 40}${close}:${i}`); break;
-      case 4: keys.push(`${c.id}:${open}${close}:empty-tag:${i}`); break;
-      case 5: keys.push(`${c.id}:${open}unclosed:${i}${pad}`); break;
-      case 6: keys.push(`${c.id}:${i % 97}:${pad}`.slice(0, 3 + (i % 20)) + `🙂:${i}`); break; // 4-byte UTF-8
-      default: keys.push(`${c.id}:${open}${open}n${i % 13}${close}${close}:${i}`); break;
+      case 0:
+        keys.push(`${c.id}:product:${i}`);
+        break;
+      case 1:
+        keys.push(`${c.id}:${i}${pad}`);
+        break;
+      case 2:
+        keys.push(`${c.id}:ключ:${i}:é${pad}`);
+        break; // bytes >= 0x80: signed-char quirks
+      case 3:
+        keys.push(`${c.id}:user:${open}tenant${i % 40}${close}:${i}`);
+        break;
+      case 4:
+        keys.push(`${c.id}:${open}${close}:empty-tag:${i}`);
+        break;
+      case 5:
+        keys.push(`${c.id}:${open}unclosed:${i}${pad}`);
+        break;
+      case 6:
+        keys.push(`${c.id}:${i % 97}:${pad}`.slice(0, 3 + (i % 20)) + `🙂:${i}`);
+        break; // 4-byte UTF-8
+      default:
+        keys.push(`${c.id}:${open}${open}n${i % 13}${close}${close}:${i}`);
+        break;
     }
   }
   return keys;
@@ -104,7 +120,14 @@ describe('twemproxy profile agrees with a real nutcracker (twemproxy 0.5) on eve
     test(`${describeConfig(config)}: cachectl ring locate puts all ${KEYS_PER_CONFIG} keys on the node nutcracker chose`, async (t) => {
       const used = nodes.slice(0, config.weights.length);
       const proxy = await startNutcracker((port) => yamlFor(config, used, port));
-      const client = new Redis({ port: proxy.port, host: '127.0.0.1', enableReadyCheck: false, disableClientInfo: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+      const client = new Redis({
+        port: proxy.port,
+        host: '127.0.0.1',
+        enableReadyCheck: false,
+        disableClientInfo: true,
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => null,
+      });
       client.on('error', () => undefined);
       try {
         const keys = keysFor(config);
@@ -118,10 +141,15 @@ describe('twemproxy profile agrees with a real nutcracker (twemproxy 0.5) on eve
         const located = await runCli(['ring', 'locate', '-', '--ring-config', proxy.configFile], { stdin: keys.join('\n') + '\n' });
         assert.equal(located.code, 0, located.stderr);
         const nodeNames = used.map((n, i) => (config.names ? `cache-${config.id}-${i}` : n.address));
-        const predictedIndex = new Map(located.stdout.trimEnd().split('\n').map((line) => {
-          const [key, node] = line.split('\t') as [string, string];
-          return [key, nodeNames.indexOf(node)] as const;
-        }));
+        const predictedIndex = new Map(
+          located.stdout
+            .trimEnd()
+            .split('\n')
+            .map((line) => {
+              const [key, node] = line.split('\t') as [string, string];
+              return [key, nodeNames.indexOf(node)] as const;
+            }),
+        );
         assert.equal(predictedIndex.size, keys.length, 'one line per key');
         const where = new Map<string, number[]>();
         const perNode = await Promise.all(used.map((n) => keysOn(n, config.id)));
@@ -133,7 +161,8 @@ describe('twemproxy profile agrees with a real nutcracker (twemproxy 0.5) on eve
           const actual = where.get(key) ?? [];
           const predicted = predictedIndex.get(key);
           if (actual.length === 1 && actual[0] === predicted) agreed++;
-          else if (mismatches.length < 5) mismatches.push(`${JSON.stringify(key)}: nutcracker -> ${actual.join('+') || 'nowhere'}, cachectl -> ${String(predicted)}`);
+          else if (mismatches.length < 5)
+            mismatches.push(`${JSON.stringify(key)}: nutcracker -> ${actual.join('+') || 'nowhere'}, cachectl -> ${String(predicted)}`);
         }
         const spread = perNode.map((l) => l.length).join('/');
         t.diagnostic(`${agreed}/${keys.length} keys agree (keys per node ${spread})`);
@@ -172,7 +201,14 @@ describe('auto_eject_hosts: the ring without a dead server is the one nutcracker
         '',
       ].join('\n');
     const proxy = await startNutcracker(yaml);
-    const client = new Redis({ port: proxy.port, host: '127.0.0.1', enableReadyCheck: false, disableClientInfo: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+    const client = new Redis({
+      port: proxy.port,
+      host: '127.0.0.1',
+      enableReadyCheck: false,
+      disableClientInfo: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 50,
+    });
     client.on('error', () => undefined);
     try {
       const full = createRingTopology(ringSpecFromTwemproxyYaml(yaml(proxy.port), proxy.configFile));

@@ -42,7 +42,14 @@ async function databaseExists(name: string): Promise<boolean> {
 }
 
 function ioFor(dir: string) {
-  return { stdout: new StringSink(), stderr: new StringSink(), stdin: Readable.from([]), env: { CACHECTL_SANDBOX_DIR: dir }, cwd: root, signal: new AbortController().signal };
+  return {
+    stdout: new StringSink(),
+    stderr: new StringSink(),
+    stdin: Readable.from([]),
+    env: { CACHECTL_SANDBOX_DIR: dir },
+    cwd: root,
+    signal: new AbortController().signal,
+  };
 }
 
 before(() => {
@@ -68,12 +75,17 @@ describe('cachectl sandbox on a real PostgreSQL (DATABASE_URL)', () => {
       const expected = 6 + (findNutcracker(process.env) ? 1 : 0);
       assert.equal(state.processes.length, expected, 'cluster x3, ring x3 (+ twemproxy)');
       for (const p of state.processes) assert.ok(readIdentity(p.pid), `${p.name} (pid ${p.pid}) runs`);
-      for (const p of state.processes) assert.ok(p.port < 32768 && (p.role !== 'cluster' || p.port + 10000 < 32768), `${p.name} port below the ephemeral range`);
+      for (const p of state.processes)
+        assert.ok(p.port < 32768 && (p.role !== 'cluster' || p.port + 10000 < 32768), `${p.name} port below the ephemeral range`);
 
       const again = await runCli(['sandbox', 'up', '--dir', dir, '--database', database], { env: env(), cwd: root });
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stdout, /already up/);
-      assert.deepEqual(readState(dir)?.processes.map((p) => p.pid), state.processes.map((p) => p.pid), 'the second up started nothing');
+      assert.deepEqual(
+        readState(dir)?.processes.map((p) => p.pid),
+        state.processes.map((p) => p.pid),
+        'the second up started nothing',
+      );
 
       const status = await runCli(['sandbox', 'status', '--dir', dir, '--json'], { env: env(), cwd: root });
       assert.equal(status.code, 0, status.stdout);
@@ -90,7 +102,9 @@ describe('cachectl sandbox on a real PostgreSQL (DATABASE_URL)', () => {
       client.on('error', () => undefined);
       await client.connect();
       try {
-        const counts = await client.query('SELECT (SELECT count(*) FROM products)::int AS p, (SELECT count(*) FROM users)::int AS u, (SELECT count(*) FROM categories)::int AS c');
+        const counts = await client.query(
+          'SELECT (SELECT count(*) FROM products)::int AS p, (SELECT count(*) FROM users)::int AS u, (SELECT count(*) FROM categories)::int AS c',
+        );
         assert.deepEqual(counts.rows[0], { p: 2000, u: 20, c: 20 });
       } finally {
         await client.end();
@@ -120,7 +134,12 @@ describe('cachectl sandbox on a real PostgreSQL (DATABASE_URL)', () => {
       assert.ok(me);
       // Recorded as a redis-server that started at another time: the pid was reused.
       const state: SandboxState = {
-        version: 1, dir, startedAt: new Date().toISOString(), complete: true, cluster: [], ring: [],
+        version: 1,
+        dir,
+        startedAt: new Date().toISOString(),
+        complete: true,
+        cluster: [],
+        ring: [],
         processes: [{ pid: me.pid, command: 'redis-server', startTime: '1', name: 'cluster-1', role: 'cluster', port: 7000, logFile: join(dir, 'x.log') }],
       };
       await import('node:fs').then((fs) => fs.mkdirSync(dir, { recursive: true }));
@@ -185,7 +204,18 @@ describe('cachectl sandbox with the embedded PostgreSQL (PGlite)', () => {
     try {
       const concurrent = pool.query('SELECT count(*)::int AS n FROM users');
       const warm = await runCli(
-        ['warm', '--sandbox', '--query', "SELECT 'sbx:' || id AS key, name AS value FROM products ORDER BY id", '--ttl', '1m', '--batch-size', '300', '--json', '--no-lock'],
+        [
+          'warm',
+          '--sandbox',
+          '--query',
+          "SELECT 'sbx:' || id AS key, name AS value FROM products ORDER BY id",
+          '--ttl',
+          '1m',
+          '--batch-size',
+          '300',
+          '--json',
+          '--no-lock',
+        ],
         { env: { PATH: process.env.PATH, CACHECTL_SANDBOX_DIR: dir }, cwd: root },
       );
       assert.equal(warm.code, 0, warm.stderr);
@@ -202,7 +232,14 @@ describe('cachectl sandbox with the embedded PostgreSQL (PGlite)', () => {
       writeFileSync(warmlist, `entries:\n  - name: sbx\n    ttl: 1m\n    query: SELECT 'sbx:' || id AS key, name AS value FROM products ORDER BY id\n`);
       const drift = await runCli(['inspect', 'drift', warmlist, '--sandbox', '--all', '--json'], sandboxEnv);
       assert.equal(drift.code, 0, drift.stderr);
-      assert.deepEqual((JSON.parse(drift.stdout) as { totals: { compared: number; equal: number } }).totals, { compared: 1000, equal: 1000, different: 0, missingInDb: 0, drifted: 0, driftPercent: 0 });
+      assert.deepEqual((JSON.parse(drift.stdout) as { totals: { compared: number; equal: number } }).totals, {
+        compared: 1000,
+        equal: 1000,
+        different: 0,
+        missingInDb: 0,
+        drifted: 0,
+        driftPercent: 0,
+      });
     } finally {
       await pool.end();
     }
@@ -223,7 +260,12 @@ describe('cachectl sandbox with the embedded PostgreSQL (PGlite)', () => {
       assert.equal(again.code, 0, again.stderr);
       assert.doesNotMatch(again.stderr, /ECONNREFUSED/);
       assert.match(again.stderr, /note: DATABASE_URL is the embedded PostgreSQL an earlier sandbox exported; starting a new one/);
-      assert.match(again.stderr, new RegExp(`note: the ring nodes: ports [\\d, ]+ instead of ${DEFAULTS.sandbox.ringBasePort} up, because it skipped .*${ringPort} \\(it is in use by another process\\)`));
+      assert.match(
+        again.stderr,
+        new RegExp(
+          `note: the ring nodes: ports [\\d, ]+ instead of ${DEFAULTS.sandbox.ringBasePort} up, because it skipped .*${ringPort} \\(it is in use by another process\\)`,
+        ),
+      );
       assert.equal((readState(dir) as SandboxState).postgres?.kind, 'embedded');
     } finally {
       blocker.close();
@@ -232,7 +274,10 @@ describe('cachectl sandbox with the embedded PostgreSQL (PGlite)', () => {
     // An older shell without the marker: a refused embedded-looking DATABASE_URL is passed over too.
     // (A port nothing listens on now: another sandbox on this machine may have taken the old one.)
     const [gone] = await findFreePorts(DEFAULTS.sandbox.embeddedPgBasePort, 1);
-    const older = await runCli(['sandbox', 'up', '--dir', dir, '--products', '200', '--users', '2'], { env: { PATH: process.env.PATH, DATABASE_URL: `postgres://postgres@127.0.0.1:${gone}/postgres` }, cwd: root });
+    const older = await runCli(['sandbox', 'up', '--dir', dir, '--products', '200', '--users', '2'], {
+      env: { PATH: process.env.PATH, DATABASE_URL: `postgres://postgres@127.0.0.1:${gone}/postgres` },
+      cwd: root,
+    });
     try {
       assert.equal(older.code, 0, older.stderr);
       assert.match(older.stderr, /does not answer and is where an earlier sandbox ran its embedded PostgreSQL/);

@@ -25,7 +25,13 @@ before(async () => {
 after(async () => db?.drop());
 
 const entry: WarmEntry = {
-  name: 'products', tier: 1, ttlMs: 60_000, jitter: 0, format: 'string', onlyMissing: false, origin: {},
+  name: 'products',
+  tier: 1,
+  ttlMs: 60_000,
+  jitter: 0,
+  format: 'string',
+  onlyMissing: false,
+  origin: {},
   source: { kind: 'keys', keysFile: 'k.txt', pattern: parsePattern('product:{id}'), fetch: PRODUCT_FETCH },
 };
 
@@ -40,7 +46,10 @@ test('bad keys in a batch are isolated without a new connection per failed query
     ids[199] = 'x4';
     const fetched = await source.fetch(entry, [ids], ids.length);
     const bad = ids.flatMap((id, i) => (id.startsWith('x') ? [i] : []));
-    assert.deepEqual(fetched.invalid.map((x) => x.index).sort((a, b) => a - b), bad);
+    assert.deepEqual(
+      fetched.invalid.map((x) => x.index).sort((a, b) => a - b),
+      bad,
+    );
     for (const x of fetched.invalid) assert.match(x.reason, new RegExp(`^invalid input syntax for type bigint: "${ids[x.index]}" \\(SQLSTATE 22P02\\)$`));
     const got = fetched.rows.map((r) => String(r[0])).sort();
     assert.deepEqual(got, ids.filter((id) => !id.startsWith('x')).sort(), 'every good key of the batch has its row');

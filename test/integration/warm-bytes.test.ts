@@ -19,14 +19,7 @@ import { nodeFromAddress, type Topology } from '../../src/topology/types.js';
 import { tempDir, writeKeyList } from '../harness/warm-helpers.js';
 
 /** Values that a string round trip or a length miscount would damage. */
-const VALUES = [
-  'plain',
-  'ünïcödé € 😀 中文 ключ',
-  '\u0001\u0002\t\r\n\u001b[31m\u007f',
-  '*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\ny\r\n',
-  '',
-  '😀'.repeat(3000),
-];
+const VALUES = ['plain', 'ünïcödé € 😀 中文 ключ', '\u0001\u0002\t\r\n\u001b[31m\u007f', '*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\ny\r\n', '', '😀'.repeat(3000)];
 /** Over 1 MB (split over many COPY chunks and socket reads), for a few rows. */
 const LARGE = ['€'.repeat(400_000), 'x'.repeat(1_100_000)];
 const ROWS = 1200;
@@ -66,7 +59,9 @@ describe('byte-identical values through the byte path (stream and key list, clus
 
   const clusterTopology = (): Topology => {
     const per = Math.floor(16384 / 3);
-    return new ClusterTopology(cluster.masters.map((m, i) => ({ start: i * per, end: i === 2 ? 16383 : i * per + per - 1, master: nodeFromAddress('127.0.0.1', m.port), replicas: [] })));
+    return new ClusterTopology(
+      cluster.masters.map((m, i) => ({ start: i * per, end: i === 2 ? 16383 : i * per + per - 1, master: nodeFromAddress('127.0.0.1', m.port), replicas: [] })),
+    );
   };
 
   /** Every row's key on its owner with exactly its bytes (NULL written empty), nowhere else. */
@@ -78,7 +73,10 @@ describe('byte-identical values through the byte path (stream and key list, clus
       assert.equal(owner, topology.nodeIndexOf(key));
       const got = await (clients[owner] as Redis).getBuffer(key);
       assert.ok(got, `${key} is missing on its owner`);
-      assert.ok(got.equals(Buffer.from(expectedValue(id) ?? '', 'utf8')), `${key}: ${got.length} bytes, expected ${Buffer.byteLength(expectedValue(id) ?? '')}`);
+      assert.ok(
+        got.equals(Buffer.from(expectedValue(id) ?? '', 'utf8')),
+        `${key}: ${got.length} bytes, expected ${Buffer.byteLength(expectedValue(id) ?? '')}`,
+      );
       const pttl = await (clients[owner] as Redis).pttl(key);
       assert.ok(pttl > 0 && pttl <= 600_000, `${key}: TTL ${pttl}`);
     }
@@ -88,12 +86,21 @@ describe('byte-identical values through the byte path (stream and key list, clus
 
   const targets = () => [
     { name: 'cluster', flags: ['--cluster', cluster.seeds], clients: clusterClients, topology: clusterTopology() },
-    { name: 'ring', flags: ['--ring', ringSpec()], clients: ringClients, topology: createRingTopology({ compat: 'twemproxy', servers: parseRingServers(ringSpec()), hash: 'fnv1a_64' }) },
+    {
+      name: 'ring',
+      flags: ['--ring', ringSpec()],
+      clients: ringClients,
+      topology: createRingTopology({ compat: 'twemproxy', servers: parseRingServers(ringSpec()), hash: 'fnv1a_64' }),
+    },
   ];
 
   for (const source of ['stream', 'key list'] as const) {
     test(`${source}: every value byte for byte on its owner, in a cluster and a ring`, async () => {
-      const keysFile = writeKeyList(dir, 'keys.txt', Array.from({ length: ROWS }, (_, i) => keyOf(i + 1)));
+      const keysFile = writeKeyList(
+        dir,
+        'keys.txt',
+        Array.from({ length: ROWS }, (_, i) => keyOf(i + 1)),
+      );
       for (const t of targets()) {
         await Promise.all(t.clients.map((c) => c.flushall()));
         const what =
@@ -111,19 +118,65 @@ describe('byte-identical values through the byte path (stream and key list, clus
   test('stream with --dry-run and --verify all: byte keys reported and read back as their text', async () => {
     const t = targets()[0]!;
     await Promise.all(t.clients.map((c) => c.flushall()));
-    const dry = await runCli(['warm', '--query', 'SELECT k AS key, body AS value FROM docs', '--ttl', '10m', '--pg', db.url, '--json', '--dry-run', ...t.flags]);
+    const dry = await runCli([
+      'warm',
+      '--query',
+      'SELECT k AS key, body AS value FROM docs',
+      '--ttl',
+      '10m',
+      '--pg',
+      db.url,
+      '--json',
+      '--dry-run',
+      ...t.flags,
+    ]);
     assert.equal(dry.code, 0, dry.stderr);
     assert.equal(JSON.parse(dry.stdout).written, ROWS);
-    const verified = await runCli(['warm', '--query', 'SELECT k AS key, body AS value FROM docs', '--ttl', '10m', '--pg', db.url, '--json', '--verify', ...t.flags]);
+    const verified = await runCli([
+      'warm',
+      '--query',
+      'SELECT k AS key, body AS value FROM docs',
+      '--ttl',
+      '10m',
+      '--pg',
+      db.url,
+      '--json',
+      '--verify',
+      ...t.flags,
+    ]);
     assert.equal(verified.code, 0, verified.stderr);
     const summary = JSON.parse(verified.stdout);
     assert.equal(summary.written, ROWS);
     assert.deepEqual(summary.verify, { checked: ROWS, missing: 0, noTtl: 0, unverified: 0 });
-    const sampled = await runCli(['warm', '--query', 'SELECT k AS key, body AS value FROM docs', '--ttl', '10m', '--pg', db.url, '--json', '--verify-sample', '50', ...t.flags]);
+    const sampled = await runCli([
+      'warm',
+      '--query',
+      'SELECT k AS key, body AS value FROM docs',
+      '--ttl',
+      '10m',
+      '--pg',
+      db.url,
+      '--json',
+      '--verify-sample',
+      '50',
+      ...t.flags,
+    ]);
     assert.equal(sampled.code, 0, sampled.stderr);
     assert.deepEqual(JSON.parse(sampled.stdout).verify, { checked: 50, missing: 0, noTtl: 0, unverified: 0 });
     // A reported key (here: too long for --max-key-bytes) is named by its text.
-    const bad = await runCli(['warm', '--query', 'SELECT k AS key, body AS value FROM docs WHERE id = 14', '--ttl', '10m', '--pg', db.url, '--json', '--max-key-bytes', '5', ...t.flags]);
+    const bad = await runCli([
+      'warm',
+      '--query',
+      'SELECT k AS key, body AS value FROM docs WHERE id = 14',
+      '--ttl',
+      '10m',
+      '--pg',
+      db.url,
+      '--json',
+      '--max-key-bytes',
+      '5',
+      ...t.flags,
+    ]);
     assert.equal(bad.code, 1, bad.stderr);
     assert.match(bad.stdout + bad.stderr, /doc:\{tenant4\}:ü14/);
   });

@@ -47,31 +47,78 @@ describe('warm into a real 3-master cluster and a single node from a real Postgr
     ]);
     const failed = join(dir, 'failed.txt');
     const startedAt = Date.now();
-    const r = await runCli(['warm', '--keys', file, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--jitter', '10%', '--cluster', cluster.seeds, '--pg', db.url, '--json', '--failed-keys', failed, '--batch-size', '200']);
+    const r = await runCli([
+      'warm',
+      '--keys',
+      file,
+      '--pattern',
+      'product:{id}',
+      '--fetch',
+      PRODUCT_FETCH,
+      '--ttl',
+      '1h',
+      '--jitter',
+      '10%',
+      '--cluster',
+      cluster.seeds,
+      '--pg',
+      db.url,
+      '--json',
+      '--failed-keys',
+      failed,
+      '--batch-size',
+      '200',
+    ]);
     assert.equal(r.code, 1, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.written, 1500);
     assert.equal(summary.missing, 1);
     assert.equal(summary.invalid, 2);
     assert.equal(summary.failed, 0);
-    assert.equal(Object.values(summary.nodes as Record<string, number>).reduce((a, b) => a + b, 0), 1500);
+    assert.equal(
+      Object.values(summary.nodes as Record<string, number>).reduce((a, b) => a + b, 0),
+      1500,
+    );
     assert.equal(Object.keys(summary.nodes).length, 3);
     assert.equal(summary.entries.keys.written, 1500);
     await assertKeysOnOwners(await productJson(db.pool, ids), onCluster, masters, { min: 0.9 * HOUR, max: 1.1 * HOUR }, startedAt);
 
-    const lines = readFileSync(failed, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const lines = readFileSync(failed, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     assert.equal(lines.length, 3);
-    assert.match(lines.find((l) => l.startsWith('product:999999\t'))!, /missing: no row/);
+    assert.match(
+      lines.find((l) => l.startsWith('product:999999\t'))!,
+      /missing: no row/,
+    );
     // The key that does not cast to bigint is isolated with the database's own message.
-    assert.match(lines.find((l) => l.startsWith('product:12abc\t'))!, /invalid: .*invalid input syntax for type bigint/);
-    assert.match(lines.find((l) => l.startsWith('order:5\t'))!, /invalid: does not match the pattern/);
+    assert.match(
+      lines.find((l) => l.startsWith('product:12abc\t'))!,
+      /invalid: .*invalid input syntax for type bigint/,
+    );
+    assert.match(
+      lines.find((l) => l.startsWith('order:5\t'))!,
+      /invalid: does not match the pattern/,
+    );
   });
 
   test('a streamed query with stale copies: each key and its :stale copy on their own owners, TTL + window', async () => {
     const startedAt = Date.now();
     const r = await runCli([
-      'warm', '--query', "SELECT 'category:' || slug AS key, row_to_json(c)::text AS value FROM categories c",
-      '--ttl', '10m', '--stale', '5m', '--cluster', cluster.seeds, '--pg', db.url, '--json', '--batch-size', '7',
+      'warm',
+      '--query',
+      "SELECT 'category:' || slug AS key, row_to_json(c)::text AS value FROM categories c",
+      '--ttl',
+      '10m',
+      '--stale',
+      '5m',
+      '--cluster',
+      cluster.seeds,
+      '--pg',
+      db.url,
+      '--json',
+      '--batch-size',
+      '7',
     ]);
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout);
@@ -89,9 +136,22 @@ describe('warm into a real 3-master cluster and a single node from a real Postgr
     await client.hset('user:acme:7', 'leftover', 'x');
     const file = writeKeyList(dir, 'users.txt', ['user:acme:7', 'user:globex:10', 'user:nope:1']);
     const r = await runCli([
-      'warm', '--keys', file, '--pattern', 'user:{tenant}:{id}', '--format', 'hash', '--ttl', '20m',
-      '--fetch', 'SELECT tenant, id, email, plan FROM users WHERE tenant = ANY($1::text[]) AND id = ANY($2::bigint[])',
-      '--redis', `redis://${single.address}`, '--pg', db.url, '--json',
+      'warm',
+      '--keys',
+      file,
+      '--pattern',
+      'user:{tenant}:{id}',
+      '--format',
+      'hash',
+      '--ttl',
+      '20m',
+      '--fetch',
+      'SELECT tenant, id, email, plan FROM users WHERE tenant = ANY($1::text[]) AND id = ANY($2::bigint[])',
+      '--redis',
+      `redis://${single.address}`,
+      '--pg',
+      db.url,
+      '--json',
     ]);
     assert.equal(r.code, 1, r.stderr);
     assert.equal(JSON.parse(r.stdout).missing, 1);
@@ -129,7 +189,22 @@ describe('warm into a real 3-master cluster and a single node from a real Postgr
     const client = single.client();
     await client.flushall();
     const file = writeKeyList(dir, 'dry.txt', ['product:5', 'product:6', 'product:777777']);
-    const r = await runCli(['warm', '--keys', file, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--redis', `redis://${single.address}`, '--pg', db.url, '--dry-run']);
+    const r = await runCli([
+      'warm',
+      '--keys',
+      file,
+      '--pattern',
+      'product:{id}',
+      '--fetch',
+      PRODUCT_FETCH,
+      '--ttl',
+      '1h',
+      '--redis',
+      `redis://${single.address}`,
+      '--pg',
+      db.url,
+      '--dry-run',
+    ]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /dry run: would write 2 keys/);
     assert.match(r.stdout, /product:5\s+127\.0\.0\.1:\d+\s+1h/);
@@ -139,7 +214,23 @@ describe('warm into a real 3-master cluster and a single node from a real Postgr
 
   test('--verify reads every written key back; keys from stdin', async () => {
     const r = await runCli(
-      ['warm', '--keys', '-', '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--cluster', cluster.seeds, '--pg', db.url, '--json', '--verify'],
+      [
+        'warm',
+        '--keys',
+        '-',
+        '--pattern',
+        'product:{id}',
+        '--fetch',
+        PRODUCT_FETCH,
+        '--ttl',
+        '1h',
+        '--cluster',
+        cluster.seeds,
+        '--pg',
+        db.url,
+        '--json',
+        '--verify',
+      ],
       { stdin: 'product:10\nproduct:11\n# comment\nproduct:12\n' },
     );
     assert.equal(r.code, 0, r.stderr);

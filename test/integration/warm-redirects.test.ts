@@ -33,7 +33,15 @@ function collectingReport() {
 
 function batchOf(keys: string[]): WriteBatch {
   const ticket: Ticket = { entry: 'e', entryIndex: 0, position: keys.length, remaining: keys.length, sealed: true };
-  return { keys, values: keys.map((k) => `v-${k}`), ttls: keys.map(() => 60_000), stale: keys.map(() => false), tickets: keys.map(() => ticket), format: 'string', onlyMissing: false };
+  return {
+    keys,
+    values: keys.map((k) => `v-${k}`),
+    ttls: keys.map(() => 60_000),
+    stale: keys.map(() => false),
+    tickets: keys.map(() => ticket),
+    format: 'string',
+    onlyMissing: false,
+  };
 }
 
 /** Keys that all hash to `slot` (via a hash tag found by search). */
@@ -68,7 +76,15 @@ describe('writer redirects on a real 3-master cluster', () => {
     try {
       // Reassign the (empty) slot; the writer still holds the old map.
       await Promise.all(clients.map((c) => c.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', ids[to]!)));
-      await waitFor(async () => (await clients[from]!.call('CLUSTER', 'COUNTKEYSINSLOT', String(slot))) === 0 && (await clients[from]!.set(moving[0]!, 'probe').then(() => false, (e: Error) => e.message.startsWith('MOVED'))), 'slot to move');
+      await waitFor(
+        async () =>
+          (await clients[from]!.call('CLUSTER', 'COUNTKEYSINSLOT', String(slot))) === 0 &&
+          (await clients[from]!.set(moving[0]!, 'probe').then(
+            () => false,
+            (e: Error) => e.message.startsWith('MOVED'),
+          )),
+        'slot to move',
+      );
       const { out, report } = collectingReport();
       const writer = new PipelinedWriter(cache, report, { pipelineSize: 100, inFlight: 2, retries: 3, retryBaseMs: 10, verify: 'none' });
       await writer.write(batchOf([...moving, ...staying]));

@@ -22,20 +22,28 @@ describe('warm into a real 3-node ring, read back through a real twemproxy', () 
     [db, ...nodes] = await Promise.all([createTestDatabase('warm_ring'), startRedis(), startRedis(), startRedis()]);
     await seedCatalogue(db.pool, 1500);
     clients = nodes.map((n) => n.client());
-    proxy = await startNutcracker((port) =>
-      [
-        'cache:',
-        `  listen: 127.0.0.1:${port}`,
-        '  redis: true',
-        '  distribution: ketama',
-        '  hash: fnv1a_64',
-        '  auto_eject_hosts: false',
-        '  servers:',
-        ...nodes.map((n, i) => `   - ${n.address}:${i + 1} cache-${i}`),
-      ].join('\n') + '\n',
+    proxy = await startNutcracker(
+      (port) =>
+        [
+          'cache:',
+          `  listen: 127.0.0.1:${port}`,
+          '  redis: true',
+          '  distribution: ketama',
+          '  hash: fnv1a_64',
+          '  auto_eject_hosts: false',
+          '  servers:',
+          ...nodes.map((n, i) => `   - ${n.address}:${i + 1} cache-${i}`),
+        ].join('\n') + '\n',
     );
     // twemproxy speaks a subset of Redis: no CLIENT SETINFO / ready check.
-    proxyClient = new Redis({ host: '127.0.0.1', port: proxy.port, enableReadyCheck: false, disableClientInfo: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    proxyClient = new Redis({
+      host: '127.0.0.1',
+      port: proxy.port,
+      enableReadyCheck: false,
+      disableClientInfo: true,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
     proxyClient.on('error', () => undefined);
     dir = tempDir();
   });
@@ -49,7 +57,28 @@ describe('warm into a real 3-node ring, read back through a real twemproxy', () 
     const file = writeKeyList(dir, 'ring.txt', [...ids.map((id) => `product:${id}`), 'product:424242']);
     const failed = join(dir, 'ring-failed.txt');
     const startedAt = Date.now();
-    const r = await runCli(['warm', '--keys', file, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--jitter', '5%', '--stale', '10m', '--ring-config', proxy.configFile, '--pg', db.url, '--json', '--failed-keys', failed]);
+    const r = await runCli([
+      'warm',
+      '--keys',
+      file,
+      '--pattern',
+      'product:{id}',
+      '--fetch',
+      PRODUCT_FETCH,
+      '--ttl',
+      '1h',
+      '--jitter',
+      '5%',
+      '--stale',
+      '10m',
+      '--ring-config',
+      proxy.configFile,
+      '--pg',
+      db.url,
+      '--json',
+      '--failed-keys',
+      failed,
+    ]);
     assert.equal(r.code, 1, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.deepEqual([summary.written, summary.staleWritten, summary.missing], [1500, 1500, 1]);
@@ -59,8 +88,14 @@ describe('warm into a real 3-node ring, read back through a real twemproxy', () 
     const expected = await productJson(db.pool, ids);
     const sizes = await Promise.all(clients.map((c) => c.dbsize()));
     // Each key and its stale copy exist once across the ring: no key written to two nodes.
-    assert.equal(sizes.reduce((a, b) => a + b, 0), 3000);
-    assert.ok(sizes.every((n) => n > 0), `every node holds keys: ${sizes.join(', ')}`);
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      3000,
+    );
+    assert.ok(
+      sizes.every((n) => n > 0),
+      `every node holds keys: ${sizes.join(', ')}`,
+    );
     const keys = [...expected.keys()];
     const stale = keys.map((k) => `${k}:stale`);
     const viaProxy = await proxyClient.mget(...keys);
@@ -81,14 +116,39 @@ describe('warm into a real 3-node ring, read back through a real twemproxy', () 
     for (const c of clients) await c.flushall();
     const down = nodes[2]!;
     const ring = `${nodes[0]!.address}:1 cache-0,${nodes[1]!.address}:2 cache-1,127.0.0.1:1:3 cache-2`;
-    const file = writeKeyList(dir, 'ring-down.txt', Array.from({ length: 300 }, (_, i) => `product:${i + 1}`));
+    const file = writeKeyList(
+      dir,
+      'ring-down.txt',
+      Array.from({ length: 300 }, (_, i) => `product:${i + 1}`),
+    );
     const failed = join(dir, 'ring-down-failed.txt');
-    const r = await runCli(['warm', '--keys', file, '--pattern', 'product:{id}', '--fetch', PRODUCT_FETCH, '--ttl', '1h', '--ring', ring, '--pg', db.url, '--json', '--failed-keys', failed, '--failover-wait', '1s']);
+    const r = await runCli([
+      'warm',
+      '--keys',
+      file,
+      '--pattern',
+      'product:{id}',
+      '--fetch',
+      PRODUCT_FETCH,
+      '--ttl',
+      '1h',
+      '--ring',
+      ring,
+      '--pg',
+      db.url,
+      '--json',
+      '--failed-keys',
+      failed,
+      '--failover-wait',
+      '1s',
+    ]);
     assert.equal(r.code, 1, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.ok(summary.failed > 0, 'the down node owns some keys');
     assert.equal(summary.written + summary.failed, 300);
-    const listed = readFileSync(failed, 'utf8').split('\n').filter((l) => l.includes('# failed'));
+    const listed = readFileSync(failed, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('# failed'));
     assert.equal(listed.length, summary.failed);
     const present = (await Promise.all(clients.slice(0, 2).map((c) => c.dbsize()))).reduce((a, b) => a + b, 0);
     assert.equal(present, summary.written);

@@ -23,14 +23,20 @@ describe('streamed queries: binary COPY and the cursor write the same thing', ()
     [db, redis] = await Promise.all([createTestDatabase('warm_stream'), startRedis()]);
     client = redis.client();
     await db.pool.query('CREATE TABLE docs (id int PRIMARY KEY, body text, label char(6), doc jsonb)');
-    await db.pool.query('INSERT INTO docs SELECT g, ($1::text[])[g % $2 + 1], $3, $4::jsonb FROM generate_series(1, 3000) g', [TRICKY, TRICKY.length, 'ab', '{"a": [1, 2], "b": "c"}']);
-    await db.pool.query("INSERT INTO docs VALUES (0, NULL, NULL, NULL)");
+    await db.pool.query('INSERT INTO docs SELECT g, ($1::text[])[g % $2 + 1], $3, $4::jsonb FROM generate_series(1, 3000) g', [
+      TRICKY,
+      TRICKY.length,
+      'ab',
+      '{"a": [1, 2], "b": "c"}',
+    ]);
+    await db.pool.query('INSERT INTO docs VALUES (0, NULL, NULL, NULL)');
   });
   after(async () => {
     await Promise.all([redis?.stop(), db?.drop()]);
   });
 
-  const warm = (sql: string, extra: string[] = []) => runCli(['warm', '--query', sql, '--ttl', '10m', '--redis', `redis://${redis.address}`, '--pg', db.url, '--json', ...extra]);
+  const warm = (sql: string, extra: string[] = []) =>
+    runCli(['warm', '--query', sql, '--ttl', '10m', '--redis', `redis://${redis.address}`, '--pg', db.url, '--json', ...extra]);
 
   test('which queries take the COPY path', async () => {
     const pool = db.pool;
@@ -61,7 +67,10 @@ describe('streamed queries: binary COPY and the cursor write the same thing', ()
   });
 
   test('a NULL key is listed as invalid with its row, on the COPY path as on the cursor path', async () => {
-    for (const sql of ["SELECT CASE WHEN id = 0 THEN NULL ELSE 'k:' || id END AS key, body AS value FROM docs ORDER BY id", "SELECT CASE WHEN id = 0 THEN NULL ELSE 'k:' || id END AS key, doc AS value FROM docs ORDER BY id"]) {
+    for (const sql of [
+      "SELECT CASE WHEN id = 0 THEN NULL ELSE 'k:' || id END AS key, body AS value FROM docs ORDER BY id",
+      "SELECT CASE WHEN id = 0 THEN NULL ELSE 'k:' || id END AS key, doc AS value FROM docs ORDER BY id",
+    ]) {
       await client.flushall();
       const r = await warm(sql);
       assert.equal(r.code, 1, r.stderr);
@@ -90,7 +99,9 @@ describe('streamed queries: binary COPY and the cursor write the same thing', ()
         assert.ok(rows.length >= 1000);
         if (++batches === 3) break;
       }
-            const running = await db.pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'cachectl-copy-test' AND state = 'active' AND query LIKE 'COPY%'");
+      const running = await db.pool.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'cachectl-copy-test' AND state = 'active' AND query LIKE 'COPY%'",
+      );
       assert.equal(running.rows[0].n, 0, 'the COPY must not keep running after the consumer stopped');
     } finally {
       await pool.end();

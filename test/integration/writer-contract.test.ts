@@ -188,15 +188,28 @@ function contract(impl: () => Implementation, failing?: () => Implementation & {
   }
 }
 
-const CLUSTER_RANGES = [0, 1, 2].map((i) => ({ start: i * 5461, end: i === 2 ? 16383 : i * 5461 + 5460, master: nodeFromAddress('10.1.0.1', 7000 + i), replicas: [] }));
+const CLUSTER_RANGES = [0, 1, 2].map((i) => ({
+  start: i * 5461,
+  end: i === 2 ? 16383 : i * 5461 + 5460,
+  master: nodeFromAddress('10.1.0.1', 7000 + i),
+  replicas: [],
+}));
 
 describe('CacheWriter contract: DryRunWriter on a single node', () => {
-  contract(() => ({ name: 'dry-run single', bound: 0, open: async (report) => ({ writer: new DryRunWriter(new SingleNodeTopology(nodeFromAddress('127.0.0.1', 6379)), report), close: async () => undefined }) }));
+  contract(() => ({
+    name: 'dry-run single',
+    bound: 0,
+    open: async (report) => ({ writer: new DryRunWriter(new SingleNodeTopology(nodeFromAddress('127.0.0.1', 6379)), report), close: async () => undefined }),
+  }));
 });
 
 describe('CacheWriter contract: DryRunWriter on a 3-master cluster topology', () => {
   contract(
-    () => ({ name: 'dry-run cluster', bound: 0, open: async (report) => ({ writer: new DryRunWriter(new ClusterTopology(CLUSTER_RANGES), report), close: async () => undefined }) }),
+    () => ({
+      name: 'dry-run cluster',
+      bound: 0,
+      open: async (report) => ({ writer: new DryRunWriter(new ClusterTopology(CLUSTER_RANGES), report), close: async () => undefined }),
+    }),
     // Slots 10923-16383 served by nobody: their keys fail.
     () => ({
       name: 'dry-run cluster with unserved slots',
@@ -249,5 +262,7 @@ describe('CacheWriter contract: PipelinedWriter on a real 3-master cluster', () 
   after(async () => {
     await cluster?.stop();
   });
-  contract(() => pipelined('pipelined cluster', () => openCache({ kind: 'cluster', seeds: cluster.masters.map((m) => ({ host: '127.0.0.1', port: m.port })), auth: {} })));
+  contract(() =>
+    pipelined('pipelined cluster', () => openCache({ kind: 'cluster', seeds: cluster.masters.map((m) => ({ host: '127.0.0.1', port: m.port })), auth: {} })),
+  );
 });

@@ -56,7 +56,10 @@ describe('CircuitBreaker', () => {
     b.success(true);
     assert.equal(b.state, 'closed');
     const log = b.drain();
-    assert.deepEqual(log.transitions.map((t) => t.to), ['open', 'half-open', 'open', 'half-open', 'closed']);
+    assert.deepEqual(
+      log.transitions.map((t) => t.to),
+      ['open', 'half-open', 'open', 'half-open', 'closed'],
+    );
     assert.deepEqual(breakerDurations(log, 0, 2_000), { closed: 1_000, open: 1_000, 'half-open': 0 });
   });
 });
@@ -86,7 +89,10 @@ describe('strategies under a cache outage (simulated pause, 100ms command timeou
     assert.ok(origin.starts.every((s) => s >= 300 && s < 1_300));
     assert.ok(out.samples.every((s) => s.result.outcome !== 'error'));
     const slow = out.samples.filter((s) => s.intendedAt >= 200 && s.intendedAt < 1_100);
-    assert.ok(slow.every((s) => s.latencyMs >= 100), 'each waited out its timeout');
+    assert.ok(
+      slow.every((s) => s.latencyMs >= 100),
+      'each waited out its timeout',
+    );
   });
 
   test('breaker: opens after 3 failures, bypasses the cache at the read rate, closes at the first trial after the outage', async () => {

@@ -28,8 +28,18 @@ describe('L1 tier', () => {
     const store = new MemoryStore(clock);
     const origin = new SimOrigin(clock, 50);
     const settings = settingsFor('none', {
-      ttlMs: 60_000, ttlJitter: 0, beta: 1, lockTtlMs: 5_000, lockWaitMs: 5_000, lockPollMs: 5, lockPollMaxMs: 50,
-      onLockTimeout: 'stale', staleWindowMs: 30_000, stampedeWindowMs: 5_000, breakerThreshold: 5, breakerTimeoutMs: 1_000,
+      ttlMs: 60_000,
+      ttlJitter: 0,
+      beta: 1,
+      lockTtlMs: 5_000,
+      lockWaitMs: 5_000,
+      lockPollMs: 5,
+      lockPollMaxMs: 50,
+      onLockTimeout: 'stale',
+      staleWindowMs: 30_000,
+      stampedeWindowMs: 5_000,
+      breakerThreshold: 5,
+      breakerTimeoutMs: 1_000,
     });
     const processes = [0, 1, 2].map(() => withL1(createStrategy('none'), { size: 10, ttlMs: 2_000 }));
     const herd = () =>

@@ -40,12 +40,29 @@ const spec: DrillSpec = {
   openLoop: { ratePerSec: 200, durationMs: 60_000, maxRequests: 100_000 },
   dbDelayMs: 20,
   seed: 42,
-  settings: { ttlMs: 1000, ttlJitter: 0, beta: 1, lockTtlMs: 5000, lockWaitMs: 5000, lockPollMs: 5, lockPollMaxMs: 50, onLockTimeout: 'stale', staleWindowMs: 30_000, stampedeWindowMs: 5000, breakerThreshold: 5, breakerTimeoutMs: 1000 },
+  settings: {
+    ttlMs: 1000,
+    ttlJitter: 0,
+    beta: 1,
+    lockTtlMs: 5000,
+    lockWaitMs: 5000,
+    lockPollMs: 5,
+    lockPollMaxMs: 50,
+    onLockTimeout: 'stale',
+    staleWindowMs: 30_000,
+    stampedeWindowMs: 5000,
+    breakerThreshold: 5,
+    breakerTimeoutMs: 1000,
+  },
 };
 
 function openLoopResult(): DrillResult {
   const reports = [report('none', 400, 60), report('early-simple', 173, 63), report('xfetch', 40, 13)];
-  return drillResult(spec, { runId: 'abcd1234', topology: 'single', originSource: 'sequence', colocation: [], warnings: [], interrupted: false, planned: 12_000 }, reports);
+  return drillResult(
+    spec,
+    { runId: 'abcd1234', topology: 'single', originSource: 'sequence', colocation: [], warnings: [], interrupted: false, planned: 12_000 },
+    reports,
+  );
 }
 
 test('strategies rank by the origin queries of the run, not by the figure per episode', () => {
@@ -67,7 +84,10 @@ test('strategies rank by the origin queries of the run, not by the figure per ep
 test('open-loop text: rows in rank order, total origin queries beside the per-episode figure, and the ranking said', () => {
   const out = renderDrillText(openLoopResult(), plain);
   const lines = out.split('\n');
-  assert.ok(lines.some((l) => l.startsWith('ranked by origin queries for the run (what the database paid), fewest first')), out);
+  assert.ok(
+    lines.some((l) => l.startsWith('ranked by origin queries for the run (what the database paid), fewest first')),
+    out,
+  );
   const header = lines.find((l) => l.startsWith('strategy'))!;
   assert.match(header, /^strategy\s+origin q\s+per episode\s+worst/);
   const rows = lines.filter((l) => /^(none|early-simple|xfetch)\s/.test(l)).map((l) => l.split(/\s+/).slice(0, 3));
@@ -80,14 +100,23 @@ test('open-loop text: rows in rank order, total origin queries beside the per-ep
 
 test('JSON carries the ranking; a herd (closed loop) keeps its table in the order asked and ranks the same way', () => {
   const json = JSON.parse(JSON.stringify(drillJson(openLoopResult(), []))) as DrillResult;
-  assert.deepEqual(json.ranking.map((r) => r.strategy), ['xfetch', 'early-simple', 'none']);
+  assert.deepEqual(
+    json.ranking.map((r) => r.strategy),
+    ['xfetch', 'early-simple', 'none'],
+  );
 
   const herd = { ...openLoopResult() };
   delete herd.openLoop;
   herd.mode = 'herd';
   const text = { text: renderDrillText(herd, plain) };
   assert.match(text.text, /^strategy\s+origin q\s+per expiry\s/m);
-  const order = text.text.split('\n').filter((l) => /^(none|early-simple|xfetch)\s/.test(l)).map((l) => l.split(/\s+/)[0]);
+  const order = text.text
+    .split('\n')
+    .filter((l) => /^(none|early-simple|xfetch)\s/.test(l))
+    .map((l) => l.split(/\s+/)[0]);
   assert.deepEqual(order, ['none', 'early-simple', 'xfetch']);
-  assert.deepEqual(rankByOriginQueries(herd.reports).map((r) => r.strategy), ['xfetch', 'early-simple', 'none']);
+  assert.deepEqual(
+    rankByOriginQueries(herd.reports).map((r) => r.strategy),
+    ['xfetch', 'early-simple', 'none'],
+  );
 });

@@ -3,7 +3,20 @@ import assert from 'node:assert/strict';
 import { simulate, countEpisodes, type SimulationInput } from '../../src/core/herd/sim/simulate.js';
 import { predictOpenLoop, xfetchProbability } from '../../src/core/herd/model.js';
 
-const settings = { ttlMs: 500, ttlJitter: 0, beta: 1, lockTtlMs: 5_000, lockWaitMs: 5_000, lockPollMs: 5, lockPollMaxMs: 50, onLockTimeout: 'stale' as const, staleWindowMs: 30_000, stampedeWindowMs: 5_000, breakerThreshold: 5, breakerTimeoutMs: 1_000 };
+const settings = {
+  ttlMs: 500,
+  ttlJitter: 0,
+  beta: 1,
+  lockTtlMs: 5_000,
+  lockWaitMs: 5_000,
+  lockPollMs: 5,
+  lockPollMaxMs: 50,
+  onLockTimeout: 'stale' as const,
+  staleWindowMs: 30_000,
+  stampedeWindowMs: 5_000,
+  breakerThreshold: 5,
+  breakerTimeoutMs: 1_000,
+};
 const base: SimulationInput = {
   strategies: ['none', 'xfetch', 'lock'],
   mode: 'open',
@@ -82,7 +95,16 @@ test('simulated L1 with 3 processes: at most one origin query per process; simul
   const l1 = await simulate({ ...base, mode: 'herd', strategies: ['none'], clients: 30, processes: 3, l1: { size: 10, ttlMs: 2_000 } });
   assert.equal(l1[0]!.predicted, 3);
   assert.equal(l1[0]!.report.originQueries, 3);
-  const race = await simulate({ ...base, mode: 'herd', strategies: ['lock', 'versioned'], clients: 10, rounds: 100, recomputeMs: 200, writesPerSec: 4, settings: { ...settings, ttlMs: 60_000 } });
+  const race = await simulate({
+    ...base,
+    mode: 'herd',
+    strategies: ['lock', 'versioned'],
+    clients: 10,
+    rounds: 100,
+    recomputeMs: 200,
+    writesPerSec: 4,
+    settings: { ...settings, ttlMs: 60_000 },
+  });
   const [lock, versioned] = race;
   assert.ok(lock!.report.race!.staleRounds > 0 && lock!.report.race!.staleRounds < 100);
   assert.equal(versioned!.report.race!.staleRounds, 0);

@@ -32,7 +32,10 @@ interface Herd {
 }
 
 /** `processes` x `clients` readers released together on the simulated clock. */
-function herd(strategy: StrategyName, opts: { clients: number; processes?: number; settings?: Partial<StrategySettings>; recomputeMs?: number; failWith?: string }): Herd {
+function herd(
+  strategy: StrategyName,
+  opts: { clients: number; processes?: number; settings?: Partial<StrategySettings>; recomputeMs?: number; failWith?: string },
+): Herd {
   const clock = new SimClock(1_000_000);
   const store = new MemoryStore(clock);
   const origin = new SimOrigin(clock, opts.recomputeMs ?? 100, opts.failWith);
@@ -134,7 +137,17 @@ describe('strategies on the simulated clock, herd on a missing key', () => {
     const strategy = createStrategy('coalesce');
     const client = (id: number, cache: MemoryCache): HerdClient => ({ id, cache, random: seededRandom(id + 1), token: `t${id}` });
     const out = await clock.run(
-      runRound({ strategy, origin, clock, settings, released: clock.sleep(0), requests: [{ client: client(1, fast), key: KEY, offsetMs: 0 }, { client: client(2, slow), key: KEY, offsetMs: 0 }] }),
+      runRound({
+        strategy,
+        origin,
+        clock,
+        settings,
+        released: clock.sleep(0),
+        requests: [
+          { client: client(1, fast), key: KEY, offsetMs: 0 },
+          { client: client(2, slow), key: KEY, offsetMs: 0 },
+        ],
+      }),
     );
     assert.equal(origin.queries, 1);
     assert.deepEqual(out.samples.map((s) => s.result.outcome).sort(), ['coalesced', 'miss-recomputed']);
@@ -154,7 +167,10 @@ describe('strategies on the simulated clock, herd on a missing key', () => {
     assert.equal(h.origin.queries, 1);
     assert.ok(outcomes(outs).every((x) => x === 'stale'));
     assert.ok(h.store.items.has(KEY), 'the refresh wrote the value back');
-    assert.ok(outs[0]!.samples.every((s) => s.latencyMs < 100), 'nobody waited for the recompute');
+    assert.ok(
+      outs[0]!.samples.every((s) => s.latencyMs < 100),
+      'nobody waited for the recompute',
+    );
   });
 
   test('swr: a stale copy older than the window is not served; readers recompute', async () => {

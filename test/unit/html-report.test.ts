@@ -65,8 +65,18 @@ describe('report page building blocks', () => {
   });
 
   test('a column chart has one bar per value, each carrying its figure', () => {
-    const svg = columnChart({ name: 'c', title: 't', yLabel: 'y', values: [3, 0, 7], labels: HOSTILE.slice(0, 3), markers: [{ index: 2, label: HOSTILE[0]!, value: 7 }] });
-    assert.deepEqual([...svg.matchAll(/<rect class="bar"[^>]*data-value="([^"]*)"/g)].map((m) => Number(m[1])), [3, 0, 7]);
+    const svg = columnChart({
+      name: 'c',
+      title: 't',
+      yLabel: 'y',
+      values: [3, 0, 7],
+      labels: HOSTILE.slice(0, 3),
+      markers: [{ index: 2, label: HOSTILE[0]!, value: 7 }],
+    });
+    assert.deepEqual(
+      [...svg.matchAll(/<rect class="bar"[^>]*data-value="([^"]*)"/g)].map((m) => Number(m[1])),
+      [3, 0, 7],
+    );
     assert.equal((svg.match(/<g class="marker"/g) ?? []).length, 1);
     assert.doesNotMatch(svg, /<script|<img/);
   });
@@ -80,12 +90,26 @@ describe('report page building blocks', () => {
 
 describe('herd: latency logs and the origin timeline', () => {
   const release = [1_700_000_000_000, 1_700_000_005_000];
-  const latencies = [[1.5, 2, 2.5, 40, 300.25], [0.2, 9, 9, 9, 1200]];
+  const latencies = [
+    [1.5, 2, 2.5, 40, 300.25],
+    [0.2, 9, 9, 9, 1200],
+  ];
   const samples = release.flatMap((r, i) => samplesAt(r, latencies[i]!));
   const fetchStarts = [release[0]! + 1, release[0]! + 3, release[0]! + 3, release[1]! + 2, release[1]! + 250];
   const report = summarizeStrategy({
-    strategy: 'none', rounds: 2, expiries: 2, samples, originQueries: 5, originQueriesTool: 5, originSource: 'sequence', perExpiry: [3, 2],
-    releaseSkewMs: 0, skipped: 0, warnings: [], roundStarts: release, fetchStarts,
+    strategy: 'none',
+    rounds: 2,
+    expiries: 2,
+    samples,
+    originQueries: 5,
+    originQueriesTool: 5,
+    originSource: 'sequence',
+    perExpiry: [3, 2],
+    releaseSkewMs: 0,
+    skipped: 0,
+    warnings: [],
+    roundStarts: release,
+    fetchStarts,
   });
 
   test('the interval log decodes back to the counts and percentiles of the summary', () => {
@@ -111,10 +135,13 @@ describe('herd: latency logs and the origin timeline', () => {
     assert.match(hgrm, /#\[Max\s+=\s+1200\.\d+, Total count\s+=\s+10\]/);
   });
 
-  test('the timeline counts every fetch at its time after its own round\'s release', () => {
+  test("the timeline counts every fetch at its time after its own round's release", () => {
     const t = report.originTimeline!;
     assert.equal(t.bucketMs, bucketFor(250));
-    assert.equal(t.counts.reduce((a, b) => a + b, 0), 5);
+    assert.equal(
+      t.counts.reduce((a, b) => a + b, 0),
+      5,
+    );
     assert.equal(t.counts[0], 4); // 1, 3, 3 and 2 ms after their release
     assert.equal(t.counts[Math.floor(250 / t.bucketMs)], 1);
     assert.ok(t.counts.length <= 100);
@@ -123,8 +150,23 @@ describe('herd: latency logs and the origin timeline', () => {
 
   test('the page shows every strategy and carries the result as the data block', () => {
     const result = {
-      runId: 'r', mode: 'herd', key: HOSTILE[0], keyCount: 1, topology: 'single', trigger: 'delete', clients: 5, processes: 1, rounds: 2, seed: 42, dbDelayMs: 0, ttlJitter: 0,
-      originSource: 'sequence', colocation: [], reports: [report, { ...report, strategy: 'lock' }], warnings: [HOSTILE[1]], interrupted: false,
+      runId: 'r',
+      mode: 'herd',
+      key: HOSTILE[0],
+      keyCount: 1,
+      topology: 'single',
+      trigger: 'delete',
+      clients: 5,
+      processes: 1,
+      rounds: 2,
+      seed: 42,
+      dbDelayMs: 0,
+      ttlJitter: 0,
+      originSource: 'sequence',
+      colocation: [],
+      reports: [report, { ...report, strategy: 'lock' }],
+      warnings: [HOSTILE[1]],
+      interrupted: false,
     } as unknown as DrillResult;
     const html = herdPage(result, new Date(0));
     assertInert(html);
@@ -147,18 +189,42 @@ describe('inspect: the cluster-wide expiry timeline', () => {
     assert.ok(t.keys.length <= 121);
     assert.equal(t.startMs % t.bucketMs, 0);
     assert.ok(t.startMs <= now);
-    assert.equal(t.keys.reduce((a, b) => a + b, 0), 350);
+    assert.equal(
+      t.keys.reduce((a, b) => a + b, 0),
+      350,
+    );
     assert.equal(t.later, 7);
     assert.equal(t.keys[Math.floor((now + 600_000 - t.startMs) / t.bucketMs)], 300);
     assert.equal(expiryTimeline(new ExpiryCliffs(), [], now), null);
   });
 
   test('hostile key and node names are escaped in the ttl page', () => {
-    const node = { index: 0, name: HOSTILE[1]!, address: HOSTILE[1]!, status: 'ok', scanned: 1, keys: 1, withTtl: 0, noTtl: 1, vanished: 0, histogram: [], cliffs: [], cliffsExact: true };
+    const node = {
+      index: 0,
+      name: HOSTILE[1]!,
+      address: HOSTILE[1]!,
+      status: 'ok',
+      scanned: 1,
+      keys: 1,
+      withTtl: 0,
+      noTtl: 1,
+      vanished: 0,
+      histogram: [],
+      cliffs: [],
+      cliffsExact: true,
+    };
     const report = {
-      view: 'ttl', topology: 'ring', source: 'scan', match: HOSTILE[0], durationMs: 1, nodes: [node],
-      totals: { keys: 1, withTtl: 0, noTtl: 1, vanished: 0, missing: 0, unanswered: 0, types: {} }, histogram: [{ bucket: '<1s', upToMs: 1000, keys: 0 }],
-      cliffs: [], clusterCliffs: { windows: [], busiest10s: null, busiest60s: null, clock: [], timeline: null, exact: true }, noTtlSample: HOSTILE,
+      view: 'ttl',
+      topology: 'ring',
+      source: 'scan',
+      match: HOSTILE[0],
+      durationMs: 1,
+      nodes: [node],
+      totals: { keys: 1, withTtl: 0, noTtl: 1, vanished: 0, missing: 0, unanswered: 0, types: {} },
+      histogram: [{ bucket: '<1s', upToMs: 1000, keys: 0 }],
+      cliffs: [],
+      clusterCliffs: { windows: [], busiest10s: null, busiest60s: null, clock: [], timeline: null, exact: true },
+      noTtlSample: HOSTILE,
     } as unknown as TtlReport;
     const html = ttlPage(report, new Date(0));
     assertInert(html);

@@ -28,9 +28,21 @@ test('cluster-wide windows add up every node on the local clock: a node 5 s ahea
     ],
     { top: 3, minKeys: 2, nowMs: second - 10_000 },
   );
-  assert.deepEqual(c.windows[0], { startMs: second, keys: 200, spanMs: 1000, inMs: 10_000, nodes: [{ node: 'a', keys: 120 }, { node: 'b', keys: 80 }] });
+  assert.deepEqual(c.windows[0], {
+    startMs: second,
+    keys: 200,
+    spanMs: 1000,
+    inMs: 10_000,
+    nodes: [
+      { node: 'a', keys: 120 },
+      { node: 'b', keys: 80 },
+    ],
+  });
   assert.equal(c.windows.length, 1);
-  assert.deepEqual(c.clock.map((k) => k.appliedMs), [5000, 0]);
+  assert.deepEqual(
+    c.clock.map((k) => k.appliedMs),
+    [5000, 0],
+  );
   assert.equal(c.busiest10s?.keys, 200);
   assert.equal(c.exact, true);
 });

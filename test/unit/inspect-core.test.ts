@@ -49,7 +49,14 @@ test('expiry cliffs stay bounded on a spread keyspace and still find the cliff, 
 
 test('TopN keeps the highest scores', () => {
   const t = new TopN<string>(3);
-  for (const [s, v] of [[5, 'a'], [1, 'b'], [9, 'c'], [7, 'd'], [2, 'e']] as const) t.offer(s, v);
+  for (const [s, v] of [
+    [5, 'a'],
+    [1, 'b'],
+    [9, 'c'],
+    [7, 'd'],
+    [2, 'e'],
+  ] as const)
+    t.offer(s, v);
   assert.deepEqual(t.sorted(), ['c', 'd', 'a']);
   assert.equal(t.wouldAccept(4), false);
 });
@@ -71,17 +78,29 @@ test('--fail-on parses names and thresholds, and rejects unknown or unmeasured c
       ['nodes-down', '>', 0],
     ],
   );
-  assert.throws(() => parseFailOn(['stuck-locks'], 'ttl'), (e: unknown) => e instanceof UsageError && /measured by `inspect locks`/.test(e.message));
-  assert.throws(() => parseFailOn(['frobnicate>3'], 'ttl'), (e: unknown) => e instanceof UsageError && e.exitCode === 2 && /unknown condition 'frobnicate>3'/.test(e.message));
+  assert.throws(
+    () => parseFailOn(['stuck-locks'], 'ttl'),
+    (e: unknown) => e instanceof UsageError && /measured by `inspect locks`/.test(e.message),
+  );
+  assert.throws(
+    () => parseFailOn(['frobnicate>3'], 'ttl'),
+    (e: unknown) => e instanceof UsageError && e.exitCode === 2 && /unknown condition 'frobnicate>3'/.test(e.message),
+  );
   assert.throws(() => parseFailOn(['no-ttl>>3'], 'ttl'), UsageError);
   const parsed = parseFailOn(['no-ttl>10%', 'cliff>=5', 'missing'], 'ttl');
-  assert.deepEqual(parsed.map((p) => [p.metric, p.op, p.threshold]), [
-    ['no-ttl%', '>', 10],
-    ['cliff', '>=', 5],
-    ['missing', '>', 0],
-  ]);
+  assert.deepEqual(
+    parsed.map((p) => [p.metric, p.op, p.threshold]),
+    [
+      ['no-ttl%', '>', 10],
+      ['cliff', '>=', 5],
+      ['missing', '>', 0],
+    ],
+  );
   const results = evaluateFailOn(parsed, { 'no-ttl%': 12.5, cliff: 4, missing: 0 });
-  assert.deepEqual(results.map((r) => r.holds), [true, false, false]);
+  assert.deepEqual(
+    results.map((r) => r.holds),
+    [true, false, false],
+  );
   assert.equal(evaluateFailOn(parseFailOn(['hit-ratio<50%'], 'nodes'), {})[0]?.value, null, 'no figure: never holds');
 });
 
@@ -97,10 +116,13 @@ test('watch ranking: what got worse comes first, improvements never count as wor
     { subject: 'n1', metric: 'hit ratio %', value: 95, worse: 'down' as const },
   ];
   const worse = gettingWorse(rankChanges(before, now), 10);
-  assert.deepEqual(worse.map((c) => [c.subject, c.worsening]), [
-    ['n2', 40],
-    ['n1', 2],
-  ]);
+  assert.deepEqual(
+    worse.map((c) => [c.subject, c.worsening]),
+    [
+      ['n2', 40],
+      ['n1', 2],
+    ],
+  );
 });
 
 test('watch ranking: the first tick is a baseline, nothing on it is worse', () => {
@@ -109,7 +131,13 @@ test('watch ranking: the first tick is a baseline, nothing on it is worse', () =
     { subject: 'n1', metric: 'used memory', value: 9_000_000, worse: 'up' as const, unit: 'bytes' as const },
   ];
   const changes = rankChanges(undefined, now);
-  assert.deepEqual(changes.map((c) => [c.previous, c.worsening, c.relative]), [[null, 0, 0], [null, 0, 0]]);
+  assert.deepEqual(
+    changes.map((c) => [c.previous, c.worsening, c.relative]),
+    [
+      [null, 0, 0],
+      [null, 0, 0],
+    ],
+  );
   assert.deepEqual(gettingWorse(changes, 10), []);
 });
 

@@ -20,7 +20,10 @@ function parts(hitRatio: number, noTtl = 0) {
 
 test('a hit ratio that fell since the previous tick is a warning; one that rose is not', () => {
   const falling = verdictsOf(parts(0.8), thresholds, parts(0.9));
-  assert.deepEqual(falling.map((v) => v.kind), ['hit-ratio-falling']);
+  assert.deepEqual(
+    falling.map((v) => v.kind),
+    ['hit-ratio-falling'],
+  );
   assert.match(falling[0]!.text, /n1 90\.0% -> 80\.0%/);
   assert.deepEqual(verdictsOf(parts(0.95), thresholds, parts(0.9)), []);
   assert.deepEqual(verdictsOf(parts(0.8), thresholds), [], 'no previous tick: nothing to compare');
@@ -28,7 +31,13 @@ test('a hit ratio that fell since the previous tick is a warning; one that rose 
 
 test('verdicts are ranked by severity, warnings before notices', () => {
   const v = verdictsOf(parts(0.2, 3), thresholds);
-  assert.deepEqual(v.map((x) => [x.severity, x.kind]), [['warning', 'hit-ratio'], ['notice', 'no-ttl']]);
+  assert.deepEqual(
+    v.map((x) => [x.severity, x.kind]),
+    [
+      ['warning', 'hit-ratio'],
+      ['notice', 'no-ttl'],
+    ],
+  );
 });
 
 test('hash values compare as sets of fields; strings byte for byte', () => {
@@ -41,7 +50,7 @@ test('hash values compare as sets of fields; strings byte for byte', () => {
 
 test('the reservoir keeps a uniform sample of n whatever the stream length', () => {
   let seed = 7;
-  const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
   const hits = new Array<number>(10).fill(0);
   for (let run = 0; run < 2000; run++) {
     const r = new Reservoir<number>(3, random);

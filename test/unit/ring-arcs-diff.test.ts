@@ -28,7 +28,9 @@ for (const [label, spec] of specs) {
     const tally = new KeyTally(ring);
     tally.add(KEYS);
     const counted = tally.balance();
-    exact.nodes.forEach((n, i) => assert.ok(Math.abs(n.share - counted.nodes[i]!.share) < 0.015, `${n.node.name}: arcs ${n.share}, keys ${counted.nodes[i]!.share}`));
+    exact.nodes.forEach((n, i) =>
+      assert.ok(Math.abs(n.share - counted.nodes[i]!.share) < 0.015, `${n.node.name}: arcs ${n.share}, keys ${counted.nodes[i]!.share}`),
+    );
     assert.ok(Math.abs(exact.nodes.reduce((a, n) => a + n.share, 0) - 1) < 1e-12);
   });
 
@@ -53,6 +55,6 @@ test('a weight change moves keys between the remaining servers too (twemproxy re
   const before = createRingTopology(spec);
   const next = changedSpec(spec, { remove: 'c' });
   const diff = diffArcs(before, createRingTopology(next.spec), next.change);
-  assert.ok(diff.moved > before.arcShares()[2]!, 'more than c\'s share moves: a and b get new point counts');
+  assert.ok(diff.moved > before.arcShares()[2]!, "more than c's share moves: a and b get new point counts");
   assert.ok(diff.moves.some((m) => m.from !== 'c'));
 });

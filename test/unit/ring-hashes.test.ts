@@ -7,7 +7,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { md5Words } from '../../src/topology/ring/md5.js';
-import { CRC16_TABLE, CRC32_TABLE, KEY_HASHES, crc16, crc32, crc32a, fnv1_32, fnv1_64, fnv1a32, fnv1a64, jenkins, oneAtATime } from '../../src/topology/ring/hashes.js';
+import {
+  CRC16_TABLE,
+  CRC32_TABLE,
+  KEY_HASHES,
+  crc16,
+  crc32,
+  crc32a,
+  fnv1_32,
+  fnv1_64,
+  fnv1a32,
+  fnv1a64,
+  jenkins,
+  oneAtATime,
+} from '../../src/topology/ring/hashes.js';
 import { encodeKey, scratchBytes } from '../../src/topology/ring/bytes.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);

@@ -24,7 +24,10 @@ const cases: { servers: RingServer[]; label: string }[] = [
   { label: '2 servers', servers: [1, 2].map((i) => ({ host: `10.0.0.${i}`, port: 6379, weight: 1 })) },
   { label: '3 servers, weights 1/2/3', servers: [1, 2, 3].map((i) => ({ host: `10.0.0.${i}`, port: 6379, weight: i })) },
   { label: '5 servers, weights 5/1/1/2/7', servers: [5, 1, 1, 2, 7].map((w, i) => ({ host: `10.0.1.${i}`, port: 7000 + i, weight: w })) },
-  { label: '8 servers, named', servers: Array.from({ length: 8 }, (_, i) => ({ host: `10.0.2.${i}`, port: 6379, weight: 1 + (i % 3), name: `redis-${i}.internal:6379` })) },
+  {
+    label: '8 servers, named',
+    servers: Array.from({ length: 8 }, (_, i) => ({ host: `10.0.2.${i}`, port: 6379, weight: 1 + (i % 3), name: `redis-${i}.internal:6379` })),
+  },
 ];
 
 for (const mode of ['default', 'hash_ring'] as const) {

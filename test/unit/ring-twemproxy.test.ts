@@ -7,15 +7,23 @@ import { Continuum } from '../../src/topology/ring/continuum.js';
 import { md5Words } from '../../src/topology/ring/md5.js';
 import { CachectlError, RingConfigError, UsageError, redact } from '../../src/errors.js';
 
-const spec = (servers: string, extra: Partial<RingSpec> = {}): RingSpec => ({ compat: 'twemproxy', servers: parseRingServers(servers), hash: 'fnv1a_64', ...extra });
+const spec = (servers: string, extra: Partial<RingSpec> = {}): RingSpec => ({
+  compat: 'twemproxy',
+  servers: parseRingServers(servers),
+  hash: 'fnv1a_64',
+  ...extra,
+});
 
 test('points per server: 160 at equal weight for any count; single-precision rounding as in nc_ketama.c', () => {
   for (let n = 1; n <= 12; n++) assert.equal(ketamaPointsPerServer(1, n, n), 160, `${n} servers`);
   // 6/25 * 160 / 4 * 5 is 48 exactly, but float arithmetic gives 47.99999 -> 47 hashes -> 188 points.
   assert.equal(ketamaPointsPerServer(6, 25, 5), 188);
-  assert.equal(Math.floor((6 / 25) * 160 / 4 * 5 + 1e-10) * 4, 192, 'double arithmetic would say 192');
+  assert.equal(Math.floor((((6 / 25) * 160) / 4) * 5 + 1e-10) * 4, 192, 'double arithmetic would say 192');
   const ring = createRingTopology(spec('h1:1:7,h2:1:6,h3:1:5,h4:1:4,h5:1:3'));
-  assert.deepEqual(ring.pointCounts(), [7, 6, 5, 4, 3].map((w) => ketamaPointsPerServer(w, 25, 5)));
+  assert.deepEqual(
+    ring.pointCounts(),
+    [7, 6, 5, 4, 3].map((w) => ketamaPointsPerServer(w, 25, 5)),
+  );
 });
 
 test('point names: the server name, else host:port, else host alone for port 11211', () => {
@@ -24,7 +32,11 @@ test('point names: the server name, else host:port, else host alone for port 112
   assert.equal(twemproxyName({ host: '10.0.0.1', port: 6379, weight: 1, name: 'cache-1' }), 'cache-1');
   const points = twemproxyPoints([{ host: 'h', port: 1, weight: 1, name: 'server1' }], [0]);
   const first = md5Words(new TextEncoder().encode('server1-0'), 0, 9);
-  assert.deepEqual(points.slice(0, 4).map((p) => p.value), [...first], 'md5("server1-0") gives the first 4 points, alignment 0..3');
+  assert.deepEqual(
+    points.slice(0, 4).map((p) => p.value),
+    [...first],
+    'md5("server1-0") gives the first 4 points, alignment 0..3',
+  );
   // Renaming a server moves its keys; moving a named server to a new address does not.
   const keys = Array.from({ length: 500 }, (_, i) => `k${i}`);
   const a = createRingTopology(spec('10.0.0.1:6379 a,10.0.0.2:6379 b'));
@@ -120,12 +132,29 @@ test('server lines: weights default to 1, names are kept; each mistake names the
     ['', /no servers given/],
   ];
   for (const [text, message] of cases) {
-    assert.throws(() => parseRingServers(text), (e: unknown) => e instanceof UsageError && e.exitCode === 2 && message.test(e.message) && e.message.startsWith('--ring: '), text);
+    assert.throws(
+      () => parseRingServers(text),
+      (e: unknown) => e instanceof UsageError && e.exitCode === 2 && message.test(e.message) && e.message.startsWith('--ring: '),
+      text,
+    );
   }
 });
 
 test('a twemproxy YAML pool becomes a ring spec: servers, hash, hash_tag, ejection settings', () => {
-  const yaml = ['alpha:', '  listen: 127.0.0.1:22121', '  hash: murmur', '  hash_tag: "{}"', '  distribution: ketama', '  auto_eject_hosts: true', '  server_failure_limit: 3', '  redis: true', '  servers:', '   - 10.0.0.1:6379:1 one', '   - 10.0.0.2:6379:2', ''].join('\n');
+  const yaml = [
+    'alpha:',
+    '  listen: 127.0.0.1:22121',
+    '  hash: murmur',
+    '  hash_tag: "{}"',
+    '  distribution: ketama',
+    '  auto_eject_hosts: true',
+    '  server_failure_limit: 3',
+    '  redis: true',
+    '  servers:',
+    '   - 10.0.0.1:6379:1 one',
+    '   - 10.0.0.2:6379:2',
+    '',
+  ].join('\n');
   assert.deepEqual(ringSpecFromTwemproxyYaml(yaml, 'n.yml'), {
     compat: 'twemproxy',
     servers: [
@@ -146,8 +175,14 @@ test('a twemproxy YAML pool becomes a ring spec: servers, hash, hash_tag, ejecti
 });
 
 test('pool connection settings are read as nutcracker 0.5 reads them: redis_db, redis_auth (the two together: db 0), timeout, server_retry_timeout, memcached', () => {
-  const pool = (lines: string[]) => ringSpecFromTwemproxyYaml(['p:', '  listen: 127.0.0.1:1', ...lines, '  servers:', '   - h:1:1', ''].join('\n'), 'f.yml').pool;
-  assert.deepEqual(pool(['  redis: true', '  redis_db: 4', '  timeout: 400', '  server_retry_timeout: 2000']), { db: 4, timeoutMs: 400, serverRetryTimeoutMs: 2000, notes: [] });
+  const pool = (lines: string[]) =>
+    ringSpecFromTwemproxyYaml(['p:', '  listen: 127.0.0.1:1', ...lines, '  servers:', '   - h:1:1', ''].join('\n'), 'f.yml').pool;
+  assert.deepEqual(pool(['  redis: true', '  redis_db: 4', '  timeout: 400', '  server_retry_timeout: 2000']), {
+    db: 4,
+    timeoutMs: 400,
+    serverRetryTimeoutMs: 2000,
+    notes: [],
+  });
   assert.deepEqual(pool(['  redis: true', '  redis_auth: s3cr3t-pw']), { password: 's3cr3t-pw', serverRetryTimeoutMs: 30_000, notes: [] });
   const both = pool(['  redis: true', '  redis_auth: s3cr3t-pw', '  redis_db: 5']);
   assert.equal(both?.db, 0);
@@ -175,6 +210,10 @@ test('twemproxy YAML mistakes are exit 3 with file:line and what to change', () 
     ['p:\n  redis: true\n  sentinels: []\n  servers:\n   - h:1:1\n', /^f\.yml:3: 'sentinels' is not a twemproxy pool setting/],
   ];
   for (const [yaml, message] of cases) {
-    assert.throws(() => ringSpecFromTwemproxyYaml(yaml, 'f.yml'), (e: unknown) => e instanceof RingConfigError && (e as CachectlError).exitCode === 3 && message.test(e.message), yaml);
+    assert.throws(
+      () => ringSpecFromTwemproxyYaml(yaml, 'f.yml'),
+      (e: unknown) => e instanceof RingConfigError && (e as CachectlError).exitCode === 3 && message.test(e.message),
+      yaml,
+    );
   }
 });

@@ -5,7 +5,10 @@ import { formatTable, middleEllipsis } from '../../src/reporters/style.js';
 const widest = (text: string) => Math.max(...text.split('\n').map((l) => l.length));
 
 test('without a width a table is laid out as before, however wide', () => {
-  const rows = [[`product:${'9'.repeat(90)}`, 'node-a', 12], ['-', '-', 3]];
+  const rows = [
+    [`product:${'9'.repeat(90)}`, 'node-a', 12],
+    ['-', '-', 3],
+  ];
   assert.equal(formatTable(['key', 'node', 'count'], rows), formatTable(['key', 'node', 'count'], rows, undefined));
   assert.ok(widest(formatTable(['key', 'node', 'count'], rows)) > 100);
 });
@@ -17,7 +20,14 @@ test('a table that fits is not touched', () => {
 
 test('long keys are cut in the middle, so a table fits 80 columns and `-` cells stay aligned', () => {
   const key = `tenant:acme:session:${'x'.repeat(80)}:42`;
-  const text = formatTable(['key', 'node', 'count', 'TTL', 'flags'], [[key, '127.0.0.1:7000', 1234, 'no TTL', '-'], ['short', '127.0.0.1:7001', 5, '-', 'leaked']], 80);
+  const text = formatTable(
+    ['key', 'node', 'count', 'TTL', 'flags'],
+    [
+      [key, '127.0.0.1:7000', 1234, 'no TTL', '-'],
+      ['short', '127.0.0.1:7001', 5, '-', 'leaked'],
+    ],
+    80,
+  );
   const lines = text.split('\n');
   assert.ok(widest(text) <= 80, text);
   assert.match(lines[1] as string, /^tenant:acme:s.*….*:42\s/);

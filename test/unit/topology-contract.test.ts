@@ -18,7 +18,10 @@ const KEYS = [
   'x'.repeat(5000),
 ];
 
-const ring = (servers: string, extra: Partial<RingSpec> = {}) => () => createRingTopology({ compat: 'twemproxy', servers: parseRingServers(servers), hash: 'fnv1a_64', ...extra });
+const ring =
+  (servers: string, extra: Partial<RingSpec> = {}) =>
+  () =>
+    createRingTopology({ compat: 'twemproxy', servers: parseRingServers(servers), hash: 'fnv1a_64', ...extra });
 const FIVE = '10.0.0.1:6379,10.0.0.2:6379:2,10.0.0.3:6380,10.0.0.4:6379 named,10.0.0.5:11211';
 
 const implementations: [string, () => Topology][] = [
@@ -37,7 +40,10 @@ const implementations: [string, () => Topology][] = [
   ],
   ...KEY_HASH_NAMES.map((hash): [string, () => Topology] => [`ring twemproxy ${hash}`, ring(FIVE, { hash })]),
   ['ring twemproxy fnv1a_64 with hash_tag {}', ring(FIVE, { hashTag: '{}' })],
-  ['ring libmemcached', () => createRingTopology({ compat: 'libmemcached', servers: parseRingServers('10.0.0.1:6379,10.0.0.2:6379:2,10.0.0.3:11211'), hash: 'md5' })],
+  [
+    'ring libmemcached',
+    () => createRingTopology({ compat: 'libmemcached', servers: parseRingServers('10.0.0.1:6379,10.0.0.2:6379:2,10.0.0.3:11211'), hash: 'md5' }),
+  ],
   ['ring hashring', () => createRingTopology({ compat: 'hashring', servers: parseRingServers(FIVE), hash: 'md5' })],
   ['ring hashring hash_ring mode', () => createRingTopology({ compat: 'hashring', hashringMode: 'hash_ring', servers: parseRingServers(FIVE), hash: 'md5' })],
   ['ring simple', () => createRingTopology({ compat: 'simple', servers: parseRingServers('10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379 c'), hash: 'md5' })],
@@ -76,10 +82,16 @@ for (const [name, make] of implementations) {
 
     test('deterministic: same answer on every call, in any order, and from a second instance built the same way', () => {
       const forward = KEYS.map((k) => topology.nodeIndexOf(k));
-      const backward = [...KEYS].reverse().map((k) => topology.nodeIndexOf(k)).reverse();
+      const backward = [...KEYS]
+        .reverse()
+        .map((k) => topology.nodeIndexOf(k))
+        .reverse();
       const twin = make();
       assert.deepEqual(backward, forward);
-      assert.deepEqual(KEYS.map((k) => twin.nodeIndexOf(k)), forward);
+      assert.deepEqual(
+        KEYS.map((k) => twin.nodeIndexOf(k)),
+        forward,
+      );
     });
 
     // twemproxy's crc32 keeps only 15 bits (0..32767), so the node owning the first points takes

@@ -49,7 +49,10 @@ export class CheckpointFile {
     if (text !== undefined && text.length > 0) {
       const parsed = parseCheckpoint(text);
       if ('problem' in parsed && !parsed.ours) {
-        throw new InputError(`--checkpoint: this file is not a checkpoint cachectl wrote (${parsed.problem}); it is left as it is: give a path of its own, e.g. ${path}.ckpt`, { file: path });
+        throw new InputError(
+          `--checkpoint: this file is not a checkpoint cachectl wrote (${parsed.problem}); it is left as it is: give a path of its own, e.g. ${path}.ckpt`,
+          { file: path },
+        );
       }
       if ('problem' in parsed) discarded = `checkpoint ${path} ignored: ${parsed.problem}; starting from the beginning`;
       else if (parsed.data.fingerprint !== fingerprint) {

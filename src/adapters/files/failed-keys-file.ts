@@ -16,7 +16,9 @@ export class FailedKeysFile {
   private constructor(private readonly file: KeyListFile) {}
 
   static async open(file: string, cwd: string): Promise<FailedKeysFile> {
-    return new FailedKeysFile(KeyListFile.open(file, cwd, HEADER, { what: 'the failed-keys file', headerFailNote: '; nothing was written to the cache', flushEveryMs: FLUSH_EVERY_MS }));
+    return new FailedKeysFile(
+      KeyListFile.open(file, cwd, HEADER, { what: 'the failed-keys file', headerFailNote: '; nothing was written to the cache', flushEveryMs: FLUSH_EVERY_MS }),
+    );
   }
 
   get path(): string {

@@ -19,7 +19,6 @@ import type { KeyLineBatch } from '../../core/warm/ports.js';
 
 export type { KeyLineBatch };
 
-
 export interface ReadKeyOptions {
   /** Resume: the first `skipLines` lines are done; with `proof` they are skipped only if they match it. */
   skipLines?: number;
@@ -47,7 +46,12 @@ const NL = 0x0a;
  * Yields batches of at most `batchSize` keys. Read errors (missing file) become an InputError
  * naming the file. The 4th argument may be a number of lines to skip (resume without a proof).
  */
-export async function* readKeyBatches(stream: NodeJS.ReadableStream, file: string, batchSize: number, opts: number | ReadKeyOptions = {}): AsyncGenerator<KeyLineBatch> {
+export async function* readKeyBatches(
+  stream: NodeJS.ReadableStream,
+  file: string,
+  batchSize: number,
+  opts: number | ReadKeyOptions = {},
+): AsyncGenerator<KeyLineBatch> {
   const o: ReadKeyOptions = typeof opts === 'number' ? { skipLines: opts } : opts;
   const maxLine = o.maxLineBytes ?? DEFAULTS.keys.maxLineBytes;
   const hasher = o.fingerprint || o.proof ? new PrefixHasher(o.proof?.blockLines) : undefined;
@@ -214,14 +218,24 @@ function keyListError(error: unknown, file: string): InputError {
 }
 
 /** The key-list port of the warm engine: files (or stdin) read in batches. */
-export function keyListPort(cwd: string, stdin: NodeJS.ReadableStream, batchSize: number, options: { maxLineBytes?: number; signal?: AbortSignal; fingerprint?: boolean } = {}) {
+export function keyListPort(
+  cwd: string,
+  stdin: NodeJS.ReadableStream,
+  batchSize: number,
+  options: { maxLineBytes?: number; signal?: AbortSignal; fingerprint?: boolean } = {},
+) {
   return {
     open(entry: { source: { kind: string; keysFile?: string } }, skipLines: number, proof?: PrefixProof): AsyncIterable<KeyLineBatch> {
       const file = entry.source.keysFile ?? '-';
       // No signal here: the engine stops between batches, and after a stop it reads the rest of a
       // file to list its keys as not attempted (a stdin's rest it leaves unread).
       const { signal: _signal, ...rest } = options;
-      return readKeyBatches(openKeyList(file, cwd, stdin), file === '-' ? 'stdin' : file, batchSize, { ...rest, skipLines, ...(proof ? { proof } : {}), invalidUtf8: 'collect' });
+      return readKeyBatches(openKeyList(file, cwd, stdin), file === '-' ? 'stdin' : file, batchSize, {
+        ...rest,
+        skipLines,
+        ...(proof ? { proof } : {}),
+        invalidUtf8: 'collect',
+      });
     },
     count(entry: { source: { kind: string; keysFile?: string } }): Promise<number | undefined> {
       return countKeys(entry.source.keysFile ?? '-', cwd, options);

@@ -19,7 +19,9 @@ export async function describeDatabase(pool: pg.Pool, drill: { pgPoolSize: numbe
   let inUse: number | null;
   let samePid: boolean;
   try {
-    const first = await a.query<{ v: string; pid: number; max: string | null }>("SELECT version() AS v, pg_backend_pid() AS pid, current_setting('max_connections', true) AS max");
+    const first = await a.query<{ v: string; pid: number; max: string | null }>(
+      "SELECT version() AS v, pg_backend_pid() AS pid, current_setting('max_connections', true) AS max",
+    );
     const second = await b.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     version = first.rows[0]?.v ?? '';
     serverMax = first.rows[0]?.max ? Number(first.rows[0].max) : null;
@@ -52,7 +54,9 @@ export async function describeDatabase(pool: pg.Pool, drill: { pgPoolSize: numbe
     );
   }
   if (!pglite && serverMax !== null && inUse !== null && drillConnections + inUse > serverMax) {
-    caveats.push(`the drill opens up to ${drillConnections} connections and ${inUse} are in use, but max_connections is ${serverMax}: connections beyond it are refused and those reads fail`);
+    caveats.push(
+      `the drill opens up to ${drillConnections} connections and ${inUse} are in use, but max_connections is ${serverMax}: connections beyond it are refused and those reads fail`,
+    );
   }
   return caveats.length > 0 ? { ...facts, caveat: caveats.join('; ') } : facts;
 }

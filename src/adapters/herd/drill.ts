@@ -128,7 +128,9 @@ export async function runDrill(options: DrillOptions, onEvent: (event: DrillEven
     // Stopped, and the reads (or the preparation) still wait for the database: stop waiting for it.
     for (const w of opened.workers) w.abandon();
     breakControlSockets();
-    warn(`the database had not answered ${STOP_GRACE_MS / 1000}s after the stop: dropped the drill's PostgreSQL connections; reads still waiting for it count as errors`);
+    warn(
+      `the database had not answered ${STOP_GRACE_MS / 1000}s after the stop: dropped the drill's PostgreSQL connections; reads still waiting for it count as errors`,
+    );
     const late = await settleWithin(body, ABANDON_MS);
     if (late.done) {
       try {
@@ -182,7 +184,9 @@ async function prepareAndRun(options: DrillOptions, run: Run, opened: Opened): P
   // A drill killed with SIGKILL restored nothing: put back what it recorded, drop its scratch objects.
   for (const r of await keys.recoverCrashed()) {
     const dropped = await dropScratchOf(pool, r.runId);
-    warn(`a drill on ${r.key} (run ${r.runId}, started ${new Date(r.takenAt).toISOString()}) ended without cleaning up: ${r.key} restored as it was then${dropped.length > 0 ? `, dropped ${dropped.join(', ')}` : ''}`);
+    warn(
+      `a drill on ${r.key} (run ${r.runId}, started ${new Date(r.takenAt).toISOString()}) ended without cleaning up: ${r.key} restored as it was then${dropped.length > 0 ? `, dropped ${dropped.join(', ')}` : ''}`,
+    );
   }
   opened.colocation = colocationOf(control.topology, options.keys, warn);
   if (options.outage) opened.outage = await DrillOutage.prepare(control, options.keys[0] as string, `cachectl-herd-${runId}`, options.outage);
@@ -249,7 +253,11 @@ async function cleanUp(
     await keys.restore({ keepValues: opened.race?.changesRealRow === true });
     await opened.race?.cleanup(options.keys[0] as string, cache);
   } finally {
-    await opened.counter?.drop().catch((error: unknown) => warn(`could not drop the scratch sequence ${opened.counter?.sequence}: ${error instanceof Error ? error.message : String(error)}`));
+    await opened.counter
+      ?.drop()
+      .catch((error: unknown) =>
+        warn(`could not drop the scratch sequence ${opened.counter?.sequence}: ${error instanceof Error ? error.message : String(error)}`),
+      );
     await control.close();
     await pool.end();
   }
@@ -318,4 +326,3 @@ async function startWorkers(
   // In config order: worker i runs clients [first_i, first_i + n_i).
   started.splice(0, started.length, ...results.map((r) => (r as PromiseFulfilledResult<WorkerHandle>).value));
 }
-

@@ -53,7 +53,9 @@ function request(agent: http.Agent, url: URL, timeoutMs: number): Promise<Shot> 
     req.on('timeout', () => {
       req.destroy(new Error(`no answer within ${timeoutMs}ms`));
     });
-    req.on('error', (error) => resolve({ startedAt, latencyMs: wallClock.now() - startedAt, error: error.message, timedOut: /no answer within/.test(error.message) }));
+    req.on('error', (error) =>
+      resolve({ startedAt, latencyMs: wallClock.now() - startedAt, error: error.message, timedOut: /no answer within/.test(error.message) }),
+    );
     req.end();
   });
 }
@@ -127,5 +129,8 @@ function countStatuses(shots: readonly Shot[]): Record<string, number> {
 function topMessages(shots: readonly Shot[]): { message: string; count: number }[] {
   const m = new Map<string, number>();
   for (const s of shots) if (s.error) m.set(s.error, (m.get(s.error) ?? 0) + 1);
-  return [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([message, count]) => ({ message, count }));
+  return [...m.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([message, count]) => ({ message, count }));
 }

@@ -76,7 +76,9 @@ export class DrillKeys {
       throw new LockedError(
         `another herd drill is running on ${key}${busy.length > 1 ? ` and ${busy.length - 1} more keys` : ''} (run ${holder ?? '?'}); ` +
           `its marker ${runMarkerOf(key)} lives ${ttlMs / 1000}s past its last renewal, so if that drill died, try again then` +
-          (crashed ? ` (the next drill restores ${key} from ${restoreRecordOf(key)} and drops its PostgreSQL scratch objects cachectl_herd_${holder ?? '<run>'}*)` : ''),
+          (crashed
+            ? ` (the next drill restores ${key} from ${restoreRecordOf(key)} and drops its PostgreSQL scratch objects cachectl_herd_${holder ?? '<run>'}*)`
+            : ''),
       );
     }
     this.renewal = setInterval(() => {
@@ -98,11 +100,18 @@ export class DrillKeys {
         if (runId === undefined) return undefined;
         const takenAt = Number(record.at?.toString());
         const elapsed = Date.now() - takenAt;
-        for (const [tag, k] of [['k', key], ['s', staleKeyOf(key)]] as const) {
+        for (const [tag, k] of [
+          ['k', key],
+          ['s', staleKeyOf(key)],
+        ] as const) {
           const pttl = Number(record[`${tag}:pttl`]?.toString() ?? '-2');
           const dump = record[`${tag}:dump`];
           const left = pttl > 0 ? pttl - elapsed : pttl;
-          await restoreOne(this.cache.nodeFor(k), { key: k, dump: dump && dump.length > 0 && (pttl < 0 || left > 0) ? dump : null, pttl: pttl > 0 ? Math.max(1, left) : pttl });
+          await restoreOne(this.cache.nodeFor(k), {
+            key: k,
+            dump: dump && dump.length > 0 && (pttl < 0 || left > 0) ? dump : null,
+            pttl: pttl > 0 ? Math.max(1, left) : pttl,
+          });
         }
         await node.del(restoreRecordOf(key));
         return { key, runId, takenAt };
@@ -130,7 +139,12 @@ export class DrillKeys {
         const fields: (string | Buffer | number)[] = ['run', this.runId, 'at', Date.now(), 'k:pttl', k.pttl, 's:pttl', s.pttl];
         if (k.dump) fields.push('k:dump', k.dump);
         if (s.dump) fields.push('s:dump', s.dump);
-        await node.multi().del(record).hset(record, ...fields).pexpire(record, DEFAULTS.herd.restoreRecordTtlMs).exec();
+        await node
+          .multi()
+          .del(record)
+          .hset(record, ...fields)
+          .pexpire(record, DEFAULTS.herd.restoreRecordTtlMs)
+          .exec();
       }),
     );
   }

@@ -33,7 +33,10 @@ export interface OriginCounter {
 /** The fetch must take the key's parameter as $1 and nothing else: the drill adds its own parameters. */
 export function validateFetchSql(sql: string, flag = '--fetch'): string {
   const trimmed = sql.trim().replace(/;+\s*$/, '');
-  const example = flag === '--fetch' ? 'the query that loads one key, e.g. "SELECT * FROM products WHERE id = $1"' : 'the statement that updates the row, e.g. "UPDATE products SET version = version + 1 WHERE id = $1"';
+  const example =
+    flag === '--fetch'
+      ? 'the query that loads one key, e.g. "SELECT * FROM products WHERE id = $1"'
+      : 'the statement that updates the row, e.g. "UPDATE products SET version = version + 1 WHERE id = $1"';
   if (trimmed === '') throw new UsageError(`${flag}: give ${example}`);
   if (trimmed.includes(';')) throw new UsageError(`${flag}: one statement only (found a ";" inside the query)`);
   if (!/\$1\b/.test(trimmed)) throw new UsageError(`${flag}: the query must use $1 for the key's id (it is sent as a bound parameter)`);
@@ -65,7 +68,11 @@ export function wrapFetch(fetchSql: string, sequence: string | undefined): strin
  * pg_stat_statements is installed (and compute_query_id gives the statement an id) it becomes
  * the reported source and the sequence its cross-check.
  */
-export async function createOriginCounter(pool: pg.Pool, runId: string, probe: { fetchSql: string; param: string }): Promise<OriginCounter & { sequence?: string }> {
+export async function createOriginCounter(
+  pool: pg.Pool,
+  runId: string,
+  probe: { fetchSql: string; param: string },
+): Promise<OriginCounter & { sequence?: string }> {
   let sequence: string;
   try {
     const schema = (await pool.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s;
@@ -214,7 +221,10 @@ export class PgOrigin implements OriginPort {
         const onGone = () => {
           reject(new Error(STOPPED));
           // Should the pool still hand one over, it goes straight back.
-          connecting.then((c) => c.release(), () => undefined);
+          connecting.then(
+            (c) => c.release(),
+            () => undefined,
+          );
         };
         this.gone.signal.addEventListener('abort', onGone, { once: true });
         connecting.then(
@@ -232,7 +242,11 @@ export class PgOrigin implements OriginPort {
       const message = error instanceof Error ? error.message : String(error);
       if (busy && /timeout exceeded when trying to connect/.test(message)) {
         const waited = formatDuration(Math.round(wallClock.now() - started));
-        throw new OriginError(`waiting for a pool connection timed out after ${waited} (all ${max} --pg-pool connections of the process busy): the query never reached the database`, 'pool-wait', { cause: error });
+        throw new OriginError(
+          `waiting for a pool connection timed out after ${waited} (all ${max} --pg-pool connections of the process busy): the query never reached the database`,
+          'pool-wait',
+          { cause: error },
+        );
       }
       throw new OriginError(message, 'database', { cause: error });
     } finally {

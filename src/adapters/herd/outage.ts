@@ -42,7 +42,7 @@ export class DrillOutage {
       if (others > 0) {
         throw new UsageError(
           `--trigger outage: CLIENT PAUSE stalls every client of ${node.address}, and ${others} other connection${others === 1 ? ' is' : 's are'} open there; ` +
-            'confirm with --yes, or use --outage-mode refuse (only the drill\'s own connections see the outage)',
+            "confirm with --yes, or use --outage-mode refuse (only the drill's own connections see the outage)",
         );
       }
     }

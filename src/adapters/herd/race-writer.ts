@@ -69,7 +69,9 @@ export class RaceWriter {
     const first = await writer.readRow();
     if (first.version === undefined) {
       await writer.drop();
-      throw new UsageError(`--writes: the fetch returns no numeric '${options.versionColumn}' column for ${param}; name the row's version column with --version-column`);
+      throw new UsageError(
+        `--writes: the fetch returns no numeric '${options.versionColumn}' column for ${param}; name the row's version column with --version-column`,
+      );
     }
     writer.latest = first.version;
     return writer;
@@ -85,7 +87,15 @@ export class RaceWriter {
    * One round's writes at `offsets` ms after `releasedAt`, each an update then the invalidation.
    * Sequential, as one writer; a stop skips the writes not yet due.
    */
-  async run(key: string, cache: RedisHerdCache, strategy: StrategyName, offsets: readonly number[], releasedAt: number, ttlMs: number, stop: AbortSignal): Promise<Commit[]> {
+  async run(
+    key: string,
+    cache: RedisHerdCache,
+    strategy: StrategyName,
+    offsets: readonly number[],
+    releasedAt: number,
+    ttlMs: number,
+    stop: AbortSignal,
+  ): Promise<Commit[]> {
     const commits: Commit[] = [];
     const node = cache.nodeFor(key);
     const floorKey = versionKeyOf(key);

@@ -18,7 +18,12 @@ export function stampedeKeyOf(key: string): string {
 
 /** The value as the drill stores it: the origin's answer plus what xfetch and swr need. */
 export function encodeEntry(entry: CachedValue): string {
-  return JSON.stringify({ v: entry.value, d: Math.round(entry.deltaMs * 1000) / 1000, c: Math.round(entry.computedAt), ...(entry.version !== undefined ? { ver: entry.version } : {}) });
+  return JSON.stringify({
+    v: entry.value,
+    d: Math.round(entry.deltaMs * 1000) / 1000,
+    c: Math.round(entry.computedAt),
+    ...(entry.version !== undefined ? { ver: entry.version } : {}),
+  });
 }
 
 /** Accepts a value someone else wrote (no envelope): present, but with no known recompute time. */

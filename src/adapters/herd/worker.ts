@@ -85,7 +85,9 @@ export class DrillWorker {
     if (refused) {
       const opened = warm.length - warm.filter((c) => c.status === 'rejected').length;
       const why = refused.reason instanceof Error ? refused.reason.message : String(refused.reason);
-      throw new ConnectionError(`PostgreSQL accepted ${opened} of the ${this.config.pgPoolSize} --pg-pool connections of drill process ${this.config.index + 1} (${why}): lower --pg-pool or raise the server's limit`);
+      throw new ConnectionError(
+        `PostgreSQL accepted ${opened} of the ${this.config.pgPoolSize} --pg-pool connections of drill process ${this.config.index + 1} (${why}): lower --pg-pool or raise the server's limit`,
+      );
     }
   }
 
@@ -124,11 +126,23 @@ export class DrillWorker {
       clock: wallClock,
       settings: request.settings,
       released,
-      requests: request.requests.map(([c, k, offsetMs]) => ({ client: clients[c % clients.length] as HerdClient, key: this.config.keys[k] as string, offsetMs })),
+      requests: request.requests.map(([c, k, offsetMs]) => ({
+        client: clients[c % clients.length] as HerdClient,
+        key: this.config.keys[k] as string,
+        offsetMs,
+      })),
       signal: abort.signal,
     }).then((out) => {
       const breaker = breakerOf.drainBreakerLog?.();
-      return { ...out, worker: this.config.index, originSent: this.origin.sent - sentBefore, fetchSpans: this.origin.spans.splice(0), poolWaitsMs: this.origin.poolWaits.splice(0), endedAt: wallClock.now(), ...(breaker ? { breaker } : {}) };
+      return {
+        ...out,
+        worker: this.config.index,
+        originSent: this.origin.sent - sentBefore,
+        fetchSpans: this.origin.spans.splice(0),
+        poolWaitsMs: this.origin.poolWaits.splice(0),
+        endedAt: wallClock.now(),
+        ...(breaker ? { breaker } : {}),
+      };
     });
     this.pending = { promise, release, abort };
   }

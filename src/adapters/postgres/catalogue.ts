@@ -33,10 +33,7 @@ export async function seedCatalogue(db: SqlRunner, size: Partial<CatalogueSize> 
   const products = size.products ?? 1000;
   const usersPerTenant = size.usersPerTenant ?? 100;
   await db.query(CATALOGUE_SCHEMA_SQL);
-  await db.query(
-    `INSERT INTO categories (slug, name) SELECT 'cat-' || g, 'Category ' || g FROM generate_series(1, $1::int) g`,
-    [CATALOGUE_CATEGORIES],
-  );
+  await db.query(`INSERT INTO categories (slug, name) SELECT 'cat-' || g, 'Category ' || g FROM generate_series(1, $1::int) g`, [CATALOGUE_CATEGORIES]);
   await db.query(
     `INSERT INTO users (tenant, id, email, plan)
      SELECT t, g, 'user' || g || '@' || t || '.example', CASE WHEN g % 10 = 0 THEN 'pro' ELSE 'free' END

@@ -17,22 +17,36 @@ export async function checkEntrySql(pool: pg.Pool, entry: WarmEntry): Promise<vo
     const n = source.pattern.params.length;
     for (let i = 1; i <= n; i++) {
       if (!new RegExp(`\\$${i}(?!\\d)`).test(source.fetch)) {
-        throw new InputError(`the fetch query does not use $${i} (the array of {${source.pattern.params[i - 1]}} values); write e.g. WHERE ${source.pattern.params[i - 1]} = ANY($${i}::bigint[])`, where('fetch'));
+        throw new InputError(
+          `the fetch query does not use $${i} (the array of {${source.pattern.params[i - 1]}} values); write e.g. WHERE ${source.pattern.params[i - 1]} = ANY($${i}::bigint[])`,
+          where('fetch'),
+        );
       }
     }
     if (new RegExp(`\\$${n + 1}(?!\\d)`).test(source.fetch)) {
       throw new InputError(`the fetch query uses $${n + 1} but the pattern ${source.pattern.source} has only ${n} parameter(s)`, where('fetch'));
     }
-    const fields = await describe(pool, source.fetch, source.pattern.params.map(() => []), where('fetch'));
+    const fields = await describe(
+      pool,
+      source.fetch,
+      source.pattern.params.map(() => []),
+      where('fetch'),
+    );
     for (const param of source.pattern.params) {
       if (!fields.includes(param)) {
-        throw new InputError(`the fetch query must return a column named '${param}' (the pattern's {${param}}) so rows can be matched to keys; it returns ${fields.join(', ') || 'no columns'}`, where('fetch'));
+        throw new InputError(
+          `the fetch query must return a column named '${param}' (the pattern's {${param}}) so rows can be matched to keys; it returns ${fields.join(', ') || 'no columns'}`,
+          where('fetch'),
+        );
       }
     }
   } else {
     const fields = await describe(pool, `SELECT * FROM (${stripSemicolon(source.sql)}) AS cachectl_check LIMIT 0`, [], where('query'));
     if (!fields.includes('key')) {
-      throw new InputError(`the query must return a column named 'key' (e.g. SELECT 'category:' || slug AS key, row_to_json(c)::text AS value ...); it returns ${fields.join(', ') || 'no columns'}`, where('query'));
+      throw new InputError(
+        `the query must return a column named 'key' (e.g. SELECT 'category:' || slug AS key, row_to_json(c)::text AS value ...); it returns ${fields.join(', ') || 'no columns'}`,
+        where('query'),
+      );
     }
     if (entry.format === 'string' && !fields.includes('value') && fields.length < 2) {
       throw new InputError(`the query returns only 'key'; add a 'value' column (or other columns to write as JSON)`, where('query'));

@@ -33,7 +33,12 @@ export class PgWarmSource implements RowSourcePort {
 
   async fetch(entry: WarmEntry, params: string[][], keyCount: number): Promise<FetchedRows> {
     if (entry.source.kind !== 'keys') throw new Error('fetch() needs a key-list entry');
-    return this.fetchKeys(entry, entry.source.fetch, params, Array.from({ length: keyCount }, (_, i) => i));
+    return this.fetchKeys(
+      entry,
+      entry.source.fetch,
+      params,
+      Array.from({ length: keyCount }, (_, i) => i),
+    );
   }
 
   /**

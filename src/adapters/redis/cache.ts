@@ -77,7 +77,11 @@ export class CacheConnection {
       // A relay is reached over TCP even when the node itself is a Unix socket.
       const connectTo: CacheNode = via ? { address: node.address, name: node.name, host: via.host, port: via.port } : node;
       const commandTimeoutMs = this.options.commandTimeoutMs ?? this.target.timeoutMs;
-      client = createNodeClient(connectTo, this.auth, { ...this.options, ...(commandTimeoutMs !== undefined ? { commandTimeoutMs } : {}), onError: (n, e) => this.onClientError(n, e) });
+      client = createNodeClient(connectTo, this.auth, {
+        ...this.options,
+        ...(commandTimeoutMs !== undefined ? { commandTimeoutMs } : {}),
+        onError: (n, e) => this.onClientError(n, e),
+      });
       client.on('ready', () => this.failures.delete(node.address));
       this.clients.set(node.address, client);
     }
@@ -224,10 +228,14 @@ async function refuseWrongKind(node: CacheNode, target: RedisTarget, options: Op
     throw describeConnectFailure(node, new Error(`no answer within ${timeout}ms (--timeout): the node is slow or paused`));
   }
   if (kind === 'twemproxy') {
-    throw new ConnectionError(`--redis: ${node.address} is a twemproxy (nutcracker): it answers PING but hangs up on INFO; pass --ring-config <its YAML file> (cachectl then reaches the servers behind it directly, on the same ring)`);
+    throw new ConnectionError(
+      `--redis: ${node.address} is a twemproxy (nutcracker): it answers PING but hangs up on INFO; pass --ring-config <its YAML file> (cachectl then reaches the servers behind it directly, on the same ring)`,
+    );
   }
   if (kind === 'cluster-node' && (options.clusterNode ?? 'refuse') === 'refuse') {
-    throw new ConnectionError(`--redis: ${node.address} is a Redis Cluster node, which owns only some slots (the rest would fail with MOVED); use --cluster ${node.address}`);
+    throw new ConnectionError(
+      `--redis: ${node.address} is a Redis Cluster node, which owns only some slots (the rest would fail with MOVED); use --cluster ${node.address}`,
+    );
   }
 }
 
@@ -261,7 +269,9 @@ export async function readClusterTopology(client: Redis, via: CacheNode): Promis
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/cluster support disabled|This instance has cluster support disabled/i.test(message)) {
-      throw new ConnectionError(`--cluster: ${via.address} is not in cluster mode (cluster-enabled no); use --redis for a standalone node or --ring for client-side sharding`);
+      throw new ConnectionError(
+        `--cluster: ${via.address} is not in cluster mode (cluster-enabled no); use --redis for a standalone node or --ring for client-side sharding`,
+      );
     }
     throw error;
   }

@@ -70,7 +70,9 @@ export function describeConnectFailure(node: CacheNode, error: unknown): Connect
   } else {
     hint = message;
   }
-  return new ConnectionError(`cannot connect to Redis at ${node.name === node.address ? node.address : `${node.name} (${node.address})`}: ${redact(hint)}`, { cause: error });
+  return new ConnectionError(`cannot connect to Redis at ${node.name === node.address ? node.address : `${node.name} (${node.address})`}: ${redact(hint)}`, {
+    cause: error,
+  });
 }
 
 /**

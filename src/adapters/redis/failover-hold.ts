@@ -160,7 +160,8 @@ export class FailoverHolds {
     if (topology.kind === 'cluster') {
       const slots = h.slots;
       const where = slots ? `slots ${slots}: ` : '';
-      if (/^(CLUSTERDOWN|TRYAGAIN)/.test(h.reason)) return `${where}${h.node.address} answered ${h.reason.split(' ')[0] ?? h.reason} for ${wait} (--failover-wait): the cluster did not recover`;
+      if (/^(CLUSTERDOWN|TRYAGAIN)/.test(h.reason))
+        return `${where}${h.node.address} answered ${h.reason.split(' ')[0] ?? h.reason} for ${wait} (--failover-wait): the cluster did not recover`;
       return `${where}master ${h.node.address} down and no replica took over within ${wait} (--failover-wait; last error: ${h.reason})`;
     }
     const what = topology.kind === 'ring' ? `ring node ${h.node.name}` : `node ${h.node.address}`;
@@ -168,7 +169,14 @@ export class FailoverHolds {
   }
 
   private notice(h: Hold, state: 'waiting' | 'over' | 'gaveUp', heldKeys: number): void {
-    this.deps.report.failover?.({ node: h.node.address, state, ...(h.slots ? { slots: h.slots } : {}), heldKeys, waitedMs: this.now() - h.since, reason: h.reason });
+    this.deps.report.failover?.({
+      node: h.node.address,
+      state,
+      ...(h.slots ? { slots: h.slots } : {}),
+      heldKeys,
+      waitedMs: this.now() - h.since,
+      reason: h.reason,
+    });
   }
 }
 

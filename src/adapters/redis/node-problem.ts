@@ -5,7 +5,8 @@
 import type { NodeProblem } from '../../core/inspect/types.js';
 import { redact } from '../../errors.js';
 
-const CONNECTION = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|Connection is closed|Stream isn't writeable|connect ETIMEDOUT|MaxRetriesPerRequest|Reached the max retries|cannot connect|connection refused|timed out|LOADING/i;
+const CONNECTION =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|Connection is closed|Stream isn't writeable|connect ETIMEDOUT|MaxRetriesPerRequest|Reached the max retries|cannot connect|connection refused|timed out|LOADING/i;
 
 export function problemOf(error: unknown, command: string): NodeProblem {
   const message = redact(error instanceof Error ? error.message : String(error));

@@ -89,6 +89,7 @@ export function overviewArgs(request: OverviewScanRequest, cursor: string, count
 export function overviewFromReply(reply: readonly unknown[], absolute: boolean): [string, OverviewBatch] {
   const [cursor, summary] = summaryFromReply(reply);
   const now = serverMs(reply[1], reply[2]);
-  const rows = (at: number, stride: number, idleAt: number, valueAt: number) => new FlatBatch((reply[at] ?? []) as unknown[], 0, stride, absolute, now, idleAt, valueAt);
+  const rows = (at: number, stride: number, idleAt: number, valueAt: number) =>
+    new FlatBatch((reply[at] ?? []) as unknown[], 0, stride, absolute, now, idleAt, valueAt);
   return [cursor, { summary, counters: rows(9, 4, -1, 3), locks: rows(10, 5, 3, 4), staleCopies: rows(11, 3, -1, -1) }];
 }

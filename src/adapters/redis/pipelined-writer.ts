@@ -158,7 +158,8 @@ export class PipelinedWriter implements CacheWriter {
         const ticket = items.tickets[i] as Ticket;
         let again = detached.get(ticket);
         // Outside the checkpoint ledger: the batch was settled once already.
-        if (!again) detached.set(ticket, (again = { entry: ticket.entry, entryIndex: ticket.entryIndex, position: ticket.position, remaining: 0, sealed: false }));
+        if (!again)
+          detached.set(ticket, (again = { entry: ticket.entry, entryIndex: ticket.entryIndex, position: ticket.position, remaining: 0, sealed: false }));
         items.tickets[i] = again;
         items.attempts[i] = 0;
         this.report.retract?.(ticket.entry, items.stale[i] ? 0 : 1, items.stale[i] ? 1 : 0);
@@ -171,7 +172,12 @@ export class PipelinedWriter implements CacheWriter {
 
   private reportUnlisted(lost: LostKeys, reason: string): void {
     if (lost.unlisted > 0 && this.report.lost) {
-      this.report.lost(lost.unlistedEntry ?? '(run)', `(${lost.unlisted} more keys written to ${lost.node.address}: not kept to be listed or rewritten, over the journal bound)`, reason, lost.unlisted);
+      this.report.lost(
+        lost.unlistedEntry ?? '(run)',
+        `(${lost.unlisted} more keys written to ${lost.node.address}: not kept to be listed or rewritten, over the journal bound)`,
+        reason,
+        lost.unlisted,
+      );
     }
   }
 
@@ -450,7 +456,12 @@ export class PipelinedWriter implements CacheWriter {
    * Puts each key into its owning node's lane (lanes looked up once per node, not per key),
    * schedules keys whose slot no master serves for a retry after a refresh, and pumps the lanes.
    */
-  private distribute(keys: readonly string[], chunks: readonly (Buffer | null)[] | undefined, spans: readonly number[] | undefined, push: (dst: Items, i: number) => void): void {
+  private distribute(
+    keys: readonly string[],
+    chunks: readonly (Buffer | null)[] | undefined,
+    spans: readonly number[] | undefined,
+    push: (dst: Items, i: number) => void,
+  ): void {
     const topology = this.cache.topology;
     const owners = owningNodes(topology, keys, chunks, spans);
     const lanes = new Array<Lane | undefined>(topology.nodes.length);
@@ -470,7 +481,10 @@ export class PipelinedWriter implements CacheWriter {
     if (!this.cluster) return Promise.resolve();
     this.refreshing ??= this.cache
       .refreshTopology()
-      .then(() => undefined, () => undefined)
+      .then(
+        () => undefined,
+        () => undefined,
+      )
       .finally(() => {
         this.refreshing = undefined;
       });

@@ -10,7 +10,8 @@ export type ReplyAction =
   | { kind: 'fail'; reason: string };
 
 const TRANSIENT_REPLY = /^(LOADING|TRYAGAIN|CLUSTERDOWN|BUSY|MASTERDOWN)\b/;
-const CONNECTION = /Connection is closed|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTCONN|Stream isn't writeable|MaxRetriesPerRequest|Reached the max retries|socket hang up|connect ETIMEDOUT/i;
+const CONNECTION =
+  /Connection is closed|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTCONN|Stream isn't writeable|MaxRetriesPerRequest|Reached the max retries|socket hang up|connect ETIMEDOUT/i;
 
 export function classifyError(error: Error, cluster: boolean): ReplyAction {
   const message = error.message;
@@ -18,7 +19,8 @@ export function classifyError(error: Error, cluster: boolean): ReplyAction {
   if (message.startsWith('ASK ')) return { kind: 'ask', address: message.split(' ')[2] ?? '' };
   if (TRANSIENT_REPLY.test(message)) return { kind: 'retry', refresh: cluster && message.startsWith('CLUSTERDOWN'), reason: firstLine(message) };
   // A master that became a replica (failover) answers READONLY: the slot moved elsewhere.
-  if (message.startsWith('READONLY')) return cluster ? { kind: 'retry', refresh: true, reason: firstLine(message) } : { kind: 'fail', reason: firstLine(message) };
+  if (message.startsWith('READONLY'))
+    return cluster ? { kind: 'retry', refresh: true, reason: firstLine(message) } : { kind: 'fail', reason: firstLine(message) };
   if (CONNECTION.test(message) || CONNECTION.test(error.name)) return { kind: 'retry', refresh: cluster, reason: `connection: ${firstLine(message)}` };
   return { kind: 'fail', reason: firstLine(message) };
 }

@@ -79,7 +79,13 @@ export async function acquireRunLock(cache: CacheConnection, options: RunLockOpt
     if (options.signal?.aborted && waited > 0) throw new InterruptedError(stopSignalOf(options.signal));
     if (waited >= waitMs) {
       throw new LockedError(
-        lockedMessage(options.warmlist, { key: options.key, node: node.address, token: value, ttlMs: pttl > 0 ? pttl : undefined, waitedMs: waitMs > 0 ? waited : undefined }),
+        lockedMessage(options.warmlist, {
+          key: options.key,
+          node: node.address,
+          token: value,
+          ttlMs: pttl > 0 ? pttl : undefined,
+          waitedMs: waitMs > 0 ? waited : undefined,
+        }),
       );
     }
     if (!announced) {
@@ -97,7 +103,11 @@ export async function acquireRunLock(cache: CacheConnection, options: RunLockOpt
  * Takes the locks in the order given (lockRequests sorts them); when one is refused, the ones
  * already taken are released before the refusal is thrown.
  */
-export async function acquireRunLocks(cache: CacheConnection, requests: readonly LockRequest[], options: { signal?: AbortSignal; onEvent?: (event: LockEvent) => void }): Promise<RunLock[]> {
+export async function acquireRunLocks(
+  cache: CacheConnection,
+  requests: readonly LockRequest[],
+  options: { signal?: AbortSignal; onEvent?: (event: LockEvent) => void },
+): Promise<RunLock[]> {
   const locks: RunLock[] = [];
   try {
     for (const r of requests) {
@@ -142,7 +152,13 @@ class HeldLock implements RunLock {
     if (this.renewing || this.lost) return;
     this.renewing = true;
     try {
-      const { reply, node } = await onOwner(this.cache, this.key, (c) => c.eval(RENEW, 1, this.key, this.token, String(this.options.ttlMs)), 'renew the run lock', this.avoid);
+      const { reply, node } = await onOwner(
+        this.cache,
+        this.key,
+        (c) => c.eval(RENEW, 1, this.key, this.token, String(this.options.ttlMs)),
+        'renew the run lock',
+        this.avoid,
+      );
       this.node = node;
       if (Number(reply) === 1) {
         this.lastRenewed = Date.now();
@@ -150,7 +166,13 @@ class HeldLock implements RunLock {
       }
       // Gone: it expired (renewals failed for a whole TTL) or a failover promoted a replica that
       // never received it. Take it back if nobody else did; otherwise another run now owns it.
-      const { reply: again } = await onOwner(this.cache, this.key, (c) => c.set(this.key, this.token, 'PX', this.options.ttlMs, 'NX'), 'retake the run lock', this.avoid);
+      const { reply: again } = await onOwner(
+        this.cache,
+        this.key,
+        (c) => c.set(this.key, this.token, 'PX', this.options.ttlMs, 'NX'),
+        'retake the run lock',
+        this.avoid,
+      );
       if (again === 'OK') {
         this.lastRenewed = Date.now();
         this.emit({ action: 'reacquired', key: this.key, node: node.address });
@@ -196,7 +218,13 @@ class HeldLock implements RunLock {
  * warm of the other nodes' keys, and every run that sees it down picks the same fallback.
  * Refusals (OOM, READONLY) and unreachable nodes become one-line errors that say nothing was written.
  */
-async function onOwner<T>(cache: CacheConnection, key: string, op: (client: Redis) => Promise<T>, what: string, avoid = new Set<string>()): Promise<{ reply: T; node: CacheNode }> {
+async function onOwner<T>(
+  cache: CacheConnection,
+  key: string,
+  op: (client: Redis) => Promise<T>,
+  what: string,
+  avoid = new Set<string>(),
+): Promise<{ reply: T; node: CacheNode }> {
   let node = ownerOf(cache, key, avoid);
   for (let attempt = 0; ; attempt++) {
     try {
@@ -208,9 +236,15 @@ async function onOwner<T>(cache: CacheConnection, key: string, op: (client: Redi
         if (redirect[1] === 'MOVED') {
           await cache.refreshTopology().catch(() => undefined);
           node = ownerOf(cache, key, avoid);
-          if (node.address !== `${redirect[2]}:${redirect[3]}`) node = { address: `${redirect[2]}:${redirect[3]}`, host: redirect[2] as string, port: Number(redirect[3]), name: `${redirect[2]}:${redirect[3]}` };
+          if (node.address !== `${redirect[2]}:${redirect[3]}`)
+            node = { address: `${redirect[2]}:${redirect[3]}`, host: redirect[2] as string, port: Number(redirect[3]), name: `${redirect[2]}:${redirect[3]}` };
         } else {
-          const target: CacheNode = { address: `${redirect[2]}:${redirect[3]}`, host: redirect[2] as string, port: Number(redirect[3]), name: `${redirect[2]}:${redirect[3]}` };
+          const target: CacheNode = {
+            address: `${redirect[2]}:${redirect[3]}`,
+            host: redirect[2] as string,
+            port: Number(redirect[3]),
+            name: `${redirect[2]}:${redirect[3]}`,
+          };
           const client = cache.clientFor(target);
           // ASKING applies to the next command on the same connection; ioredis sends both in order.
           const [, reply] = await Promise.all([client.call('ASKING'), op(client)]);
@@ -231,7 +265,10 @@ async function onOwner<T>(cache: CacheConnection, key: string, op: (client: Redi
         throw new IncompleteError(`cannot ${what}: ${node.address} refused it: ${message.split('\n')[0]}; nothing was written`);
       }
       if (/ECONNREFUSED|ETIMEDOUT|Connection is closed|connect|max retries|writeable|CLUSTERDOWN|TRYAGAIN|LOADING/i.test(message)) {
-        throw new ConnectionError(`cannot ${what} on ${node.address}: ${message.split('\n')[0]}; nothing was written (use --no-lock to run without overlap protection)`, { cause: error });
+        throw new ConnectionError(
+          `cannot ${what} on ${node.address}: ${message.split('\n')[0]}; nothing was written (use --no-lock to run without overlap protection)`,
+          { cause: error },
+        );
       }
       throw error;
     }

@@ -7,7 +7,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { keyspaceOf, parseInfo, versionAtLeast } from '../../core/inspect/keyspace.js';
 import { TokenBucket, scanCountFor } from '../../core/inspect/rate.js';
-import type { CachedValue, ClockReading, HotBatch, HotScanRequest, InspectSource, KeyBatch, OverviewBatch, OverviewScanRequest, KeyLookup, LookupRequest, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from '../../core/inspect/types.js';
+import type {
+  CachedValue,
+  ClockReading,
+  HotBatch,
+  HotScanRequest,
+  InspectSource,
+  KeyBatch,
+  OverviewBatch,
+  OverviewScanRequest,
+  KeyLookup,
+  LookupRequest,
+  NodeFacts,
+  NodeProblem,
+  ScanOutcome,
+  ScanRequest,
+  SummaryBatch,
+} from '../../core/inspect/types.js';
 import type { Topology } from '../../topology/types.js';
 import type { CacheConnection } from './cache.js';
 import { connectAndPing } from './client.js';
@@ -122,7 +138,16 @@ export class RedisInspectSource implements InspectSource {
           return [next, summaryFromBatch(batch, left, Boolean(request.withTypes))];
         }
         const script = summaryScriptFor(this.redis7(node));
-        return summaryFromReply(await this.runScript(client, script, [cursor, request.match, String(count), script.absolute ? '1' : '0', String(left), request.withTypes ? '1' : '0']));
+        return summaryFromReply(
+          await this.runScript(client, script, [
+            cursor,
+            request.match,
+            String(count),
+            script.absolute ? '1' : '0',
+            String(left),
+            request.withTypes ? '1' : '0',
+          ]),
+        );
       },
     );
   }
@@ -139,19 +164,36 @@ export class RedisInspectSource implements InspectSource {
       },
       async (mode, cursor, count) => {
         const left = Math.max(0, request.sampleSize - sampled);
-        const [next, batch] = mode === 'lua' ? await this.luaOverview(client, node, cursor, count, request, left) : await this.pipelineOverview(client, node, cursor, count, request, left);
+        const [next, batch] =
+          mode === 'lua'
+            ? await this.luaOverview(client, node, cursor, count, request, left)
+            : await this.pipelineOverview(client, node, cursor, count, request, left);
         return [next, { ...batch, size: batch.summary.size, serverNowMs: batch.summary.serverNowMs }];
       },
     );
   }
 
-  private async luaOverview(client: Redis, node: number, cursor: string, count: number, request: OverviewScanRequest, sampleLeft: number): Promise<[string, OverviewBatch]> {
+  private async luaOverview(
+    client: Redis,
+    node: number,
+    cursor: string,
+    count: number,
+    request: OverviewScanRequest,
+    sampleLeft: number,
+  ): Promise<[string, OverviewBatch]> {
     const script = overviewScriptFor(this.redis7(node));
     return overviewFromReply(await this.runScript(client, script, overviewArgs(request, cursor, count, script.absolute, sampleLeft)), script.absolute);
   }
 
   /** Without scripts: the plain batch, then the pattern keys of it looked up again with what their views read. */
-  private async pipelineOverview(client: Redis, node: number, cursor: string, count: number, request: OverviewScanRequest, sampleLeft: number): Promise<[string, OverviewBatch]> {
+  private async pipelineOverview(
+    client: Redis,
+    node: number,
+    cursor: string,
+    count: number,
+    request: OverviewScanRequest,
+    sampleLeft: number,
+  ): Promise<[string, OverviewBatch]> {
     const [next, batch] = await this.pipelineBatch(client, node, cursor, count, request);
     const keys: string[] = [];
     for (let i = 0; i < batch.size; i++) if (batch.pttl(i) !== -2) keys.push(batch.key(i));
@@ -159,7 +201,11 @@ export class RedisInspectSource implements InspectSource {
     const { stampedePrefix: sp, lockPrefix: lp, staleSuffix: ss } = request;
     const [counters, locks, staleCopies] = await Promise.all([
       this.lookupOn(client, node, sp ? pick((k) => k.startsWith(sp)) : [], { withValues: true, valueBytes: request.valueBytes ?? 256 }),
-      this.lookupOn(client, node, lp ? pick((k) => k.startsWith(lp)) : [], { withIdle: true, withValues: request.readLockValues, valueBytes: request.valueBytes ?? 256 }),
+      this.lookupOn(client, node, lp ? pick((k) => k.startsWith(lp)) : [], {
+        withIdle: true,
+        withValues: request.readLockValues,
+        valueBytes: request.valueBytes ?? 256,
+      }),
       this.lookupOn(client, node, ss ? pick((k) => k.length > ss.length && k.endsWith(ss)) : [], {}),
     ]);
     return [next, { summary: summaryFromBatch(batch, sampleLeft, false), counters, locks, staleCopies }];
@@ -256,7 +302,14 @@ export class RedisInspectSource implements InspectSource {
 
   private async luaBatch(client: Redis, node: number, cursor: string, count: number, request: ScanRequest): Promise<[string, KeyBatch]> {
     const script = scanScriptFor(this.redis7(node));
-    const args = [cursor, request.match, String(count), script.absolute ? '1' : '0', request.withIdle ? '1' : '0', String(request.withValues ? (request.valueBytes ?? 256) : 0)];
+    const args = [
+      cursor,
+      request.match,
+      String(count),
+      script.absolute ? '1' : '0',
+      request.withIdle ? '1' : '0',
+      String(request.withValues ? (request.valueBytes ?? 256) : 0),
+    ];
     const reply = await this.runScript(client, script, args);
     const { stride, idleAt, valueAt } = layoutOf(Boolean(request.withIdle), Boolean(request.withValues));
     return [String(reply[0]), new FlatBatch(reply, 3, stride, script.absolute, serverMs(reply[1], reply[2]), idleAt, valueAt)];

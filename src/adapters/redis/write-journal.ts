@@ -123,7 +123,10 @@ export class WriteJournal {
       return undefined;
     }
     journal.runId = runId;
-    const absent = await this.absent(node, taken.items.keys.map((_, i) => keyOf(taken.items, i)));
+    const absent = await this.absent(
+      node,
+      taken.items.keys.map((_, i) => keyOf(taken.items, i)),
+    );
     const items = emptyItems();
     for (const i of absent) pushItem(items, taken.items, i);
     return { ...taken, items };

@@ -27,7 +27,11 @@ export interface SkippedPort {
  * skipping `taken`. Throws when the range below the ephemeral ports is exhausted. The tests'
  * freePort is this search from a random base.
  */
-export async function findFreePorts(base: number, count: number, options: { busPorts?: boolean; taken?: Set<number>; skipped?: SkippedPort[] } = {}): Promise<number[]> {
+export async function findFreePorts(
+  base: number,
+  count: number,
+  options: { busPorts?: boolean; taken?: Set<number>; skipped?: SkippedPort[] } = {},
+): Promise<number[]> {
   const found: number[] = [];
   const taken = options.taken ?? new Set<number>();
   const limit = options.busPorts ? EPHEMERAL_START - 10000 : EPHEMERAL_START;

@@ -52,7 +52,10 @@ function quoteLiteral(text: string): string {
 export class ForeignDatabaseError extends Error {}
 
 async function markOf(client: pg.Client, database: string): Promise<{ exists: boolean; mark: string | null }> {
-  const existing = await client.query<{ comment: string | null }>('SELECT shobj_description(oid, $2) AS comment FROM pg_database WHERE datname = $1', [database, 'pg_database']);
+  const existing = await client.query<{ comment: string | null }>('SELECT shobj_description(oid, $2) AS comment FROM pg_database WHERE datname = $1', [
+    database,
+    'pg_database',
+  ]);
   return { exists: Boolean(existing.rowCount), mark: existing.rows[0]?.comment ?? null };
 }
 
@@ -67,7 +70,9 @@ export async function createOwnedDatabase(adminUrl: string, database: string, ow
       const existing = await markOf(client, database);
       if (existing.exists) {
         if (existing.mark !== owner.mark) {
-          throw new ForeignDatabaseError(`database ${database} already exists and was not created by the sandbox; choose another with --database or drop it yourself`);
+          throw new ForeignDatabaseError(
+            `database ${database} already exists and was not created by the sandbox; choose another with --database or drop it yourself`,
+          );
         }
         await client.query(`DROP DATABASE ${quoteIdent(database)} WITH (FORCE)`);
       }
@@ -121,10 +126,21 @@ export async function startEmbeddedPostgres(dir: string, port: number, size: Cat
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   const logFile = join(workDir, 'pglite.log');
-  const identity = await spawnDetached({ command: process.execPath, args: [...nodeArgs, script, String(port), String(size.products), String(size.usersPerTenant)], logFile, cwd: workDir });
+  const identity = await spawnDetached({
+    command: process.execPath,
+    args: [...nodeArgs, script, String(port), String(size.products), String(size.usersPerTenant)],
+    logFile,
+    cwd: workDir,
+  });
   const proc: SandboxProcess = { ...identity, name: 'postgres', role: 'postgres', port, logFile };
   onSpawned(proc);
-  await waitUntil(async () => (await checkPostgres(embeddedUrl(port), false)).ok, proc, timeoutMs, `embedded PostgreSQL (PGlite) on port ${port} to accept connections`, port);
+  await waitUntil(
+    async () => (await checkPostgres(embeddedUrl(port), false)).ok,
+    proc,
+    timeoutMs,
+    `embedded PostgreSQL (PGlite) on port ${port} to accept connections`,
+    port,
+  );
   return proc;
 }
 

@@ -10,7 +10,6 @@ import type { ProcessIdentity, StopOutcome } from '../../core/sandbox/types.js';
 
 export type { ProcessIdentity, StopOutcome };
 
-
 export interface LaunchSpec {
   command: string;
   args: string[];
@@ -52,7 +51,9 @@ export async function spawnLogged(spec: LaunchSpec, options: { detached: boolean
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new SpawnFailedError(spec.command, error.code, `cannot start ${spec.command}: ${error.code === 'ENOENT' ? 'not found on PATH' : error.message}`)),
+        reject(
+          new SpawnFailedError(spec.command, error.code, `cannot start ${spec.command}: ${error.code === 'ENOENT' ? 'not found on PATH' : error.message}`),
+        ),
       );
     });
     const pid = child.pid;
@@ -117,7 +118,6 @@ export function isSameProcess(recorded: ProcessIdentity): boolean {
   // comm is truncated to 15 characters by the kernel.
   return now.command === recorded.command || recorded.command.startsWith(now.command) || now.command.startsWith(recorded.command.slice(0, 15));
 }
-
 
 /**
  * SIGTERM, wait up to `graceMs` for the process to go, then SIGKILL. Never signals a pid

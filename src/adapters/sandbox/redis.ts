@@ -39,8 +39,24 @@ export interface RedisServerSpec {
 /** Ready when it answers PING; with --requirepass a NOAUTH reply proves as much. */
 export async function launchRedisServer(spec: RedisServerSpec, options: RecipeOptions): Promise<LaunchedServer> {
   const logFile = join(spec.dir, 'redis.log');
-  const args = ['--port', String(spec.port), '--bind', '127.0.0.1', '--dir', spec.dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', logFile];
-  if (spec.clusterNodeTimeoutMs !== undefined) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(spec.clusterNodeTimeoutMs));
+  const args = [
+    '--port',
+    String(spec.port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    spec.dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--logfile',
+    logFile,
+  ];
+  if (spec.clusterNodeTimeoutMs !== undefined)
+    args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(spec.clusterNodeTimeoutMs));
   args.push(...(spec.extraArgs ?? []));
   const env = options.env ?? process.env;
   const identity = await options.launch({ command: env.REDIS_SERVER_BIN ?? 'redis-server', args, logFile: join(spec.dir, 'stdout.log'), env });
@@ -63,7 +79,13 @@ export type OnSpawned = (proc: SandboxProcess) => void;
 /** The sandbox's cluster members time out like a production cluster's. */
 const SANDBOX_NODE_TIMEOUT_MS = 5000;
 
-export async function startRedisNode(dir: string, spec: RedisNodeSpec, timeoutMs: number, onSpawned: OnSpawned, env: NodeJS.ProcessEnv): Promise<SandboxProcess> {
+export async function startRedisNode(
+  dir: string,
+  spec: RedisNodeSpec,
+  timeoutMs: number,
+  onSpawned: OnSpawned,
+  env: NodeJS.ProcessEnv,
+): Promise<SandboxProcess> {
   const nodeDir = join(dir, spec.name);
   // A fresh folder: a retried start must not read the last attempt's log or nodes.conf.
   rmSync(nodeDir, { recursive: true, force: true });
@@ -78,7 +100,17 @@ export async function startRedisNode(dir: string, spec: RedisNodeSpec, timeoutMs
 /** One short-lived client, never retrying: used for readiness and health probes. */
 export async function withClient<T>(port: number, fn: (client: Redis) => Promise<T>): Promise<T> {
   // No CLIENT SETINFO and no INFO ready check: twemproxy answers neither.
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, enableReadyCheck: false, disableClientInfo: true });
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    enableReadyCheck: false,
+    disableClientInfo: true,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -213,11 +245,24 @@ export async function launchTwemproxy(spec: TwemproxySpec, options: RecipeOption
   const proc: LaunchedServer = { ...identity, name: 'twemproxy', port: spec.port, logFile };
   options.onSpawned?.(proc);
   const check = spec.ready === 'ping' ? () => ping(spec.port) : () => withClient(spec.port, async () => true);
-  await waitUntil(check, proc, options.timeoutMs, `twemproxy on port ${spec.port} to ${spec.ready === 'ping' ? 'answer PING' : 'accept connections'}`, spec.port);
+  await waitUntil(
+    check,
+    proc,
+    options.timeoutMs,
+    `twemproxy on port ${spec.port} to ${spec.ready === 'ping' ? 'answer PING' : 'accept connections'}`,
+    spec.port,
+  );
   return proc;
 }
 
-export async function startTwemproxy(dir: string, bin: string, ports: { port: number; statsPort: number }, configFile: string, timeoutMs: number, onSpawned: OnSpawned): Promise<SandboxProcess> {
+export async function startTwemproxy(
+  dir: string,
+  bin: string,
+  ports: { port: number; statsPort: number },
+  configFile: string,
+  timeoutMs: number,
+  onSpawned: OnSpawned,
+): Promise<SandboxProcess> {
   const workDir = join(dir, 'twemproxy');
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
@@ -230,7 +275,10 @@ export async function startTwemproxy(dir: string, bin: string, ports: { port: nu
 
 /** Another process took the port between our check and the server's bind: try the next one. */
 export class PortTakenError extends Error {
-  constructor(readonly port: number, message: string) {
+  constructor(
+    readonly port: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -242,7 +290,13 @@ type Watched = ProcessIdentity & { logFile?: string; name?: string };
  * the answer only counts once our process is the one listening there. Fails at once, with the
  * end of its log, if a watched process dies meanwhile; a lost port race is a PortTakenError.
  */
-export async function waitUntil(check: () => Promise<boolean>, watched: Watched | readonly Watched[], timeoutMs: number, what: string, port?: number): Promise<void> {
+export async function waitUntil(
+  check: () => Promise<boolean>,
+  watched: Watched | readonly Watched[],
+  timeoutMs: number,
+  what: string,
+  port?: number,
+): Promise<void> {
   const procs: readonly Watched[] = Array.isArray(watched) ? watched : [watched as Watched];
   const deadline = Date.now() + timeoutMs;
   // Starts fast (a local server is up in milliseconds) and settles at 50 ms.
@@ -251,7 +305,8 @@ export async function waitUntil(check: () => Promise<boolean>, watched: Watched 
     if (ours && (await check().catch(() => false))) return;
     const dead = procs.find((p) => !isSameProcess(p));
     if (dead) {
-      if (port !== undefined && /Address already in use|EADDRINUSE/i.test(logEnd(dead.logFile))) throw new PortTakenError(port, `port ${port} was taken by another process`);
+      if (port !== undefined && /Address already in use|EADDRINUSE/i.test(logEnd(dead.logFile)))
+        throw new PortTakenError(port, `port ${port} was taken by another process`);
       throw new Error(`${dead.name ?? dead.command} exited while waiting for ${what}${logTail(dead.logFile)}`);
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${logTail(procs[0]?.logFile)}`);

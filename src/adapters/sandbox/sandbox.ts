@@ -11,12 +11,19 @@ import { DEFAULTS } from '../../config/defaults.js';
 import { findFreePorts, type SkippedPort } from './ports.js';
 import { isSameProcess, readIdentity, SpawnFailedError, stopProcess } from './processes.js';
 import { findNutcracker, formCluster, ping, PortTakenError, startRedisNode, startTwemproxy, twemproxyYaml, withClient } from './redis.js';
-import { checkPostgres, createExternalDatabase, dropExternalDatabase, embeddedUrl, ForeignDatabaseError, seedSandboxDatabase, startEmbeddedPostgres } from './postgres.js';
+import {
+  checkPostgres,
+  createExternalDatabase,
+  dropExternalDatabase,
+  embeddedUrl,
+  ForeignDatabaseError,
+  seedSandboxDatabase,
+  startEmbeddedPostgres,
+} from './postgres.js';
 import { acquireLock, readState, stateFile, writeState, type SandboxProcess, type SandboxState } from './state.js';
 import type { ComponentHealth, DownResult, SandboxEvent, UpResult } from '../../core/sandbox/types.js';
 
 export type { ComponentHealth, DownResult, SandboxEvent, UpResult };
-
 
 export interface UpOptions {
   dir: string;
@@ -31,7 +38,6 @@ export interface UpOptions {
   /** SIGINT/SIGTERM: stop starting things, stop what was started, exit 130/143. */
   signal?: AbortSignal;
 }
-
 
 const RING_NAMES = ['ring-a', 'ring-b', 'ring-c'];
 
@@ -75,8 +81,16 @@ async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Pr
     emit({ type: 'step', message: `starting a 3-master Redis Cluster on ports ${clusterPorts.join(', ')} and 3 ring nodes on ${ringPorts.join(', ')}` });
     const retry = portRetry(state, taken, emit);
     await settleAll([
-      ...clusterPorts.map((first, i) => retry(`cluster-${i + 1}`, first, true, (port) => startRedisNode(dir, { name: `cluster-${i + 1}`, role: 'cluster', port, cluster: true }, timeoutMs, record, options.env))),
-      ...ringPorts.map((first, i) => retry(RING_NAMES[i] as string, first, false, (port) => startRedisNode(dir, { name: RING_NAMES[i] as string, role: 'ring', port, cluster: false }, timeoutMs, record, options.env))),
+      ...clusterPorts.map((first, i) =>
+        retry(`cluster-${i + 1}`, first, true, (port) =>
+          startRedisNode(dir, { name: `cluster-${i + 1}`, role: 'cluster', port, cluster: true }, timeoutMs, record, options.env),
+        ),
+      ),
+      ...ringPorts.map((first, i) =>
+        retry(RING_NAMES[i] as string, first, false, (port) =>
+          startRedisNode(dir, { name: RING_NAMES[i] as string, role: 'ring', port, cluster: false }, timeoutMs, record, options.env),
+        ),
+      ),
     ]);
     checkpoint();
     const members = state.processes.filter((p) => p.role === 'cluster').sort((a, b) => a.port - b.port);
@@ -90,7 +104,15 @@ async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Pr
     const [proxyPort] = await findFreePorts(DEFAULTS.sandbox.twemproxyBasePort, 1, { taken, skipped });
     noteMoved('twemproxy', DEFAULTS.sandbox.twemproxyBasePort, [proxyPort as number], skipped, emit);
     const configFile = join(dir, 'twemproxy.yml');
-    const writeConfig = (port: number) => writeFileSync(configFile, twemproxyYaml(port, ringNodes.map((n) => ({ port: n.port, name: n.name })), DEFAULTS.sandbox.ringHash));
+    const writeConfig = (port: number) =>
+      writeFileSync(
+        configFile,
+        twemproxyYaml(
+          port,
+          ringNodes.map((n) => ({ port: n.port, name: n.name })),
+          DEFAULTS.sandbox.ringHash,
+        ),
+      );
     writeConfig(proxyPort as number);
     state.ringConfigFile = configFile;
     const nutcracker = findNutcracker(options.env);
@@ -103,7 +125,9 @@ async function startAll(options: UpOptions, emit: (e: SandboxEvent) => void): Pr
       });
       state.twemproxy = { address: `127.0.0.1:${proxy.port}` };
     } else {
-      notes.push('nutcracker (twemproxy) is not installed, so no proxy runs in front of the ring nodes (Debian: apt-get install nutcracker); --ring-config works without it');
+      notes.push(
+        'nutcracker (twemproxy) is not installed, so no proxy runs in front of the ring nodes (Debian: apt-get install nutcracker); --ring-config works without it',
+      );
     }
     writeState(state);
 
@@ -137,14 +161,29 @@ async function staleEmbeddedUrl(url: string): Promise<boolean> {
   }
   const port = Number(parsed.port);
   const base = DEFAULTS.sandbox.embeddedPgBasePort;
-  if (!['127.0.0.1', 'localhost'].includes(parsed.hostname) || parsed.username !== 'postgres' || parsed.pathname !== '/postgres' || port < base || port >= base + 100) return false;
+  if (
+    !['127.0.0.1', 'localhost'].includes(parsed.hostname) ||
+    parsed.username !== 'postgres' ||
+    parsed.pathname !== '/postgres' ||
+    port < base ||
+    port >= base + 100
+  )
+    return false;
   const check = await checkPostgres(url, false);
   return !check.ok && /ECONNREFUSED/.test(check.detail);
 }
 
-async function startPostgres(options: UpOptions, state: SandboxState, record: (p: SandboxProcess) => void, emit: (e: SandboxEvent) => void, notes: string[]): Promise<void> {
+async function startPostgres(
+  options: UpOptions,
+  state: SandboxState,
+  record: (p: SandboxProcess) => void,
+  emit: (e: SandboxEvent) => void,
+  notes: string[],
+): Promise<void> {
   if (options.pgAdminUrl && (await staleEmbeddedUrl(options.pgAdminUrl))) {
-    notes.push(`DATABASE_URL (${redact(options.pgAdminUrl)}) does not answer and is where an earlier sandbox ran its embedded PostgreSQL, so it is not used; after up, eval "$(cachectl sandbox env)" updates the shell`);
+    notes.push(
+      `DATABASE_URL (${redact(options.pgAdminUrl)}) does not answer and is where an earlier sandbox ran its embedded PostgreSQL, so it is not used; after up, eval "$(cachectl sandbox env)" updates the shell`,
+    );
   } else if (options.pgAdminUrl) {
     emit({ type: 'step', message: `creating database ${options.database} on ${redact(options.pgAdminUrl)}` });
     const url = await createExternalDatabase(options.pgAdminUrl, options.database);
@@ -202,7 +241,10 @@ function noteMoved(what: string, base: number, chosen: readonly number[], skippe
   const passed = skipped.splice(0).filter((s) => s.port >= base && s.port < Math.max(...chosen));
   if (passed.length === 0) return;
   const why = passed.map((s) => `${s.port} (${s.reason})`).join(', ');
-  emit({ type: 'note', message: `${what}: port${chosen.length > 1 ? 's' : ''} ${chosen.join(', ')} instead of ${base} up, because it skipped ${why}; \`ss -ltnp\` shows who listens there` });
+  emit({
+    type: 'note',
+    message: `${what}: port${chosen.length > 1 ? 's' : ''} ${chosen.join(', ')} instead of ${base} up, because it skipped ${why}; \`ss -ltnp\` shows who listens there`,
+  });
 }
 
 /** Waits for every start to finish (so each spawned process is recorded) before failing. */
@@ -222,7 +264,6 @@ function explainStartFailure(error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error);
   return new ConnectionError(`sandbox: ${redact(message)}`, { cause: error });
 }
-
 
 /** Every component: is its process still the one we started, and does it answer? */
 export async function sandboxHealth(state: SandboxState): Promise<ComponentHealth[]> {
@@ -256,7 +297,6 @@ export async function sandboxHealth(state: SandboxState): Promise<ComponentHealt
   }
   return Promise.all(checks);
 }
-
 
 export async function sandboxDown(dir: string, onEvent?: (e: SandboxEvent) => void): Promise<DownResult> {
   const release = acquireLock(dir);

@@ -12,10 +12,6 @@ import type { SandboxPostgres, SandboxProcess, SandboxRole, SandboxState } from 
 
 export type { SandboxPostgres, SandboxProcess, SandboxRole, SandboxState };
 
-
-
-
-
 /** --dir, else CACHECTL_SANDBOX_DIR, else .cachectl/sandbox under the current directory. */
 export function resolveSandboxDir(flagDir: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
   return resolve(cwd, flagDir ?? env.CACHECTL_SANDBOX_DIR ?? DEFAULTS.sandbox.dir);

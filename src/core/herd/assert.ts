@@ -63,13 +63,17 @@ export function parseAssertions(text: string): Threshold[] {
     const k6 = K6_PERCENTILE.exec(written);
     const metric = k6 ? `p${k6[1]}` : written;
     const def = ASSERT_METRICS[metric];
-    if (!def) throw new UsageError(`--assert: unknown metric '${clip(written)}'; known: ${Object.keys(ASSERT_METRICS).join(', ')} (k6's p(50), p(95), p(99) too)`);
+    if (!def)
+      throw new UsageError(`--assert: unknown metric '${clip(written)}'; known: ${Object.keys(ASSERT_METRICS).join(', ')} (k6's p(50), p(95), p(99) too)`);
     const raw = m[3] as string;
     let value: number;
     if (def.duration) {
       // A duration needs a unit everywhere, except in k6's own spelling, read as k6 reads it: p(99)<250 is 250 ms.
       const bare = /^\d+(\.\d+)?$/.test(raw);
-      if (bare && !k6 && Number(raw) !== 0) throw new UsageError(`--assert: '${clause.trim()}' needs a unit: ${metric}${m[2]}${raw}ms (or k6's p(${metric.slice(1)})${m[2]}${raw}, which means milliseconds)`);
+      if (bare && !k6 && Number(raw) !== 0)
+        throw new UsageError(
+          `--assert: '${clause.trim()}' needs a unit: ${metric}${m[2]}${raw}ms (or k6's p(${metric.slice(1)})${m[2]}${raw}, which means milliseconds)`,
+        );
       value = parseDuration(bare ? `${raw}ms` : raw, `--assert ${metric}`, { minMs: 0, maxMs: MAX_TIMER_MS });
     } else {
       value = Number(raw);

@@ -11,7 +11,8 @@ export function splitEvenly(total: number, parts: number): number[] {
 export function planRequests(spec: DrillSpec, perProcess: number[], maxOpenLoopRequests: number): [number, number, number][][] {
   const plan = perProcess.map(() => [] as [number, number, number][]);
   const keyCount = spec.keys.length;
-  const arrivalsOver = spec.openLoop ?? (spec.outage ? { ratePerSec: spec.outage.ratePerSec, durationMs: spec.outage.windowMs, maxRequests: maxOpenLoopRequests } : undefined);
+  const arrivalsOver =
+    spec.openLoop ?? (spec.outage ? { ratePerSec: spec.outage.ratePerSec, durationMs: spec.outage.windowMs, maxRequests: maxOpenLoopRequests } : undefined);
   if (arrivalsOver) {
     const arrivals = poissonArrivals(arrivalsOver.ratePerSec, arrivalsOver.durationMs, spec.seed, arrivalsOver.maxRequests);
     const pick = seededRandom(spec.seed + 2);

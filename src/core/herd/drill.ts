@@ -159,11 +159,22 @@ export async function runStrategies(
       if (race && commits) {
         raceRounds.push(roundVerdict(commits.length, await race.cachedVersion(), race.latest));
         lags.push(...staleReads(roundSamples, commits));
-        l1Lags.push(...staleReads(roundSamples.filter((s) => s.result.tier === 'l1'), commits));
+        l1Lags.push(
+          ...staleReads(
+            roundSamples.filter((s) => s.result.tier === 'l1'),
+            commits,
+          ),
+        );
       }
       if (window) {
         const to = Math.max(...outputs.map((o) => o.endedAt));
-        outageRounds.push({ window, fetchStarts: roundSpans.map((s) => s[0]), breakerLogs: outputs.flatMap((o) => (o.breaker ? [o.breaker] : [])), from: releasedAt, to });
+        outageRounds.push({
+          window,
+          fetchStarts: roundSpans.map((s) => s[0]),
+          breakerLogs: outputs.flatMap((o) => (o.breaker ? [o.breaker] : [])),
+          from: releasedAt,
+          to,
+        });
       }
       const roundSkew = spec.openLoop || outage ? 0 : releaseSkew(roundSamples);
       skew = Math.max(skew, roundSkew);
@@ -236,7 +247,15 @@ export function drillResult(spec: DrillSpec, facts: DrillFacts, reports: Strateg
     interrupted: facts.interrupted,
     ...(facts.database ? { database: facts.database } : {}),
     ...(facts.outageNode !== undefined && spec.outage
-      ? { outage: { node: facts.outageNode, mode: spec.outage.mode, durationMs: spec.outage.durationMs, ratePerSec: spec.outage.ratePerSec, windowMs: spec.outage.windowMs } }
+      ? {
+          outage: {
+            node: facts.outageNode,
+            mode: spec.outage.mode,
+            durationMs: spec.outage.durationMs,
+            ratePerSec: spec.outage.ratePerSec,
+            windowMs: spec.outage.windowMs,
+          },
+        }
       : {}),
   };
 }

@@ -2,7 +2,18 @@
  * One expiry of the key and the herd that follows, independent of what the cache and clock
  * really are: the live drill and the simulator both call this.
  */
-import { OriginError, type CachedValue, type Clock, type HerdCache, type Observed, type OriginPort, type Random, type ReadResult, type Strategy, type StrategySettings } from './types.js';
+import {
+  OriginError,
+  type CachedValue,
+  type Clock,
+  type HerdCache,
+  type Observed,
+  type OriginPort,
+  type Random,
+  type ReadResult,
+  type Strategy,
+  type StrategySettings,
+} from './types.js';
 import { errorText } from './strategies/common.js';
 
 export interface HerdClient {

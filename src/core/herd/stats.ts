@@ -6,7 +6,15 @@ import type { Outcome, StrategyName } from './types.js';
 import type { ReadSample } from './round.js';
 import type { OutageReport } from './outage.js';
 import type { RaceReport } from './race.js';
-import { latencyDistribution, latencyIntervals, newLatencyHistogram, recordLatency, type DistributionPoint, type LatencyHistogram, type LatencyInterval } from './latency-log.js';
+import {
+  latencyDistribution,
+  latencyIntervals,
+  newLatencyHistogram,
+  recordLatency,
+  type DistributionPoint,
+  type LatencyHistogram,
+  type LatencyInterval,
+} from './latency-log.js';
 import { originTimeline, type OriginTimeline } from './origin-timeline.js';
 
 export interface LatencySummary {
@@ -156,7 +164,9 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
   const warnings = [...t.warnings];
   const histogram = latencyHistogramOf(t.samples.map((s) => s.latencyMs));
   if ((t.originSource === 'sequence' || t.originSource === 'pg_stat_statements') && t.originQueries !== t.originQueriesTool) {
-    warnings.push(`PostgreSQL counted ${t.originQueries} origin queries but the clients sent ${t.originQueriesTool}: something else ran the fetch, or a client lost track`);
+    warnings.push(
+      `PostgreSQL counted ${t.originQueries} origin queries but the clients sent ${t.originQueriesTool}: something else ran the fetch, or a client lost track`,
+    );
   }
   return {
     strategy: t.strategy,
@@ -187,7 +197,10 @@ export function summarizeStrategy(t: StrategyTally): StrategyReport {
     releaseSkewMs: t.releaseSkewMs,
     skipped: t.skipped,
     peakOriginConcurrency: t.peakOriginConcurrency ?? 0,
-    errorMessages: [...messages.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([message, count]) => ({ message, count })),
+    errorMessages: [...messages.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([message, count]) => ({ message, count })),
     warnings,
     ...(t.outage ? { outage: t.outage } : {}),
     ...(t.race ? { race: t.race } : {}),

@@ -92,7 +92,9 @@ export function clusterCliffs(nodes: readonly NodeExpiries[], options: { top: nu
     ...w,
     spanMs,
     inMs: w.startMs - options.nowMs,
-    nodes: nodes.map((n) => ({ node: n.name, keys: spanMs === 1000 ? n.corrected.count(w.startMs) : n.corrected.sum(w.startMs, w.startMs + spanMs) })).filter((x) => x.keys > 0),
+    nodes: nodes
+      .map((n) => ({ node: n.name, keys: spanMs === 1000 ? n.corrected.count(w.startMs) : n.corrected.sum(w.startMs, w.startMs + spanMs) }))
+      .filter((x) => x.keys > 0),
   });
   const span = (ms: number) => {
     const w = all.busiestSpan(ms);

@@ -139,7 +139,22 @@ class EntryRun {
     private readonly bucket: TokenBucket | undefined,
   ) {
     const from = entry.source.kind === 'query' ? 'query' : options.fromList ? 'key list' : 'cache';
-    this.r = { entry: entry.name, format: entry.format, from, sampled: options.sample !== undefined, compared: 0, equal: 0, different: 0, missingInDb: from === 'query' ? null : 0, notCached: 0, unchecked: 0, driftPercent: null, oldestStale: null, examples: [], fetchErrors: [] };
+    this.r = {
+      entry: entry.name,
+      format: entry.format,
+      from,
+      sampled: options.sample !== undefined,
+      compared: 0,
+      equal: 0,
+      different: 0,
+      missingInDb: from === 'query' ? null : 0,
+      notCached: 0,
+      unchecked: 0,
+      driftPercent: null,
+      oldestStale: null,
+      examples: [],
+      fetchErrors: [],
+    };
     this.slots = new Semaphore(options.concurrency);
     this.updated = options.updatedColumn ? [options.updatedColumn] : UPDATED_COLUMNS;
     this.now = options.now ?? Date.now;
@@ -200,7 +215,10 @@ class EntryRun {
 
   /** A query entry: the rows as warm streams them, each compared with its cached key. */
   async fromQuery(): Promise<void> {
-    const reservoir = this.options.sample !== undefined ? new Reservoir<{ key: string; value: string | string[]; updatedAt: Date | undefined }>(this.options.sample, this.options.random ?? Math.random) : undefined;
+    const reservoir =
+      this.options.sample !== undefined
+        ? new Reservoir<{ key: string; value: string | string[]; updatedAt: Date | undefined }>(this.options.sample, this.options.random ?? Math.random)
+        : undefined;
     const signal = this.options.signal ?? new AbortController().signal;
     try {
       for await (const { rows, shape } of this.ports.rows.stream(this.entry, 0, signal)) {
@@ -211,7 +229,10 @@ class EntryRun {
         if (reservoir) for (const item of items) reservoir.offer(item);
         else {
           await this.pace(items.length);
-          await this.compareBatch(items.map((x) => x.key), items);
+          await this.compareBatch(
+            items.map((x) => x.key),
+            items,
+          );
         }
         if (signal.aborted) break;
       }
@@ -221,7 +242,10 @@ class EntryRun {
     const rest = reservoir?.items ?? [];
     for (let i = 0; i < rest.length; i += this.options.batchSize) {
       const part = rest.slice(i, i + this.options.batchSize);
-      await this.compareBatch(part.map((x) => x.key), part);
+      await this.compareBatch(
+        part.map((x) => x.key),
+        part,
+      );
     }
   }
 
@@ -255,7 +279,9 @@ class EntryRun {
       const values = matchRows(pattern, accepted, fetched.rows, fetched.shape, this.entry.format, params.length === 1 ? params[0] : undefined);
       const updated = this.updatedByKey(fetched, pattern);
       const found = (column: string) => (this.updatedColumnName = column);
-      const items = accepted.map((key, i) => (rejected.has(i) ? undefined : { key, value: values[i], updatedAt: updated?.get(key) ?? jsonUpdatedAt(values[i], this.updated, found) }));
+      const items = accepted.map((key, i) =>
+        rejected.has(i) ? undefined : { key, value: values[i], updatedAt: updated?.get(key) ?? jsonUpdatedAt(values[i], this.updated, found) },
+      );
       this.r.unchecked += rejected.size;
       await this.compareBatch(
         accepted.filter((_, i) => !rejected.has(i)),
@@ -298,10 +324,17 @@ class EntryRun {
       return;
     }
     this.r.different++;
-    this.drifted(db.key, 'different', c, db.value, c.state === 'wrong-type' ? `cached as another type than ${this.entry.format}` : 'cached value differs from the database');
+    this.drifted(
+      db.key,
+      'different',
+      c,
+      db.value,
+      c.state === 'wrong-type' ? `cached as another type than ${this.entry.format}` : 'cached value differs from the database',
+    );
     if (db.updatedAt) {
       const ageMs = this.now() - db.updatedAt.getTime();
-      if (!this.r.oldestStale || ageMs > this.r.oldestStale.ageMs) this.r.oldestStale = { key: db.key, column: this.updatedColumnName ?? '?', updatedAt: db.updatedAt.toISOString(), ageMs };
+      if (!this.r.oldestStale || ageMs > this.r.oldestStale.ageMs)
+        this.r.oldestStale = { key: db.key, column: this.updatedColumnName ?? '?', updatedAt: db.updatedAt.toISOString(), ageMs };
     }
   }
 
@@ -310,7 +343,12 @@ class EntryRun {
   private drifted(key: string, kind: DriftKind, c: CachedValue, database: string | string[] | null, detail: string): void {
     this.options.onDrifted?.(this.entry.name, key, kind, detail);
     if (this.r.examples.length < this.options.examples) {
-      this.r.examples.push({ key, kind, cached: clip(c.state === 'wrong-type' ? '(another type)' : show(c.value)), database: database === null ? null : clip(show(database)) });
+      this.r.examples.push({
+        key,
+        kind,
+        cached: clip(c.state === 'wrong-type' ? '(another type)' : show(c.value)),
+        database: database === null ? null : clip(show(database)),
+      });
     }
   }
 
@@ -324,7 +362,14 @@ class EntryRun {
     const out = new Map<string, Date>();
     for (const row of fetched.rows) {
       const when = dateOf(row[at]);
-      if (when) out.set(renderKey(pattern, paramAt.map((i) => row[i])), when);
+      if (when)
+        out.set(
+          renderKey(
+            pattern,
+            paramAt.map((i) => row[i]),
+          ),
+          when,
+        );
     }
     return out;
   }

@@ -5,9 +5,7 @@
 import type { InspectSource, KeyBatch, KeyspaceFigures, NodeFacts, NodeProblem, ScanOutcome, ScanRequest, SummaryBatch } from './types.js';
 
 export type InspectEvent =
-  | { kind: 'facts'; facts: NodeFacts[] }
-  | { kind: 'progress'; node: number; scanned: number }
-  | { kind: 'node-done'; node: number; outcome: ScanOutcome };
+  { kind: 'facts'; facts: NodeFacts[] } | { kind: 'progress'; node: number; scanned: number } | { kind: 'node-done'; node: number; outcome: ScanOutcome };
 
 export interface NodeRun<T> {
   facts: NodeFacts;

@@ -35,7 +35,12 @@ export const CONDITIONS: Readonly<Record<string, ConditionSpec>> = {
   missing: { metric: 'missing', views: ['ttl'], help: 'keys given by name that do not exist' },
   'stale-serving': { metric: 'stale-serving', views: ['stale'], help: 'stale copies whose primary key is gone (being served now)' },
   'stale-no-ttl': { metric: 'stale-no-ttl', views: ['stale'], help: 'stale copies without a TTL' },
-  drift: { metric: 'drift', percentMetric: 'drift%', views: ['drift'], help: 'cached keys that differ from the database or whose row is gone (count, or % of keys compared)' },
+  drift: {
+    metric: 'drift',
+    percentMetric: 'drift%',
+    views: ['drift'],
+    help: 'cached keys that differ from the database or whose row is gone (count, or % of keys compared)',
+  },
   'nodes-down': { metric: 'nodes-down', views: EVERY_VIEW, help: 'nodes down or refusing a command inspect needs' },
   memory: { percentMetric: 'memory%', views: ['nodes'], help: 'highest used/maxmemory of a node, in %' },
   'hit-ratio': { percentMetric: 'hit-ratio%', views: ['nodes'], help: 'lowest keyspace hit ratio of a node, in %' },
@@ -74,8 +79,10 @@ export function parseFailOn(texts: readonly string[], view: InspectView): Condit
     }
     const percent = m[4] === '%' || (spec.metric === undefined && m[3] !== undefined);
     const metric = percent ? spec.percentMetric : spec.metric;
-    if (!metric) throw new UsageError(`--fail-on: '${text}': ${name} takes ${spec.percentMetric ? 'a percentage, e.g. ' + name + '>90%' : 'a count, not a percentage'}`);
-    if (m[2] === undefined && spec.metric === undefined) throw new UsageError(`--fail-on: '${name}' needs a threshold, e.g. ${name}${name === 'hit-ratio' ? '<50%' : '>90%'}`);
+    if (!metric)
+      throw new UsageError(`--fail-on: '${text}': ${name} takes ${spec.percentMetric ? 'a percentage, e.g. ' + name + '>90%' : 'a count, not a percentage'}`);
+    if (m[2] === undefined && spec.metric === undefined)
+      throw new UsageError(`--fail-on: '${name}' needs a threshold, e.g. ${name}${name === 'hit-ratio' ? '<50%' : '>90%'}`);
     out.push({ text, name, metric, op: (m[2] as Op | undefined) ?? '>', threshold: m[3] !== undefined ? Number(m[3]) : 0 });
   }
   // `--fail-on ''` (an unset shell variable) would otherwise be a check that can never fire.

@@ -53,7 +53,9 @@ export function locksFigures(report: LocksReport): WatchFigure[] {
     { subject: 'all nodes', metric: 'stuck locks', value: report.totals.stuck, worse: 'up' as const },
     { subject: 'all nodes', metric: 'old locks', value: report.totals.old, worse: 'up' as const },
     { subject: 'all nodes', metric: 'locks', value: report.totals.locks, worse: 'up' as const },
-    ...report.top.filter((l) => l.ageMs !== null).map((l) => ({ subject: l.key, metric: 'held for (s)', value: Math.round((l.ageMs as number) / 1000), worse: 'up' as const, unit: 'seconds' as const })),
+    ...report.top
+      .filter((l) => l.ageMs !== null)
+      .map((l) => ({ subject: l.key, metric: 'held for (s)', value: Math.round((l.ageMs as number) / 1000), worse: 'up' as const, unit: 'seconds' as const })),
   ];
 }
 

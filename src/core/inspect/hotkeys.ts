@@ -59,16 +59,27 @@ export async function inspectHotkeys(source: InspectSource, options: HotkeysOpti
       const measure = measures[i] as HotMeasure;
       const top = measure === 'freq' ? byFreq : byIdle;
       // The floor the node filters by: the N-th best score so far (anything beats it while the list is not full).
-      const floor = () => (top.size < options.top ? (measure === 'freq' ? -1 : Number.MAX_SAFE_INTEGER) : measure === 'freq' ? (top.minScore() as number) : -(top.minScore() as number));
+      const floor = () =>
+        top.size < options.top
+          ? measure === 'freq'
+            ? -1
+            : Number.MAX_SAFE_INTEGER
+          : measure === 'freq'
+            ? (top.minScore() as number)
+            : -(top.minScore() as number);
       let scanned = 0;
-      const outcome = await source.scanHot(i, { match: options.match, count: options.count, rate: options.rate, measure, floor, ...(options.signal ? { signal: options.signal } : {}) }, (batch) => {
-        batch.keys.forEach((key, j) => {
-          const score = batch.scores[j] as number;
-          top.offer(measure === 'freq' ? score : -score, { key, node: f.name, measure, score });
-        });
-        scanned += batch.size;
-        options.onEvent?.({ kind: 'progress', node: i, scanned });
-      });
+      const outcome = await source.scanHot(
+        i,
+        { match: options.match, count: options.count, rate: options.rate, measure, floor, ...(options.signal ? { signal: options.signal } : {}) },
+        (batch) => {
+          batch.keys.forEach((key, j) => {
+            const score = batch.scores[j] as number;
+            top.offer(measure === 'freq' ? score : -score, { key, node: f.name, measure, score });
+          });
+          scanned += batch.size;
+          options.onEvent?.({ kind: 'progress', node: i, scanned });
+        },
+      );
       options.onEvent?.({ kind: 'node-done', node: i, outcome });
       return outcome;
     }),

@@ -125,7 +125,15 @@ export async function inspectLocks(source: InspectSource, options: LocksOptions,
   const runs = await scanEveryNode(
     source,
     facts,
-    (f) => ({ match: `${globEscape(options.prefix)}*`, count: options.count, rate: options.rate, withIdle: true, withValues: readsValues(f), valueBytes: 256, signal: options.signal }),
+    (f) => ({
+      match: `${globEscape(options.prefix)}*`,
+      count: options.count,
+      rate: options.rate,
+      withIdle: true,
+      withValues: readsValues(f),
+      valueBytes: 256,
+      signal: options.signal,
+    }),
     () => undefined,
     (_state, batch, node) => {
       perNode[node] = (perNode[node] ?? 0) + addLocks(batch, facts[node]?.name ?? '?', options, totals, top);

@@ -100,7 +100,13 @@ export async function inspectOverview(source: InspectSource, options: OverviewOp
     passes: 1,
     nodes: nodesReport(source.topology, facts),
     ttl: ttlReportFrom(source, facts, ttl, { topN: options.topN, match: '*' }, durationMs),
-    stampede: stampedeReport(topology, options.stampede, durationMs, summaries.map((s, i) => ({ ...s, counters: perNode[i]?.counters ?? 0 })), counters),
+    stampede: stampedeReport(
+      topology,
+      options.stampede,
+      durationMs,
+      summaries.map((s, i) => ({ ...s, counters: perNode[i]?.counters ?? 0 })),
+      counters,
+    ),
     locks: {
       view: 'locks',
       topology,
@@ -111,7 +117,13 @@ export async function inspectOverview(source: InspectSource, options: OverviewOp
       totals: lockTotals,
       top: lockTop.sorted(),
     },
-    stale: staleReport(topology, options.staleSuffix, durationMs, summaries.map((s, i) => ({ ...s, copies: perNode[i]?.copies ?? 0 })), stale),
+    stale: staleReport(
+      topology,
+      options.staleSuffix,
+      durationMs,
+      summaries.map((s, i) => ({ ...s, copies: perNode[i]?.copies ?? 0 })),
+      stale,
+    ),
   };
   return { ...report, verdicts: verdictsOf(report, options.thresholds, options.previous) };
 }

@@ -76,7 +76,13 @@ export async function inspectStale(source: InspectSource, options: StaleOptions,
     },
     options.onEvent,
   );
-  return staleReport(source.topology.kind, options.suffix, Date.now() - started, runs.map((r, i) => ({ ...summariseNode(r.facts, r.outcome), copies: perNode[i] ?? 0 })), tally);
+  return staleReport(
+    source.topology.kind,
+    options.suffix,
+    Date.now() - started,
+    runs.map((r, i) => ({ ...summariseNode(r.facts, r.outcome), copies: perNode[i] ?? 0 })),
+    tally,
+  );
 }
 
 export interface StaleTally {
@@ -123,13 +129,7 @@ export function staleReport(topology: string, suffix: string, durationMs: number
   };
 }
 
-function addCopy(
-  copy: { key: string; pttl: number },
-  primary: KeyLookup,
-  node: string,
-  names: readonly string[],
-  into: StaleTally,
-): void {
+function addCopy(copy: { key: string; pttl: number }, primary: KeyLookup, node: string, names: readonly string[], into: StaleTally): void {
   into.totals.copies++;
   if (primary.problem) {
     into.totals.primaryUnknown++;

@@ -93,11 +93,23 @@ export async function inspectStampede(source: InspectSource, options: StampedeOp
     },
     options.onEvent,
   );
-  return stampedeReport(source.topology.kind, options, Date.now() - started, runs.map((r, i) => ({ ...summariseNode(r.facts, r.outcome), counters: perNode[i] ?? 0 })), all);
+  return stampedeReport(
+    source.topology.kind,
+    options,
+    Date.now() - started,
+    runs.map((r, i) => ({ ...summariseNode(r.facts, r.outcome), counters: perNode[i] ?? 0 })),
+    all,
+  );
 }
 
 /** The report from a tally (the view's own scan, or the overview's shared one). */
-export function stampedeReport(topology: string, options: Pick<StampedeOptions, 'prefix' | 'threshold' | 'windowMs'>, durationMs: number, nodes: StampedeReport['nodes'], all: CounterTally): StampedeReport {
+export function stampedeReport(
+  topology: string,
+  options: Pick<StampedeOptions, 'prefix' | 'threshold' | 'windowMs'>,
+  durationMs: number,
+  nodes: StampedeReport['nodes'],
+  all: CounterTally,
+): StampedeReport {
   return {
     view: 'stampede',
     topology,

@@ -156,7 +156,12 @@ export interface TtlScanState {
 /** A fresh state for a scan of these nodes: one tally per node, shifted by its measured clock offset. */
 export function newTtlScanState(facts: readonly NodeFacts[], sampleSize: number): TtlScanState {
   const shifts = facts.map((f) => appliedShiftMs(f.clock));
-  return { tallies: facts.map((_, i) => new ScanTally(sampleSize, undefined, shifts[i])), outcomes: facts.map(() => undefined), serverNow: facts.map(() => 0), shifts };
+  return {
+    tallies: facts.map((_, i) => new ScanTally(sampleSize, undefined, shifts[i])),
+    outcomes: facts.map(() => undefined),
+    serverNow: facts.map(() => 0),
+    shifts,
+  };
 }
 
 function ttlTotals(tallies: readonly ScanTally[]): Omit<TtlReport['totals'], 'missing' | 'unanswered'> & { all: ScanTally } {

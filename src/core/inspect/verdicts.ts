@@ -52,8 +52,20 @@ export function verdictsOf(r: Parts, t: VerdictThresholds, previous?: Parts): Ve
   const add = (severity: Severity, kind: string, value: number, text: string) => out.push({ severity, kind, value, text });
 
   const bad = r.ttl.nodes.filter((n) => n.status === 'down' || n.status === 'refused');
-  if (bad.length > 0) add('critical', 'nodes-down', bad.length, `${plural(bad.length, 'node')} down or refusing: ${list(bad.map((n) => `${n.name} (${n.status}${n.problem?.command ? ` ${n.problem.command}` : ''}: ${n.problem?.message ?? ''})`))}`);
-  if (r.nodes.uncoveredSlots) add('critical', 'uncovered-slots', r.nodes.uncoveredSlots, `${plural(r.nodes.uncoveredSlots, 'slot')} served by no master: their keys cannot be read or written`);
+  if (bad.length > 0)
+    add(
+      'critical',
+      'nodes-down',
+      bad.length,
+      `${plural(bad.length, 'node')} down or refusing: ${list(bad.map((n) => `${n.name} (${n.status}${n.problem?.command ? ` ${n.problem.command}` : ''}: ${n.problem?.message ?? ''})`))}`,
+    );
+  if (r.nodes.uncoveredSlots)
+    add(
+      'critical',
+      'uncovered-slots',
+      r.nodes.uncoveredSlots,
+      `${plural(r.nodes.uncoveredSlots, 'slot')} served by no master: their keys cannot be read or written`,
+    );
 
   const memory = r.nodes.nodes
     .filter((n) => n.usedMemory !== null && n.maxMemory)
@@ -72,7 +84,13 @@ export function verdictsOf(r: Parts, t: VerdictThresholds, previous?: Parts): Ve
   }
 
   const low = r.nodes.nodes.filter((n) => n.hitRatio !== null && n.hitRatio * 100 < t.hitRatioPercent);
-  if (low.length > 0) add('warning', 'hit-ratio', Math.min(...low.map((n) => (n.hitRatio as number) * 100)), `hit ratio below ${t.hitRatioPercent}%: ${list(low.map((n) => `${n.name} ${pct((n.hitRatio as number) * 100)}`))}`);
+  if (low.length > 0)
+    add(
+      'warning',
+      'hit-ratio',
+      Math.min(...low.map((n) => (n.hitRatio as number) * 100)),
+      `hit ratio below ${t.hitRatioPercent}%: ${list(low.map((n) => `${n.name} ${pct((n.hitRatio as number) * 100)}`))}`,
+    );
   if (previous) {
     const before = new Map(previous.nodes.nodes.map((n) => [n.name, n.hitRatio]));
     const falling = r.nodes.nodes.filter((n) => {
@@ -80,35 +98,85 @@ export function verdictsOf(r: Parts, t: VerdictThresholds, previous?: Parts): Ve
       return n.hitRatio !== null && was !== null && was !== undefined && n.hitRatio < was - 0.001;
     });
     if (falling.length > 0) {
-      add('warning', 'hit-ratio-falling', falling.length, `hit ratio falling since the last tick: ${list(falling.map((n) => `${n.name} ${pct((before.get(n.name) as number) * 100)} -> ${pct((n.hitRatio as number) * 100)}`))}`);
+      add(
+        'warning',
+        'hit-ratio-falling',
+        falling.length,
+        `hit ratio falling since the last tick: ${list(falling.map((n) => `${n.name} ${pct((before.get(n.name) as number) * 100)} -> ${pct((n.hitRatio as number) * 100)}`))}`,
+      );
     }
   }
 
   const cliff = r.ttl.clusterCliffs.windows[0];
   if (cliff && cliff.keys > t.cliffKeys) {
-    add('warning', 'cliff', cliff.keys, `expiry cliff: ${plural(cliff.keys, 'key')} of all nodes expire in one second at ${new Date(cliff.startMs).toISOString()} (${cliff.nodes.map((n) => `${n.node} ${n.keys}`).join(', ')}); above ${t.cliffKeys}`);
+    add(
+      'warning',
+      'cliff',
+      cliff.keys,
+      `expiry cliff: ${plural(cliff.keys, 'key')} of all nodes expire in one second at ${new Date(cliff.startMs).toISOString()} (${cliff.nodes.map((n) => `${n.node} ${n.keys}`).join(', ')}); above ${t.cliffKeys}`,
+    );
   }
 
   const s = r.stampede.totals;
-  if (s.hot > 0) add('warning', 'hot-counters', s.hot, `${plural(s.hot, 'stampede counter')} above ${r.stampede.threshold} (highest ${s.maxCount}: ${r.stampede.top[0]?.key ?? '?'}): a herd is hitting the database`);
-  if (s.leaked > 0) add('warning', 'leaked-counters', s.leaked, `${plural(s.leaked, 'stampede counter')} without TTL (leaked: never reset), e.g. ${list(r.stampede.leaked.map((c) => c.key))}`);
+  if (s.hot > 0)
+    add(
+      'warning',
+      'hot-counters',
+      s.hot,
+      `${plural(s.hot, 'stampede counter')} above ${r.stampede.threshold} (highest ${s.maxCount}: ${r.stampede.top[0]?.key ?? '?'}): a herd is hitting the database`,
+    );
+  if (s.leaked > 0)
+    add(
+      'warning',
+      'leaked-counters',
+      s.leaked,
+      `${plural(s.leaked, 'stampede counter')} without TTL (leaked: never reset), e.g. ${list(r.stampede.leaked.map((c) => c.key))}`,
+    );
 
   const l = r.locks.totals;
-  if (l.stuck > 0) add('warning', 'stuck-locks', l.stuck, `${plural(l.stuck, 'lock')} without TTL (stuck forever once the holder dies), e.g. ${list(r.locks.top.filter((x) => x.flags.includes('stuck')).map((x) => x.key))}`);
-  if (l.old > 0) add('warning', 'old-locks', l.old, `${plural(l.old, 'lock')} held longer than ${r.locks.maxAgeMs / 1000}s, e.g. ${list(r.locks.top.filter((x) => x.flags.includes('old')).map((x) => x.key))}`);
+  if (l.stuck > 0)
+    add(
+      'warning',
+      'stuck-locks',
+      l.stuck,
+      `${plural(l.stuck, 'lock')} without TTL (stuck forever once the holder dies), e.g. ${list(r.locks.top.filter((x) => x.flags.includes('stuck')).map((x) => x.key))}`,
+    );
+  if (l.old > 0)
+    add(
+      'warning',
+      'old-locks',
+      l.old,
+      `${plural(l.old, 'lock')} held longer than ${r.locks.maxAgeMs / 1000}s, e.g. ${list(r.locks.top.filter((x) => x.flags.includes('old')).map((x) => x.key))}`,
+    );
 
   const st = r.stale.totals;
-  if (st.serving > 0) add('warning', 'stale-serving', st.serving, `${plural(st.serving, 'stale copy', 'stale copies')} served now (primary gone), e.g. ${list(r.stale.serving.map((x) => x.key))}`);
+  if (st.serving > 0)
+    add(
+      'warning',
+      'stale-serving',
+      st.serving,
+      `${plural(st.serving, 'stale copy', 'stale copies')} served now (primary gone), e.g. ${list(r.stale.serving.map((x) => x.key))}`,
+    );
 
   const noTtl = r.ttl.totals.noTtl;
   if (noTtl > 0) {
     const share = r.ttl.totals.keys > 0 ? ` (${pct((noTtl / r.ttl.totals.keys) * 100)} of keys)` : '';
     add('notice', 'no-ttl', noTtl, `${plural(noTtl, 'key')} without TTL${share}, e.g. ${list(r.ttl.noTtlSample)}`);
   }
-  if (s.sliding > 0) add('notice', 'sliding-counters', s.sliding, `${plural(s.sliding, 'stampede counter')} with a TTL longer than the window (re-armed on every hit)`);
+  if (s.sliding > 0)
+    add('notice', 'sliding-counters', s.sliding, `${plural(s.sliding, 'stampede counter')} with a TTL longer than the window (re-armed on every hit)`);
   if (st['no-ttl'] > 0) add('notice', 'stale-no-ttl', st['no-ttl'], `${plural(st['no-ttl'], 'stale copy', 'stale copies')} without TTL (served however old)`);
-  if (st['dies-first'] > 0) add('notice', 'stale-dies-first', st['dies-first'], `${plural(st['dies-first'], 'stale copy', 'stale copies')} expire before their primary (cover nothing)`);
+  if (st['dies-first'] > 0)
+    add(
+      'notice',
+      'stale-dies-first',
+      st['dies-first'],
+      `${plural(st['dies-first'], 'stale copy', 'stale copies')} expire before their primary (cover nothing)`,
+    );
 
   // Stable: within a severity, the order above.
-  return out.map((v, i) => ({ v, i })).sort((a, b) => RANK[a.v.severity] - RANK[b.v.severity] || a.i - b.i).map((x) => x.v);
+  return out
+    .map((v, i) => ({ v, i }))
+    .sort((a, b) => RANK[a.v.severity] - RANK[b.v.severity] || a.i - b.i)
+    .map((x) => x.v);
 }

@@ -48,9 +48,19 @@ export function topologyBalance(topology: Topology): Balance {
   if (isRing(topology)) return balanceOf(topology.nodes, topology.arcShares(), topology.pointCounts(), 'arcs');
   if (topology instanceof ClusterTopology) {
     const slots = topology.slotCounts();
-    return balanceOf(topology.nodes, slots.map((s) => s / SLOT_COUNT), slots, 'slots');
+    return balanceOf(
+      topology.nodes,
+      slots.map((s) => s / SLOT_COUNT),
+      slots,
+      'slots',
+    );
   }
-  return balanceOf(topology.nodes, topology.nodes.map(() => 1 / topology.nodes.length), topology.nodes.map(() => 0), 'single');
+  return balanceOf(
+    topology.nodes,
+    topology.nodes.map(() => 1 / topology.nodes.length),
+    topology.nodes.map(() => 0),
+    'single',
+  );
 }
 
 /** Counts keys per node as they stream in. */

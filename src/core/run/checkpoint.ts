@@ -81,7 +81,10 @@ function stableStringify(value: unknown): string {
 
 /** True when a query's result order is its key column, so a row position is a safe resume point. */
 export function orderedByKey(sql: string, keyColumn = 'key'): boolean {
-  const body = sql.replace(/--[^\n]*/g, ' ').trim().replace(/;\s*$/, '');
+  const body = sql
+    .replace(/--[^\n]*/g, ' ')
+    .trim()
+    .replace(/;\s*$/, '');
   const col = keyColumn.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`\\border\\s+by\\s+(?:\\w+\\.)?"?${col}"?(?:\\s+asc)?(?:\\s+collate\\s+\\S+)?\\s*$`, 'i').test(body);
 }
@@ -100,14 +103,27 @@ export function parseCheckpoint(text: string): { data: CheckpointData } | { prob
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { problem: 'not a cachectl checkpoint', ours: false };
   const o = raw as Omit<Partial<CheckpointData>, 'version' | 'cachectl'> & { cachectl?: unknown; version?: unknown };
-  const legacy = o.cachectl === undefined && o.version === 1 && typeof o.fingerprint === 'string' && typeof o.createdAt === 'string' && !!o.entries && typeof o.entries === 'object';
-  if (o.cachectl !== CHECKPOINT_MAGIC) return legacy ? { problem: 'written by an older cachectl', ours: true } : { problem: 'not a cachectl checkpoint', ours: false };
+  const legacy =
+    o.cachectl === undefined &&
+    o.version === 1 &&
+    typeof o.fingerprint === 'string' &&
+    typeof o.createdAt === 'string' &&
+    !!o.entries &&
+    typeof o.entries === 'object';
+  if (o.cachectl !== CHECKPOINT_MAGIC)
+    return legacy ? { problem: 'written by an older cachectl', ours: true } : { problem: 'not a cachectl checkpoint', ours: false };
   if (o.version !== CHECKPOINT_VERSION) return { problem: `version ${String(o.version)} is not ${CHECKPOINT_VERSION}`, ours: true };
   if (typeof o.fingerprint !== 'string' || !o.entries || typeof o.entries !== 'object') return { problem: 'damaged (no fingerprint or entries)', ours: true };
   for (const [name, e] of Object.entries(o.entries)) {
     const ok =
-      (e?.kind === 'keys' && Array.isArray(e.done) && e.done.every((r) => Array.isArray(r) && r.length === 2 && r.every(Number.isInteger)) && (e.prefix === undefined || isPrefixProof(e.prefix))) ||
-      (e?.kind === 'query' && Number.isInteger(e.rows) && e.rows >= 0 && (e.lastKey === undefined || (typeof e.lastKey === 'string' && Number.isInteger(e.rowsBefore))));
+      (e?.kind === 'keys' &&
+        Array.isArray(e.done) &&
+        e.done.every((r) => Array.isArray(r) && r.length === 2 && r.every(Number.isInteger)) &&
+        (e.prefix === undefined || isPrefixProof(e.prefix))) ||
+      (e?.kind === 'query' &&
+        Number.isInteger(e.rows) &&
+        e.rows >= 0 &&
+        (e.lastKey === undefined || (typeof e.lastKey === 'string' && Number.isInteger(e.rowsBefore))));
     if (!ok) return { problem: `entry '${name}' is malformed`, ours: true };
   }
   return { data: o as CheckpointData };
@@ -125,8 +141,15 @@ export class Checkpoint {
     previous?: CheckpointData,
   ) {
     for (const [id, e] of Object.entries(previous?.entries ?? {})) {
-      if (e.kind === 'keys') this.keyLists.set(id, { tier: e.tier, done: LineRanges.from(e.done), ...(e.prefix ? { prefix: e.prefix } : {}), complete: Boolean(e.complete) });
-      else this.queries.set(id, { tier: e.tier, rows: e.rows, ...(e.lastKey !== undefined ? { lastKey: e.lastKey, rowsBefore: e.rowsBefore ?? 0 } : {}), complete: Boolean(e.complete) });
+      if (e.kind === 'keys')
+        this.keyLists.set(id, { tier: e.tier, done: LineRanges.from(e.done), ...(e.prefix ? { prefix: e.prefix } : {}), complete: Boolean(e.complete) });
+      else
+        this.queries.set(id, {
+          tier: e.tier,
+          rows: e.rows,
+          ...(e.lastKey !== undefined ? { lastKey: e.lastKey, rowsBefore: e.rowsBefore ?? 0 } : {}),
+          complete: Boolean(e.complete),
+        });
     }
   }
 
@@ -263,10 +286,22 @@ export class Checkpoint {
     const entries: Record<string, EntryProgress> = {};
     for (const [id, e] of this.keyLists) {
       const prefix = e.prefix && 'proof' in e.prefix ? e.prefix.proof() : e.prefix;
-      entries[id] = { kind: 'keys', ...(e.tier !== undefined ? { tier: e.tier } : {}), done: e.done.toJSON(), ...(prefix ? { prefix } : {}), ...(e.complete ? { complete: true } : {}) };
+      entries[id] = {
+        kind: 'keys',
+        ...(e.tier !== undefined ? { tier: e.tier } : {}),
+        done: e.done.toJSON(),
+        ...(prefix ? { prefix } : {}),
+        ...(e.complete ? { complete: true } : {}),
+      };
     }
     for (const [id, e] of this.queries) {
-      entries[id] = { kind: 'query', ...(e.tier !== undefined ? { tier: e.tier } : {}), rows: e.rows, ...(e.lastKey !== undefined ? { lastKey: e.lastKey, rowsBefore: e.rowsBefore ?? 0 } : {}), ...(e.complete ? { complete: true } : {}) };
+      entries[id] = {
+        kind: 'query',
+        ...(e.tier !== undefined ? { tier: e.tier } : {}),
+        rows: e.rows,
+        ...(e.lastKey !== undefined ? { lastKey: e.lastKey, rowsBefore: e.rowsBefore ?? 0 } : {}),
+        ...(e.complete ? { complete: true } : {}),
+      };
     }
     return { cachectl: CHECKPOINT_MAGIC, version: CHECKPOINT_VERSION, fingerprint: this.fingerprint, createdAt: this.createdAt, updatedAt: now, entries };
   }

@@ -78,7 +78,11 @@ export interface LockRequest {
 }
 
 /** The locks a run takes, one per name, sorted so two runs over overlapping warmlists cannot deadlock. */
-export function lockRequests(plan: { lock: { ttlMs: number; waitMs: number }; shard?: ShardSpec; deadlineAt?: number }, names: readonly string[], prefix: string): LockRequest[] {
+export function lockRequests(
+  plan: { lock: { ttlMs: number; waitMs: number }; shard?: ShardSpec; deadlineAt?: number },
+  names: readonly string[],
+  prefix: string,
+): LockRequest[] {
   const { shard } = plan;
   return [...names].sort().map((name) => ({
     key: runLockKey(prefix, name, shard),

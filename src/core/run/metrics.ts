@@ -46,7 +46,11 @@ const DEFS: readonly MetricDef[] = [
   { name: 'keys_failed', help: 'Keys the last run could not write (listed in --failed-keys).', value: (m) => m.failed },
   { name: 'keys_missing', help: 'Keys of the last run with no row in PostgreSQL.', value: (m) => m.missing },
   { name: 'keys_invalid', help: 'Keys of the last run rejected as invalid.', value: (m) => m.invalid },
-  { name: 'keys_not_attempted', help: 'Keys of the last run left untouched because it stopped early (listed in --failed-keys for key lists).', value: (m) => m.notAttempted ?? 0 },
+  {
+    name: 'keys_not_attempted',
+    help: 'Keys of the last run left untouched because it stopped early (listed in --failed-keys for key lists).',
+    value: (m) => m.notAttempted ?? 0,
+  },
   { name: 'keys_skipped', help: 'Keys the last run left alone (--only-missing, --refresh-below).', value: (m) => m.skipped },
   { name: 'duration_seconds', help: 'Wall-clock duration of the last run.', value: (m) => m.durationSeconds },
   { name: 'last_run_timestamp_seconds', help: 'When the last run finished (Unix time).', value: (m) => m.finishedAt },
@@ -126,7 +130,12 @@ export function renderMetrics(runs: readonly WarmlistRunMetrics[], previous?: st
 
 function renderLabels(labels: Record<string, string>): string {
   const known: readonly string[] = LABELS;
-  const names = [...LABELS.filter((l) => labels[l] !== undefined), ...Object.keys(labels).filter((l) => !known.includes(l)).sort()];
+  const names = [
+    ...LABELS.filter((l) => labels[l] !== undefined),
+    ...Object.keys(labels)
+      .filter((l) => !known.includes(l))
+      .sort(),
+  ];
   return names.map((l) => `${l}="${escapeLabel(labels[l] as string)}"`).join(',');
 }
 

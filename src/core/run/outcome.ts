@@ -42,8 +42,19 @@ export function runOutcome(run: Pick<ControlledWarm, 'names' | 'nameOf'>, summar
 }
 
 /** One series set per run name, as the metrics file shows them, labelled with the topology kind and the shard. */
-export function runMetrics(outcome: RunOutcome, finishedAt: number, labels: { topology?: string; shard?: { index: number; count: number } }): WarmlistRunMetrics[] {
+export function runMetrics(
+  outcome: RunOutcome,
+  finishedAt: number,
+  labels: { topology?: string; shard?: { index: number; count: number } },
+): WarmlistRunMetrics[] {
   const { topology, shard } = labels;
   const extra = { ...(topology !== undefined ? { topology } : {}), ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}) };
-  return [...outcome.perName].map(([warmlist, counts]) => ({ warmlist, ...extra, ...counts, durationSeconds: outcome.durationMs / 1000, finishedAt, exitCode: outcome.exitCode }));
+  return [...outcome.perName].map(([warmlist, counts]) => ({
+    warmlist,
+    ...extra,
+    ...counts,
+    durationSeconds: outcome.durationMs / 1000,
+    finishedAt,
+    exitCode: outcome.exitCode,
+  }));
 }

@@ -89,8 +89,14 @@ export interface ControlledWarm extends RunControlPlan {
  */
 export function controlWarm(plan: RunControlPlan, entries: readonly WarmEntry[], warmlistFiles: readonly string[]): ControlledWarm {
   const shard = plan.shard && plan.shard.count > 1 ? plan.shard : undefined;
-  const sharded = shard ? entries.map((e) => (e.source.kind === 'query' ? { ...e, source: { ...e.source, sql: shardQuery(e.source.sql, shard), count: undefined } } : e)) : [...entries];
-  const names = runNames(plan, warmlistFiles, sharded.map((e) => entryDefinition(e)));
+  const sharded = shard
+    ? entries.map((e) => (e.source.kind === 'query' ? { ...e, source: { ...e.source, sql: shardQuery(e.source.sql, shard), count: undefined } } : e))
+    : [...entries];
+  const names = runNames(
+    plan,
+    warmlistFiles,
+    sharded.map((e) => entryDefinition(e)),
+  );
   const nameOf = (entry: string): string => {
     if (names.length === 1) return names[0] as string;
     const file = sharded.find((e) => e.name === entry)?.origin.file;

@@ -25,7 +25,10 @@ export interface PositionCheckpoint {
  * read again); queries ordered by key resume at their last key; unordered queries from their first
  * row (a position in an unordered result means nothing).
  */
-export function positionCheckpoint(checkpoint: Checkpoint, entries: readonly { name: string; tier: number; kind: 'keys' | 'query'; sql?: string }[]): PositionCheckpoint {
+export function positionCheckpoint(
+  checkpoint: Checkpoint,
+  entries: readonly { name: string; tier: number; kind: 'keys' | 'query'; sql?: string }[],
+): PositionCheckpoint {
   const byName = new Map(entries.map((e) => [e.name, e]));
   const frozen = new Set<string>();
   const position = new Map<string, number>();

@@ -30,7 +30,9 @@ export function resumeFrom(checkpoint: Checkpoint, entries: readonly WarmEntry[]
   if (alreadyDone.length > 0) warnings.push(`resuming from ${path}: ${alreadyDone.join(', ')} already done, skipped`);
   for (const e of remaining) {
     if (e.source.kind === 'query' && checkpoint.knows(e.name) && !orderedByKey(e.source.sql)) {
-      warnings.push(`resuming from ${path}: query entry ${e.name} does not end with ORDER BY key, so a position in it means nothing; it restarts from its first row`);
+      warnings.push(
+        `resuming from ${path}: query entry ${e.name} does not end with ORDER BY key, so a position in it means nothing; it restarts from its first row`,
+      );
     }
   }
   const positions = positionCheckpoint(

@@ -21,7 +21,8 @@ export function envLines(state: SandboxEnvState): string[] {
     // Marks DATABASE_URL as the sandbox's own, so a later `sandbox up` in this shell (after a
     // `down`) knows not to take it for the server to create its database on.
     lines.push(`export CACHECTL_SANDBOX_DATABASE_URL=${q(state.postgres.url)}`);
-    if (state.postgres.kind === 'external' && state.postgres.adminUrl) lines.push(`export CACHECTL_SANDBOX_ADMIN_DB=${q(decodeURIComponent(new URL(state.postgres.adminUrl).pathname.slice(1)) || 'postgres')}`);
+    if (state.postgres.kind === 'external' && state.postgres.adminUrl)
+      lines.push(`export CACHECTL_SANDBOX_ADMIN_DB=${q(decodeURIComponent(new URL(state.postgres.adminUrl).pathname.slice(1)) || 'postgres')}`);
   }
   if (state.cluster.length > 0) lines.push(`export CACHECTL_CLUSTER=${q(state.cluster.join(','))}`);
   if (state.ringConfigFile) lines.push(`export CACHECTL_RING_CONFIG=${q(state.ringConfigFile)}`);

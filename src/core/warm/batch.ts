@@ -62,7 +62,17 @@ export function pushWrite(
  * (a streamed row), to a batch made with `bytes`. Only for entries without stale copies or
  * refresh-below (byteRowsFit): the key is never made a string.
  */
-export function pushByteWrite(batch: WriteBatch, entry: WarmEntry, ticket: Ticket, chunk: Buffer, keyAt: number, keyLength: number, valueAt: number, valueLength: number, random: () => number): void {
+export function pushByteWrite(
+  batch: WriteBatch,
+  entry: WarmEntry,
+  ticket: Ticket,
+  chunk: Buffer,
+  keyAt: number,
+  keyLength: number,
+  valueAt: number,
+  valueLength: number,
+  random: () => number,
+): void {
   batch.keys.push('');
   batch.values.push('');
   batch.ttls.push(entry.ttlMs === null ? -1 : jitteredTtl(entry.ttlMs, entry.jitter, random));

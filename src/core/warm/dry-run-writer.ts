@@ -38,7 +38,13 @@ export class DryRunWriter implements CacheWriter {
       }
       const ttl = batch.ttls[i] as number;
       this.report.planned?.(key, node.name, ttl < 0 ? null : ttl);
-      this.report.written(ticket, 1, batch.stale[i] ? 1 : 0, node.name, chunk ? (spans[4 * i + 3] as number) : valueBytes(batch.values[i] as string | string[]));
+      this.report.written(
+        ticket,
+        1,
+        batch.stale[i] ? 1 : 0,
+        node.name,
+        chunk ? (spans[4 * i + 3] as number) : valueBytes(batch.values[i] as string | string[]),
+      );
     }
   }
 

@@ -6,7 +6,16 @@
 import { matchKey } from './pattern.js';
 import type { KeyLineBatch } from './ports.js';
 import { byteRowsFit, matchRows, newWriteBatch, pushByteWrite, pushWrite, valueProblem } from './batch.js';
-import { FetchError, type ByteRows, type CachePeekPort, type CacheWriter, type KeyListPort, type RowSourcePort, type Ticket, type WriteReport } from './ports.js';
+import {
+  FetchError,
+  type ByteRows,
+  type CachePeekPort,
+  type CacheWriter,
+  type KeyListPort,
+  type RowSourcePort,
+  type Ticket,
+  type WriteReport,
+} from './ports.js';
 import { Semaphore, sleep } from './semaphore.js';
 import type { ResumedEntry, WarmSummary } from './summary.js';
 import { RunTally } from './tally.js';
@@ -112,7 +121,11 @@ class WarmEngine {
     this.emit({ type: 'entryStart', entry: entry.name, tier: entry.tier, ...(total !== undefined ? { total } : {}), estimated });
     const resume = resumePointOf(await this.options.checkpoint?.resumeFrom(entry.name));
     if (resume.position > 0) {
-      this.resumed[entry.name] = { from: resume.position, unit: entry.source.kind === 'keys' ? 'line' : 'row', ...(resume.afterKey !== undefined ? { afterKey: resume.afterKey } : {}) };
+      this.resumed[entry.name] = {
+        from: resume.position,
+        unit: entry.source.kind === 'keys' ? 'line' : 'row',
+        ...(resume.afterKey !== undefined ? { afterKey: resume.afterKey } : {}),
+      };
     }
     if (entry.source.kind === 'keys') await this.runKeyList(entry, resume);
     else await this.runQuery(entry, resume);
@@ -123,7 +136,11 @@ class WarmEngine {
     if (resume.afterKey === undefined || resume.rowsBefore === undefined || !this.ports.rows.countBefore) return resume;
     const now = await this.ports.rows.countBefore(entry, resume.afterKey);
     if (now === resume.rowsBefore) return resume;
-    this.resumeMismatch(entry.name, 1, `${now} rows now sort before its checkpoint's key, ${resume.rowsBefore} did when it was taken (rows were added or removed); the entry restarts from its first row so none is missed`);
+    this.resumeMismatch(
+      entry.name,
+      1,
+      `${now} rows now sort before its checkpoint's key, ${resume.rowsBefore} did when it was taken (rows were added or removed); the entry restarts from its first row so none is missed`,
+    );
     return { position: 0 };
   }
 
@@ -137,7 +154,11 @@ class WarmEngine {
         if (next.done) break;
         const batch = next.value;
         if (batch.resumeMismatch !== undefined) {
-          this.resumeMismatch(entry.name, batch.resumeMismatch, `its input differs from what the checkpoint recorded from line ${batch.resumeMismatch} on; every line from there is warmed, none skipped`);
+          this.resumeMismatch(
+            entry.name,
+            batch.resumeMismatch,
+            `its input differs from what the checkpoint recorded from line ${batch.resumeMismatch} on; every line from there is warmed, none skipped`,
+          );
         }
         for (const x of batch.invalid ?? []) this.settleUnwritten(entry.name, x.key, 'invalid', x.reason, x.line, true, true);
         lastLine = batch.lines[batch.lines.length - 1] ?? lastLine;
@@ -151,7 +172,12 @@ class WarmEngine {
           if (this.stopInfo && !this.fatal) this.listNotAttempted(entry, batch.keys, batch.lines);
           break;
         }
-        const ticket = this.ledger.open(entry, this.entryIndex(entry), batch.mark?.lines ?? batch.lines[batch.lines.length - 1] ?? 0, batch.mark ? { kind: 'lines', mark: batch.mark } : undefined);
+        const ticket = this.ledger.open(
+          entry,
+          this.entryIndex(entry),
+          batch.mark?.lines ?? batch.lines[batch.lines.length - 1] ?? 0,
+          batch.mark ? { kind: 'lines', mark: batch.mark } : undefined,
+        );
         this.processKeyBatch(entry, ticket, batch.keys, batch.lines)
           .catch((error: unknown) => this.fail(error))
           .finally(() => {
@@ -187,7 +213,13 @@ class WarmEngine {
     const resume = resumePointOf(await this.options.checkpoint?.resumeFrom(entry.name));
     const skip = resume.position;
     if (entry.source.kind === 'keys') await this.listRest(entry, this.ports.keys.open(entry, skip, resume.proof)[Symbol.asyncIterator]());
-    else this.unread.push({ entry: entry.name, source: 'query', rowsRead: 0, ...(entry.source.count !== undefined ? { rowsLeft: Math.max(0, entry.source.count - skip) } : {}) });
+    else
+      this.unread.push({
+        entry: entry.name,
+        source: 'query',
+        rowsRead: 0,
+        ...(entry.source.count !== undefined ? { rowsLeft: Math.max(0, entry.source.count - skip) } : {}),
+      });
   }
 
   /**
@@ -283,7 +315,11 @@ class WarmEngine {
       const key = accepted[i] as string;
       const dbReason = rejected.get(i);
       const value = values[i];
-      const reason = dbReason ? `the database rejected it: ${dbReason}` : value === undefined ? 'no row for this key' : valueProblem(value, this.options.maxValueBytes);
+      const reason = dbReason
+        ? `the database rejected it: ${dbReason}`
+        : value === undefined
+          ? 'no row for this key'
+          : valueProblem(value, this.options.maxValueBytes);
       if (reason !== undefined || value === undefined) {
         this.settleUnwritten(entry.name, key, dbReason || value !== undefined ? 'invalid' : 'missing', reason ?? 'no row', acceptedLines[i]);
         continue;
@@ -302,7 +338,8 @@ class WarmEngine {
     const stale = entry.staleMs !== undefined;
     const probe = stale ? keys.flatMap((k) => [k, k + this.options.staleSuffix]) : keys;
     const pttls = await (this.ports.peek as CachePeekPort).pttls(probe);
-    const needs = (pttl: number | undefined, below: number | undefined) => pttl === undefined || pttl === -2 || (below !== undefined && pttl >= 0 && pttl < below);
+    const needs = (pttl: number | undefined, below: number | undefined) =>
+      pttl === undefined || pttl === -2 || (below !== undefined && pttl >= 0 && pttl < below);
     const below = entry.refreshBelowMs;
     let kept = 0;
     let skippedItems = 0;
@@ -345,7 +382,10 @@ class WarmEngine {
       const skip = resume.afterKey !== undefined ? 0 : resume.position;
       const { rows: source } = this.ports;
       // Key and value as bytes from the source to the writer where the entry writes plain SETs.
-      const batches = byteRowsFit(entry) && source.streamBytes ? source.streamBytes(entry, skip, this.stop.signal, resume.afterKey) : source.stream(entry, skip, this.stop.signal, resume.afterKey);
+      const batches =
+        byteRowsFit(entry) && source.streamBytes
+          ? source.streamBytes(entry, skip, this.stop.signal, resume.afterKey)
+          : source.stream(entry, skip, this.stop.signal, resume.afterKey);
       const last = new LastKey(lastKey);
       for await (const got of batches) {
         const count = 'bytes' in got ? got.bytes.count : got.rows.length;
@@ -378,7 +418,12 @@ class WarmEngine {
       }
       if (this.stopInfo) {
         const count = entry.source.kind === 'query' ? entry.source.count : undefined;
-        this.unread.push({ entry: entry.name, source: 'query', rowsRead: position, ...(count !== undefined ? { rowsLeft: Math.max(0, count - position) } : {}) });
+        this.unread.push({
+          entry: entry.name,
+          source: 'query',
+          rowsRead: position,
+          ...(count !== undefined ? { rowsLeft: Math.max(0, count - position) } : {}),
+        });
       }
     } catch (error) {
       if (!(error instanceof FetchError)) throw error;
@@ -507,7 +552,13 @@ class WarmEngine {
   private emitProgress(): void {
     const done = this.tally.done;
     const elapsedMs = Math.max(1, this.now() - this.startedAt);
-    this.emit({ type: 'progress', done, ...(this.knownTotal !== undefined ? { total: this.knownTotal } : {}), keysPerSecond: Math.round((done * 1000) / elapsedMs), elapsedMs });
+    this.emit({
+      type: 'progress',
+      done,
+      ...(this.knownTotal !== undefined ? { total: this.knownTotal } : {}),
+      keysPerSecond: Math.round((done * 1000) / elapsedMs),
+      elapsedMs,
+    });
   }
 
   private entryIndex(entry: WarmEntry): number {

@@ -20,7 +20,9 @@ export function parsePattern(source: string, what = '--pattern'): KeyPattern {
   // Bounded before anything else: a megabyte pattern would build a regular expression V8 refuses.
   const { maxPatternChars, maxPatternParams } = DEFAULTS.keys;
   if (source.length > maxPatternChars) {
-    throw new UsageError(`${what}: the pattern is ${source.length} characters long; a key pattern has at most ${maxPatternChars} (it starts '${clip(source, 40)}')`);
+    throw new UsageError(
+      `${what}: the pattern is ${source.length} characters long; a key pattern has at most ${maxPatternChars} (it starts '${clip(source, 40)}')`,
+    );
   }
   const params: string[] = [];
   const literals: string[] = [];
@@ -38,7 +40,9 @@ export function parsePattern(source: string, what = '--pattern'): KeyPattern {
       if (close < 0) throw new UsageError(`${what}: '${source}' has an unclosed '{'; write parameters as {name} and literal braces as {{ }}`);
       const name = source.slice(i + 1, close);
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-        throw new UsageError(`${what}: '{${name}}' in '${source}' is not a parameter name; use letters, digits and _ (it must match a column of the fetch query)`);
+        throw new UsageError(
+          `${what}: '{${name}}' in '${source}' is not a parameter name; use letters, digits and _ (it must match a column of the fetch query)`,
+        );
       }
       if (params.includes(name)) throw new UsageError(`${what}: parameter {${name}} appears twice in '${source}'`);
       if (params.length === maxPatternParams) throw new UsageError(`${what}: '${clip(source, 40)}' has more than ${maxPatternParams} parameters`);
@@ -59,9 +63,7 @@ export function parsePattern(source: string, what = '--pattern'): KeyPattern {
   if (params.length === 0) {
     throw new UsageError(`${what}: '${source}' has no parameter; name the key's variable part, e.g. product:{id}`);
   }
-  const body = literals
-    .map((lit, i) => escapeRegex(lit) + (i < params.length ? (i === params.length - 1 ? '(.+)' : '(.+?)') : ''))
-    .join('');
+  const body = literals.map((lit, i) => escapeRegex(lit) + (i < params.length ? (i === params.length - 1 ? '(.+)' : '(.+?)') : '')).join('');
   return { source, params, literals, regex: new RegExp(`^${body}$`, 's') };
 }
 

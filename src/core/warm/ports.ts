@@ -117,7 +117,12 @@ export interface RowSourcePort {
    * The same rows as bytes where the source can (a key and a text value by binary COPY): batches
    * of ByteRows, or of rows where it cannot. Optional: without it the engine streams rows.
    */
-  streamBytes?(entry: WarmEntry, skipRows: number, signal: AbortSignal, afterKey?: string): AsyncIterable<{ rows: unknown[][]; shape: RowShape } | { bytes: ByteRows }>;
+  streamBytes?(
+    entry: WarmEntry,
+    skipRows: number,
+    signal: AbortSignal,
+    afterKey?: string,
+  ): AsyncIterable<{ rows: unknown[][]; shape: RowShape } | { bytes: ByteRows }>;
   /** Rows of a query entry (ordered by key) whose key sorts before `key`. Throws FetchError. */
   countBefore?(entry: WarmEntry, key: string): Promise<number>;
   /** Row count for the progress bar: exact for --count, else the planner's estimate. */

@@ -18,4 +18,3 @@ export function owningNodes(topology: Topology, keys: readonly string[], chunks?
   }
   return owners;
 }
-

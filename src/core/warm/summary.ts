@@ -45,7 +45,13 @@ export interface WarmSummary {
    * Input an early stop left unread that cannot be listed key by key: the rows of a query entry
    * (`rowsLeft` when its --count is known), or the rest of stdin after a signal (rowsRead: lines).
    */
-  unread?: { entry: string; source: 'query' | 'stdin'; rowsRead: number; rowsLeft?: number; /** a named pipe or device given by path (else stdin) */ file?: string }[];
+  unread?: {
+    entry: string;
+    source: 'query' | 'stdin';
+    rowsRead: number;
+    rowsLeft?: number;
+    /** a named pipe or device given by path (else stdin) */ file?: string;
+  }[];
   /** `<key>:stale` copies written (not counted in `written`). */
   staleWritten: number;
   /** Value bytes written (keys and stale copies). */

@@ -80,7 +80,14 @@ export class RunTally {
     if (this.samples.length < 10) this.samples.push(sample);
   }
 
-  summary(run: { durationMs: number; dryRun: boolean; verify: boolean; stopped?: { reason: StopReason; detail: string }; unread?: WarmSummary['unread']; resumed?: WarmSummary['resumed'] }): WarmSummary {
+  summary(run: {
+    durationMs: number;
+    dryRun: boolean;
+    verify: boolean;
+    stopped?: { reason: StopReason; detail: string };
+    unread?: WarmSummary['unread'];
+    resumed?: WarmSummary['resumed'];
+  }): WarmSummary {
     const t = this.totals;
     const { durationMs } = run;
     return {

@@ -5,7 +5,6 @@
 import type { KeyRules } from './types.js';
 import { hasControlChars } from '../text.js';
 
-
 export function keyProblem(key: string, rules: KeyRules): string | undefined {
   if (key.length === 0) return 'empty key';
   if (rules.rejectControlChars && hasControlChars(key)) return 'key contains a control character';

@@ -34,7 +34,21 @@ export interface EntryDefaults {
   tier?: number;
 }
 
-const ENTRY_FIELDS = ['name', 'tier', 'ttl', 'jitter', 'keys', 'pattern', 'fetch', 'query', 'count', 'format', 'stale', 'only-missing', 'refresh-below'] as const;
+const ENTRY_FIELDS = [
+  'name',
+  'tier',
+  'ttl',
+  'jitter',
+  'keys',
+  'pattern',
+  'fetch',
+  'query',
+  'count',
+  'format',
+  'stale',
+  'only-missing',
+  'refresh-below',
+] as const;
 const DEFAULT_FIELDS = ['ttl', 'jitter', 'format', 'stale', 'tier'] as const;
 
 /** Called for each setting of the file that a flag replaced, so the run can say so. */
@@ -82,7 +96,8 @@ function readDefaults(node: Node, fail: Fail): EntryDefaults {
   const out: EntryDefaults = {};
   for (const pair of node.items) {
     const field = keyName(pair);
-    if (!(DEFAULT_FIELDS as readonly string[]).includes(field)) fail(`unknown field in defaults; allowed: ${DEFAULT_FIELDS.join(', ')}`, pair.key as Node, field);
+    if (!(DEFAULT_FIELDS as readonly string[]).includes(field))
+      fail(`unknown field in defaults; allowed: ${DEFAULT_FIELDS.join(', ')}`, pair.key as Node, field);
     applySetting(out, field, pair.value as Node, fail);
   }
   return out;
@@ -93,8 +108,7 @@ function applySetting(out: EntryDefaults, field: string, node: Node, fail: Fail)
   else if (field === 'jitter') {
     const v = scalar(node, fail, field);
     out.jitter = guard(() => parseFraction(v === null ? '' : String(v), 'jitter'), node, fail, field);
-  }
-  else if (field === 'format') out.format = formatOf(node, fail);
+  } else if (field === 'format') out.format = formatOf(node, fail);
   else if (field === 'stale') out.staleMs = durationOf(node, fail, field, DURATION_RANGES.stale);
   else if (field === 'tier') out.tier = intOf(node, fail, field, 1);
 }
@@ -131,7 +145,8 @@ function readEntry(
   const fetch = str('fetch');
   let source: WarmEntry['source'];
   if (query !== undefined) {
-    for (const f of ['keys', 'pattern', 'fetch']) if (values.has(f)) fail(`an entry has either \`query:\` or \`keys:\` + \`pattern:\` + \`fetch:\`, not both`, values.get(f), f);
+    for (const f of ['keys', 'pattern', 'fetch'])
+      if (values.has(f)) fail(`an entry has either \`query:\` or \`keys:\` + \`pattern:\` + \`fetch:\`, not both`, values.get(f), f);
     const count = values.has('count') ? intOf(values.get('count') as Node, fail, 'count', 0) : undefined;
     source = { kind: 'query', sql: query, ...(count !== undefined ? { count } : {}) };
   } else {
@@ -171,7 +186,8 @@ function stringOf(node: Node, fail: Fail, field: string): string {
 
 function intOf(node: Node, fail: Fail, field: string, min: number): number {
   const v = scalar(node, fail, field);
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) return fail(`must be a whole number${min > 0 ? ` of at least ${min}` : ''}, got ${JSON.stringify(v)}`, node, field);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+    return fail(`must be a whole number${min > 0 ? ` of at least ${min}` : ''}, got ${JSON.stringify(v)}`, node, field);
   return v;
 }
 

@@ -48,15 +48,32 @@ export function herdPage(result: DrillResult, generatedAt = new Date()): string 
   const sections = [
     section(
       'Per strategy',
-      result.openLoop ? 'per expiry = origin queries per refresh episode (overlapping fetches of one key)' : 'per expiry = origin queries per expiry of the key; ideal 1',
-      table(['strategy', 'origin queries', 'per expiry', 'worst', 'peak db', 'p50', 'p95', 'p99', 'max', 'reads', 'errors', 'timeouts', 'stale'], rows, 'strategies'),
+      result.openLoop
+        ? 'per expiry = origin queries per refresh episode (overlapping fetches of one key)'
+        : 'per expiry = origin queries per expiry of the key; ideal 1',
+      table(
+        ['strategy', 'origin queries', 'per expiry', 'worst', 'peak db', 'p50', 'p95', 'p99', 'max', 'reads', 'errors', 'timeouts', 'stale'],
+        rows,
+        'strategies',
+      ),
     ),
     section(
       'Origin queries per strategy',
       `what reached PostgreSQL over all ${result.openLoop ? 'the run' : 'rounds'} (${result.originSource})`,
-      columnChart({ name: 'origin-queries', title: 'origin queries per strategy', yLabel: 'origin queries', values: reports.map((r) => r.originQueries), labels: reports.map((r) => r.strategy), colors: reports.map((_, i) => color(i)) }),
+      columnChart({
+        name: 'origin-queries',
+        title: 'origin queries per strategy',
+        yLabel: 'origin queries',
+        values: reports.map((r) => r.originQueries),
+        labels: reports.map((r) => r.strategy),
+        colors: reports.map((_, i) => color(i)),
+      }),
     ),
-    section('Latency distribution', 'every read, from its intended send time (no coordinated omission); percentile axis as HdrHistogram plots it', latencyChart(reports, color)),
+    section(
+      'Latency distribution',
+      'every read, from its intended send time (no coordinated omission); percentile axis as HdrHistogram plots it',
+      latencyChart(reports, color),
+    ),
   ];
   if (reports.some((r) => r.originTimeline && r.originTimeline.counts.length > 0)) {
     sections.push(
@@ -81,7 +98,16 @@ function latencyChart(reports: readonly StrategyReport[], color: (i: number) => 
   const ticks = [0, 90, 99, 99.9, 99.99, 100].map((p) => ({ at: percentileX(p), label: p === 100 ? 'max' : `${p}%` }));
   return (
     legend(series) +
-    lineChart({ name: 'latency', title: 'latency by percentile, per strategy', yLabel: 'latency (ms)', xLabel: 'percentile', series, xMin: 0, xMax: MAX_AT, xTicks: ticks })
+    lineChart({
+      name: 'latency',
+      title: 'latency by percentile, per strategy',
+      yLabel: 'latency (ms)',
+      xLabel: 'percentile',
+      series,
+      xMin: 0,
+      xMax: MAX_AT,
+      xTicks: ticks,
+    })
   );
 }
 
@@ -100,6 +126,16 @@ function timelineChart(reports: readonly StrategyReport[], color: (i: number) =>
   const ticks = niceTicks(xMax).map((at) => ({ at, label: at === 0 ? 'release' : `+${at < 10 ? `${Number(at.toFixed(1))}ms` : formatDuration(at)}` }));
   return (
     legend(series) +
-    lineChart({ name: 'origin-timeline', title: 'cumulative origin queries since the release, per strategy', yLabel: 'origin queries', xLabel: 'time since the release', series, xMin: 0, xMax: ticks[ticks.length - 1]?.at ?? xMax, xTicks: ticks, step: true })
+    lineChart({
+      name: 'origin-timeline',
+      title: 'cumulative origin queries since the release, per strategy',
+      yLabel: 'origin queries',
+      xLabel: 'time since the release',
+      series,
+      xMin: 0,
+      xMax: ticks[ticks.length - 1]?.at ?? xMax,
+      xTicks: ticks,
+      step: true,
+    })
   );
 }

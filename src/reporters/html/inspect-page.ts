@@ -28,11 +28,22 @@ export function ttlSections(report: TtlReport): string[] {
   const nodeRows = report.nodes.map((n) => [n.name, n.status, n.keys, n.withTtl, n.noTtl]);
   if (report.nodes.length > 1) nodeRows.push(['total', '', t.keys, t.withTtl, t.noTtl]);
   const out = [
-    section('Keys per node', report.source === 'scan' ? `SCAN MATCH ${report.match ?? '*'}` : 'keys by name', table(['node', 'status', 'keys', 'with TTL', 'no TTL'], nodeRows, 'nodes')),
+    section(
+      'Keys per node',
+      report.source === 'scan' ? `SCAN MATCH ${report.match ?? '*'}` : 'keys by name',
+      table(['node', 'status', 'keys', 'with TTL', 'no TTL'], nodeRows, 'nodes'),
+    ),
     section(
       'TTL histogram',
       `keys with a TTL (${formatNumber(t.withTtl)}) by time left, log scale`,
-      columnChart({ name: 'ttl-histogram', title: 'keys by remaining TTL', yLabel: 'keys', xLabel: 'TTL left', values: report.histogram.map((b) => b.keys), labels: report.histogram.map((b) => b.bucket) }),
+      columnChart({
+        name: 'ttl-histogram',
+        title: 'keys by remaining TTL',
+        yLabel: 'keys',
+        xLabel: 'TTL left',
+        values: report.histogram.map((b) => b.keys),
+        labels: report.histogram.map((b) => b.bucket),
+      }),
     ),
   ];
   const c = report.clusterCliffs;
@@ -51,7 +62,9 @@ export function ttlSections(report: TtlReport): string[] {
           yLabel: 'keys expiring',
           xLabel: `time (UTC${tl.bucketMs >= 86_400_000 ? ', from ' + utc(tl.startMs).slice(0, 10) : ''}); now is ${clock(tl.nowMs, 1000)}`,
           values: tl.keys,
-          labels: tl.keys.map((_, i) => (tl.bucketMs >= 86_400_000 ? `+${i * Math.round(tl.bucketMs / 86_400_000)}d` : clock(tl.startMs + i * tl.bucketMs, tl.bucketMs))),
+          labels: tl.keys.map((_, i) =>
+            tl.bucketMs >= 86_400_000 ? `+${i * Math.round(tl.bucketMs / 86_400_000)}d` : clock(tl.startMs + i * tl.bucketMs, tl.bucketMs),
+          ),
           colors: ['#5b7db8'],
           markers,
         }),
@@ -73,7 +86,13 @@ export function ttlSections(report: TtlReport): string[] {
     ),
   );
   if (report.noTtlSample.length > 0) {
-    out.push(section(`Keys without TTL (${formatNumber(t.noTtl)}; first ${report.noTtlSample.length})`, undefined, `<ul class="keys">${report.noTtlSample.map((k) => `<li><code>${esc(k)}</code></li>`).join('')}</ul>`));
+    out.push(
+      section(
+        `Keys without TTL (${formatNumber(t.noTtl)}; first ${report.noTtlSample.length})`,
+        undefined,
+        `<ul class="keys">${report.noTtlSample.map((k) => `<li><code>${esc(k)}</code></li>`).join('')}</ul>`,
+      ),
+    );
   }
   return out;
 }

@@ -29,7 +29,10 @@ export function niceTicks(max: number): number[] {
 
 function frame(name: string, title: string, yLabel: string, yTicks: readonly number[], yOf: (v: number) => number, inner: string, xAxis: string): string {
   const grid = yTicks
-    .map((t) => `<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${coord(yOf(t))}" y2="${coord(yOf(t))}"/><text x="${M.left - 6}" y="${coord(yOf(t) + 4)}" text-anchor="end">${esc(formatNumber(t))}</text>`)
+    .map(
+      (t) =>
+        `<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${coord(yOf(t))}" y2="${coord(yOf(t))}"/><text x="${M.left - 6}" y="${coord(yOf(t) + 4)}" text-anchor="end">${esc(formatNumber(t))}</text>`,
+    )
     .join('');
   return (
     `<svg class="chart" data-chart="${esc(name)}" role="img" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">` +
@@ -119,7 +122,14 @@ export function lineChart(c: LineChart): string {
           return c.step ? `H${coord(xOf(x))}V${coord(yOf(y))}` : `L${coord(xOf(x))} ${coord(yOf(y))}`;
         })
         .join('');
-      const dots = c.step ? '' : s.points.map(([x, y]) => `<circle cx="${coord(xOf(x))}" cy="${coord(yOf(y))}" r="2.5" fill="${esc(s.color)}"><title>${esc(s.name)}: ${esc(formatNumber(y))}</title></circle>`).join('');
+      const dots = c.step
+        ? ''
+        : s.points
+            .map(
+              ([x, y]) =>
+                `<circle cx="${coord(xOf(x))}" cy="${coord(yOf(y))}" r="2.5" fill="${esc(s.color)}"><title>${esc(s.name)}: ${esc(formatNumber(y))}</title></circle>`,
+            )
+            .join('');
       return `<g class="series" data-series="${esc(s.name)}" data-y="${esc(JSON.stringify(s.points.map((p) => p[1])))}"><path d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="2"/>${dots}</g>`;
     })
     .join('');

@@ -43,11 +43,29 @@ export function createRingTopology(spec: RingSpec, options: RingBuildOptions = {
   if (live.length === 0) throw new UsageError(`${spec.source ?? 'ring'}: every server is ejected; nothing is left to own keys`);
   switch (spec.compat) {
     case 'twemproxy':
-      return new ContinuumRing(spec, nodes, live, new Continuum(twemproxyPoints(spec.servers, live)), twemproxyKeyHash(KEY_HASHES[spec.hash], spec.hashTag, spec.servers.length));
+      return new ContinuumRing(
+        spec,
+        nodes,
+        live,
+        new Continuum(twemproxyPoints(spec.servers, live)),
+        twemproxyKeyHash(KEY_HASHES[spec.hash], spec.hashTag, spec.servers.length),
+      );
     case 'libmemcached':
-      return new ContinuumRing(spec, nodes, live, new Continuum(libmemcachedPoints(spec.servers, live)), plainKeyHash(md5Hash, { zeroForOneServer: spec.servers.length === 1 }));
+      return new ContinuumRing(
+        spec,
+        nodes,
+        live,
+        new Continuum(libmemcachedPoints(spec.servers, live)),
+        plainKeyHash(md5Hash, { zeroForOneServer: spec.servers.length === 1 }),
+      );
     case 'hashring':
-      return new ContinuumRing(spec, nodes, live, new Continuum(hashringPoints(spec.servers, live, spec.hashringMode ?? 'default')), plainKeyHash(md5Hash, { zeroForOneServer: false }));
+      return new ContinuumRing(
+        spec,
+        nodes,
+        live,
+        new Continuum(hashringPoints(spec.servers, live, spec.hashringMode ?? 'default')),
+        plainKeyHash(md5Hash, { zeroForOneServer: false }),
+      );
     case 'simple':
       return new SimpleTopology(spec, nodes, live);
   }
@@ -188,7 +206,8 @@ function validateSpec(spec: RingSpec): void {
   if (spec.servers.length === 0) throw new UsageError(`${where}: no servers; give at least one host:port`);
   if (spec.servers.length > 65535) throw new UsageError(`${where}: ${spec.servers.length} servers is more than a ring supports (65535)`);
   for (const s of spec.servers) {
-    if (!(s.weight > 0) || !Number.isFinite(s.weight)) throw new UsageError(`${where}: server ${s.host}:${s.port} has weight ${s.weight}; weights must be positive`);
+    if (!(s.weight > 0) || !Number.isFinite(s.weight))
+      throw new UsageError(`${where}: server ${s.host}:${s.port} has weight ${s.weight}; weights must be positive`);
   }
   if (spec.compat === 'twemproxy') {
     if (!isKeyHash(spec.hash)) throw new UsageError(`--ring-hash: '${String(spec.hash)}' is not a twemproxy hash; use one of ${KEY_HASH_NAMES.join(', ')}`);
@@ -200,7 +219,8 @@ function validateSpec(spec: RingSpec): void {
   }
   if (spec.compat === 'libmemcached') {
     const named = spec.servers.find((s) => s.name !== undefined);
-    if (named) throw new UsageError(`${where}: libmemcached has no server names ('${named.name}'); drop the name and give the host exactly as the application does`);
+    if (named)
+      throw new UsageError(`${where}: libmemcached has no server names ('${named.name}'); drop the name and give the host exactly as the application does`);
   }
   if (spec.compat === 'simple' && spec.servers.some((s) => s.weight !== 1)) {
     throw new UsageError(`${where}: the simple ring has no weights; drop the :weight from the server list`);

@@ -32,7 +32,7 @@ export function parseServerLine(text: string, options: { weightRequired?: boolea
   if (weightText === undefined && options.weightRequired) {
     return { error: `'${entry}' has no weight; twemproxy requires host:port:weight, e.g. ${host}:${portText}:1` };
   }
-  if (weightText !== undefined && (!/^[1-9]\d{0,5}$/.test(weightText))) {
+  if (weightText !== undefined && !/^[1-9]\d{0,5}$/.test(weightText)) {
     return { error: `'${entry}' has weight '${weightText}'; the weight must be a whole number from 1 to 999999` };
   }
   const server: RingServer = { host, port: Number(portText), weight: weightText === undefined ? 1 : Number(weightText) };
@@ -59,11 +59,13 @@ export function findDuplicate(servers: readonly RingServer[]): string | undefine
 export function parseRingServers(text: string): RingServer[] {
   const entries = text.split(',');
   if (entries.every((e) => e.trim() === '')) throw new UsageError("--ring: no servers given; write 'host:port[:weight] [name],...'");
-  const servers = entries.filter((e) => e.trim() !== '').map((entry) => {
-    const { server, error } = parseServerLine(entry);
-    if (!server) throw new UsageError(`--ring: ${error}`);
-    return server;
-  });
+  const servers = entries
+    .filter((e) => e.trim() !== '')
+    .map((entry) => {
+      const { server, error } = parseServerLine(entry);
+      if (!server) throw new UsageError(`--ring: ${error}`);
+      return server;
+    });
   const duplicate = findDuplicate(servers);
   if (duplicate) throw new UsageError(`--ring: ${duplicate}`);
   return servers;

@@ -90,7 +90,9 @@ export class SimpleRing {
   }
 
   pointHex(index: number): string {
-    return toBigInt(this.words, index * 4).toString(16).padStart(32, '0');
+    return toBigInt(this.words, index * 4)
+      .toString(16)
+      .padStart(32, '0');
   }
 
   /** Point p owns [previous point, p): hashes equal to a point belong to the next one. */
@@ -105,7 +107,7 @@ export class SimpleRing {
     bounds.push(space);
     owners.push(this.owners[0]!);
     // The first point's arc [0, p0) has zero length when p0 is 0; drop empty arcs.
-    const keep = bounds.map((b, i) => i === 0 ? b > 0n : b > bounds[i - 1]!);
+    const keep = bounds.map((b, i) => (i === 0 ? b > 0n : b > bounds[i - 1]!));
     return merge({ space, bounds: bounds.filter((_, i) => keep[i]), owners: owners.filter((_, i) => keep[i]) });
   }
 }

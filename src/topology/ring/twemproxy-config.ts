@@ -12,8 +12,23 @@ import type { RingPoolSettings, RingServer, RingSpec } from './types.js';
 
 /** Every directive twemproxy 0.5 reads in a pool (nc_conf.c); anything else it refuses to start with. */
 const DIRECTIVES = new Set([
-  'listen', 'hash', 'hash_tag', 'distribution', 'timeout', 'backlog', 'client_connections', 'redis', 'tcpkeepalive',
-  'redis_auth', 'redis_db', 'preconnect', 'auto_eject_hosts', 'server_connections', 'server_retry_timeout', 'server_failure_limit', 'servers',
+  'listen',
+  'hash',
+  'hash_tag',
+  'distribution',
+  'timeout',
+  'backlog',
+  'client_connections',
+  'redis',
+  'tcpkeepalive',
+  'redis_auth',
+  'redis_db',
+  'preconnect',
+  'auto_eject_hosts',
+  'server_connections',
+  'server_retry_timeout',
+  'server_failure_limit',
+  'servers',
 ]);
 /** twemproxy's default server_retry_timeout (ms). */
 const DEFAULT_SERVER_RETRY_MS = 30_000;
@@ -58,7 +73,10 @@ export function ringSpecFromTwemproxyYaml(yamlText: string, file: string, pool?:
 
   const distribution = scalar('distribution');
   if (distribution && distribution.value !== 'ketama') {
-    fail(`distribution: '${String(distribution.value)}' is not supported; cachectl reproduces only distribution: ketama (modula and random depend on the server count or on chance)`, distribution.line);
+    fail(
+      `distribution: '${String(distribution.value)}' is not supported; cachectl reproduces only distribution: ketama (modula and random depend on the server count or on chance)`,
+      distribution.line,
+    );
   }
   const hash = scalar('hash');
   let keyHash: RingSpec['hash'] = 'fnv1a_64';
@@ -128,7 +146,7 @@ function poolSettings(scalar: ScalarOf, fail: (message: string, line?: number) =
   }
   const auth = scalar('redis_auth');
   if (auth) {
-    if (auth.value === null || auth.value === '' || typeof auth.value === 'object') fail('redis_auth: must be the servers\' password', auth.line);
+    if (auth.value === null || auth.value === '' || typeof auth.value === 'object') fail("redis_auth: must be the servers' password", auth.line);
     pool.password = String(auth.value);
     registerSecret(pool.password);
   }
@@ -138,7 +156,9 @@ function poolSettings(scalar: ScalarOf, fail: (message: string, line?: number) =
     if (pool.password !== undefined && (db.value as number) !== 0) {
       // nutcracker 0.5 sends AUTH to a new server connection and then never the SELECT: with both
       // set, its keys live in db 0. What the proxy reads is what the application reads.
-      pool.notes?.push(`redis_db: ${String(db.value)} (line ${db.line}) is not applied by nutcracker 0.5 when redis_auth is set: its keys are in db 0, so cachectl uses db 0 too`);
+      pool.notes?.push(
+        `redis_db: ${String(db.value)} (line ${db.line}) is not applied by nutcracker 0.5 when redis_auth is set: its keys are in db 0, so cachectl uses db 0 too`,
+      );
       pool.db = 0;
     } else pool.db = db.value as number;
   }

@@ -5,19 +5,7 @@ export type RingCompat = 'twemproxy' | 'libmemcached' | 'hashring' | 'simple';
 export const RING_COMPATS: readonly RingCompat[] = ['twemproxy', 'libmemcached', 'hashring', 'simple'];
 
 /** twemproxy's key hashes (its `hash:` setting). */
-export type KeyHash =
-  | 'one_at_a_time'
-  | 'md5'
-  | 'crc16'
-  | 'crc32'
-  | 'crc32a'
-  | 'fnv1_64'
-  | 'fnv1a_64'
-  | 'fnv1_32'
-  | 'fnv1a_32'
-  | 'hsieh'
-  | 'murmur'
-  | 'jenkins';
+export type KeyHash = 'one_at_a_time' | 'md5' | 'crc16' | 'crc32' | 'crc32a' | 'fnv1_64' | 'fnv1a_64' | 'fnv1_32' | 'fnv1a_32' | 'hsieh' | 'murmur' | 'jenkins';
 
 export interface RingServer {
   host: string;

@@ -9,13 +9,19 @@ test('line ranges merge out-of-order batches into few ranges', () => {
   r.add(1, 5);
   r.add(31, 40);
   r.add(6, 10);
-  assert.deepEqual(r.toJSON(), [[1, 20], [31, 40]]);
+  assert.deepEqual(r.toJSON(), [
+    [1, 20],
+    [31, 40],
+  ]);
   r.add(21, 30);
   assert.deepEqual(r.toJSON(), [[1, 40]]);
   assert.ok(r.has(1) && r.has(40) && !r.has(41) && !r.has(0));
   r.add(50, 60);
   r.add(45, 55);
-  assert.deepEqual(r.toJSON(), [[1, 40], [45, 60]]);
+  assert.deepEqual(r.toJSON(), [
+    [1, 40],
+    [45, 60],
+  ]);
   assert.equal(r.size(), 56);
 });
 
@@ -36,7 +42,14 @@ test('a key-list batch with failed keys leaves exactly those lines to retry', ()
   const again = new Checkpoint('fp', parsed.data.createdAt, parsed.data);
   assert.ok(!again.isLineDone('catalog#products', 17));
   assert.ok(again.isLineDone('catalog#products', 18));
-  assert.deepEqual(parsed.data.entries['catalog#products'], { kind: 'keys', done: [[1, 16], [18, 249], [251, 1000]] });
+  assert.deepEqual(parsed.data.entries['catalog#products'], {
+    kind: 'keys',
+    done: [
+      [1, 16],
+      [18, 249],
+      [251, 1000],
+    ],
+  });
 });
 
 test('a query ordered by key resumes after the rows done; an unordered one only records completion', () => {
@@ -79,7 +92,10 @@ test('fingerprints ignore key order and change with content; bad files are repor
   assert.deepEqual(parseCheckpoint('{"version":2,"fingerprint":"x","entries":{}}'), { problem: 'not a cachectl checkpoint', ours: false });
   assert.deepEqual(parseCheckpoint('{"version":1,"fingerprint":"x","createdAt":"t","entries":{}}'), { problem: 'written by an older cachectl', ours: true });
   assert.match((parseCheckpoint('{"cachectl":"warm-checkpoint","version":9}') as { problem: string }).problem, /version 9/);
-  const malformed = parseCheckpoint('{"cachectl":"warm-checkpoint","version":2,"fingerprint":"x","entries":{"e":{"kind":"keys","done":[[1]]}}}') as { problem: string; ours: boolean };
+  const malformed = parseCheckpoint('{"cachectl":"warm-checkpoint","version":2,"fingerprint":"x","entries":{"e":{"kind":"keys","done":[[1]]}}}') as {
+    problem: string;
+    ours: boolean;
+  };
   assert.match(malformed.problem, /entry 'e' is malformed/);
   assert.equal(malformed.ours, true);
 });

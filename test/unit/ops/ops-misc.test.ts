@@ -15,7 +15,10 @@ test('the lock token says who holds it, and the locked message is one line namin
   assert.equal(parseLockToken('1'), undefined);
   const msg = lockedMessage('catalog', { key: 'lock:cachectl:warm:catalog', node: '10.0.0.1:6379', token, ttlMs: 41_200 });
   assert.ok(!msg.includes('\n'));
-  assert.match(msg, /warmlist 'catalog' is locked by web_1 pid 42 since 2026-11-26T05:00:00.000Z \(key lock:cachectl:warm:catalog on 10.0.0.1:6379, expires in 42s unless renewed\)/);
+  assert.match(
+    msg,
+    /warmlist 'catalog' is locked by web_1 pid 42 since 2026-11-26T05:00:00.000Z \(key lock:cachectl:warm:catalog on 10.0.0.1:6379, expires in 42s unless renewed\)/,
+  );
   assert.match(msg, /--wait-lock/);
   assert.match(lockedMessage('x', { key: 'k', node: 'n', token: 'foreign' }), /unknown holder \(value 'foreign'\)/);
   assert.equal(runLockKey('lock:w:', 'cat alog'), 'lock:w:cat_alog');
@@ -33,7 +36,16 @@ test('--deadline takes a duration or an absolute time with a zone', () => {
 });
 
 const run = (over: Partial<WarmlistRunMetrics>): WarmlistRunMetrics => ({
-  warmlist: 'catalog', written: 10, failed: 0, missing: 1, invalid: 0, skipped: 2, durationSeconds: 1.23456, finishedAt: 1000, exitCode: 0, ...over,
+  warmlist: 'catalog',
+  written: 10,
+  failed: 0,
+  missing: 1,
+  invalid: 0,
+  skipped: 2,
+  durationSeconds: 1.23456,
+  finishedAt: 1000,
+  exitCode: 0,
+  ...over,
 });
 
 test('metrics: a failed run keeps the last success time; other warmlists are kept', () => {
@@ -86,7 +98,10 @@ test('json logs: one object per line with ts, level and event; secrets redacted'
   log.log({ event: 'start', command: 'warm', warmlists: ['catalog'] });
   log.log({ event: 'retry', what: 'fetch', attempt: 2, delayMs: 200, error: 'connect ECONNREFUSED postgres://app:s3cret@db/x' });
   log.log({ event: 'summary', exitCode: 1, written: 5, keysPerSecond: Infinity });
-  const lines = sink.text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = sink.text
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(lines.length, 3);
   assert.deepEqual(lines[0], { ts: '2026-11-26T05:00:00.000Z', level: 'info', event: 'start', command: 'warm', warmlists: ['catalog'] });
   assert.equal(lines[1]!.level, 'warn');

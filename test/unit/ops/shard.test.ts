@@ -23,7 +23,13 @@ test('every key lands in exactly one shard, whatever the order it is seen in', (
     if (n > 1) assert.ok(Math.max(...counts) < 2 * Math.min(...counts), `uneven shares ${counts.join(',')}`);
   }
   // Deterministic: the same key, the same shard, from a reversed input.
-  assert.deepEqual(keys.map((k) => shardOf(k, 7)), [...keys].reverse().map((k) => shardOf(k, 7)).reverse());
+  assert.deepEqual(
+    keys.map((k) => shardOf(k, 7)),
+    [...keys]
+      .reverse()
+      .map((k) => shardOf(k, 7))
+      .reverse(),
+  );
 });
 
 test('a Kubernetes Indexed Job gives the index; the count must be given too', () => {

@@ -10,12 +10,25 @@ import type { Ticket } from '../../../src/core/warm/ports.js';
 test('Redis replies: redirects are followed, transient errors retried, the rest fail with the message', () => {
   assert.deepEqual(classifyError(new Error('MOVED 3999 127.0.0.1:7001'), true), { kind: 'moved', address: '127.0.0.1:7001' });
   assert.deepEqual(classifyError(new Error('ASK 3999 127.0.0.1:7002'), true), { kind: 'ask', address: '127.0.0.1:7002' });
-  for (const m of ['LOADING Redis is loading the dataset in memory', 'TRYAGAIN Multiple keys request during rehashing', 'CLUSTERDOWN The cluster is down', 'Connection is closed (127.0.0.1:1)', 'connect ECONNREFUSED 127.0.0.1:1']) {
+  for (const m of [
+    'LOADING Redis is loading the dataset in memory',
+    'TRYAGAIN Multiple keys request during rehashing',
+    'CLUSTERDOWN The cluster is down',
+    'Connection is closed (127.0.0.1:1)',
+    'connect ECONNREFUSED 127.0.0.1:1',
+  ]) {
     assert.equal(classifyError(new Error(m), true).kind, 'retry', m);
   }
-  assert.deepEqual(classifyError(new Error("READONLY You can't write against a read only replica."), true), { kind: 'retry', refresh: true, reason: "READONLY You can't write against a read only replica." });
+  assert.deepEqual(classifyError(new Error("READONLY You can't write against a read only replica."), true), {
+    kind: 'retry',
+    refresh: true,
+    reason: "READONLY You can't write against a read only replica.",
+  });
   assert.equal(classifyError(new Error("READONLY You can't write against a read only replica."), false).kind, 'fail');
-  assert.deepEqual(classifyError(new Error("OOM command not allowed when used memory > 'maxmemory'."), true), { kind: 'fail', reason: "OOM command not allowed when used memory > 'maxmemory'." });
+  assert.deepEqual(classifyError(new Error("OOM command not allowed when used memory > 'maxmemory'."), true), {
+    kind: 'fail',
+    reason: "OOM command not allowed when used memory > 'maxmemory'.",
+  });
 });
 
 test('PostgreSQL errors: bad input splits the batch, outages are retried, timeouts reported', () => {
@@ -73,7 +86,10 @@ test('the pipeline buffer grows for values larger than its first allocation', ()
   const big = 'x'.repeat(300_000);
   p.command3('SET', 'big', big);
   p.command2('GET', 'big');
-  assert.deepEqual(decode(p.bytes()), [['SET', 'big', big], ['GET', 'big']]);
+  assert.deepEqual(decode(p.bytes()), [
+    ['SET', 'big', big],
+    ['GET', 'big'],
+  ]);
 });
 
 test('refresh-below: absent keys and keys under the threshold are written, others skipped', () => {

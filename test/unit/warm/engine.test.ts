@@ -12,7 +12,17 @@ import type { WarmEntry, WarmOptions } from '../../../src/core/warm/types.js';
 import type { WarmEvent } from '../../../src/core/warm/events.js';
 
 function keysEntry(name: string, tier: number, keys: string[]): WarmEntry & { keys: string[] } {
-  return { name, tier, ttlMs: 60_000, jitter: 0, format: 'string', onlyMissing: false, origin: {}, keys, source: { kind: 'keys', keysFile: name, pattern: parsePattern('p:{id}'), fetch: 'f' } };
+  return {
+    name,
+    tier,
+    ttlMs: 60_000,
+    jitter: 0,
+    format: 'string',
+    onlyMissing: false,
+    origin: {},
+    keys,
+    source: { kind: 'keys', keysFile: name, pattern: parsePattern('p:{id}'), fetch: 'f' },
+  };
 }
 
 /** Settles writes asynchronously, a few at a time, recording the order keys were written in. */
@@ -64,8 +74,23 @@ function setup(entries: (WarmEntry & { keys: string[] })[], extra: Partial<WarmO
     writer: (report) => (writer = new SlowWriter(report)),
   };
   const options: WarmOptions = {
-    entries, batchSize: 2, cursorRows: 2, pgConcurrency: 2, pipelineSize: 10, redisInFlight: 1, waitReplicas: 0, maxErrors: 10, retries: 0, retryBaseMs: 1,
-    staleSuffix: ':stale', keyRules: { maxKeyBytes: 20, rejectControlChars: true }, maxValueBytes: 100, dryRun: false, verify: 'none', progressIntervalMs: 60_000, ...extra,
+    entries,
+    batchSize: 2,
+    cursorRows: 2,
+    pgConcurrency: 2,
+    pipelineSize: 10,
+    redisInFlight: 1,
+    waitReplicas: 0,
+    maxErrors: 10,
+    retries: 0,
+    retryBaseMs: 1,
+    staleSuffix: ':stale',
+    keyRules: { maxKeyBytes: 20, rejectControlChars: true },
+    maxValueBytes: 100,
+    dryRun: false,
+    verify: 'none',
+    progressIntervalMs: 60_000,
+    ...extra,
   };
   const events: WarmEvent[] = [];
   return { run: () => runWarm(options, ports, (e) => events.push(e)), events, fetchedAt, writer: () => writer };
@@ -87,14 +112,20 @@ test('missing and invalid keys are counted and reported with their line; the che
   const summary = await t.run();
   assert.deepEqual([summary.written, summary.missing, summary.invalid], [2, 1, 3]);
   const failures = t.events.filter((e) => e.type === 'keyFailed');
-  assert.deepEqual(failures.map((f) => f.type === 'keyFailed' && [f.key, f.kind, f.line]), [
-    ['p:404', 'missing', 2],
-    ['x:1', 'invalid', 3],
-    ['p:\u0007', 'invalid', 4],
-    ['p:1234567890123456789', 'invalid', 6],
-  ]);
+  assert.deepEqual(
+    failures.map((f) => f.type === 'keyFailed' && [f.key, f.kind, f.line]),
+    [
+      ['p:404', 'missing', 2],
+      ['x:1', 'invalid', 3],
+      ['p:\u0007', 'invalid', 4],
+      ['p:1234567890123456789', 'invalid', 6],
+    ],
+  );
   const positions = advanced.map(([, p]) => p);
-  assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+  assert.deepEqual(
+    positions,
+    [...positions].sort((a, b) => a - b),
+  );
   assert.equal(positions.at(-1), 6);
 });
 

@@ -12,20 +12,35 @@ async function all(text: string | Buffer[], batchSize = 2, skip = 0) {
 
 test('BOM, CRLF, blank lines and comments are handled; line numbers are kept', async () => {
   const batches = await all('\uFEFFa:1\r\n\r\n# comment\nb:2\n   \nc:3\td:4 is a comment\n  e:5');
-  assert.deepEqual(batches.flatMap((b) => b.keys), ['a:1', 'b:2', 'c:3', '  e:5']);
-  assert.deepEqual(batches.flatMap((b) => b.lines), [1, 4, 6, 7]);
-  assert.deepEqual(batches.map((b) => b.keys.length), [2, 2]);
+  assert.deepEqual(
+    batches.flatMap((b) => b.keys),
+    ['a:1', 'b:2', 'c:3', '  e:5'],
+  );
+  assert.deepEqual(
+    batches.flatMap((b) => b.lines),
+    [1, 4, 6, 7],
+  );
+  assert.deepEqual(
+    batches.map((b) => b.keys.length),
+    [2, 2],
+  );
 });
 
 test('a multi-byte character split across chunks stays whole', async () => {
   const bytes = Buffer.from('k:é\nk:ü\n');
   const batches = await all([bytes.subarray(0, 3), bytes.subarray(3, 7), bytes.subarray(7)]);
-  assert.deepEqual(batches.flatMap((b) => b.keys), ['k:é', 'k:ü']);
+  assert.deepEqual(
+    batches.flatMap((b) => b.keys),
+    ['k:é', 'k:ü'],
+  );
 });
 
 test('resume skips the first lines', async () => {
   const batches = await all('a\nb\nc\nd\n', 10, 2);
-  assert.deepEqual(batches.flatMap((b) => b.keys), ['c', 'd']);
+  assert.deepEqual(
+    batches.flatMap((b) => b.keys),
+    ['c', 'd'],
+  );
 });
 
 async function collect(text: string | Buffer, options: Parameters<typeof readKeyBatches>[3], batchSize = 1000) {
@@ -38,8 +53,14 @@ async function collect(text: string | Buffer, options: Parameters<typeof readKey
 test('a line that is not valid UTF-8 is reported as invalid with its line and bytes, never rewritten', async () => {
   const bytes = Buffer.concat([Buffer.from('k:1\n'), Buffer.from([0x6b, 0x3a, 0xff, 0xfe, 0x0a]), Buffer.from('k:é\n')]);
   const batches = await collect(bytes, { invalidUtf8: 'collect' });
-  assert.deepEqual(batches.flatMap((b) => b.keys), ['k:1', 'k:é']);
-  assert.deepEqual(batches.flatMap((b) => b.invalid ?? []), [{ line: 2, key: 'k:\\xff\\xfe', reason: 'not valid UTF-8: the line is reported as its bytes, never rewritten' }]);
+  assert.deepEqual(
+    batches.flatMap((b) => b.keys),
+    ['k:1', 'k:é'],
+  );
+  assert.deepEqual(
+    batches.flatMap((b) => b.invalid ?? []),
+    [{ line: 2, key: 'k:\\xff\\xfe', reason: 'not valid UTF-8: the line is reported as its bytes, never rewritten' }],
+  );
   assert.ok(!batches.flatMap((b) => b.keys).some((k) => k.includes('\uFFFD')), 'no U+FFFD in any key');
   // Commands that cannot list it say so, with file:line.
   await assert.rejects(collect(bytes, {}), /^InputError: keys\.txt:2: line 2 is not valid UTF-8 \(k:\\xff\\xfe\)/);
@@ -79,8 +100,15 @@ test('resume skips the checkpointed lines only where they match their fingerprin
   const first = await collect(text, { fingerprint: true }, 40);
   const at = first.find((b) => b.mark!.lines === 160)!.mark!.proof();
   const same = await collect(text, { skipLines: 160, proof: at, fingerprint: true }, 40);
-  assert.deepEqual(same.flatMap((b) => b.keys), lines.slice(160), 'the same input: exactly the lines after the position');
-  assert.equal(same.find((b) => b.resumeMismatch !== undefined), undefined);
+  assert.deepEqual(
+    same.flatMap((b) => b.keys),
+    lines.slice(160),
+    'the same input: exactly the lines after the position',
+  );
+  assert.equal(
+    same.find((b) => b.resumeMismatch !== undefined),
+    undefined,
+  );
   // Another input: nothing is skipped, and the reader says from where.
   const other = lines.map((l, i) => (i === 100 ? 'k:other' : l)).join('\n') + '\n';
   const changed = await collect(other, { skipLines: 160, proof: at, fingerprint: true }, 40);
@@ -88,9 +116,15 @@ test('resume skips the checkpointed lines only where they match their fingerprin
   assert.equal(changed.find((b) => b.resumeMismatch !== undefined)?.resumeMismatch, 1);
   // A shorter input than the position: nothing skipped either.
   const short = await collect(lines.slice(0, 100).join('\n') + '\n', { skipLines: 160, proof: at, fingerprint: true }, 40);
-  assert.deepEqual(short.flatMap((b) => b.keys), lines.slice(0, 100));
+  assert.deepEqual(
+    short.flatMap((b) => b.keys),
+    lines.slice(0, 100),
+  );
   // No proof, no skipping in warm: a bare line count still skips (other commands, old callers).
-  assert.deepEqual((await collect(text, { skipLines: 245 })).flatMap((b) => b.keys), lines.slice(245));
+  assert.deepEqual(
+    (await collect(text, { skipLines: 245 })).flatMap((b) => b.keys),
+    lines.slice(245),
+  );
 });
 
 test('block hashes: lines before the first differing block are skipped, from that block on nothing is', async () => {
@@ -102,5 +136,9 @@ test('block hashes: lines before the first differing block are skipped, from tha
   const other = lines.map((l, i) => (i === 15_000 ? 'k:changed' : l));
   const r = await collect(other.join('\n') + '\n', { skipLines: 22_500, proof, fingerprint: true }, 500);
   assert.equal(r.find((b) => b.resumeMismatch !== undefined)?.resumeMismatch, 10_001);
-  assert.deepEqual(r.flatMap((b) => b.keys), other.slice(10_000), 'the first block matched and is skipped; every line after it is read');
+  assert.deepEqual(
+    r.flatMap((b) => b.keys),
+    other.slice(10_000),
+    'the first block matched and is skipped; every line after it is read',
+  );
 });

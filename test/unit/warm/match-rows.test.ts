@@ -26,7 +26,10 @@ test('rows are matched to their keys: numbers and strings alike, the first row w
 test('a key listed twice in a batch gets its value at both places, not "no row"', () => {
   const keys = ['product:5', 'product:6', 'product:5'];
   const params = keys.map((k) => matchKey(product, k)![0]!);
-  const rows = [[5, 'five'], [6, 'six']];
+  const rows = [
+    [5, 'five'],
+    [6, 'six'],
+  ];
   assert.deepEqual([...matchRows(product, keys, rows, shape, 'string', params)], ['five', 'six', 'five']);
   assert.deepEqual([...matchRows(product, keys, rows, shape, 'string')], ['five', 'six', 'five']);
   assert.deepEqual([...matchRows(product, keys, [], shape, 'string', params)], [undefined, undefined, undefined]);

@@ -29,6 +29,10 @@ test('bad patterns are usage errors that say what to change', () => {
     ['a:{x}:{x}', /appears twice/],
     ['a:}', /stray/],
   ] as const) {
-    assert.throws(() => parsePattern(bad), (e: unknown) => e instanceof UsageError && message.test(e.message), bad);
+    assert.throws(
+      () => parsePattern(bad),
+      (e: unknown) => e instanceof UsageError && message.test(e.message),
+      bad,
+    );
   }
 });

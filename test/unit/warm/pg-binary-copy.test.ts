@@ -57,19 +57,36 @@ function decodeInChunks(stream: Buffer, sizes: (i: number) => number): CopyRow[]
 test('decodes rows whatever the chunk boundaries (every split point of a small stream)', () => {
   const small = copyStream(ROWS.slice(0, 5), Buffer.from('ext'));
   for (let split = 1; split < small.length; split++) {
-    assert.deepEqual(decodeInChunks(small, (i) => (i === 0 ? split : small.length)), ROWS.slice(0, 5), `split at ${split}`);
+    assert.deepEqual(
+      decodeInChunks(small, (i) => (i === 0 ? split : small.length)),
+      ROWS.slice(0, 5),
+      `split at ${split}`,
+    );
   }
-  assert.deepEqual(decodeInChunks(small, () => 1), ROWS.slice(0, 5), 'one byte at a time');
+  assert.deepEqual(
+    decodeInChunks(small, () => 1),
+    ROWS.slice(0, 5),
+    'one byte at a time',
+  );
 });
 
 test('decodes large values across many chunks', () => {
   const stream = copyStream(ROWS);
-  assert.deepEqual(decodeInChunks(stream, (i) => 1 + ((i * 7919) % 4096)), ROWS);
-  assert.deepEqual(decodeInChunks(stream, () => stream.length), ROWS);
+  assert.deepEqual(
+    decodeInChunks(stream, (i) => 1 + ((i * 7919) % 4096)),
+    ROWS,
+  );
+  assert.deepEqual(
+    decodeInChunks(stream, () => stream.length),
+    ROWS,
+  );
 });
 
 test('an empty result is just the header and the trailer', () => {
-  assert.deepEqual(decodeInChunks(copyStream([]), () => 3), []);
+  assert.deepEqual(
+    decodeInChunks(copyStream([]), () => 3),
+    [],
+  );
 });
 
 test('malformed or cut-short streams are errors, not short results', () => {

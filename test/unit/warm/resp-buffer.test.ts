@@ -19,8 +19,9 @@ function encode(commands: (string | number)[][], sizeHint?: number): RespBuffer 
   const p = new RespBuffer(sizeHint);
   for (const args of commands) {
     p.begin(args.length);
-    for (const a of args) if (typeof a === 'number') p.bulkInteger(a);
-    else p.bulk(a);
+    for (const a of args)
+      if (typeof a === 'number') p.bulkInteger(a);
+      else p.bulk(a);
   }
   return p;
 }

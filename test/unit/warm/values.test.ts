@@ -11,7 +11,10 @@ import { nodeFromAddress } from '../../../src/topology/types.js';
 test('string format: the value column as is, else the row as JSON without the key column', () => {
   assert.equal(valueOf(['k', '{"a":1}'], rowShape(['key', 'value']), 'string'), '{"a":1}');
   const when = new Date('2026-01-01T00:00:00Z');
-  assert.equal(valueOf(['k', '7', 'x', null, when], rowShape(['key', 'id', 'name', 'gone', 'at']), 'string'), '{"id":"7","name":"x","gone":null,"at":"2026-01-01T00:00:00.000Z"}');
+  assert.equal(
+    valueOf(['k', '7', 'x', null, when], rowShape(['key', 'id', 'name', 'gone', 'at']), 'string'),
+    '{"id":"7","name":"x","gone":null,"at":"2026-01-01T00:00:00.000Z"}',
+  );
   assert.equal(valueOf(['7', 'x'], rowShape(['id', 'name']), 'string'), '{"id":"7","name":"x"}');
 });
 
@@ -21,9 +24,18 @@ test('hash format: one field per column but key, NULLs omitted, objects as JSON'
 
 test('jitter spreads the TTL within ± the fraction and never below 1ms', () => {
   assert.equal(jitteredTtl(60_000, 0, Math.random), 60_000);
-  assert.equal(jitteredTtl(60_000, 0.1, () => 0), 54_000);
-  assert.equal(jitteredTtl(60_000, 0.1, () => 0.999999), 66_000);
-  assert.equal(jitteredTtl(1, 0.5, () => 0), 1);
+  assert.equal(
+    jitteredTtl(60_000, 0.1, () => 0),
+    54_000,
+  );
+  assert.equal(
+    jitteredTtl(60_000, 0.1, () => 0.999999),
+    66_000,
+  );
+  assert.equal(
+    jitteredTtl(1, 0.5, () => 0),
+    1,
+  );
 });
 
 test('key and value limits', () => {

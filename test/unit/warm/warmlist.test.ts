@@ -6,12 +6,15 @@ import { InputError } from '../../../src/errors.js';
 
 test('the shipped catalogue warmlist parses: tiers, TTLs, jitter, formats, key files next to it', () => {
   const entries = parseWarmlist(readFileSync('warmlists/catalog.yml', 'utf8'), 'warmlists/catalog.yml', '/base');
-  assert.deepEqual(entries.map((e) => [e.name, e.tier, e.source.kind]), [
-    ['hot-products', 1, 'keys'],
-    ['categories', 1, 'query'],
-    ['active-users', 2, 'keys'],
-    ['all-products', 3, 'query'],
-  ]);
+  assert.deepEqual(
+    entries.map((e) => [e.name, e.tier, e.source.kind]),
+    [
+      ['hot-products', 1, 'keys'],
+      ['categories', 1, 'query'],
+      ['active-users', 2, 'keys'],
+      ['all-products', 3, 'query'],
+    ],
+  );
   const hot = entries[0]!;
   assert.equal(hot.ttlMs, 3_600_000);
   assert.equal(hot.jitter, 0.1);
@@ -36,14 +39,21 @@ test('errors name the file, the line and the field', () => {
   assert.match(error('entries:\n  - name: a\n    ttl: 1h\n    query: q\n    only-missing: yes please\n'), /^w\.yml:5: only-missing: must be true or false/);
   assert.match(error('entries:\n  - name: a\n    ttl: 1h\n    keys: k.txt\n    pattern: p:1\n    fetch: f\n'), /^w\.yml:5: pattern: .*has no parameter/);
   assert.match(error('entries:\n  - name: a\n    query: q\n'), /^w\.yml:2: ttl: entry 'a' has no ttl/);
-  assert.match(error('entries:\n  - name: a\n    ttl: 1h\n    query: q\n  - name: a\n    ttl: 1h\n    query: q\n'), /^w\.yml:5: name: entry name 'a' is used twice/);
+  assert.match(
+    error('entries:\n  - name: a\n    ttl: 1h\n    query: q\n  - name: a\n    ttl: 1h\n    query: q\n'),
+    /^w\.yml:5: name: entry name 'a' is used twice/,
+  );
   assert.match(error('entries:\n  - name: a\n    ttl: 1h\n    query: q\n    keys: k\n'), /^w\.yml:5: keys: an entry has either/);
   assert.match(error('entries: []\n'), /entries/);
   assert.match(error('defaults:\n  ttl: 1h\n  color: 1\nentries:\n  - name: a\n    query: q\n'), /^w\.yml:3: color: unknown field in defaults/);
 });
 
 test('ttl: none, and defaults apply where an entry is silent', () => {
-  const [a, b] = parseWarmlist('defaults:\n  ttl: 5m\n  jitter: 5%\nentries:\n  - name: a\n    query: q\n  - name: b\n    ttl: none\n    query: q\n', 'w.yml', '/');
+  const [a, b] = parseWarmlist(
+    'defaults:\n  ttl: 5m\n  jitter: 5%\nentries:\n  - name: a\n    query: q\n  - name: b\n    ttl: none\n    query: q\n',
+    'w.yml',
+    '/',
+  );
   assert.equal(a!.ttlMs, 300_000);
   assert.equal(a!.jitter, 0.05);
   assert.equal(b!.ttlMs, null);

@@ -5,7 +5,15 @@ import type { Ticket, WriteBatch } from '../../../src/core/warm/ports.js';
 
 function items(values: (string | string[])[]): Items {
   const ticket: Ticket = { entry: 'e', entryIndex: 0, position: 0, remaining: values.length, sealed: false };
-  const batch: WriteBatch = { keys: values.map((_, i) => `k${i}`), values, ttls: values.map(() => 1000), stale: values.map(() => false), tickets: values.map(() => ticket), format: 'string', onlyMissing: false };
+  const batch: WriteBatch = {
+    keys: values.map((_, i) => `k${i}`),
+    values,
+    ttls: values.map(() => 1000),
+    stale: values.map(() => false),
+    tickets: values.map(() => ticket),
+    format: 'string',
+    onlyMissing: false,
+  };
   const out = emptyItems();
   for (let i = 0; i < values.length; i++) pushFromBatch(out, batch, i);
   return out;

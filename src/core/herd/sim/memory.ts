@@ -110,7 +110,10 @@ export class MemoryCache implements HerdCache {
     const counter = `stampede:${key}`;
     const held = this.store.strings.get(counter);
     const n = held && this.store.alive(held.expiresAt) ? Number(held.value) + 1 : 1;
-    this.store.strings.set(counter, { value: String(n), expiresAt: held && this.store.alive(held.expiresAt) ? held.expiresAt : this.store.clock.now() + windowMs });
+    this.store.strings.set(counter, {
+      value: String(n),
+      expiresAt: held && this.store.alive(held.expiresAt) ? held.expiresAt : this.store.clock.now() + windowMs,
+    });
     return n;
   }
 }

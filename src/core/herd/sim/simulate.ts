@@ -83,7 +83,13 @@ function world(strategy: StrategyName, input: SimulationInput, round: number, cl
 }
 
 function prime(w: World, settings: StrategySettings, ttlMs: number, recomputeMs: number): void {
-  const entry = { value: 'primed', deltaMs: recomputeMs, computedAt: w.clock.now(), ttlLeftMs: ttlMs, ...(w.origin.version !== undefined ? { version: w.origin.version } : {}) };
+  const entry = {
+    value: 'primed',
+    deltaMs: recomputeMs,
+    computedAt: w.clock.now(),
+    ttlLeftMs: ttlMs,
+    ...(w.origin.version !== undefined ? { version: w.origin.version } : {}),
+  };
   w.store.set(KEY, entry, ttlMs);
   if (settings.keepStale) w.store.set(`${KEY}:stale`, entry, settings.ttlMs + settings.staleWindowMs);
 }
@@ -143,11 +149,22 @@ async function simulateHerd(strategy: StrategyName, settings: StrategySettings, 
   // L1: one read per key per process goes past a cold L1, so at most one origin query per process.
   const predicted = input.l1 ? Math.min(model, input.processes) : model;
   if (input.writesPerSec === undefined) return { report, predicted };
-  return { report, predicted, predictedStaleRate: predictStaleRate(strategy, input.writesPerSec, input.recomputeMs, Math.max(100, input.spreadMs + 2 * input.recomputeMs)) };
+  return {
+    report,
+    predicted,
+    predictedStaleRate: predictStaleRate(strategy, input.writesPerSec, input.recomputeMs, Math.max(100, input.spreadMs + 2 * input.recomputeMs)),
+  };
 }
 
 /** The drill's write schedule on the simulated clock: bump the row's version, then delete the key (versioned: and leave the floor). */
-async function simulateWrites(w: World, strategy: StrategyName, input: SimulationInput, round: number, released: Promise<void>, ttlMs: number): Promise<number> {
+async function simulateWrites(
+  w: World,
+  strategy: StrategyName,
+  input: SimulationInput,
+  round: number,
+  released: Promise<void>,
+  ttlMs: number,
+): Promise<number> {
   await released;
   const start = w.clock.now();
   const spanMs = Math.max(100, input.spreadMs + 2 * input.recomputeMs);
@@ -177,7 +194,12 @@ async function simulateOpen(strategy: StrategyName, settings: StrategySettings, 
   });
   prime(w, settings, settings.ttlMs, input.recomputeMs);
   const startedAt = w.clock.now();
-  if (input.outage) w.store.outage = { from: startedAt + input.outage.leadMs, to: startedAt + input.outage.leadMs + input.outage.durationMs, timeoutMs: input.outage.redisTimeoutMs };
+  if (input.outage)
+    w.store.outage = {
+      from: startedAt + input.outage.leadMs,
+      to: startedAt + input.outage.leadMs + input.outage.durationMs,
+      timeoutMs: input.outage.redisTimeoutMs,
+    };
   const outputs = await w.clock.run(
     Promise.all(
       w.processes.map((proc, p) =>
@@ -219,6 +241,12 @@ async function simulateOpen(strategy: StrategyName, settings: StrategySettings, 
     processes: input.processes,
   });
   if (!input.outage) return { report, predicted };
-  const during = predictOutageDuring(strategy, { ratePerSec: input.ratePerSec, outageMs: input.outage.durationMs, redisTimeoutMs: input.outage.redisTimeoutMs, recomputeMs: input.recomputeMs, processes: input.processes });
+  const during = predictOutageDuring(strategy, {
+    ratePerSec: input.ratePerSec,
+    outageMs: input.outage.durationMs,
+    redisTimeoutMs: input.outage.redisTimeoutMs,
+    recomputeMs: input.recomputeMs,
+    processes: input.processes,
+  });
   return { report, predicted, predictedDuring: during };
 }

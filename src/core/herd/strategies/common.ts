@@ -10,7 +10,13 @@ export function versionKeyOf(key: string): string {
 export function entryOf(ctx: ReadContext, row: OriginRow, started: number): CachedValue {
   const computedAt = ctx.clock.now();
   const ttl = ctx.settings.ttlJitter > 0 ? ctx.settings.ttlMs * (1 + ctx.settings.ttlJitter * ctx.random()) : ctx.settings.ttlMs;
-  return { value: row.value, deltaMs: Math.max(0, computedAt - started), computedAt, ttlLeftMs: ttl, ...(row.version !== undefined ? { version: row.version } : {}) };
+  return {
+    value: row.value,
+    deltaMs: Math.max(0, computedAt - started),
+    computedAt,
+    ttlLeftMs: ttl,
+    ...(row.version !== undefined ? { version: row.version } : {}),
+  };
 }
 
 /**
