@@ -23,7 +23,8 @@ export interface Items {
   attempts: number[];
   /**
    * Byte items (streamed rows): the buffer holding key and value, whose `keys[i]` and `values[i]`
-   * are ''; null for items given as strings. spans: keyAt, keyLength, valueAt, valueLength per item.
+   * are ''; null (or past the end: see pushByteSpan) for items given as strings. spans: keyAt,
+   * keyLength, valueAt, valueLength per item.
    */
   chunks: (Buffer | null)[];
   spans: number[];
@@ -41,13 +42,27 @@ export function keyOf(items: Items, i: number): string {
   return readUtf8(chunk, at, at + (items.spans[4 * i + 1] as number));
 }
 
-export function pushFromBatch(dst: Items, batch: WriteBatch, i: number): void {
-  const chunk = batch.chunks?.[i] ?? null;
+/**
+ * The byte columns (`chunks`, `spans`) exist only once an Items holds a byte item: until then they
+ * stay empty, so string-only lanes (key lists, stale copies) pay nothing per key for them. Once
+ * one byte item arrives, the earlier string items are padded, and from then on the columns run
+ * alongside `keys` (their length is 0 or the number of items). Called before the key is pushed.
+ */
+function pushByteSpan(dst: Items, chunk: Buffer, s: readonly number[], i: number): void {
+  while (dst.chunks.length < dst.keys.length) pushNoSpan(dst);
   dst.chunks.push(chunk);
-  if (chunk) {
-    const s = batch.spans as number[];
-    dst.spans.push(s[4 * i] as number, s[4 * i + 1] as number, s[4 * i + 2] as number, s[4 * i + 3] as number);
-  } else dst.spans.push(0, 0, 0, 0);
+  dst.spans.push(s[4 * i] as number, s[4 * i + 1] as number, s[4 * i + 2] as number, s[4 * i + 3] as number);
+}
+
+function pushNoSpan(dst: Items): void {
+  dst.chunks.push(null);
+  dst.spans.push(0, 0, 0, 0);
+}
+
+export function pushFromBatch(dst: Items, batch: WriteBatch, i: number): void {
+  const chunk = batch.chunks?.[i];
+  if (chunk) pushByteSpan(dst, chunk, batch.spans as number[], i);
+  else if (dst.chunks.length > 0) pushNoSpan(dst);
   dst.keys.push(batch.keys[i] as string);
   dst.values.push(batch.values[i] as string | string[]);
   dst.ttls.push(batch.ttls[i] as number);
@@ -59,9 +74,9 @@ export function pushFromBatch(dst: Items, batch: WriteBatch, i: number): void {
 }
 
 export function pushItem(dst: Items, src: Items, i: number): void {
-  const s = src.spans;
-  dst.chunks.push(src.chunks[i] as Buffer | null);
-  dst.spans.push(s[4 * i] as number, s[4 * i + 1] as number, s[4 * i + 2] as number, s[4 * i + 3] as number);
+  const chunk = src.chunks[i];
+  if (chunk) pushByteSpan(dst, chunk, src.spans, i);
+  else if (dst.chunks.length > 0) pushNoSpan(dst);
   dst.keys.push(src.keys[i] as string);
   dst.values.push(src.values[i] as string | string[]);
   dst.ttls.push(src.ttls[i] as number);
