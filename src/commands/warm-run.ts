@@ -65,7 +65,7 @@ interface Opened {
 
 export async function executeWarm(plan: WarmPlan, run: WarmRunContext): Promise<WarmSummary> {
   const { io, control, out } = run;
-  const warnings = { warn: (message: string) => out.warn(message) };
+  const warn = (message: string) => out.warn(message);
   checkKeyFiles(plan, io.cwd);
   const examples = new FailureExamples();
   const opened: Opened = {};
@@ -86,12 +86,12 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext): Promise<
     // A dry run writes nothing: it takes no lock and keeps no checkpoint.
     if (!plan.options.dryRun) {
       opened.locks = await takeRunLocks(cache, control, io.signal, run.log && logLockEvent(run.log));
-      opened.checkpoint = await openCheckpoint(control, plan.options.staleSuffix, io.cwd, warnings.warn);
+      opened.checkpoint = await openCheckpoint(control, plan.options.staleSuffix, io.cwd, warn);
     }
     const resume = opened.checkpoint
       ? resumeFrom(opened.checkpoint.file.checkpoint, control.entries, opened.checkpoint.file.path, opened.checkpoint.resumed)
       : undefined;
-    for (const warning of resume?.warnings ?? []) warnings.warn(warning);
+    for (const warning of resume?.warnings ?? []) warn(warning);
     // Opened only now the run lock is held: a run refused by the lock must not truncate the file of the run that holds it.
     if (plan.failedKeys !== undefined) opened.failedKeys = await FailedKeysFile.open(plan.failedKeys, io.cwd);
     if (!run.log) opened.progress = createWarmProgress(out);
@@ -99,7 +99,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext): Promise<
       examples.listener,
       ...(opened.failedKeys ? [opened.failedKeys.listener] : []),
       ...(opened.progress ? [opened.progress.listener] : []),
-      ...(resume ? [resumeListener(resume, warnings.warn)] : []),
+      ...(resume ? [resumeListener(resume, warn)] : []),
       ...(run.log
         ? [
             warmLogListener(run.log, {
@@ -121,7 +121,7 @@ export async function executeWarm(plan: WarmPlan, run: WarmRunContext): Promise<
     if (resume) markResumed(summary, resume);
     ran = true;
   } finally {
-    await finish(opened, ran ? summary : undefined, warnings.warn);
+    await finish(opened, ran ? summary : undefined, warn);
   }
   if (out.json) out.document(warmJson(summary, examples));
   else out.result(renderWarmText(summary, examples, out.style, opened.failedKeys?.path, out.width));

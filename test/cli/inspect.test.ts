@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli } from '../harness/cli.js';
+import { problemText, runCli } from '../harness/cli.js';
 import { startRedis, type RedisProcess } from '../harness/redis.js';
 
 describe('inspect: --fail-on, --watch and bad input, in-process', () => {
@@ -77,7 +77,7 @@ describe('inspect: --fail-on, --watch and bad input, in-process', () => {
   test('--keys with a file that does not exist: exit 2 naming the file', async () => {
     const r = await runCli(['inspect', 'ttl', '--redis', url, '--keys', 'no/such/file.txt']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^cachectl: no\/such\/file.txt: cannot read the key list \(no such file\); check the path given to --keys/m);
+    assert.match(problemText(r.stderr), /^cachectl: no\/such\/file.txt: cannot read the key list \(no such file\); check the path given to --keys/);
   });
 
   test('bad numbers in flags are usage errors', async () => {

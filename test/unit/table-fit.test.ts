@@ -9,7 +9,12 @@ test('without a width a table is laid out as before, however wide', () => {
     [`product:${'9'.repeat(90)}`, 'node-a', 12],
     ['-', '-', 3],
   ];
-  assert.equal(formatTable(['key', 'node', 'count'], rows), formatTable(['key', 'node', 'count'], rows, undefined));
+  // Columns as wide as their widest cell, two spaces apart, numbers right-aligned: nothing cut.
+  const pad = ' '.repeat(90);
+  assert.equal(
+    formatTable(['key', 'node', 'count'], rows),
+    [`key     ${pad}  node    count`, `product:${'9'.repeat(90)}  node-a     12`, `-       ${pad}  -           3`].join('\n'),
+  );
   assert.ok(widest(formatTable(['key', 'node', 'count'], rows)) > 100);
 });
 

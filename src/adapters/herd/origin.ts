@@ -18,6 +18,7 @@ import { OriginError, type OriginPort, type OriginRow } from '../../core/herd/ty
 import { formatDuration } from '../../config/duration.js';
 import type { OriginCountSource } from '../../core/herd/stats.js';
 import { wallClock } from './clock.js';
+import { quoteIdent } from '../postgres/quote.js';
 
 export interface OriginCounter {
   source: OriginCountSource;
@@ -43,10 +44,6 @@ export function validateFetchSql(sql: string, flag = '--fetch'): string {
   const other = /\$([2-9]|\d{2,})\b/.exec(trimmed);
   if (other) throw new UsageError(`${flag}: only $1 may be used (found ${other[0]}); the key's id is the one parameter`);
   return trimmed;
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /**

@@ -17,12 +17,9 @@ import { wallClock } from './clock.js';
 import { versionOf } from './origin.js';
 import { decodeEntry, encodeEntry, type RedisHerdCache } from './redis-cache.js';
 import type { RaceOptions } from '../../core/herd/drill-types.js';
+import { quoteIdent } from '../postgres/quote.js';
 
 export type { RaceOptions } from '../../core/herd/drill-types.js';
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 export class RaceWriter {
   /** The database's latest committed version. */

@@ -12,6 +12,7 @@ import { seedCatalogue, type CatalogueSize } from '../postgres/catalogue.js';
 import { spawnDetached } from './processes.js';
 import { waitUntil, type OnSpawned } from './redis.js';
 import type { SandboxProcess } from './state.js';
+import { quoteIdent, quoteLiteral } from '../postgres/quote.js';
 
 /**
  * Who made a database: its comment marks it, so a leftover one can be recognised and replaced
@@ -39,14 +40,6 @@ export function databaseUrl(adminUrl: string, database: string): string {
   const url = new URL(adminUrl);
   url.pathname = `/${database}`;
   return url.toString();
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function quoteLiteral(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
 }
 
 export class ForeignDatabaseError extends Error {}

@@ -24,7 +24,7 @@ export function newWriteBatch(entry: WarmEntry, bytes = false): WriteBatch {
   };
 }
 
-/** Adds a key (and its stale copy when the entry asks for one) to the batch. */
+/** Adds a key (and its stale copy when the entry asks for one) to a batch of strings (never a byte batch: see pushByteWrite). */
 export function pushWrite(
   batch: WriteBatch,
   entry: WarmEntry,
@@ -41,12 +41,8 @@ export function pushWrite(
   batch.stale.push(false);
   batch.tickets.push(ticket);
   batch.refreshBelowMs?.push(entry.refreshBelowMs as number);
-  batch.chunks?.push(null);
-  batch.spans?.push(0, 0, 0, 0);
   ticket.remaining++;
   if (entry.staleMs !== undefined) {
-    batch.chunks?.push(null);
-    batch.spans?.push(0, 0, 0, 0);
     batch.keys.push(key + staleSuffix);
     batch.values.push(value);
     batch.ttls.push(ttl < 0 ? -1 : ttl + entry.staleMs);

@@ -59,9 +59,9 @@ export interface WriteBatch {
   /** Rewrite only when the key has less than this left (ms); stale copies add their window. */
   refreshBelowMs?: number[];
   /**
-   * Items whose key and value are bytes (a streamed row): the chunk holding them, null for items
-   * given as `keys[i]` / `values[i]` (those are '' for byte items). spans: keyAt, keyLength,
-   * valueAt, valueLength per item.
+   * Set only on a batch of byte items (streamed rows, see pushByteWrite): the chunk holding each
+   * item's key and value (their `keys[i]` / `values[i]` are ''). spans: keyAt, keyLength,
+   * valueAt, valueLength per item. A batch of strings has neither.
    */
   chunks?: (Buffer | null)[];
   spans?: number[];
