@@ -96,9 +96,12 @@ function readMeasured(path: string): Map<string, Measured> {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new InputError(`cannot read a drill result (${error instanceof Error ? error.message : String(error)}); give the output of cachectl herd --json`, {
-      file: path,
-    });
+    throw new InputError(
+      `cannot read the drill result given to --measured (${error instanceof Error ? error.message : String(error)}); give the output of cachectl herd --json`,
+      {
+        file: path,
+      },
+    );
   }
   const reports = (parsed as { reports?: unknown }).reports;
   if (!Array.isArray(reports)) throw new InputError('no "reports" array: give the output of cachectl herd --json', { file: path });

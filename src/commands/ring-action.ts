@@ -44,7 +44,12 @@ export async function ringStats(flags: RingFlags, ctx: CommandContext): Promise<
 
 export async function ringDiff(flags: RingFlags, ctx: CommandContext): Promise<void> {
   const target = redisTargetFrom(flags, ctx.io);
-  if (target.kind !== 'ring') throw new UsageError('ring diff works on rings; give --ring or --ring-config (a cluster moves slots, not arcs)');
+  if (target.kind !== 'ring') {
+    const what = target.kind === 'cluster' ? 'a cluster' : 'a single node';
+    throw new UsageError(
+      `ring diff works on rings; ${target.source ?? 'the target'} names ${what}: give --ring or --ring-config (a cluster moves slots, not arcs)`,
+    );
+  }
   const before = createRingTopology(target.spec);
   const next = changedSpec(target.spec, { add: flags.add, remove: flags.remove });
   const after = createRingTopology(next.spec);

@@ -31,7 +31,7 @@ export function changedSpec(spec: RingSpec, change: { add?: string; remove?: str
     throw new UsageError('ring diff: give exactly one of --add <host:port[:weight] [name]> or --remove <name>');
   }
   if (change.add !== undefined) {
-    const added = parseRingServers(change.add);
+    const added = parseRingServers(change.add, '--add');
     for (const server of added) {
       const address = `${server.host}:${server.port}`;
       const clash = spec.servers.find((s) => `${s.host}:${s.port}` === address || (server.name !== undefined && s.name === server.name));

@@ -55,18 +55,18 @@ export function findDuplicate(servers: readonly RingServer[]): string | undefine
   return undefined;
 }
 
-/** Parses `host:port[:weight] [name]` entries separated by commas (the --ring flag). */
-export function parseRingServers(text: string): RingServer[] {
+/** Parses `host:port[:weight] [name]` entries separated by commas (--ring, or ring diff's --add). */
+export function parseRingServers(text: string, flag = '--ring'): RingServer[] {
   const entries = text.split(',');
-  if (entries.every((e) => e.trim() === '')) throw new UsageError("--ring: no servers given; write 'host:port[:weight] [name],...'");
+  if (entries.every((e) => e.trim() === '')) throw new UsageError(`${flag}: no servers given; write 'host:port[:weight] [name],...'`);
   const servers = entries
     .filter((e) => e.trim() !== '')
     .map((entry) => {
       const { server, error } = parseServerLine(entry);
-      if (!server) throw new UsageError(`--ring: ${error}`);
+      if (!server) throw new UsageError(`${flag}: ${error}`);
       return server;
     });
   const duplicate = findDuplicate(servers);
-  if (duplicate) throw new UsageError(`--ring: ${duplicate}`);
+  if (duplicate) throw new UsageError(`${flag}: ${duplicate}`);
   return servers;
 }
