@@ -9,3 +9,17 @@ export function quoteIdent(name: string): string {
 export function quoteLiteral(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
+
+/**
+ * A text[] value in PostgreSQL's array input syntax, `{"a","b\"c"}`, for a bound parameter: what
+ * node-postgres builds from a JS array (every element quoted, `\` and `"` escaped), without its
+ * per-element replace() calls. The server parses it as data; it is never part of the SQL text.
+ */
+export function arrayLiteral(elements: readonly string[]): string {
+  const quoted = new Array<string>(elements.length);
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i] as string;
+    quoted[i] = e.includes('\\') || e.includes('"') ? `"${e.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `"${e}"`;
+  }
+  return `{${quoted.join(',')}}`;
+}

@@ -4,7 +4,7 @@
  * errors with backoff, and the planner's row estimate for the progress bar.
  * Keys only ever travel as bound array parameters.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import { FetchError, type ByteRows, type FetchedRows, type RowSourcePort } from '../../core/warm/ports.js';
 import { rowShape, type RowShape } from '../../core/warm/values.js';
 import type { WarmEntry } from '../../core/warm/types.js';
@@ -15,6 +15,19 @@ import { classifyPgError, pgMessage } from './pg-errors.js';
 import { copyByteBatches, COPY_SHAPE, planCopy, type CopyPlan } from './copy-stream.js';
 import type { ByteRowBatch } from './pg-binary-copy.js';
 import { countBeforeQuery, resumeQuery } from '../../core/run/query-wrap.js';
+import { arrayLiteral } from './quote.js';
+import { RawRowsQuery } from './raw-rows.js';
+
+/**
+ * Column types the driver's default parsers hand back as the text itself (int8 after a regex test
+ * per row): taken as they come. Every other type keeps the driver's parser (int4 as a number, json,
+ * dates...), since a row without a `value` column is written as JSON, where 5 and "5" differ.
+ */
+const AS_IS_TYPES = new Set([25 /* text */, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */, 20 /* int8 */, 2950 /* uuid */]);
+const asIs = (text: string): string => text;
+const KEY_FETCH_TYPES = {
+  getTypeParser: (oid: number, format?: string) => (AS_IS_TYPES.has(oid) && format !== 'binary' ? asIs : pg.types.getTypeParser(oid, format as 'text')),
+};
 
 export interface PgSourceOptions {
   cursorRows: number;
@@ -41,6 +54,19 @@ export class PgWarmSource implements RowSourcePort {
     );
   }
 
+  /** fetch, its rows read as offsets (raw-rows.ts); a batch the database rejects is isolated as rows. */
+  async fetchBytes(entry: WarmEntry, params: string[][], keyCount: number): Promise<FetchedRows> {
+    if (entry.source.kind !== 'keys') throw new Error('fetchBytes() needs a key-list entry');
+    const sql = entry.source.fetch;
+    try {
+      return await this.withRetry(entry, keyCount, () => this.queryKeyBytes(sql, params));
+    } catch (error) {
+      const kind = classifyPgError(error);
+      if (kind !== 'input') throw asFetchError(error, kind);
+      return this.fetch(entry, params, keyCount);
+    }
+  }
+
   /**
    * Fetches the keys at these indices of the batch. When the database rejects the input, the keys
    * it rejects are isolated: first the keys whose value PostgreSQL names in its message (`invalid
@@ -51,7 +77,9 @@ export class PgWarmSource implements RowSourcePort {
     const all = indices.length === (params[0]?.length ?? 0);
     const values = all ? params : params.map((p) => indices.map((i) => p[i] as string));
     try {
-      const result = await this.withRetry(entry, indices.length, () => this.queryKeys(sql, values));
+      const result = await this.withRetry(entry, indices.length, () =>
+        this.onClient((client) => client.query({ text: sql, values: values.map(arrayLiteral), rowMode: 'array', types: KEY_FETCH_TYPES })),
+      );
       return { rows: result.rows as unknown[][], shape: rowShape(result.fields.map((f) => f.name)), invalid: [] };
     } catch (error) {
       const kind = classifyPgError(error);
@@ -69,16 +97,25 @@ export class PgWarmSource implements RowSourcePort {
     }
   }
 
+  private async queryKeyBytes(sql: string, values: string[][]): Promise<FetchedRows> {
+    const query = await this.onClient(async (client) => {
+      const raw = new RawRowsQuery(sql, values.map(arrayLiteral));
+      client.query(raw);
+      return raw.done;
+    });
+    return fetchedOf(query);
+  }
+
   /**
    * One fetch on a connection of its own. pool.query() would close the connection on any error, so
    * each rejected batch half would open a new one (~13 ms here); a data error leaves the connection
    * healthy, and only a connection-level failure discards it.
    */
-  private async queryKeys(sql: string, values: string[][]): Promise<pg.QueryResult> {
+  private async onClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      return await client.query({ text: sql, values, rowMode: 'array' });
+      return await work(client);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       broken = typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || classifyPgError(error) === 'transient';
@@ -254,6 +291,37 @@ function readCursor(client: pg.PoolClient, n: number): Promise<{ rows: unknown[]
   return client
     .query<unknown[]>({ text: `FETCH FORWARD ${n} FROM cachectl_warm`, rowMode: 'array' })
     .then((result) => ({ rows: result.rows, names: result.fields.map((f) => f.name) }));
+}
+
+/** Text-like value types: their text bytes are what the row path writes for them. */
+const TEXT_VALUE_TYPES = new Set([25 /* text */, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */]);
+
+/** A raw fetch as the engine takes it: the values as bytes when the value column is text, else rows as the driver makes them. */
+function fetchedOf(query: RawRowsQuery): FetchedRows {
+  const { rows, fields } = query;
+  const shape = rowShape(fields.map((f) => f.name));
+  const parsers = fields.map((f) => KEY_FETCH_TYPES.getTypeParser(f.dataTypeID, 'text'));
+  const cell = (r: number, c: number): unknown => {
+    const text = rows.text(r, c);
+    return text === null ? null : (parsers[c] as (text: string) => unknown)(text);
+  };
+  const valueType = shape.valueIndex >= 0 ? fields[shape.valueIndex]?.dataTypeID : undefined;
+  if (valueType === undefined || !TEXT_VALUE_TYPES.has(valueType)) {
+    const out: unknown[][] = new Array(rows.count);
+    for (let r = 0; r < rows.count; r++) {
+      const row: unknown[] = new Array(fields.length);
+      for (let c = 0; c < fields.length; c++) row[c] = cell(r, c);
+      out[r] = row;
+    }
+    return { rows: out, shape, invalid: [] };
+  }
+  const valueSpans = new Int32Array(2 * rows.count);
+  for (let r = 0; r < rows.count; r++) {
+    const i = 2 * (r * rows.columns + shape.valueIndex);
+    valueSpans[2 * r] = rows.spans[i] as number;
+    valueSpans[2 * r + 1] = rows.spans[i + 1] as number;
+  }
+  return { rows: [], bytes: { count: rows.count, chunks: rows.chunks, valueSpans, cell }, shape, invalid: [] };
 }
 
 function asFetchError(error: unknown, kind: string): FetchError {

@@ -1,13 +1,12 @@
 /**
  * A bare pipelining connection to one node for the warm's hot path: a whole pipeline is
- * encoded into one Buffer (RespBuffer) and its replies come back as one array, parsed by
- * redis-parser (the parser ioredis itself uses). No Command object, promise or callback per
- * key: at hundreds of thousands of keys per second those dominated the profile with ioredis
+ * encoded into one Buffer (RespBuffer) and its replies come back as one array, parsed in place
+ * (RespReplyParser: no string per `+OK`). No Command object, promise or callback per key: at hundreds of thousands of keys per second those dominated the profile with ioredis
  * pipelines. Topology reads, verify and everything else still go through ioredis.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import RedisParser from 'redis-parser';
+import { RespReplyParser } from './resp-reply-parser.js';
 import type { CacheNode } from '../../topology/types.js';
 import { RespBuffer } from './resp-buffer.js';
 import { tlsOptionsFor } from './tls.js';
@@ -81,13 +80,10 @@ export class RespConnection {
     const socket = tls ? tlsConnect({ ...where, ...tls }) : netConnect(where);
     socket.setNoDelay(true);
     socket.setTimeout(this.connectTimeoutMs);
-    const parser = new RedisParser({
-      returnReply: (reply: unknown) => this.onReply(reply),
-      returnError: (error: Error) => this.onReply(error),
-      returnFatalError: (error: Error) => {
-        socket.destroy(error);
-      },
-    });
+    const parser = new RespReplyParser(
+      (reply) => this.onReply(reply),
+      (error) => socket.destroy(error),
+    );
     socket.on('data', (chunk: Buffer) => parser.execute(chunk));
     socket.on('close', () => {
       if (this.socket === socket) this.socket = undefined;

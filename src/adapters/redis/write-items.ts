@@ -3,7 +3,7 @@
  * and the Redis commands that write them.
  */
 import { constantArg, type RespBuffer } from './resp-buffer.js';
-import type { Ticket, WriteBatch } from '../../core/warm/ports.js';
+import { KEY_IN_KEYS, type Ticket, type WriteBatch } from '../../core/warm/ports.js';
 import { readUtf8 } from '../utf8.js';
 
 export const MODE_HASH = 1;
@@ -37,9 +37,15 @@ export function emptyItems(): Items {
 /** Item i's key as text: made here, for what is reported or read back, never on the write path. */
 export function keyOf(items: Items, i: number): string {
   const chunk = items.chunks[i];
-  if (!chunk) return items.keys[i] as string;
+  const keyLength = items.spans[4 * i + 1] as number;
+  if (!chunk || keyLength === KEY_IN_KEYS) return items.keys[i] as string;
   const at = items.spans[4 * i] as number;
-  return readUtf8(chunk, at, at + (items.spans[4 * i + 1] as number));
+  return readUtf8(chunk, at, at + keyLength);
+}
+
+/** Whether item i's key is bytes in its chunk (a streamed row), not the string keys[i]. */
+export function keyInChunk(items: Items, i: number): boolean {
+  return items.chunks[i] != null && items.spans[4 * i + 1] !== KEY_IN_KEYS;
 }
 
 /**
@@ -124,7 +130,10 @@ export function takeItems(src: Items, n: number, maxUnits = Infinity): Items {
 
 /** UTF-16 units of item i's key and value (about its bytes; a byte item's bytes). */
 export function itemUnits(items: Items, i: number): number {
-  if (items.chunks[i]) return (items.spans[4 * i + 1] as number) + (items.spans[4 * i + 3] as number);
+  if (items.chunks[i]) {
+    const keyLength = items.spans[4 * i + 1] as number;
+    return (keyLength === KEY_IN_KEYS ? (items.keys[i] as string).length : keyLength) + Math.max(0, items.spans[4 * i + 3] as number);
+  }
   const value = items.values[i] as string | string[];
   let units = (items.keys[i] as string).length;
   if (typeof value === 'string') units += value.length;
@@ -192,15 +201,18 @@ export function encodeWrite(p: RespBuffer, items: Items, i: number, plainSet: bo
   return bytes;
 }
 
-/** SET of a byte item: key and value copied from the row's buffer, lengths known. */
+/** SET of a byte item: the value (and a streamed row's key) copied from the row's buffer, lengths known. */
 function encodeByteSet(p: RespBuffer, items: Items, i: number, chunk: Buffer, plainSet: boolean): number {
   const ttl = items.ttls[i] as number;
   const nx = !plainSet && ((items.modes[i] as number) & MODE_NX) !== 0;
   const s = items.spans;
-  const valueLength = s[4 * i + 3] as number;
+  // A NULL value (-1) is written empty, as the row path writes it.
+  const valueLength = Math.max(0, s[4 * i + 3] as number);
+  const keyLength = s[4 * i + 1] as number;
   p.begin(3 + (ttl >= 0 ? 2 : 0) + (nx ? 1 : 0));
   p.constant(SET);
-  p.bulkBytes(chunk, s[4 * i] as number, s[4 * i + 1] as number);
+  if (keyLength === KEY_IN_KEYS) p.bulk(items.keys[i] as string);
+  else p.bulkBytes(chunk, s[4 * i] as number, keyLength);
   p.bulkBytes(chunk, s[4 * i + 2] as number, valueLength);
   if (ttl >= 0) {
     p.constant(PX);

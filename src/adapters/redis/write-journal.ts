@@ -78,9 +78,10 @@ export class WriteJournal {
   private keepBytes(items: Items, j: number, chunk: Buffer): void {
     const s = items.spans;
     const keyAt = s[4 * j] as number;
-    const keyLength = s[4 * j + 1] as number;
+    // A key-list key is the string keys[j]: only the value is in the chunk.
+    const keyLength = Math.max(0, s[4 * j + 1] as number);
     const valueAt = s[4 * j + 2] as number;
-    const valueLength = s[4 * j + 3] as number;
+    const valueLength = Math.max(0, s[4 * j + 3] as number);
     const need = keyLength + valueLength;
     if (this.arenaUsed + need > this.arena.length) {
       this.arena = Buffer.allocUnsafe(Math.max(need, 256 * 1024));

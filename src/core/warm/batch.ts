@@ -6,7 +6,7 @@ import { renderKey, type KeyPattern } from './pattern.js';
 import { jitteredTtl } from './ttl.js';
 import { valueBytes } from './validate.js';
 import { valueOf, type RowShape } from './values.js';
-import type { Ticket, WriteBatch } from './ports.js';
+import { KEY_IN_KEYS, type Ticket, type WriteBatch } from './ports.js';
 import type { WarmEntry } from './types.js';
 
 /** `bytes`: the batch also takes byte items (pushByteWrite). */
@@ -79,6 +79,46 @@ export function pushByteWrite(
   ticket.remaining++;
 }
 
+/**
+ * Adds a key-list key whose value is bytes, chunk[valueAt, +valueLength) (-1: NULL, written empty),
+ * and its stale copy when the entry asks for one, to a batch made with `bytes`.
+ */
+export function pushByteValueWrite(
+  batch: WriteBatch,
+  entry: WarmEntry,
+  ticket: Ticket,
+  key: string,
+  chunk: Buffer,
+  valueAt: number,
+  valueLength: number,
+  staleSuffix: string,
+  random: () => number,
+): void {
+  const ttl = entry.ttlMs === null ? -1 : jitteredTtl(entry.ttlMs, entry.jitter, random);
+  const chunks = batch.chunks as (Buffer | null)[];
+  const spans = batch.spans as number[];
+  batch.keys.push(key);
+  batch.values.push('');
+  batch.ttls.push(ttl);
+  batch.stale.push(false);
+  batch.tickets.push(ticket);
+  chunks.push(chunk);
+  spans.push(0, KEY_IN_KEYS, valueAt, valueLength);
+  batch.refreshBelowMs?.push(entry.refreshBelowMs as number);
+  ticket.remaining++;
+  if (entry.staleMs !== undefined) {
+    batch.keys.push(key + staleSuffix);
+    batch.values.push('');
+    batch.ttls.push(ttl < 0 ? -1 : ttl + entry.staleMs);
+    batch.stale.push(true);
+    batch.tickets.push(ticket);
+    chunks.push(chunk);
+    spans.push(0, KEY_IN_KEYS, valueAt, valueLength);
+    batch.refreshBelowMs?.push((entry.refreshBelowMs as number) + entry.staleMs);
+    ticket.remaining++;
+  }
+}
+
 /** Whether an entry's rows can be written as bytes: plain SET (NX allowed), no stale copy, no PTTL look. */
 export function byteRowsFit(entry: WarmEntry): boolean {
   return entry.format === 'string' && entry.staleMs === undefined && entry.refreshBelowMs === undefined;
@@ -98,8 +138,29 @@ export function matchRows(
   /** The single parameter's value of each key (index-aligned), when the pattern has one. */
   params?: readonly string[],
 ): (string | string[] | undefined)[] {
-  const paramIndex = pattern.params.map((p) => shape.names.indexOf(p));
+  const rowOf = matchRowIndexes(pattern, keys, rows.length, (r, c) => (rows[r] as unknown[])[c], shape, params);
   const values = new Array<string | string[] | undefined>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const r = rowOf[i] as number;
+    if (r >= 0) values[i] = valueOf(rows[r] as unknown[], shape, format);
+  }
+  return values;
+}
+
+/**
+ * matchRows by row index (-1: no row for the key), over rows given by their cells: `cell(r, c)` is
+ * column c of row r as the driver gives it.
+ */
+export function matchRowIndexes(
+  pattern: KeyPattern,
+  keys: readonly string[],
+  rowCount: number,
+  cell: (r: number, c: number) => unknown,
+  shape: RowShape,
+  params?: readonly string[],
+): Int32Array {
+  const paramIndex = pattern.params.map((p) => shape.names.indexOf(p));
+  const rowOf = new Int32Array(keys.length).fill(-1);
   // One parameter: the key is literal + value + literal, so matching the value alone is the same
   // test without building a key string per row.
   const single = params !== undefined && paramIndex.length === 1;
@@ -113,20 +174,20 @@ export function matchRows(
   }
   const column = paramIndex[0] as number;
   const parts: unknown[] = new Array(paramIndex.length);
-  for (const row of rows) {
+  for (let r = 0; r < rowCount; r++) {
     let id: string;
     if (single) {
-      const cell = row[column];
-      id = typeof cell === 'string' ? cell : String(cell);
+      const value = cell(r, column);
+      id = typeof value === 'string' ? value : String(value);
     } else {
-      for (let p = 0; p < paramIndex.length; p++) parts[p] = row[paramIndex[p] as number];
+      for (let p = 0; p < paramIndex.length; p++) parts[p] = cell(r, paramIndex[p] as number);
       id = renderKey(pattern, parts);
     }
     const index = first.get(id);
-    if (index !== undefined && values[index] === undefined) values[index] = valueOf(row, shape, format);
+    if (index !== undefined && (rowOf[index] as number) < 0) rowOf[index] = r;
   }
-  for (const i of duplicates) values[i] = values[first.get(ids[i] as string) as number];
-  return values;
+  for (const i of duplicates) rowOf[i] = rowOf[first.get(ids[i] as string) as number] as number;
+  return rowOf;
 }
 
 /** Why a value cannot be written, or undefined. */

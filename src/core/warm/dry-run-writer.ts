@@ -3,7 +3,7 @@
  * key with the real topology and reports what would be written where (keys, bytes, samples).
  */
 import type { Topology } from '../../topology/types.js';
-import type { CacheWriter, Ticket, WriteBatch, WriteReport } from './ports.js';
+import { KEY_IN_KEYS, type CacheWriter, type Ticket, type WriteBatch, type WriteReport } from './ports.js';
 import { valueBytes } from './validate.js';
 import { owningNodes } from './route.js';
 
@@ -29,7 +29,8 @@ export class DryRunWriter implements CacheWriter {
       const chunk = batch.chunks?.[i];
       const spans = batch.spans as number[];
       // A streamed row's key and value are bytes: text only here, where the dry run reports them.
-      const key = chunk ? textOf(chunk, spans[4 * i] as number, spans[4 * i + 1] as number) : (batch.keys[i] as string);
+      const keyLength = chunk ? (spans[4 * i + 1] as number) : KEY_IN_KEYS;
+      const key = chunk && keyLength !== KEY_IN_KEYS ? textOf(chunk, spans[4 * i] as number, keyLength) : (batch.keys[i] as string);
       const node = this.topology.nodes[owners[i] as number];
       const ticket = batch.tickets[i] as Ticket;
       if (!node) {

@@ -5,10 +5,11 @@
  */
 import { matchKey } from './pattern.js';
 import type { KeyLineBatch } from './ports.js';
-import { byteRowsFit, matchRows, newWriteBatch, pushByteWrite, pushWrite, valueProblem } from './batch.js';
+import { byteRowsFit, matchRowIndexes, matchRows, newWriteBatch, pushByteValueWrite, pushByteWrite, pushWrite, valueProblem } from './batch.js';
 import {
   FetchError,
   type ByteRows,
+  type ByteValueRows,
   type CachePeekPort,
   type CacheWriter,
   type KeyListPort,
@@ -25,7 +26,7 @@ import type { VerifyProblem } from './ports.js';
 import type { FailureKind, ResumePoint, WarmEntry, WarmOptions } from './types.js';
 import { InputError, stopCause } from '../../errors.js';
 import { TicketLedger } from './tickets.js';
-import { valueOf } from './values.js';
+import { valueOf, type RowShape } from './values.js';
 
 export interface WarmPorts {
   keys: KeyListPort;
@@ -301,7 +302,10 @@ class WarmEngine {
     const started = this.now();
     let fetched;
     try {
-      fetched = await this.ports.rows.fetch(entry, params, accepted.length);
+      const { rows: source } = this.ports;
+      fetched = await (entry.format === 'string' && source.fetchBytes
+        ? source.fetchBytes(entry, params, accepted.length)
+        : source.fetch(entry, params, accepted.length));
     } catch (error) {
       if (!(error instanceof FetchError)) throw error;
       for (let i = 0; i < accepted.length; i++) this.settleUnwritten(entry.name, accepted[i] as string, 'failed', error.message, acceptedLines[i]);
@@ -309,6 +313,10 @@ class WarmEngine {
     }
     this.emit({ type: 'batchFetched', entry: entry.name, keys: accepted.length, rows: fetched.rows.length, ms: this.now() - started });
     const rejected = new Map(fetched.invalid.map((x) => [x.index, x.reason]));
+    if (fetched.bytes) {
+      await this.writeByteValues(entry, ticket, accepted, acceptedLines, params, fetched.bytes, fetched.shape, rejected);
+      return;
+    }
     const values = matchRows(pattern, accepted, fetched.rows, fetched.shape, entry.format, params.length === 1 ? params[0] : undefined);
     const batch = newWriteBatch(entry);
     for (let i = 0; i < accepted.length; i++) {
@@ -325,6 +333,46 @@ class WarmEngine {
         continue;
       }
       pushWrite(batch, entry, ticket, key, value, this.options.staleSuffix, this.random);
+    }
+    if (batch.keys.length > 0) await this.writer.write(batch);
+  }
+
+  /**
+   * The write batch of a key-list fetch whose values came as bytes: the same checks and outcomes
+   * as for rows (no row, rejected by the database, value size), and the value is never a string.
+   */
+  private async writeByteValues(
+    entry: WarmEntry,
+    ticket: Ticket,
+    keys: readonly string[],
+    lines: readonly number[],
+    params: readonly string[][],
+    rows: ByteValueRows,
+    shape: RowShape,
+    rejected: ReadonlyMap<number, string>,
+  ): Promise<void> {
+    if (entry.source.kind !== 'keys') return;
+    const rowOf = matchRowIndexes(entry.source.pattern, keys, rows.count, (r, c) => rows.cell(r, c), shape, params.length === 1 ? params[0] : undefined);
+    const { maxValueBytes, staleSuffix } = this.options;
+    const batch = newWriteBatch(entry, true);
+    const spans = rows.valueSpans;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const r = rowOf[i] as number;
+      const dbReason = rejected.get(i);
+      const valueLength = r >= 0 ? (spans[2 * r + 1] as number) : 0;
+      const reason = dbReason
+        ? `the database rejected it: ${dbReason}`
+        : r < 0
+          ? 'no row for this key'
+          : valueLength > maxValueBytes
+            ? `value is ${valueLength} bytes, over the ${maxValueBytes}-byte limit (--max-value-bytes)`
+            : undefined;
+      if (reason !== undefined) {
+        this.settleUnwritten(entry.name, key, dbReason || r >= 0 ? 'invalid' : 'missing', reason, lines[i]);
+        continue;
+      }
+      pushByteValueWrite(batch, entry, ticket, key, rows.chunks[r] as Buffer, spans[2 * r] as number, valueLength, staleSuffix, this.random);
     }
     if (batch.keys.length > 0) await this.writer.write(batch);
   }

@@ -59,12 +59,28 @@ export interface WriteBatch {
   /** Rewrite only when the key has less than this left (ms); stale copies add their window. */
   refreshBelowMs?: number[];
   /**
-   * Set only on a batch of byte items (streamed rows, see pushByteWrite): the chunk holding each
-   * item's key and value (their `keys[i]` / `values[i]` are ''). spans: keyAt, keyLength,
-   * valueAt, valueLength per item. A batch of strings has neither.
+   * Set only on a batch of byte items (streamed rows, see pushByteWrite; key-list values read as
+   * bytes, see pushByteValueWrite): the chunk holding each item's value, and its key unless the
+   * key length is KEY_IN_KEYS. spans: keyAt, keyLength, valueAt, valueLength per item; `values[i]`
+   * is '', and so is `keys[i]` when the key is in the chunk. A batch of strings has neither.
    */
   chunks?: (Buffer | null)[];
   spans?: number[];
+}
+
+/** A byte item's key length when its key is the string `keys[i]` (only its value is bytes). */
+export const KEY_IN_KEYS = -1;
+
+/**
+ * Key-list rows whose value column came as bytes (the fetch's value is text): row r's value is
+ * chunks[r][valueSpans[2r], +valueSpans[2r+1]) (length -1: NULL); `cell` gives the other columns
+ * as the driver would (the key pattern's columns are matched on them).
+ */
+export interface ByteValueRows {
+  readonly count: number;
+  readonly chunks: readonly Buffer[];
+  readonly valueSpans: Int32Array;
+  cell(r: number, column: number): unknown;
 }
 
 /** How the writer reports outcomes, aggregated per ticket and node wherever possible. */
@@ -99,7 +115,9 @@ export interface CacheWriter {
 }
 
 export interface FetchedRows {
+  /** Empty when `bytes` holds the rows. */
   rows: unknown[][];
+  bytes?: ByteValueRows;
   shape: RowShape;
   /** Keys (by index into the batch) the database rejected, with its message. */
   invalid: { index: number; reason: string }[];
@@ -108,6 +126,11 @@ export interface FetchedRows {
 export interface RowSourcePort {
   /** Batched fetch for a key-list entry: params[p] is the array for `$p+1`. Throws FetchError. */
   fetch(entry: WarmEntry, params: string[][], keyCount: number): Promise<FetchedRows>;
+  /**
+   * fetch for an entry that writes strings, with the rows as ByteValueRows where the value column
+   * is text (its bytes are what is written); else as rows. Optional: without it the engine fetches rows.
+   */
+  fetchBytes?(entry: WarmEntry, params: string[][], keyCount: number): Promise<FetchedRows>;
   /**
    * Streams a query entry through a cursor, skipping `skipRows`; with `afterKey` (a query ordered
    * by key, resumed) only rows whose key sorts at or after it, and no rows skipped. Throws FetchError.

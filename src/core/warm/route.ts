@@ -4,8 +4,12 @@
  * One typed array per batch, no object per key; the writer fills its per-node lanes from it.
  */
 import type { Topology } from '../../topology/types.js';
+import { KEY_IN_KEYS } from './ports.js';
 
-/** `chunks[i]` set: key i is bytes, chunks[i][spans[4i], +spans[4i+1]) (a streamed row), hashed as bytes. */
+/**
+ * `chunks[i]` set: key i is bytes, chunks[i][spans[4i], +spans[4i+1]) (a streamed row), hashed as
+ * bytes; unless its length is KEY_IN_KEYS (a key-list key, whose value alone is bytes).
+ */
 export function owningNodes(topology: Topology, keys: readonly string[], chunks?: readonly (Uint8Array | null)[], spans?: readonly number[]): Int32Array {
   const owners = new Int32Array(keys.length);
   if (!chunks || !spans) {
@@ -14,7 +18,9 @@ export function owningNodes(topology: Topology, keys: readonly string[], chunks?
   }
   for (let i = 0; i < keys.length; i++) {
     const chunk = chunks[i];
-    owners[i] = chunk ? topology.nodeIndexOfBytes(chunk, spans[4 * i] as number, spans[4 * i + 1] as number) : topology.nodeIndexOf(keys[i] as string);
+    const keyLength = spans[4 * i + 1] as number;
+    owners[i] =
+      chunk && keyLength !== KEY_IN_KEYS ? topology.nodeIndexOfBytes(chunk, spans[4 * i] as number, keyLength) : topology.nodeIndexOf(keys[i] as string);
   }
   return owners;
 }
