@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openCache } from '../adapters/redis/cache.js';
 import { writeReportPage } from '../adapters/files/report-file.js';
 import { RedisInspectSource, type ScanMode } from '../adapters/redis/scanner.js';
-import { singleNodeOf, type RedisTarget } from '../config/target.js';
+import { authOf, type RedisTarget } from '../config/target.js';
 import { DEFAULTS, DURATION_RANGES } from '../config/defaults.js';
 import { parseDuration, parsePositiveInt } from '../config/duration.js';
 import type { InspectEvent, NodeSummary } from '../core/inspect/every-node.js';
@@ -125,7 +125,7 @@ async function runOnce<R>(
   });
   const progress = new ScanProgress(out, Boolean(view.everyKey));
   try {
-    const db = options.target.kind === 'single' ? (singleNodeOf(options.target).auth.db ?? 0) : (options.target.auth.db ?? 0);
+    const db = authOf(options.target).db ?? 0;
     const source = new RedisInspectSource(cache, { db, mode: options.mode });
     const facts = await source.nodeFacts();
     if (options.target.kind === 'single' && facts[0]?.info?.cluster_enabled === '1' && !options.nodeOnly) {

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { runCli } from '../harness/cli.js';
 import { parseRedisEndpoint } from '../../src/config/redis-url.js';
 import { pgUrlFromConninfo } from '../../src/config/pg-conninfo.js';
-import { resolveRedisTarget, type RingLoaders } from '../../src/config/target.js';
+import { authOf, resolveRedisTarget, type RedisTarget, type RingLoaders } from '../../src/config/target.js';
+import { respAuthFor } from '../../src/adapters/redis/write-outcomes.js';
 import { parseRingServers } from '../../src/topology/ring/index.js';
 
 function oneLine(r: { stderr: string }): void {
@@ -163,6 +164,17 @@ test('topology precedence: flags, then CACHECTL_CLUSTER, CACHECTL_RING, CACHECTL
   assert.throws(() => resolveRedisTarget({ cert: 'c.pem' }, {}, rings), /--cert: a client certificate needs both --cert and --tls-key/);
   const tls = resolveRedisTarget({ redis: 'h:6379', cacert: 'ca.pem', sni: 'cache.example.com' }, {}, rings);
   assert.deepEqual([tls.auth.tls, tls.auth.tlsSettings], [true, { caFile: 'ca.pem', servername: 'cache.example.com' }]);
+});
+
+test("authOf: one node's endpoint credentials, database and TLS over the shared ones; a cluster or ring has the shared ones; the write connections use the same", () => {
+  const endpoint = { host: '10.0.5.5', port: 6380, db: 4, tls: true, username: 'app', password: 'from-url' };
+  const handBuilt: RedisTarget = { kind: 'single', url: 'rediss://10.0.5.5:6380/4', endpoint, auth: { password: 'from-flag' } };
+  assert.deepEqual(authOf(handBuilt), { username: 'app', password: 'from-url', db: 4, tls: true });
+  assert.deepEqual(respAuthFor(handBuilt), { username: 'app', password: 'from-url', db: 4, tls: true });
+  const cluster = resolveRedisTarget({ cluster: '10.0.1.1:7000', redisPassword: 'shared' }, {}, rings);
+  assert.equal(authOf(cluster), cluster.auth);
+  const resolved = resolveRedisTarget({ redis: 'redis://u:pw@10.0.2.2:6390/2' }, {}, rings);
+  assert.deepEqual([authOf(resolved).username, authOf(resolved).password, authOf(resolved).db], ['u', 'pw', 2]);
 });
 
 test("redis-cli's -h HOST becomes --host (a lone -h is still help); the topology line names it", async () => {
