@@ -188,3 +188,21 @@ test("redis-cli's -h HOST becomes --host (a lone -h is still help); the topology
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^cachectl: -p: '99999' is not a port/);
 });
+
+test("psql's -U and -d: one line with the --pg spelling, exit 2, before anything connects; the value (maybe a connection string) is not echoed; completion does not offer them", async () => {
+  for (const args of [
+    ['warm', '--query', 'SELECT 1 AS key, 1 AS value', '--ttl', '1h', '-U', 'app'],
+    ['warm', '--query', 'SELECT 1 AS key, 1 AS value', '--ttl', '1h', '--dbname=shop'],
+    ['inspect', 'drift', 'catalog.yml', '-d', 'postgres://app:Zq9-psql-Pw@db1/shop'],
+    ['herd', '--key', 'product:1', '-U', 'app', '-d', 'shop'],
+    ['sandbox', 'up', '-d', 'shop'],
+  ]) {
+    const r = await runCli(args, { env: {} });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    oneLine(r);
+    assert.match(r.stderr, /^cachectl: (-U\/--username|-d\/--dbname) is psql's spelling; cachectl takes PostgreSQL as one --pg: /, args.join(' '));
+    assert.doesNotMatch(r.stderr, /topology|Zq9-psql-Pw/);
+  }
+  const bash = await runCli(['completion', 'bash']);
+  assert.doesNotMatch(bash.stdout, /--dbname|--username/);
+});
