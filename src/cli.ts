@@ -12,7 +12,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerHerd } from './commands/herd.js';
 import { registerSandbox } from './commands/sandbox.js';
 import type { CommandContext } from './commands/context.js';
-import { translateRedisCliHabits } from './commands/connection-flags.js';
+import { refusePsqlHabits, translateRedisCliHabits } from './commands/connection-flags.js';
 import { registerCompletion } from './commands/completion.js';
 import { applyHelp } from './commands/help.js';
 
@@ -43,10 +43,11 @@ export function buildProgram(ctx: CommandContext): Command {
       writeOut: (s) => ctx.io.stdout.write(s),
       writeErr: (s) => ctx.io.stderr.write(shorten(s)),
     })
-    .hook('preAction', (thisCommand) => {
+    .hook('preAction', (thisCommand, actionCommand) => {
       const opts = thisCommand.optsWithGlobals<{ verbose?: boolean; color?: boolean }>();
       ctx.verbose = Boolean(opts.verbose) || /\bcachectl\b|\*/.test(ctx.io.env.DEBUG ?? '');
       ctx.color = opts.color !== false && ctx.io.env.NO_COLOR === undefined;
+      refusePsqlHabits(actionCommand.opts());
     });
   for (const register of [registerWarm, registerInspect, registerHerd, registerRing, registerSandbox, registerCompletion]) {
     const sub = register(program, ctx);

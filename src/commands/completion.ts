@@ -5,6 +5,7 @@
 import { Argument, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
+import { PSQL_HABITS } from './connection-flags.js';
 
 interface Node {
   path: string;
@@ -35,6 +36,7 @@ export function treeOf(program: Command): Node[] {
     const values: Record<string, string[]> = {};
     const flags: string[] = [];
     for (const option of [...cmd.options, ...program.options]) {
+      if (option.long && PSQL_HABITS.has(option.long)) continue;
       for (const flag of [option.long, option.short]) if (flag) flags.push(flag);
       if ((option.required || option.optional) && option.long) values[option.long] = option.argChoices ?? [];
     }

@@ -5,6 +5,7 @@
 import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
 import { RING_COMPATS } from '../topology/ring/types.js';
+import { UsageError } from '../errors.js';
 
 /** `--ring-compat hashring:hash_ring`: npm hashring with `compatibility: 'hash_ring'` (3 points per md5). */
 export const HASHRING_HASH_RING = 'hashring:hash_ring';
@@ -57,10 +58,25 @@ export function addRedisOptions(cmd: Command): Command {
   );
 }
 
+/** psql's spellings for the database, declared (hidden, left out of completion) only to answer with cachectl's one spelling. */
+export const PSQL_HABITS: ReadonlySet<string> = new Set(['--username', '--dbname']);
+
 export function addPgOptions(cmd: Command): Command {
-  return cmd.option(
-    '--pg <url>',
-    "PostgreSQL: postgres://user@host:5432/db or a libpq string 'host=... dbname=...' (default: DATABASE_URL, else the PG* variables)",
+  return cmd
+    .option('--pg <url>', "PostgreSQL: postgres://user@host:5432/db or a libpq string 'host=... dbname=...' (default: DATABASE_URL, else the PG* variables)")
+    .addOption(new Option('-U, --username <name>', "psql's -U: answered with the --pg spelling").hideHelp())
+    .addOption(new Option('-d, --dbname <name>', "psql's -d: answered with the --pg spelling").hideHelp());
+}
+
+/**
+ * psql's -U USER / -d DB (its -h/-p are redis-cli's here): one line with the cachectl spelling,
+ * before anything connects. The value is not echoed: psql's -d may be a connection string with a password.
+ */
+export function refusePsqlHabits(opts: { username?: unknown; dbname?: unknown }): void {
+  const used = opts.username !== undefined ? '-U/--username' : opts.dbname !== undefined ? '-d/--dbname' : undefined;
+  if (used === undefined) return;
+  throw new UsageError(
+    `${used} is psql's spelling; cachectl takes PostgreSQL as one --pg: a postgres:// URL or a libpq string, e.g. --pg 'host=db1 port=5432 dbname=shop user=app' (or DATABASE_URL)`,
   );
 }
 

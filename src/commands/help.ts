@@ -18,6 +18,7 @@ const EXAMPLES: Record<string, string[]> = {
     'cachectl warm warmlists/catalog.yml --refresh-below 10m --deadline 5m --metrics-file /var/lib/node_exporter/cachectl.prom',
   ],
   inspect: [
+    'cachectl inspect --cluster 10.0.0.1:7000',
     'cachectl inspect ttl --cluster 10.0.0.1:7000',
     'cachectl inspect locks --redis redis://cache:6379 --fail-on stuck-locks',
     'cachectl inspect nodes --sandbox --watch 5s',
@@ -33,6 +34,19 @@ const EXAMPLES: Record<string, string[]> = {
   ],
   'inspect locks': ['cachectl inspect locks --sandbox --lock-max-age 1m', 'cachectl inspect locks --redis redis://cache:6379 --fail-on stuck-locks,old-locks'],
   'inspect stale': ['cachectl inspect stale --sandbox', "cachectl inspect stale --cluster 10.0.0.1:7000 --stale-suffix ':old' --fail-on stale-no-ttl"],
+  'inspect overview': [
+    'cachectl inspect --sandbox',
+    "cachectl inspect --cluster 10.0.0.1:7000 --fail-on 'nodes-down,cliff>5000' --cliff-threshold 5000",
+    'cachectl inspect overview --ring-config twemproxy.yml --watch 5s',
+  ],
+  'inspect hotkeys': [
+    "cachectl inspect hotkeys --cluster 10.0.0.1:7000 --match 'product:*' --top 5000 > hot-products.txt",
+    "cachectl warm --keys hot-products.txt --pattern 'product:{id}' --fetch '...' --ttl 1h --cluster 10.0.0.1:7000",
+  ],
+  'inspect drift': [
+    'cachectl inspect drift warmlists/catalog.yml --sandbox',
+    'cachectl inspect drift catalog.yml --cluster 10.0.0.1:7000 --pg "$DATABASE_URL" --all --fail-on \'drift>1%\' --drifted-keys drifted.txt',
+  ],
   'inspect nodes': [
     'cachectl inspect nodes --sandbox',
     'cachectl inspect nodes --cluster 10.0.0.1:7000 --watch 2s',

@@ -1,7 +1,6 @@
 /** What the `cachectl inspect` views run, imported by inspect.ts only when one runs. */
 import { DEFAULTS, DURATION_RANGES } from '../config/defaults.js';
 import { parseDuration, parsePositiveInt } from '../config/duration.js';
-import { parseFailOn, type InspectView } from '../core/inspect/fail-on.js';
 import { nodesMetrics, nodesReport } from '../core/inspect/nodes.js';
 import { inspectTtl, ttlMetrics } from '../core/inspect/ttl.js';
 import { UsageError } from '../errors.js';
@@ -11,8 +10,7 @@ import { renderNodes } from '../reporters/inspect-nodes.js';
 import { KeyRowWriter, renderTtl } from '../reporters/inspect-ttl.js';
 import type { CommandContext } from './context.js';
 import type { InspectFlags } from './inspect.js';
-import { runView, type SessionOptions } from './inspect-session.js';
-import { announcer, redisTargetFrom } from './options.js';
+import { runView, sessionFrom } from './inspect-session.js';
 import { locksFigures, nodesFigures, staleFigures, stampedeFigures, ttlFigures } from '../core/inspect/figures.js';
 import { inspectLocks, locksMetrics } from '../core/inspect/locks.js';
 import { inspectStale, staleMetrics } from '../core/inspect/stale.js';
@@ -200,25 +198,6 @@ export async function inspectNodesAction(flags: InspectFlags, ctx: CommandContex
     render: renderNodes,
     nodes: (r) => r.nodes,
   });
-}
-
-function sessionFrom(flags: InspectFlags, io: IO, view: InspectView): SessionOptions {
-  const conditions = parseFailOn(flags.failOn ?? [], view);
-  let watchMs: number | undefined;
-  if (flags.watch !== undefined)
-    watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch', DURATION_RANGES.watch);
-  if (flags.ticks !== undefined && watchMs === undefined) throw new UsageError('--ticks only makes sense with --watch');
-  const target = redisTargetFrom(flags, io);
-  return {
-    target,
-    announce: announcer(flags, io, target),
-    json: Boolean(flags.json),
-    ...(watchMs !== undefined ? { watchMs } : {}),
-    ...(flags.ticks !== undefined ? { ticks: parsePositiveInt(flags.ticks, '--ticks') } : {}),
-    conditions,
-    mode: (flags.scanMode ?? 'auto') as SessionOptions['mode'],
-    nodeOnly: Boolean(flags.nodeOnly),
-  };
 }
 
 function scanCommon(flags: InspectFlags): { match: string; count: number; rate: number; topN: number } {

@@ -7,15 +7,14 @@ import { PgWarmSource } from '../adapters/postgres/warm-source.js';
 import { DEFAULTS, DURATION_RANGES } from '../config/defaults.js';
 import { parseDuration, parsePositiveInt } from '../config/duration.js';
 import { driftMetrics, inspectDrift, type DriftOptions } from '../core/inspect/drift.js';
-import { parseFailOn } from '../core/inspect/fail-on.js';
 import { UsageError } from '../errors.js';
 import { renderDrift } from '../reporters/inspect-drift.js';
 import { keyListPort } from '../adapters/files/key-list-reader.js';
 import type { CommandContext } from './context.js';
 import type { InspectFlags } from './inspect.js';
-import { runView, type SessionOptions } from './inspect-session.js';
+import { runView, sessionFrom } from './inspect-session.js';
 import { readWarmlist } from './warm-plan.js';
-import { pgUrlFrom, redisTargetFrom } from './options.js';
+import { pgUrlFrom } from './options.js';
 
 export async function inspectDriftAction(file: string, flags: InspectFlags, ctx: CommandContext): Promise<void> {
   const { io } = ctx;
@@ -28,19 +27,8 @@ export async function inspectDriftAction(file: string, flags: InspectFlags, ctx:
       throw new UsageError(`--entry: no entry named ${unknown.join(', ')} in ${file}; entries are ${entries.map((e) => e.name).join(', ')}`);
     entries = entries.filter((e) => flags.entry?.includes(e.name));
   }
-  let watchMs: number | undefined;
-  if (flags.watch !== undefined)
-    watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch', DURATION_RANGES.watch);
-  if (flags.ticks !== undefined && watchMs === undefined) throw new UsageError('--ticks only makes sense with --watch');
-  const session: SessionOptions = {
-    target: redisTargetFrom(flags, io),
-    json: Boolean(flags.json),
-    ...(watchMs !== undefined ? { watchMs } : {}),
-    ...(flags.ticks !== undefined ? { ticks: parsePositiveInt(flags.ticks, '--ticks') } : {}),
-    conditions: parseFailOn(flags.failOn ?? [], 'drift'),
-    mode: 'auto',
-    nodeOnly: Boolean(flags.nodeOnly),
-  };
+  // The same session as every view (target, --watch, --fail-on), and a topology line that names the database too.
+  const session = sessionFrom(flags, io, 'drift', true);
   const batchSize = int(flags.batchSize, '--batch-size', DEFAULTS.warm.batchSize);
   const concurrency = int(flags.pgConcurrency, '--pg-concurrency', DEFAULTS.warm.pgConcurrency);
   const statementTimeoutMs =
@@ -63,6 +51,8 @@ export async function inspectDriftAction(file: string, flags: InspectFlags, ctx:
   const pgUrl = pgUrlFrom(flags, io);
   const pool = createPgPool({ url: pgUrl, max: concurrency + 1, statementTimeoutMs, onError: () => undefined });
   try {
+    // Named before the first connection, which for drift is PostgreSQL's (the session's own call is then a no-op).
+    session.announce?.();
     await verifyPg(pool, pgUrl);
     for (const entry of entries) await checkEntrySql(pool, entry);
     const rows = new PgWarmSource(pool, {

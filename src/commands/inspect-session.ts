@@ -8,10 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openCache } from '../adapters/redis/cache.js';
 import { writeReportPage } from '../adapters/files/report-file.js';
 import { RedisInspectSource, type ScanMode } from '../adapters/redis/scanner.js';
-import { singleNodeOf, type RedisTarget } from '../config/target.js';
-import { DEFAULTS } from '../config/defaults.js';
+import { authOf, type RedisTarget } from '../config/target.js';
+import { DEFAULTS, DURATION_RANGES } from '../config/defaults.js';
+import { parseDuration, parsePositiveInt } from '../config/duration.js';
 import type { InspectEvent, NodeSummary } from '../core/inspect/every-node.js';
-import { evaluateFailOn, type Condition, type ConditionResult, type InspectView } from '../core/inspect/fail-on.js';
+import { evaluateFailOn, parseFailOn, type Condition, type ConditionResult, type InspectView } from '../core/inspect/fail-on.js';
 import type { InspectSource, NodeFacts } from '../core/inspect/types.js';
 import { gettingWorse, rankChanges, type WatchFigure } from '../core/inspect/watch.js';
 import { ConnectionError, ExitCode, UsageError, redact, signalExitCode } from '../errors.js';
@@ -19,7 +20,10 @@ import { renderKeyspace } from '../reporters/inspect-common.js';
 import { ScanProgress, renderFailOn, renderWatchError, renderWatchFrame, watchTick } from '../reporters/inspect-session.js';
 import { outputFor, type Output } from '../reporters/output.js';
 import type { ChalkInstance } from 'chalk';
+import type { IO } from '../io.js';
 import type { CommandContext } from './context.js';
+import type { InspectFlags } from './inspect.js';
+import { announcer, redisTargetFrom } from './options.js';
 
 /** What a view plugs into the session. */
 export interface ViewRunner<R> {
@@ -56,6 +60,29 @@ export interface SessionOptions {
   reportPath?: string;
   /** Where the view's output goes; built from the command's IO when not given. */
   out?: Output;
+}
+
+/**
+ * The session of one view from its flags: the target, --fail-on for that view, --watch/--ticks,
+ * and the topology line (with the database too for a view that reads PostgreSQL: drift).
+ */
+export function sessionFrom(flags: InspectFlags, io: IO, view: InspectView, withPg = false): SessionOptions {
+  const conditions = parseFailOn(flags.failOn ?? [], view);
+  let watchMs: number | undefined;
+  if (flags.watch !== undefined)
+    watchMs = flags.watch === true ? DEFAULTS.inspect.watchIntervalMs : parseDuration(String(flags.watch), '--watch', DURATION_RANGES.watch);
+  if (flags.ticks !== undefined && watchMs === undefined) throw new UsageError('--ticks only makes sense with --watch');
+  const target = redisTargetFrom(flags, io);
+  return {
+    target,
+    announce: announcer(flags, io, target, withPg),
+    json: Boolean(flags.json),
+    ...(watchMs !== undefined ? { watchMs } : {}),
+    ...(flags.ticks !== undefined ? { ticks: parsePositiveInt(flags.ticks, '--ticks') } : {}),
+    conditions,
+    mode: (flags.scanMode ?? 'auto') as SessionOptions['mode'],
+    nodeOnly: Boolean(flags.nodeOnly),
+  };
 }
 
 export async function runView<R>(ctx: CommandContext, options: SessionOptions, view: ViewRunner<R>): Promise<void> {
@@ -98,7 +125,7 @@ async function runOnce<R>(
   });
   const progress = new ScanProgress(out, Boolean(view.everyKey));
   try {
-    const db = options.target.kind === 'single' ? (singleNodeOf(options.target).auth.db ?? 0) : (options.target.auth.db ?? 0);
+    const db = authOf(options.target).db ?? 0;
     const source = new RedisInspectSource(cache, { db, mode: options.mode });
     const facts = await source.nodeFacts();
     if (options.target.kind === 'single' && facts[0]?.info?.cluster_enabled === '1' && !options.nodeOnly) {

@@ -205,6 +205,11 @@ export function singleNodeOf(target: Extract<RedisTarget, { kind: 'single' }>): 
   };
 }
 
+/** The credentials, database and TLS a connection to this target uses: a single node's endpoint over the shared ones, else the shared ones. */
+export function authOf(target: RedisTarget): RedisAuth {
+  return target.kind === 'single' ? singleNodeOf(target).auth : target.auth;
+}
+
 /** A credential-free URL of the endpoint, for code and messages that want one string. */
 function endpointUrl(e: RedisEndpoint): string {
   if (e.socket) return `unix://${e.socket}${e.db ? `?db=${e.db}` : ''}`;

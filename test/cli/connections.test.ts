@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { runCli } from '../harness/cli.js';
 import { parseRedisEndpoint } from '../../src/config/redis-url.js';
 import { pgUrlFromConninfo } from '../../src/config/pg-conninfo.js';
-import { resolveRedisTarget, type RingLoaders } from '../../src/config/target.js';
+import { authOf, resolveRedisTarget, type RedisTarget, type RingLoaders } from '../../src/config/target.js';
+import { respAuthFor } from '../../src/adapters/redis/write-outcomes.js';
 import { parseRingServers } from '../../src/topology/ring/index.js';
 
 function oneLine(r: { stderr: string }): void {
@@ -165,6 +166,17 @@ test('topology precedence: flags, then CACHECTL_CLUSTER, CACHECTL_RING, CACHECTL
   assert.deepEqual([tls.auth.tls, tls.auth.tlsSettings], [true, { caFile: 'ca.pem', servername: 'cache.example.com' }]);
 });
 
+test("authOf: one node's endpoint credentials, database and TLS over the shared ones; a cluster or ring has the shared ones; the write connections use the same", () => {
+  const endpoint = { host: '10.0.5.5', port: 6380, db: 4, tls: true, username: 'app', password: 'from-url' };
+  const handBuilt: RedisTarget = { kind: 'single', url: 'rediss://10.0.5.5:6380/4', endpoint, auth: { password: 'from-flag' } };
+  assert.deepEqual(authOf(handBuilt), { username: 'app', password: 'from-url', db: 4, tls: true });
+  assert.deepEqual(respAuthFor(handBuilt), { username: 'app', password: 'from-url', db: 4, tls: true });
+  const cluster = resolveRedisTarget({ cluster: '10.0.1.1:7000', redisPassword: 'shared' }, {}, rings);
+  assert.equal(authOf(cluster), cluster.auth);
+  const resolved = resolveRedisTarget({ redis: 'redis://u:pw@10.0.2.2:6390/2' }, {}, rings);
+  assert.deepEqual([authOf(resolved).username, authOf(resolved).password, authOf(resolved).db], ['u', 'pw', 2]);
+});
+
 test("redis-cli's -h HOST becomes --host (a lone -h is still help); the topology line names it", async () => {
   const help = await runCli(['inspect', 'nodes', '-h']);
   assert.equal(help.code, 0);
@@ -175,4 +187,22 @@ test("redis-cli's -h HOST becomes --host (a lone -h is still help); the topology
   const bad = await runCli(['inspect', 'nodes', '-p', '99999']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^cachectl: -p: '99999' is not a port/);
+});
+
+test("psql's -U and -d: one line with the --pg spelling, exit 2, before anything connects; the value (maybe a connection string) is not echoed; completion does not offer them", async () => {
+  for (const args of [
+    ['warm', '--query', 'SELECT 1 AS key, 1 AS value', '--ttl', '1h', '-U', 'app'],
+    ['warm', '--query', 'SELECT 1 AS key, 1 AS value', '--ttl', '1h', '--dbname=shop'],
+    ['inspect', 'drift', 'catalog.yml', '-d', 'postgres://app:Zq9-psql-Pw@db1/shop'],
+    ['herd', '--key', 'product:1', '-U', 'app', '-d', 'shop'],
+    ['sandbox', 'up', '-d', 'shop'],
+  ]) {
+    const r = await runCli(args, { env: {} });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    oneLine(r);
+    assert.match(r.stderr, /^cachectl: (-U\/--username|-d\/--dbname) is psql's spelling; cachectl takes PostgreSQL as one --pg: /, args.join(' '));
+    assert.doesNotMatch(r.stderr, /topology|Zq9-psql-Pw/);
+  }
+  const bash = await runCli(['completion', 'bash']);
+  assert.doesNotMatch(bash.stdout, /--dbname|--username/);
 });

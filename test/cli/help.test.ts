@@ -4,30 +4,46 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Command } from 'commander';
+import { buildProgram } from '../../src/cli.js';
+import { StringSink } from '../../src/io.js';
 import { runCli } from '../harness/cli.js';
 
-const COMMANDS = [
-  '',
-  'warm',
-  'inspect',
-  'inspect ttl',
-  'inspect stampede',
-  'inspect locks',
-  'inspect stale',
-  'inspect nodes',
-  'herd',
-  'herd simulate',
-  'ring',
-  'ring locate',
-  'ring stats',
-  'ring diff',
-  'sandbox',
-  'sandbox up',
-  'sandbox status',
-  'sandbox down',
-  'sandbox env',
-  'completion',
-];
+/** Every command path of the program (walked, so a new command cannot be left out), and the program itself. */
+function commandPaths(): string[] {
+  const program = buildProgram({
+    io: { stdout: new StringSink(), stderr: new StringSink(), stdin: process.stdin, env: {}, cwd: process.cwd(), signal: new AbortController().signal },
+    exitCode: 0,
+    verbose: false,
+  });
+  const paths: string[] = [''];
+  const walk = (cmd: Command, prefix: string) => {
+    for (const sub of cmd.commands) {
+      const path = `${prefix}${sub.name()}`;
+      paths.push(path);
+      walk(sub, `${path} `);
+    }
+  };
+  walk(program, '');
+  return paths;
+}
+const COMMANDS = commandPaths();
+
+test('the help test covers every command, the inspect views added later among them', () => {
+  for (const path of [
+    'warm',
+    'inspect',
+    'inspect overview',
+    'inspect hotkeys',
+    'inspect drift',
+    'inspect ttl',
+    'herd simulate',
+    'ring diff',
+    'sandbox env',
+    'completion',
+  ])
+    assert.ok(COMMANDS.includes(path), `${path} is walked`);
+});
 
 test('every --help has examples, and shows duration defaults as typed (5s), never quoted or in raw ms', async () => {
   for (const path of COMMANDS) {

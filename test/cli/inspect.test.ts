@@ -1,6 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { problemText, runCli } from '../harness/cli.js';
+import { tempDir } from '../harness/warm-helpers.js';
 import { startRedis, type RedisProcess } from '../harness/redis.js';
 
 describe('inspect: --fail-on, --watch and bad input, in-process', () => {
@@ -78,6 +81,20 @@ describe('inspect: --fail-on, --watch and bad input, in-process', () => {
     const r = await runCli(['inspect', 'ttl', '--redis', url, '--keys', 'no/such/file.txt']);
     assert.equal(r.code, 2);
     assert.match(problemText(r.stderr), /^cachectl: no\/such\/file.txt: cannot read the key list \(no such file\); check the path given to --keys/);
+  });
+
+  test('inspect drift names the topology and the database it chose first, as every view does, before PostgreSQL is reached', async () => {
+    const warmlist = join(tempDir(), 'drift.yml');
+    writeFileSync(warmlist, `entries:\n  - name: plain\n    ttl: 1m\n    query: SELECT 'plain:' || g AS key, 'v' AS value FROM generate_series(0, 29) g\n`);
+    const r = await runCli(['inspect', 'drift', warmlist, '--redis', url, '--pg', 'postgres://postgres@127.0.0.1:1/none']);
+    assert.equal(r.code, 3, r.stderr);
+    const [first, ...rest] = r.stderr.trim().split('\n');
+    assert.match(
+      first!,
+      /^cachectl: topology: Redis node 127\.0\.0\.1:\d+ \(from --redis\); PostgreSQL postgres:\/\/postgres@127\.0\.0\.1:1\/none \(from --pg\)$/,
+    );
+    assert.equal(rest.length, 1, 'then the one problem line');
+    assert.match(problemText(r.stderr), /^cachectl: .*127\.0\.0\.1:1/);
   });
 
   test('bad numbers in flags are usage errors', async () => {

@@ -71,6 +71,38 @@ describe('herd drill on real Redis + PostgreSQL', () => {
     assert.ok(lock!.lockWaits > 0);
   });
 
+  test('--trigger pexpire with 200 clients: no MaxListenersExceededWarning (every waiting request listens on one signal)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const { code, result } = await drill([
+        '--key',
+        'product:43',
+        '--trigger',
+        'pexpire',
+        '--clients',
+        '200',
+        '--strategy',
+        'none,lock',
+        '--rounds',
+        '2',
+        '--db-delay',
+        '20ms',
+      ]);
+      assert.equal(code, 0);
+      assert.equal(result.reports.length, 2);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(
+      warnings.filter((w) => /MaxListenersExceeded/.test(w)),
+      [],
+    );
+  });
+
   test('--trigger ttl waiting out a long natural TTL still stops at --max-time with a partial report', async () => {
     const started = Date.now();
     const { result, stderr } = await drill([

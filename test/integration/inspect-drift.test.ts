@@ -163,6 +163,35 @@ describe('inspect drift on a 3-master cluster against PostgreSQL', () => {
     assert.deepEqual([entry(list, 'users').from, entry(list, 'users').different, entry(list, 'users').missingInDb], ['key list', 7, 3]);
   });
 
+  test('--updated-column names the column the age is read from; --rate paces the comparison', async () => {
+    // The same entry, whose fetch also returns a column of its own name (an hour before updated_at).
+    const custom = join(dir, 'custom-column.yml');
+    writeFileSync(
+      custom,
+      [
+        'entries:',
+        '  - name: products',
+        '    ttl: 1h',
+        '    keys: products.txt',
+        '    pattern: product:{id}',
+        "    fetch: SELECT id, row_to_json(p)::text AS value, p.updated_at - interval '1 hour' AS changed_on FROM products p WHERE id = ANY($1::bigint[])",
+      ].join('\n') + '\n',
+    );
+    const base = ['inspect', 'drift', custom, '--all', '--cluster', cluster.seeds, '--pg', db.url, '--json'];
+    const started = Date.now();
+    const named = JSON.parse((await runCli([...base, '--updated-column', 'changed_on', '--rate', '400'])).stdout) as DriftReport;
+    const took = Date.now() - started;
+    const p = entry(named, 'products');
+    assert.deepEqual([p.compared, p.different, p.missingInDb], [1000, 30, 10], 'the extra column changes nothing compared');
+    assert.equal(p.oldestStale?.column, 'changed_on');
+    assert.ok(Math.abs(p.oldestStale!.ageMs - 3 * 3_600_000) < 120_000, `three hours by changed_on: ${p.oldestStale?.ageMs}`);
+    // 1,000 keys at 400/s: a second's burst, then 600 more at the rate.
+    assert.ok(took >= 1_200, `--rate 400 paced 1,000 keys: ${took}ms`);
+    // Without the flag the usual names are looked for: updated_at inside the JSON value.
+    const usual = entry(JSON.parse((await runCli(base)).stdout) as DriftReport, 'products');
+    assert.equal(usual.oldestStale?.column, 'updated_at');
+  });
+
   test('the drifted-keys file feeds warm --keys, which repairs the changed keys (deleted rows stay: warm reports them missing)', async () => {
     const drifted = join(dir, 'products-drift.txt');
     await runCli(['inspect', 'drift', warmlist, '--entry', 'products', '--all', '--cluster', cluster.seeds, '--pg', db.url, '--drifted-keys', drifted]);

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { openCache, type CacheConnection } from '../../src/adapters/redis/cache.js';
 import type { HotkeysReport } from '../../src/core/inspect/hotkeys.js';
 import { openKeyList, readKeyBatches } from '../../src/adapters/files/key-list-reader.js';
+import { createRingTopology, parseRingServers } from '../../src/topology/ring/index.js';
 import { runCli } from '../harness/cli.js';
 import { startCluster, startRedis, type RedisCluster, type RedisProcess } from '../harness/redis.js';
 
@@ -146,5 +147,69 @@ describe('inspect hotkeys without an LFU policy: recency, clearly labelled', () 
       [...idle].sort((a, b) => a - b),
       'least idle first',
     );
+  });
+});
+
+describe('inspect hotkeys on a ring of 3 standalone nodes with an LFU policy', () => {
+  let nodes: RedisProcess[];
+  let servers: string;
+  // Accesses per key as known; the keys are picked once the ring is known, two on each node.
+  const counts = [50, 40, 30, 20, 10, 5];
+  let hits: [string, number][] = [];
+
+  before(async () => {
+    nodes = await Promise.all([startRedis(), startRedis(), startRedis()]);
+    servers = nodes.map((n, i) => `${n.address}:1 ring-${i}`).join(',');
+    const ring = createRingTopology({ compat: 'twemproxy', hash: 'fnv1a_64', servers: parseRingServers(servers) });
+    const clients = nodes.map((n) => n.client());
+    for (const c of clients) {
+      await c.config('SET', 'maxmemory-policy', 'allkeys-lfu');
+      await c.config('SET', 'lfu-log-factor', '0');
+      await c.config('SET', 'lfu-decay-time', '0');
+    }
+    const owner = (k: string) => clients[ring.nodeIndexOf(k)]!;
+    const perNode = [0, 0, 0];
+    const picked: string[] = [];
+    for (let i = 0; picked.length < counts.length; i++) {
+      const key = `ring-hot:${i}`;
+      const node = ring.nodeIndexOf(key);
+      if (perNode[node]! >= 2) continue;
+      perNode[node]!++;
+      picked.push(key);
+    }
+    hits = picked.map((k, i) => [k, counts[i]!]);
+    for (let i = 0; i < 60; i++) await owner(`ring-cold:${i}`).set(`ring-cold:${i}`, 'v');
+    for (const [key, n] of hits) {
+      await owner(key).set(key, 'v');
+      const p = owner(key).pipeline();
+      for (let i = 0; i < n; i++) p.get(key);
+      await p.exec();
+    }
+    assert.equal(new Set(hits.map(([k]) => ring.nodeIndexOf(k))).size, 3, 'the hot keys live on every node of the ring');
+    await Promise.all(clients.map((c) => c.quit()));
+  });
+  after(async () => {
+    await Promise.all((nodes ?? []).map((n) => n.stop()));
+  });
+
+  test('every node of the ring at once: the top keys in order by OBJECT FREQ, each named with its node', async () => {
+    const r = await runCli(['inspect', 'hotkeys', '--ring', servers, '--top', '6', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as HotkeysReport;
+    assert.equal(report.measure, 'freq');
+    assert.deepEqual(
+      report.keys.map((k) => [k.key, k.score]),
+      hits.map(([k, n]) => [k, 5 + n]),
+    );
+    assert.deepEqual(
+      report.nodes.map((n) => n.policy),
+      ['allkeys-lfu', 'allkeys-lfu', 'allkeys-lfu'],
+    );
+    const text = await runCli(['inspect', 'hotkeys', '--ring', servers, '--top', '6']);
+    assert.deepEqual(
+      await keyListOf(text.stdout),
+      hits.map(([k]) => k),
+    );
+    assert.match(text.stdout, new RegExp(`^${hits[0]![0]}\\t# freq 55, ring-[012]$`, 'm'));
   });
 });

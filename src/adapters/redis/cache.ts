@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import { ConnectionError, redact } from '../../errors.js';
 import { DEFAULTS } from '../../config/defaults.js';
-import { singleNodeOf, type RedisAuth, type RedisTarget } from '../../config/target.js';
+import { authOf, singleNodeOf, type RedisAuth, type RedisTarget } from '../../config/target.js';
 import { ClusterTopology, type SlotRange } from '../../topology/cluster.js';
 import { createRingTopology, ringWithoutEjected, type RingTopology } from '../../topology/ring/index.js';
 import { SingleNodeTopology } from '../../topology/single.js';
@@ -52,7 +52,7 @@ export class CacheConnection {
     public topology: Topology,
     private readonly options: OpenCacheOptions,
   ) {
-    this.auth = target.kind === 'single' ? singleNodeOf(target).auth : target.auth;
+    this.auth = authOf(target);
     this.fullRing = topology.kind === 'ring' ? (topology as RingTopology) : undefined;
   }
 
@@ -195,7 +195,7 @@ function sameSlots(a: Topology, b: Topology): boolean {
 export async function openCache(target: RedisTarget, options: OpenCacheOptions = {}): Promise<CacheConnection> {
   const verify = options.verify ?? 'all';
   // Reads --cacert/--cert/--tls-key once, up front: an unreadable file is exit 2 naming the flag.
-  tlsOptionsFor(target.kind === 'single' ? singleNodeOf(target).auth : target.auth, 'localhost');
+  tlsOptionsFor(authOf(target), 'localhost');
   let connection: CacheConnection;
   if (target.kind === 'single') {
     const { endpoint } = singleNodeOf(target);

@@ -1,5 +1,5 @@
 /** Per-chunk bookkeeping of the pipelined writer: outcomes aggregated per ticket, replies grouped by what they ask for. */
-import { singleNodeOf, type RedisTarget } from '../../config/target.js';
+import { authOf, type RedisTarget } from '../../config/target.js';
 import type { CacheNode } from '../../topology/types.js';
 import type { Ticket, WriteReport } from '../../core/warm/ports.js';
 import { classifyError } from './reply-errors.js';
@@ -101,7 +101,7 @@ export function firstError(results: Reply[], start: number, end: number): Error 
 
 /** Credentials for the write connections: from the URL for --redis, else the shared auth flags. */
 export function respAuthFor(target: RedisTarget): RespAuth {
-  const auth = target.kind === 'single' ? singleNodeOf(target).auth : target.auth;
+  const auth = authOf(target);
   return {
     ...(auth.username !== undefined ? { username: auth.username } : {}),
     ...(auth.password !== undefined ? { password: auth.password } : {}),
