@@ -8,7 +8,7 @@ import { parseDuration, parsePositiveInt } from '../config/duration.js';
 import { ExitCode, InputError, UsageError } from '../errors.js';
 import { simulate } from '../core/herd/sim/simulate.js';
 import { checkAssertions, parseAssertions } from '../core/herd/assert.js';
-import { parseL1, parseRate, parseStrategies, strategySettingsFrom } from './herd-parse.js';
+import { parseL1, parseRate, parseStrategies, parseWrites, strategySettingsFrom } from './herd-parse.js';
 import { renderBreaches, renderSimulationText, simulationJson } from '../reporters/herd.js';
 import { outputFor } from '../reporters/output.js';
 import type { SimulateFlags } from './herd-simulate.js';
@@ -36,9 +36,7 @@ export async function runSimulateCommand(own: SimulateFlags, self: Command, ctx:
   if (outage && d.outageLeadMs + outage.durationMs >= durationMs)
     throw new UsageError('--duration: the simulation must go on after the outage ends (it starts 1s in)');
   if (flags.writes !== undefined && rate !== undefined) throw new UsageError('--writes: the race is simulated in herd mode; drop --rate');
-  const writesPerSec = flags.writes !== undefined ? Number(flags.writes) : undefined;
-  if (writesPerSec !== undefined && !(Number.isFinite(writesPerSec) && writesPerSec > 0))
-    throw new UsageError(`--writes: '${flags.writes}' must be updates per second above 0`);
+  const writesPerSec = flags.writes !== undefined ? parseWrites(flags.writes) : undefined;
   const measured = flags.measured !== undefined ? readMeasured(resolve(ctx.io.cwd, flags.measured)) : undefined;
   const result = await simulate({
     strategies: parseStrategies(flags.strategy),

@@ -2,6 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulate, countEpisodes, type SimulationInput } from '../../src/core/herd/sim/simulate.js';
 import { predictOpenLoop, xfetchProbability } from '../../src/core/herd/model.js';
+import { writeOffsets, writeSpanMs } from '../../src/core/herd/schedule.js';
+import { writeSchedule } from '../../src/core/herd/drill-plan.js';
+import type { DrillSpec } from '../../src/core/herd/drill-types.js';
+import { parseWrites } from '../../src/commands/herd-parse.js';
+import { UsageError } from '../../src/errors.js';
 
 const settings = {
   ttlMs: 500,
@@ -110,4 +115,40 @@ test('simulated L1 with 3 processes: at most one origin query per process; simul
   assert.equal(versioned!.report.race!.staleRounds, 0);
   assert.equal(versioned!.predictedStaleRate, 0);
   assert.deepEqual(versioned!.report.race!.writesPerRound, lock!.report.race!.writesPerRound);
+});
+
+test('--writes: the drill and the simulator share one seeded schedule per round, and one parser', async () => {
+  const spec = { race: { ratePerSec: 20, invalidate: 'delete', versionColumn: 'version' }, spreadMs: 50, dbDelayMs: 200, seed: 9 } as Pick<
+    DrillSpec,
+    'race' | 'spreadMs' | 'dbDelayMs' | 'seed'
+  > as DrillSpec;
+  const drilled = Array.from({ length: 12 }, (_, round) => writeSchedule(spec, round));
+  // The span the herd reads and recomputes in: the spread plus two recompute times.
+  assert.equal(writeSpanMs(50, 200), 450);
+  assert.equal(writeSpanMs(0, 10), 100, 'at least 100ms');
+  for (const offsets of drilled) assert.ok(offsets.every((t) => t >= 0 && t < 450));
+  assert.notDeepEqual(drilled[0], drilled[1], 'seeded per round');
+  assert.deepEqual(writeSchedule(spec, 3), writeOffsets(20, 50, 200, 9, 3));
+  const [sim] = await simulate({
+    ...base,
+    mode: 'herd',
+    strategies: ['lock'],
+    clients: 5,
+    rounds: 12,
+    spreadMs: 50,
+    recomputeMs: 200,
+    seed: 9,
+    writesPerSec: 20,
+    settings: { ...settings, ttlMs: 60_000 },
+  });
+  assert.deepEqual(
+    sim!.report.race!.writesPerRound,
+    drilled.map((o) => o.length),
+  );
+  assert.equal(parseWrites('2.5'), 2.5);
+  for (const bad of ['0', '-1', 'fast', 'Infinity'])
+    assert.throws(
+      () => parseWrites(bad),
+      (e: unknown) => e instanceof UsageError && e.message === `--writes: '${bad}' must be updates per second above 0`,
+    );
 });
