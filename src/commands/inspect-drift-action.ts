@@ -14,7 +14,7 @@ import { keyListPort } from '../adapters/files/key-list-reader.js';
 import type { CommandContext } from './context.js';
 import type { InspectFlags } from './inspect.js';
 import { runView, type SessionOptions } from './inspect-session.js';
-import { readWarmlist } from './warm-plan.js';
+import { readWarmlist } from '../adapters/files/warmlist-file.js';
 import { pgUrlFrom, redisTargetFrom } from './options.js';
 
 export async function inspectDriftAction(file: string, flags: InspectFlags, ctx: CommandContext): Promise<void> {
