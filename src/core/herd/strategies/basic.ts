@@ -48,7 +48,9 @@ export function createCoalesce(): Strategy {
           return value;
         });
       const stampedeCount = await countMiss(ctx);
-      await load;
+      const value = await load;
+      // A joiner is served the load's value: its version is what this reader saw (the race's stale reads count it).
+      if (value.version !== undefined) ctx.observed.version = value.version;
       return result(shared ? 'coalesced' : 'miss-recomputed', { stampedeCount });
     },
   };
