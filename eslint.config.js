@@ -63,6 +63,24 @@ export default tseslint.config(
     },
   },
   {
+    // Commands are thin: they parse flags, call core and adapters, and pick a reporter. Files,
+    // sockets and processes are the adapters' (a file a command needs is read by adapters/files/).
+    files: ['src/commands/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['ioredis', 'pg', 'node:net', 'node:tls', 'node:fs', 'node:fs/promises', 'node:child_process'],
+              message: 'commands touch no file, socket or process: put the I/O in adapters/ (files in adapters/files/)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Reporters render what core computed; the adapters' types reach them through core.
     files: ['src/reporters/**'],
     rules: {

@@ -14,7 +14,7 @@ import { validateFetchSql } from '../adapters/herd/origin.js';
 import { drillJson, drillProgress, httpJson, renderBreaches, renderDrillText, renderHttpErrors, renderHttpText, renderWarnings } from '../reporters/herd.js';
 import { outputFor } from '../reporters/output.js';
 import { readDrillKeys } from './herd-keys.js';
-import { parseL1, parseRate, parseStrategies, strategySettingsFrom } from './herd-parse.js';
+import { parseL1, parseRate, parseStrategies, parseWrites, strategySettingsFrom } from './herd-parse.js';
 import type { HerdFlags } from './herd.js';
 import { reportFilesFrom, writeHerdFiles } from './report-files.js';
 
@@ -173,8 +173,7 @@ function outageFrom(flags: HerdFlags, self: Command, breakerTimeoutMs: number, k
 /** --writes: the invalidation race on the scratch table, or on the operator's row with --update. */
 function raceFrom(flags: HerdFlags, rate: number | undefined): RaceOptions {
   if (rate !== undefined) throw new UsageError('--writes races a herd (rounds of expiries); drop --rate');
-  const ratePerSec = Number(flags.writes);
-  if (!Number.isFinite(ratePerSec) || ratePerSec <= 0) throw new UsageError(`--writes: '${flags.writes}' must be updates per second above 0`);
+  const ratePerSec = parseWrites(flags.writes as string);
   const invalidate = flags.invalidate ?? 'delete';
   if (invalidate !== 'delete' && invalidate !== 'set')
     throw new UsageError(`--invalidate: with --writes it is the application's invalidation, delete or set (got '${invalidate}')`);

@@ -24,6 +24,13 @@ export function parseRate(text: string): number {
   return rate;
 }
 
+/** `--writes <rate>`: row updates per second during each round (the drill's race and the simulator's). */
+export function parseWrites(text: string): number {
+  const rate = Number(text);
+  if (!Number.isFinite(rate) || rate <= 0) throw new UsageError(`--writes: '${text}' must be updates per second above 0`);
+  return rate;
+}
+
 export function parseBeta(text: string): number {
   const beta = Number(text);
   if (!Number.isFinite(beta) || beta <= 0) throw new UsageError(`--beta: '${text}' must be a number above 0 (1 is the paper's optimum)`);

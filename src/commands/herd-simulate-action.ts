@@ -1,18 +1,17 @@
 /** What `cachectl herd simulate` runs, imported by herd-simulate.ts only when it runs. */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CommandContext } from './context.js';
 import { DEFAULTS, DURATION_RANGES as R } from '../config/defaults.js';
 import { parseDuration, parsePositiveInt } from '../config/duration.js';
-import { ExitCode, InputError, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { simulate } from '../core/herd/sim/simulate.js';
 import { checkAssertions, parseAssertions } from '../core/herd/assert.js';
-import { parseL1, parseRate, parseStrategies, strategySettingsFrom } from './herd-parse.js';
+import { parseL1, parseRate, parseStrategies, parseWrites, strategySettingsFrom } from './herd-parse.js';
 import { renderBreaches, renderSimulationText, simulationJson } from '../reporters/herd.js';
 import { outputFor } from '../reporters/output.js';
 import type { SimulateFlags } from './herd-simulate.js';
-import type { Measured } from '../reporters/herd.js';
+import { readMeasured } from '../adapters/files/drill-result-file.js';
 
 export async function runSimulateCommand(own: SimulateFlags, self: Command, ctx: CommandContext): Promise<void> {
   const d = DEFAULTS.herd;
@@ -36,9 +35,7 @@ export async function runSimulateCommand(own: SimulateFlags, self: Command, ctx:
   if (outage && d.outageLeadMs + outage.durationMs >= durationMs)
     throw new UsageError('--duration: the simulation must go on after the outage ends (it starts 1s in)');
   if (flags.writes !== undefined && rate !== undefined) throw new UsageError('--writes: the race is simulated in herd mode; drop --rate');
-  const writesPerSec = flags.writes !== undefined ? Number(flags.writes) : undefined;
-  if (writesPerSec !== undefined && !(Number.isFinite(writesPerSec) && writesPerSec > 0))
-    throw new UsageError(`--writes: '${flags.writes}' must be updates per second above 0`);
+  const writesPerSec = flags.writes !== undefined ? parseWrites(flags.writes) : undefined;
   const measured = flags.measured !== undefined ? readMeasured(resolve(ctx.io.cwd, flags.measured)) : undefined;
   const result = await simulate({
     strategies: parseStrategies(flags.strategy),
@@ -88,33 +85,4 @@ function withParentFlags(own: SimulateFlags, self: Command): SimulateFlags {
     if (self.getOptionValueSource(name) !== 'cli') out[name] = parent.getOptionValue(name);
   }
   return out as unknown as SimulateFlags;
-}
-
-/** Per strategy from a drill's --json output: amplification, origin queries during an outage, stale-after-drill rate. */
-function readMeasured(path: string): Map<string, Measured> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new InputError(
-      `cannot read the drill result given to --measured (${error instanceof Error ? error.message : String(error)}); give the output of cachectl herd --json`,
-      {
-        file: path,
-      },
-    );
-  }
-  const reports = (parsed as { reports?: unknown }).reports;
-  if (!Array.isArray(reports)) throw new InputError('no "reports" array: give the output of cachectl herd --json', { file: path });
-  const out = new Map<string, Measured>();
-  for (const r of reports as { strategy?: unknown; amplification?: unknown; outage?: { originDuring?: unknown }; race?: { staleRate?: unknown } }[]) {
-    if (typeof r.strategy !== 'string' || typeof r.amplification !== 'number') continue;
-    const during = r.outage?.originDuring;
-    const stale = r.race?.staleRate;
-    out.set(r.strategy, {
-      amplification: r.amplification,
-      ...(typeof during === 'number' ? { during } : {}),
-      ...(typeof stale === 'number' ? { staleRate: stale } : {}),
-    });
-  }
-  return out;
 }

@@ -13,7 +13,7 @@ import { keyListPort } from '../adapters/files/key-list-reader.js';
 import type { CommandContext } from './context.js';
 import type { InspectFlags } from './inspect.js';
 import { runView, sessionFrom } from './inspect-session.js';
-import { readWarmlist } from './warm-plan.js';
+import { readWarmlist } from '../adapters/files/warmlist-file.js';
 import { pgUrlFrom } from './options.js';
 
 export async function inspectDriftAction(file: string, flags: InspectFlags, ctx: CommandContext): Promise<void> {

@@ -1,11 +1,11 @@
 /**
  * Resolves the shared connection flags (declared in connection-flags.ts) into targets.
- * The one place that reads ring files from disk for the (pure) topology code.
+ * The one place that asks for ring files (read by adapters/files) for the (pure) topology code.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConnectionError, RingConfigError, UsageError } from '../errors.js';
 import { readState, resolveSandboxDir, type SandboxState } from '../adapters/sandbox/state.js';
+import { readSmallText } from '../adapters/files/local-files.js';
 import { pgSource, resolvePgUrl, resolveRedisTarget, type ConnectionFlags, type RedisTarget, type RingLoaders } from '../config/target.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseRingServers, ringSpecFromTwemproxyYaml } from '../topology/ring/index.js';
@@ -62,17 +62,10 @@ function ringLoaders(io: IO): RingLoaders {
       return applyRingFlags({ compat: DEFAULTS.ring.compat, servers: parseRingServers(text), hash: DEFAULTS.ring.hash, source: '--ring' }, flags);
     },
     fromConfigFile(file, pool, flags) {
-      const path = resolve(io.cwd, file);
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (error) {
-        throw new RingConfigError(
-          `cannot read the ring configuration (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path given to --ring-config`,
-          { file },
-        );
-      }
-      return applyRingFlags(ringSpecFromTwemproxyYaml(text, file, pool), flags, true);
+      const read = readSmallText(resolve(io.cwd, file));
+      if ('errorCode' in read)
+        throw new RingConfigError(`cannot read the ring configuration (${read.errorCode}); check the path given to --ring-config`, { file });
+      return applyRingFlags(ringSpecFromTwemproxyYaml(read.text, file, pool), flags, true);
     },
   };
 }

@@ -1,5 +1,4 @@
 /** What `cachectl sandbox up|status|down|env` run, imported by sandbox.ts only when one runs. */
-import { existsSync, statSync } from 'node:fs';
 import type { CommandContext } from './context.js';
 import { pgUrlFrom } from './options.js';
 import { DEFAULTS } from '../config/defaults.js';
@@ -8,6 +7,7 @@ import { hasControlChars } from '../core/text.js';
 import { sandboxDown, sandboxHealth, sandboxUp, type SandboxEvent } from '../adapters/sandbox/sandbox.js';
 import { databaseUrl } from '../adapters/sandbox/postgres.js';
 import { readState, resolveSandboxDir } from '../adapters/sandbox/state.js';
+import { isNonFolder } from '../adapters/files/local-files.js';
 import { renderDown, renderEnv, renderStatus, renderUp, renderUpNotes, sandboxProgress, statusJson, upJson } from '../reporters/sandbox.js';
 import { outputFor } from '../reporters/output.js';
 import type { SandboxFlags, UpFlags } from './sandbox.js';
@@ -22,7 +22,7 @@ function dirOf(flags: SandboxFlags, ctx: CommandContext): string {
   if (Buffer.byteLength(dir) > MAX_PATH_BYTES || dir.split('/').some((name) => Buffer.byteLength(name) > MAX_NAME_BYTES)) {
     throw new UsageError(`${from}: the path is ${dir.length} characters long; at most ${MAX_PATH_BYTES} bytes, ${MAX_NAME_BYTES} per folder name`);
   }
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${from}: ${dir} is a file, not a folder`);
+  if (isNonFolder(dir)) throw new UsageError(`${from}: ${dir} is a file, not a folder`);
   return dir;
 }
 

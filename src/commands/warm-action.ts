@@ -33,21 +33,20 @@ export async function runWarmCommand(files: string[], flags: WarmFlags & Connect
     ...(log ? { log } : { announce: announcer(flags, io, target, true) }),
   };
   let summary;
+  let exitCode: number;
+  let failure: { error: unknown } | undefined;
   try {
     summary = await executeWarm(plan, run);
+    exitCode = warmExitCode(summary, io.signal);
   } catch (error) {
-    const exitCode = error instanceof CachectlError ? error.exitCode : ExitCode.internal;
+    failure = { error };
+    exitCode = error instanceof CachectlError ? error.exitCode : ExitCode.internal;
     if (log) logFailure(log, exitCode, error);
-    // A run that could not run still reports (exit 3 is worth a series), unless its flags were bad.
-    if (exitCode !== ExitCode.usage && !plan.options.dryRun)
-      await writeRunMetrics(control, topologyKind(target), runOutcome(control, undefined, exitCode, Date.now() - started), (message: string) =>
-        out.warn(message),
-      );
-    throw error;
   }
-  ctx.exitCode = warmExitCode(summary, io.signal);
-  if (!plan.options.dryRun)
-    await writeRunMetrics(control, topologyKind(target), runOutcome(control, summary, ctx.exitCode, Date.now() - started), (message: string) =>
-      out.warn(message),
-    );
+  // The metrics file, once: a run that could not run still reports (exit 3 is worth a series),
+  // unless its flags were bad; a dry run writes nothing.
+  if (exitCode !== ExitCode.usage && !plan.options.dryRun)
+    await writeRunMetrics(control, topologyKind(target), runOutcome(control, summary, exitCode, Date.now() - started), (message: string) => out.warn(message));
+  if (failure) throw failure.error;
+  ctx.exitCode = exitCode;
 }

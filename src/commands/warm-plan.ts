@@ -1,14 +1,13 @@
 /**
  * `cachectl warm` flags translated into one typed WarmOptions object
- * (warmlists read and checked here, before anything connects).
+ * (warmlists read through adapters/files and checked here, before anything connects).
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { DEFAULTS, DURATION_RANGES as R } from '../config/defaults.js';
 import { parseDuration, parseFraction, parsePositiveInt } from '../config/duration.js';
 import { InputError, UsageError } from '../errors.js';
 import { parsePattern } from '../core/warm/pattern.js';
-import { parseWarmlist, warmlistBaseDir, type EntryDefaults, type OnOverride } from '../core/warm/warmlist.js';
+import type { EntryDefaults, OnOverride } from '../core/warm/warmlist.js';
+import { readWarmlist } from '../adapters/files/warmlist-file.js';
 import type { WarmEntry, WarmOptions } from '../core/warm/types.js';
 import type { IO } from '../io.js';
 import type { WarmFlags } from './warm-flags.js';
@@ -116,26 +115,6 @@ function entriesFromFiles(files: string[], flags: WarmFlags, defaults: EntryDefa
     }
   }
   return entries;
-}
-
-/** Reads and parses one warmlist file (warm's entries, and the entries `inspect drift` compares). */
-export function readWarmlist(cwd: string, file: string, defaults: EntryDefaults = {}, onOverride?: OnOverride): WarmEntry[] {
-  const path = resolve(cwd, file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(`cannot read the warmlist (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`, { file });
-  }
-  // A warmlist is a hand-written file; megabytes of YAML are a mistake (a key list given as one), and slow to parse.
-  if (text.length > DEFAULTS.warm.maxWarmlistChars) {
-    throw new InputError(
-      `the warmlist is ${text.length} characters long; a warmlist has at most ${DEFAULTS.warm.maxWarmlistChars} (put keys in a key list: keys: file.txt)`,
-      { file },
-    );
-  }
-  return parseWarmlist(text, file, warmlistBaseDir(path), defaults, onOverride);
 }
 
 function adHocEntry(flags: WarmFlags, defaults: EntryDefaults): WarmEntry {

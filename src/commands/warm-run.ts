@@ -3,7 +3,6 @@
  * checkpoint, resume from it, run the engine, finish (checkpoint saved or deleted, locks released,
  * connections closed), print the summary. The warm's options are built once, right before the run.
  */
-import { accessSync, constants } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { resolve } from 'node:path';
 import { createPgPool, verifyPg } from '../adapters/postgres/pool.js';
@@ -34,6 +33,7 @@ import type { RedisTarget } from '../config/target.js';
 import type { IO } from '../io.js';
 import type { WarmPlan } from './warm-plan.js';
 import { closeCheckpoint, openCheckpoint, takeRunLocks, type OpenCheckpoint } from './warm-control.js';
+import { unreadableReason } from '../adapters/files/local-files.js';
 
 export interface WarmRunContext {
   io: IO;
@@ -231,14 +231,11 @@ function heapPressure(): string | undefined {
 function checkKeyFiles(plan: WarmPlan, cwd: string): void {
   for (const entry of plan.options.entries) {
     if (entry.source.kind !== 'keys' || entry.source.keysFile === '-') continue;
-    try {
-      accessSync(resolve(cwd, entry.source.keysFile), constants.R_OK);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new InputError(`cannot read the key list ${entry.source.keysFile} (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`, {
+    const reason = unreadableReason(resolve(cwd, entry.source.keysFile));
+    if (reason !== undefined)
+      throw new InputError(`cannot read the key list ${entry.source.keysFile} (${reason})`, {
         ...entry.origin,
         field: entry.origin.file ? `${entry.name}: keys` : '--keys',
       });
-    }
   }
 }

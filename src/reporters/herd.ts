@@ -7,6 +7,7 @@ import type { HttpDrillResult } from '../core/herd/http-result.js';
 import type { Breach } from '../core/herd/assert.js';
 import type { StrategyReport } from '../core/herd/stats.js';
 import type { SimulatedStrategy } from '../core/herd/sim/simulate.js';
+import type { Measured } from '../core/herd/measured.js';
 import { formatDuration } from '../config/duration.js';
 import { TextBuffer, formatTable } from './style.js';
 
@@ -238,13 +239,6 @@ export function renderBreaches(breaches: readonly Breach[]): string {
   const err = new TextBuffer();
   for (const b of breaches) err.write(`assert failed: ${b.strategy}: ${b.threshold} (actual ${Number.isInteger(b.actual) ? b.actual : b.actual.toFixed(2)})\n`);
   return err.text;
-}
-
-/** What a live drill measured, per strategy, for `herd simulate --measured`. */
-export interface Measured {
-  amplification: number;
-  during?: number;
-  staleRate?: number;
 }
 
 function fixed(v: number | undefined, digits = 2): number | string {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { startRedis, waitFor, type RedisProcess } from '../harness/redis.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import { runCli } from '../harness/cli.js';
+import { exitOf, spawnCli } from '../harness/spawn-cli.js';
 import type { DrillResult } from '../../src/core/herd/drill-types.js';
 
 /**
@@ -182,6 +183,51 @@ describe('herd --trigger outage: the circuit breaker on real Redis + PostgreSQL'
     assert.ok(Date.now() - t < 500);
     assert.deepEqual(await c.keys('cachectl:herd:*'), []);
   });
+
+  test(
+    'a drill killed with SIGKILL mid-outage leaves no paused node and no connection: the pause ends at its deadline, the relay dies with the drill',
+    { timeout: 60_000 },
+    async () => {
+      const c = redis.client();
+      await c.ping();
+      const base = ['herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--fetch', FETCH, ...common, '--trigger', 'outage', '--outage', '3s'];
+      const stalls = async (): Promise<boolean> => {
+        const probe = redis.client();
+        try {
+          return await Promise.race([probe.ping().then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 1_000))]);
+        } finally {
+          probe.disconnect();
+        }
+      };
+      const drillConnections = async () => (String(await c.call('CLIENT', 'LIST')).match(/name=cachectl-herd-/g) ?? []).length;
+
+      // CLIENT PAUSE: killed while the node is paused, the node still answers again once the pause's 3s are up.
+      const paused = spawnCli([...base, '--key', 'product:11', '--strategy', 'none', '--yes']);
+      await waitFor(stalls, 'the node to be paused', 30_000);
+      const killedAt = Date.now();
+      paused.kill('SIGKILL');
+      await exitOf(paused);
+      assert.equal(await c.ping(), 'PONG');
+      assert.ok(Date.now() - killedAt < 3_000 + SLACK_MS, `the node answered ${Date.now() - killedAt}ms after the kill`);
+      await waitFor(async () => (await drillConnections()) === 0, "the dead drill's connections to close", 10_000);
+
+      // The relay: killed during a refused outage, the node never stalled and keeps none of the drill's connections.
+      await waitFor(async () => (await c.exists('cachectl:herd:run:product:12')) === 0, 'no marker on the second key', 1_000);
+      const refused = spawnCli([...base, '--key', 'product:12', '--strategy', 'breaker', '--outage-mode', 'refuse']);
+      // The clients' connections reach the node through the relay; the outage drops them (the drill's control connection stays).
+      await waitFor(async () => (await drillConnections()) >= 10, 'the refuse drill to connect its clients', 30_000);
+      await waitFor(async () => (await drillConnections()) < 10, 'the relay to refuse (the outage)', 30_000);
+      refused.kill('SIGKILL');
+      await exitOf(refused);
+      const t = Date.now();
+      assert.equal(await c.ping(), 'PONG');
+      assert.ok(Date.now() - t < 500);
+      await waitFor(async () => (await drillConnections()) === 0, "the dead drill's connections to close", 10_000);
+      // What a killed drill leaves by design: its restore records (the next drill on the key uses them) and markers that expire.
+      assert.equal(await c.exists('cachectl:herd:restore:product:11', 'cachectl:herd:restore:product:12'), 2);
+      await c.del('cachectl:herd:restore:product:11', 'cachectl:herd:restore:product:12', 'cachectl:herd:run:product:11', 'cachectl:herd:run:product:12');
+    },
+  );
 
   test('--outage bounds: above 60s, or a --duration that ends before the outage does, is exit 2', async () => {
     const long = await drill(['--key', 'product:8', '--trigger', 'outage', '--outage', '2m', '--yes']);

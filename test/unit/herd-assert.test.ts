@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkAssertions, parseAssertions } from '../../src/core/herd/assert.js';
 import { summarizeStrategy } from '../../src/core/herd/stats.js';
+import { roundVerdict, summarizeRace } from '../../src/core/herd/race.js';
 import { UsageError } from '../../src/errors.js';
 
 test("thresholds parse with durations in any unit, and k6's p(N)<bare as milliseconds", () => {
@@ -75,4 +76,47 @@ test('the report warns when PostgreSQL and the tool disagree on the origin count
     warnings: [],
   });
   assert.match(r.warnings.join('\n'), /PostgreSQL counted 2 origin queries but the clients sent 1/);
+});
+
+test('the race, L1 and peak-db figures can be asserted: stale rounds, stale rate, stale reads and their lag, L1 staleness, peak db', () => {
+  const report = (strategy: 'lock' | 'versioned', stale: boolean[], lags: number[]) =>
+    summarizeStrategy({
+      strategy,
+      rounds: stale.length,
+      expiries: stale.length,
+      samples: [],
+      originQueries: 4,
+      originQueriesTool: 4,
+      originSource: 'sequence',
+      perExpiry: stale.map(() => 1),
+      releaseSkewMs: 0,
+      skipped: 0,
+      warnings: [],
+      peakOriginConcurrency: strategy === 'lock' ? 1 : 2,
+      race: summarizeRace(
+        'delete',
+        stale.map((s) => roundVerdict(2, s ? 1 : 3, 3)),
+        lags,
+      ),
+      l1: { size: 10, ttlMs: 2_000, staleLags: lags.slice(0, 1) },
+    });
+  const lock = report('lock', [true, false, true, false], [120, 40]);
+  const versioned = report('versioned', [false, false, false, false], []);
+  const breaches = checkAssertions(parseAssertions('stale_rounds==0,stale_rate<0.25,stale_reads==0,stale_read_lag<100ms,l1_stale==0,peak_db<=1'), [
+    lock,
+    versioned,
+  ]);
+  assert.deepEqual(breaches, [
+    { strategy: 'lock', threshold: 'stale_rounds==0', actual: 2 },
+    { strategy: 'lock', threshold: 'stale_rate<0.25', actual: 0.5 },
+    { strategy: 'lock', threshold: 'stale_reads==0', actual: 2 },
+    { strategy: 'lock', threshold: 'stale_read_lag<100ms', actual: 120 },
+    { strategy: 'lock', threshold: 'l1_stale==0', actual: 1 },
+    { strategy: 'versioned', threshold: 'peak_db<=1', actual: 2 },
+  ]);
+  // A duration needs its unit here too.
+  assert.throws(
+    () => parseAssertions('stale_read_lag<100'),
+    (e: unknown) => e instanceof UsageError && /needs a unit/.test(e.message),
+  );
 });

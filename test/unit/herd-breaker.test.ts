@@ -118,6 +118,40 @@ describe('strategies under a cache outage (simulated pause, 100ms command timeou
   });
 });
 
+describe('breaker+coalesce with the cache up', () => {
+  test('a miss whose reply is handled after the load wrote back joins that load, as coalesce does: one origin query, not two', async () => {
+    const clock = new SimClock(1_000_000);
+    const store = new MemoryStore(clock);
+    const origin = new SimOrigin(clock, 100);
+    const settings = settingsFor('breaker+coalesce', BASE);
+    const fast = new MemoryCache(store, 0.5);
+    // Redis answered this read before the write-back, but the process handles the reply 300ms later.
+    const slow = new MemoryCache(store, 0.5);
+    const lateRead = slow.read.bind(slow);
+    slow.read = async (key) => {
+      const v = await lateRead(key);
+      await clock.sleep(300);
+      return v;
+    };
+    const client = (id: number, cache: MemoryCache): HerdClient => ({ id, cache, random: seededRandom(id + 1), token: `t${id}` });
+    const out = await clock.run(
+      runRound({
+        strategy: createStrategy('breaker+coalesce'),
+        origin,
+        clock,
+        settings,
+        released: clock.sleep(0),
+        requests: [
+          { client: client(1, fast), key: KEY, offsetMs: 0 },
+          { client: client(2, slow), key: KEY, offsetMs: 0 },
+        ],
+      }),
+    );
+    assert.equal(origin.queries, 1);
+    assert.deepEqual(out.samples.map((s) => s.result.outcome).sort(), ['coalesced', 'miss-recomputed']);
+  });
+});
+
 describe('versioned write-back (compare-and-set)', () => {
   test('an older version never replaces a newer one, nor lands past a version floor', async () => {
     const clock = new SimClock(0);

@@ -2,6 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulate, countEpisodes, type SimulationInput } from '../../src/core/herd/sim/simulate.js';
 import { predictOpenLoop, xfetchProbability } from '../../src/core/herd/model.js';
+import { writeOffsets, writeSpanMs } from '../../src/core/herd/schedule.js';
+import { writeSchedule } from '../../src/core/herd/drill-plan.js';
+import type { DrillSpec } from '../../src/core/herd/drill-types.js';
+import { parseWrites } from '../../src/commands/herd-parse.js';
+import { InputError, UsageError } from '../../src/errors.js';
+import { readMeasured } from '../../src/adapters/files/drill-result-file.js';
+import { renderSimulationText, simulationJson } from '../../src/reporters/herd.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const settings = {
   ttlMs: 500,
@@ -110,4 +120,111 @@ test('simulated L1 with 3 processes: at most one origin query per process; simul
   assert.equal(versioned!.report.race!.staleRounds, 0);
   assert.equal(versioned!.predictedStaleRate, 0);
   assert.deepEqual(versioned!.report.race!.writesPerRound, lock!.report.race!.writesPerRound);
+});
+
+test('--writes: the drill and the simulator share one seeded schedule per round, and one parser', async () => {
+  const spec = { race: { ratePerSec: 20, invalidate: 'delete', versionColumn: 'version' }, spreadMs: 50, dbDelayMs: 200, seed: 9 } as Pick<
+    DrillSpec,
+    'race' | 'spreadMs' | 'dbDelayMs' | 'seed'
+  > as DrillSpec;
+  const drilled = Array.from({ length: 12 }, (_, round) => writeSchedule(spec, round));
+  // The span the herd reads and recomputes in: the spread plus two recompute times.
+  assert.equal(writeSpanMs(50, 200), 450);
+  assert.equal(writeSpanMs(0, 10), 100, 'at least 100ms');
+  for (const offsets of drilled) assert.ok(offsets.every((t) => t >= 0 && t < 450));
+  assert.notDeepEqual(drilled[0], drilled[1], 'seeded per round');
+  assert.deepEqual(writeSchedule(spec, 3), writeOffsets(20, 50, 200, 9, 3));
+  const [sim] = await simulate({
+    ...base,
+    mode: 'herd',
+    strategies: ['lock'],
+    clients: 5,
+    rounds: 12,
+    spreadMs: 50,
+    recomputeMs: 200,
+    seed: 9,
+    writesPerSec: 20,
+    settings: { ...settings, ttlMs: 60_000 },
+  });
+  assert.deepEqual(
+    sim!.report.race!.writesPerRound,
+    drilled.map((o) => o.length),
+  );
+  assert.equal(parseWrites('2.5'), 2.5);
+  for (const bad of ['0', '-1', 'fast', 'Infinity'])
+    assert.throws(
+      () => parseWrites(bad),
+      (e: unknown) => e instanceof UsageError && e.message === `--writes: '${bad}' must be updates per second above 0`,
+    );
+});
+
+test("--measured: a drill's JSON gives amplification, origin queries during the outage and the stale rate, shown beside the model and the simulation", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cachectl-measured-'));
+  try {
+    const file = join(dir, 'drill.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        reports: [
+          { strategy: 'none', amplification: 180, outage: { originDuring: 171 } },
+          { strategy: 'lock', amplification: 1.5, race: { staleRate: 0.4 } },
+          { strategy: 'broken' },
+        ],
+      }),
+    );
+    const measured = readMeasured(file);
+    assert.deepEqual(
+      [...measured],
+      [
+        ['none', { amplification: 180, during: 171 }],
+        ['lock', { amplification: 1.5, staleRate: 0.4 }],
+      ],
+    );
+    writeFileSync(file, '{"strategies": []}');
+    assert.throws(
+      () => readMeasured(file),
+      (e: unknown) => e instanceof InputError && /no "reports" array/.test(e.message),
+    );
+
+    const outage = await simulate({
+      ...base,
+      strategies: ['none'],
+      ratePerSec: 50,
+      durationMs: 3_000,
+      recomputeMs: 20,
+      settings: { ...settings, ttlMs: 60_000 },
+      outage: { leadMs: 1_000, durationMs: 1_000, redisTimeoutMs: 200 },
+    });
+    const outageText = renderSimulationText(outage, measured, 'open');
+    const [head, row] = outageText
+      .split('\n')
+      .slice(1, 3)
+      .map((l) => l.trim().split(/\s{2,}/));
+    assert.deepEqual(head!.slice(0, 7), ['strategy', 'predicted', 'simulated', 'measured', 'pred. during', 'sim. during', 'meas. during']);
+    assert.equal(row![3], '180');
+    assert.equal(row![6], '171');
+
+    const race = await simulate({
+      ...base,
+      mode: 'herd',
+      strategies: ['lock'],
+      clients: 5,
+      rounds: 4,
+      recomputeMs: 200,
+      writesPerSec: 4,
+      settings: { ...settings, ttlMs: 60_000 },
+    });
+    const raceText = renderSimulationText(race, measured, 'herd');
+    const [rhead, rrow] = raceText
+      .split('\n')
+      .slice(1, 3)
+      .map((l) => l.trim().split(/\s{2,}/));
+    assert.deepEqual(rhead!.slice(0, 7), ['strategy', 'predicted', 'simulated', 'measured', 'pred. stale', 'sim. stale', 'meas. stale']);
+    assert.equal(rrow![6], '0.4');
+    const json = simulationJson(race, measured, []) as { strategies: { measured?: number; measuredDetail?: unknown }[] };
+    assert.equal(json.strategies[0]!.measured, 1.5);
+    assert.deepEqual(json.strategies[0]!.measuredDetail, { amplification: 1.5, staleRate: 0.4 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -153,6 +153,17 @@ describe('strategies on the simulated clock, herd on a missing key', () => {
     assert.deepEqual(out.samples.map((s) => s.result.outcome).sort(), ['coalesced', 'miss-recomputed']);
   });
 
+  test("coalesce: every joiner is served the load's version, so the race counts what each reader saw", async () => {
+    const h = herd('coalesce', { clients: 10 });
+    h.origin.version = 7;
+    const outs = await h.run();
+    assert.equal(h.origin.queries, 1);
+    assert.deepEqual(
+      outs[0]!.samples.map((s) => s.result.version),
+      new Array(10).fill(7),
+    );
+  });
+
   test('coalesce: a failed load fails its joiners too, and the next miss loads again', async () => {
     const h = herd('coalesce', { clients: 10, failWith: 'boom' });
     const outs = await h.run();

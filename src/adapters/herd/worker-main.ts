@@ -2,7 +2,7 @@
  * Entry point of a forked drill worker (--processes > 1): one application instance, driven by
  * the coordinator over IPC. Never writes to the terminal; errors go back as messages.
  */
-import { CachectlError } from '../../errors.js';
+import { CachectlError, ExitCode } from '../../errors.js';
 import { DrillWorker, type ArmRequest, type WorkerConfig } from './worker.js';
 
 export type ToWorker =
@@ -67,5 +67,5 @@ process.on('message', (message: ToWorker) => {
 // The coordinator owns Ctrl-C: a worker ignores SIGINT and stops when told (or when its parent goes).
 process.on('SIGINT', () => undefined);
 process.on('disconnect', () => {
-  void worker?.close().finally(() => process.exit(0));
+  void worker?.close().finally(() => process.exit(ExitCode.ok));
 });

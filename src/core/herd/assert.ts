@@ -33,6 +33,12 @@ export const ASSERT_METRICS: Record<string, MetricDef> = {
   fallbacks: { describe: 'reads served from the database because the cache failed or a breaker was open', duration: false, read: (r) => r.outcomes.fallback },
   origin_during: { describe: 'origin queries during the outage', duration: false, read: (r) => r.outage?.originDuring ?? 0 },
   recovery: { describe: "from the cache's return to the last origin query", duration: true, read: (r) => r.outage?.recoveryMs ?? 0 },
+  peak_db: { describe: 'most origin queries in flight at the database at once', duration: false, read: (r) => r.peakOriginConcurrency },
+  stale_rounds: { describe: 'rounds that ended with the cache older than the database (--writes)', duration: false, read: (r) => r.race?.staleRounds ?? 0 },
+  stale_rate: { describe: 'share of rounds that ended stale (--writes)', duration: false, read: (r) => r.race?.staleRate ?? 0 },
+  stale_reads: { describe: 'reads answered with a version older than one committed (--writes)', duration: false, read: (r) => r.race?.staleReads ?? 0 },
+  stale_read_lag: { describe: 'longest of those, from the newer commit (--writes)', duration: true, read: (r) => r.race?.maxStaleReadMs ?? 0 },
+  l1_stale: { describe: 'reads L1 answered after a newer version committed (--l1 with --writes)', duration: false, read: (r) => r.l1?.staleFromL1 ?? 0 },
 };
 
 export interface Threshold {

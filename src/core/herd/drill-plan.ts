@@ -1,5 +1,5 @@
 /** Who sends what when in a live drill: the same for every strategy (same seed). */
-import { herdOffsets, poissonArrivals } from './schedule.js';
+import { herdOffsets, poissonArrivals, writeOffsets } from './schedule.js';
 import { seededRandom } from './random.js';
 import type { DrillSpec } from './drill-types.js';
 
@@ -31,13 +31,8 @@ export function planRequests(spec: DrillSpec, perProcess: number[], maxOpenLoopR
   return plan;
 }
 
-/**
- * When the round's writes happen, after the release: Poisson at --writes over the span the herd
- * reads and recomputes in (the spread plus two recompute delays, at least 100ms). Seeded per
- * round, so every strategy meets the same writes at the same moments.
- */
+/** When the round's writes happen, after the release (writeOffsets: the same for every strategy and in `herd simulate`). */
 export function writeSchedule(spec: DrillSpec, round: number): number[] {
   if (!spec.race) return [];
-  const spanMs = Math.max(100, spec.spreadMs + 2 * spec.dbDelayMs);
-  return poissonArrivals(spec.race.ratePerSec, spanMs, spec.seed + 3 + round * 7919, 10_000);
+  return writeOffsets(spec.race.ratePerSec, spec.spreadMs, spec.dbDelayMs, spec.seed, round);
 }

@@ -22,3 +22,20 @@ export function poissonArrivals(ratePerSec: number, durationMs: number, seed: nu
   }
   return out;
 }
+
+/**
+ * --writes: the span a round's writes fall in after the release, the span the herd reads and
+ * recomputes in (the spread plus two recompute times, at least 100ms).
+ */
+export function writeSpanMs(spreadMs: number, recomputeMs: number): number {
+  return Math.max(100, spreadMs + 2 * recomputeMs);
+}
+
+/**
+ * --writes: when a round's writes happen after the release, Poisson at `ratePerSec` over
+ * writeSpanMs. Seeded per round, so every strategy (and the simulator) meets the same writes at
+ * the same moments.
+ */
+export function writeOffsets(ratePerSec: number, spreadMs: number, recomputeMs: number, seed: number, round: number): number[] {
+  return poissonArrivals(ratePerSec, writeSpanMs(spreadMs, recomputeMs), seed + 3 + round * 7919, 10_000);
+}

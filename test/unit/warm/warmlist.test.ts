@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseWarmlist } from '../../../src/core/warm/warmlist.js';
+import { readWarmlist } from '../../../src/adapters/files/warmlist-file.js';
 import { InputError } from '../../../src/errors.js';
 
 test('the shipped catalogue warmlist parses: tiers, TTLs, jitter, formats, key files next to it', () => {
@@ -57,4 +60,24 @@ test('ttl: none, and defaults apply where an entry is silent', () => {
   assert.equal(a!.ttlMs, 300_000);
   assert.equal(a!.jitter, 0.05);
   assert.equal(b!.ttlMs, null);
+});
+
+test('readWarmlist: key files resolve next to the warmlist; a missing or oversized file is one InputError naming it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cachectl-warmlist-'));
+  try {
+    writeFileSync(join(dir, 'w.yml'), 'entries:\n  - name: a\n    ttl: 1h\n    keys: k.txt\n    pattern: p:{id}\n    fetch: f\n');
+    const [entry] = readWarmlist(dir, 'w.yml');
+    assert.equal(entry!.source.kind === 'keys' && entry!.source.keysFile, join(dir, 'k.txt'));
+    assert.throws(
+      () => readWarmlist(dir, 'nope.yml'),
+      (e: unknown) => e instanceof InputError && e.message === 'nope.yml: cannot read the warmlist (no such file)',
+    );
+    writeFileSync(join(dir, 'big.yml'), '#'.repeat(1_048_577));
+    assert.throws(
+      () => readWarmlist(dir, 'big.yml'),
+      (e: unknown) => e instanceof InputError && /^big\.yml: the warmlist is 1048577 characters long; a warmlist has at most 1048576/.test(e.message),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -8,7 +8,7 @@ import { MemoryCache, MemoryStore, SimOrigin } from './memory.js';
 import { runRound, type HerdClient, type ReadSample } from '../round.js';
 import { createStrategy, versionKeyOf, withL1, type L1Settings } from '../strategies/index.js';
 import { clientRandom } from '../random.js';
-import { herdOffsets, poissonArrivals } from '../schedule.js';
+import { herdOffsets, poissonArrivals, writeOffsets, writeSpanMs } from '../schedule.js';
 import { settingsFor, type BaseSettings } from '../settings.js';
 import { releaseSkew, summarizeStrategy, type StrategyReport } from '../stats.js';
 import { predictHerd, predictOpenLoop, predictOutageDuring, predictStaleRate } from '../model.js';
@@ -152,7 +152,7 @@ async function simulateHerd(strategy: StrategyName, settings: StrategySettings, 
   return {
     report,
     predicted,
-    predictedStaleRate: predictStaleRate(strategy, input.writesPerSec, input.recomputeMs, Math.max(100, input.spreadMs + 2 * input.recomputeMs)),
+    predictedStaleRate: predictStaleRate(strategy, input.writesPerSec, input.recomputeMs, writeSpanMs(input.spreadMs, input.recomputeMs)),
   };
 }
 
@@ -167,8 +167,7 @@ async function simulateWrites(
 ): Promise<number> {
   await released;
   const start = w.clock.now();
-  const spanMs = Math.max(100, input.spreadMs + 2 * input.recomputeMs);
-  const offsets = poissonArrivals(input.writesPerSec ?? 0, spanMs, input.seed + 3 + round * 7919, 10_000);
+  const offsets = writeOffsets(input.writesPerSec ?? 0, input.spreadMs, input.recomputeMs, input.seed, round);
   for (const offset of offsets) {
     await w.clock.sleep(start + offset - w.clock.now());
     w.origin.version = (w.origin.version ?? 1) + 1;

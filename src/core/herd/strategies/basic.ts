@@ -1,6 +1,6 @@
 /** `none` (plain cache-aside) and `coalesce` (single flight per process). */
 import type { CachedValue, ReadContext, ReadResult, Strategy } from '../types.js';
-import { countMiss, recompute, result } from './common.js';
+import { countMiss, recompute, result, SingleFlight } from './common.js';
 
 /**
  * A read the cache fails (timeout, refused connection) goes to the database, as the guide's
@@ -26,43 +26,32 @@ export const none: Strategy = {
 
 /**
  * One in-flight load per key per process: later missers await the first one's promise.
- * Create one per process (per worker), never share across processes: that is the point.
- *
- * Plain single flight dedups only misses that arrive while the load is in flight; a miss whose
- * read was sent before the load's write landed, but whose reply is handled after the load
- * finished (a busy event loop), would start a second load for the same expiry. So a finished
- * load is remembered with the time its write was acknowledged, and a miss read sent before
- * then is known to be stale: it joins that load instead.
+ * Create one per process (per worker), never share across processes: that is the point. A miss
+ * read sent before the process's last load of the key wrote back joins that load
+ * (SingleFlight in common.ts), so a busy event loop cannot cause a second load for one expiry.
  */
 export function createCoalesce(): Strategy {
-  const inFlight = new Map<string, Promise<CachedValue>>();
-  const lastDone = new Map<string, number>();
+  const flight = new SingleFlight<CachedValue>();
   return {
     name: 'coalesce',
     async read(ctx: ReadContext): Promise<ReadResult> {
       const readSentAt = ctx.clock.now();
       if (await ctx.cache.read(ctx.key)) return result('hit');
       // Join or start the load synchronously after the miss: no await may sit between the
-      // check and the set, or two missers of one process could both start a load.
-      const pending = inFlight.get(ctx.key);
-      const finishedAt = lastDone.get(ctx.key);
-      const staleMiss = !pending && finishedAt !== undefined && finishedAt >= readSentAt;
-      let load: Promise<unknown> | undefined = pending;
-      if (!pending && !staleMiss) {
-        const started = recompute(ctx)
-          .then((value) => {
-            lastDone.set(ctx.key, ctx.clock.now());
-            return value;
-          })
-          .finally(() => inFlight.delete(ctx.key));
-        inFlight.set(ctx.key, started);
-        // A failure surfaces through `await load` below; this only keeps it from counting as unhandled meanwhile.
-        started.catch(() => undefined);
-        load = started;
-      }
+      // check and the start, or two missers of one process could both start a load.
+      const shared = flight.join(ctx.key, readSentAt);
+      const load =
+        shared ??
+        flight.start(ctx.key, async () => {
+          const value = await recompute(ctx);
+          flight.wrote(ctx.key, ctx.clock.now(), value);
+          return value;
+        });
       const stampedeCount = await countMiss(ctx);
-      await load;
-      return result(pending || staleMiss ? 'coalesced' : 'miss-recomputed', { stampedeCount });
+      const value = await load;
+      // A joiner is served the load's value: its version is what this reader saw (the race's stale reads count it).
+      if (value.version !== undefined) ctx.observed.version = value.version;
+      return result(shared ? 'coalesced' : 'miss-recomputed', { stampedeCount });
     },
   };
 }

@@ -11,7 +11,7 @@
  * bypassing, or every request after the timeout would hit the still-dead cache at once.
  */
 import type { BreakerLog, BreakerState, CachedValue, Clock, OriginRow, ReadContext, ReadResult, Strategy } from '../types.js';
-import { countMiss, entryOf, result } from './common.js';
+import { countMiss, entryOf, result, SingleFlight } from './common.js';
 
 export class CircuitBreaker {
   state: BreakerState = 'closed';
@@ -75,29 +75,13 @@ export class CircuitBreaker {
   }
 }
 
-/** Single flight per key: one load in flight, later callers join it. */
-class SingleFlight {
-  private readonly inFlight = new Map<string, Promise<OriginRow>>();
-
-  run(key: string, load: () => Promise<OriginRow>): { promise: Promise<OriginRow>; joined: boolean } {
-    const pending = this.inFlight.get(key);
-    if (pending) return { promise: pending, joined: true };
-    const started = load().finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, started);
-    started.catch(() => undefined);
-    return { promise: started, joined: false };
-  }
-}
-
 export function createBreakerStrategy(name: 'breaker' | 'breaker+coalesce'): Strategy {
   let breaker: CircuitBreaker | undefined;
-  const flight = name === 'breaker+coalesce' ? new SingleFlight() : undefined;
-  const fromOrigin = (ctx: ReadContext): { promise: Promise<OriginRow>; joined: boolean } =>
-    flight ? flight.run(ctx.key, () => ctx.origin.fetch(ctx.key)) : { promise: ctx.origin.fetch(ctx.key), joined: false };
+  // breaker+coalesce: coalesce's single flight, its guard against a miss handled late included.
+  const flight = name === 'breaker+coalesce' ? new SingleFlight<OriginRow>() : undefined;
 
   const fallback = async (ctx: ReadContext): Promise<ReadResult> => {
-    const { promise } = fromOrigin(ctx);
-    const row = await promise;
+    const row = await (flight ? (flight.join(ctx.key) ?? flight.start(ctx.key, () => ctx.origin.fetch(ctx.key))) : ctx.origin.fetch(ctx.key));
     if (row.version !== undefined) ctx.observed.version = row.version;
     return result('fallback');
   };
@@ -110,6 +94,7 @@ export function createBreakerStrategy(name: 'breaker' | 'breaker+coalesce'): Str
       const admitted = b.admit();
       if (admitted === 'bypass') return fallback(ctx);
       const trial = admitted === 'trial';
+      const readSentAt = ctx.clock.now();
       let entry: CachedValue | null;
       try {
         entry = await ctx.cache.read(ctx.key);
@@ -126,18 +111,21 @@ export function createBreakerStrategy(name: 'breaker' | 'breaker+coalesce'): Str
         // The counter is the drill's, not the application's: its failure is not a cache read failing.
       }
       const started = ctx.clock.now();
-      const { promise, joined } = fromOrigin(ctx);
-      const row = await promise;
-      if (row.version !== undefined) ctx.observed.version = row.version;
-      if (!joined) {
+      const recomputeAndWrite = async (): Promise<OriginRow> => {
+        const row = await ctx.origin.fetch(ctx.key);
         try {
           await ctx.cache.write(ctx.key, entryOf(ctx, row, started), ctx.settings.ttlMs);
           b.success(false);
+          flight?.wrote(ctx.key, ctx.clock.now(), row);
         } catch {
           b.failure(false);
         }
-      }
-      return result(joined ? 'coalesced' : 'miss-recomputed', stampedeCount !== undefined ? { stampedeCount } : {});
+        return row;
+      };
+      const shared = flight?.join(ctx.key, readSentAt);
+      const row = await (shared ?? (flight ? flight.start(ctx.key, recomputeAndWrite) : recomputeAndWrite()));
+      if (row.version !== undefined) ctx.observed.version = row.version;
+      return result(shared ? 'coalesced' : 'miss-recomputed', stampedeCount !== undefined ? { stampedeCount } : {});
     },
     drainBreakerLog() {
       return breaker?.drain() ?? { initial: 'closed', transitions: [] };

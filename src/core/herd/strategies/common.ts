@@ -48,6 +48,46 @@ export function result(outcome: ReadResult['outcome'], extra: Partial<ReadResult
   return { outcome, lockWaits: 0, ...extra };
 }
 
+/**
+ * One in-flight load per key per process: later missers join it instead of starting their own.
+ * Plain single flight dedups only misses that arrive while the load is in flight; a miss whose
+ * read was sent before the load's write-back landed, but whose reply is handled after the load
+ * finished (a busy event loop), would start a second load for the same expiry. So a load that
+ * wrote its value back is remembered with the time the write was acknowledged (`wrote`), and a
+ * miss read sent before then is known to be stale: it joins that finished load instead.
+ */
+export class SingleFlight<T> {
+  private readonly inFlight = new Map<string, Promise<T>>();
+  private readonly written = new Map<string, { at: number; value: T }>();
+
+  /**
+   * The load a miss of `key` shares: the one in flight or, when the miss's cache read was sent
+   * at or before the last write-back was acknowledged, that finished load (`readSentAt`
+   * undefined: no cache read to be stale, e.g. a breaker bypassing the cache). Undefined: start one.
+   */
+  join(key: string, readSentAt?: number): Promise<T> | undefined {
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const last = this.written.get(key);
+    if (readSentAt !== undefined && last !== undefined && last.at >= readSentAt) return Promise.resolve(last.value);
+    return undefined;
+  }
+
+  /** Starts the load of `key`. Call it synchronously after join(): no await may sit between the two. */
+  start(key: string, load: () => Promise<T>): Promise<T> {
+    const started = load().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, started);
+    // A failure surfaces through the caller's await; this only keeps it from counting as unhandled meanwhile.
+    started.catch(() => undefined);
+    return started;
+  }
+
+  /** The load's value is in the cache as of `at` (the write-back's acknowledgement). */
+  wrote(key: string, at: number, value: T): void {
+    this.written.set(key, { at, value });
+  }
+}
+
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
