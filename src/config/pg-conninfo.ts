@@ -18,6 +18,9 @@ export function pgUrlFromConninfo(text: string, flag: string): string {
   }
   if (input === '') throw new UsageError(`${flag}: is empty; give postgres://user@host:5432/dbname or 'host=... dbname=...'`);
   if (!/^[a-z_]+\s*=/i.test(input)) {
+    // Neither shape, but it may still carry a password (app:pw@host/db, no scheme): the message
+    // echoes the value, so the password is registered first and masked there like anywhere else.
+    registerCredentialsIn(input);
     throw new UsageError(
       `${flag}: '${input.replace(/password\s*=\s*\S+/gi, 'password=***')}' is neither a postgres:// URL nor a libpq string; e.g. postgres://app@db1:5432/shop or 'host=db1 dbname=shop user=app'`,
     );

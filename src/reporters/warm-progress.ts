@@ -156,9 +156,9 @@ class PlainProgress implements ProgressReporter {
           t.total !== undefined && t.total > t.done && event.keysPerSecond > 0
             ? `, ETA ${formatDuration(((t.total - t.done) / event.keysPerSecond) * 1000)}`
             : '';
-        this.line(
-          `${formatNumber(t.done)}${total} keys${pct}, ${formatNumber(event.keysPerSecond)} keys/s${left}${t.problems > 0 ? `, ${formatNumber(t.problems)} not written` : ''}`,
-        );
+        // As on the bar: while a node is waited for, say so instead of a rate that falls for that reason.
+        const pace = t.waiting.size > 0 ? `waiting for failover (${[...t.waiting].join(', ')})` : `${formatNumber(event.keysPerSecond)} keys/s${left}`;
+        this.line(`${formatNumber(t.done)}${total} keys${pct}, ${pace}${t.problems > 0 ? `, ${formatNumber(t.problems)} not written` : ''}`);
         break;
       }
       case 'nodeError':

@@ -73,16 +73,18 @@ test('an unencoded / or @ in a password is read whole (credentials end at the la
 });
 
 test('passwords are never echoed, whatever the shape, for --redis, --cluster, --ring, --pg and herd --url (text and --json)', async () => {
-  const secret = 'Zq9-s3cret-Pw';
-  const runs: string[][] = [
-    ['inspect', 'nodes', '--redis', `user:${secret}@127.0.0.1:99999`],
-    ['inspect', 'nodes', '--redis', `:${secret}@127.0.0.1:1`],
-    ['inspect', 'nodes', '--redis', `${secret}@127.0.0.1:1`],
-    ['inspect', 'nodes', '--redis', `redis://u:${secret}@127.0.0.1:1/zz`],
-    ['inspect', 'nodes', '--cluster', `u:${secret}@127.0.0.1:1`],
-    ['inspect', 'nodes', '--cluster', `u:${secret}@127.0.0.1:1/4`],
-    ['ring', 'locate', 'k', '--ring', `u:${secret}@127.0.0.1:1:1`],
-    [
+  // The runs share this process, and a password one run registered is masked in every later run:
+  // each run gets a password of its own, so a case cannot pass on what an earlier case registered.
+  const secretOf = (i: number) => `Zq9-${i}-s3cret-Pw`;
+  const runs: ((secret: string) => string[])[] = [
+    (secret) => ['inspect', 'nodes', '--redis', `user:${secret}@127.0.0.1:99999`],
+    (secret) => ['inspect', 'nodes', '--redis', `:${secret}@127.0.0.1:1`],
+    (secret) => ['inspect', 'nodes', '--redis', `${secret}@127.0.0.1:1`],
+    (secret) => ['inspect', 'nodes', '--redis', `redis://u:${secret}@127.0.0.1:1/zz`],
+    (secret) => ['inspect', 'nodes', '--cluster', `u:${secret}@127.0.0.1:1`],
+    (secret) => ['inspect', 'nodes', '--cluster', `u:${secret}@127.0.0.1:1/4`],
+    (secret) => ['ring', 'locate', 'k', '--ring', `u:${secret}@127.0.0.1:1:1`],
+    (secret) => [
       'warm',
       '--keys',
       '-',
@@ -97,7 +99,7 @@ test('passwords are never echoed, whatever the shape, for --redis, --cluster, --
       '--pg',
       `app:${secret}@127.0.0.1:1/db`,
     ],
-    [
+    (secret) => [
       'warm',
       '--keys',
       '-',
@@ -112,12 +114,14 @@ test('passwords are never echoed, whatever the shape, for --redis, --cluster, --
       '--pg',
       `host=127.0.0.1 port=1 user=app password=${secret} dbname=x`,
     ],
-    ['inspect', 'nodes', '-h', '127.0.0.1', '-p', '1', '-a', secret],
-    ['herd', '--url', `http://user:${secret}@127.0.0.1:1/products/1`, '--invalidate', 'product:1', '--redis', 'redis://127.0.0.1:1'],
-    ['herd', '--url', `http://user:${secret}@127.0.0.1:1/products/1`, '--invalidate', 'product:1', '--redis', 'redis://127.0.0.1:1', '--json'],
-    ['herd', '--url', `http://user:${secret}@[nope/products/1`, '--invalidate', 'product:1'],
+    (secret) => ['inspect', 'nodes', '-h', '127.0.0.1', '-p', '1', '-a', secret],
+    (secret) => ['herd', '--url', `http://user:${secret}@127.0.0.1:1/products/1`, '--invalidate', 'product:1', '--redis', 'redis://127.0.0.1:1'],
+    (secret) => ['herd', '--url', `http://user:${secret}@127.0.0.1:1/products/1`, '--invalidate', 'product:1', '--redis', 'redis://127.0.0.1:1', '--json'],
+    (secret) => ['herd', '--url', `http://user:${secret}@[nope/products/1`, '--invalidate', 'product:1'],
   ];
-  for (const args of runs) {
+  for (const [i, argsOf] of runs.entries()) {
+    const secret = secretOf(i);
+    const args = argsOf(secret);
     const r = await runCli(args, { stdin: 'p:1\n' });
     assert.notEqual(r.code, 70, `${args.join(' ')}: ${r.stderr}`);
     assert.notEqual(r.code, 0, args.join(' '));

@@ -88,6 +88,40 @@ describe('cachectl warm: exit codes against real servers', () => {
     assert.match(r.stderr, /--query: the query must return a column named 'key'/);
   });
 
+  test('2 when a query or a fetch returns two columns of one name (which value is meant?), and nothing is written', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'k.txt'), 'dup:1\n');
+    const client = redis.client();
+    await client.flushall();
+    const query = await runCli(
+      ['warm', '--query', "SELECT 'dup:1' AS key, 'a' AS value, 'b' AS value", '--ttl', '1m', '--redis', `redis://${redis.address}`, '--pg', PG],
+      { cwd: dir },
+    );
+    assert.equal(query.code, 2, query.stderr);
+    assert.match(query.stderr, /the query returns two columns named 'value'; give each its own name/);
+    const fetch = await runCli(
+      [
+        'warm',
+        '--keys',
+        'k.txt',
+        '--pattern',
+        'dup:{id}',
+        '--fetch',
+        "SELECT id, 'a' AS value, 'b' AS value FROM unnest($1::bigint[]) id",
+        '--ttl',
+        '1m',
+        '--redis',
+        `redis://${redis.address}`,
+        '--pg',
+        PG,
+      ],
+      { cwd: dir },
+    );
+    assert.equal(fetch.code, 2, fetch.stderr);
+    assert.match(fetch.stderr, /returns two columns named 'value'/);
+    assert.equal(await client.exists('dup:1'), 0, 'nothing written');
+  });
+
   test('2 when the fetch query does not use $1', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'k.txt'), 'p:1\n');

@@ -4,12 +4,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { runCli } from '../harness/cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
-import { startCluster, waitFor, type RedisCluster } from '../harness/redis.js';
+import { startCluster, startRedis, waitFor, type RedisCluster, type RedisProcess } from '../harness/redis.js';
 import { beginSlotMigration, killMasterAndAwaitFailover } from '../harness/faults.js';
 import { PRODUCT_FETCH, productJson, tempDir, writeKeyList } from '../harness/warm-helpers.js';
 import { slotOf } from '../../src/topology/cluster.js';
@@ -154,6 +155,60 @@ describe('warm through cluster faults', () => {
         assert.ok((await owner.pttl(key)) > 0, `${key} has a TTL`);
       }
     } finally {
+      await cluster.stop();
+    }
+  });
+
+  test('a master without replica restarts empty mid-warm (default flags): its new run_id is noticed, the keys it lost are written again, exit 0', async () => {
+    const cluster: RedisCluster = await startCluster(3, 0);
+    let restarted: RedisProcess | undefined;
+    try {
+      const masters = cluster.masters.map((m) => m.client());
+      const failed = join(dir, 'cluster-restart-failed.txt');
+      const dead = cluster.masters[1]!;
+      const run = runCli([
+        'warm',
+        '--keys',
+        keysFile,
+        '--pattern',
+        'product:{id}',
+        '--fetch',
+        PRODUCT_FETCH,
+        '--ttl',
+        '1h',
+        '--cluster',
+        cluster.seeds,
+        '--pg',
+        db.url,
+        '--json',
+        '--rate',
+        '1500',
+        '--verify',
+        '--failed-keys',
+        failed,
+      ]);
+      await waitFor(async () => (await dead.client().dbsize()) > N / 15, "the warm to have written to master 1's slots");
+      await dead.kill();
+      // The same port and folder (its nodes.conf: the same node id and slots), no data: a crash without persistence.
+      rmSync(join(dead.dir, 'dump.rdb'), { force: true });
+      restarted = await startRedis({ port: dead.port, dir: dead.dir, cluster: true });
+      const r = await run;
+      assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr.slice(-2000)}`);
+      const summary = JSON.parse(r.stdout);
+      assert.equal(summary.written, N);
+      assert.equal(summary.failed + summary.notAttempted, 0, JSON.stringify(summary));
+      assert.ok(summary.rewritten > 0, `the keys the restart lost were written again: ${JSON.stringify(summary)}`);
+      assert.equal(summary.verify.missing + summary.verify.unverified, 0, JSON.stringify(summary.verify));
+      assert.equal(failedKeys(failed).size, 0);
+      const live = [masters[0]!, restarted.client(), masters[2]!];
+      for (const [key, value] of expected) {
+        const slot = slotOf(key);
+        const owner = slot <= 5460 ? live[0]! : slot <= 10921 ? live[1]! : live[2]!;
+        assert.equal(await owner.get(key), value, `${key} is on its master`);
+        assert.ok((await owner.pttl(key)) > 0, `${key} has a TTL`);
+      }
+    } finally {
+      await restarted?.stop();
       await cluster.stop();
     }
   });

@@ -105,6 +105,53 @@ describe('warm into a ring with a node down', () => {
     for (const key of onDead) for (const c of clients) assert.equal(await c.exists(key), 0, `${key} must not be written to another node`);
   });
 
+  test('a ring node restarted empty mid-warm (default flags, no auto_eject_hosts): its keys wait for it, the lost ones are written again, exit 0', async () => {
+    await Promise.all(clients.map((c) => c.flushall()));
+    let third = await startRedis();
+    try {
+      const config = join(dir, 'ring-restart.yml');
+      writeFileSync(config, yaml(22122, false).replace(`127.0.0.1:${deadPort}:1 cache-2`, `${third.address}:1 cache-2`));
+      const ring = createRingTopology(ringSpecFromTwemproxyYaml(readFileSync(config, 'utf8'), config));
+      const failed = join(dir, 'ring-restart-failed.txt');
+      const run = runCli([
+        'warm',
+        '--keys',
+        keysFile,
+        '--pattern',
+        'product:{id}',
+        '--fetch',
+        PRODUCT_FETCH,
+        '--ttl',
+        '1h',
+        '--ring-config',
+        config,
+        '--pg',
+        db.url,
+        '--json',
+        '--rate',
+        '400',
+        '--failed-keys',
+        failed,
+      ]);
+      const probe = third.client();
+      await waitFor(async () => (await probe.dbsize()) > 50, 'the warm to have written to cache-2');
+      await third.kill();
+      third = await startRedis({ port: third.port });
+      const r = await run;
+      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      const summary = JSON.parse(r.stdout);
+      assert.equal(summary.written, N);
+      assert.equal(summary.failed + summary.notAttempted, 0, JSON.stringify(summary));
+      assert.ok(summary.rewritten > 0, `keys the restart lost were written again: ${JSON.stringify(summary)}`);
+      assert.equal(failedKeys(failed).size, 0);
+      const all = [...clients, third.client()];
+      const ownerOf = (key: string) => all[[...nodes, third].findIndex((n) => n.port === ring.nodes[ring.nodeIndexOf(key)]!.port)]!;
+      assert.equal(await assertNothingLostSilently(expected, new Map(), ownerOf, all), 0);
+    } finally {
+      await third.stop();
+    }
+  });
+
   test('with auto_eject_hosts: the ring is rebuilt like twemproxy rebuilds it, and every key is a hit through twemproxy', async () => {
     await Promise.all(clients.map((c) => c.flushall()));
     let proxy: Nutcracker | undefined;

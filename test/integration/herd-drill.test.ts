@@ -292,4 +292,22 @@ describe('herd drill on real Redis + PostgreSQL', () => {
     assert.match(r.stderr, /another herd drill is running on product:15/);
     assert.equal(await c.get('cachectl:herd:run:product:15'), 'someone');
   });
+
+  test('a drill blocked by a crashed one is told what that one left and who cleans it up', async () => {
+    const c = redis.client();
+    // A drill that died: its marker has not expired yet, and its restore record is still there.
+    await c.set('cachectl:herd:run:product:16', 'deadbeef', 'PX', 60_000);
+    await c.set('cachectl:herd:restore:product:16', 'a record', 'PX', 60_000);
+    try {
+      const r = await runCli(['herd', '--redis', `redis://127.0.0.1:${redis.port}`, '--pg', db.url, '--fetch', FETCH, '--key', 'product:16', '--clients', '5']);
+      assert.equal(r.code, 75, r.stderr);
+      assert.match(
+        r.stderr,
+        /another herd drill is running on product:16 \(run deadbeef\); .*lives \d+s past its last renewal.*the next drill restores product:16 from cachectl:herd:restore:product:16 and drops its PostgreSQL scratch objects cachectl_herd_deadbeef\*/,
+      );
+      assert.equal(await c.get('cachectl:herd:restore:product:16'), 'a record', 'the blocked drill touches nothing');
+    } finally {
+      await c.del('cachectl:herd:run:product:16', 'cachectl:herd:restore:product:16');
+    }
+  });
 });

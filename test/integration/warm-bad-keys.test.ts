@@ -59,6 +59,40 @@ test('bad keys in a batch are isolated without a new connection per failed query
   }
 });
 
+test('a rejection that names no value (division by zero) is isolated by halving the batch: only the bad keys fail, in few queries', async () => {
+  const pool = createPgPool({ url: db.url, max: 2 });
+  let queries = 0;
+  pool.on('connect', (client) => {
+    const own = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      queries++;
+      return own(...args);
+    };
+  });
+  try {
+    const source = new PgWarmSource(pool, { cursorRows: 100, statementTimeoutMs: 30_000, retries: 0, retryBaseMs: 1, emit: () => undefined });
+    // PostgreSQL says only "division by zero": nothing in the message points at the key.
+    const divide: WarmEntry = {
+      ...entry,
+      source: {
+        kind: 'keys',
+        keysFile: 'k.txt',
+        pattern: parsePattern('product:{id}'),
+        fetch: 'SELECT id, (100 / (id % 97))::text AS value FROM unnest($1::bigint[]) id',
+      },
+    };
+    const ids = Array.from({ length: 256 }, (_, i) => String(i + 1));
+    const fetched = await source.fetch(divide, [ids], ids.length);
+    assert.deepEqual(fetched.invalid.map((x) => ids[x.index]).sort(), ['194', '97']);
+    for (const x of fetched.invalid) assert.match(x.reason, /^division by zero \(SQLSTATE 22012\)$/);
+    assert.equal(fetched.rows.length, 254, 'every other key of the batch has its row');
+    // Halving: about 2 x log2(256) queries per bad key, not one per key of the batch.
+    assert.ok(queries > 1 && queries <= 40, `${queries} queries for 2 bad keys in 256`);
+  } finally {
+    await pool.end();
+  }
+});
+
 test('a failed-keys file whose writes fail later reports how many keys it could not list, and never throws', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cachectl-failed-keys-'));
   try {
