@@ -63,11 +63,8 @@ export function renderWarmText(summary: WarmSummary, failures: FailureExamples, 
       continue;
     }
     const left = u.rowsLeft !== undefined ? `${formatNumber(u.rowsLeft)} rows` : 'the rest of its rows';
-    out.push(
-      c.red(
-        `query ${u.entry}: stopped after ${formatNumber(u.rowsRead)} rows, ${left} not read (rows cannot be listed; run with --checkpoint FILE to resume where it stopped)`,
-      ),
-    );
+    const why = u.error !== undefined ? `failed after ${formatNumber(u.rowsRead)} rows (${u.error})` : `stopped after ${formatNumber(u.rowsRead)} rows`;
+    out.push(c.red(`query ${u.entry}: ${why}, ${left} not read (rows cannot be listed; run with --checkpoint FILE to resume where it stopped)`));
   }
   out.push('');
   out.push(

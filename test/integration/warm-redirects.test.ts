@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { openCache, type CacheConnection } from '../../src/adapters/redis/cache.js';
-import { PipelinedWriter } from '../../src/adapters/redis/pipelined-writer.js';
+import { PipelinedWriter, type CacheLink } from '../../src/adapters/redis/pipelined-writer.js';
+import { ClusterTopology } from '../../src/topology/cluster.js';
 import type { Ticket, WriteBatch, WriteReport } from '../../src/core/warm/ports.js';
 import { slotOf } from '../../src/topology/cluster.js';
 import { startCluster, waitFor, type RedisCluster } from '../harness/redis.js';
@@ -97,6 +98,47 @@ describe('writer redirects on a real 3-master cluster', () => {
         const owner = clients[ownerIndex(slotOf(key))]!;
         assert.equal(await owner.get(key), `v-${key}`, key);
       }
+    } finally {
+      await cache.close();
+    }
+  });
+
+  test('MOVED again and again while the slot map read back still lags: the keys are waited for, not failed, and land once it settles', async () => {
+    const cache: CacheConnection = await openCache({ kind: 'cluster', seeds: [{ host: '127.0.0.1', port: cluster.masters[0]!.port }], auth: {} });
+    // Every slot on master 0, as a map read during a failover or a resharding could say: the other
+    // masters' keys get MOVED from master 0, and the first maps read back say the same.
+    const stale = new ClusterTopology([{ start: 0, end: 16383, master: cache.topology.nodes[0]!, replicas: [] }]);
+    let refreshes = 0;
+    const lagging: CacheLink = {
+      get topology() {
+        return refreshes < 7 ? stale : cache.topology;
+      },
+      target: cache.target,
+      clientFor: (node) => cache.clientFor(node),
+      refreshTopology: async () => {
+        refreshes++;
+        return cache.refreshTopology();
+      },
+    };
+    const keys = Array.from({ length: 60 }, (_, i) => `lag:${i}`);
+    try {
+      for (const key of keys) await clients[ownerIndex(slotOf(key))]!.del(key);
+      const { out, report } = collectingReport();
+      const writer = new PipelinedWriter(lagging, report, {
+        pipelineSize: 100,
+        inFlight: 2,
+        retries: 3,
+        retryBaseMs: 10,
+        verify: 'none',
+        failoverWaitMs: 30_000,
+      });
+      await writer.write(batchOf(keys));
+      await writer.drain();
+      writer.close();
+      assert.deepEqual(out.failed, []);
+      assert.equal(out.written, 60);
+      assert.ok(refreshes >= 7, `${refreshes} slot-map reads`);
+      for (const key of keys) assert.equal(await clients[ownerIndex(slotOf(key))]!.get(key), `v-${key}`, key);
     } finally {
       await cache.close();
     }

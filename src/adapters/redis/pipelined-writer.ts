@@ -381,10 +381,13 @@ export class PipelinedWriter implements CacheWriter {
     if (redo.moved.keys.length > 0) {
       await this.refresh();
       const moved = bump(redo.moved);
-      const exhausted = emptyItems();
+      const settling = emptyItems();
       const again = emptyItems();
-      for (let i = 0; i < moved.keys.length; i++) pushItem((moved.attempts[i] as number) > this.options.retries ? exhausted : again, moved, i);
-      if (exhausted.keys.length > 0) this.failAll(exhausted, `still redirected (MOVED) after ${this.options.retries} attempts`);
+      for (let i = 0; i < moved.keys.length; i++) pushItem((moved.attempts[i] as number) > this.options.retries ? settling : again, moved, i);
+      // Redirected again and again: the slot map read back does not know the new owner yet (a
+      // failover or a resharding in progress). Waited for like a node that is down (backoff,
+      // fresh slot maps, up to --failover-wait, not charged to --max-errors), not failed.
+      if (settling.keys.length > 0) this.holds.hold(node, settling, `still redirected (MOVED) after ${this.options.retries} attempts: the slot map is changing`);
       if (again.keys.length > 0) this.reroute(again);
     }
     // CLUSTERDOWN, TRYAGAIN, LOADING, READONLY...: the node (or the cluster) is between states; wait for it.

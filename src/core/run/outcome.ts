@@ -12,7 +12,7 @@ export function warmExitCode(summary: WarmSummary, abort: AbortSignal): ExitCode
 
 /** Nothing to retry (no failure, no early stop): the checkpoint file is deleted, the next run starts fresh. */
 export function nothingLeft(summary: WarmSummary | undefined): boolean {
-  return summary !== undefined && summary.failed === 0 && !summary.stopped;
+  return summary !== undefined && summary.failed === 0 && !summary.stopped && !summary.unread?.length;
 }
 
 type Counts = Omit<WarmlistRunMetrics, 'warmlist' | 'topology' | 'shard' | 'finishedAt' | 'exitCode' | 'durationSeconds'>;

@@ -264,6 +264,7 @@ class WarmEngine {
     if (stop.reason === 'errors') return 'not attempted: stopped by --max-errors';
     if (stop.reason === 'deadline') return 'not attempted: stopped by --deadline';
     if (stop.reason === 'memory') return 'not attempted: stopped by the memory guard';
+    if (stop.reason === 'input') return `not attempted: stopped by an unreadable key list (${stop.detail})`;
     return `not attempted: stopped by ${stopCause(this.options.signal)}`;
   }
 
@@ -475,8 +476,18 @@ class WarmEngine {
       }
     } catch (error) {
       if (!(error instanceof FetchError)) throw error;
-      // The rows already read are written; the rest of the query cannot be listed key by key.
-      this.settleUnwritten(entry.name, `(query ${entry.name} after row ${position})`, 'failed', error.message);
+      // The rows already read are written; the rest of the query cannot be listed key by key (no
+      // made-up key in --failed-keys, which `--keys` would read back): it is named as unread, with
+      // the error, and the run ends incomplete (exit 1; a --checkpoint resumes from here).
+      const count = entry.source.kind === 'query' ? entry.source.count : undefined;
+      this.unread.push({
+        entry: entry.name,
+        source: 'query',
+        rowsRead: position,
+        ...(count !== undefined ? { rowsLeft: Math.max(0, count - position) } : {}),
+        error: error.message,
+      });
+      this.emit({ type: 'nodeError', node: 'PostgreSQL', error: `query ${entry.name} failed after row ${position}: ${error.message}` });
     }
   }
 

@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { runWarm, type WarmPorts } from '../../../src/core/warm/engine.js';
 import { rowShape } from '../../../src/core/warm/values.js';
 import { parsePattern } from '../../../src/core/warm/pattern.js';
-import type { CacheWriter, WriteBatch, WriteReport } from '../../../src/core/warm/ports.js';
+import { FetchError, type CacheWriter, type WriteBatch, type WriteReport } from '../../../src/core/warm/ports.js';
+import { summaryComplete } from '../../../src/core/warm/summary.js';
+import { nothingLeft } from '../../../src/core/run/outcome.js';
+import { InputError } from '../../../src/errors.js';
 import type { WarmEntry, WarmOptions } from '../../../src/core/warm/types.js';
 import type { WarmEvent } from '../../../src/core/warm/events.js';
 
@@ -194,5 +197,106 @@ test('query entries never started say how many rows were left when their count i
   assert.deepEqual(summary.unread, [
     { entry: 'q1', source: 'query', rowsRead: 0, rowsLeft: 10 },
     { entry: 'q2', source: 'query', rowsRead: 0 },
+  ]);
+});
+
+const engineOptions = {
+  batchSize: 2,
+  cursorRows: 2,
+  pgConcurrency: 1,
+  pipelineSize: 10,
+  redisInFlight: 1,
+  waitReplicas: 0,
+  maxErrors: 10,
+  retries: 0,
+  retryBaseMs: 1,
+  staleSuffix: ':s',
+  keyRules: { maxKeyBytes: 20, rejectControlChars: true },
+  maxValueBytes: 100,
+  dryRun: false,
+  verify: 'none',
+  progressIntervalMs: 60_000,
+} as const;
+
+const countingWriter = (report: WriteReport): CacheWriter => ({
+  nodeNames: ['n1'],
+  async write(b) {
+    for (let i = 0; i < b.keys.length; i++) report.written(b.tickets[i]!, 1, 0, 'n1', 1);
+  },
+  async drain() {},
+  async finishVerify() {},
+});
+
+test('a query whose stream fails midway: its rest is named as unread with the error, no made-up key is listed, the run is incomplete', async () => {
+  const entry: WarmEntry = {
+    name: 'q',
+    tier: 1,
+    ttlMs: 60_000,
+    jitter: 0,
+    format: 'string',
+    onlyMissing: false,
+    origin: {},
+    source: { kind: 'query', sql: 'q', count: 10 },
+  };
+  const ports: WarmPorts = {
+    keys: { async *open() {}, count: async () => undefined },
+    rows: {
+      fetch: async () => assert.fail('no key list'),
+      async *stream() {
+        yield {
+          rows: [
+            ['k1', 'v'],
+            ['k2', 'v'],
+          ],
+          shape: rowShape(['key', 'value']),
+        };
+        throw new FetchError('database unavailable: terminating connection', true);
+      },
+      estimate: async () => 10,
+    },
+    writer: countingWriter,
+  };
+  const events: WarmEvent[] = [];
+  const summary = await runWarm({ ...engineOptions, entries: [entry] } as unknown as WarmOptions, ports, (e) => events.push(e));
+  assert.equal(summary.written, 2);
+  assert.equal(summary.failed, 0);
+  assert.deepEqual(summary.unread, [{ entry: 'q', source: 'query', rowsRead: 2, rowsLeft: 8, error: 'database unavailable: terminating connection' }]);
+  assert.deepEqual(
+    events.filter((e) => e.type === 'keyFailed'),
+    [],
+    'nothing goes to --failed-keys',
+  );
+  assert.equal(summaryComplete(summary), false);
+  assert.equal(nothingLeft(summary), false, 'a checkpoint is kept to resume from');
+});
+
+test('a run stopped by an unreadable key list lists the later keys as not attempted for that reason', async () => {
+  const ports: WarmPorts = {
+    keys: {
+      async *open(e) {
+        if (e.name === 'later') {
+          yield { keys: ['p:7', 'p:8'], lines: [1, 2] };
+          return;
+        }
+        yield { keys: ['p:1', 'p:2'], lines: [1, 2] };
+        throw new InputError('e.txt:3: line longer than 64 KiB');
+      },
+      count: async () => undefined,
+    },
+    rows: {
+      fetch: async (_e, params) => ({ rows: params[0]!.map((id) => [id, `v${id}`]), shape: rowShape(['id', 'value']), invalid: [] }),
+      async *stream() {},
+      estimate: async () => undefined,
+    },
+    writer: countingWriter,
+  };
+  const events: WarmEvent[] = [];
+  const entries = [keysEntry('e', 1, []), keysEntry('later', 2, [])];
+  const summary = await runWarm({ ...engineOptions, entries } as unknown as WarmOptions, ports, (e) => events.push(e));
+  assert.equal(summary.stopped?.reason, 'input');
+  const notAttempted = events.flatMap((e) => (e.type === 'keyFailed' && e.kind === 'notAttempted' ? [[e.key, e.reason]] : []));
+  assert.deepEqual(notAttempted, [
+    ['p:7', 'not attempted: stopped by an unreadable key list (e.txt:3: line longer than 64 KiB)'],
+    ['p:8', 'not attempted: stopped by an unreadable key list (e.txt:3: line longer than 64 KiB)'],
   ]);
 });
