@@ -135,11 +135,14 @@ export class RawRowsQuery implements pg.Submittable {
 
   handleError(error: unknown): void {
     this.error ??= error;
-    // A server error (an ErrorResponse, with its severity) is followed by ReadyForQuery, where the
-    // socket goes back and the query settles; a failed connection sends nothing more: settle now.
-    if (this.connection && error instanceof Error && 'severity' in error) return;
-    this.giveBack(Buffer.alloc(0));
+    // Settled at once, as the driver's own Query does: the caller releases the client, and the
+    // pool's error listener is back on it before the socket's end (after a FATAL error) makes
+    // the client emit 'error', which would otherwise have no listener.
     this.reject(this.error);
+    // An ERROR is followed by ReadyForQuery, where the socket goes back (parse()); a FATAL error
+    // or a failed connection sends nothing more: back now.
+    const severity = error instanceof Error && 'severity' in error ? (error as { severity?: unknown }).severity : undefined;
+    if (severity !== 'ERROR') this.giveBack(Buffer.alloc(0));
   }
 
   handleCommandComplete(): void {}
@@ -224,9 +227,6 @@ export class RawRowsQuery implements pg.Submittable {
       if (this.code === READY_FOR_QUERY) {
         // Back to the driver before it reads ReadyForQuery: it may send the next query at once.
         this.giveBack(split ? chunk.subarray(p) : chunk.subarray(pass));
-        // After an ErrorResponse the driver has let go of this query and does not call
-        // handleReadyForQuery: settle here (a second settle is a no-op).
-        if (this.error !== undefined) this.reject(this.error);
         return;
       }
     }
