@@ -387,7 +387,8 @@ export class PipelinedWriter implements CacheWriter {
       // Redirected again and again: the slot map read back does not know the new owner yet (a
       // failover or a resharding in progress). Waited for like a node that is down (backoff,
       // fresh slot maps, up to --failover-wait, not charged to --max-errors), not failed.
-      if (settling.keys.length > 0) this.holds.hold(node, settling, `still redirected (MOVED) after ${this.options.retries} attempts: the slot map is changing`);
+      if (settling.keys.length > 0)
+        this.holds.hold(node, settling, `still redirected (MOVED) after ${this.options.retries} attempts: the slot map is changing`);
       if (again.keys.length > 0) this.reroute(again);
     }
     // CLUSTERDOWN, TRYAGAIN, LOADING, READONLY...: the node (or the cluster) is between states; wait for it.

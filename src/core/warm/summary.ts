@@ -90,14 +90,5 @@ export function emptyEntryStats(tier: number): EntryStats {
 /** Exit status of a finished warm: 0 all written, 1 anything not written or verified. */
 export function summaryComplete(s: WarmSummary): boolean {
   const verifyOk = !s.verify || (s.verify.missing === 0 && s.verify.noTtl === 0 && s.verify.unverified === 0);
-  return (
-    s.missing === 0 &&
-    s.invalid === 0 &&
-    s.failed === 0 &&
-    s.notAttempted === 0 &&
-    !s.stopped &&
-    !s.unread?.length &&
-    verifyOk &&
-    !s.outputErrors?.length
-  );
+  return s.missing === 0 && s.invalid === 0 && s.failed === 0 && s.notAttempted === 0 && !s.stopped && !s.unread?.length && verifyOk && !s.outputErrors?.length;
 }
