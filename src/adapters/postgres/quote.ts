@@ -16,10 +16,8 @@ export function quoteLiteral(text: string): string {
  * per-element replace() calls. The server parses it as data; it is never part of the SQL text.
  */
 export function arrayLiteral(elements: readonly string[]): string {
-  const quoted = new Array<string>(elements.length);
-  for (let i = 0; i < elements.length; i++) {
-    const e = elements[i] as string;
-    quoted[i] = e.includes('\\') || e.includes('"') ? `"${e.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `"${e}"`;
-  }
-  return `{${quoted.join(',')}}`;
+  if (elements.length === 0) return '{}';
+  // Keys rarely hold a quote or a backslash: then one join, no string per element.
+  if (!elements.some((e) => e.includes('\\') || e.includes('"'))) return `{"${elements.join('","')}"}`;
+  return `{${elements.map((e) => `"${e.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
