@@ -361,7 +361,8 @@ class WarmEngine {
       const key = keys[i] as string;
       const r = rowOf[i] as number;
       const dbReason = rejected.get(i);
-      const valueLength = r >= 0 ? (spans[2 * r + 1] as number) : 0;
+      // A NULL value (-1) is written empty, as the row path writes it.
+      const valueLength = r >= 0 ? Math.max(0, spans[2 * r + 1] as number) : 0;
       const reason = dbReason
         ? `the database rejected it: ${dbReason}`
         : r < 0

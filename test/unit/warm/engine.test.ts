@@ -300,3 +300,48 @@ test('a run stopped by an unreadable key list lists the later keys as not attemp
     ['p:8', 'not attempted: stopped by an unreadable key list (e.txt:3: line longer than 64 KiB)'],
   ]);
 });
+
+test('key-list values as bytes: a NULL value is written empty (0 bytes), a missing row is missing, an oversized value is invalid', async () => {
+  const chunk = Buffer.from('xxhello' + 'y'.repeat(150));
+  const written: { key: string; bytes: number }[] = [];
+  const ports: WarmPorts = {
+    keys: {
+      async *open() {
+        yield { keys: ['p:1', 'p:2', 'p:3', 'p:4'], lines: [1, 2, 3, 4] };
+      },
+      count: async () => 4,
+    },
+    rows: {
+      fetch: async () => assert.fail('fetchBytes is used for string entries'),
+      fetchBytes: async () => ({
+        rows: [],
+        // Rows for ids 1 (hello), 2 (NULL), 4 (150 bytes, over --max-value-bytes 100); none for 3.
+        bytes: { count: 3, chunks: [chunk, chunk, chunk], valueSpans: Int32Array.from([2, 5, 0, -1, 7, 150]), cell: (r: number) => ['1', '2', '4'][r] },
+        shape: rowShape(['id', 'value']),
+        invalid: [],
+      }),
+      async *stream() {},
+      estimate: async () => undefined,
+    },
+    writer: (report) => ({
+      nodeNames: ['n1'],
+      async write(b) {
+        for (let i = 0; i < b.keys.length; i++) {
+          const length = (b.spans as number[])[4 * i + 3] as number;
+          written.push({ key: b.keys[i]!, bytes: length });
+          report.written(b.tickets[i]!, 1, 0, 'n1', length);
+        }
+      },
+      async drain() {},
+      async finishVerify() {},
+    }),
+  };
+  const summary = await runWarm({ ...engineOptions, entries: [keysEntry('e', 1, [])] } as unknown as WarmOptions, ports, () => undefined);
+  assert.deepEqual(written, [
+    { key: 'p:1', bytes: 5 },
+    { key: 'p:2', bytes: 0 },
+  ]);
+  assert.equal(summary.bytes, 5);
+  assert.equal(summary.missing, 1);
+  assert.equal(summary.invalid, 1);
+});
