@@ -12,6 +12,7 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { BinaryCopyDecoder, type ByteRowBatch } from './pg-binary-copy.js';
+import { SocketLoan } from './socket-loan.js';
 
 /** What this reader uses of node-postgres's connection. */
 interface PgConnection {
@@ -25,7 +26,7 @@ const ERROR_RESPONSE = 0x45; // 'E'
 
 export class CopyOut implements pg.Submittable {
   private connection: PgConnection | undefined;
-  private pgData: ((chunk: Buffer) => void) | undefined;
+  private loan: SocketLoan | undefined;
   private readonly decoder = new BinaryCopyDecoder();
   private readonly header = Buffer.alloc(5);
   private headerLength = 0;
@@ -46,13 +47,9 @@ export class CopyOut implements pg.Submittable {
   submit(connection: pg.Connection): void {
     this.connection = connection;
     const stream = connection.stream;
-    const listeners = stream.listeners('data') as ((chunk: Buffer) => void)[];
-    if (listeners.length !== 1) throw new Error(`COPY reader: the connection has ${listeners.length} data listeners, expected the driver's one`);
-    this.pgData = listeners[0];
-    stream.removeListener('data', this.pgData as (chunk: Buffer) => void);
     // Chunks as they come ('data'), not read(): read() concatenates whatever is buffered.
     stream.pause();
-    stream.on('data', this.onData);
+    this.loan = new SocketLoan(stream, this.onData, 'COPY reader');
     connection.query(this.text);
   }
 
@@ -177,13 +174,12 @@ export class CopyOut implements pg.Submittable {
   /** The socket back to the driver, with the bytes it has not seen (CommandComplete, ReadyForQuery or an error). */
   private giveBack(unread: Buffer): void {
     const connection = this.connection;
-    const pgData = this.pgData;
-    if (!connection || !pgData) return;
-    const stream = connection.stream;
-    stream.removeListener('data', this.onData);
-    stream.on('data', pgData);
+    const loan = this.loan;
+    if (!connection || !loan?.held) return;
+    // Cleared first: what the driver then parses may call handleError, which must not pause it.
     this.connection = undefined;
-    if (unread.length > 0) pgData(unread);
+    loan.giveBack(unread);
+    const stream = connection.stream;
     // As pg-copy-streams does: the driver's handler may pause the stream; resume after it returns.
     process.nextTick(() => stream.resume());
   }

@@ -13,6 +13,7 @@
  */
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
+import { SocketLoan } from './socket-loan.js';
 
 /** What this reader uses of node-postgres's connection. */
 interface PgConnection {
@@ -84,8 +85,7 @@ export class RawRowsQuery implements pg.Submittable {
   private resolve!: (value: RawRowsQuery) => void;
   private reject!: (error: unknown) => void;
   private error: unknown;
-  private connection: PgConnection | undefined;
-  private pgData: ((chunk: Buffer) => void) | undefined;
+  private loan: SocketLoan | undefined;
   private readonly onData = (chunk: Buffer) => this.received(chunk);
   private readonly header = Buffer.alloc(5);
   private headerLength = 0;
@@ -109,12 +109,7 @@ export class RawRowsQuery implements pg.Submittable {
   submit(connection: pg.Connection): void {
     const conn = connection as unknown as PgConnection;
     const stream = conn.stream;
-    const listeners = stream.listeners('data') as ((chunk: Buffer) => void)[];
-    if (listeners.length !== 1) throw new Error(`row reader: the connection has ${listeners.length} data listeners, expected the driver's one`);
-    this.connection = conn;
-    this.pgData = listeners[0];
-    stream.removeListener('data', this.pgData as (chunk: Buffer) => void);
-    stream.on('data', this.onData);
+    this.loan = new SocketLoan(stream, this.onData, 'row reader');
     // One socket write for the five messages, as the driver's own Query does (corked).
     const socket = stream as Readable & { cork?: () => void; uncork?: () => void };
     socket.cork?.();
@@ -172,7 +167,7 @@ export class RawRowsQuery implements pg.Submittable {
     } catch (error) {
       // A malformed stream: the connection cannot be trusted any more.
       this.error ??= error;
-      this.connection?.stream.destroy(error instanceof Error ? error : new Error(String(error)));
+      this.loan?.stream.destroy(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
@@ -238,18 +233,11 @@ export class RawRowsQuery implements pg.Submittable {
   }
 
   private forwardBytes(bytes: Buffer): void {
-    this.pgData?.(bytes);
+    this.loan?.pass(bytes);
   }
 
   /** The socket back to the driver, with the bytes it has not seen (ReadyForQuery and anything after). */
   private giveBack(unread: Buffer): void {
-    const connection = this.connection;
-    const pgData = this.pgData;
-    if (!connection || !pgData) return;
-    const stream = connection.stream;
-    stream.removeListener('data', this.onData);
-    stream.on('data', pgData);
-    this.connection = undefined;
-    if (unread.length > 0) pgData(unread);
+    this.loan?.giveBack(unread);
   }
 }

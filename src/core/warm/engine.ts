@@ -209,18 +209,24 @@ class WarmEngine {
     return { entry: entry.name, source: 'stdin', rowsRead, ...(file !== undefined ? { file } : {}) };
   }
 
+  /** A query's rows left unread from `rowsRead` on (rows left when its count is known), and why, if an error. */
+  private unreadQuery(entry: WarmEntry, rowsRead: number, error?: string): NonNullable<WarmSummary['unread']>[number] {
+    const count = entry.source.kind === 'query' ? entry.source.count : undefined;
+    return {
+      entry: entry.name,
+      source: 'query',
+      rowsRead,
+      ...(count !== undefined ? { rowsLeft: Math.max(0, count - rowsRead) } : {}),
+      ...(error !== undefined ? { error } : {}),
+    };
+  }
+
   /** An entry the run never started because it stopped first. */
   private async notStarted(entry: WarmEntry): Promise<void> {
     const resume = resumePointOf(await this.options.checkpoint?.resumeFrom(entry.name));
     const skip = resume.position;
     if (entry.source.kind === 'keys') await this.listRest(entry, this.ports.keys.open(entry, skip, resume.proof)[Symbol.asyncIterator]());
-    else
-      this.unread.push({
-        entry: entry.name,
-        source: 'query',
-        rowsRead: 0,
-        ...(entry.source.count !== undefined ? { rowsLeft: Math.max(0, entry.source.count - skip) } : {}),
-      });
+    else this.unread.push({ ...this.unreadQuery(entry, skip), rowsRead: 0 });
   }
 
   /**
@@ -466,28 +472,13 @@ class WarmEngine {
         this.ledger.seal(ticket);
         if (!(await this.admit(count))) break;
       }
-      if (this.stopInfo) {
-        const count = entry.source.kind === 'query' ? entry.source.count : undefined;
-        this.unread.push({
-          entry: entry.name,
-          source: 'query',
-          rowsRead: position,
-          ...(count !== undefined ? { rowsLeft: Math.max(0, count - position) } : {}),
-        });
-      }
+      if (this.stopInfo) this.unread.push(this.unreadQuery(entry, position));
     } catch (error) {
       if (!(error instanceof FetchError)) throw error;
       // The rows already read are written; the rest of the query cannot be listed key by key (no
       // made-up key in --failed-keys, which `--keys` would read back): it is named as unread, with
       // the error, and the run ends incomplete (exit 1; a --checkpoint resumes from here).
-      const count = entry.source.kind === 'query' ? entry.source.count : undefined;
-      this.unread.push({
-        entry: entry.name,
-        source: 'query',
-        rowsRead: position,
-        ...(count !== undefined ? { rowsLeft: Math.max(0, count - position) } : {}),
-        error: error.message,
-      });
+      this.unread.push(this.unreadQuery(entry, position, error.message));
       this.emit({ type: 'nodeError', node: 'PostgreSQL', error: `query ${entry.name} failed after row ${position}: ${error.message}` });
     }
   }
