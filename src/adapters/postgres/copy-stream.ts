@@ -11,6 +11,7 @@ import { ByteRowBatch, type CopyRow } from './pg-binary-copy.js';
 import { CopyOut } from './copy-out.js';
 import { rowShape, type RowShape } from '../../core/warm/values.js';
 import { cancelBackend, CopyWatchdog } from './copy-watchdog.js';
+import { checkOut } from './pool.js';
 
 /** Text-like types whose binary form is their text bytes: the value is sent as it is. */
 const TEXT_TYPES = new Set([25 /* text */, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */]);
@@ -66,7 +67,7 @@ export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, 
  * statement is over on the server, not just abandoned.
  */
 export async function* copyByteBatches(pool: pg.Pool, plan: CopyPlan, rows: number, stallMs: number, signal: AbortSignal): AsyncGenerator<ByteRowBatch> {
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   let copy: CopyOut | undefined;
   let pid: number | undefined;
   let finished = false;
@@ -100,7 +101,7 @@ export async function* copyByteBatches(pool: pg.Pool, plan: CopyPlan, rows: numb
     finished = true;
   } finally {
     const healthy = finished || (await stopCopy(client, pool, pid, copy));
-    client.release(!healthy);
+    release(!healthy);
   }
 }
 

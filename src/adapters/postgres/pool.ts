@@ -47,3 +47,25 @@ export function describePgConnectFailure(error: unknown, url: string | undefined
   else if (/timeout/i.test(message)) hint = 'connection timed out';
   return new ConnectionError(`cannot connect to PostgreSQL at ${where}: ${redact(hint)}`, { cause: error });
 }
+
+/**
+ * A client checked out with an 'error' listener of its own: pg-pool takes its idle listener off a
+ * checked-out client, and a socket error or an unsolicited FATAL message (a server shutting down)
+ * then makes the client emit 'error' with no listener, which ends the process. `release` gives it
+ * back (broken when asked, or when it emitted an error), the pool's listener on before ours goes.
+ */
+export async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release(broken: boolean): void }> {
+  const client = await pool.connect();
+  let failed = false;
+  const onError = () => {
+    failed = true;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release(broken: boolean) {
+      client.release(broken || failed);
+      client.removeListener('error', onError);
+    },
+  };
+}

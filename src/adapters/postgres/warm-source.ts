@@ -17,6 +17,7 @@ import type { ByteRowBatch } from './pg-binary-copy.js';
 import { countBeforeQuery, resumeQuery } from '../../core/run/query-wrap.js';
 import { arrayLiteral } from './quote.js';
 import { RawRowsQuery } from './raw-rows.js';
+import { checkOut } from './pool.js';
 
 /**
  * Column types the driver's default parsers hand back as the text itself (int8 after a regex test
@@ -112,7 +113,9 @@ export class PgWarmSource implements RowSourcePort {
    * healthy, and only a connection-level failure discards it.
    */
   private async onClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    // With a listener of its own (checkOut): a FATAL message right after the fetch's last reply
+    // (a server shutting down) would otherwise end the process.
+    const { client, release } = await checkOut(this.pool);
     let broken = false;
     try {
       return await work(client);
@@ -121,7 +124,7 @@ export class PgWarmSource implements RowSourcePort {
       broken = typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || classifyPgError(error) === 'transient';
       throw error;
     } finally {
-      client.release(broken);
+      release(broken);
     }
   }
 
@@ -174,7 +177,7 @@ export class PgWarmSource implements RowSourcePort {
    * stream would be cancelled however healthy).
    */
   private async *cursorBatches(sql: string, signal: AbortSignal, values?: unknown[]): AsyncGenerator<{ rows: unknown[][]; shape: RowShape }> {
-    const client = await this.pool.connect();
+    const { client, release } = await checkOut(this.pool);
     let broken = false;
     // A cursor lives in a transaction: one snapshot for the whole stream, and servers that
     // multiplex sessions (the sandbox's embedded PGlite) keep the cursor apart from other queries.
@@ -182,7 +185,7 @@ export class PgWarmSource implements RowSourcePort {
       await client.query('BEGIN READ ONLY');
       await client.query({ text: `DECLARE cachectl_warm NO SCROLL CURSOR FOR ${sql}`, ...(values ? { values } : {}) });
     } catch (error) {
-      client.release(true);
+      release(true);
       throw error;
     }
     const n = this.options.cursorRows;
@@ -209,7 +212,7 @@ export class PgWarmSource implements RowSourcePort {
       } catch {
         broken = true;
       }
-      client.release(broken);
+      release(broken);
     }
   }
 
