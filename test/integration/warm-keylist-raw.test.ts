@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
-import { createPgPool } from '../../src/adapters/postgres/pool.js';
+import { checkOut, createPgPool } from '../../src/adapters/postgres/pool.js';
 import { PgWarmSource } from '../../src/adapters/postgres/warm-source.js';
 import { parsePattern } from '../../src/core/warm/pattern.js';
 import { matchRowIndexes, matchRows } from '../../src/core/warm/batch.js';
@@ -201,6 +201,23 @@ test('the backend terminated mid-fetch (FATAL, then the socket ends): the fetch 
     client.release(true);
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal((await pool.query('SELECT 1 AS one')).rows[0].one, 1, 'the pool serves a new connection');
+  } finally {
+    await pool.end();
+  }
+});
+
+test('a checked-out client whose backend is terminated while it is out does not end the process (checkOut), and goes back broken', async () => {
+  const pool = createPgPool({ url: db.url, max: 1 });
+  try {
+    const { client, release } = await checkOut(pool);
+    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    // Between two queries: the FATAL message and the socket's end reach an idle, checked-out client.
+    await db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+    await ended;
+    release(false);
+    const again = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    assert.notEqual(again.rows[0]!.pid, pid, 'the broken client was not handed out again');
   } finally {
     await pool.end();
   }

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
-import { copyBatches, CopyStalledError, planCopy } from '../../src/adapters/postgres/copy-stream.js';
+import { copyByteBatches, CopyStalledError, planCopy } from '../../src/adapters/postgres/copy-stream.js';
 import { createPgPool } from '../../src/adapters/postgres/pool.js';
 import { runCli } from '../harness/cli.js';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
@@ -89,14 +89,14 @@ describe('streamed queries: binary COPY and the cursor write the same thing', ()
       const slow = await planCopy(pool, "SELECT 'k' || g AS key, 'v' AS value FROM generate_series(1, 10) g WHERE pg_sleep(30) IS NOT NULL");
       assert.ok(slow);
       await assert.rejects(async () => {
-        for await (const _ of copyBatches(pool, slow, 100, 300, new AbortController().signal)) assert.fail('no rows expected');
+        for await (const _ of copyByteBatches(pool, slow, 100, 300, new AbortController().signal)) assert.fail('no rows expected');
       }, CopyStalledError);
 
       const endless = await planCopy(pool, "SELECT 'k' || g AS key, repeat('v', 200) AS value FROM generate_series(1, 2000000) g");
       assert.ok(endless);
       let batches = 0;
-      for await (const rows of copyBatches(pool, endless, 1000, 30_000, new AbortController().signal)) {
-        assert.ok(rows.length >= 1000);
+      for await (const rows of copyByteBatches(pool, endless, 1000, 30_000, new AbortController().signal)) {
+        assert.ok(rows.count >= 1000);
         if (++batches === 3) break;
       }
       const running = await db.pool.query(

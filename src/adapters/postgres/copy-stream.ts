@@ -7,7 +7,7 @@
  * PostgreSQL's own timeout off, and cachectl cancels it when a batch's worth of rows takes longer.
  */
 import type pg from 'pg';
-import { ByteRowBatch, type CopyRow } from './pg-binary-copy.js';
+import { ByteRowBatch } from './pg-binary-copy.js';
 import { CopyOut } from './copy-out.js';
 import { rowShape, type RowShape } from '../../core/warm/values.js';
 import { cancelBackend, CopyWatchdog } from './copy-watchdog.js';
@@ -48,15 +48,6 @@ export class CopyStalledError extends Error {
   constructor(rows: number, ms: number) {
     super(`PostgreSQL produced fewer than ${rows} rows in ${ms}ms (canceling statement due to statement timeout)`);
     this.name = 'CopyStalledError';
-  }
-}
-
-/** copyByteBatches with each row as text. */
-export async function* copyBatches(pool: pg.Pool, plan: CopyPlan, rows: number, stallMs: number, signal: AbortSignal): AsyncGenerator<CopyRow[]> {
-  for await (const batch of copyByteBatches(pool, plan, rows, stallMs, signal)) {
-    const out: CopyRow[] = new Array(batch.count);
-    for (let r = 0; r < batch.count; r++) out[r] = batch.row(r);
-    yield out;
   }
 }
 

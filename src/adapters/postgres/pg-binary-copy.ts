@@ -76,6 +76,13 @@ export class ByteRowBatch implements ByteRows {
     return [kl < 0 ? null : readUtf8(chunk, ka, ka + kl), vl < 0 ? null : readUtf8(chunk, va, va + vl)];
   }
 
+  /** Every row as text. */
+  textRows(): CopyRow[] {
+    const out: CopyRow[] = new Array(this.count);
+    for (let r = 0; r < this.count; r++) out[r] = this.row(r);
+    return out;
+  }
+
   /** Rows [from, count) as a batch of their own (rows already handed out, dropped). */
   from(first: number): ByteRowBatch {
     const rest = new ByteRowBatch(this.count - first);
@@ -112,7 +119,7 @@ export class BinaryCopyDecoder {
   push(chunk: Buffer, out: CopyRow[]): void {
     const rows = new ByteRowBatch();
     this.pushBytes(chunk, rows);
-    for (let r = 0; r < rows.count; r++) out.push(rows.row(r));
+    out.push(...rows.textRows());
   }
 
   /** Decodes every complete row in `chunk` (plus what an earlier chunk left over) into `out`, as offsets. */

@@ -47,12 +47,7 @@ export class PgWarmSource implements RowSourcePort {
 
   async fetch(entry: WarmEntry, params: string[][], keyCount: number): Promise<FetchedRows> {
     if (entry.source.kind !== 'keys') throw new Error('fetch() needs a key-list entry');
-    return this.fetchKeys(
-      entry,
-      entry.source.fetch,
-      params,
-      Array.from({ length: keyCount }, (_, i) => i),
-    );
+    return this.fetchKeys(entry, entry.source.fetch, params, allIndices(keyCount));
   }
 
   /** fetch, its rows read as offsets (raw-rows.ts); a batch the database rejects is isolated as rows. */
@@ -62,9 +57,8 @@ export class PgWarmSource implements RowSourcePort {
     try {
       return await this.withRetry(entry, keyCount, () => this.queryKeyBytes(sql, params));
     } catch (error) {
-      const kind = classifyPgError(error);
-      if (kind !== 'input') throw asFetchError(error, kind);
-      return this.fetch(entry, params, keyCount);
+      // Rejected input: the bad keys are isolated through the row path (rare; their rows are few).
+      return this.isolate(entry, sql, params, allIndices(keyCount), error);
     }
   }
 
@@ -83,19 +77,24 @@ export class PgWarmSource implements RowSourcePort {
       );
       return { rows: result.rows as unknown[][], shape: rowShape(result.fields.map((f) => f.name)), invalid: [] };
     } catch (error) {
-      const kind = classifyPgError(error);
-      if (kind !== 'input') throw asFetchError(error, kind);
-      if (indices.length === 1) return { rows: [], shape: rowShape([]), invalid: [{ index: indices[0] as number, reason: pgMessage(error) }] };
-      const named = namedValues(error);
-      const suspects = named.length > 0 ? indices.filter((i) => params.some((p) => named.includes(p[i] as string))) : [];
-      const [a, b] =
-        suspects.length > 0 && suspects.length < indices.length
-          ? [suspects, indices.filter((i) => !suspects.includes(i))]
-          : [indices.slice(0, Math.ceil(indices.length / 2)), indices.slice(Math.ceil(indices.length / 2))];
-      const x = await this.fetchKeys(entry, sql, params, a);
-      const y = await this.fetchKeys(entry, sql, params, b);
-      return { rows: x.rows.concat(y.rows), shape: x.shape.names.length > 0 ? x.shape : y.shape, invalid: x.invalid.concat(y.invalid) };
+      return this.isolate(entry, sql, params, indices, error);
     }
+  }
+
+  /** After `error` on the keys at `indices`: a database error stays one; rejected input is split until the bad keys are alone. */
+  private async isolate(entry: WarmEntry, sql: string, params: string[][], indices: number[], error: unknown): Promise<FetchedRows> {
+    const kind = classifyPgError(error);
+    if (kind !== 'input') throw asFetchError(error, kind);
+    if (indices.length === 1) return { rows: [], shape: rowShape([]), invalid: [{ index: indices[0] as number, reason: pgMessage(error) }] };
+    const named = namedValues(error);
+    const suspects = named.length > 0 ? indices.filter((i) => params.some((p) => named.includes(p[i] as string))) : [];
+    const [a, b] =
+      suspects.length > 0 && suspects.length < indices.length
+        ? [suspects, indices.filter((i) => !suspects.includes(i))]
+        : [indices.slice(0, Math.ceil(indices.length / 2)), indices.slice(Math.ceil(indices.length / 2))];
+    const x = await this.fetchKeys(entry, sql, params, a);
+    const y = await this.fetchKeys(entry, sql, params, b);
+    return { rows: x.rows.concat(y.rows), shape: x.shape.names.length > 0 ? x.shape : y.shape, invalid: x.invalid.concat(y.invalid) };
   }
 
   private async queryKeyBytes(sql: string, values: string[][]): Promise<FetchedRows> {
@@ -131,7 +130,7 @@ export class PgWarmSource implements RowSourcePort {
   async *stream(entry: WarmEntry, skipRows: number, signal: AbortSignal, afterKey?: string): AsyncIterable<{ rows: unknown[][]; shape: RowShape }> {
     for await (const batch of this.streamBytes(entry, skipRows, signal, afterKey)) {
       if ('rows' in batch) yield batch;
-      else yield { rows: textRows(batch.bytes as ByteRowBatch), shape: COPY_SHAPE };
+      else yield { rows: (batch.bytes as ByteRowBatch).textRows(), shape: COPY_SHAPE };
     }
   }
 
@@ -259,12 +258,6 @@ function batchRows(batch: Batch): number {
   return 'rows' in batch ? batch.rows.length : batch.bytes.count;
 }
 
-function textRows(bytes: ByteRowBatch): unknown[][] {
-  const rows: unknown[][] = new Array(bytes.count);
-  for (let r = 0; r < bytes.count; r++) rows[r] = bytes.row(r);
-  return rows;
-}
-
 /** The batches without their first `n` rows: rows already handed out, read again after a retry or a resume. */
 async function* dropFirst(batches: AsyncIterable<Batch>, n: number): AsyncGenerator<Batch> {
   let left = n;
@@ -325,6 +318,10 @@ function fetchedOf(query: RawRowsQuery): FetchedRows {
     valueSpans[2 * r + 1] = rows.spans[i + 1] as number;
   }
   return { rows: [], bytes: { count: rows.count, chunks: rows.chunks, valueSpans, cell }, shape, invalid: [] };
+}
+
+function allIndices(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
 }
 
 function asFetchError(error: unknown, kind: string): FetchError {

@@ -1,8 +1,8 @@
 /**
  * A bare pipelining connection to one node for the warm's hot path: a whole pipeline is
  * encoded into one Buffer (RespBuffer) and its replies come back as one array, parsed in place
- * (RespReplyParser: no string per `+OK`). No Command object, promise or callback per key: at hundreds of thousands of keys per second those dominated the profile with ioredis
- * pipelines. Topology reads, verify and everything else still go through ioredis.
+ * (RespReplyParser: no string per `+OK`). No Command object, promise or callback per key: at
+ * hundreds of thousands of keys per second those dominated the profile with ioredis pipelines. Topology reads, verify and everything else still go through ioredis.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';

@@ -22,9 +22,10 @@ export interface Items {
   refresh: number[];
   attempts: number[];
   /**
-   * Byte items (streamed rows): the buffer holding key and value, whose `keys[i]` and `values[i]`
-   * are ''; null (or past the end: see pushByteSpan) for items given as strings. spans: keyAt,
-   * keyLength, valueAt, valueLength per item.
+   * Byte items: the buffer holding the value, and the key unless its length is KEY_IN_KEYS (a
+   * key-list key, in `keys[i]`; a streamed row's `keys[i]` is ''); `values[i]` is ''. null (or
+   * past the end: see pushByteSpan) for items given as strings. spans: keyAt, keyLength, valueAt,
+   * valueLength per item.
    */
   chunks: (Buffer | null)[];
   spans: number[];
@@ -41,11 +42,6 @@ export function keyOf(items: Items, i: number): string {
   if (!chunk || keyLength === KEY_IN_KEYS) return items.keys[i] as string;
   const at = items.spans[4 * i] as number;
   return readUtf8(chunk, at, at + keyLength);
-}
-
-/** Whether item i's key is bytes in its chunk (a streamed row), not the string keys[i]. */
-export function keyInChunk(items: Items, i: number): boolean {
-  return items.chunks[i] != null && items.spans[4 * i + 1] !== KEY_IN_KEYS;
 }
 
 /**

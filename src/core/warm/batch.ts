@@ -24,7 +24,11 @@ export function newWriteBatch(entry: WarmEntry, bytes = false): WriteBatch {
   };
 }
 
-/** Adds a key (and its stale copy when the entry asks for one) to a batch of strings (never a byte batch: see pushByteWrite). */
+/**
+ * Adds a key (and its stale copy when the entry asks for one) to a batch. The value is `value`,
+ * or, with `chunk`, the bytes chunk[valueAt, +valueLength) of a key-list fetch (then `value` is
+ * '' and the batch was made with `bytes`); a streamed row's key and value: see pushByteWrite.
+ */
 export function pushWrite(
   batch: WriteBatch,
   entry: WarmEntry,
@@ -33,24 +37,42 @@ export function pushWrite(
   value: string | string[],
   staleSuffix: string,
   random: () => number,
+  chunk?: Buffer,
+  valueAt = 0,
+  valueLength = 0,
 ): void {
   const ttl = entry.ttlMs === null ? -1 : jitteredTtl(entry.ttlMs, entry.jitter, random);
+  const below = entry.refreshBelowMs;
+  pushOne(batch, ticket, key, value, ttl, false, below, chunk, valueAt, valueLength);
+  if (entry.staleMs !== undefined) {
+    const staleBelow = below === undefined ? undefined : below + entry.staleMs;
+    pushOne(batch, ticket, key + staleSuffix, value, ttl < 0 ? -1 : ttl + entry.staleMs, true, staleBelow, chunk, valueAt, valueLength);
+  }
+}
+
+function pushOne(
+  batch: WriteBatch,
+  ticket: Ticket,
+  key: string,
+  value: string | string[],
+  ttl: number,
+  stale: boolean,
+  below: number | undefined,
+  chunk: Buffer | undefined,
+  valueAt: number,
+  valueLength: number,
+): void {
   batch.keys.push(key);
   batch.values.push(value);
   batch.ttls.push(ttl);
-  batch.stale.push(false);
+  batch.stale.push(stale);
   batch.tickets.push(ticket);
-  batch.refreshBelowMs?.push(entry.refreshBelowMs as number);
-  ticket.remaining++;
-  if (entry.staleMs !== undefined) {
-    batch.keys.push(key + staleSuffix);
-    batch.values.push(value);
-    batch.ttls.push(ttl < 0 ? -1 : ttl + entry.staleMs);
-    batch.stale.push(true);
-    batch.tickets.push(ticket);
-    batch.refreshBelowMs?.push((entry.refreshBelowMs as number) + entry.staleMs);
-    ticket.remaining++;
+  batch.refreshBelowMs?.push(below as number);
+  if (chunk) {
+    (batch.chunks as (Buffer | null)[]).push(chunk);
+    (batch.spans as number[]).push(0, KEY_IN_KEYS, valueAt, valueLength);
   }
+  ticket.remaining++;
 }
 
 /**
@@ -77,46 +99,6 @@ export function pushByteWrite(
   (batch.chunks as (Buffer | null)[]).push(chunk);
   (batch.spans as number[]).push(keyAt, keyLength, valueAt, valueLength);
   ticket.remaining++;
-}
-
-/**
- * Adds a key-list key whose value is bytes, chunk[valueAt, +valueLength) (-1: NULL, written empty),
- * and its stale copy when the entry asks for one, to a batch made with `bytes`.
- */
-export function pushByteValueWrite(
-  batch: WriteBatch,
-  entry: WarmEntry,
-  ticket: Ticket,
-  key: string,
-  chunk: Buffer,
-  valueAt: number,
-  valueLength: number,
-  staleSuffix: string,
-  random: () => number,
-): void {
-  const ttl = entry.ttlMs === null ? -1 : jitteredTtl(entry.ttlMs, entry.jitter, random);
-  const chunks = batch.chunks as (Buffer | null)[];
-  const spans = batch.spans as number[];
-  batch.keys.push(key);
-  batch.values.push('');
-  batch.ttls.push(ttl);
-  batch.stale.push(false);
-  batch.tickets.push(ticket);
-  chunks.push(chunk);
-  spans.push(0, KEY_IN_KEYS, valueAt, valueLength);
-  batch.refreshBelowMs?.push(entry.refreshBelowMs as number);
-  ticket.remaining++;
-  if (entry.staleMs !== undefined) {
-    batch.keys.push(key + staleSuffix);
-    batch.values.push('');
-    batch.ttls.push(ttl < 0 ? -1 : ttl + entry.staleMs);
-    batch.stale.push(true);
-    batch.tickets.push(ticket);
-    chunks.push(chunk);
-    spans.push(0, KEY_IN_KEYS, valueAt, valueLength);
-    batch.refreshBelowMs?.push((entry.refreshBelowMs as number) + entry.staleMs);
-    ticket.remaining++;
-  }
 }
 
 /** Whether an entry's rows can be written as bytes: plain SET (NX allowed), no stale copy, no PTTL look. */
@@ -196,7 +178,10 @@ export function valueProblem(value: string | string[], maxValueBytes: number): s
   // Cheap bound first: UTF-8 needs at most 3 bytes per UTF-16 unit.
   const units = typeof value === 'string' ? value.length : value.reduce((n, part) => n + part.length, 0);
   if (units * 3 <= maxValueBytes) return undefined;
-  const bytes = valueBytes(value);
-  if (bytes > maxValueBytes) return `value is ${bytes} bytes, over the ${maxValueBytes}-byte limit (--max-value-bytes)`;
-  return undefined;
+  return valueSizeProblem(valueBytes(value), maxValueBytes);
+}
+
+/** Why a value of `bytes` bytes cannot be written (over --max-value-bytes), or undefined. */
+export function valueSizeProblem(bytes: number, maxValueBytes: number): string | undefined {
+  return bytes > maxValueBytes ? `value is ${bytes} bytes, over the ${maxValueBytes}-byte limit (--max-value-bytes)` : undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { matchKey } from './pattern.js';
 import type { KeyLineBatch } from './ports.js';
-import { byteRowsFit, matchRowIndexes, matchRows, newWriteBatch, pushByteValueWrite, pushByteWrite, pushWrite, valueProblem } from './batch.js';
+import { byteRowsFit, matchRowIndexes, matchRows, newWriteBatch, pushByteWrite, pushWrite, valueProblem, valueSizeProblem } from './batch.js';
 import {
   FetchError,
   type ByteRows,
@@ -318,7 +318,8 @@ class WarmEngine {
       for (let i = 0; i < accepted.length; i++) this.settleUnwritten(entry.name, accepted[i] as string, 'failed', error.message, acceptedLines[i]);
       return;
     }
-    this.emit({ type: 'batchFetched', entry: entry.name, keys: accepted.length, rows: fetched.rows.length, ms: this.now() - started });
+    const rowCount = fetched.bytes?.count ?? fetched.rows.length;
+    this.emit({ type: 'batchFetched', entry: entry.name, keys: accepted.length, rows: rowCount, ms: this.now() - started });
     const rejected = new Map(fetched.invalid.map((x) => [x.index, x.reason]));
     if (fetched.bytes) {
       await this.writeByteValues(entry, ticket, accepted, acceptedLines, params, fetched.bytes, fetched.shape, rejected);
@@ -369,18 +370,12 @@ class WarmEngine {
       const dbReason = rejected.get(i);
       // A NULL value (-1) is written empty, as the row path writes it.
       const valueLength = r >= 0 ? Math.max(0, spans[2 * r + 1] as number) : 0;
-      const reason = dbReason
-        ? `the database rejected it: ${dbReason}`
-        : r < 0
-          ? 'no row for this key'
-          : valueLength > maxValueBytes
-            ? `value is ${valueLength} bytes, over the ${maxValueBytes}-byte limit (--max-value-bytes)`
-            : undefined;
+      const reason = dbReason ? `the database rejected it: ${dbReason}` : r < 0 ? 'no row for this key' : valueSizeProblem(valueLength, maxValueBytes);
       if (reason !== undefined) {
         this.settleUnwritten(entry.name, key, dbReason || r >= 0 ? 'invalid' : 'missing', reason, lines[i]);
         continue;
       }
-      pushByteValueWrite(batch, entry, ticket, key, rows.chunks[r] as Buffer, spans[2 * r] as number, valueLength, staleSuffix, this.random);
+      pushWrite(batch, entry, ticket, key, '', staleSuffix, this.random, rows.chunks[r] as Buffer, spans[2 * r] as number, valueLength);
     }
     if (batch.keys.length > 0) await this.writer.write(batch);
   }
@@ -500,8 +495,7 @@ class WarmEngine {
       const problem =
         keyLength <= 0
           ? `row ${position + r + 1}: the key column is NULL or empty`
-          : (keyBytesProblem(chunk, keyAt, keyLength, keyRules) ??
-            (valueLength > maxValueBytes ? `value is ${valueLength} bytes, over the ${maxValueBytes}-byte limit (--max-value-bytes)` : undefined));
+          : (keyBytesProblem(chunk, keyAt, keyLength, keyRules) ?? valueSizeProblem(valueLength, maxValueBytes));
       if (problem !== undefined) {
         this.settleUnwritten(entry.name, keyLength > 0 ? chunk.toString('utf8', keyAt, keyAt + keyLength) : '', 'invalid', problem);
         continue;

@@ -60,7 +60,7 @@ export interface WriteBatch {
   refreshBelowMs?: number[];
   /**
    * Set only on a batch of byte items (streamed rows, see pushByteWrite; key-list values read as
-   * bytes, see pushByteValueWrite): the chunk holding each item's value, and its key unless the
+   * bytes, see pushWrite with a chunk): the chunk holding each item's value, and its key unless the
    * key length is KEY_IN_KEYS. spans: keyAt, keyLength, valueAt, valueLength per item; `values[i]`
    * is '', and so is `keys[i]` when the key is in the chunk. A batch of strings has neither.
    */
