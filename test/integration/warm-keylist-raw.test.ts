@@ -187,7 +187,8 @@ test('a server error after some rows is the driver error with its SQLSTATE, and 
 test('the backend terminated mid-fetch (FATAL, then the socket ends): the fetch rejects at once and nothing escapes as an unhandled error', async () => {
   const pool = createPgPool({ url: db.url, max: 1 });
   try {
-    const client = await pool.connect();
+    // Checked out as the source does (checkOut): the socket's end after the FATAL message has a listener.
+    const { client, release } = await checkOut(pool);
     const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const raw = new RawRowsQuery('SELECT g AS id, pg_sleep(0.01)::text AS value FROM generate_series(1, 500) g WHERE g = ANY($1::int[]) OR true', [
       arrayLiteral(['1']),
@@ -197,8 +198,7 @@ test('the backend terminated mid-fetch (FATAL, then the socket ends): the fetch 
     await new Promise((resolve) => setTimeout(resolve, 300));
     await db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
     await assert.rejects(raw.done, /terminating connection due to administrator command/);
-    // The caller releases the client as broken; the pool's listener takes the socket's end.
-    client.release(true);
+    release(true);
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal((await pool.query('SELECT 1 AS one')).rows[0].one, 1, 'the pool serves a new connection');
   } finally {
