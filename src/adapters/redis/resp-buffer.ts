@@ -32,11 +32,18 @@ export function constantArg(arg: string): Buffer {
  */
 export class BufferPool {
   private readonly free: Buffer[] = [];
+  private freeBytes = 0;
 
   constructor(
     private readonly keep = 32,
     /** Larger buffers (a pipeline of huge values) are not kept. */
     private readonly maxBytes = 16 * 1024 * 1024,
+    /**
+     * Bytes kept free at most, the smallest dropped first: partial pipelines (a node gone idle)
+     * take small buffers that full ones cannot reuse, and with a count alone the pool filled
+     * with them over a long run (a 10M-key warm held about 10 MiB more than a 1M one).
+     */
+    private readonly maxFreeBytes = 4 * 1024 * 1024,
   ) {}
 
   take(size: number): Buffer {
@@ -44,6 +51,7 @@ export class BufferPool {
       const buf = this.free[i] as Buffer;
       if (buf.length >= size) {
         this.free.splice(i, 1);
+        this.freeBytes -= buf.length;
         return buf;
       }
     }
@@ -51,7 +59,19 @@ export class BufferPool {
   }
 
   give(buf: Buffer): void {
-    if (buf.length <= this.maxBytes && this.free.length < this.keep) this.free.push(buf);
+    if (buf.length > this.maxBytes || buf.length > this.maxFreeBytes) return;
+    this.free.push(buf);
+    this.freeBytes += buf.length;
+    while (this.free.length > this.keep || this.freeBytes > this.maxFreeBytes) {
+      let smallest = 0;
+      for (let i = 1; i < this.free.length; i++) if ((this.free[i] as Buffer).length < (this.free[smallest] as Buffer).length) smallest = i;
+      this.freeBytes -= (this.free.splice(smallest, 1)[0] as Buffer).length;
+    }
+  }
+
+  /** Bytes held for reuse. */
+  get pooledBytes(): number {
+    return this.freeBytes;
   }
 }
 

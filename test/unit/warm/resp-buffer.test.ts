@@ -102,3 +102,17 @@ test('a pooled buffer is reused once released, and a grown one goes back too', (
   const e = new RespBuffer(100, pool);
   assert.notEqual(e.bytes().buffer, memory, 'the pool is empty: a new buffer');
 });
+
+test('the pool keeps at most its byte bound free, dropping the smallest buffers first', () => {
+  const pool = new BufferPool(32, 16 * 1024 * 1024, 1024 * 1024);
+  const small = Array.from({ length: 20 }, () => Buffer.allocUnsafe(64 * 1024));
+  for (const b of small) pool.give(b);
+  assert.equal(pool.pooledBytes, 16 * 64 * 1024, 'sixteen 64 KiB buffers fill 1 MiB; the other four are dropped');
+  const large = Buffer.allocUnsafe(512 * 1024);
+  pool.give(large);
+  assert.equal(pool.pooledBytes, 8 * 64 * 1024 + 512 * 1024, 'the large one is kept, eight small ones make room');
+  assert.equal(pool.take(300 * 1024), large, 'a full pipeline finds the large buffer');
+  assert.equal(pool.pooledBytes, 8 * 64 * 1024);
+  pool.give(Buffer.allocUnsafe(2 * 1024 * 1024));
+  assert.equal(pool.pooledBytes, 8 * 64 * 1024, 'a buffer over the byte bound is not kept');
+});
