@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import RedisParser from 'redis-parser';
 import { BinaryCopyDecoder, ByteRowBatch } from '../../src/adapters/postgres/pg-binary-copy.js';
-import { newWriteBatch, pushByteWrite } from '../../src/core/warm/batch.js';
+import { byteRowsBatch, valueSizeProblem } from '../../src/core/warm/batch.js';
 import { keyBytesProblem } from '../../src/core/warm/validate.js';
 import { owningNodes } from '../../src/core/warm/route.js';
 import { ClusterTopology } from '../../src/topology/cluster.js';
@@ -121,16 +121,14 @@ function runThrough(upTo: number, parser: 'ours' | 'redis-parser' = 'ours'): num
   return rows;
 }
 
-/** What the engine's byteBatch does per row. */
+/** What the engine's byteBatch does with a batch of valid rows. */
 function writeBatchOf(rb: ByteRowBatch): WriteBatch {
-  const wb = newWriteBatch(entry, true);
   const s = rb.spans;
   for (let r = 0; r < rb.count; r++) {
-    const chunk = rb.chunks[r] as Buffer;
-    if (keyBytesProblem(chunk, s[4 * r] as number, s[4 * r + 1] as number, rules) !== undefined) throw new Error('bad key');
-    pushByteWrite(wb, entry, ticket, chunk, s[4 * r] as number, s[4 * r + 1] as number, s[4 * r + 2] as number, s[4 * r + 3] as number, random);
+    if (keyBytesProblem(rb.chunks[r] as Buffer, s[4 * r] as number, s[4 * r + 1] as number, rules) !== undefined) throw new Error('bad key');
+    if (valueSizeProblem(Math.max(0, s[4 * r + 3] as number), DEFAULTS.warm.maxValueBytes) !== undefined) throw new Error('value too large');
   }
-  return wb;
+  return byteRowsBatch(entry, ticket, rb.chunks, s, rb.count, random);
 }
 
 /** What the writer's send does with a pipeline, the socket aside. */

@@ -463,7 +463,7 @@ export class PipelinedWriter implements CacheWriter {
   private distribute(
     keys: readonly string[],
     chunks: readonly (Buffer | null)[] | undefined,
-    spans: readonly number[] | undefined,
+    spans: ArrayLike<number> | undefined,
     push: (dst: Items, i: number) => void,
   ): void {
     const topology = this.cache.topology;

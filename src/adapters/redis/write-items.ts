@@ -50,7 +50,7 @@ export function keyOf(items: Items, i: number): string {
  * one byte item arrives, the earlier string items are padded, and from then on the columns run
  * alongside `keys` (their length is 0 or the number of items). Called before the key is pushed.
  */
-function pushByteSpan(dst: Items, chunk: Buffer, s: readonly number[], i: number): void {
+function pushByteSpan(dst: Items, chunk: Buffer, s: ArrayLike<number>, i: number): void {
   while (dst.chunks.length < dst.keys.length) pushNoSpan(dst);
   dst.chunks.push(chunk);
   dst.spans.push(s[4 * i] as number, s[4 * i + 1] as number, s[4 * i + 2] as number, s[4 * i + 3] as number);
@@ -63,7 +63,7 @@ function pushNoSpan(dst: Items): void {
 
 export function pushFromBatch(dst: Items, batch: WriteBatch, i: number): void {
   const chunk = batch.chunks?.[i];
-  if (chunk) pushByteSpan(dst, chunk, batch.spans as number[], i);
+  if (chunk) pushByteSpan(dst, chunk, batch.spans as ArrayLike<number>, i);
   else if (dst.chunks.length > 0) pushNoSpan(dst);
   dst.keys.push(batch.keys[i] as string);
   dst.values.push(batch.values[i] as string | string[]);

@@ -101,6 +101,33 @@ export function pushByteWrite(
   ticket.remaining++;
 }
 
+/**
+ * The write batch of `count` streamed byte rows that all passed their checks, in one allocation
+ * per column: the rows' chunks and spans are taken over as they are (the rows are not used
+ * after), the other columns filled at their length. Building it row by row with pushByteWrite
+ * allocated about 290 bytes a key in growing arrays, a third of a streamed warm's garbage. A
+ * NULL value (length -1) is made empty in the spans, as pushByteWrite writes it.
+ */
+export function byteRowsBatch(entry: WarmEntry, ticket: Ticket, chunks: readonly Buffer[], spans: Int32Array, count: number, random: () => number): WriteBatch {
+  const ttls = new Array<number>(count);
+  if (entry.ttlMs === null) ttls.fill(-1);
+  else if (entry.jitter <= 0) ttls.fill(entry.ttlMs);
+  else for (let r = 0; r < count; r++) ttls[r] = jitteredTtl(entry.ttlMs, entry.jitter, random);
+  for (let r = 0; r < count; r++) if ((spans[4 * r + 3] as number) < 0) spans[4 * r + 3] = 0;
+  ticket.remaining += count;
+  return {
+    keys: new Array<string>(count).fill(''),
+    values: new Array<string>(count).fill(''),
+    ttls,
+    stale: new Array<boolean>(count).fill(false),
+    tickets: new Array<Ticket>(count).fill(ticket),
+    format: entry.format,
+    onlyMissing: entry.onlyMissing,
+    chunks: chunks.length === count ? chunks : chunks.slice(0, count),
+    spans,
+  };
+}
+
 /** Whether an entry's rows can be written as bytes: plain SET (NX allowed), no stale copy, no PTTL look. */
 export function byteRowsFit(entry: WarmEntry): boolean {
   return entry.format === 'string' && entry.staleMs === undefined && entry.refreshBelowMs === undefined;

@@ -27,7 +27,7 @@ export class DryRunWriter implements CacheWriter {
     const owners = owningNodes(this.topology, batch.keys, batch.chunks, batch.spans);
     for (let i = 0; i < batch.keys.length; i++) {
       const chunk = batch.chunks?.[i];
-      const spans = batch.spans as number[];
+      const spans = batch.spans as ArrayLike<number>;
       // A streamed row's key and value are bytes: text only here, where the dry run reports them.
       const keyLength = chunk ? (spans[4 * i + 1] as number) : KEY_IN_KEYS;
       const key = chunk && keyLength !== KEY_IN_KEYS ? textOf(chunk, spans[4 * i] as number, keyLength) : (batch.keys[i] as string);

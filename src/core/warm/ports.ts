@@ -63,9 +63,11 @@ export interface WriteBatch {
    * bytes, see pushWrite with a chunk): the chunk holding each item's value, and its key unless the
    * key length is KEY_IN_KEYS. spans: keyAt, keyLength, valueAt, valueLength per item; `values[i]`
    * is '', and so is `keys[i]` when the key is in the chunk. A batch of strings has neither.
+   * A batch of streamed rows may hold the rows' own columns (byteRowsBatch): `spans` is then an
+   * Int32Array longer than the batch, so the batch's length is `keys.length`, never theirs.
    */
-  chunks?: (Buffer | null)[];
-  spans?: number[];
+  chunks?: readonly (Buffer | null)[];
+  spans?: ArrayLike<number>;
 }
 
 /** A byte item's key length when its key is the string `keys[i]` (only its value is bytes). */

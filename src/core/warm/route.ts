@@ -10,7 +10,7 @@ import { KEY_IN_KEYS } from './ports.js';
  * `chunks[i]` set: key i is bytes, chunks[i][spans[4i], +spans[4i+1]) (a streamed row), hashed as
  * bytes; unless its length is KEY_IN_KEYS (a key-list key, whose value alone is bytes).
  */
-export function owningNodes(topology: Topology, keys: readonly string[], chunks?: readonly (Uint8Array | null)[], spans?: readonly number[]): Int32Array {
+export function owningNodes(topology: Topology, keys: readonly string[], chunks?: readonly (Uint8Array | null)[], spans?: ArrayLike<number>): Int32Array {
   const owners = new Int32Array(keys.length);
   if (!chunks || !spans) {
     for (let i = 0; i < keys.length; i++) owners[i] = topology.nodeIndexOf(keys[i] as string);
