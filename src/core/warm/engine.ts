@@ -5,7 +5,18 @@
  */
 import { matchKey } from './pattern.js';
 import type { KeyLineBatch } from './ports.js';
-import { byteRowsBatch, byteRowsFit, matchRowIndexes, matchRows, newWriteBatch, pushByteWrite, pushWrite, valueProblem, valueSizeProblem } from './batch.js';
+import {
+  byteRowsBatch,
+  byteRowsFit,
+  ByteValueBatch,
+  matchRowIndexes,
+  matchRows,
+  newWriteBatch,
+  pushByteWrite,
+  pushWrite,
+  valueProblem,
+  valueSizeProblem,
+} from './batch.js';
 import {
   FetchError,
   type ByteRows,
@@ -363,7 +374,9 @@ class WarmEngine {
     if (entry.source.kind !== 'keys') return;
     const rowOf = matchRowIndexes(entry.source.pattern, keys, rows.count, (r, c) => rows.cell(r, c), shape, params.length === 1 ? params[0] : undefined);
     const { maxValueBytes, staleSuffix } = this.options;
-    const batch = newWriteBatch(entry, true);
+    // One item per key (no stale copy, no PTTL look): the batch's columns are allocated once.
+    const presized = byteRowsFit(entry) ? new ByteValueBatch(entry, keys.length) : undefined;
+    const batch = presized ? undefined : newWriteBatch(entry, true);
     const spans = rows.valueSpans;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
@@ -376,9 +389,12 @@ class WarmEngine {
         this.settleUnwritten(entry.name, key, dbReason || r >= 0 ? 'invalid' : 'missing', reason, lines[i]);
         continue;
       }
-      pushWrite(batch, entry, ticket, key, '', staleSuffix, this.random, rows.chunks[r] as Buffer, spans[2 * r] as number, valueLength);
+      const chunk = rows.chunks[r] as Buffer;
+      if (presized) presized.add(ticket, key, chunk, spans[2 * r] as number, valueLength, this.random);
+      else pushWrite(batch as WriteBatch, entry, ticket, key, '', staleSuffix, this.random, chunk, spans[2 * r] as number, valueLength);
     }
-    if (batch.keys.length > 0) await this.writer.write(batch);
+    const out = presized ? presized.finish() : (batch as WriteBatch);
+    if (out.keys.length > 0) await this.writer.write(out);
   }
 
   /**

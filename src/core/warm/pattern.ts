@@ -69,6 +69,14 @@ export function parsePattern(source: string, what = '--pattern'): KeyPattern {
 
 /** The parameter values of `key`, in pattern order, or undefined when the key does not match. */
 export function matchKey(pattern: KeyPattern, key: string): string[] | undefined {
+  if (pattern.params.length === 1) {
+    // `^prefix(.+)suffix$` without the regular expression: the same test (the greedy capture is
+    // whatever lies between the two literals), and no match array per key of a key list.
+    const prefix = pattern.literals[0] as string;
+    const suffix = pattern.literals[1] as string;
+    if (key.length <= prefix.length + suffix.length || !key.startsWith(prefix) || !key.endsWith(suffix)) return undefined;
+    return [key.slice(prefix.length, key.length - suffix.length)];
+  }
   const m = pattern.regex.exec(key);
   if (!m) return undefined;
   return m.slice(1) as string[];

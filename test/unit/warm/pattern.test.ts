@@ -36,3 +36,18 @@ test('bad patterns are usage errors that say what to change', () => {
     );
   }
 });
+
+test('a one-parameter pattern matches without its regular expression exactly as the expression does', () => {
+  const patterns = ['product:{id}', 'a{id}a', '{id}', '{id}:x', 'cart:{{{id}}}', 'é{id}ü', 'x{id}xx'];
+  const pieces = ['', 'a', 'x', 'xx', ':', '{', '}', 'é', 'ü', '\n', 'product:', '42', 'cart:{', ':x'];
+  for (const source of patterns) {
+    const p = parsePattern(source);
+    for (const a of pieces)
+      for (const b of pieces)
+        for (const c of pieces) {
+          const key = a + b + c;
+          const m = p.regex.exec(key);
+          assert.deepEqual(matchKey(p, key), m ? m.slice(1) : undefined, `${source} against ${JSON.stringify(key)}`);
+        }
+  }
+});
