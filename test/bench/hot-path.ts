@@ -16,7 +16,8 @@ import { byteRowsBatch, valueSizeProblem } from '../../src/core/warm/batch.js';
 import { keyBytesProblem } from '../../src/core/warm/validate.js';
 import { owningNodes } from '../../src/core/warm/route.js';
 import { ClusterTopology } from '../../src/topology/cluster.js';
-import { emptyItems, encodedSizeHint, encodeWrite, pushFromBatch, takeItems, type Items } from '../../src/adapters/redis/write-items.js';
+import { encodedSizeHint, encodeWrite, type Items } from '../../src/adapters/redis/write-items.js';
+import { LaneQueue } from '../../src/adapters/redis/lane-queue.js';
 import { BufferPool, RespBuffer } from '../../src/adapters/redis/resp-buffer.js';
 import { RespReplyParser } from '../../src/adapters/redis/resp-reply-parser.js';
 import { firstError, Outcomes } from '../../src/adapters/redis/write-outcomes.js';
@@ -90,7 +91,7 @@ const STAGES = [
  */
 function runThrough(upTo: number, parser: 'ours' | 'redis-parser' = 'ours'): number {
   const decoder = new BinaryCopyDecoder();
-  const lanes = [emptyItems(), emptyItems(), emptyItems()];
+  const lanes = [new LaneQueue(), new LaneQueue(), new LaneQueue()];
   let rows = 0;
   let batch = new ByteRowBatch(rowsPerBatch);
   const flushRows = (rb: ByteRowBatch, last: boolean) => {
@@ -98,11 +99,18 @@ function runThrough(upTo: number, parser: 'ours' | 'redis-parser' = 'ours'): num
     if (upTo < 2) return;
     const wb = writeBatchOf(rb);
     if (upTo < 3) return;
+    // What the writer's distribute does: one run of indexes per node.
     const owners = owningNodes(topology, wb.keys, wb.chunks, wb.spans);
-    for (let i = 0; i < wb.keys.length; i++) pushFromBatch(lanes[owners[i] as number] as Items, wb, i);
+    for (let o = 0; o < lanes.length; o++) {
+      let n = 0;
+      for (let i = 0; i < owners.length; i++) if (owners[i] === o) n++;
+      const run = new Int32Array(n);
+      for (let i = 0, at = 0; i < owners.length; i++) if (owners[i] === o) run[at++] = i;
+      (lanes[o] as LaneQueue).addFromBatch(wb, run);
+    }
     for (const lane of lanes) {
-      while (lane.keys.length >= pipelineSize || (last && lane.keys.length > 0)) {
-        const items = takeItems(lane, pipelineSize, DEFAULTS.warm.pipelineBytes);
+      while (lane.length >= pipelineSize || (last && lane.length > 0)) {
+        const items = lane.take(pipelineSize, DEFAULTS.warm.pipelineBytes);
         if (upTo >= 4) pipelineOf(items, upTo, parser);
       }
     }

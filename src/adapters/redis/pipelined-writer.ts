@@ -14,7 +14,8 @@ import { owningNodes } from '../../core/warm/route.js';
 import { backoffMs } from '../../core/backoff.js';
 import { classifyError } from './reply-errors.js';
 import { bump, firstError, nodeAt, Outcomes, Redirects, respAuthFor } from './write-outcomes.js';
-import { emptyItems, encodedSizeHint, encodeWrite, keyOf, needsCheck, pushFromBatch, pushItem, shouldWrite, takeItems, type Items } from './write-items.js';
+import { emptyItems, encodedSizeHint, encodeWrite, keyOf, needsCheck, pushFromBatch, pushItem, shouldWrite, type Items } from './write-items.js';
+import { LaneQueue } from './lane-queue.js';
 import { RespConnection, type Reply, type RespAuth } from './resp-connection.js';
 import { BufferPool, RespBuffer } from './resp-buffer.js';
 import { WriteVerifier } from './write-verifier.js';
@@ -43,7 +44,7 @@ export interface PipelinedWriterOptions {
 
 interface Lane {
   node: CacheNode;
-  buffer: Items;
+  queue: LaneQueue;
   inFlight: number;
 }
 
@@ -114,7 +115,7 @@ export class PipelinedWriter implements CacheWriter {
 
   async write(batch: WriteBatch): Promise<void> {
     this.outstanding += batch.keys.length;
-    this.distribute(batch.keys, batch.chunks, batch.spans, (dst, i) => pushFromBatch(dst, batch, i));
+    this.distribute(batch, undefined);
     while (this.full()) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
   }
 
@@ -220,14 +221,14 @@ export class PipelinedWriter implements CacheWriter {
 
   private buffered(): number {
     let n = 0;
-    for (const lane of this.lanes.values()) n += lane.buffer.keys.length;
+    for (const lane of this.lanes.values()) n += lane.queue.length;
     return n;
   }
 
   private laneOf(node: CacheNode): Lane {
     let lane = this.lanes.get(node.address);
     if (!lane) {
-      lane = { node, buffer: emptyItems(), inFlight: 0 };
+      lane = { node, queue: new LaneQueue(), inFlight: 0 };
       this.lanes.set(node.address, lane);
     }
     return lane;
@@ -245,10 +246,10 @@ export class PipelinedWriter implements CacheWriter {
     const { pipelineSize, inFlight } = this.options;
     const budget = pipelineSize * inFlight;
     while (
-      lane.buffer.keys.length > 0 &&
-      (lane.inFlight === 0 || (lane.buffer.keys.length >= pipelineSize && lane.inFlight < inFlight && this.keysInFlight + pipelineSize <= budget))
+      lane.queue.length > 0 &&
+      (lane.inFlight === 0 || (lane.queue.length >= pipelineSize && lane.inFlight < inFlight && this.keysInFlight + pipelineSize <= budget))
     ) {
-      const chunk = takeItems(lane.buffer, pipelineSize, DEFAULTS.warm.pipelineBytes);
+      const chunk = lane.queue.take(pipelineSize, DEFAULTS.warm.pipelineBytes);
       const keys = chunk.keys.length;
       lane.inFlight++;
       this.keysInFlight += keys;
@@ -453,28 +454,41 @@ export class PipelinedWriter implements CacheWriter {
   }
 
   private reroute(items: Items): void {
-    this.distribute(items.keys, items.chunks, items.spans, (dst, i) => pushItem(dst, items, i));
+    this.distribute(undefined, items);
   }
 
   /**
-   * Puts each key into its owning node's lane (lanes looked up once per node, not per key),
-   * schedules keys whose slot no master serves for a retry after a refresh, and pumps the lanes.
+   * Puts each key of a batch (or of Items coming back) into its owning node's lane, as one run of
+   * indexes per node (see LaneQueue), schedules keys whose slot no master serves for a retry after
+   * a refresh, and pumps the lanes.
    */
-  private distribute(
-    keys: readonly string[],
-    chunks: readonly (Buffer | null)[] | undefined,
-    spans: ArrayLike<number> | undefined,
-    push: (dst: Items, i: number) => void,
-  ): void {
+  private distribute(batch: WriteBatch | undefined, items: Items | undefined): void {
+    const from = (batch ?? items) as WriteBatch | Items;
     const topology = this.cache.topology;
-    const owners = owningNodes(topology, keys, chunks, spans);
-    const lanes = new Array<Lane | undefined>(topology.nodes.length);
+    const owners = owningNodes(topology, from.keys, from.chunks, from.spans);
+    const nodes = topology.nodes.length;
+    const counts = new Int32Array(nodes + 1);
+    for (let i = 0; i < owners.length; i++) {
+      const o = (owners[i] as number) < 0 ? nodes : (owners[i] as number);
+      counts[o] = (counts[o] as number) + 1;
+    }
+    const runs = Array.from({ length: nodes }, (_, o) => new Int32Array(counts[o] as number));
+    const filled = new Int32Array(nodes);
     const unserved = emptyItems();
-    for (let i = 0; i < keys.length; i++) {
+    for (let i = 0; i < owners.length; i++) {
       const owner = owners[i] as number;
-      const node = topology.nodes[owner];
-      if (node) push((lanes[owner] ??= this.laneOf(node)).buffer, i);
-      else push(unserved, i);
+      if (owner >= 0) {
+        const at = filled[owner] as number;
+        (runs[owner] as Int32Array)[at] = i;
+        filled[owner] = at + 1;
+      } else if (batch) pushFromBatch(unserved, batch, i);
+      else pushItem(unserved, items as Items, i);
+    }
+    for (let o = 0; o < nodes; o++) {
+      if ((counts[o] as number) === 0) continue;
+      const queue = this.laneOf(topology.nodes[o] as CacheNode).queue;
+      if (batch) queue.addFromBatch(batch, runs[o] as Int32Array);
+      else queue.addFromItems(items as Items, runs[o] as Int32Array);
     }
     if (unserved.keys.length > 0) this.holds.hold(UNSERVED, unserved, 'slot not served by any master');
     for (const lane of this.lanes.values()) this.pump(lane);

@@ -89,41 +89,6 @@ export function pushItem(dst: Items, src: Items, i: number): void {
   dst.attempts.push(src.attempts[i] as number);
 }
 
-/**
- * Removes and returns the first `n` items, fewer when their keys and values pass `maxUnits`
- * UTF-16 units (about bytes; one item at least): a pipeline of large values is cut by size too.
- */
-export function takeItems(src: Items, n: number, maxUnits = Infinity): Items {
-  let count = Math.min(n, src.keys.length);
-  if (maxUnits !== Infinity) {
-    let units = 0;
-    for (let i = 0; i < count; i++) {
-      units += itemUnits(src, i);
-      if (units > maxUnits && i > 0) {
-        count = i;
-        break;
-      }
-    }
-  }
-  if (count >= src.keys.length) {
-    const all = { ...src };
-    Object.assign(src, emptyItems());
-    return all;
-  }
-  return {
-    keys: src.keys.splice(0, count),
-    values: src.values.splice(0, count),
-    ttls: src.ttls.splice(0, count),
-    stale: src.stale.splice(0, count),
-    tickets: src.tickets.splice(0, count),
-    modes: src.modes.splice(0, count),
-    refresh: src.refresh.splice(0, count),
-    attempts: src.attempts.splice(0, count),
-    chunks: src.chunks.splice(0, count),
-    spans: src.spans.splice(0, 4 * count),
-  };
-}
-
 /** UTF-16 units of item i's key and value (about its bytes; a byte item's bytes). */
 export function itemUnits(items: Items, i: number): number {
   if (items.chunks[i]) {

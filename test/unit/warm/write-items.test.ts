@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { emptyItems, keyOf, pushFromBatch, takeItems, type Items } from '../../../src/adapters/redis/write-items.js';
+import { emptyItems, keyOf, pushFromBatch, pushItem } from '../../../src/adapters/redis/write-items.js';
+import { LaneQueue } from '../../../src/adapters/redis/lane-queue.js';
 import { byteRowsBatch } from '../../../src/core/warm/batch.js';
 import type { Ticket, WriteBatch } from '../../../src/core/warm/ports.js';
 import type { WarmEntry } from '../../../src/core/warm/types.js';
 
-function items(values: (string | string[])[]): Items {
+function batchOf(values: (string | string[])[]): WriteBatch {
   const ticket: Ticket = { entry: 'e', entryIndex: 0, position: 0, remaining: values.length, sealed: false };
-  const batch: WriteBatch = {
+  return {
     keys: values.map((_, i) => `k${i}`),
     values,
     ttls: values.map(() => 1000),
@@ -16,30 +17,76 @@ function items(values: (string | string[])[]): Items {
     format: 'string',
     onlyMissing: false,
   };
-  const out = emptyItems();
-  for (let i = 0; i < values.length; i++) pushFromBatch(out, batch, i);
-  return out;
+}
+
+function queueOf(batch: WriteBatch): LaneQueue {
+  const q = new LaneQueue();
+  q.addFromBatch(
+    batch,
+    Int32Array.from(batch.keys, (_, i) => i),
+  );
+  return q;
 }
 
 test('a pipeline takes up to n items, in order, and leaves the rest', () => {
-  const src = items(['a', 'b', 'c', 'd', 'e']);
-  const first = takeItems(src, 2);
+  const src = queueOf(batchOf(['a', 'b', 'c', 'd', 'e']));
+  const first = src.take(2);
   assert.deepEqual(first.keys, ['k0', 'k1']);
-  assert.deepEqual(src.keys, ['k2', 'k3', 'k4']);
-  assert.deepEqual(takeItems(src, 10).values, ['c', 'd', 'e']);
-  assert.equal(src.keys.length, 0);
+  assert.equal(src.length, 3);
+  assert.deepEqual(src.take(10).values, ['c', 'd', 'e']);
+  assert.equal(src.length, 0);
 });
 
 test('a pipeline of large values is cut by size, one item at least', () => {
   const big = 'x'.repeat(3000);
-  const src = items([big, big, big, ['f', big], 'small']);
+  const src = queueOf(batchOf([big, big, big, ['f', big], 'small']));
   // Key (2 units) + 3000 per value: two fit under 7000 units, the third would pass it.
-  assert.deepEqual(takeItems(src, 100, 7000).keys, ['k0', 'k1']);
+  assert.deepEqual(src.take(100, 7000).keys, ['k0', 'k1']);
   // A single item over the limit still goes alone, or nothing would ever be sent.
-  assert.deepEqual(takeItems(src, 100, 10).keys, ['k2']);
+  assert.deepEqual(src.take(100, 10).keys, ['k2']);
   // Hash values count every field and value.
-  assert.deepEqual(takeItems(src, 100, 3000).keys, ['k3']);
-  assert.deepEqual(takeItems(src, 100, 3000).keys, ['k4']);
+  assert.deepEqual(src.take(100, 3000).keys, ['k3']);
+  assert.deepEqual(src.take(100, 3000).keys, ['k4']);
+});
+
+test('runs from batches and from Items, string and byte items mixed, come out as pushFromBatch and pushItem would make them', () => {
+  const chunk = Buffer.from('s:1AAs:2BBBs:3C');
+  const ticket: Ticket = { entry: 'e', entryIndex: 0, position: 0, remaining: 0, sealed: false };
+  const streamed: WriteBatch = {
+    keys: ['', '', ''],
+    values: ['', '', ''],
+    ttls: [10, 20, 30],
+    stale: [false, false, false],
+    tickets: [ticket, ticket, ticket],
+    format: 'string',
+    onlyMissing: true,
+    chunks: [chunk, chunk, chunk],
+    spans: Int32Array.from([0, 3, 3, 2, 5, 3, 8, 3, 11, 3, 14, 1, 99, 99]),
+  };
+  const strings: WriteBatch = { ...batchOf(['x', ['f', 'v'], 'z']), format: 'hash', refreshBelowMs: [5, 6, 7] };
+  const retried = emptyItems();
+  for (let i = 0; i < 3; i++) pushFromBatch(retried, i === 1 ? streamed : strings, i);
+  retried.attempts[0] = 2;
+  retried.attempts[2] = 1;
+  const q = new LaneQueue();
+  q.addFromBatch(strings, Int32Array.from([2, 0]));
+  q.addFromBatch(streamed, Int32Array.from([1, 2]));
+  q.addFromItems(retried, Int32Array.from([0, 1, 2]));
+  const expected = emptyItems();
+  for (const i of [2, 0]) pushFromBatch(expected, strings, i);
+  for (const i of [1, 2]) pushFromBatch(expected, streamed, i);
+  for (const i of [0, 1, 2]) pushItem(expected, retried, i);
+  // Taken in pipelines that cut runs in the middle.
+  const got = [q.take(1), q.take(3), q.take(10)];
+  const all = emptyItems();
+  for (const part of got) for (let i = 0; i < part.keys.length; i++) pushItem(all, part, i);
+  assert.deepEqual(all, expected);
+  assert.deepEqual(got[0]?.chunks, [], 'a pipeline of string items only has no byte columns');
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 6].map((i) => keyOf(all, i)),
+    ['k2', 'k0', 's:2', 's:3', 'k0', 's:2', 'k2'],
+  );
+  assert.equal(q.length, 0);
 });
 
 test('a batch of streamed rows takes their columns over: items read back the same bytes, NULL values empty, the TTLs per row', () => {
