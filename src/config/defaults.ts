@@ -78,7 +78,7 @@ export const DEFAULTS = {
      * Bytes remembered per run (all nodes without a replica to WAIT for): keys, values and their
      * bookkeeping (about 160 bytes a key), so that keys a node loses by restarting without
      * persistence are written again, and those of a node that dies are listed; beyond this they
-     * are counted only. About 22k keys of 200 bytes.
+     * are counted only. About 23k keys of 200 bytes.
      */
     journalBytes: 8 * 1024 * 1024,
     failoverWaitExtraMs: 5_000,
