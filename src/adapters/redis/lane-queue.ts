@@ -6,7 +6,6 @@
  * bytes of garbage a key.
  */
 import type { Ticket, WriteBatch } from '../../core/warm/ports.js';
-import { KEY_IN_KEYS } from '../../core/warm/ports.js';
 import { itemUnits, MODE_HASH, MODE_NX, type Items } from './write-items.js';
 
 interface Run {
@@ -81,7 +80,7 @@ export class LaneQueue {
     for (const run of this.runs) {
       for (let k = run.at; k < run.indexes.length && seen < count; k++, seen++) {
         const i = run.indexes[k] as number;
-        units += run.batch ? batchUnits(run.batch, i) : itemUnits(run.items as Items, i);
+        units += itemUnits(run.batch ?? (run.items as Items), i);
         if (units > maxUnits && seen > 0) return seen;
       }
       if (seen >= count) break;
@@ -145,18 +144,4 @@ function setSpan(dst: Items, j: number, chunk: Buffer | null, spans: ArrayLike<n
     s[4 * j + 2] = 0;
     s[4 * j + 3] = 0;
   }
-}
-
-/** itemUnits for item i of a write batch. */
-function batchUnits(batch: WriteBatch, i: number): number {
-  const chunk = batch.chunks?.[i];
-  if (chunk && batch.spans) {
-    const keyLength = batch.spans[4 * i + 1] as number;
-    return (keyLength === KEY_IN_KEYS ? (batch.keys[i] as string).length : keyLength) + Math.max(0, batch.spans[4 * i + 3] as number);
-  }
-  const value = batch.values[i] as string | string[];
-  let units = (batch.keys[i] as string).length;
-  if (typeof value === 'string') units += value.length;
-  else for (const part of value) units += part.length;
-  return units;
 }

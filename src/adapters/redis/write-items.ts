@@ -89,11 +89,20 @@ export function pushItem(dst: Items, src: Items, i: number): void {
   dst.attempts.push(src.attempts[i] as number);
 }
 
+/** What itemUnits reads: Items, or a write batch (the writer's lanes count a batch's items). */
+export interface UnitColumns {
+  readonly keys: readonly string[];
+  readonly values: readonly (string | string[])[];
+  readonly chunks?: readonly (Buffer | null)[];
+  readonly spans?: ArrayLike<number>;
+}
+
 /** UTF-16 units of item i's key and value (about its bytes; a byte item's bytes). */
-export function itemUnits(items: Items, i: number): number {
-  if (items.chunks[i]) {
-    const keyLength = items.spans[4 * i + 1] as number;
-    return (keyLength === KEY_IN_KEYS ? (items.keys[i] as string).length : keyLength) + Math.max(0, items.spans[4 * i + 3] as number);
+export function itemUnits(items: UnitColumns, i: number): number {
+  const spans = items.spans;
+  if (items.chunks?.[i] && spans) {
+    const keyLength = spans[4 * i + 1] as number;
+    return (keyLength === KEY_IN_KEYS ? (items.keys[i] as string).length : keyLength) + Math.max(0, spans[4 * i + 3] as number);
   }
   const value = items.values[i] as string | string[];
   let units = (items.keys[i] as string).length;
