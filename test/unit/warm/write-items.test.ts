@@ -115,3 +115,25 @@ test('a batch of streamed rows takes their columns over: items read back the sam
   assert.equal(fixed.chunks?.length, 1, 'only the batch rows of a longer chunks column');
   assert.deepEqual(byteRowsBatch({ ...entry, ttlMs: null }, ticket, [chunk], new Int32Array(4), 1, () => 0.5).ttls, [-1]);
 });
+
+test('byte items of a batch are cut by their byte lengths (a NULL value counts nothing)', () => {
+  const chunk = Buffer.alloc(64);
+  const ticket: Ticket = { entry: 'e', entryIndex: 0, position: 0, remaining: 0, sealed: false };
+  const streamed: WriteBatch = {
+    keys: ['', '', '', ''],
+    values: ['', '', '', ''],
+    ttls: [1, 1, 1, 1],
+    stale: [false, false, false, false],
+    tickets: [ticket, ticket, ticket, ticket],
+    format: 'string',
+    onlyMissing: false,
+    chunks: [chunk, chunk, chunk, chunk],
+    // keys of 4 bytes; values of 10, 10, NULL, 30 bytes
+    spans: Int32Array.from([0, 4, 4, 10, 14, 4, 18, 10, 28, 4, 32, -1, 32, 4, 0, 30]),
+  };
+  const q = queueOf(streamed);
+  assert.equal(q.take(10, 30).keys.length, 2, '14 + 14 units fit in 30, the third would pass it');
+  assert.equal(q.take(10, 4).keys.length, 1, 'the NULL value: 4 units');
+  assert.equal(q.take(10, 4).keys.length, 1, 'over the limit alone still goes');
+  assert.equal(q.length, 0);
+});
