@@ -14,7 +14,7 @@ import RedisParser from 'redis-parser';
 import { BinaryCopyDecoder, ByteRowBatch } from '../../src/adapters/postgres/pg-binary-copy.js';
 import { byteRowsBatch, valueSizeProblem } from '../../src/core/warm/batch.js';
 import { keyBytesProblem } from '../../src/core/warm/validate.js';
-import { owningNodes } from '../../src/core/warm/route.js';
+import { groupByOwner, owningNodes } from '../../src/core/warm/route.js';
 import { ClusterTopology } from '../../src/topology/cluster.js';
 import { encodedSizeHint, encodeWrite, type Items } from '../../src/adapters/redis/write-items.js';
 import { LaneQueue } from '../../src/adapters/redis/lane-queue.js';
@@ -100,14 +100,8 @@ function runThrough(upTo: number, parser: 'ours' | 'redis-parser' = 'ours'): num
     const wb = writeBatchOf(rb);
     if (upTo < 3) return;
     // What the writer's distribute does: one run of indexes per node.
-    const owners = owningNodes(topology, wb.keys, wb.chunks, wb.spans);
-    for (let o = 0; o < lanes.length; o++) {
-      let n = 0;
-      for (let i = 0; i < owners.length; i++) if (owners[i] === o) n++;
-      const run = new Int32Array(n);
-      for (let i = 0, at = 0; i < owners.length; i++) if (owners[i] === o) run[at++] = i;
-      (lanes[o] as LaneQueue).addFromBatch(wb, run);
-    }
+    const { runs } = groupByOwner(owningNodes(topology, wb.keys, wb.chunks, wb.spans), lanes.length);
+    runs.forEach((run, o) => (lanes[o] as LaneQueue).addFromBatch(wb, run));
     for (const lane of lanes) {
       while (lane.length >= pipelineSize || (last && lane.length > 0)) {
         const items = lane.take(pipelineSize, DEFAULTS.warm.pipelineBytes);

@@ -6,7 +6,7 @@
  * bytes of garbage a key.
  */
 import type { Ticket, WriteBatch } from '../../core/warm/ports.js';
-import { itemUnits, MODE_HASH, MODE_NX, type Items } from './write-items.js';
+import { itemUnits, modeOf, type Items } from './write-items.js';
 
 interface Run {
   /** A write batch (`batch`) or Items: where the run's items are. */
@@ -38,7 +38,7 @@ export class LaneQueue {
 
   /**
    * Removes and returns the first `n` items, fewer when their keys and values pass `maxUnits`
-   * UTF-16 units (about bytes; one item at least), as takeItems does for Items.
+   * UTF-16 units (about bytes; one item at least): a pipeline of large values is cut by size too.
    */
   take(n: number, maxUnits = Infinity): Items {
     let count = Math.min(n, this.length);
@@ -111,7 +111,7 @@ function setFromBatch(dst: Items, j: number, batch: WriteBatch, i: number, bytes
   dst.ttls[j] = batch.ttls[i] as number;
   dst.stale[j] = batch.stale[i] as boolean;
   dst.tickets[j] = batch.tickets[i] as Ticket;
-  dst.modes[j] = (batch.format === 'hash' ? MODE_HASH : 0) | (batch.onlyMissing ? MODE_NX : 0);
+  dst.modes[j] = modeOf(batch);
   dst.refresh[j] = batch.refreshBelowMs ? (batch.refreshBelowMs[i] as number) : -1;
   dst.attempts[j] = 0;
   if (bytes) setSpan(dst, j, batch.chunks?.[i] ?? null, batch.spans, i);

@@ -10,7 +10,7 @@ import { DEFAULTS } from '../../config/defaults.js';
 import type { CacheNode, Topology } from '../../topology/types.js';
 import { ClusterTopology } from '../../topology/cluster.js';
 import type { CacheWriter, Ticket, WriteBatch, WriteReport } from '../../core/warm/ports.js';
-import { owningNodes } from '../../core/warm/route.js';
+import { groupByOwner, owningNodes } from '../../core/warm/route.js';
 import { backoffMs } from '../../core/backoff.js';
 import { classifyError } from './reply-errors.js';
 import { bump, firstError, nodeAt, Outcomes, Redirects, respAuthFor } from './write-outcomes.js';
@@ -465,30 +465,17 @@ export class PipelinedWriter implements CacheWriter {
   private distribute(batch: WriteBatch | undefined, items: Items | undefined): void {
     const from = (batch ?? items) as WriteBatch | Items;
     const topology = this.cache.topology;
-    const owners = owningNodes(topology, from.keys, from.chunks, from.spans);
-    const nodes = topology.nodes.length;
-    const counts = new Int32Array(nodes + 1);
-    for (let i = 0; i < owners.length; i++) {
-      const o = (owners[i] as number) < 0 ? nodes : (owners[i] as number);
-      counts[o] = (counts[o] as number) + 1;
-    }
-    const runs = Array.from({ length: nodes }, (_, o) => new Int32Array(counts[o] as number));
-    const filled = new Int32Array(nodes);
-    const unserved = emptyItems();
-    for (let i = 0; i < owners.length; i++) {
-      const owner = owners[i] as number;
-      if (owner >= 0) {
-        const at = filled[owner] as number;
-        (runs[owner] as Int32Array)[at] = i;
-        filled[owner] = at + 1;
-      } else if (batch) pushFromBatch(unserved, batch, i);
-      else pushItem(unserved, items as Items, i);
-    }
-    for (let o = 0; o < nodes; o++) {
-      if ((counts[o] as number) === 0) continue;
+    const { runs, unserved: unservedAt } = groupByOwner(owningNodes(topology, from.keys, from.chunks, from.spans), topology.nodes.length);
+    runs.forEach((run, o) => {
+      if (run.length === 0) return;
       const queue = this.laneOf(topology.nodes[o] as CacheNode).queue;
-      if (batch) queue.addFromBatch(batch, runs[o] as Int32Array);
-      else queue.addFromItems(items as Items, runs[o] as Int32Array);
+      if (batch) queue.addFromBatch(batch, run);
+      else queue.addFromItems(items as Items, run);
+    });
+    const unserved = emptyItems();
+    for (const i of unservedAt) {
+      if (batch) pushFromBatch(unserved, batch, i);
+      else pushItem(unserved, items as Items, i);
     }
     if (unserved.keys.length > 0) this.holds.hold(UNSERVED, unserved, 'slot not served by any master');
     for (const lane of this.lanes.values()) this.pump(lane);

@@ -61,6 +61,11 @@ function pushNoSpan(dst: Items): void {
   dst.spans.push(0, 0, 0, 0);
 }
 
+/** MODE_HASH | MODE_NX of a batch's items. */
+export function modeOf(batch: WriteBatch): number {
+  return (batch.format === 'hash' ? MODE_HASH : 0) | (batch.onlyMissing ? MODE_NX : 0);
+}
+
 export function pushFromBatch(dst: Items, batch: WriteBatch, i: number): void {
   const chunk = batch.chunks?.[i];
   if (chunk) pushByteSpan(dst, chunk, batch.spans as ArrayLike<number>, i);
@@ -70,7 +75,7 @@ export function pushFromBatch(dst: Items, batch: WriteBatch, i: number): void {
   dst.ttls.push(batch.ttls[i] as number);
   dst.stale.push(batch.stale[i] as boolean);
   dst.tickets.push(batch.tickets[i] as Ticket);
-  dst.modes.push((batch.format === 'hash' ? MODE_HASH : 0) | (batch.onlyMissing ? MODE_NX : 0));
+  dst.modes.push(modeOf(batch));
   dst.refresh.push(batch.refreshBelowMs ? (batch.refreshBelowMs[i] as number) : -1);
   dst.attempts.push(0);
 }

@@ -501,35 +501,36 @@ class WarmEngine {
    * is written empty, as for rows.
    */
   private byteBatch(entry: WarmEntry, ticket: Ticket, rows: ByteRows, position: number): WriteBatch {
-    const { keyRules, maxValueBytes } = this.options;
     const { spans, chunks } = rows;
     // Almost always every row passes: then the batch takes the rows' columns over whole.
-    let allValid = true;
-    for (let r = 0; r < rows.count && allValid; r++) {
-      const keyLength = spans[4 * r + 1] as number;
-      allValid =
-        keyLength > 0 &&
-        keyBytesProblem(chunks[r] as Buffer, spans[4 * r] as number, keyLength, keyRules) === undefined &&
-        valueSizeProblem(Math.max(0, spans[4 * r + 3] as number), maxValueBytes) === undefined;
-    }
-    if (allValid) return byteRowsBatch(entry, ticket, chunks, spans, rows.count, this.random);
+    let firstInvalid = -1;
+    for (let r = 0; r < rows.count && firstInvalid < 0; r++) if (this.byteRowProblem(rows, r, position) !== undefined) firstInvalid = r;
+    if (firstInvalid < 0) return byteRowsBatch(entry, ticket, chunks, spans, rows.count, this.random);
     const batch = newWriteBatch(entry, true);
     for (let r = 0; r < rows.count; r++) {
       const chunk = chunks[r] as Buffer;
       const keyAt = spans[4 * r] as number;
       const keyLength = spans[4 * r + 1] as number;
-      const valueLength = Math.max(0, spans[4 * r + 3] as number);
-      const problem =
-        keyLength <= 0
-          ? `row ${position + r + 1}: the key column is NULL or empty`
-          : (keyBytesProblem(chunk, keyAt, keyLength, keyRules) ?? valueSizeProblem(valueLength, maxValueBytes));
+      // Rows before the first invalid one were checked above.
+      const problem = r < firstInvalid ? undefined : this.byteRowProblem(rows, r, position);
       if (problem !== undefined) {
         this.settleUnwritten(entry.name, keyLength > 0 ? chunk.toString('utf8', keyAt, keyAt + keyLength) : '', 'invalid', problem);
         continue;
       }
-      pushByteWrite(batch, entry, ticket, chunk, keyAt, keyLength, spans[4 * r + 2] as number, valueLength, this.random);
+      pushByteWrite(batch, entry, ticket, chunk, keyAt, keyLength, spans[4 * r + 2] as number, Math.max(0, spans[4 * r + 3] as number), this.random);
     }
     return batch;
+  }
+
+  /** Why streamed row r cannot be written (NULL or empty key, key rules, value size), or undefined. */
+  private byteRowProblem(rows: ByteRows, r: number, position: number): string | undefined {
+    const { spans } = rows;
+    const keyLength = spans[4 * r + 1] as number;
+    if (keyLength <= 0) return `row ${position + r + 1}: the key column is NULL or empty`;
+    return (
+      keyBytesProblem(rows.chunks[r] as Buffer, spans[4 * r] as number, keyLength, this.options.keyRules) ??
+      valueSizeProblem(Math.max(0, spans[4 * r + 3] as number), this.options.maxValueBytes)
+    );
   }
 
   /** Rate cap and stop conditions before each batch; false when the run must stop reading. */

@@ -24,3 +24,29 @@ export function owningNodes(topology: Topology, keys: readonly string[], chunks?
   }
   return owners;
 }
+
+/**
+ * The indexes of each node's keys, in order, one array per node (owners from owningNodes);
+ * `unserved` lists the keys no node serves. The writer's lanes take one run per node per batch.
+ */
+export function groupByOwner(owners: Int32Array, nodes: number): { runs: Int32Array[]; unserved: number[] } {
+  const counts = new Int32Array(nodes);
+  for (let i = 0; i < owners.length; i++) {
+    const o = owners[i] as number;
+    if (o >= 0) counts[o] = (counts[o] as number) + 1;
+  }
+  const runs = Array.from({ length: nodes }, (_, o) => new Int32Array(counts[o] as number));
+  const filled = new Int32Array(nodes);
+  const unserved: number[] = [];
+  for (let i = 0; i < owners.length; i++) {
+    const o = owners[i] as number;
+    if (o < 0) {
+      unserved.push(i);
+      continue;
+    }
+    const at = filled[o] as number;
+    (runs[o] as Int32Array)[at] = i;
+    filled[o] = at + 1;
+  }
+  return { runs, unserved };
+}

@@ -4,7 +4,7 @@ import { rowShape, valueOf } from '../../../src/core/warm/values.js';
 import { jitteredTtl } from '../../../src/core/warm/ttl.js';
 import { keyProblem } from '../../../src/core/warm/validate.js';
 import { valueProblem } from '../../../src/core/warm/batch.js';
-import { owningNodes } from '../../../src/core/warm/route.js';
+import { groupByOwner, owningNodes } from '../../../src/core/warm/route.js';
 import { ClusterTopology, slotOf } from '../../../src/topology/cluster.js';
 import { nodeFromAddress } from '../../../src/topology/types.js';
 
@@ -62,4 +62,13 @@ test('per-node grouping follows the slot map; an unserved slot is -1', () => {
   keys.forEach((k, i) => assert.equal(owners[i], slotOf(k) <= 8000 ? 0 : 1, k));
   assert.equal(owners[2], owners[3], 'a hash tag keeps keys together');
   assert.equal(owners[4], -1);
+});
+
+test('keys grouped by owner keep their order per node; unserved keys are listed apart', () => {
+  const { runs, unserved } = groupByOwner(Int32Array.from([2, 0, -1, 2, 0, 0, -1]), 3);
+  assert.deepEqual(
+    runs.map((r) => [...r]),
+    [[1, 4, 5], [], [0, 3]],
+  );
+  assert.deepEqual(unserved, [2, 6]);
 });
