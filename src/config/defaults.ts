@@ -82,6 +82,12 @@ export const DEFAULTS = {
      */
     journalBytes: 8 * 1024 * 1024,
     failoverWaitExtraMs: 5_000,
+    /**
+     * --verify: keys that could not be read back, or were found absent, while the warm went on
+     * are read again after the last write (by then a node that restarted has been written
+     * again). Beyond this many they are counted at once: unverified, or missing.
+     */
+    verifyDeferredKeys: 100_000,
     progressIntervalMs: 5_000,
     maxWarmlistChars: 1024 * 1024,
   },

@@ -8,6 +8,7 @@ import { nodeFromAddress, parseHostPort, type CacheNode, type Topology } from '.
 import { classifyError } from './reply-errors.js';
 import type { VerifyProblem, WriteReport } from '../../core/warm/ports.js';
 import { keyOf, type Items } from './write-items.js';
+import { DEFAULTS } from '../../config/defaults.js';
 
 interface VerifyLink {
   readonly topology: Topology;
@@ -134,7 +135,7 @@ export class WriteVerifier {
         }
         continue;
       }
-      this.report.verified(key, node.name, problemOf(Number(reply), ttls[i] as boolean));
+      this.settle(key, node.name, Number(reply), ttls[i] as boolean);
     }
     const follow = [...redirected].map(([address, g]) => this.checkRedirected(address, g.keys, g.ttls, g.asking, attempt + 1));
     if (again.keys.length > 0) follow.push(this.retry(again.keys, again.ttls, attempt, again.reason));
@@ -159,7 +160,7 @@ export class WriteVerifier {
       const again: { keys: string[]; ttls: boolean[]; reason: string } = { keys: [], ttls: [], reason: '' };
       keys.forEach((key, i) => {
         const [error, reply] = results[2 * i + 1] ?? [new Error('no reply'), null];
-        if (!error) this.report.verified(key, target.name, problemOf(Number(reply), ttls[i] as boolean));
+        if (!error) this.settle(key, target.name, Number(reply), ttls[i] as boolean);
         else {
           again.keys.push(key);
           again.ttls.push(ttls[i] as boolean);
@@ -172,15 +173,30 @@ export class WriteVerifier {
     }
   }
 
+  /**
+   * One read-back's verdict. A key found absent while the warm goes on is read again after the
+   * last write rather than counted missing at once: the node may have restarted without
+   * persistence since, and the writer writes what such a node lost again before the final read.
+   */
+  private settle(key: string, node: string, pttl: number, ttl: boolean): void {
+    const problem = problemOf(pttl, ttl);
+    if (problem === 'missing' && this.defer([key], [ttl])) return;
+    this.report.verified(key, node, problem);
+  }
+
+  /** Keeps keys for the read at the end; false once the run is finishing or the bound is reached. */
+  private defer(keys: string[], ttls: boolean[]): boolean {
+    if (this.finishing || this.deferred.keys.length + keys.length > DEFAULTS.warm.verifyDeferredKeys) return false;
+    this.deferred.keys.push(...keys);
+    this.deferred.ttls.push(...ttls);
+    return true;
+  }
+
   /** Backs off, re-reads the slot map where there is one, and checks again on each key's current owner. */
   private async retry(keys: string[], ttls: boolean[], attempt: number, reason: string): Promise<void> {
     if (attempt >= VERIFY_ATTEMPTS) {
-      if (!this.finishing) {
-        // Not given up while the warm goes on: read again once every write is done.
-        this.deferred.keys.push(...keys);
-        this.deferred.ttls.push(...ttls);
-        return;
-      }
+      // Not given up while the warm goes on: read again once every write is done.
+      if (this.defer(keys, ttls)) return;
       for (const key of keys) this.report.verified(key, '(unreachable)', 'unverified', reason);
       return;
     }
