@@ -18,9 +18,13 @@ import { applyHelp } from './commands/help.js';
 
 export async function run(argv: readonly string[], io: IO = processIO()): Promise<number> {
   const ctx: CommandContext = { io, exitCode: ExitCode.ok, verbose: false };
-  const program = buildProgram(ctx);
+  const args = translateRedisCliHabits(argv);
+  const program = buildProgram(
+    ctx,
+    args.slice(2).find((a) => !a.startsWith('-')),
+  );
   try {
-    await program.parseAsync(translateRedisCliHabits(argv));
+    await program.parseAsync(args);
     // Stopped because the reader went away, not by a signal: the command's own verdict stands otherwise.
     const stoppedByAbort = ctx.exitCode === ExitCode.interrupted || ctx.exitCode === ExitCode.terminated;
     return stdoutClosed(io) && stoppedByAbort ? ExitCode.ok : ctx.exitCode;
@@ -31,7 +35,21 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
   }
 }
 
-export function buildProgram(ctx: CommandContext): Command {
+const COMMANDS = {
+  warm: registerWarm,
+  inspect: registerInspect,
+  herd: registerHerd,
+  ring: registerRing,
+  sandbox: registerSandbox,
+  completion: registerCompletion,
+};
+
+/**
+ * `only`: the command the arguments name. Just that one is registered (building every command's
+ * flags cost about 15 ms of CPU per run, inspect's most); top-level help, `help <command>`,
+ * `completion` and an unknown word (commander's "did you mean") get them all.
+ */
+export function buildProgram(ctx: CommandContext, only?: string): Command {
   const program = new Command('cachectl')
     .description('Warm, inspect and drill a sharded Redis in front of PostgreSQL.')
     .version(packageVersion(), '-V, --version')
@@ -49,7 +67,9 @@ export function buildProgram(ctx: CommandContext): Command {
       ctx.color = opts.color !== false && ctx.io.env.NO_COLOR === undefined;
       refusePsqlHabits(actionCommand.opts());
     });
-  for (const register of [registerWarm, registerInspect, registerHerd, registerRing, registerSandbox, registerCompletion]) {
+  // `completion` describes every command, so it needs them all.
+  const named = only !== undefined && only !== 'completion' && Object.hasOwn(COMMANDS, only) ? COMMANDS[only as keyof typeof COMMANDS] : undefined;
+  for (const register of named ? [named] : Object.values(COMMANDS)) {
     const sub = register(program, ctx);
     sub.exitOverride().configureOutput({
       writeOut: (s) => ctx.io.stdout.write(s),

@@ -85,3 +85,16 @@ test('completion of an unknown shell is exit 2 naming the choices', async () => 
   assert.equal(r.code, 2);
   assert.match(r.stderr, /'fish' is invalid for argument 'shell'. Allowed choices are bash, zsh/);
 });
+
+test('only the named command is built, yet help, a misspelt command and `help <command>` still see them all', async () => {
+  const top = await runCli(['--help']);
+  for (const name of ['warm', 'inspect', 'herd', 'ring', 'sandbox', 'completion']) assert.match(top.stdout, new RegExp(`\\n  ${name}\\b`), name);
+  const typo = await runCli(['inspcet', 'ttl']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /unknown command 'inspcet'[\s\S]*Did you mean inspect\?/);
+  const viaHelp = await runCli(['help', 'ring']);
+  assert.equal(viaHelp.code, 0, viaHelp.stderr);
+  assert.match(viaHelp.stdout, /Usage: cachectl ring/);
+  const globalFirst = await runCli(['--no-color', 'ring', 'locate', 'user:1', '--ring', '127.0.0.1:7001,127.0.0.1:7002']);
+  assert.equal(globalFirst.code, 0, globalFirst.stderr);
+});

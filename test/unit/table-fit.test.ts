@@ -73,3 +73,15 @@ test('middle ellipsis keeps both ends', () => {
   assert.equal(middleEllipsis('short', 12), 'short');
   assert.equal(middleEllipsis('abcdef', 1), '…');
 });
+
+test('folding cuts nothing that fits whole: the lead column (a node address) stays intact', () => {
+  const header = ['node', 'status', 'role', 'keys', 'with TTL', 'no TTL', 'memory', 'max', 'policy', 'hit ratio', 'evicted', 'expired', 'ops/s', 'clients'];
+  const row = ['127.0.0.1:18113', 'ok', 'master', 4, 0, 4, '1.0 MiB', 'none', 'noeviction', '-', 0, 0, 3, 2];
+  const out = formatTable(header, [row], 80);
+  assert.doesNotMatch(out, /…/, out);
+  assert.ok(
+    out.split('\n').every((l) => l.length <= 80),
+    out,
+  );
+  assert.equal(out.match(/^127\.0\.0\.1:18113 /gm)?.length, out.split('\n\n').length, out);
+});

@@ -4,12 +4,13 @@
  * database answers (a stalled or single-session server may never), pg-pool drops the broken
  * clients, and nothing is left holding the process open. pool.end() alone waits for them.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from '../postgres/pg-driver.js';
 
 export function socketBreaker(pool: pg.Pool): () => number {
   const open = new Set<pg.Client>();
   pool.on('connect', (client) => {
-    if (!(client instanceof pg.Client)) return;
+    if (!(client instanceof pgDriver.Client)) return;
     open.add(client);
     client.once('end', () => open.delete(client));
   });

@@ -2,7 +2,8 @@
  * The one place that opens PostgreSQL connections: application_name and statement_timeout
  * on every connection, an 'error' listener on the pool, connect failures as exit 3.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from './pg-driver.js';
 import { ConnectionError, redact } from '../../errors.js';
 import { DEFAULTS } from '../../config/defaults.js';
 
@@ -15,7 +16,7 @@ export interface PgOptions {
 }
 
 export function createPgPool(options: PgOptions): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new pgDriver.Pool({
     connectionString: options.url,
     max: options.max ?? DEFAULTS.warm.pgConcurrency,
     application_name: options.applicationName ?? DEFAULTS.connection.applicationName,

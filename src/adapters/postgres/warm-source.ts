@@ -4,7 +4,8 @@
  * errors with backoff, and the planner's row estimate for the progress bar.
  * Keys only ever travel as bound array parameters.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from './pg-driver.js';
 import { FetchError, type ByteRows, type FetchedRows, type RowSourcePort } from '../../core/warm/ports.js';
 import { rowShape, type RowShape } from '../../core/warm/values.js';
 import type { WarmEntry } from '../../core/warm/types.js';
@@ -27,7 +28,7 @@ import { checkOut } from './pool.js';
 const AS_IS_TYPES = new Set([25 /* text */, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */, 20 /* int8 */, 2950 /* uuid */]);
 const asIs = (text: string): string => text;
 const KEY_FETCH_TYPES = {
-  getTypeParser: (oid: number, format?: string) => (AS_IS_TYPES.has(oid) && format !== 'binary' ? asIs : pg.types.getTypeParser(oid, format as 'text')),
+  getTypeParser: (oid: number, format?: string) => (AS_IS_TYPES.has(oid) && format !== 'binary' ? asIs : pgDriver.types.getTypeParser(oid, format as 'text')),
 };
 
 export interface PgSourceOptions {

@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from '../postgres/pg-driver.js';
 import { seedCatalogue, type CatalogueSize } from '../postgres/catalogue.js';
 import { spawnDetached } from './processes.js';
 import { waitUntil, type OnSpawned } from './redis.js';
@@ -26,7 +27,7 @@ export interface DatabaseOwner {
 export const SANDBOX_OWNER: DatabaseOwner = { mark: 'created by cachectl sandbox; dropped by cachectl sandbox down', applicationName: 'cachectl-sandbox' };
 
 async function withPg<T>(url: string, fn: (client: pg.Client) => Promise<T>, applicationName = SANDBOX_OWNER.applicationName): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000, application_name: applicationName });
+  const client = new pgDriver.Client({ connectionString: url, connectionTimeoutMillis: 3_000, application_name: applicationName });
   client.on('error', () => undefined);
   await client.connect();
   try {

@@ -14,7 +14,7 @@
  *       query: SELECT 'category:' || slug AS key, row_to_json(c)::text AS value FROM categories c
  */
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, newLineCounter, parseDocument, type Node, type Pair } from '../yaml.js';
 import { CachectlError, InputError } from '../../errors.js';
 import { parseDuration, parseFraction, type DurationRange } from '../../config/duration.js';
 import { DURATION_RANGES } from '../../config/defaults.js';
@@ -55,7 +55,7 @@ const DEFAULT_FIELDS = ['ttl', 'jitter', 'format', 'stale', 'tier'] as const;
 export type OnOverride = (entry: string, field: string, line: number | undefined) => void;
 
 export function parseWarmlist(text: string, file: string, baseDir: string, flags: EntryDefaults = {}, onOverride: OnOverride = () => undefined): WarmEntry[] {
-  const lines = new LineCounter();
+  const lines = newLineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : undefined);
   const fail = (message: string, node: Node | null | undefined, field?: string): never => {

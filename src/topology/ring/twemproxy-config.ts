@@ -4,7 +4,7 @@
  * Every problem in the file is a RingConfigError (exit 3) naming file:line and what to change;
  * a missing or ambiguous --ring-pool is a UsageError (exit 2).
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, newLineCounter, parseDocument, type Node, type Pair, type YAMLMap } from '../../core/yaml.js';
 import { RingConfigError, UsageError, registerSecret } from '../../errors.js';
 import { isKeyHash, KEY_HASH_NAMES } from './hashes.js';
 import { findDuplicate, parseServerLine } from './servers.js';
@@ -34,7 +34,7 @@ const DIRECTIVES = new Set([
 const DEFAULT_SERVER_RETRY_MS = 30_000;
 
 export function ringSpecFromTwemproxyYaml(yamlText: string, file: string, pool?: string): RingSpec {
-  const lines = new LineCounter();
+  const lines = newLineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false });
   const lineOf = (node: unknown, fallback = 1): number => {
     const range = (node as Node | null | undefined)?.range;
