@@ -25,7 +25,9 @@ export type Reply = unknown;
 
 interface Pending {
   count: number;
+  /** Allocated at `count` and filled in order (pushed, the growing array was garbage of its own). */
   replies: Reply[];
+  filled: number;
   resolve(replies: Reply[]): void;
   reject(error: Error): void;
 }
@@ -60,7 +62,7 @@ export class RespConnection {
   /** `written`: called once the socket no longer needs `bytes` (written, or the socket failed). */
   private enqueue(socket: Socket, bytes: Buffer, count: number, written?: () => void): Promise<Reply[]> {
     return new Promise<Reply[]>((resolve, reject) => {
-      this.queue.push({ count, replies: [], resolve, reject });
+      this.queue.push({ count, replies: new Array<Reply>(count), filled: 0, resolve, reject });
       socket.write(bytes, written);
     });
   }
@@ -128,8 +130,8 @@ export class RespConnection {
   private onReply(reply: unknown): void {
     const pending = this.queue[this.head];
     if (!pending) return;
-    pending.replies.push(reply);
-    if (pending.replies.length === pending.count) {
+    pending.replies[pending.filled++] = reply;
+    if (pending.filled === pending.count) {
       this.queue[this.head] = undefined as unknown as Pending;
       this.head++;
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
