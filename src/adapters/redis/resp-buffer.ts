@@ -164,15 +164,32 @@ export class RespBuffer {
     this.ensure(48);
     const buf = this.buf;
     const digits = digitCount(value);
-    buf[this.len++] = DOLLAR;
-    this.len = writeDigits(buf, this.len, digits);
-    buf[this.len++] = CR;
-    buf[this.len++] = LF;
-    this.len = writeDigits(buf, this.len, value, digits);
-    buf[this.len++] = CR;
-    buf[this.len++] = LF;
+    const start = this.len;
+    if (value === this.lastInteger) {
+      // Every key of a pipeline usually has the same TTL: its encoding is copied, not redone.
+      const from = this.lastIntegerAt;
+      const length = this.lastIntegerLength;
+      for (let j = 0; j < length; j++) buf[start + j] = buf[from + j] as number;
+      this.len = start + length;
+    } else {
+      buf[this.len++] = DOLLAR;
+      this.len = writeDigits(buf, this.len, digits);
+      buf[this.len++] = CR;
+      buf[this.len++] = LF;
+      this.len = writeDigits(buf, this.len, value, digits);
+      buf[this.len++] = CR;
+      buf[this.len++] = LF;
+      this.lastInteger = value;
+      this.lastIntegerLength = this.len - start;
+    }
+    this.lastIntegerAt = start;
     this.lastBulkBytes = digits;
   }
+
+  /** The last integer argument written, and where its encoding starts in this buffer. */
+  private lastInteger = -1;
+  private lastIntegerAt = 0;
+  private lastIntegerLength = 0;
 
   /** An argument pre-encoded with constantArg(). */
   constant(encoded: Buffer): void {
@@ -215,6 +232,11 @@ export class RespBuffer {
 
 /** Decimal digits of a non-negative integer. */
 export function digitCount(n: number): number {
+  // Lengths of keys and values, and argument counts: compared, not divided.
+  if (n < 10) return 1;
+  if (n < 100) return 2;
+  if (n < 1000) return 3;
+  if (n < 10000) return 4;
   let d = 1;
   while (n >= 10) {
     n = Math.floor(n / 10);
@@ -227,6 +249,15 @@ export function digitCount(n: number): number {
 function writeDigits(buf: Buffer, at: number, n: number, digits = digitCount(n)): number {
   const end = at + digits;
   let p = end;
+  if (n < 0x80000000) {
+    // Within int32 the quotient is an integer division (`| 0`), not a float division and floor.
+    do {
+      const q = (n / 10) | 0;
+      buf[--p] = 48 + n - q * 10;
+      n = q;
+    } while (n > 0);
+    return end;
+  }
   do {
     const q = Math.floor(n / 10);
     buf[--p] = 48 + (n - q * 10);

@@ -116,3 +116,13 @@ test('the pool keeps at most its byte bound free, dropping the smallest buffers 
   pool.give(Buffer.allocUnsafe(2 * 1024 * 1024));
   assert.equal(pool.pooledBytes, 8 * 64 * 1024, 'a buffer over the byte bound is not kept');
 });
+
+test('a repeated integer (the TTL of every key) is copied from its last encoding, byte-identical, across buffer growth', () => {
+  const commands: (string | number)[][] = [];
+  for (let i = 0; i < 300; i++) {
+    const ttl = i % 7 === 0 ? 3_600_000 + i : 3_600_000; // a jittered one now and then
+    commands.push(['SET', `k:${i}`, 'v'.repeat(i % 50 === 0 ? 5_000 : 20), 'PX', ttl]);
+  }
+  for (const v of [9_999, 9_999, 10_000, 2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31, 2 ** 31, 0, 0]) commands.push(['PEXPIRE', 'k', v]);
+  assert.deepEqual(encode(commands, 256).bytes(), reference(commands));
+});
