@@ -18,8 +18,9 @@ import { hottestFunctions } from './profile.js';
 const n = Number(process.argv[2] ?? 300_000);
 const repeats = Number(process.argv[3] ?? 2);
 const name = (process.argv[4] ?? 'cluster') as Topology['name'];
-/** CPU_PROFILE=1: each warm also under --cpu-prof, with its hottest functions. */
+/** CPU_PROFILE=1: each warm also under --cpu-prof, with its hottest functions. EXTRA='--batch-size 2000': flags added to each warm. */
 const profile = process.env.CPU_PROFILE === '1';
+const extra = (process.env.EXTRA ?? '').split(' ').filter(Boolean);
 const work = mkdtempSync(join(tmpdir(), 'cachectl-cpu-'));
 const servers = await startBenchServers();
 const db = await createTestDatabase('cachectl_cpu');
@@ -37,7 +38,7 @@ try {
       await waitForQuiet();
       const dir = profile ? mkdtempSync(join(work, 'prof-')) : undefined;
       const { result, cpu } = await measureCpu(topology.pids, () =>
-        cachectlWarm(topology, db.url, kind === 'keys' ? { kind, file: keyFile } : { kind, count: n }, n, dir),
+        cachectlWarm(topology, db.url, kind === 'keys' ? { kind, file: keyFile } : { kind, count: n }, n, dir, extra),
       );
       const us = (s: number) => ((s * 1e6) / n).toFixed(2);
       process.stdout.write(
