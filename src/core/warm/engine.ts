@@ -38,6 +38,7 @@ import type { VerifyProblem } from './ports.js';
 import type { FailureKind, ResumePoint, WarmEntry, WarmOptions } from './types.js';
 import { InputError, stopCause } from '../../errors.js';
 import { TicketLedger } from './tickets.js';
+import { LastKey } from './last-key.js';
 import { valueOf, type RowShape } from './values.js';
 
 export interface WarmPorts {
@@ -648,74 +649,6 @@ class WarmEngine {
       ...(Object.keys(this.resumed).length > 0 ? { resumed: this.resumed } : {}),
     });
   }
-}
-
-/**
- * The last key read of a streamed query and how many rows in a row had it, for the checkpoint
- * (the resumed query starts at that key). Byte rows are compared as bytes; the text is made once
- * per batch, for the mark.
- */
-class LastKey {
-  private chunk: Buffer | undefined;
-  private at = 0;
-  private length = 0;
-  /** Rows with the last key at the end of what was read. */
-  repeats = 0;
-
-  constructor(public key: string | undefined) {}
-
-  /** Returns how many rows had a (non-NULL) key. */
-  trackRows(rows: readonly unknown[][], shape: { keyIndex: number }): number {
-    let keyed = 0;
-    for (let r = 0; r < rows.length; r++) {
-      const k = (rows[r] as unknown[])[shape.keyIndex];
-      if (k === null || k === undefined) continue;
-      keyed++;
-      const key = typeof k === 'string' ? k : String(k);
-      if (key === this.key) this.repeats++;
-      else if (key !== '') {
-        this.key = key;
-        this.repeats = 1;
-      }
-    }
-    this.chunk = undefined;
-    return keyed;
-  }
-
-  trackBytes(rows: ByteRows): number {
-    if (this.chunk === undefined && this.key !== undefined) {
-      this.chunk = Buffer.from(this.key, 'utf8');
-      this.at = 0;
-      this.length = this.chunk.length;
-    }
-    const { spans, chunks } = rows;
-    let keyed = 0;
-    let moved = false;
-    for (let r = 0; r < rows.count; r++) {
-      const length = spans[4 * r + 1] as number;
-      if (length < 0) continue;
-      keyed++;
-      if (length === 0) continue;
-      const chunk = chunks[r] as Buffer;
-      const at = spans[4 * r] as number;
-      if (this.chunk !== undefined && length === this.length && sameBytes(chunk, at, this.chunk, this.at, length)) {
-        this.repeats++;
-        continue;
-      }
-      this.chunk = chunk;
-      this.at = at;
-      this.length = length;
-      this.repeats = 1;
-      moved = true;
-    }
-    if (moved && this.chunk) this.key = this.chunk.toString('utf8', this.at, this.at + this.length);
-    return keyed;
-  }
-}
-
-function sameBytes(a: Uint8Array, i: number, b: Uint8Array, j: number, length: number): boolean {
-  for (let k = 0; k < length; k++) if (a[i + k] !== b[j + k]) return false;
-  return true;
 }
 
 function resumePointOf(found: number | ResumePoint | undefined): ResumePoint {
