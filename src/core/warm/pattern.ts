@@ -70,16 +70,24 @@ export function parsePattern(source: string, what = '--pattern'): KeyPattern {
 /** The parameter values of `key`, in pattern order, or undefined when the key does not match. */
 export function matchKey(pattern: KeyPattern, key: string): string[] | undefined {
   if (pattern.params.length === 1) {
-    // `^prefix(.+)suffix$` without the regular expression: the same test (the greedy capture is
-    // whatever lies between the two literals), and no match array per key of a key list.
-    const prefix = pattern.literals[0] as string;
-    const suffix = pattern.literals[1] as string;
-    if (key.length <= prefix.length + suffix.length || !key.startsWith(prefix) || !key.endsWith(suffix)) return undefined;
-    return [key.slice(prefix.length, key.length - suffix.length)];
+    const value = matchKeyParam(pattern, key);
+    return value === undefined ? undefined : [value];
   }
   const m = pattern.regex.exec(key);
   if (!m) return undefined;
   return m.slice(1) as string[];
+}
+
+/**
+ * The one parameter's value of `key` for a one-parameter pattern (undefined: no match). It is
+ * `^prefix(.+)suffix$` without the regular expression: the same test (the greedy capture is
+ * whatever lies between the two literals), and no match array per key of a key list.
+ */
+export function matchKeyParam(pattern: KeyPattern, key: string): string | undefined {
+  const prefix = pattern.literals[0] as string;
+  const suffix = pattern.literals[1] as string;
+  if (key.length <= prefix.length + suffix.length || !key.startsWith(prefix) || !key.endsWith(suffix)) return undefined;
+  return key.slice(prefix.length, key.length - suffix.length);
 }
 
 /** Builds the key for parameter values (the inverse of matchKey). */
