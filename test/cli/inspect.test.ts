@@ -15,7 +15,9 @@ describe('inspect: --fail-on, --watch and bad input, in-process', () => {
     const c = redis.client();
     const p = c.pipeline();
     for (let i = 0; i < 30; i++) p.set(`plain:${i}`, 'v'); // 30 keys without TTL
-    const cliff = Math.floor(Date.now() / 1000) * 1000 + 600_000;
+    // Mid-second (400-411 ms into it): an expiry time read as reply time + PTTL may be a millisecond
+    // early, and at a second's start that put the first key in the second before (CI saw 11, not 12).
+    const cliff = Math.floor(Date.now() / 1000) * 1000 + 600_400;
     for (let i = 0; i < 12; i++) p.set(`cliff:${i}`, 'v', 'PXAT', cliff + i); // 12 keys in one second
     await p.exec();
   });
