@@ -12,17 +12,14 @@ import { registerInspect } from './commands/inspect.js';
 import { registerHerd } from './commands/herd.js';
 import { registerSandbox } from './commands/sandbox.js';
 import type { CommandContext } from './commands/context.js';
-import { refusePsqlHabits, translateRedisCliHabits } from './commands/connection-flags.js';
+import { commandWord, refusePsqlHabits, translateRedisCliHabits } from './commands/connection-flags.js';
 import { registerCompletion } from './commands/completion.js';
 import { applyHelp } from './commands/help.js';
 
 export async function run(argv: readonly string[], io: IO = processIO()): Promise<number> {
   const ctx: CommandContext = { io, exitCode: ExitCode.ok, verbose: false };
   const args = translateRedisCliHabits(argv);
-  const program = buildProgram(
-    ctx,
-    args.slice(2).find((a) => !a.startsWith('-')),
-  );
+  const program = buildProgram(ctx, commandWord(args));
   try {
     await program.parseAsync(args);
     // Stopped because the reader went away, not by a signal: the command's own verdict stands otherwise.

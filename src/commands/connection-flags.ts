@@ -83,6 +83,11 @@ export function refusePsqlHabits(opts: { username?: unknown; dbname?: unknown })
 /** Commands whose flags come from addRedisOptions: where redis-cli's habits are translated. */
 const CONNECTING = new Set(['warm', 'inspect', 'herd', 'ring']);
 
+/** The command an argv names: its first word that is not a flag (the program's own flags take no values). */
+export function commandWord(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((a) => !a.startsWith('-'));
+}
+
 /**
  * redis-cli's `-h HOST` collides with --help, so it is rewritten to `--host HOST` before commander
  * parses (a lone `-h`, or one before another flag, still asks for help); `--key FILE` next to
@@ -90,7 +95,7 @@ const CONNECTING = new Set(['warm', 'inspect', 'herd', 'ring']);
  */
 export function translateRedisCliHabits(argv: readonly string[]): string[] {
   const out = [...argv];
-  const command = out.slice(2).find((a) => !a.startsWith('-'));
+  const command = commandWord(out);
   if (!command || !CONNECTING.has(command)) return out;
   const hasCert = out.includes('--cert');
   for (let i = 2; i < out.length; i++) {

@@ -13,7 +13,7 @@ function yaml(): typeof Yaml {
   return (loaded ??= require('yaml') as typeof Yaml);
 }
 
-export type { Node, Pair, YAMLMap, Scalar, YAMLSeq, LineCounter, Document, ParseOptions, DocumentOptions } from 'yaml';
+export type { Node, Pair, YAMLMap } from 'yaml';
 
 export function newLineCounter(): Yaml.LineCounter {
   return new (yaml().LineCounter)();

@@ -3,7 +3,7 @@
  * by a semaphore, writes handed to the CacheWriter (which applies backpressure), outcomes
  * counted per entry and node, and a summary at the end. Pure orchestration over ports.
  */
-import { matchKey, matchKeyParam } from './pattern.js';
+import { matchKeyInto } from './pattern.js';
 import type { KeyLineBatch } from './ports.js';
 import {
   byteRowsBatch,
@@ -299,29 +299,21 @@ class WarmEngine {
     if (entry.source.kind !== 'keys') return;
     const { pattern } = entry.source;
     const { keyFilter, keyRules } = this.options;
-    // Allocated at the batch's size and cut to what was accepted: growing them by push was
-    // garbage of its own, and a one-parameter pattern's value goes in without an array per key.
+    // Allocated at the batch's size and cut to what was accepted: growing them by push was garbage of its own.
     const accepted = new Array<string>(keys.length);
     const acceptedLines = new Array<number>(keys.length);
     const params: string[][] = pattern.params.map(() => new Array<string>(keys.length));
-    const only = params.length === 1 ? (params[0] as string[]) : undefined;
     let n = 0;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       if (keyFilter && !keyFilter(key)) continue;
       const problem = keyProblem(key, keyRules);
-      let value: string | undefined;
-      let parts: string[] | undefined;
-      if (!problem && only) value = matchKeyParam(pattern, key);
-      else if (!problem) parts = matchKey(pattern, key);
-      if (problem || (value === undefined && parts === undefined)) {
+      if (problem || !matchKeyInto(pattern, key, params, n)) {
         this.settleUnwritten(entry.name, key, 'invalid', problem ?? `does not match the pattern ${pattern.source}`, lines[i]);
         continue;
       }
       accepted[n] = key;
       acceptedLines[n] = lines[i] as number;
-      if (only) only[n] = value as string;
-      else if (parts) for (let p = 0; p < params.length; p++) (params[p] as string[])[n] = parts[p] as string;
       n++;
     }
     accepted.length = n;

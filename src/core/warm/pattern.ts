@@ -83,11 +83,27 @@ export function matchKey(pattern: KeyPattern, key: string): string[] | undefined
  * `^prefix(.+)suffix$` without the regular expression: the same test (the greedy capture is
  * whatever lies between the two literals), and no match array per key of a key list.
  */
-export function matchKeyParam(pattern: KeyPattern, key: string): string | undefined {
+function matchKeyParam(pattern: KeyPattern, key: string): string | undefined {
   const prefix = pattern.literals[0] as string;
   const suffix = pattern.literals[1] as string;
   if (key.length <= prefix.length + suffix.length || !key.startsWith(prefix) || !key.endsWith(suffix)) return undefined;
   return key.slice(prefix.length, key.length - suffix.length);
+}
+
+/**
+ * matchKey into columns: writes `key`'s parameter values at index `at` of `columns` (one per
+ * parameter) and says whether it matched. A key list's batch fills its parameter columns with it,
+ * without an array per key for a one-parameter pattern.
+ */
+export function matchKeyInto(pattern: KeyPattern, key: string, columns: string[][], at: number): boolean {
+  if (pattern.params.length === 1) {
+    const value = matchKeyParam(pattern, key);
+    if (value !== undefined) (columns[0] as string[])[at] = value;
+    return value !== undefined;
+  }
+  const parts = matchKey(pattern, key);
+  if (parts) for (let p = 0; p < parts.length; p++) (columns[p] as string[])[at] = parts[p] as string;
+  return parts !== undefined;
 }
 
 /** Builds the key for parameter values (the inverse of matchKey). */

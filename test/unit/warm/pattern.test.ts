@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { matchKey, parsePattern, renderKey } from '../../../src/core/warm/pattern.js';
+import { matchKey, matchKeyInto, parsePattern, renderKey } from '../../../src/core/warm/pattern.js';
 import { UsageError } from '../../../src/errors.js';
 
 test('parameters come out in pattern order and render back to the key', () => {
@@ -50,4 +50,25 @@ test('a one-parameter pattern matches without its regular expression exactly as 
           assert.deepEqual(matchKey(p, key), m ? m.slice(1) : undefined, `${source} against ${JSON.stringify(key)}`);
         }
   }
+});
+
+test('matchKeyInto writes the parameters into their columns at the index, as matchKey returns them', () => {
+  const one = parsePattern('product:{id}');
+  const two = parsePattern('user:{tenant}:{id}');
+  const columnsOne: string[][] = [[]];
+  const columnsTwo: string[][] = [[], []];
+  assert.equal(matchKeyInto(one, 'product:42', columnsOne, 3), true);
+  assert.equal(matchKeyInto(one, 'order:42', columnsOne, 4), false);
+  assert.equal(matchKeyInto(two, 'user:acme:7', columnsTwo, 0), true);
+  assert.equal(matchKeyInto(two, 'user:acme', columnsTwo, 1), false);
+  assert.deepEqual(columnsOne[0]?.[3], matchKey(one, 'product:42')?.[0]);
+  assert.equal(columnsOne[0]?.length, 4, 'nothing written for the key that did not match');
+  assert.deepEqual(
+    columnsTwo.map((c) => c[0]),
+    matchKey(two, 'user:acme:7'),
+  );
+  assert.deepEqual(
+    columnsTwo.map((c) => c.length),
+    [1, 1],
+  );
 });
