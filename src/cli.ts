@@ -2,7 +2,6 @@
  * Builds the commander program and maps every failure to one line and an exit code.
  * `run(argv, io)` never calls process.exit, so tests drive the CLI in-process.
  */
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { CachectlError, ExitCode, redact, shorten, signalExitCode, type StopSignal } from './errors.js';
 import { ClosableStdout, type IO } from './io.js';
@@ -15,6 +14,7 @@ import type { CommandContext } from './commands/context.js';
 import { commandWord, refusePsqlHabits, translateRedisCliHabits } from './commands/connection-flags.js';
 import { registerCompletion } from './commands/completion.js';
 import { applyHelp } from './commands/help.js';
+import { packageVersion } from './adapters/files/package-files.js';
 
 export async function run(argv: readonly string[], io: IO = processIO()): Promise<number> {
   const ctx: CommandContext = { io, exitCode: ExitCode.ok, verbose: false };
@@ -101,12 +101,6 @@ function reportError(error: unknown, ctx: CommandContext): number {
   ctx.io.stderr.write(`cachectl: unexpected error: ${shorten(redact(message))} (run with --verbose for the stack trace)\n`);
   if (ctx.verbose && error instanceof Error && error.stack) ctx.io.stderr.write(redact(error.stack) + '\n');
   return ExitCode.internal;
-}
-
-function packageVersion(): string {
-  // dist/cli.js and src/cli.ts both sit one level below package.json.
-  const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
-  return pkg.version;
 }
 
 /** The real process, with SIGINT/SIGTERM turned into an abort signal (a second signal exits at once). */

@@ -6,11 +6,11 @@
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 
-const require = createRequire(import.meta.url);
+const requireYaml = createRequire(import.meta.url);
 let loaded: typeof Yaml | undefined;
 
 function yaml(): typeof Yaml {
-  return (loaded ??= require('yaml') as typeof Yaml);
+  return (loaded ??= requireYaml('yaml') as typeof Yaml);
 }
 
 export type { Node, Pair, YAMLMap } from 'yaml';

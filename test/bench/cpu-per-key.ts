@@ -18,9 +18,13 @@ import { hottestFunctions } from './profile.js';
 const n = Number(process.argv[2] ?? 300_000);
 const repeats = Number(process.argv[3] ?? 2);
 const name = (process.argv[4] ?? 'cluster') as Topology['name'];
-/** CPU_PROFILE=1: each warm also under --cpu-prof, with its hottest functions. EXTRA='--batch-size 2000': flags added to each warm. */
+/**
+ * CPU_PROFILE=1: each warm also under --cpu-prof, with its hottest functions. EXTRA='--batch-size 2000': flags added to each warm.
+ * BINS=/old/bin/cachectl,/new/bin/cachectl: builds to alternate, each warm run once per build in turn (A/B on a noisy machine).
+ */
 const profile = process.env.CPU_PROFILE === '1';
 const extra = (process.env.EXTRA ?? '').split(' ').filter(Boolean);
+const bins = (process.env.BINS ?? '').split(',').filter(Boolean);
 const work = mkdtempSync(join(tmpdir(), 'cachectl-cpu-'));
 const servers = await startBenchServers();
 const db = await createTestDatabase('cachectl_cpu');
@@ -33,7 +37,10 @@ try {
   const idle = await runCachectl(['warm', '--help']);
   const startup = idle.cpuSeconds ?? 0;
   for (let r = 0; r < repeats; r++) {
-    for (const kind of (process.env.KINDS ?? 'query,keys').split(',') as ('query' | 'keys')[]) {
+    for (const [kind, bin] of ((process.env.KINDS ?? 'query,keys').split(',') as ('query' | 'keys')[]).flatMap((k) =>
+      (bins.length ? bins : ['']).map((b) => [k, b] as const),
+    )) {
+      if (bin) process.env.CACHECTL_BENCH_BIN = bin;
       await servers.flushAll();
       await waitForQuiet();
       const dir = profile ? mkdtempSync(join(work, 'prof-')) : undefined;
@@ -42,7 +49,7 @@ try {
       );
       const us = (s: number) => ((s * 1e6) / n).toFixed(2);
       process.stdout.write(
-        `${kind.padEnd(5)} ${name}: cachectl ${us(result.cpuSeconds ?? 0)} us/key (${us((result.cpuSeconds ?? 0) - startup)} without start-up), Redis ${us(cpu.redis)}, rest ${us(cpu.machine - cpu.redis - (result.cpuSeconds ?? 0))}, ${Math.round(result.perSecond)} keys/s, peak RSS ${((result.peakRss ?? 0) / 2 ** 20).toFixed(1)} MiB\n`,
+        `${bin ? `${bin} ` : ''}${kind.padEnd(5)} ${name}: cachectl ${us(result.cpuSeconds ?? 0)} us/key (${us((result.cpuSeconds ?? 0) - startup)} without start-up), Redis ${us(cpu.redis)}, rest ${us(cpu.machine - cpu.redis - (result.cpuSeconds ?? 0))}, ${Math.round(result.perSecond)} keys/s, peak RSS ${((result.peakRss ?? 0) / 2 ** 20).toFixed(1)} MiB\n`,
       );
       if (dir)
         for (const f of hottestFunctions(dir, 25))

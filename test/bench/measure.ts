@@ -21,7 +21,8 @@ export interface ChildRun {
 
 const preload = fileURLToPath(new URL('./rusage-preload.mjs', import.meta.url));
 // CACHECTL_BENCH_BIN: measure another build (e.g. an older checkout's bin/cachectl) with this harness.
-const cachectlBin = process.env.CACHECTL_BENCH_BIN ?? fileURLToPath(new URL('../../bin/cachectl', import.meta.url));
+// Read at each run, so one harness can alternate builds.
+const cachectlBin = (): string => process.env.CACHECTL_BENCH_BIN ?? fileURLToPath(new URL('../../bin/cachectl', import.meta.url));
 
 /** Wall time of any program; stdout is kept only when asked (a scan of a million keys is big). */
 export async function runTimed(
@@ -51,7 +52,7 @@ export async function runTimed(
 
 /** The node flags on bin/cachectl's `#!/usr/bin/env -S node <flags>` line. */
 function binNodeFlags(): string[] {
-  const line = readFileSync(cachectlBin, 'utf8').split('\n')[0] ?? '';
+  const line = readFileSync(cachectlBin(), 'utf8').split('\n')[0] ?? '';
   const m = /^#!\S*env\s+(?:-S\s+)?node\b(.*)$/.exec(line);
   return m ? (m[1] as string).trim().split(/\s+/).filter(Boolean) : [];
 }
@@ -63,7 +64,7 @@ export async function runCachectl(args: string[], options: { cpuProfDir?: string
   const prof = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   try {
     // node with the flags the bin's #! line gives it (as an operator's shell would), plus the preload.
-    const run = await runTimed(process.execPath, [...binNodeFlags(), ...prof, '--import', preload, cachectlBin, ...args], {
+    const run = await runTimed(process.execPath, [...binNodeFlags(), ...prof, '--import', preload, cachectlBin(), ...args], {
       keepStdout: true,
       env: { ...process.env, BENCH_RUSAGE_FILE: file, NO_COLOR: '1' },
     });

@@ -2,12 +2,14 @@
  * Where a cachectl run spends its CPU: the child is started with `--cpu-prof`, and the V8
  * profile is folded into self time per function (the top of a flame graph, as a list).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   hitCount?: number;
 }
 
@@ -32,13 +34,15 @@ export function hottestFunctions(dir: string, n = 12): HotFunction[] {
   if (!last) return [];
   const profile = JSON.parse(readFileSync(join(dir, last), 'utf8')) as CpuProfile;
   const self = new Map<string, number>();
+  const maps = new Map<string, SourceMap | undefined>();
   let total = 0;
   for (const node of profile.nodes) {
     const hits = node.hitCount ?? 0;
     if (hits === 0) continue;
     total += hits;
-    const { functionName, url, lineNumber } = node.callFrame;
-    const where = url ? `${shortPath(url)}:${lineNumber + 1}` : '';
+    const { functionName, url } = node.callFrame;
+    const { file, line } = original(node.callFrame, maps);
+    const where = url ? `${shortPath(file)}:${line + 1}` : '';
     const key = `${functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
     self.set(key, (self.get(key) ?? 0) + hits);
   }
@@ -46,6 +50,18 @@ export function hottestFunctions(dir: string, n = 12): HotFunction[] {
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
     .map(([name, hits]) => ({ name, share: total > 0 ? hits / total : 0 }));
+}
+
+/** dist/ is a bundle: a function's place in src/ (or node_modules/) comes from the chunk's source map. */
+function original(frame: ProfileNode['callFrame'], maps: Map<string, SourceMap | undefined>): { file: string; line: number } {
+  const { url, lineNumber, columnNumber } = frame;
+  if (!url.startsWith('file://')) return { file: url, line: lineNumber };
+  const js = fileURLToPath(url);
+  if (!maps.has(js)) maps.set(js, existsSync(`${js}.map`) ? new SourceMap(JSON.parse(readFileSync(`${js}.map`, 'utf8'))) : undefined);
+  const entry = maps.get(js)?.findEntry(lineNumber, columnNumber);
+  if (!entry || !('originalSource' in entry)) return { file: js, line: lineNumber };
+  const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(dirname(js), entry.originalSource);
+  return { file: source, line: entry.originalLine };
 }
 
 /** node_modules/<pkg>/..., dist/... or src/... instead of an absolute path. */

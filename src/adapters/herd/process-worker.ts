@@ -3,19 +3,15 @@
  * the lock really is across processes. Speaks request/reply over IPC, one request at a time.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { packageScript } from '../files/package-files.js';
 import { ConnectionError } from '../../errors.js';
 import type { ArmRequest, WorkerConfig, WorkerRoundResult } from './worker.js';
 import type { FromWorker, ToWorker } from './worker-main.js';
 import type { WorkerHandle } from './drill.js';
 
 export async function startProcessWorker(config: WorkerConfig): Promise<WorkerHandle> {
-  const self = fileURLToPath(import.meta.url);
-  const fromSource = self.endsWith('.ts');
-  const entry = self.replace(/process-worker\.(ts|js)$/, `worker-main.${fromSource ? 'ts' : 'js'}`);
-  // Running from source (tests, tsx) the child needs the same TypeScript loader.
-  const execArgv = fromSource ? ['--import', import.meta.resolve('tsx')] : [];
-  const child: ChildProcess = fork(entry, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const { script, nodeArgs } = packageScript('adapters/herd/worker-main');
+  const child: ChildProcess = fork(script, [], { execArgv: nodeArgs, serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   let exited: string | undefined;
   const waiting: { of: ToWorker['type']; resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
   child.on('message', (message: FromWorker) => {

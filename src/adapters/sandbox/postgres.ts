@@ -4,13 +4,13 @@
  * the demo catalogue over the wire, through the same code. The tests' throwaway databases are
  * made and dropped by the same recipe, with a mark of their own.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { pgDriver } from '../postgres/pg-driver.js';
 import { seedCatalogue, type CatalogueSize } from '../postgres/catalogue.js';
 import { spawnDetached } from './processes.js';
+import { packageScript } from '../files/package-files.js';
 import { waitUntil, type OnSpawned } from './redis.js';
 import type { SandboxProcess } from './state.js';
 import { quoteIdent, quoteLiteral } from '../postgres/quote.js';
@@ -101,21 +101,13 @@ export function dropExternalDatabase(adminUrl: string, database: string): Promis
   return dropOwnedDatabase(adminUrl, database, SANDBOX_OWNER);
 }
 
-/** The compiled server script next to this module, or the TypeScript source under tsx. */
-function pgliteServerScript(): { script: string; nodeArgs: string[] } {
-  const js = fileURLToPath(new URL('./pglite-server.js', import.meta.url));
-  if (existsSync(js)) return { script: js, nodeArgs: [] };
-  // Running from source (tests): the detached node needs tsx, resolved here because its cwd differs.
-  return { script: fileURLToPath(new URL('./pglite-server.ts', import.meta.url)), nodeArgs: ['--import', import.meta.resolve('tsx')] };
-}
-
 export function embeddedUrl(port: number): string {
   return `postgres://postgres@127.0.0.1:${port}/postgres`;
 }
 
 /** Starts PGlite seeded with the catalogue (in its own process, before it opens the port). */
 export async function startEmbeddedPostgres(dir: string, port: number, size: CatalogueSize, timeoutMs: number, onSpawned: OnSpawned): Promise<SandboxProcess> {
-  const { script, nodeArgs } = pgliteServerScript();
+  const { script, nodeArgs } = packageScript('adapters/sandbox/pglite-server');
   const workDir = join(dir, 'postgres');
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
