@@ -10,7 +10,7 @@
  * the next chunk.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { resolve } from 'node:path';
 import { DEFAULTS } from '../../config/defaults.js';
 import { InputError } from '../../errors.js';
@@ -88,6 +88,9 @@ export async function* readKeyBatches(
   // Next TAB at or after the current line in the current buffer (-1: none): one search per TAB, not per line.
   let tabBuf: Buffer | undefined;
   let nextTab = -1;
+  // The chunk's lines as one string when they are all ASCII (keys almost always are): a key is then
+  // a substring of it, not a call into native code and a UTF-8 decode per line.
+  let asciiText: string | undefined;
   const take = (buf: Buffer, start: number, end: number, utf8Known: boolean): void => {
     lineNo++;
     let s = start;
@@ -112,7 +115,7 @@ export async function* readKeyBatches(
       push(into, lineNo, undefined, 'not valid UTF-8: the line is reported as its bytes, never rewritten', shown);
       return;
     }
-    const line = buf.toString('utf8', s, e);
+    const line = asciiText !== undefined ? asciiText.slice(s, e) : buf.toString('utf8', s, e);
     // Only whitespace is a blank line too; keys themselves are kept byte for byte. (A line that starts
     // with a printable ASCII character is not blank: no trim needed.)
     const b0 = buf[s] as number;
@@ -135,7 +138,9 @@ export async function* readKeyBatches(
       const buf = carry ? Buffer.concat([carry, piece]) : piece;
       const lastNl = buf.lastIndexOf(NL);
       // One check for the whole chunk in the common case; line by line only when it fails.
-      const utf8Known = lastNl >= 0 && isUtf8(buf.subarray(0, lastNl));
+      const ascii = lastNl >= 0 && isAscii(buf.subarray(0, lastNl));
+      asciiText = ascii ? buf.toString('latin1', 0, lastNl) : undefined;
+      const utf8Known = ascii || (lastNl >= 0 && isUtf8(buf.subarray(0, lastNl)));
       let start = 0;
       let hashFrom = 0;
       let nl: number;
@@ -169,6 +174,7 @@ export async function* readKeyBatches(
     throw error instanceof InputError ? error : keyListError(error, file);
   }
   if (carry) {
+    asciiText = undefined;
     // The last line has no line end: hashed as if it had one, so the proof does not depend on it.
     take(carry, 0, carry.length, false);
     if (hasher) {

@@ -82,6 +82,9 @@ export class RespBuffer {
   replies = 0;
   /** UTF-8 bytes of the last bulk written (the writer counts value bytes with it). */
   lastBulkBytes = 0;
+  /** The chunk bulkBytes last copied from, and a plain Uint8Array over it. */
+  private sourceChunk: Buffer | undefined;
+  private sourceBytes = new Uint8Array(0);
 
   /** `sizeHint`: expected bytes, so a pipeline is usually encoded without growing the buffer. */
   constructor(
@@ -148,7 +151,15 @@ export class RespBuffer {
     p = writeDigits(buf, p, length);
     buf[p++] = CR;
     buf[p++] = LF;
-    if (length > 32) src.copy(buf, p, at, at + length);
+    if (length > 32) {
+      // Buffer.copy makes a Buffer view of the source per call (node 20); a subarray of a plain
+      // Uint8Array over the same chunk, kept while the values come from it, costs about a third less.
+      if (src !== this.sourceChunk) {
+        this.sourceChunk = src;
+        this.sourceBytes = new Uint8Array(src.buffer, src.byteOffset, src.length);
+      }
+      buf.set(this.sourceBytes.subarray(at, at + length), p);
+    }
     // Short keys: a loop is cheaper than the call into native code.
     else for (let j = 0; j < length; j++) buf[p + j] = src[at + j] as number;
     p += length;

@@ -142,3 +142,39 @@ test('block hashes: lines before the first differing block are skipped, from tha
     'the first block matched and is skipped; every line after it is read',
   );
 });
+
+test('random key lists cut at random chunk boundaries read as a line-by-line reference reads them (ASCII and multi-byte chunks)', async () => {
+  let seed = 7;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+  const pieces = ['product:', 'user:{42}:', 'é', '日本', ' ', '\t# why', '\r', '#c', 'x'];
+  for (let round = 0; round < 200; round++) {
+    const lines: string[] = [];
+    for (let i = rand(40); i >= 0; i--) {
+      let line = '';
+      for (let j = rand(4); j >= 0; j--) line += pieces[rand(round % 3 === 0 ? pieces.length : 2)] + String(rand(1000));
+      if (rand(5) === 0) line = rand(2) ? '' : '   ';
+      lines.push(line);
+    }
+    const text = lines.join('\n') + (rand(2) ? '\n' : '');
+    const expected: { key: string; line: number }[] = [];
+    text.split('\n').forEach((raw, i) => {
+      let key = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (key.includes('\t')) key = key.slice(0, key.indexOf('\t'));
+      if (key === '' || key.startsWith('#') || key.trim() === '') return;
+      expected.push({ key, line: i + 1 });
+    });
+    const bytes = Buffer.from(text);
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < bytes.length;) {
+      const n = 1 + rand(24);
+      chunks.push(bytes.subarray(at, at + n));
+      at += n;
+    }
+    const batches = await all(chunks, 1 + rand(5));
+    assert.deepEqual(
+      batches.flatMap((b) => b.keys.map((key, i) => ({ key, line: b.lines[i] }))),
+      expected,
+      JSON.stringify(text),
+    );
+  }
+});

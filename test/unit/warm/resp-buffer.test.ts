@@ -126,3 +126,24 @@ test('a repeated integer (the TTL of every key) is copied from its last encoding
   for (const v of [9_999, 9_999, 10_000, 2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31, 2 ** 31, 0, 0]) commands.push(['PEXPIRE', 'k', v]);
   assert.deepEqual(encode(commands, 256).bytes(), reference(commands));
 });
+
+test('bulkBytes copies spans byte for byte, from several chunks in turn (views at an offset into a larger buffer), short and long', () => {
+  let seed = 11;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+  const backing = Buffer.alloc(1 << 16);
+  for (let i = 0; i < backing.length; i++) backing[i] = rand(256);
+  // Chunks as the COPY reader sees them: Buffers that start inside a shared ArrayBuffer.
+  const chunks = [backing.subarray(100, 20_000), backing.subarray(20_000, 40_000), Buffer.from(backing.subarray(7, 9_000))];
+  const p = new RespBuffer(256);
+  const expected: Buffer[] = [];
+  for (let i = 0; i < 3_000; i++) {
+    const chunk = chunks[rand(3) === 0 ? rand(3) : i % 2] as Buffer;
+    const length = rand(4) === 0 ? rand(2_000) : rand(40);
+    const at = rand(chunk.length - length);
+    p.begin(1);
+    p.bulkBytes(chunk, at, length);
+    assert.equal(p.lastBulkBytes, length);
+    expected.push(Buffer.from(`*1\r\n$${length}\r\n`), chunk.subarray(at, at + length), Buffer.from('\r\n'));
+  }
+  assert.ok(p.bytes().equals(Buffer.concat(expected)));
+});
