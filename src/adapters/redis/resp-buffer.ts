@@ -84,7 +84,7 @@ export class RespBuffer {
   lastBulkBytes = 0;
   /** The chunk bulkBytes last copied from, and a plain Uint8Array over it. */
   private sourceChunk: Buffer | undefined;
-  private sourceBytes = new Uint8Array(0);
+  private sourceBytes: Uint8Array = new Uint8Array(0);
 
   /** `sizeHint`: expected bytes, so a pipeline is usually encoded without growing the buffer. */
   constructor(
