@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const opts = options();
   const root = fileURLToPath(new URL('../..', import.meta.url));
   log('building dist/ (cachectl runs as the operator runs it)');
-  const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('build failed');
 
   const load = loadavg()[0] ?? 0;

@@ -41,6 +41,8 @@ export function openKeyList(file: string, cwd: string, stdin: NodeJS.ReadableStr
 }
 
 const NL = 0x0a;
+/** Bytes of an ASCII chunk decoded at once for its keys (see asciiLine). */
+const ASCII_WINDOW = 16 * 1024;
 
 /**
  * Yields batches of at most `batchSize` keys. Read errors (missing file) become an InputError
@@ -88,9 +90,24 @@ export async function* readKeyBatches(
   // Next TAB at or after the current line in the current buffer (-1: none): one search per TAB, not per line.
   let tabBuf: Buffer | undefined;
   let nextTab = -1;
-  // The chunk's lines as one string when they are all ASCII (keys almost always are): a key is then
-  // a substring of it, not a call into native code and a UTF-8 decode per line.
-  let asciiText: string | undefined;
+  // When a chunk's lines are all ASCII (keys almost always are), a key is a substring of a window
+  // of the chunk decoded at once, not a call into native code and a UTF-8 decode of its own. The
+  // window is small (ASCII_WINDOW): a string of a whole 256 KiB chunk would be a large object, a
+  // fresh mapping of zeroed pages each time (7% of a key-list warm's CPU in the kernel).
+  let asciiEnd = -1;
+  let windowBuf: Buffer | undefined;
+  let windowStart = 0;
+  let windowEnd = 0;
+  let windowText = '';
+  const asciiLine = (buf: Buffer, s: number, e: number): string => {
+    if (buf !== windowBuf || s < windowStart || e > windowEnd) {
+      windowBuf = buf;
+      windowStart = s;
+      windowEnd = Math.max(e, Math.min(asciiEnd, s + ASCII_WINDOW));
+      windowText = buf.toString('latin1', windowStart, windowEnd);
+    }
+    return windowText.slice(s - windowStart, e - windowStart);
+  };
   const take = (buf: Buffer, start: number, end: number, utf8Known: boolean): void => {
     lineNo++;
     let s = start;
@@ -115,7 +132,7 @@ export async function* readKeyBatches(
       push(into, lineNo, undefined, 'not valid UTF-8: the line is reported as its bytes, never rewritten', shown);
       return;
     }
-    const line = asciiText !== undefined ? asciiText.slice(s, e) : buf.toString('utf8', s, e);
+    const line = e <= asciiEnd ? asciiLine(buf, s, e) : buf.toString('utf8', s, e);
     // Only whitespace is a blank line too; keys themselves are kept byte for byte. (A line that starts
     // with a printable ASCII character is not blank: no trim needed.)
     const b0 = buf[s] as number;
@@ -139,7 +156,7 @@ export async function* readKeyBatches(
       const lastNl = buf.lastIndexOf(NL);
       // One check for the whole chunk in the common case; line by line only when it fails.
       const ascii = lastNl >= 0 && isAscii(buf.subarray(0, lastNl));
-      asciiText = ascii ? buf.toString('latin1', 0, lastNl) : undefined;
+      asciiEnd = ascii ? lastNl : -1;
       const utf8Known = ascii || (lastNl >= 0 && isUtf8(buf.subarray(0, lastNl)));
       let start = 0;
       let hashFrom = 0;
@@ -174,7 +191,7 @@ export async function* readKeyBatches(
     throw error instanceof InputError ? error : keyListError(error, file);
   }
   if (carry) {
-    asciiText = undefined;
+    asciiEnd = -1;
     // The last line has no line end: hashed as if it had one, so the proof does not depend on it.
     take(carry, 0, carry.length, false);
     if (hasher) {

@@ -178,3 +178,20 @@ test('random key lists cut at random chunk boundaries read as a line-by-line ref
     );
   }
 });
+
+test('a large all-ASCII chunk is read across its decoding windows: every key whole, in order', async () => {
+  const keys = Array.from({ length: 20_000 }, (_, i) => `tenant:${i % 7}:product:${i}${'x'.repeat(i % 50)}`);
+  const bytes = Buffer.from(keys.join('\n') + '\n');
+  // One chunk of about 800 KB, then the same bytes cut in two at an odd place.
+  for (const chunks of [[bytes], [bytes.subarray(0, 300_001), bytes.subarray(300_001)]]) {
+    const batches = await all(chunks, 1000);
+    assert.deepEqual(
+      batches.flatMap((b) => b.keys),
+      keys,
+    );
+    assert.deepEqual(
+      batches.flatMap((b) => b.lines),
+      keys.map((_, i) => i + 1),
+    );
+  }
+});
