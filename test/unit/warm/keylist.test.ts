@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { readKeyBatches, type KeyLineBatch } from '../../../src/adapters/files/key-list-reader.js';
+import { countKeyLines, readKeyBatches, type KeyLineBatch } from '../../../src/adapters/files/key-list-reader.js';
 
 async function all(text: string | Buffer[], batchSize = 2, skip = 0) {
   const stream = Readable.from(Array.isArray(text) ? text : [Buffer.from(text)], { objectMode: false });
@@ -194,4 +194,47 @@ test('a large all-ASCII chunk is read across its decoding windows: every key who
       keys.map((_, i) => i + 1),
     );
   }
+});
+
+test('countKeyLines counts what readKeyBatches gives (keys and invalid lines), for random bytes cut at random places', async () => {
+  let seed = 3;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+  const pieces = ['k:', '#', '\t', '\r', ' ', '\u00a0', '\u2003', 'é', '\ufeff', '\x7f', 'x y', '\xff\xfe'];
+  for (let round = 0; round < 300; round++) {
+    const parts: Buffer[] = [];
+    if (rand(4) === 0) parts.push(Buffer.from([0xef, 0xbb, 0xbf]));
+    for (let i = rand(30); i >= 0; i--) {
+      for (let j = rand(4); j >= 0; j--) {
+        const p = pieces[rand(pieces.length)] as string;
+        // '\xff\xfe' stands for bytes that are not UTF-8.
+        parts.push(p === '\xff\xfe' ? Buffer.from([0xff, 0xfe]) : Buffer.from(p + (rand(2) ? String(rand(100)) : '')));
+      }
+      if (rand(8) !== 0) parts.push(Buffer.from('\n'));
+    }
+    const bytes = Buffer.concat(parts);
+    const cuts = (): Buffer[] => {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < bytes.length;) {
+        const n = 1 + rand(16);
+        chunks.push(bytes.subarray(at, at + n));
+        at += n;
+      }
+      return chunks;
+    };
+    let expected = 0;
+    for await (const b of readKeyBatches(Readable.from(cuts()), 'keys.txt', 7, { invalidUtf8: 'collect' }))
+      expected += b.keys.length + (b.invalid?.length ?? 0);
+    assert.equal(await countKeyLines(Readable.from(cuts()), 'keys.txt'), expected, JSON.stringify(bytes.toString('latin1')));
+  }
+});
+
+test('countKeyLines: a BOM before a comment, whitespace-only lines, a TAB at the start, a last line without its end', async () => {
+  const count = (text: string) => countKeyLines(Readable.from([Buffer.from(text)]), 'keys.txt');
+  assert.equal(await count('\ufeff# comment\nk:1\n'), 1);
+  assert.equal(await count(' \t x\n\u2003\n\tk:2\n\r\n k:3\r\nk:4'), 2);
+});
+
+test('countKeyLines refuses a line longer than the limit as readKeyBatches does, naming the line', async () => {
+  const text = Buffer.from('a\nb\n' + 'x'.repeat(5000) + '\n');
+  await assert.rejects(countKeyLines(Readable.from([text]), 'keys.txt', { maxLineBytes: 1000 }), /line 3 is longer than 1000 bytes/);
 });
