@@ -68,7 +68,7 @@ export function addWarmOptions(cmd: Command): Command {
       '--wait-replicas <n>',
       'cluster: replicas that must acknowledge each pipeline before its keys count as written (default 1 where a master has replicas; 0 to not wait)',
     )
-    .option('--rate <keys/s>', 'cap the warm at this many keys per second')
+    .option('--rate <keys/s>', 'cap the warm at this many keys per second (batches default to a quarter second of it)')
     .option('--max-errors <n>', `stop after this many failed keys (default ${d.maxErrors})`)
     .option('--retries <n>', `retries of a transient error (default ${d.retries})`)
     .option(

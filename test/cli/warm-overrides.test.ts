@@ -27,3 +27,18 @@ test('a flag equal to what the file says changes nothing and says nothing', () =
   assert.ok(stale.options.entries.every((e) => e.staleMs === 60_000));
   assert.match(stale.notes.join('\n'), /^--stale 1m wins over the warmlist's `stale:` of hot-products/);
 });
+
+test('--rate cuts the default batch sizes to a quarter second of the rate; an explicit --batch-size wins; no rate keeps the defaults', () => {
+  const plain = planFromFlags([CATALOG], {}, io).options;
+  assert.equal(plain.batchSize, 2000);
+  assert.equal(plain.cursorRows, 2000);
+  const paced = planFromFlags([CATALOG], { rate: '400' }, io).options;
+  assert.equal(paced.rate, 400);
+  assert.equal(paced.batchSize, 100);
+  assert.equal(paced.cursorRows, 100);
+  assert.equal(planFromFlags([CATALOG], { rate: '1000000' }, io).options.batchSize, 2000);
+  assert.equal(planFromFlags([CATALOG], { rate: '2' }, io).options.batchSize, 1);
+  const explicit = planFromFlags([CATALOG], { rate: '400', batchSize: '700' }, io).options;
+  assert.equal(explicit.batchSize, 700);
+  assert.equal(explicit.cursorRows, 700);
+});
