@@ -64,6 +64,8 @@ export function planFromFlags(files: string[], flags: WarmFlags, io: IO): WarmPl
     entries,
     batchSize: int(flags.batchSize, '--batch-size', paced(d.batchSize)),
     cursorRows: Math.max(int(flags.batchSize, '--batch-size', paced(d.cursorRows)), 1),
+    // An explicit --batch-size is taken as it is; the default adapts to the rows' size.
+    ...(flags.batchSize === undefined ? { fetchBytes: { target: d.fetchBytes, firstKeys: d.firstFetchKeys } } : {}),
     pgConcurrency: int(flags.pgConcurrency, '--pg-concurrency', d.pgConcurrency),
     pipelineSize: int(flags.pipelineSize, '--pipeline-size', d.pipelineSize),
     redisInFlight: int(flags.inFlight, '--in-flight', d.redisInFlight),

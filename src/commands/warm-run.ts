@@ -4,6 +4,7 @@
  * connections closed), print the summary. The warm's options are built once, right before the run.
  */
 import { getHeapStatistics } from 'node:v8';
+import { memoryPressure } from '../core/run/memory.js';
 import { resolve } from 'node:path';
 import { createPgPool, verifyPg } from '../adapters/postgres/pool.js';
 import { PgWarmSource } from '../adapters/postgres/warm-source.js';
@@ -216,15 +217,10 @@ async function finish(opened: Opened, summary: WarmSummary | undefined, warn: (m
   }
 }
 
-/**
- * Stop reading at 85% of the JS heap's limit: a warm of values too large for its batch and pipeline
- * sizes then ends with a report (exit 1, stopped early) instead of a V8 out-of-memory crash.
- */
+/** The memory guard's reading: the JS heap and the buffers outside it (values in socket chunks and pipelines). */
 function heapPressure(): string | undefined {
-  const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
-  if (used < 0.85 * limit) return undefined;
-  const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;
-  return `the JS heap holds ${mib(used)} of its ${mib(limit)} limit: the values are too large for the batch and pipeline sizes; lower --batch-size and --pipeline-size (or raise the limit: NODE_OPTIONS=--max-old-space-size=<MiB>)`;
+  const { used_heap_size: heap, external_memory: buffers, heap_size_limit: limit } = getHeapStatistics();
+  return memoryPressure(heap, buffers, limit);
 }
 
 /** Key-list files must be readable before anything connects. */

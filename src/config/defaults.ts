@@ -50,6 +50,13 @@ export const DEFAULTS = {
      * keys into the cluster, alternated); 4,000 was no better.
      */
     batchSize: 2000,
+    /**
+     * Without --batch-size, a key list's fetches are sized by what their rows take in memory:
+     * about this many bytes a fetch (so --pg-concurrency fetches of large values stay bounded),
+     * at most batchSize keys, and firstFetchKeys until the first fetch has told the row size.
+     */
+    fetchBytes: 16 * 1024 * 1024,
+    firstFetchKeys: 16,
     /** Rows per cursor read for --query entries (the next read overlaps the writes). */
     cursorRows: 2000,
     pgConcurrency: 4,

@@ -115,6 +115,46 @@ describe('byte-identical values through the byte path (stream and key list, clus
     });
   }
 
+  test('key list with the default batch size: large values are fetched a few keys at a time (sized by their bytes), each byte for byte', async () => {
+    // 120 values of 400 KB: one fetch of 2,000 keys would hold 48 MB; sized to 16 MiB a fetch, it takes several.
+    await db.pool.query(`CREATE TABLE bigdocs AS SELECT 'big:' || g AS k, repeat(chr(65 + g % 26), 400000) || g AS body FROM generate_series(1, 120) g`);
+    await db.pool.query('CREATE SEQUENCE bigdocs_fetches');
+    const keysFile = writeKeyList(
+      dir,
+      'big.txt',
+      Array.from({ length: 120 }, (_, i) => `big:${i + 1}`),
+    );
+    // The MATERIALIZED CTE runs once per query: the sequence counts the fetches.
+    const fetch =
+      'WITH f AS MATERIALIZED (SELECT nextval($$bigdocs_fetches$$)) SELECT k AS key, body AS value FROM bigdocs WHERE k = ANY($1) AND (SELECT count(*) FROM f) > 0';
+    await Promise.all(clusterClients.map((c) => c.flushall()));
+    const r = await runCli([
+      'warm',
+      '--keys',
+      keysFile,
+      '--pattern',
+      '{key}',
+      '--fetch',
+      fetch,
+      '--ttl',
+      '10m',
+      '--pg',
+      db.url,
+      '--json',
+      '--cluster',
+      cluster.seeds,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).written, 120);
+    const { rows } = await db.pool.query<{ n: string }>('SELECT last_value AS n FROM bigdocs_fetches');
+    assert.ok(Number(rows[0]!.n) >= 4, `${rows[0]!.n} fetches for 48 MB of values`);
+    const topology = clusterTopology();
+    for (let g = 1; g <= 120; g++) {
+      const got = await (clusterClients[topology.nodeIndexOf(`big:${g}`)] as Redis).get(`big:${g}`);
+      assert.equal(got, String.fromCharCode(65 + (g % 26)).repeat(400_000) + g, `big:${g}`);
+    }
+  });
+
   test('stream with --dry-run and --verify all: byte keys reported and read back as their text', async () => {
     const t = targets()[0]!;
     await Promise.all(t.clients.map((c) => c.flushall()));

@@ -51,9 +51,11 @@ const ASCII_WINDOW = 16 * 1024;
 export async function* readKeyBatches(
   stream: NodeJS.ReadableStream,
   file: string,
-  batchSize: number,
+  batchSize: number | (() => number),
   opts: number | ReadKeyOptions = {},
 ): AsyncGenerator<KeyLineBatch> {
+  const sizeOf = typeof batchSize === 'number' ? () => batchSize : batchSize;
+  let size = sizeOf();
   const o: ReadKeyOptions = typeof opts === 'number' ? { skipLines: opts } : opts;
   const maxLine = o.maxLineBytes ?? DEFAULTS.keys.maxLineBytes;
   const hasher = o.fingerprint || o.proof ? new PrefixHasher(o.proof?.blockLines) : undefined;
@@ -139,12 +141,16 @@ export async function* readKeyBatches(
     if ((b0 <= 0x20 || b0 >= 0x7f) && line.trim().length === 0) return;
     push(into, lineNo, line);
   };
-  const full = () => batch.keys.length + (batch.invalid?.length ?? 0) >= batchSize || batch.resumeMismatch !== undefined;
+  const full = () => batch.keys.length + (batch.invalid?.length ?? 0) >= size || batch.resumeMismatch !== undefined;
   const emit = (): KeyLineBatch => {
     const out = batch;
     if (hasher && lineNo > skipTo) out.mark = hasher.mark();
     batch = { keys: [], lines: [] };
     return out;
+  };
+  /** After the consumer took a batch: the next one's size. */
+  const resize = () => {
+    size = Math.max(1, sizeOf());
   };
 
   let carry: Buffer | undefined;
@@ -180,6 +186,7 @@ export async function* readKeyBatches(
             hashFrom = start;
           }
           yield emit();
+          resize();
           if (o.signal?.aborted) return;
         }
       }
@@ -303,12 +310,17 @@ export function keyListPort(
   options: { maxLineBytes?: number; signal?: AbortSignal; fingerprint?: boolean } = {},
 ) {
   return {
-    open(entry: { source: { kind: string; keysFile?: string } }, skipLines: number, proof?: PrefixProof): AsyncIterable<KeyLineBatch> {
+    open(
+      entry: { source: { kind: string; keysFile?: string } },
+      skipLines: number,
+      proof?: PrefixProof,
+      size: () => number = () => batchSize,
+    ): AsyncIterable<KeyLineBatch> {
       const file = entry.source.keysFile ?? '-';
       // No signal here: the engine stops between batches, and after a stop it reads the rest of a
       // file to list its keys as not attempted (a stdin's rest it leaves unread).
       const { signal: _signal, ...rest } = options;
-      return readKeyBatches(openKeyList(file, cwd, stdin), file === '-' ? 'stdin' : file, batchSize, {
+      return readKeyBatches(openKeyList(file, cwd, stdin), file === '-' ? 'stdin' : file, size, {
         ...rest,
         skipLines,
         ...(proof ? { proof } : {}),

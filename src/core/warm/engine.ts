@@ -4,7 +4,7 @@
  * counted per entry and node, and a summary at the end. Pure orchestration over ports.
  */
 import { matchKeyInto } from './pattern.js';
-import type { KeyLineBatch } from './ports.js';
+import type { FetchedRows, KeyLineBatch } from './ports.js';
 import {
   byteRowsBatch,
   byteRowsFit,
@@ -39,6 +39,7 @@ import type { FailureKind, ResumePoint, WarmEntry, WarmOptions } from './types.j
 import { InputError, stopCause } from '../../errors.js';
 import { TicketLedger } from './tickets.js';
 import { LastKey } from './last-key.js';
+import { FetchSizer } from './fetch-size.js';
 import { valueOf, type RowShape } from './values.js';
 
 export interface WarmPorts {
@@ -69,6 +70,8 @@ class WarmEngine {
   private readonly ledger: TicketLedger;
   private writer!: CacheWriter;
   private readonly resumed: Record<string, ResumedEntry> = {};
+  /** Sizes key-list fetches by their rows' bytes (without an explicit --batch-size). */
+  private readonly sizer: FetchSizer | undefined;
 
   constructor(
     private readonly options: WarmOptions,
@@ -78,6 +81,7 @@ class WarmEngine {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.ledger = new TicketLedger(options.checkpoint, (error) => this.fail(error));
+    this.sizer = options.fetchBytes ? new FetchSizer(options.batchSize, options.fetchBytes.target, options.fetchBytes.firstKeys) : undefined;
   }
 
   async run(): Promise<WarmSummary> {
@@ -160,7 +164,9 @@ class WarmEngine {
 
   private async runKeyList(entry: WarmEntry, resume: ResumePoint): Promise<void> {
     const slots = new Semaphore(this.options.pgConcurrency);
-    const batches = this.ports.keys.open(entry, resume.position, resume.proof)[Symbol.asyncIterator]();
+    const sizer = this.sizer;
+    const size = sizer ? () => sizer.next() : undefined;
+    const batches = this.ports.keys.open(entry, resume.position, resume.proof, size)[Symbol.asyncIterator]();
     let lastLine = resume.position;
     try {
       for (;;) {
@@ -336,6 +342,7 @@ class WarmEngine {
       return;
     }
     const rowCount = fetched.bytes?.count ?? fetched.rows.length;
+    if (this.sizer) this.sizer.fetched(accepted.length, heldBytes(fetched));
     this.emit({ type: 'batchFetched', entry: entry.name, keys: accepted.length, rows: rowCount, ms: this.now() - started });
     const rejected = new Map(fetched.invalid.map((x) => [x.index, x.reason]));
     if (fetched.bytes) {
@@ -663,4 +670,15 @@ function verifyReason(problem: VerifyProblem, node: string, detail: string | und
   if (problem === 'missing') return `verify: not found on ${node}`;
   if (problem === 'noTtl') return `verify: no TTL on ${node}`;
   return `verify: could not read it back (${detail ?? 'no reply'}); state unknown`;
+}
+
+/** What a fetch's rows take in memory: the socket chunks that hold them, or the values' text. */
+function heldBytes(fetched: FetchedRows): number {
+  let bytes = 0;
+  if (fetched.bytes) {
+    for (const chunk of fetched.bytes.chunks) bytes += chunk.length;
+    return bytes;
+  }
+  for (const row of fetched.rows) for (const cell of row) bytes += typeof cell === 'string' ? cell.length : cell instanceof Uint8Array ? cell.length : 8;
+  return bytes;
 }

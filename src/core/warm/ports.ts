@@ -155,8 +155,11 @@ export interface RowSourcePort {
 }
 
 export interface KeyListPort {
-  /** Skips the first `skipLines` lines, only where they match `proof` when one is given. */
-  open(entry: WarmEntry, skipLines: number, proof?: PrefixProof): AsyncIterable<KeyLineBatch>;
+  /**
+   * Skips the first `skipLines` lines, only where they match `proof` when one is given. `batchSize`,
+   * where given, is asked before each batch (the engine sizes batches by their values' bytes).
+   */
+  open(entry: WarmEntry, skipLines: number, proof?: PrefixProof, batchSize?: () => number): AsyncIterable<KeyLineBatch>;
   count(entry: WarmEntry): Promise<number | undefined>;
   /** The list is a stream that may never end (stdin, a named pipe, a device): after a signal its rest is left unread. */
   isStream?(entry: WarmEntry): boolean;

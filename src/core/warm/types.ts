@@ -91,6 +91,8 @@ export interface CheckpointHook {
 export interface WarmOptions {
   entries: WarmEntry[];
   batchSize: number;
+  /** Key-list fetches sized to about this many bytes (FetchSizer), batchSize keys at most; without it every fetch is batchSize keys. */
+  fetchBytes?: { target: number; firstKeys: number };
   /** Rows per cursor read for query entries. */
   cursorRows: number;
   pgConcurrency: number;

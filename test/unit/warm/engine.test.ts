@@ -96,7 +96,7 @@ function setup(entries: (WarmEntry & { keys: string[] })[], extra: Partial<WarmO
     ...extra,
   };
   const events: WarmEvent[] = [];
-  return { run: () => runWarm(options, ports, (e) => events.push(e)), events, fetchedAt, writer: () => writer };
+  return { run: () => runWarm(options, ports, (e) => events.push(e)), events, fetchedAt, writer: () => writer, ports };
 }
 
 test('all of tier 1 is written before tier 2 fetches anything', async () => {
@@ -344,4 +344,29 @@ test('key-list values as bytes: a NULL value is written empty (0 bytes), a missi
   assert.equal(summary.bytes, 5);
   assert.equal(summary.missing, 1);
   assert.equal(summary.invalid, 1);
+});
+
+test('without an explicit batch size, key-list fetches are sized by the bytes their rows took: small first, then what fits the budget', async () => {
+  const keys = Array.from({ length: 60 }, (_, i) => `p:${i}`);
+  const entry = keysEntry('big', 1, keys);
+  const asked: number[] = [];
+  const t = setup([entry], { batchSize: 10, pgConcurrency: 1, maxValueBytes: 1000, fetchBytes: { target: 1000, firstKeys: 2 } });
+  const ports = t.ports;
+  ports.keys.open = async function* (_e, _skip, _proof, size) {
+    for (let i = 0; i < keys.length;) {
+      const n = size ? size() : 10;
+      asked.push(n);
+      yield { keys: keys.slice(i, i + n), lines: keys.slice(i, i + n).map((_, j) => i + j + 1) };
+      i += n;
+    }
+  };
+  // Values of 200 characters: 1,000 bytes hold 4 rows (with their ids).
+  ports.rows.fetch = async (_e, params) => ({ rows: params[0]!.map((id) => [id, 'x'.repeat(200)]), shape: rowShape(['id', 'value']), invalid: [] });
+  const summary = await t.run();
+  assert.equal(summary.written, 60);
+  assert.equal(asked[0], 2);
+  assert.ok(
+    asked.slice(2).every((n) => n === 4),
+    asked.join(' '),
+  );
 });

@@ -238,3 +238,13 @@ test('countKeyLines refuses a line longer than the limit as readKeyBatches does,
   const text = Buffer.from('a\nb\n' + 'x'.repeat(5000) + '\n');
   await assert.rejects(countKeyLines(Readable.from([text]), 'keys.txt', { maxLineBytes: 1000 }), /line 3 is longer than 1000 bytes/);
 });
+
+test('a batch size given as a function is asked again after each batch is taken', async () => {
+  const sizes = [3, 1, 5];
+  let asked = 0;
+  const text = Array.from({ length: 12 }, (_, i) => `k:${i}`).join('\n');
+  const out: number[] = [];
+  for await (const b of readKeyBatches(Readable.from([Buffer.from(text)]), 'keys.txt', () => sizes[Math.min(asked++, sizes.length - 1)] as number))
+    out.push(b.keys.length);
+  assert.deepEqual(out, [3, 1, 5, 3]);
+});

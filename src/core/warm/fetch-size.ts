@@ -1,0 +1,31 @@
+/**
+ * How many keys a key-list fetch takes: as many as fit a byte budget at the row size seen so far,
+ * never more than the batch size. The size a row takes is learnt from each completed fetch; the
+ * larger of the last fetch's and the run's average counts, so a run into larger values shrinks
+ * at once and grows back only as the average does. Before the first fetch completes, `first`.
+ */
+export class FetchSizer {
+  private keys = 0;
+  private bytes = 0;
+  private lastPerKey = 0;
+
+  constructor(
+    private readonly maxKeys: number,
+    private readonly targetBytes: number,
+    private readonly first: number,
+  ) {}
+
+  /** A fetch of `keys` keys came back holding `bytes`. */
+  fetched(keys: number, bytes: number): void {
+    if (keys <= 0) return;
+    this.keys += keys;
+    this.bytes += bytes;
+    this.lastPerKey = bytes / keys;
+  }
+
+  next(): number {
+    if (this.keys === 0) return Math.min(this.maxKeys, this.first);
+    const perKey = Math.max(this.lastPerKey, this.bytes / this.keys, 1);
+    return Math.max(1, Math.min(this.maxKeys, Math.floor(this.targetBytes / perKey)));
+  }
+}
