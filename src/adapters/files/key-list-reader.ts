@@ -29,6 +29,11 @@ export interface ReadKeyOptions {
   invalidUtf8?: 'collect' | 'throw';
   /** Fingerprint the lines (warm with --checkpoint); off for the other commands. */
   fingerprint?: boolean;
+  /**
+   * A stream (stdin, a pipe): the keys of each chunk read are handed on at its end, not held until
+   * a batch fills, since the producer may pause (or wait for the warm) with keys sent.
+   */
+  flushEachChunk?: boolean;
 }
 
 /** Opens a key list: a file path, or '-' for the given stdin. */
@@ -193,6 +198,11 @@ export async function* readKeyBatches(
       hasher?.add(buf.subarray(hashFrom, start));
       carry = start < buf.length ? buf.subarray(start) : undefined;
       if (carry && carry.length > maxLine) throw tooLong(file, lineNo + 1, maxLine);
+      if (o.flushEachChunk && (batch.keys.length > 0 || batch.invalid)) {
+        yield emit();
+        resize();
+        if (o.signal?.aborted) return;
+      }
     }
   } catch (error) {
     throw error instanceof InputError ? error : keyListError(error, file);
@@ -309,6 +319,15 @@ export function keyListPort(
   batchSize: number,
   options: { maxLineBytes?: number; signal?: AbortSignal; fingerprint?: boolean } = {},
 ) {
+  /** stdin, a named pipe, a device: a list that may never end and may pause. */
+  const isStream = (file: string): boolean => {
+    if (file === '-') return true;
+    try {
+      return !statSync(resolve(cwd, file)).isFile();
+    } catch {
+      return false;
+    }
+  };
   return {
     open(
       entry: { source: { kind: string; keysFile?: string } },
@@ -322,6 +341,7 @@ export function keyListPort(
       const { signal: _signal, ...rest } = options;
       return readKeyBatches(openKeyList(file, cwd, stdin), file === '-' ? 'stdin' : file, size, {
         ...rest,
+        flushEachChunk: isStream(file),
         skipLines,
         ...(proof ? { proof } : {}),
         invalidUtf8: 'collect',
@@ -331,13 +351,7 @@ export function keyListPort(
       return countKeys(entry.source.keysFile ?? '-', cwd, options);
     },
     isStream(entry: { source: { kind: string; keysFile?: string } }): boolean {
-      const file = entry.source.keysFile ?? '-';
-      if (file === '-') return true;
-      try {
-        return !statSync(resolve(cwd, file)).isFile();
-      } catch {
-        return false;
-      }
+      return isStream(entry.source.keysFile ?? '-');
     },
   };
 }

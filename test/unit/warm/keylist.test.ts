@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { countKeyLines, readKeyBatches, type KeyLineBatch } from '../../../src/adapters/files/key-list-reader.js';
 
 async function all(text: string | Buffer[], batchSize = 2, skip = 0) {
@@ -247,4 +247,20 @@ test('a batch size given as a function is asked again after each batch is taken'
   for await (const b of readKeyBatches(Readable.from([Buffer.from(text)]), 'keys.txt', () => sizes[Math.min(asked++, sizes.length - 1)] as number))
     out.push(b.keys.length);
   assert.deepEqual(out, [3, 1, 5, 3]);
+});
+
+test('a stream (flushEachChunk): keys that arrived are handed on at the end of their chunk, before the batch fills or the input ends', async () => {
+  const input = new PassThrough();
+  const batches = readKeyBatches(input, 'stdin', 1000, { flushEachChunk: true })[Symbol.asyncIterator]();
+  input.write('a:1\na:2\npart');
+  // Without the flush the batch would wait for the input's end: fail instead of hanging.
+  let timer: NodeJS.Timeout | undefined;
+  const first = await Promise.race([
+    batches.next(),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the keys sent were held back')), 5000))),
+  ]).finally(() => clearTimeout(timer));
+  assert.deepEqual(first.value?.keys, ['a:1', 'a:2']);
+  input.end('ial\n');
+  assert.deepEqual((await batches.next()).value?.keys, ['partial']);
+  assert.equal((await batches.next()).done, true);
 });
