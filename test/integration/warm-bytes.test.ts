@@ -155,6 +155,40 @@ describe('byte-identical values through the byte path (stream and key list, clus
     }
   });
 
+  test('key list with the default batch size and small values: fetches of 2,000 keys once the first have told the row size', async () => {
+    await db.pool.query(`CREATE TABLE smalldocs AS SELECT 'small:' || g AS k, repeat('v', 100) || g AS body FROM generate_series(1, 6000) g`);
+    await db.pool.query('CREATE SEQUENCE smalldocs_fetches');
+    const keysFile = writeKeyList(
+      dir,
+      'small.txt',
+      Array.from({ length: 6000 }, (_, i) => `small:${i + 1}`),
+    );
+    const fetch =
+      'WITH f AS MATERIALIZED (SELECT nextval($$smalldocs_fetches$$)) SELECT k AS key, body AS value FROM smalldocs WHERE k = ANY($1) AND (SELECT count(*) FROM f) > 0';
+    await Promise.all(clusterClients.map((c) => c.flushall()));
+    const r = await runCli([
+      'warm',
+      '--keys',
+      keysFile,
+      '--pattern',
+      '{key}',
+      '--fetch',
+      fetch,
+      '--ttl',
+      '10m',
+      '--pg',
+      db.url,
+      '--json',
+      '--cluster',
+      cluster.seeds,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).written, 6000);
+    // A few first fetches of 16 keys (those read before one came back), then 2,000 at a time.
+    const { rows } = await db.pool.query<{ n: string }>('SELECT last_value AS n FROM smalldocs_fetches');
+    assert.ok(Number(rows[0]!.n) <= 10, `${rows[0]!.n} fetches for 6,000 keys of 100 B`);
+  });
+
   test('stream with --dry-run and --verify all: byte keys reported and read back as their text', async () => {
     const t = targets()[0]!;
     await Promise.all(t.clients.map((c) => c.flushall()));

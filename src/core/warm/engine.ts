@@ -672,11 +672,16 @@ function verifyReason(problem: VerifyProblem, node: string, detail: string | und
   return `verify: could not read it back (${detail ?? 'no reply'}); state unknown`;
 }
 
-/** What a fetch's rows take in memory: the socket chunks that hold them, or the values' text. */
+/** What a fetch's rows take in memory: the socket chunks that hold them (each once), or the values' text. */
 function heldBytes(fetched: FetchedRows): number {
   let bytes = 0;
   if (fetched.bytes) {
-    for (const chunk of fetched.bytes.chunks) bytes += chunk.length;
+    // chunks[r] is row r's chunk: consecutive rows share one.
+    let last: Buffer | undefined;
+    for (const chunk of fetched.bytes.chunks) {
+      if (chunk !== last) bytes += chunk.length;
+      last = chunk;
+    }
     return bytes;
   }
   for (const row of fetched.rows) for (const cell of row) bytes += typeof cell === 'string' ? cell.length : cell instanceof Uint8Array ? cell.length : 8;
