@@ -17,7 +17,7 @@ export function spawnCli(args: string[], options: { cwd?: string } = {}): ChildP
 }
 
 /** The test runner's own variables would make the child talk the runner's protocol on stdout. */
-function childEnv(): NodeJS.ProcessEnv {
+export function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.NODE_TEST_CONTEXT;
   return env;

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisProcess } from '../harness/redis.js';
+import { childEnv } from '../harness/spawn-cli.js';
 import { createTestDatabase, seedCatalogue, type TestDatabase } from '../harness/postgres.js';
 import type { DrillResult } from '../../src/core/herd/drill-types.js';
 
@@ -21,9 +22,7 @@ const REPORT_UNDICI = `data:text/javascript,${encodeURIComponent(
 
 function bin(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...env };
-    delete childEnv.NODE_TEST_CONTEXT;
-    execFile(BIN, args, { cwd: ROOT, env: childEnv }, (error, stdout, stderr) => {
+    execFile(BIN, args, { cwd: ROOT, env: { ...childEnv(), ...env } }, (error, stdout, stderr) => {
       const code = error && typeof error.code === 'number' ? error.code : 0;
       resolve({ code, stdout, stderr });
     });

@@ -9,20 +9,31 @@ import { fileURLToPath } from 'node:url';
 
 const fromSource = import.meta.url.endsWith('.ts');
 
-/** The directory holding cachectl's package.json. */
-export function packageRoot(): string {
+let found: { root: string; version: string } | undefined;
+
+/** cachectl's package.json, found once per process: its directory and version. */
+function ownPackage(): { root: string; version: string } {
+  if (found) return found;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const file = join(dir, 'package.json');
-    if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'cachectl') return dir;
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'cachectl') return (found = { root: dir, version: pkg.version ?? '0.0.0' });
+    }
     const up = dirname(dir);
     if (up === dir) throw new Error(`cachectl's package.json was not found above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
 }
 
+/** The directory holding cachectl's package.json. */
+export function packageRoot(): string {
+  return ownPackage().root;
+}
+
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  return ownPackage().version;
 }
 
 /**

@@ -365,8 +365,5 @@ test('without an explicit batch size, key-list fetches are sized by the bytes th
   const summary = await t.run();
   assert.equal(summary.written, 60);
   assert.equal(asked[0], 2);
-  assert.ok(
-    asked.slice(2).every((n) => n === 4),
-    asked.join(' '),
-  );
+  assert.ok(asked.length > 3 && asked.slice(2).every((n) => n === 4), asked.join(' '));
 });
