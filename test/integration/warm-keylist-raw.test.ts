@@ -11,7 +11,8 @@ import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
 import { checkOut, createPgPool } from '../../src/adapters/postgres/pool.js';
 import { PgWarmSource } from '../../src/adapters/postgres/warm-source.js';
 import { parsePattern } from '../../src/core/warm/pattern.js';
-import { matchRowIndexes, matchRows } from '../../src/core/warm/batch.js';
+import { matchRows } from '../../src/core/warm/batch.js';
+import { matchByteValueRows } from '../../src/core/warm/key-match.js';
 import type { FetchedRows } from '../../src/core/warm/ports.js';
 import { RawRowsQuery } from '../../src/adapters/postgres/raw-rows.js';
 import { arrayLiteral } from '../../src/adapters/postgres/quote.js';
@@ -64,12 +65,13 @@ function valuesOf(entry: WarmEntry, keys: string[], params: string[][], fetched:
     const values = matchRows(entry.source.pattern, keys, fetched.rows, fetched.shape, 'string', single);
     return Array.from(values, (v) => (v === undefined ? 'none' : digest(Buffer.from(v as string, 'utf8'))));
   }
-  const rowOf = matchRowIndexes(entry.source.pattern, keys, bytes.count, (r, c) => bytes.cell(r, c), fetched.shape, single);
+  // The engine's own matching (on the key column's bytes where it can), against the row path's strings.
+  const rowOf = matchByteValueRows(entry.source.pattern, keys, params, bytes, fetched.shape);
   return Array.from(rowOf, (r) => {
     if (r < 0) return 'none';
     const at = bytes.valueSpans[2 * r] as number;
     const length = Math.max(0, bytes.valueSpans[2 * r + 1] as number);
-    return digest((bytes.chunks[r] as Buffer).subarray(at, at + length));
+    return digest((bytes.chunkList[bytes.chunkOf[r] as number] as Buffer).subarray(at, at + length));
   });
 }
 
@@ -90,6 +92,20 @@ const cases: { name: string; fetch: string; pattern?: string; param: (id: number
     bytes: true,
   },
   { name: 'uuid key', fetch: 'SELECT u, vc AS value FROM t WHERE u = ANY($1::uuid[])', pattern: 'item:{u}', param: (id) => [md5uuid(id)], bytes: true },
+  {
+    name: 'ASCII text key (matched on its bytes)',
+    fetch: "SELECT c AS code, body AS value FROM (SELECT replace(code, '€', 'e') AS c, body FROM t) s WHERE c = ANY($1)",
+    pattern: 'item:{code}',
+    param: (id) => [`c-${id}-e`],
+    bytes: true,
+  },
+  {
+    // The database matches 07 to 7, the row says 7: no row for the key, on both paths.
+    name: 'bigint key given with a leading zero',
+    fetch: 'SELECT id, body AS value FROM t WHERE id = ANY($1::bigint[])',
+    param: (id) => [id % 7 === 0 ? `0${id}` : String(id)],
+    bytes: true,
+  },
   {
     name: 'two key columns',
     fetch: 'SELECT id, code, body AS value FROM t WHERE id = ANY($1::bigint[]) AND code = ANY($2)',
@@ -125,7 +141,8 @@ test('fetchBytes gives every key the value fetch gives it, for every column type
   try {
     const source = new PgWarmSource(pool, { cursorRows: 100, statementTimeoutMs: 30_000, retries: 0, retryBaseMs: 1, emit: () => undefined });
     // Ids that exist, the large values among them, and some that do not (no row).
-    const ids = [...Array.from({ length: 1200 }, (_, i) => i * 2 + 1), N + 5, N + 6];
+    // Ids listed twice get their value at both places.
+    const ids = [...Array.from({ length: 1200 }, (_, i) => i * 2 + 1), N + 5, N + 6, 1, 7, N + 5];
     for (const c of cases) {
       const entry = entryFor(c.fetch, c.pattern);
       const perKey = ids.map(c.param);
@@ -135,6 +152,11 @@ test('fetchBytes gives every key the value fetch gives it, for every column type
       const viaBytes = await source.fetchBytes(entry, params, keys.length);
       assert.equal(viaBytes.bytes !== undefined, c.bytes, `${c.name}: values as bytes`);
       assert.equal(viaRows.bytes, undefined);
+      if (viaBytes.bytes && params.length === 1 && entry.source.kind === 'keys') {
+        // Every one-column key here is text, an integer or a uuid: matched on its bytes.
+        const column = viaBytes.shape.names.indexOf(entry.source.pattern.params[0] as string);
+        assert.ok(viaBytes.bytes.textSpans(column), `${c.name}: the key column's bytes are its text`);
+      }
       const expected = valuesOf(entry, keys, params, viaRows);
       assert.ok(expected.filter((v) => v !== 'none').length >= 1000, `${c.name}: rows came back`);
       assert.deepEqual(valuesOf(entry, keys, params, viaBytes), expected, c.name);

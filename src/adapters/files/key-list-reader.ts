@@ -69,11 +69,20 @@ export async function* readKeyBatches(
   const verify = o.proof !== undefined && o.proof.lines === skipTo ? o.proof : undefined;
   let held: KeyLineBatch = { keys: [], lines: [] };
   let lineNo = 0;
-  let batch: KeyLineBatch = { keys: [], lines: [] };
+  // The batch's columns are allocated at its size and filled by index (`filled` keys so far), then
+  // cut to what they hold when handed on: grown by push, they were about 30 bytes of garbage a key.
+  const sized = (): KeyLineBatch => ({ keys: new Array<string>(Math.min(size, 8192)), lines: new Array<number>(Math.min(size, 8192)) });
+  let batch = sized();
+  let filled = 0;
 
   const push = (into: KeyLineBatch, line: number, key: string | undefined, bad?: string, shown?: string): void => {
     if (bad !== undefined) (into.invalid ??= []).push({ line, key: shown ?? '', reason: bad });
-    else if (key !== undefined) {
+    else if (key === undefined) return;
+    else if (into === batch) {
+      into.keys[filled] = key;
+      into.lines[filled] = line;
+      filled++;
+    } else {
       into.keys.push(key);
       into.lines.push(line);
     }
@@ -146,16 +155,20 @@ export async function* readKeyBatches(
     if ((b0 <= 0x20 || b0 >= 0x7f) && line.trim().length === 0) return;
     push(into, lineNo, line);
   };
-  const full = () => batch.keys.length + (batch.invalid?.length ?? 0) >= size || batch.resumeMismatch !== undefined;
+  const full = () => filled + (batch.invalid?.length ?? 0) >= size || batch.resumeMismatch !== undefined;
   const emit = (): KeyLineBatch => {
     const out = batch;
+    out.keys.length = filled;
+    out.lines.length = filled;
     if (hasher && lineNo > skipTo) out.mark = hasher.mark();
     batch = { keys: [], lines: [] };
+    filled = 0;
     return out;
   };
-  /** After the consumer took a batch: the next one's size. */
+  /** After the consumer took a batch: the next one's size, and its columns at that size. */
   const resize = () => {
     size = Math.max(1, sizeOf());
+    batch = sized();
   };
 
   let carry: Buffer | undefined;
@@ -198,7 +211,7 @@ export async function* readKeyBatches(
       hasher?.add(buf.subarray(hashFrom, start));
       carry = start < buf.length ? buf.subarray(start) : undefined;
       if (carry && carry.length > maxLine) throw tooLong(file, lineNo + 1, maxLine);
-      if (o.flushEachChunk && (batch.keys.length > 0 || batch.invalid)) {
+      if (o.flushEachChunk && (filled > 0 || batch.invalid)) {
         yield emit();
         resize();
         if (o.signal?.aborted) return;
@@ -219,7 +232,7 @@ export async function* readKeyBatches(
   }
   // The stream ended before the checkpointed position: it is not the input the checkpoint saw.
   if (verify && lineNo < skipTo) stopSkipping(Math.floor(lineNo / verify.blockLines) * verify.blockLines + 1);
-  if (batch.keys.length > 0 || batch.invalid || batch.resumeMismatch !== undefined) yield emit();
+  if (filled > 0 || batch.invalid || batch.resumeMismatch !== undefined) yield emit();
 }
 
 /** A line's bytes as text a terminal and a key list can show: valid runs as they are, other bytes as \xNN. */

@@ -33,12 +33,30 @@ export interface RawField {
 const DATA_ROW = 0x44; // 'D'
 const READY_FOR_QUERY = 0x5a; // 'Z'
 
-/** Rows as offsets: field c of row r is chunks[r][spans[2(r*columns+c)], +spans[...+1]); length -1 is NULL. */
+/**
+ * Rows as offsets: field c of row r is chunk(r)[spans[2(r*columns+c)], +spans[...+1]); length -1
+ * is NULL. Row r's chunk is chunkList[chunkOf[r]]: many rows share a socket chunk, and an array
+ * of one chunk reference per row, grown by push, was about 34 bytes of garbage a key.
+ */
 export class RawRows {
   count = 0;
   columns = 0;
-  readonly chunks: Buffer[] = [];
-  spans = new Int32Array(64);
+  /** The distinct chunks the rows are in, in order. */
+  readonly chunkList: Buffer[] = [];
+  chunkOf: Int32Array;
+  spans: Int32Array;
+
+  /** `expectedRows`: a key-list fetch knows about how many rows come back (its keys). */
+  constructor(expectedRows = 16) {
+    const rows = Math.max(16, expectedRows);
+    this.chunkOf = new Int32Array(rows);
+    // Two columns (key, value) is the usual shape; more grow the spans once.
+    this.spans = new Int32Array(4 * rows);
+  }
+
+  chunk(r: number): Buffer {
+    return this.chunkList[this.chunkOf[r] as number] as Buffer;
+  }
 
   /** Field c of row r as text (null for NULL). */
   text(r: number, c: number): string | null {
@@ -46,7 +64,7 @@ export class RawRows {
     const length = this.spans[i + 1] as number;
     if (length < 0) return null;
     const at = this.spans[i] as number;
-    return (this.chunks[r] as Buffer).toString('utf8', at, at + length);
+    return this.chunk(r).toString('utf8', at, at + length);
   }
 
   /** Reads one DataRow payload, buf[at, end). */
@@ -72,13 +90,19 @@ export class RawRows {
       if (length > 0) p += length;
       if (p > end) throw new Error('DataRow shorter than its fields');
     }
-    this.chunks.push(buf);
+    if (this.chunkList[this.chunkList.length - 1] !== buf) this.chunkList.push(buf);
+    if (this.count === this.chunkOf.length) {
+      const grown = new Int32Array(this.count * 2);
+      grown.set(this.chunkOf);
+      this.chunkOf = grown;
+    }
+    this.chunkOf[this.count] = this.chunkList.length - 1;
     this.count++;
   }
 }
 
 export class RawRowsQuery implements pg.Submittable {
-  readonly rows = new RawRows();
+  readonly rows: RawRows;
   fields: RawField[] = [];
   /** Settles at ReadyForQuery: with the rows, or the server's (or the connection's) error. */
   readonly done: Promise<RawRowsQuery>;
@@ -98,7 +122,9 @@ export class RawRowsQuery implements pg.Submittable {
   constructor(
     readonly text: string,
     private readonly values: string[],
+    expectedRows?: number,
   ) {
+    this.rows = new RawRows(expectedRows);
     this.done = new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;

@@ -100,7 +100,7 @@ export class PgWarmSource implements RowSourcePort {
 
   private async queryKeyBytes(sql: string, values: string[][]): Promise<FetchedRows> {
     const query = await this.onClient(async (client) => {
-      const raw = new RawRowsQuery(sql, values.map(arrayLiteral));
+      const raw = new RawRowsQuery(sql, values.map(arrayLiteral), values[0]?.length);
       client.query(raw);
       return raw.done;
     });
@@ -293,6 +293,12 @@ function readCursor(client: pg.PoolClient, n: number): Promise<{ rows: unknown[]
 /** Text-like value types: their text bytes are what the row path writes for them. */
 const TEXT_VALUE_TYPES = new Set([25 /* text */, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */]);
 
+/**
+ * Column types whose text bytes are exactly String() of what the fetch's parsers give: the as-is
+ * types, and int2/int4, which come back as numbers whose decimal form is the server's text.
+ */
+const BYTES_ARE_TEXT_TYPES = new Set([...AS_IS_TYPES, 21 /* int2 */, 23 /* int4 */]);
+
 /** A raw fetch as the engine takes it: the values as bytes when the value column is text, else rows as the driver makes them. */
 function fetchedOf(query: RawRowsQuery): FetchedRows {
   const { rows, fields } = query;
@@ -312,13 +318,21 @@ function fetchedOf(query: RawRowsQuery): FetchedRows {
     }
     return { rows: out, shape, invalid: [] };
   }
-  const valueSpans = new Int32Array(2 * rows.count);
-  for (let r = 0; r < rows.count; r++) {
-    const i = 2 * (r * rows.columns + shape.valueIndex);
-    valueSpans[2 * r] = rows.spans[i] as number;
-    valueSpans[2 * r + 1] = rows.spans[i + 1] as number;
-  }
-  return { rows: [], bytes: { count: rows.count, chunks: rows.chunks, valueSpans, cell }, shape, invalid: [] };
+  const columnSpans = (column: number): Int32Array => {
+    const out = new Int32Array(2 * rows.count);
+    for (let r = 0; r < rows.count; r++) {
+      const i = 2 * (r * rows.columns + column);
+      out[2 * r] = rows.spans[i] as number;
+      out[2 * r + 1] = rows.spans[i + 1] as number;
+    }
+    return out;
+  };
+  const textSpans = (column: number): Int32Array | undefined => {
+    const type = fields[column]?.dataTypeID;
+    return type !== undefined && BYTES_ARE_TEXT_TYPES.has(type) ? columnSpans(column) : undefined;
+  };
+  const bytes = { count: rows.count, chunkList: rows.chunkList, chunkOf: rows.chunkOf, valueSpans: columnSpans(shape.valueIndex), cell, textSpans };
+  return { rows: [], bytes, shape, invalid: [] };
 }
 
 function allIndices(n: number): number[] {

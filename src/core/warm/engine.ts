@@ -3,6 +3,7 @@
  * by a semaphore, writes handed to the CacheWriter (which applies backpressure), outcomes
  * counted per entry and node, and a summary at the end. Pure orchestration over ports.
  */
+import { matchByteValueRows } from './key-match.js';
 import { matchKeyInto } from './pattern.js';
 import type { FetchedRows, KeyLineBatch } from './ports.js';
 import {
@@ -305,9 +306,11 @@ class WarmEngine {
     if (entry.source.kind !== 'keys') return;
     const { pattern } = entry.source;
     const { keyFilter, keyRules } = this.options;
-    // Allocated at the batch's size and cut to what was accepted: growing them by push was garbage of its own.
-    const accepted = new Array<string>(keys.length);
-    const acceptedLines = new Array<number>(keys.length);
+    // The batch's own columns (the reader hands them over), filtered in place; the parameters are
+    // allocated at the batch's size and cut to what was accepted: growing them by push, and
+    // copying the keys, were garbage of their own.
+    const accepted = keys;
+    const acceptedLines = lines;
     const params: string[][] = pattern.params.map(() => new Array<string>(keys.length));
     let n = 0;
     for (let i = 0; i < keys.length; i++) {
@@ -384,7 +387,7 @@ class WarmEngine {
     rejected: ReadonlyMap<number, string>,
   ): Promise<void> {
     if (entry.source.kind !== 'keys') return;
-    const rowOf = matchRowIndexes(entry.source.pattern, keys, rows.count, (r, c) => rows.cell(r, c), shape, params.length === 1 ? params[0] : undefined);
+    const rowOf = matchByteValueRows(entry.source.pattern, keys, params, rows, shape);
     const { maxValueBytes, staleSuffix } = this.options;
     // One item per key (no stale copy, no PTTL look): the batch's columns are allocated once.
     const presized = byteRowsFit(entry) ? new ByteValueBatch(entry, keys.length) : undefined;
@@ -401,7 +404,7 @@ class WarmEngine {
         this.settleUnwritten(entry.name, key, dbReason || r >= 0 ? 'invalid' : 'missing', reason, lines[i]);
         continue;
       }
-      const chunk = rows.chunks[r] as Buffer;
+      const chunk = rows.chunkList[rows.chunkOf[r] as number] as Buffer;
       if (presized) presized.add(ticket, key, chunk, spans[2 * r] as number, valueLength, this.random);
       else pushWrite(batch as WriteBatch, entry, ticket, key, '', staleSuffix, this.random, chunk, spans[2 * r] as number, valueLength);
     }
@@ -676,12 +679,7 @@ function verifyReason(problem: VerifyProblem, node: string, detail: string | und
 function heldBytes(fetched: FetchedRows): number {
   let bytes = 0;
   if (fetched.bytes) {
-    // chunks[r] is row r's chunk: consecutive rows share one.
-    let last: Buffer | undefined;
-    for (const chunk of fetched.bytes.chunks) {
-      if (chunk !== last) bytes += chunk.length;
-      last = chunk;
-    }
+    for (const chunk of fetched.bytes.chunkList) bytes += chunk.length;
     return bytes;
   }
   for (const row of fetched.rows) for (const cell of row) bytes += typeof cell === 'string' ? cell.length : cell instanceof Uint8Array ? cell.length : 8;

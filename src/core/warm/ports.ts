@@ -75,14 +75,22 @@ export const KEY_IN_KEYS = -1;
 
 /**
  * Key-list rows whose value column came as bytes (the fetch's value is text): row r's value is
- * chunks[r][valueSpans[2r], +valueSpans[2r+1]) (length -1: NULL); `cell` gives the other columns
- * as the driver would (the key pattern's columns are matched on them).
+ * chunk r [valueSpans[2r], +valueSpans[2r+1]) (length -1: NULL), where chunk r is
+ * chunkList[chunkOf[r]]; `cell` gives the other columns as the driver would (the key pattern's
+ * columns are matched on them).
  */
 export interface ByteValueRows {
   readonly count: number;
-  readonly chunks: readonly Buffer[];
+  /** The distinct chunks the rows are in. */
+  readonly chunkList: readonly Buffer[];
+  readonly chunkOf: Int32Array;
   readonly valueSpans: Int32Array;
   cell(r: number, column: number): unknown;
+  /**
+   * Column c as spans in the rows' chunks, as valueSpans, when its bytes are exactly the text of
+   * what `cell` gives (String(cell(r, c))): text-like and integer columns. Else undefined.
+   */
+  textSpans(column: number): Int32Array | undefined;
 }
 
 /** How the writer reports outcomes, aggregated per ticket and node wherever possible. */

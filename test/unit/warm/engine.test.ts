@@ -316,7 +316,14 @@ test('key-list values as bytes: a NULL value is written empty (0 bytes), a missi
       fetchBytes: async () => ({
         rows: [],
         // Rows for ids 1 (hello), 2 (NULL), 4 (150 bytes, over --max-value-bytes 100); none for 3.
-        bytes: { count: 3, chunks: [chunk, chunk, chunk], valueSpans: Int32Array.from([2, 5, 0, -1, 7, 150]), cell: (r: number) => ['1', '2', '4'][r] },
+        bytes: {
+          count: 3,
+          chunkList: [chunk],
+          chunkOf: Int32Array.from([0, 0, 0]),
+          valueSpans: Int32Array.from([2, 5, 0, -1, 7, 150]),
+          cell: (r: number) => ['1', '2', '4'][r],
+          textSpans: () => undefined,
+        },
         shape: rowShape(['id', 'value']),
         invalid: [],
       }),

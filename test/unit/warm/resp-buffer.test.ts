@@ -127,7 +127,7 @@ test('a repeated integer (the TTL of every key) is copied from its last encoding
   assert.deepEqual(encode(commands, 256).bytes(), reference(commands));
 });
 
-test('bulkBytes copies spans byte for byte, from several chunks in turn (views at an offset into a larger buffer), short and long', () => {
+test('bulkBytes copies spans byte for byte, from several chunks in turn (views at an offset into a larger buffer, into a buffer at an offset and grown), short and long', () => {
   let seed = 11;
   const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
   const backing = Buffer.alloc(1 << 16);
@@ -138,7 +138,8 @@ test('bulkBytes copies spans byte for byte, from several chunks in turn (views a
   const expected: Buffer[] = [];
   for (let i = 0; i < 3_000; i++) {
     const chunk = chunks[rand(3) === 0 ? rand(3) : i % 2] as Buffer;
-    const length = rand(4) === 0 ? rand(2_000) : rand(40);
+    // Short (a byte loop), around the loop's limit of 32, long (native).
+    const length = rand(4) === 0 ? rand(2_000) : rand(2) === 0 ? 30 + rand(180) : rand(40);
     const at = rand(chunk.length - length);
     p.begin(1);
     p.bulkBytes(chunk, at, length);
