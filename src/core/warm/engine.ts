@@ -6,18 +6,7 @@
 import { matchByteValueRows } from './key-match.js';
 import { matchKeyInto } from './pattern.js';
 import type { FetchedRows, KeyLineBatch } from './ports.js';
-import {
-  byteRowsBatch,
-  byteRowsFit,
-  ByteValueBatch,
-  matchRowIndexes,
-  matchRows,
-  newWriteBatch,
-  pushByteWrite,
-  pushWrite,
-  valueProblem,
-  valueSizeProblem,
-} from './batch.js';
+import { byteRowsBatch, byteRowsFit, ByteValueBatch, matchRows, newWriteBatch, pushByteWrite, pushWrite, valueProblem, valueSizeProblem } from './batch.js';
 import {
   FetchError,
   type ByteRows,

@@ -81,7 +81,7 @@ test('a batch with a non-ASCII id, or a key column whose bytes are not its text,
   assert.deepEqual([...matchByteValueRows(pattern, ['p:1', 'p:2'], [['1', '2']], cells, shape)], [0, 1]);
 });
 
-test('the table is reused across batches of different sizes without keeping the last one\'s ids', () => {
+test("the table is reused across batches of different sizes without keeping the last one's ids", () => {
   for (const n of [5000, 3, 0, 40_000, 10]) {
     const ids = Array.from({ length: n }, (_, i) => `k${i}`);
     const bytes = byteRows(ids.slice().reverse());
