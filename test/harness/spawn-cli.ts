@@ -1,6 +1,6 @@
 /**
  * Runs the CLI from source in a child process, for what only a real process has: pipes that close
- * (`| head -1`), signals. The child runs src/cli.ts as bin/cachectl runs dist/cli.js.
+ * (`| head -1`), signals. The child runs src/cli.ts as bin/cachectl runs dist/cli.cjs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -5,7 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisProcess } from '../harness/redis.js';
@@ -20,9 +22,12 @@ const REPORT_UNDICI = `data:text/javascript,${encodeURIComponent(
   "process.on('exit', () => process.stderr.write('undici loaded: ' + process.moduleLoadList.some((m) => m.includes('undici')) + '\\n'))",
 )}`;
 
+/** The code caches of this file's runs: its own directory, not the user's. */
+const CODE_CACHE = mkdtempSync(join(tmpdir(), 'cachectl-built-cache-'));
+
 function bin(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(BIN, args, { cwd: ROOT, env: { ...childEnv(), ...env } }, (error, stdout, stderr) => {
+    execFile(BIN, args, { cwd: ROOT, env: { ...childEnv(), CACHECTL_CODE_CACHE: CODE_CACHE, ...env } }, (error, stdout, stderr) => {
       const code = error && typeof error.code === 'number' ? error.code : 0;
       resolve({ code, stdout, stderr });
     });
@@ -38,6 +43,7 @@ describe('the built package (bin/cachectl, dist/)', () => {
   });
   after(async () => {
     await Promise.all([redis?.stop(), db?.drop()]);
+    rmSync(CODE_CACHE, { recursive: true, force: true });
   });
 
   test('--version is package.json version; the scripts started as processes are entries of the build', async () => {
@@ -45,6 +51,7 @@ describe('the built package (bin/cachectl, dist/)', () => {
     const r = await bin(['--version']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), pkg.version);
+    assert.ok(existsSync(`${ROOT}dist/cli.cjs`) && existsSync(`${ROOT}dist/boot.js`), 'the CLI bundle and its loader');
     for (const script of ['adapters/herd/worker-main', 'adapters/sandbox/pglite-server']) {
       assert.ok(existsSync(`${ROOT}dist/${script}.js`), `dist/${script}.js is missing: add src/${script}.ts to the build's entry points`);
     }
@@ -78,6 +85,26 @@ describe('the built package (bin/cachectl, dist/)', () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  test('a run leaves a code cache for its command, which the next run reads and keeps as it is', async () => {
+    const cacheOf = (command: string) => readdirSync(CODE_CACHE).filter((f) => f.startsWith(`cli.cjs-${command}-`));
+    const args = ['ring', 'locate', 'k:1', '--ring', '127.0.0.1:7100,127.0.0.1:7101'];
+    const first = await bin(args);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, 'k:1\t127.0.0.1:7100\n');
+    const [file] = cacheOf('ring');
+    assert.ok(file, 'the first run wrote the cache');
+    const written = statSync(join(CODE_CACHE, file)).mtimeMs;
+    const second = await bin(args);
+    assert.equal(second.stdout, first.stdout);
+    // Rewritten only when absent or rejected by V8: the second run used it.
+    assert.deepEqual(cacheOf('ring'), [file]);
+    assert.equal(statSync(join(CODE_CACHE, file)).mtimeMs, written);
+    // Turned off, nothing is written.
+    const off = await bin(['ring', 'locate', 'k:2', '--ring', '127.0.0.1:7100'], { CACHECTL_CODE_CACHE: 'off' });
+    assert.equal(off.code, 0, off.stderr);
+    assert.deepEqual(cacheOf('ring'), [file]);
   });
 
   test('herd --processes forks its drill workers from the build', async () => {
