@@ -17,6 +17,8 @@ const CR = 13;
 const LF = 10;
 const DOLLAR = 36;
 const STAR = 42;
+/** Arguments up to this many UTF-16 units are tried as ASCII first (bulkAscii). */
+const SHORT_TEXT = 64;
 
 /** `$<len>\r\n<arg>\r\n` for a fixed argument, encoded once. */
 export function constantArg(arg: string): Buffer {
@@ -118,6 +120,7 @@ export class RespBuffer {
   }
 
   bulk(arg: string): void {
+    if (arg.length <= SHORT_TEXT && this.bulkAscii(arg)) return;
     // UTF-8 needs at most 3 bytes per UTF-16 unit; 24 covers the header and the CRLFs.
     this.ensure(arg.length * 3 + 24);
     const buf = this.buf;
@@ -140,6 +143,33 @@ export class RespBuffer {
     buf[end + 1] = LF;
     this.len = end + 2;
     this.lastBulkBytes = n;
+  }
+
+  /**
+   * A short argument written unit by unit while it is ASCII (a key-list key, almost always): a
+   * loop is cheaper than the call into native UTF-8 encoding. False, with nothing written, at the
+   * first other character.
+   */
+  private bulkAscii(arg: string): boolean {
+    const n = arg.length;
+    this.ensure(n + 24);
+    const buf = this.buf;
+    let p = this.len;
+    buf[p++] = DOLLAR;
+    p = writeDigits(buf, p, n);
+    buf[p++] = CR;
+    buf[p++] = LF;
+    for (let j = 0; j < n; j++) {
+      const c = arg.charCodeAt(j);
+      if (c > 0x7f) return false;
+      buf[p + j] = c;
+    }
+    p += n;
+    buf[p++] = CR;
+    buf[p++] = LF;
+    this.len = p;
+    this.lastBulkBytes = n;
+    return true;
   }
 
   /** An argument given as bytes, buf[at, at+length): copied as they are (binary-safe). */

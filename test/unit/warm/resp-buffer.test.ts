@@ -46,6 +46,32 @@ test('encodes what the obvious encoder encodes, multi-byte strings included', ()
   assert.equal(p.size, reference(commands).length);
 });
 
+test('short strings (the ASCII loop) and their fall-back at a first other character, at every place and around the loop limit', () => {
+  let seed = 5;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+  const others = ['é', '€', '😀', '\u0080', '\u07ff'];
+  const commands: string[][] = [];
+  for (let i = 0; i < 2_000; i++) {
+    const length = rand(4) === 0 ? 60 + rand(8) : rand(70);
+    let text = '';
+    for (let j = 0; j < length; j++) text += String.fromCharCode(32 + rand(95));
+    // Half of them get a non-ASCII character somewhere (first, last, middle).
+    if (rand(2) === 0) {
+      const at = rand(length + 1);
+      text = text.slice(0, at) + (others[rand(others.length)] as string) + text.slice(at);
+    }
+    commands.push(['SET', text, rand(3) === 0 ? '\u007f' : 'v']);
+  }
+  // A small first buffer: the loop's room check and the buffer's growth are on the way.
+  const p = encode(commands, 256);
+  assert.deepEqual(p.bytes(), reference(commands));
+  const q = new RespBuffer(256);
+  q.bulk('product:1234');
+  assert.equal(q.lastBulkBytes, 12);
+  q.bulk('product:€');
+  assert.equal(q.lastBulkBytes, 11);
+});
+
 test('integers of every digit count, and lastBulkBytes', () => {
   const values = [0, 7, 9, 10, 99, 100, 123_456, 3_600_000, 2 ** 31, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER];
   const commands = values.map((v) => ['PEXPIRE', 'k', v]);
