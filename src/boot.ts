@@ -26,8 +26,12 @@ export interface LoadedBundle {
   /** The bundle's module.exports. */
   readonly exports: Record<string, unknown>;
   readonly cache: CodeCacheState;
-  /** After the run: writes the cache file when there was none to use. */
-  save(): void;
+  /**
+   * After the run, with its exit code: writes the cache file when there was none to use, and only
+   * after a run that did its work (0, or 1: finished with failures), so that a usage error's few
+   * functions do not become the cache every later run of the command reads.
+   */
+  save(exitCode: number | string | undefined): void;
 }
 
 export interface LoadOptions {
@@ -66,8 +70,8 @@ export function loadBundle(file: string, options: LoadOptions): LoadedBundle {
   return {
     exports: module.exports,
     cache: state,
-    save() {
-      if (state === 'used') return;
+    save(exitCode) {
+      if (state === 'used' || (exitCode !== 0 && exitCode !== 1)) return;
       try {
         const temporary = `${cacheFile}.${process.pid}.tmp`;
         writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
@@ -135,8 +139,11 @@ function mine(stats: Stats): boolean {
 
 /** <bundle>-<command>-<size>-<mtime>-<node version>-<arch>-<node flags>.v8cache, and its prefix up to the command. */
 function cacheName(file: string, bundle: Stats, argv: readonly string[]): { file: string; prefix: string } {
-  const command = argv.slice(2).find((a) => !a.startsWith('-'));
-  const name = command && /^[a-z][a-z-]{0,19}$/.test(command) ? command : 'other';
+  const args = argv.slice(2);
+  const command = args.find((a) => !a.startsWith('-'));
+  // Help and --version run little of a command's code: a cache of their own, not the command's.
+  const help = args.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V') || command === 'help';
+  const name = help ? 'help' : command && /^[a-z][a-z-]{0,19}$/.test(command) ? command : 'other';
   let flags = 0x811c9dc5;
   for (const c of process.execArgv.join(' ')) flags = Math.imul(flags ^ (c.codePointAt(0) as number), 0x01000193) >>> 0;
   const base = file.slice(file.lastIndexOf('/') + 1);

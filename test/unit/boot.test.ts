@@ -13,12 +13,18 @@ const BOOT = fileURLToPath(new URL('../../src/boot.ts', import.meta.url));
  * process V8 would serve a second compile of the same source from its own memory, and never look
  * at the cache file.
  */
-function load(bundle: string, command: string, env: Record<string, string>, sourceMaps = false): { cache: string; answer: number } {
+function load(bundle: string, command: string, env: Record<string, string>, sourceMaps = false, exitCode = 0): { cache: string; answer: number } {
+  // The same code every time (node's flags, -e's code among them, are part of the cache's name).
   const code = `import { loadBundle } from ${JSON.stringify(BOOT)};
-const b = loadBundle(${JSON.stringify(bundle)}, { argv: ['node', 'cachectl', ${JSON.stringify(command)}], env: process.env, sourceMaps: ${sourceMaps} });
+const t = JSON.parse(process.env.BOOT_TEST);
+const b = loadBundle(t.bundle, { argv: ['node', 'cachectl', ...t.args], env: process.env, sourceMaps: t.sourceMaps });
 process.stdout.write(JSON.stringify({ cache: b.cache, answer: b.exports.answer() }));
-b.save();`;
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
+b.save(t.exitCode);`;
+  const test = JSON.stringify({ bundle, args: command.split(' '), sourceMaps, exitCode });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    env: { ...process.env, ...env, BOOT_TEST: test },
+    encoding: 'utf8',
+  });
   return JSON.parse(out) as { cache: string; answer: number };
 }
 
@@ -44,6 +50,24 @@ test('the first run writes a cache of its own for its command, later runs use it
     // Another command has a cache of its own.
     assert.equal(load(f.bundle, 'ring', env).cache, 'absent');
     assert.equal(readdirSync(f.cache).length, 2);
+  } finally {
+    f.done();
+  }
+});
+
+test('help and --version have a cache of their own; a run that ends in a usage error (exit 2) leaves none', () => {
+  const f = fixture();
+  try {
+    const env = { CACHECTL_CODE_CACHE: f.cache };
+    assert.equal(load(f.bundle, 'warm --help', env).cache, 'absent');
+    assert.equal(load(f.bundle, '--version', env).cache, 'used');
+    assert.equal(load(f.bundle, 'warm --bad-flag', env, false, 2).cache, 'absent');
+    assert.deepEqual(
+      readdirSync(f.cache).map((name) => name.split('-')[1]),
+      ['help'],
+    );
+    assert.equal(load(f.bundle, 'warm --keys k.txt', env, false, 1).cache, 'absent');
+    assert.equal(load(f.bundle, 'warm --keys k.txt', env).cache, 'used');
   } finally {
     f.done();
   }
