@@ -40,6 +40,8 @@ export async function inspectDriftAction(file: string, flags: InspectFlags, ctx:
     ...(flags.all ? {} : { sample: int(flags.sample, '--sample', DEFAULTS.inspect.driftSample) }),
     fromList: Boolean(flags.fromList),
     batchSize,
+    // As warm's: without --batch-size, fetches are sized by their values' bytes.
+    ...(flags.batchSize === undefined ? { fetchBytes: { target: DEFAULTS.warm.fetchBytes, firstKeys: DEFAULTS.warm.firstFetchKeys } } : {}),
     concurrency,
     rate: flags.rate !== undefined ? parsePositiveInt(flags.rate, '--rate') : 0,
     scanCount: int(flags.count, '--count', DEFAULTS.inspect.scanCount),

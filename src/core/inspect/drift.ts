@@ -11,6 +11,7 @@
  */
 import { matchKey, renderKey } from '../warm/pattern.js';
 import { matchRows } from '../warm/batch.js';
+import { fetchedBytes, FetchSizer } from '../warm/fetch-size.js';
 import type { FetchedRows, KeyListPort, RowSourcePort } from '../warm/ports.js';
 import { Semaphore, sleep } from '../warm/semaphore.js';
 import type { WarmEntry } from '../warm/types.js';
@@ -31,6 +32,12 @@ export interface DriftOptions {
   /** Key-list entries: take the keys from the entry's key list instead of the cache. */
   fromList: boolean;
   batchSize: number;
+  /**
+   * Fetches sized to about this many bytes (FetchSizer), batchSize keys at most, as warm's are;
+   * without it every fetch is batchSize keys. Each fetch's values are held twice, the database's
+   * and the cache's, under `concurrency` fetches at once.
+   */
+  fetchBytes?: { target: number; firstKeys: number };
   concurrency: number;
   /** Keys per second over the whole run; 0: unlimited. */
   rate: number;
@@ -128,6 +135,7 @@ export async function inspectDrift(source: InspectSource, ports: DriftPorts, opt
 class EntryRun {
   private readonly r: EntryDrift;
   private readonly slots: Semaphore;
+  private readonly sizer: FetchSizer | undefined;
   private readonly updated: string[];
   private readonly now: () => number;
 
@@ -156,6 +164,7 @@ class EntryRun {
       fetchErrors: [],
     };
     this.slots = new Semaphore(options.concurrency);
+    this.sizer = options.fetchBytes ? new FetchSizer(options.batchSize, options.fetchBytes.target, options.fetchBytes.firstKeys) : undefined;
     this.updated = options.updatedColumn ? [options.updatedColumn] : UPDATED_COLUMNS;
     this.now = options.now ?? Date.now;
   }
@@ -186,7 +195,7 @@ class EntryRun {
           if (reservoir) reservoir.offer(key);
           else pending.push(key);
         }
-        if (pending.length >= this.options.batchSize) {
+        if (pending.length >= this.fetchSize()) {
           const keys = pending;
           pending = [];
           await this.checkKeys(keys);
@@ -195,22 +204,34 @@ class EntryRun {
       this.options.onEvent,
     );
     runs.forEach((run, i) => (outcomes[i] = mergeOutcome(outcomes[i], run.outcome)));
-    const rest = reservoir ? reservoir.items : pending;
-    for (let i = 0; i < rest.length; i += this.options.batchSize) await this.checkKeys(rest.slice(i, i + this.options.batchSize));
+    await this.checkInFetches(reservoir ? reservoir.items : pending);
     await this.slots.idle();
   }
 
   /** Keys from the entry's key list (all, or a uniform sample); keys not cached are counted, not compared. */
   async fromKeyList(): Promise<void> {
     const reservoir = this.options.sample !== undefined ? new Reservoir<string>(this.options.sample, this.options.random ?? Math.random) : undefined;
-    for await (const batch of this.ports.keys.open(this.entry, 0)) {
+    const sizer = this.sizer;
+    for await (const batch of this.ports.keys.open(this.entry, 0, undefined, sizer ? () => sizer.next() : undefined)) {
       if (this.options.signal?.aborted) break;
       if (reservoir) for (const k of batch.keys) reservoir.offer(k);
       else await this.checkKeys(batch.keys);
     }
-    const rest = reservoir?.items ?? [];
-    for (let i = 0; i < rest.length; i += this.options.batchSize) await this.checkKeys(rest.slice(i, i + this.options.batchSize));
+    await this.checkInFetches(reservoir?.items ?? []);
     await this.slots.idle();
+  }
+
+  /** Keys to fetch at once: sized by the bytes of the fetches so far, or --batch-size. */
+  private fetchSize(): number {
+    return this.sizer ? this.sizer.next() : this.options.batchSize;
+  }
+
+  private async checkInFetches(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length;) {
+      const n = this.fetchSize();
+      await this.checkKeys(keys.slice(i, i + n));
+      i += n;
+    }
   }
 
   /** A query entry: the rows as warm streams them, each compared with its cached key. */
@@ -270,6 +291,7 @@ class EntryRun {
       let fetched: FetchedRows;
       try {
         fetched = await this.ports.rows.fetch(this.entry, params, accepted.length);
+        this.sizer?.fetched(accepted.length, fetchedBytes(fetched));
       } catch (error) {
         this.r.unchecked += accepted.length;
         if (this.r.fetchErrors.length < 5) this.r.fetchErrors.push(error instanceof Error ? error.message : String(error));

@@ -5,7 +5,7 @@
  */
 import { matchByteValueRows } from './key-match.js';
 import { matchKeyInto } from './pattern.js';
-import type { FetchedRows, KeyLineBatch } from './ports.js';
+import type { KeyLineBatch } from './ports.js';
 import { byteRowsBatch, byteRowsFit, ByteValueBatch, matchRows, newWriteBatch, pushByteWrite, pushWrite, valueProblem, valueSizeProblem } from './batch.js';
 import {
   FetchError,
@@ -29,7 +29,7 @@ import type { FailureKind, ResumePoint, WarmEntry, WarmOptions } from './types.j
 import { InputError, stopCause } from '../../errors.js';
 import { TicketLedger } from './tickets.js';
 import { LastKey } from './last-key.js';
-import { FetchSizer } from './fetch-size.js';
+import { fetchedBytes, FetchSizer } from './fetch-size.js';
 import { valueOf, type RowShape } from './values.js';
 
 export interface WarmPorts {
@@ -334,7 +334,7 @@ class WarmEngine {
       return;
     }
     const rowCount = fetched.bytes?.count ?? fetched.rows.length;
-    if (this.sizer) this.sizer.fetched(accepted.length, heldBytes(fetched));
+    if (this.sizer) this.sizer.fetched(accepted.length, fetchedBytes(fetched));
     this.emit({ type: 'batchFetched', entry: entry.name, keys: accepted.length, rows: rowCount, ms: this.now() - started });
     const rejected = new Map(fetched.invalid.map((x) => [x.index, x.reason]));
     if (fetched.bytes) {
@@ -662,15 +662,4 @@ function verifyReason(problem: VerifyProblem, node: string, detail: string | und
   if (problem === 'missing') return `verify: not found on ${node}`;
   if (problem === 'noTtl') return `verify: no TTL on ${node}`;
   return `verify: could not read it back (${detail ?? 'no reply'}); state unknown`;
-}
-
-/** What a fetch's rows take in memory: the socket chunks that hold them (each once), or the values' text. */
-function heldBytes(fetched: FetchedRows): number {
-  let bytes = 0;
-  if (fetched.bytes) {
-    for (const chunk of fetched.bytes.chunkList) bytes += chunk.length;
-    return bytes;
-  }
-  for (const row of fetched.rows) for (const cell of row) bytes += typeof cell === 'string' ? cell.length : cell instanceof Uint8Array ? cell.length : 8;
-  return bytes;
 }

@@ -4,6 +4,8 @@
  * larger of the last fetch's and the run's average counts, so a run into larger values shrinks
  * at once and grows back only as the average does. Before the first fetch completes, `first`.
  */
+import type { FetchedRows } from './ports.js';
+
 export class FetchSizer {
   private keys = 0;
   private bytes = 0;
@@ -28,4 +30,15 @@ export class FetchSizer {
     const perKey = Math.max(this.lastPerKey, this.bytes / this.keys, 1);
     return Math.max(1, Math.min(this.maxKeys, Math.floor(this.targetBytes / perKey)));
   }
+}
+
+/** What a fetch's rows take in memory: the socket chunks that hold them (each once), or the values' text. */
+export function fetchedBytes(fetched: FetchedRows): number {
+  let bytes = 0;
+  if (fetched.bytes) {
+    for (const chunk of fetched.bytes.chunkList) bytes += chunk.length;
+    return bytes;
+  }
+  for (const row of fetched.rows) for (const cell of row) bytes += typeof cell === 'string' ? cell.length : cell instanceof Uint8Array ? cell.length : 8;
+  return bytes;
 }
