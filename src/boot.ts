@@ -17,7 +17,7 @@ import Module, { createRequire } from 'node:module';
 import vm from 'node:vm';
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** off: not asked for (or not possible); unsafe: the directory or file is not this user's alone. */
 export type CodeCacheState = 'off' | 'unsafe' | 'absent' | 'rejected' | 'used';
@@ -146,7 +146,7 @@ function cacheName(file: string, bundle: Stats, argv: readonly string[]): { file
   const name = help ? 'help' : command && /^[a-z][a-z-]{0,19}$/.test(command) ? command : 'other';
   let flags = 0x811c9dc5;
   for (const c of process.execArgv.join(' ')) flags = Math.imul(flags ^ (c.codePointAt(0) as number), 0x01000193) >>> 0;
-  const base = file.slice(file.lastIndexOf('/') + 1);
+  const base = basename(file);
   const prefix = `${base}-${name}-`;
   return { prefix, file: `${prefix}${bundle.size}-${Math.floor(bundle.mtimeMs)}-${process.version}-${process.arch}-${flags.toString(16)}.v8cache` };
 }

@@ -198,7 +198,8 @@ class EntryRun {
         if (pending.length >= this.fetchSize()) {
           const keys = pending;
           pending = [];
-          await this.checkKeys(keys);
+          // A SCAN batch can bring more keys than a fetch may take.
+          await this.checkInFetches(keys);
         }
       },
       this.options.onEvent,
