@@ -18,6 +18,8 @@ import vm from 'node:vm';
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { commandWord } from './config/argv.js';
 
 /** off: not asked for (or not possible); unsafe: the directory or file is not this user's alone. */
 export type CodeCacheState = 'off' | 'unsafe' | 'absent' | 'rejected' | 'used';
@@ -40,6 +42,17 @@ export interface LoadOptions {
   env: NodeJS.ProcessEnv;
   /** Source maps on (--verbose): node maps stacks only for files its own loader loads. */
   sourceMaps?: boolean;
+}
+
+/**
+ * bin/cachectl's start: the CLI bundle next to this file, source maps on for `--verbose` or
+ * DEBUG=cachectl (a stack trace is printed only then, and names src/ lines through them).
+ */
+export function loadCli(argv: readonly string[], env: NodeJS.ProcessEnv): LoadedBundle {
+  const sourceMaps = argv.includes('--verbose') || /\bcachectl\b|\*/.test(env.DEBUG ?? '');
+  if (sourceMaps) process.setSourceMapsEnabled(true);
+  // A path, not the URL's pathname: an install path with a space or a non-ASCII character is percent-encoded in a URL.
+  return loadBundle(fileURLToPath(new URL('./cli.cjs', import.meta.url)), { argv, env, sourceMaps });
 }
 
 /** Loads a CommonJS bundle, with V8's code cache when it can. */
@@ -140,7 +153,7 @@ function mine(stats: Stats): boolean {
 /** <bundle>-<command>-<size>-<mtime>-<node version>-<arch>-<node flags>.v8cache, and its prefix up to the command. */
 function cacheName(file: string, bundle: Stats, argv: readonly string[]): { file: string; prefix: string } {
   const args = argv.slice(2);
-  const command = args.find((a) => !a.startsWith('-'));
+  const command = commandWord(argv);
   // Help and --version run little of a command's code: a cache of their own, not the command's.
   const help = args.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V') || command === 'help';
   const name = help ? 'help' : command && /^[a-z][a-z-]{0,19}$/.test(command) ? command : 'other';

@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { DEFAULTS } from '../config/defaults.js';
 import { RING_COMPATS } from '../topology/ring/types.js';
 import { UsageError } from '../errors.js';
+import { commandWord } from '../config/argv.js';
 
 /** `--ring-compat hashring:hash_ring`: npm hashring with `compatibility: 'hash_ring'` (3 points per md5). */
 export const HASHRING_HASH_RING = 'hashring:hash_ring';
@@ -82,11 +83,6 @@ export function refusePsqlHabits(opts: { username?: unknown; dbname?: unknown })
 
 /** Commands whose flags come from addRedisOptions: where redis-cli's habits are translated. */
 const CONNECTING = new Set(['warm', 'inspect', 'herd', 'ring']);
-
-/** The command an argv names: its first word that is not a flag (the program's own flags take no values). */
-export function commandWord(argv: readonly string[]): string | undefined {
-  return argv.slice(2).find((a) => !a.startsWith('-'));
-}
 
 /**
  * redis-cli's `-h HOST` collides with --help, so it is rewritten to `--host HOST` before commander

@@ -41,7 +41,7 @@ export async function inspectDriftAction(file: string, flags: InspectFlags, ctx:
     fromList: Boolean(flags.fromList),
     batchSize,
     // As warm's: without --batch-size, fetches are sized by their values' bytes.
-    ...(flags.batchSize === undefined ? { fetchBytes: { target: DEFAULTS.warm.fetchBytes, firstKeys: DEFAULTS.warm.firstFetchKeys } } : {}),
+    ...(flags.batchSize === undefined ? { fetchBytes: DEFAULTS.warm.fetchBytes } : {}),
     concurrency,
     rate: flags.rate !== undefined ? parsePositiveInt(flags.rate, '--rate') : 0,
     scanCount: int(flags.count, '--count', DEFAULTS.inspect.scanCount),

@@ -65,7 +65,7 @@ export function planFromFlags(files: string[], flags: WarmFlags, io: IO): WarmPl
     batchSize: int(flags.batchSize, '--batch-size', paced(d.batchSize)),
     cursorRows: Math.max(int(flags.batchSize, '--batch-size', paced(d.cursorRows)), 1),
     // An explicit --batch-size is taken as it is; the default adapts to the rows' size.
-    ...(flags.batchSize === undefined ? { fetchBytes: { target: d.fetchBytes, firstKeys: d.firstFetchKeys } } : {}),
+    ...(flags.batchSize === undefined ? { fetchBytes: d.fetchBytes } : {}),
     pgConcurrency: int(flags.pgConcurrency, '--pg-concurrency', d.pgConcurrency),
     pipelineSize: int(flags.pipelineSize, '--pipeline-size', d.pipelineSize),
     redisInFlight: int(flags.inFlight, '--in-flight', d.redisInFlight),

@@ -52,11 +52,11 @@ export const DEFAULTS = {
     batchSize: 2000,
     /**
      * Without --batch-size, a key list's fetches are sized by what their rows take in memory:
-     * about this many bytes a fetch (so --pg-concurrency fetches of large values stay bounded),
-     * at most batchSize keys, and firstFetchKeys until the first fetch has told the row size.
+     * about `target` bytes a fetch (so --pg-concurrency fetches of large values stay bounded), at
+     * most batchSize keys, and `firstKeys` until the first fetch has told the row size. inspect
+     * drift sizes its fetches the same way.
      */
-    fetchBytes: 16 * 1024 * 1024,
-    firstFetchKeys: 16,
+    fetchBytes: { target: 16 * 1024 * 1024, firstKeys: 16 },
     /** Rows per cursor read for --query entries (the next read overlaps the writes). */
     cursorRows: 2000,
     pgConcurrency: 4,

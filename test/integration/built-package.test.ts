@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +25,9 @@ const REPORT_UNDICI = `data:text/javascript,${encodeURIComponent(
 /** The code caches of this file's runs: its own directory, not the user's. */
 const CODE_CACHE = mkdtempSync(join(tmpdir(), 'cachectl-built-cache-'));
 
-function bin(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function bin(args: string[], env: NodeJS.ProcessEnv = {}, path = BIN): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(BIN, args, { cwd: ROOT, env: { ...childEnv(), CACHECTL_CODE_CACHE: CODE_CACHE, ...env } }, (error, stdout, stderr) => {
+    execFile(path, args, { cwd: ROOT, env: { ...childEnv(), CACHECTL_CODE_CACHE: CODE_CACHE, ...env } }, (error, stdout, stderr) => {
       const code = error && typeof error.code === 'number' ? error.code : 0;
       resolve({ code, stdout, stderr });
     });
@@ -108,6 +108,29 @@ describe('the built package (bin/cachectl, dist/)', () => {
     const off = await bin(['ring', 'locate', 'k:2', '--ring', '127.0.0.1:7100'], { CACHECTL_CODE_CACHE: 'off' });
     assert.equal(off.code, 0, off.stderr);
     assert.deepEqual(cacheOf('ring'), [file]);
+  });
+
+  test('installed under a path with a space and a non-ASCII character, it starts and uses its code cache', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'cachectl-path-'));
+    try {
+      const root = join(parent, 'my tools ü', 'cachectl');
+      mkdirSync(root, { recursive: true });
+      for (const part of ['bin', 'dist', 'package.json']) cpSync(join(ROOT, part), join(root, part), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
+      const cache = join(parent, 'cache');
+      for (let run = 0; run < 2; run++) {
+        const r = await bin(
+          ['ring', 'locate', 'k:1', '--ring', '127.0.0.1:7100,127.0.0.1:7101'],
+          { CACHECTL_CODE_CACHE: cache },
+          join(root, 'bin', 'cachectl'),
+        );
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, 'k:1\t127.0.0.1:7100\n');
+      }
+      assert.equal(readdirSync(cache).filter((f) => f.startsWith('cli.cjs-ring-')).length, 1);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 
   test('herd --processes forks its drill workers from the build', async () => {

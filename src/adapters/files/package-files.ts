@@ -1,7 +1,8 @@
 /**
  * Files of the cachectl package itself, found from wherever the running code lives: src/ under
- * tsx (tests), or dist/, where the build bundles modules into entry files and shared chunks
- * (dist/chunks/), so a module's own URL says nothing about where its neighbours are.
+ * tsx (tests), or dist/, where the build bundles modules (the CLI into dist/cli.cjs, the scripts
+ * started as processes into entries and shared chunks), so a module's own URL says nothing about
+ * where its neighbours are.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

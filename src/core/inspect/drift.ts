@@ -11,7 +11,7 @@
  */
 import { matchKey, renderKey } from '../warm/pattern.js';
 import { matchRows } from '../warm/batch.js';
-import { fetchedBytes, FetchSizer } from '../warm/fetch-size.js';
+import { fetchedBytes, fetchSizer, type FetchBytes, type FetchSizer } from '../warm/fetch-size.js';
 import type { FetchedRows, KeyListPort, RowSourcePort } from '../warm/ports.js';
 import { Semaphore, sleep } from '../warm/semaphore.js';
 import type { WarmEntry } from '../warm/types.js';
@@ -37,7 +37,7 @@ export interface DriftOptions {
    * without it every fetch is batchSize keys. Each fetch's values are held twice, the database's
    * and the cache's, under `concurrency` fetches at once.
    */
-  fetchBytes?: { target: number; firstKeys: number };
+  fetchBytes?: FetchBytes;
   concurrency: number;
   /** Keys per second over the whole run; 0: unlimited. */
   rate: number;
@@ -164,7 +164,7 @@ class EntryRun {
       fetchErrors: [],
     };
     this.slots = new Semaphore(options.concurrency);
-    this.sizer = options.fetchBytes ? new FetchSizer(options.batchSize, options.fetchBytes.target, options.fetchBytes.firstKeys) : undefined;
+    this.sizer = fetchSizer(options.batchSize, options.fetchBytes);
     this.updated = options.updatedColumn ? [options.updatedColumn] : UPDATED_COLUMNS;
     this.now = options.now ?? Date.now;
   }
@@ -212,8 +212,7 @@ class EntryRun {
   /** Keys from the entry's key list (all, or a uniform sample); keys not cached are counted, not compared. */
   async fromKeyList(): Promise<void> {
     const reservoir = this.options.sample !== undefined ? new Reservoir<string>(this.options.sample, this.options.random ?? Math.random) : undefined;
-    const sizer = this.sizer;
-    for await (const batch of this.ports.keys.open(this.entry, 0, undefined, sizer ? () => sizer.next() : undefined)) {
+    for await (const batch of this.ports.keys.open(this.entry, 0, undefined, this.sizer?.next)) {
       if (this.options.signal?.aborted) break;
       if (reservoir) for (const k of batch.keys) reservoir.offer(k);
       else await this.checkKeys(batch.keys);

@@ -29,7 +29,7 @@ import type { FailureKind, ResumePoint, WarmEntry, WarmOptions } from './types.j
 import { InputError, stopCause } from '../../errors.js';
 import { TicketLedger } from './tickets.js';
 import { LastKey } from './last-key.js';
-import { fetchedBytes, FetchSizer } from './fetch-size.js';
+import { fetchedBytes, fetchSizer, type FetchSizer } from './fetch-size.js';
 import { valueOf, type RowShape } from './values.js';
 
 export interface WarmPorts {
@@ -71,7 +71,7 @@ class WarmEngine {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.ledger = new TicketLedger(options.checkpoint, (error) => this.fail(error));
-    this.sizer = options.fetchBytes ? new FetchSizer(options.batchSize, options.fetchBytes.target, options.fetchBytes.firstKeys) : undefined;
+    this.sizer = fetchSizer(options.batchSize, options.fetchBytes);
   }
 
   async run(): Promise<WarmSummary> {
@@ -154,9 +154,7 @@ class WarmEngine {
 
   private async runKeyList(entry: WarmEntry, resume: ResumePoint): Promise<void> {
     const slots = new Semaphore(this.options.pgConcurrency);
-    const sizer = this.sizer;
-    const size = sizer ? () => sizer.next() : undefined;
-    const batches = this.ports.keys.open(entry, resume.position, resume.proof, size)[Symbol.asyncIterator]();
+    const batches = this.ports.keys.open(entry, resume.position, resume.proof, this.sizer?.next)[Symbol.asyncIterator]();
     let lastLine = resume.position;
     try {
       for (;;) {

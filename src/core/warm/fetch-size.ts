@@ -6,6 +6,17 @@
  */
 import type { FetchedRows } from './ports.js';
 
+/** A fetch's byte budget, and its size until the first fetch has told the row size. */
+export interface FetchBytes {
+  target: number;
+  firstKeys: number;
+}
+
+/** The sizer for fetches of at most `maxKeys`, or undefined where every fetch is maxKeys (no byte budget: an explicit --batch-size). */
+export function fetchSizer(maxKeys: number, bytes: FetchBytes | undefined): FetchSizer | undefined {
+  return bytes ? new FetchSizer(maxKeys, bytes.target, bytes.firstKeys) : undefined;
+}
+
 export class FetchSizer {
   private keys = 0;
   private bytes = 0;
@@ -25,11 +36,12 @@ export class FetchSizer {
     this.lastPerKey = bytes / keys;
   }
 
-  next(): number {
+  /** Keys for the next fetch (bound: a key list's reader takes it as its batch size). */
+  readonly next = (): number => {
     if (this.keys === 0) return Math.min(this.maxKeys, this.first);
     const perKey = Math.max(this.lastPerKey, this.bytes / this.keys, 1);
     return Math.max(1, Math.min(this.maxKeys, Math.floor(this.targetBytes / perKey)));
-  }
+  };
 }
 
 /** What a fetch's rows take in memory: the socket chunks that hold them (each once), or the values' text. */

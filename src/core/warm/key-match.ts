@@ -14,10 +14,14 @@ import type { KeyPattern } from './pattern.js';
 import type { ByteValueRows } from './ports.js';
 import type { RowShape } from './values.js';
 
-/** FNV-1a over 8-bit units. */
-function hashString(s: string): number {
+/** FNV-1a over an ASCII string's units (its UTF-8 bytes); -1 when it is not ASCII. */
+function hashAscii(s: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
   return h >>> 0;
 }
 
@@ -33,11 +37,6 @@ function sameBytes(s: string, b: Uint8Array, at: number, length: number): boolea
   return true;
 }
 
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
 /** The ids of a batch by hash: slot values are index + 1 (0: empty). */
 class IdTable {
   private slots = new Int32Array(0);
@@ -49,7 +48,6 @@ class IdTable {
    * the first: pairs); false, with nothing indexed, when one is not ASCII.
    */
   index(ids: readonly string[], duplicates: number[]): boolean {
-    for (let i = 0; i < ids.length; i++) if (!isAscii(ids[i] as string)) return false;
     // At most half full; a table far larger than needed (after one huge batch) is not kept.
     let size = 16;
     while (size < 2 * ids.length) size *= 2;
@@ -60,7 +58,13 @@ class IdTable {
     const { slots, mask } = this;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
-      let s = hashString(id) & mask;
+      const hash = hashAscii(id);
+      if (hash < 0) {
+        this.clear();
+        duplicates.length = 0;
+        return false;
+      }
+      let s = hash & mask;
       for (;;) {
         const at = slots[s] as number;
         if (at === 0) {

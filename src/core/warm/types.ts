@@ -3,6 +3,7 @@
  * drives (key sources, fetchers, the cache writer). Adapters implement the ports; core stays pure.
  */
 import type { KeyPattern } from './pattern.js';
+import type { FetchBytes } from './fetch-size.js';
 import type { PrefixMark, PrefixProof } from '../prefix-hash.js';
 
 export type ValueFormat = 'string' | 'hash';
@@ -92,7 +93,7 @@ export interface WarmOptions {
   entries: WarmEntry[];
   batchSize: number;
   /** Key-list fetches sized to about this many bytes (FetchSizer), batchSize keys at most; without it every fetch is batchSize keys. */
-  fetchBytes?: { target: number; firstKeys: number };
+  fetchBytes?: FetchBytes;
   /** Rows per cursor read for query entries. */
   cursorRows: number;
   pgConcurrency: number;
