@@ -58,13 +58,21 @@ function binNodeFlags(): string[] {
 }
 
 /** `cachectl <args>` from dist/, with its own rusage; with `cpuProfDir`, also a V8 CPU profile there. */
-export async function runCachectl(args: string[], options: { cpuProfDir?: string } = {}): Promise<ChildRun> {
+export function runCachectl(args: string[], options: { cpuProfDir?: string } = {}): Promise<ChildRun> {
+  return runNodeScript(cachectlBin(), args, options);
+}
+
+/**
+ * A node script run as bin/cachectl is (node with the flags of the bin's #! line, as an
+ * operator's shell would give them), plus the rusage preload: its wall time, stdout, peak RSS and
+ * CPU. The bench's bare warms run this way too, so their figures compare with cachectl's.
+ */
+export async function runNodeScript(script: string, args: string[], options: { cpuProfDir?: string } = {}): Promise<ChildRun> {
   const dir = mkdtempSync(join(tmpdir(), 'cachectl-bench-rusage-'));
   const file = join(dir, 'rusage.json');
   const prof = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   try {
-    // node with the flags the bin's #! line gives it (as an operator's shell would), plus the preload.
-    const run = await runTimed(process.execPath, [...binNodeFlags(), ...prof, '--import', preload, cachectlBin(), ...args], {
+    const run = await runTimed(process.execPath, [...binNodeFlags(), ...prof, '--import', preload, script, ...args], {
       keepStdout: true,
       env: { ...process.env, BENCH_RUSAGE_FILE: file, NO_COLOR: '1' },
     });

@@ -4,7 +4,7 @@
  * counted per entry and node, and a summary at the end. Pure orchestration over ports.
  */
 import { matchByteValueRows } from './key-match.js';
-import { matchKeyInto } from './pattern.js';
+import { matchKeyInto, type KeyPattern } from './pattern.js';
 import type { KeyLineBatch } from './ports.js';
 import { byteRowsBatch, byteRowsFit, ByteValueBatch, matchRows, newWriteBatch, pushByteWrite, pushWrite, valueProblem, valueSizeProblem } from './batch.js';
 import {
@@ -289,32 +289,43 @@ class WarmEngine {
     this.emit({ type: 'resumeMismatch', entry, line, detail });
   }
 
-  private async processKeyBatch(entry: WarmEntry, ticket: Ticket, keys: string[], lines: number[]): Promise<void> {
-    if (entry.source.kind !== 'keys') return;
-    const { pattern } = entry.source;
+  /**
+   * Keeps the batch's keys that pass the filter, the key rules and the pattern (in place, with
+   * their lines and parameters); the others are settled invalid. A loop of its own, out of the
+   * async processKeyBatch: TurboFan then compiles this small function for the per-key work, not
+   * the whole async function around it (which it had compiled twice, the largest compile of a
+   * key-list warm).
+   */
+  private acceptKeys(entryName: string, pattern: KeyPattern, keys: string[], lines: number[], params: string[][]): void {
     const { keyFilter, keyRules } = this.options;
-    // The batch's own columns (the reader hands them over), filtered in place; the parameters are
-    // allocated at the batch's size and cut to what was accepted: growing them by push, and
-    // copying the keys, were garbage of their own.
-    const accepted = keys;
-    const acceptedLines = lines;
-    const params: string[][] = pattern.params.map(() => new Array<string>(keys.length));
     let n = 0;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       if (keyFilter && !keyFilter(key)) continue;
       const problem = keyProblem(key, keyRules);
       if (problem || !matchKeyInto(pattern, key, params, n)) {
-        this.settleUnwritten(entry.name, key, 'invalid', problem ?? `does not match the pattern ${pattern.source}`, lines[i]);
+        this.settleUnwritten(entryName, key, 'invalid', problem ?? `does not match the pattern ${pattern.source}`, lines[i]);
         continue;
       }
-      accepted[n] = key;
-      acceptedLines[n] = lines[i] as number;
+      keys[n] = key;
+      lines[n] = lines[i] as number;
       n++;
     }
-    accepted.length = n;
-    acceptedLines.length = n;
+    keys.length = n;
+    lines.length = n;
     for (const column of params) column.length = n;
+  }
+
+  private async processKeyBatch(entry: WarmEntry, ticket: Ticket, keys: string[], lines: number[]): Promise<void> {
+    if (entry.source.kind !== 'keys') return;
+    const { pattern } = entry.source;
+    // The batch's own columns (the reader hands them over), filtered in place; the parameters are
+    // allocated at the batch's size and cut to what was accepted: growing them by push, and
+    // copying the keys, were garbage of their own.
+    const params: string[][] = pattern.params.map(() => new Array<string>(keys.length));
+    this.acceptKeys(entry.name, pattern, keys, lines, params);
+    const accepted = keys;
+    const acceptedLines = lines;
     if (accepted.length > 0 && this.ports.peek && (entry.onlyMissing || entry.refreshBelowMs !== undefined)) {
       await this.dropFresh(entry, accepted, acceptedLines, params);
     }
@@ -336,7 +347,8 @@ class WarmEngine {
     this.emit({ type: 'batchFetched', entry: entry.name, keys: accepted.length, rows: rowCount, ms: this.now() - started });
     const rejected = new Map(fetched.invalid.map((x) => [x.index, x.reason]));
     if (fetched.bytes) {
-      await this.writeByteValues(entry, ticket, accepted, acceptedLines, params, fetched.bytes, fetched.shape, rejected);
+      const writes = this.byteValueWrites(entry, ticket, accepted, acceptedLines, params, fetched.bytes, fetched.shape, rejected);
+      if (writes && writes.keys.length > 0) await this.writer.write(writes);
       return;
     }
     const values = matchRows(pattern, accepted, fetched.rows, fetched.shape, entry.format, params.length === 1 ? params[0] : undefined);
@@ -363,7 +375,7 @@ class WarmEngine {
    * The write batch of a key-list fetch whose values came as bytes: the same checks and outcomes
    * as for rows (no row, rejected by the database, value size), and the value is never a string.
    */
-  private async writeByteValues(
+  private byteValueWrites(
     entry: WarmEntry,
     ticket: Ticket,
     keys: readonly string[],
@@ -372,8 +384,8 @@ class WarmEngine {
     rows: ByteValueRows,
     shape: RowShape,
     rejected: ReadonlyMap<number, string>,
-  ): Promise<void> {
-    if (entry.source.kind !== 'keys') return;
+  ): WriteBatch | undefined {
+    if (entry.source.kind !== 'keys') return undefined;
     const rowOf = matchByteValueRows(entry.source.pattern, keys, params, rows, shape);
     const { maxValueBytes, staleSuffix } = this.options;
     // One item per key (no stale copy, no PTTL look): the batch's columns are allocated once.
@@ -395,8 +407,7 @@ class WarmEngine {
       if (presized) presized.add(ticket, key, chunk, spans[2 * r] as number, valueLength, this.random);
       else pushWrite(batch as WriteBatch, entry, ticket, key, '', staleSuffix, this.random, chunk, spans[2 * r] as number, valueLength);
     }
-    const out = presized ? presized.finish() : (batch as WriteBatch);
-    if (out.keys.length > 0) await this.writer.write(out);
+    return presized ? presized.finish() : batch;
   }
 
   /**
