@@ -17,6 +17,8 @@ export interface ChildRun {
   peakRss?: number;
   /** User + system CPU seconds (node children only). */
   cpuSeconds?: number;
+  /** Of cpuSeconds, what threads other than the main one took: V8's compilers and GC helpers, libuv's pool (Linux). */
+  helperCpuSeconds?: number;
 }
 
 const preload = fileURLToPath(new URL('./rusage-preload.mjs', import.meta.url));
@@ -77,8 +79,9 @@ export async function runNodeScript(script: string, args: string[], options: { c
       env: { ...process.env, BENCH_RUSAGE_FILE: file, NO_COLOR: '1' },
     });
     try {
-      const r = JSON.parse(readFileSync(file, 'utf8')) as { maxRssKiB: number; userUs: number; systemUs: number };
-      return { ...run, peakRss: r.maxRssKiB * 1024, cpuSeconds: (r.userUs + r.systemUs) / 1e6 };
+      const r = JSON.parse(readFileSync(file, 'utf8')) as { maxRssKiB: number; userUs: number; systemUs: number; helperUs?: number };
+      const helpers = r.helperUs !== undefined ? { helperCpuSeconds: r.helperUs / 1e6 } : {};
+      return { ...run, peakRss: r.maxRssKiB * 1024, cpuSeconds: (r.userUs + r.systemUs) / 1e6, ...helpers };
     } catch {
       return run;
     }

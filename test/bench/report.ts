@@ -56,6 +56,8 @@ export interface CpuBudget {
   run: string;
   keysPerSecond: number;
   cachectlUs: number;
+  /** Of cachectlUs, its helper threads (V8's TurboFan and GC helpers): mostly a fixed cost per run. */
+  helpersUs?: number;
   redisUs: number;
   /** The database's own backends (sampled from /proc). */
   postgresUs: number;
@@ -70,6 +72,7 @@ export interface CpuBudget {
 const BUDGET_HEADER = [
   'CPU per key (us)',
   'cachectl',
+  'of it, helper threads',
   'Redis',
   'PostgreSQL',
   'rest of machine',
@@ -83,6 +86,7 @@ function budgetCells(b: CpuBudget): string[] {
   return [
     b.run,
     b.cachectlUs.toFixed(2),
+    b.helpersUs !== undefined ? b.helpersUs.toFixed(2) : '',
     b.redisUs.toFixed(2),
     b.postgresUs.toFixed(2),
     b.otherUs.toFixed(2),

@@ -515,6 +515,7 @@ function cpuBudget(run: string, warm: WarmRun, cpu: CpuSplit): CpuBudget {
     run,
     keysPerSecond: warm.perSecond,
     cachectlUs: us(cachectl),
+    ...(warm.helperCpuSeconds !== undefined ? { helpersUs: us(warm.helperCpuSeconds) } : {}),
     redisUs: us(cpu.redis),
     postgresUs: us(cpu.postgres),
     otherUs: us(other),
