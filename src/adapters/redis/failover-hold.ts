@@ -12,7 +12,7 @@ import { formatDuration } from '../../config/duration.js';
 import { SLOT_COUNT } from '../../topology/cluster.js';
 import type { CacheNode, Topology } from '../../topology/types.js';
 import type { WriteReport } from '../../core/warm/ports.js';
-import { emptyItems, pushItem, type Items } from './write-items.js';
+import { emptyItems, pushItem, type GrowingItems, type Items } from './write-items.js';
 
 export interface HoldDeps {
   readonly topology: () => Topology;
@@ -31,7 +31,7 @@ export interface HoldDeps {
 interface Hold {
   node: CacheNode;
   since: number;
-  items: Items;
+  items: GrowingItems;
   reason: string;
   attempt: number;
   timer: NodeJS.Timeout | undefined;

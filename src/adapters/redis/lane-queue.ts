@@ -17,6 +17,10 @@ interface Run {
   at: number;
 }
 
+/** Bytes per item of a taken pipeline's number columns: ttls and refresh (8 each), modes and attempts (4 each); spans (4 x 4). */
+const NUMBER_BYTES = 24;
+const SPAN_BYTES = 16;
+
 export class LaneQueue {
   private runs: Run[] = [];
   /** Items waiting. */
@@ -44,17 +48,21 @@ export class LaneQueue {
     let count = Math.min(n, this.length);
     if (maxUnits !== Infinity) count = this.countWithin(count, maxUnits);
     const bytes = this.anyBytes(count);
+    // The numeric columns are views of one ArrayBuffer, outside the JS heap: a pipeline's columns
+    // live until its replies come, and as arrays they were most of what each scavenge copied
+    // (and then promoted) while pipelines waited.
+    const numbers = new ArrayBuffer(count * (NUMBER_BYTES + (bytes ? SPAN_BYTES : 0)));
     const out: Items = {
       keys: new Array<string>(count),
       values: new Array<string | string[]>(count),
-      ttls: new Array<number>(count),
+      ttls: new Float64Array(numbers, 0, count),
       stale: new Array<boolean>(count),
       tickets: new Array<Ticket>(count),
-      modes: new Array<number>(count),
-      refresh: new Array<number>(count),
-      attempts: new Array<number>(count),
+      modes: new Int32Array(numbers, 16 * count, count),
+      refresh: new Float64Array(numbers, 8 * count, count),
+      attempts: new Int32Array(numbers, 20 * count, count),
       chunks: bytes ? new Array<Buffer | null>(count) : [],
-      spans: bytes ? new Array<number>(4 * count) : [],
+      spans: bytes ? new Int32Array(numbers, NUMBER_BYTES * count, 4 * count) : [],
     };
     let j = 0;
     while (j < count) {

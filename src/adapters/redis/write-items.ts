@@ -9,18 +9,27 @@ import { readUtf8 } from '../utf8.js';
 export const MODE_HASH = 1;
 export const MODE_NX = 2;
 
+/**
+ * A numeric column: an array grown by push (GrowingItems), or a typed array of a pipeline's fixed
+ * size (LaneQueue.take), read and written by index alike.
+ */
+export interface NumberColumn {
+  [index: number]: number;
+  readonly length: number;
+}
+
 export interface Items {
   keys: string[];
   values: (string | string[])[];
   /** ms, or -1 for no expiry. */
-  ttls: number[];
+  ttls: NumberColumn;
   stale: boolean[];
   tickets: Ticket[];
   /** MODE_HASH | MODE_NX bits. */
-  modes: number[];
+  modes: NumberColumn;
   /** Rewrite only below this PTTL (ms); -1: always write. */
-  refresh: number[];
-  attempts: number[];
+  refresh: NumberColumn;
+  attempts: NumberColumn;
   /**
    * Byte items: the buffer holding the value, and the key unless its length is KEY_IN_KEYS (a
    * key-list key, in `keys[i]`; a streamed row's `keys[i]` is ''); `values[i]` is ''. null (or
@@ -28,10 +37,19 @@ export interface Items {
    * valueLength per item.
    */
   chunks: (Buffer | null)[];
+  spans: NumberColumn;
+}
+
+/** Items built by push: the restart journal's, a retry's or a redirect's, a failover hold's. */
+export interface GrowingItems extends Items {
+  ttls: number[];
+  modes: number[];
+  refresh: number[];
+  attempts: number[];
   spans: number[];
 }
 
-export function emptyItems(): Items {
+export function emptyItems(): GrowingItems {
   return { keys: [], values: [], ttls: [], stale: [], tickets: [], modes: [], refresh: [], attempts: [], chunks: [], spans: [] };
 }
 
@@ -50,13 +68,13 @@ export function keyOf(items: Items, i: number): string {
  * one byte item arrives, the earlier string items are padded, and from then on the columns run
  * alongside `keys` (their length is 0 or the number of items). Called before the key is pushed.
  */
-function pushByteSpan(dst: Items, chunk: Buffer, s: ArrayLike<number>, i: number): void {
+function pushByteSpan(dst: GrowingItems, chunk: Buffer, s: ArrayLike<number>, i: number): void {
   while (dst.chunks.length < dst.keys.length) pushNoSpan(dst);
   dst.chunks.push(chunk);
   dst.spans.push(s[4 * i] as number, s[4 * i + 1] as number, s[4 * i + 2] as number, s[4 * i + 3] as number);
 }
 
-function pushNoSpan(dst: Items): void {
+function pushNoSpan(dst: GrowingItems): void {
   dst.chunks.push(null);
   dst.spans.push(0, 0, 0, 0);
 }
@@ -66,7 +84,7 @@ export function modeOf(batch: WriteBatch): number {
   return (batch.format === 'hash' ? MODE_HASH : 0) | (batch.onlyMissing ? MODE_NX : 0);
 }
 
-export function pushFromBatch(dst: Items, batch: WriteBatch, i: number): void {
+export function pushFromBatch(dst: GrowingItems, batch: WriteBatch, i: number): void {
   const chunk = batch.chunks?.[i];
   if (chunk) pushByteSpan(dst, chunk, batch.spans as ArrayLike<number>, i);
   else if (dst.chunks.length > 0) pushNoSpan(dst);
@@ -80,7 +98,7 @@ export function pushFromBatch(dst: Items, batch: WriteBatch, i: number): void {
   dst.attempts.push(0);
 }
 
-export function pushItem(dst: Items, src: Items, i: number): void {
+export function pushItem(dst: GrowingItems, src: Items, i: number): void {
   const chunk = src.chunks[i];
   if (chunk) pushByteSpan(dst, chunk, src.spans, i);
   else if (dst.chunks.length > 0) pushNoSpan(dst);

@@ -9,12 +9,12 @@
  */
 import type { Redis } from 'ioredis';
 import type { CacheNode } from '../../topology/types.js';
-import { emptyItems, itemUnits, keyOf, pushItem, type Items } from './write-items.js';
+import { emptyItems, itemUnits, keyOf, pushItem, type GrowingItems, type Items } from './write-items.js';
 
 export interface NodeJournal {
   runId: string | undefined;
   /** What was written there (keys, values, TTLs), so a lost key can be written again. */
-  items: Items;
+  items: GrowingItems;
   /** Keys written there beyond the bound: counted, not kept. */
   overflow: number;
   /** Entry of each overflowed key count, for the report. */
@@ -25,7 +25,7 @@ export interface NodeJournal {
 
 export interface LostKeys {
   node: CacheNode;
-  items: Items;
+  items: GrowingItems;
   /** More keys that may be lost and were not journaled (over the bound): counted only. */
   unlisted: number;
   unlistedEntry: string | undefined;
@@ -75,7 +75,7 @@ export class WriteJournal {
   private arena = Buffer.allocUnsafe(0);
   private arenaUsed = 0;
 
-  private keepBytes(items: Items, j: number, chunk: Buffer): void {
+  private keepBytes(items: GrowingItems, j: number, chunk: Buffer): void {
     const s = items.spans;
     const keyAt = s[4 * j] as number;
     // A key-list key is the string keys[j]: only the value is in the chunk.

@@ -3,7 +3,7 @@ import { authOf, type RedisTarget } from '../../config/target.js';
 import type { CacheNode } from '../../topology/types.js';
 import type { Ticket, WriteReport } from '../../core/warm/ports.js';
 import { classifyError } from './reply-errors.js';
-import { emptyItems, pushItem, type Items } from './write-items.js';
+import { emptyItems, pushItem, type GrowingItems, type Items } from './write-items.js';
 import type { Reply, RespAuth } from './resp-connection.js';
 
 /** Aggregates successes per ticket (consecutive items mostly share one) before reporting. */
@@ -59,8 +59,8 @@ export class Outcomes {
 /** Items of a chunk grouped by what their error reply asks for. */
 export class Redirects {
   readonly moved = emptyItems();
-  readonly ask = new Map<string, Items>();
-  readonly retry = new Map<string, { items: Items; refresh: boolean }>();
+  readonly ask = new Map<string, GrowingItems>();
+  readonly retry = new Map<string, { items: GrowingItems; refresh: boolean }>();
   readonly fail = { items: emptyItems(), reasons: [] as string[] };
 
   add(items: Items, i: number, error: Error, cluster: boolean): void {
