@@ -24,17 +24,6 @@ pool.on('error', () => undefined);
 const lanes = await BareLanes.open(seed, Number(ttl));
 let missing = 0;
 
-/** Column c of every row, as the matcher takes it: spans[2r], spans[2r + 1]. */
-function columnSpans(rows: RawRowsQuery['rows'], c: number): Int32Array {
-  const out = new Int32Array(2 * rows.count);
-  for (let r = 0; r < rows.count; r++) {
-    const i = 2 * (r * rows.columns + c);
-    out[2 * r] = rows.spans[i] as number;
-    out[2 * r + 1] = rows.spans[i + 1] as number;
-  }
-  return out;
-}
-
 async function warmBatch(keys: string[]): Promise<void> {
   const ids = keys.map((k) => k.slice(prefix.length));
   const client = await pool.connect();
@@ -47,8 +36,8 @@ async function warmBatch(keys: string[]): Promise<void> {
     client.release();
   }
   const { rows } = query;
-  const rowOf = matchRowIndexesOnBytes(ids, rows.count, rows.chunkList, rows.chunkOf, columnSpans(rows, 0)) as Int32Array;
-  const values = columnSpans(rows, 1);
+  const rowOf = matchRowIndexesOnBytes(ids, rows.count, rows.chunkList, rows.chunkOf, rows.columnSpans(0)) as Int32Array;
+  const values = rows.columnSpans(1);
   for (let i = 0; i < keys.length; i++) {
     const r = rowOf[i] as number;
     if (r < 0) {

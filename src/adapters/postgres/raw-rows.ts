@@ -67,6 +67,17 @@ export class RawRows {
     return this.chunk(r).toString('utf8', at, at + length);
   }
 
+  /** Field `column` of every row, as the row matchers take it: row r at [2r] (start) and [2r + 1] (length, -1 for NULL). */
+  columnSpans(column: number): Int32Array {
+    const out = new Int32Array(2 * this.count);
+    for (let r = 0; r < this.count; r++) {
+      const i = 2 * (r * this.columns + column);
+      out[2 * r] = this.spans[i] as number;
+      out[2 * r + 1] = this.spans[i + 1] as number;
+    }
+    return out;
+  }
+
   /** Reads one DataRow payload, buf[at, end). */
   add(buf: Buffer, at: number, end: number): void {
     const columns = buf.readUInt16BE(at);

@@ -318,20 +318,11 @@ function fetchedOf(query: RawRowsQuery): FetchedRows {
     }
     return { rows: out, shape, invalid: [] };
   }
-  const columnSpans = (column: number): Int32Array => {
-    const out = new Int32Array(2 * rows.count);
-    for (let r = 0; r < rows.count; r++) {
-      const i = 2 * (r * rows.columns + column);
-      out[2 * r] = rows.spans[i] as number;
-      out[2 * r + 1] = rows.spans[i + 1] as number;
-    }
-    return out;
-  };
   const textSpans = (column: number): Int32Array | undefined => {
     const type = fields[column]?.dataTypeID;
-    return type !== undefined && BYTES_ARE_TEXT_TYPES.has(type) ? columnSpans(column) : undefined;
+    return type !== undefined && BYTES_ARE_TEXT_TYPES.has(type) ? rows.columnSpans(column) : undefined;
   };
-  const bytes = { count: rows.count, chunkList: rows.chunkList, chunkOf: rows.chunkOf, valueSpans: columnSpans(shape.valueIndex), cell, textSpans };
+  const bytes = { count: rows.count, chunkList: rows.chunkList, chunkOf: rows.chunkOf, valueSpans: rows.columnSpans(shape.valueIndex), cell, textSpans };
   return { rows: [], bytes, shape, invalid: [] };
 }
 
