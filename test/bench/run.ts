@@ -126,12 +126,14 @@ async function main(): Promise<void> {
     // 2. cachectl warm, both ways, into each topology; 5. inspect on the cluster afterwards.
     const warms = new Map<string, WarmRun>();
     const floors = new Map<'query' | 'keys', WarmRun>();
-    if (opts.only.has('warm') || opts.only.has('inspect')) {
+    // inspect needs the streamed warm into the cluster first; the floor (alone), cachectl's cluster warms to compare with.
+    const floorAlone = opts.only.has('floor') && !opts.only.has('warm');
+    if (opts.only.has('warm') || opts.only.has('inspect') || opts.only.has('floor')) {
       for (const name of ['single', 'ring', 'cluster'] as const) {
         if (!opts.topologies.includes(name) && !(name === 'cluster' && opts.only.has('inspect'))) continue;
         const topology = byName(name);
         for (const kind of ['keys', 'query'] as const) {
-          if (!opts.only.has('warm') && !(name === 'cluster' && kind === 'query')) continue;
+          if (!opts.only.has('warm') && !(name === 'cluster' && (kind === 'query' || floorAlone))) continue;
           log(`cachectl warm ${kind === 'keys' ? 'by key list' : 'by streaming query'} into the ${name}`);
           let run: WarmRun;
           try {
