@@ -154,7 +154,10 @@ export function registerInspect(program: Command, ctx: CommandContext): Command 
       '--updated-column <name>',
       "column (or JSON field of the value) with the row's last change, for the age of the oldest stale copy (default: updated_at, modified_at, ...)",
     )
-    .option('--batch-size <n>', `keys per fetch (default ${DEFAULTS.warm.batchSize}, fewer where values are large: about 16 MiB a fetch)`)
+    .option(
+      '--batch-size <n>',
+      `keys per fetch (default ${DEFAULTS.warm.batchSize}, fewer where values are large: about ${DEFAULTS.warm.fetchBytes.target / 2 ** 20} MiB a fetch)`,
+    )
     .option('--pg-concurrency <n>', `fetches in flight (default ${DEFAULTS.warm.pgConcurrency})`)
     .option('--statement-timeout <duration>', `PostgreSQL statement timeout (default ${dur(DEFAULTS.connection.statementTimeoutMs)})`)
     .option('--rate <keys/s>', 'at most this many keys compared per second (default: unlimited)')

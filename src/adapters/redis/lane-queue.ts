@@ -17,8 +17,15 @@ interface Run {
   at: number;
 }
 
-/** Bytes per item of a taken pipeline's number columns: ttls and refresh (8 each), modes and attempts (4 each); spans (4 x 4). */
-const NUMBER_BYTES = 24;
+/**
+ * Where a taken pipeline's number columns sit in its ArrayBuffer, in bytes per item: ttls and
+ * refresh as float64 first (8-byte aligned), then modes and attempts as int32, then the byte
+ * items' spans (4 int32 each) when there are any.
+ */
+const AT_REFRESH = 8;
+const AT_MODES = 16;
+const AT_ATTEMPTS = 20;
+const AT_SPANS = 24;
 const SPAN_BYTES = 16;
 
 export class LaneQueue {
@@ -51,18 +58,18 @@ export class LaneQueue {
     // The numeric columns are views of one ArrayBuffer, outside the JS heap: a pipeline's columns
     // live until its replies come, and as arrays they were most of what each scavenge copied
     // (and then promoted) while pipelines waited.
-    const numbers = new ArrayBuffer(count * (NUMBER_BYTES + (bytes ? SPAN_BYTES : 0)));
+    const numbers = new ArrayBuffer(count * (AT_SPANS + (bytes ? SPAN_BYTES : 0)));
     const out: Items = {
       keys: new Array<string>(count),
       values: new Array<string | string[]>(count),
       ttls: new Float64Array(numbers, 0, count),
       stale: new Array<boolean>(count),
       tickets: new Array<Ticket>(count),
-      modes: new Int32Array(numbers, 16 * count, count),
-      refresh: new Float64Array(numbers, 8 * count, count),
-      attempts: new Int32Array(numbers, 20 * count, count),
+      modes: new Int32Array(numbers, AT_MODES * count, count),
+      refresh: new Float64Array(numbers, AT_REFRESH * count, count),
+      attempts: new Int32Array(numbers, AT_ATTEMPTS * count, count),
       chunks: bytes ? new Array<Buffer | null>(count) : [],
-      spans: bytes ? new Int32Array(numbers, NUMBER_BYTES * count, 4 * count) : [],
+      spans: bytes ? new Int32Array(numbers, AT_SPANS * count, 4 * count) : [],
     };
     let j = 0;
     while (j < count) {
