@@ -296,10 +296,24 @@ export async function countKeyLines(
   try {
     for await (const chunk of stream) {
       if (options.signal?.aborted) return n;
-      const piece = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-      const buf = carry ? Buffer.concat([carry, piece]) : piece;
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
       let start = 0;
       let nl: number;
+      if (carry) {
+        // Only the line cut by the chunk's start is joined: joining the carry to the whole chunk
+        // copied every chunk once more (a third of the count pass's CPU, perf).
+        nl = buf.indexOf(NL);
+        if (nl < 0) {
+          carry = Buffer.concat([carry, buf]);
+          if (carry.length > maxLine) throw tooLong(file, lineNo + 1, maxLine);
+          continue;
+        }
+        if (carry.length + nl > maxLine) throw tooLong(file, lineNo + 1, maxLine);
+        const line = Buffer.concat([carry, buf.subarray(0, nl)]);
+        lineNo++;
+        if (isKey(line, 0, line.length)) n++;
+        start = nl + 1;
+      }
       while ((nl = buf.indexOf(NL, start)) >= 0) {
         if (nl - start > maxLine) throw tooLong(file, lineNo + 1, maxLine);
         lineNo++;

@@ -237,6 +237,14 @@ test('countKeyLines: a BOM before a comment, whitespace-only lines, a TAB at the
 test('countKeyLines refuses a line longer than the limit as readKeyBatches does, naming the line', async () => {
   const text = Buffer.from('a\nb\n' + 'x'.repeat(5000) + '\n');
   await assert.rejects(countKeyLines(Readable.from([text]), 'keys.txt', { maxLineBytes: 1000 }), /line 3 is longer than 1000 bytes/);
+  // The same line cut across chunks (as a file is read), once ending inside a later chunk and once
+  // at the end of the input; a line of exactly the limit, cut the same way, is counted.
+  const pieces = (b: Buffer, size: number) => Array.from({ length: Math.ceil(b.length / size) }, (_, i) => b.subarray(i * size, (i + 1) * size));
+  await assert.rejects(countKeyLines(Readable.from(pieces(text, 300)), 'keys.txt', { maxLineBytes: 1000 }), /line 3 is longer than 1000 bytes/);
+  const ending = Buffer.from('a\nb\n' + 'x'.repeat(1001) + '\nc\n');
+  await assert.rejects(countKeyLines(Readable.from(pieces(ending, 999)), 'keys.txt', { maxLineBytes: 1000 }), /line 3 is longer than 1000 bytes/);
+  const atLimit = Buffer.from('a\n' + 'x'.repeat(1000) + '\nc\n' + 'y'.repeat(1000));
+  assert.equal(await countKeyLines(Readable.from(pieces(atLimit, 7)), 'keys.txt', { maxLineBytes: 1000 }), 4);
 });
 
 test('a batch size given as a function is asked again after each batch is taken', async () => {
