@@ -14,8 +14,22 @@ import { groupByOwner, owningNodes } from '../../core/warm/route.js';
 import { backoffMs } from '../../core/backoff.js';
 import { classifyError } from './reply-errors.js';
 import { bump, firstError, nodeAt, Outcomes, Redirects, respAuthFor } from './write-outcomes.js';
-import { emptyItems, encodedSizeHint, encodeWrite, keyOf, needsCheck, pushFromBatch, pushItem, shouldWrite, type Items } from './write-items.js';
+import {
+  emptyItems,
+  encodedSizeHint,
+  encodeWrite,
+  keyOf,
+  MODE_HASH,
+  MODE_NX,
+  modeOf,
+  needsCheck,
+  pushFromBatch,
+  pushItem,
+  shouldWrite,
+  type Items,
+} from './write-items.js';
 import { LaneQueue } from './lane-queue.js';
+import { EncodedAhead, type EncodedPipeline } from './encoded-ahead.js';
 import { RespConnection, type Reply, type RespAuth } from './resp-connection.js';
 import { BufferPool, RespBuffer } from './resp-buffer.js';
 import { WriteVerifier } from './write-verifier.js';
@@ -45,6 +59,8 @@ export interface PipelinedWriterOptions {
 interface Lane {
   node: CacheNode;
   queue: LaneQueue;
+  /** The queue's first pipelines, encoded as their keys arrived. */
+  ahead: EncodedAhead;
   inFlight: number;
 }
 
@@ -228,7 +244,7 @@ export class PipelinedWriter implements CacheWriter {
   private laneOf(node: CacheNode): Lane {
     let lane = this.lanes.get(node.address);
     if (!lane) {
-      lane = { node, queue: new LaneQueue(), inFlight: 0 };
+      lane = { node, queue: new LaneQueue(), ahead: new EncodedAhead(this.options.pipelineSize, DEFAULTS.warm.pipelineBytes, this.buffers), inFlight: 0 };
       this.lanes.set(node.address, lane);
     }
     return lane;
@@ -251,9 +267,10 @@ export class PipelinedWriter implements CacheWriter {
     ) {
       const chunk = lane.queue.take(pipelineSize, DEFAULTS.warm.pipelineBytes);
       const keys = chunk.keys.length;
+      const encoded = lane.ahead.takeFor(keys, lane.queue.length === 0);
       lane.inFlight++;
       this.keysInFlight += keys;
-      this.send(lane.node, chunk, false)
+      this.send(lane.node, chunk, false, encoded)
         .catch((error: unknown) => this.failAll(chunk, `internal: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => {
           lane.inFlight--;
@@ -275,23 +292,25 @@ export class PipelinedWriter implements CacheWriter {
     if (n > 0) this.wakeRoom();
   }
 
-  /** Sends a chunk to one node: optional PTTL look, then the writes; handles every reply. */
-  private async send(node: CacheNode, chunk: Items, asking: boolean): Promise<void> {
+  /**
+   * Sends a chunk to one node: optional PTTL look, then the writes; handles every reply.
+   * `encoded`: the chunk's writes, encoded as its keys arrived (EncodedAhead; none needs a look).
+   */
+  private async send(node: CacheNode, chunk: Items, asking: boolean, encoded?: EncodedPipeline): Promise<void> {
     const conn = this.connectionFor(node);
-    const journaled = await this.beginJournal(node, conn);
+    let journaled: boolean;
+    try {
+      journaled = await this.beginJournal(node, conn);
+    } catch (error) {
+      encoded?.p.release();
+      throw error;
+    }
     let items = chunk;
-    if (items.keys.some((_, i) => needsCheck(items, i))) {
+    if (!encoded && items.keys.some((_, i) => needsCheck(items, i))) {
       items = await this.checkFirst(node, conn, items, asking);
       if (items.keys.length === 0) return;
     }
-    const p = new RespBuffer(encodedSizeHint(items), this.buffers);
-    const ends: number[] = new Array(items.keys.length);
-    const bytes: number[] = new Array(items.keys.length);
-    for (let i = 0; i < items.keys.length; i++) {
-      if (asking) p.command1('ASKING');
-      bytes[i] = encodeWrite(p, items, i, needsCheck(items, i));
-      ends[i] = p.replies - 1;
-    }
+    const { p, ends, bytes } = encoded ?? this.encode(items, asking);
     const waitFor = this.replicasToWaitFor(node);
     if (waitFor > 0) p.command3('WAIT', String(waitFor), String(DEFAULTS.warm.waitReplicaTimeoutMs));
     let results: Reply[];
@@ -333,6 +352,19 @@ export class PipelinedWriter implements CacheWriter {
     this.verifier.flushInline(node);
     if (redo.retry.size === 0) this.holds.answered(node);
     await this.followRedirects(node, redo);
+  }
+
+  /** A chunk's writes, encoded when it is sent (what EncodedAhead did not encode). */
+  private encode(items: Items, asking: boolean): { p: RespBuffer; ends: Int32Array; bytes: Int32Array } {
+    const p = new RespBuffer(encodedSizeHint(items), this.buffers);
+    const ends = new Int32Array(items.keys.length);
+    const bytes = new Int32Array(items.keys.length);
+    for (let i = 0; i < items.keys.length; i++) {
+      if (asking) p.command1('ASKING');
+      bytes[i] = encodeWrite(p, items, i, needsCheck(items, i));
+      ends[i] = p.replies - 1;
+    }
+    return { p, ends, bytes };
   }
 
   /** PTTL for items that need it; returns the items to write, settles the skipped. */
@@ -465,13 +497,19 @@ export class PipelinedWriter implements CacheWriter {
   private distribute(batch: WriteBatch | undefined, items: Items | undefined): void {
     const from = (batch ?? items) as WriteBatch | Items;
     const topology = this.cache.topology;
-    const { runs, unserved: unservedAt } = groupByOwner(owningNodes(topology, from.keys, from.chunks, from.spans), topology.nodes.length);
-    runs.forEach((run, o) => {
-      if (run.length === 0) return;
-      const queue = this.laneOf(topology.nodes[o] as CacheNode).queue;
-      if (batch) queue.addFromBatch(batch, run);
-      else queue.addFromItems(items as Items, run);
+    const owners = owningNodes(topology, from.keys, from.chunks, from.spans);
+    const { runs, unserved: unservedAt } = groupByOwner(owners, topology.nodes.length);
+    const lanes = runs.map((run, o) => {
+      if (run.length === 0) return undefined;
+      const lane = this.laneOf(topology.nodes[o] as CacheNode);
+      if (batch) lane.queue.addFromBatch(batch, run);
+      else {
+        lane.queue.addFromItems(items as Items, run);
+        lane.ahead.stopCovering();
+      }
+      return lane;
     });
+    if (batch) this.encodeAhead(batch, owners, lanes);
     const unserved = emptyItems();
     for (const i of unservedAt) {
       if (batch) pushFromBatch(unserved, batch, i);
@@ -479,6 +517,23 @@ export class PipelinedWriter implements CacheWriter {
     }
     if (unserved.keys.length > 0) this.holds.hold(UNSERVED, unserved, 'slot not served by any master');
     for (const lane of this.lanes.values()) this.pump(lane);
+  }
+
+  /**
+   * A batch's items encoded into their lanes' pipelines in the batch's order, one pass over its
+   * rows while their bytes are in cache (see EncodedAhead). An item that needs a PTTL look first
+   * is encoded when sent, after the look, and ends its lane's cover.
+   */
+  private encodeAhead(batch: WriteBatch, owners: Int32Array, lanes: (Lane | undefined)[]): void {
+    const mode = modeOf(batch);
+    const looks = (mode & MODE_HASH) !== 0 && (mode & MODE_NX) !== 0;
+    const refresh = batch.refreshBelowMs;
+    for (let i = 0; i < owners.length; i++) {
+      const lane = lanes[owners[i] as number];
+      if (!lane) continue;
+      if (looks || (refresh && (refresh[i] as number) >= 0)) lane.ahead.stopCovering();
+      else lane.ahead.add(batch, i, mode);
+    }
   }
 
   /** One slot-map refresh at a time; failures leave the old map (the retry budget decides). */

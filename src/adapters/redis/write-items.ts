@@ -158,12 +158,30 @@ const PX = constantArg('PX');
 const NX = constantArg('NX');
 
 export function encodeWrite(p: RespBuffer, items: Items, i: number, plainSet: boolean): number {
-  const chunk = items.chunks[i];
-  if (chunk) return encodeByteSet(p, items, i, chunk, plainSet);
-  const key = items.keys[i] as string;
-  const value = items.values[i] as string | string[];
-  const ttl = items.ttls[i] as number;
-  const mode = items.modes[i] as number;
+  return encodeColumns(p, items.keys, items.values, items.chunks, items.spans, i, items.ttls[i] as number, items.modes[i] as number, plainSet);
+}
+
+/** Encodes item i of a write batch (its mode is the batch's): what encodeWrite does for Items. */
+export function encodeBatchWrite(p: RespBuffer, batch: WriteBatch, i: number, mode: number): number {
+  return encodeColumns(p, batch.keys, batch.values, batch.chunks, batch.spans, i, batch.ttls[i] as number, mode, false);
+}
+
+/** Item i given as its columns, so Items and write batches share one encoder without one object shape. */
+function encodeColumns(
+  p: RespBuffer,
+  keys: readonly string[],
+  values: readonly (string | string[])[],
+  chunks: readonly (Buffer | null)[] | undefined,
+  spans: ArrayLike<number> | undefined,
+  i: number,
+  ttl: number,
+  mode: number,
+  plainSet: boolean,
+): number {
+  const chunk = chunks?.[i];
+  if (chunk) return encodeByteSet(p, keys, spans as ArrayLike<number>, i, chunk, ttl, !plainSet && (mode & MODE_NX) !== 0);
+  const key = keys[i] as string;
+  const value = values[i] as string | string[];
   if ((mode & MODE_HASH) === 0) {
     const nx = !plainSet && (mode & MODE_NX) !== 0;
     p.begin(3 + (ttl >= 0 ? 2 : 0) + (nx ? 1 : 0));
@@ -195,16 +213,13 @@ export function encodeWrite(p: RespBuffer, items: Items, i: number, plainSet: bo
 }
 
 /** SET of a byte item: the value (and a streamed row's key) copied from the row's buffer, lengths known. */
-function encodeByteSet(p: RespBuffer, items: Items, i: number, chunk: Buffer, plainSet: boolean): number {
-  const ttl = items.ttls[i] as number;
-  const nx = !plainSet && ((items.modes[i] as number) & MODE_NX) !== 0;
-  const s = items.spans;
+function encodeByteSet(p: RespBuffer, keys: readonly string[], s: ArrayLike<number>, i: number, chunk: Buffer, ttl: number, nx: boolean): number {
   // A NULL value (-1) is written empty, as the row path writes it.
   const valueLength = Math.max(0, s[4 * i + 3] as number);
   const keyLength = s[4 * i + 1] as number;
   p.begin(3 + (ttl >= 0 ? 2 : 0) + (nx ? 1 : 0));
   p.constant(SET);
-  if (keyLength === KEY_IN_KEYS) p.bulk(items.keys[i] as string);
+  if (keyLength === KEY_IN_KEYS) p.bulk(keys[i] as string);
   else p.bulkBytes(chunk, s[4 * i] as number, keyLength);
   p.bulkBytes(chunk, s[4 * i + 2] as number, valueLength);
   if (ttl >= 0) {
