@@ -66,6 +66,12 @@ export const DEFAULTS = {
     redisInFlight: 4,
     /** A pipeline is also cut at about this many bytes of keys and values, so large values do not make one huge buffer. */
     pipelineBytes: 8 * 1024 * 1024,
+    /**
+     * Bytes of pipelines encoded ahead, over all nodes, while their keys wait for room (see
+     * encoded-ahead.ts): a copy of the keys and values the lanes hold, so bounded; beyond it keys
+     * are encoded when sent. A warm of 200-byte rows holds about 1 MiB of it at a time.
+     */
+    encodedAheadBytes: 4 * 1024 * 1024,
     /** A node silent this long while pipelines wait is dropped and its keys retried. */
     replyTimeoutMs: 30_000,
     /**

@@ -9,8 +9,9 @@
  * queue's first items, pipeline by pipeline, cut where `LaneQueue.take` cuts (pipelineSize items,
  * or fewer when their keys and values pass maxUnits). An item queued without being encoded here
  * (one that needs a PTTL look first, or one back from a retry, redirect or hold) ends the cover
- * until the lane is empty again; a pipeline taken that does not match the first one encoded drops
- * them all, and the writer encodes from the queue as it always did.
+ * until the lane is empty again, and so does an item past the bytes all lanes may hold encoded
+ * (AheadBudget: they copy what the lanes hold); a pipeline taken that does not match the first one
+ * encoded drops them all, and the writer encodes from the queue as it always did.
  */
 import type { WriteBatch } from '../../core/warm/ports.js';
 import { RespBuffer, type BufferPool } from './resp-buffer.js';
@@ -23,6 +24,12 @@ export interface EncodedPipeline {
   units: number;
   readonly ends: Int32Array;
   readonly bytes: Int32Array;
+}
+
+/** Bytes encoded ahead and not yet taken, over all of a writer's lanes, and the most they may be. */
+export interface AheadBudget {
+  bytes: number;
+  readonly max: number;
 }
 
 /** Encoded bytes a pipeline's buffer starts with, per item: a SET's header, PX and the TTL. */
@@ -38,11 +45,16 @@ export class EncodedAhead {
     private readonly pipelineSize: number,
     private readonly maxUnits: number,
     private readonly pool: BufferPool,
+    private readonly budget: AheadBudget,
   ) {}
 
   /** Item i of `batch`, just queued on the lane (items come in the queue's order). */
   add(batch: WriteBatch, i: number, mode: number): void {
     if (!this.covering) return;
+    if (this.budget.bytes > this.budget.max) {
+      this.covering = false;
+      return;
+    }
     const units = itemUnits(batch, i);
     let open = this.open;
     if (open && (open.count === this.pipelineSize || open.units + units > this.maxUnits)) {
@@ -61,9 +73,11 @@ export class EncodedAhead {
       };
     }
     const at = open.count++;
+    const before = open.p.size;
     open.bytes[at] = encodeBatchWrite(open.p, batch, i, mode);
     open.ends[at] = open.p.replies - 1;
     open.units += units;
+    this.budget.bytes += open.p.size - before;
   }
 
   /** An item was queued without being encoded here: nothing after it is, until the lane is empty. */
@@ -81,6 +95,7 @@ export class EncodedAhead {
     if (first && first.count === count) {
       if (this.ready.length > 0) this.ready.shift();
       else this.open = undefined;
+      this.budget.bytes -= first.p.size;
       taken = first;
     } else if (first) this.drop();
     if (empty) {
@@ -92,9 +107,14 @@ export class EncodedAhead {
   }
 
   private drop(): void {
-    for (const pipeline of this.ready.splice(0)) pipeline.p.release();
-    this.open?.p.release();
+    for (const pipeline of this.ready.splice(0)) this.release(pipeline);
+    if (this.open) this.release(this.open);
     this.open = undefined;
     this.covering = false;
+  }
+
+  private release(pipeline: EncodedPipeline): void {
+    this.budget.bytes -= pipeline.p.size;
+    pipeline.p.release();
   }
 }

@@ -29,7 +29,7 @@ import {
   type Items,
 } from './write-items.js';
 import { LaneQueue } from './lane-queue.js';
-import { EncodedAhead, type EncodedPipeline } from './encoded-ahead.js';
+import { EncodedAhead, type AheadBudget, type EncodedPipeline } from './encoded-ahead.js';
 import { RespConnection, type Reply, type RespAuth } from './resp-connection.js';
 import { BufferPool, RespBuffer } from './resp-buffer.js';
 import { WriteVerifier } from './write-verifier.js';
@@ -82,6 +82,7 @@ export class PipelinedWriter implements CacheWriter {
   private readonly connections = new Map<string, RespConnection>();
   private readonly auth: RespAuth;
   private readonly buffers = new BufferPool();
+  private readonly ahead: AheadBudget = { bytes: 0, max: DEFAULTS.warm.encodedAheadBytes };
   private readonly holds: FailoverHolds;
   private readonly journal: WriteJournal;
   private readonly journalBegun = new Map<string, Promise<void>>();
@@ -244,7 +245,12 @@ export class PipelinedWriter implements CacheWriter {
   private laneOf(node: CacheNode): Lane {
     let lane = this.lanes.get(node.address);
     if (!lane) {
-      lane = { node, queue: new LaneQueue(), ahead: new EncodedAhead(this.options.pipelineSize, DEFAULTS.warm.pipelineBytes, this.buffers), inFlight: 0 };
+      lane = {
+        node,
+        queue: new LaneQueue(),
+        ahead: new EncodedAhead(this.options.pipelineSize, DEFAULTS.warm.pipelineBytes, this.buffers, this.ahead),
+        inFlight: 0,
+      };
       this.lanes.set(node.address, lane);
     }
     return lane;

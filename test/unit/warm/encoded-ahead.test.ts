@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EncodedAhead, type EncodedPipeline } from '../../../src/adapters/redis/encoded-ahead.js';
+import { EncodedAhead, type AheadBudget, type EncodedPipeline } from '../../../src/adapters/redis/encoded-ahead.js';
 import { LaneQueue } from '../../../src/adapters/redis/lane-queue.js';
 import { BufferPool, RespBuffer } from '../../../src/adapters/redis/resp-buffer.js';
 import { emptyItems, encodedSizeHint, encodeWrite, modeOf, needsCheck, pushFromBatch, type Items } from '../../../src/adapters/redis/write-items.js';
@@ -49,12 +49,13 @@ function lateEncoding(items: Items): { bytes: Buffer; ends: number[]; valueBytes
   return { bytes: Buffer.from(p.bytes()), ends, valueBytes };
 }
 
-function lane(pipelineSize: number, maxUnits: number) {
+function lane(pipelineSize: number, maxUnits: number, budget: AheadBudget = { bytes: 0, max: Infinity }) {
   const queue = new LaneQueue();
-  const ahead = new EncodedAhead(pipelineSize, maxUnits, new BufferPool());
+  const ahead = new EncodedAhead(pipelineSize, maxUnits, new BufferPool(), budget);
   return {
     queue,
     ahead,
+    budget,
     add(batch: WriteBatch, indexes: number[]) {
       queue.addFromBatch(batch, Int32Array.from(indexes));
       for (const i of indexes) ahead.add(batch, i, modeOf(batch));
@@ -138,4 +139,29 @@ test('a partial pipeline (an idle node takes what is there) is the one being enc
   l.add(stringBatch(['d']), [0]);
   const next = l.take();
   assertSame(next.encoded, next.items, 'the next one starts afresh');
+});
+
+test('what is encoded ahead is bounded in bytes over all lanes: past the bound keys are encoded when sent, and the bytes come back as pipelines are taken', () => {
+  const batch = stringBatch(['0123456789', '0123456789', '0123456789', '0123456789', '0123456789', '0123456789']);
+  // The bound: one byte less than the first four items encoded (checked before each item).
+  const probe = lane(2, Infinity);
+  probe.add(batch, [0, 1, 2, 3]);
+  const budget: AheadBudget = { bytes: 0, max: probe.budget.bytes - 1 };
+  const one = lane(2, Infinity, budget);
+  const other = lane(2, Infinity, budget);
+  one.add(batch, [0, 1]);
+  other.add(batch, [2, 3]);
+  assert.equal(budget.bytes, probe.budget.bytes, 'the first pipelines are encoded');
+  one.add(batch, [4, 5]);
+  const a = other.take();
+  assertSame(a.encoded, a.items, 'encoded before the bound was reached');
+  const b = one.take();
+  assertSame(b.encoded, b.items, 'the other lane, the same');
+  const c = one.take();
+  assert.equal(c.encoded, undefined, 'past the bound: encoded when sent');
+  assert.equal(budget.bytes, 0, 'every byte encoded ahead is accounted back');
+  one.add(batch, [0]);
+  const d = one.take();
+  assertSame(d.encoded, d.items, 'under the bound again, on an empty lane');
+  assert.equal(budget.bytes, 0);
 });
