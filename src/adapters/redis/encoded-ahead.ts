@@ -15,15 +15,12 @@
  */
 import type { WriteBatch } from '../../core/warm/ports.js';
 import { RespBuffer, type BufferPool } from './resp-buffer.js';
-import { encodeBatchWrite, itemUnits } from './write-items.js';
+import { COMMAND_BYTES, encodeBatchWrite, itemUnits, type EncodedWrites } from './write-items.js';
 
-/** A pipeline's commands and, per item, the index of its last reply and its value's bytes. */
-export interface EncodedPipeline {
-  readonly p: RespBuffer;
+/** A pipeline encoded ahead: its writes, and how many items and units of keys and values it holds so far. */
+export interface EncodedPipeline extends EncodedWrites {
   count: number;
   units: number;
-  readonly ends: Int32Array;
-  readonly bytes: Int32Array;
 }
 
 /** Bytes encoded ahead and not yet taken, over all of a writer's lanes, and the most they may be. */
@@ -31,9 +28,6 @@ export interface AheadBudget {
   bytes: number;
   readonly max: number;
 }
-
-/** Encoded bytes a pipeline's buffer starts with, per item: a SET's header, PX and the TTL. */
-const COMMAND_BYTES = 64;
 
 export class EncodedAhead {
   private readonly ready: EncodedPipeline[] = [];

@@ -14,20 +14,7 @@ import { groupByOwner, owningNodes } from '../../core/warm/route.js';
 import { backoffMs } from '../../core/backoff.js';
 import { classifyError } from './reply-errors.js';
 import { bump, firstError, nodeAt, Outcomes, Redirects, respAuthFor } from './write-outcomes.js';
-import {
-  emptyItems,
-  encodedSizeHint,
-  encodeWrite,
-  keyOf,
-  MODE_HASH,
-  MODE_NX,
-  modeOf,
-  needsCheck,
-  pushFromBatch,
-  pushItem,
-  shouldWrite,
-  type Items,
-} from './write-items.js';
+import { emptyItems, encodeItems, keyOf, modeOf, needsCheck, needsLook, pushFromBatch, pushItem, shouldWrite, type Items } from './write-items.js';
 import { LaneQueue } from './lane-queue.js';
 import { EncodedAhead, type AheadBudget, type EncodedPipeline } from './encoded-ahead.js';
 import { RespConnection, type Reply, type RespAuth } from './resp-connection.js';
@@ -316,7 +303,7 @@ export class PipelinedWriter implements CacheWriter {
       items = await this.checkFirst(node, conn, items, asking);
       if (items.keys.length === 0) return;
     }
-    const { p, ends, bytes } = encoded ?? this.encode(items, asking);
+    const { p, ends, bytes } = encoded ?? encodeItems(items, asking, this.buffers);
     const waitFor = this.replicasToWaitFor(node);
     if (waitFor > 0) p.command3('WAIT', String(waitFor), String(DEFAULTS.warm.waitReplicaTimeoutMs));
     let results: Reply[];
@@ -358,19 +345,6 @@ export class PipelinedWriter implements CacheWriter {
     this.verifier.flushInline(node);
     if (redo.retry.size === 0) this.holds.answered(node);
     await this.followRedirects(node, redo);
-  }
-
-  /** A chunk's writes, encoded when it is sent (what EncodedAhead did not encode). */
-  private encode(items: Items, asking: boolean): { p: RespBuffer; ends: Int32Array; bytes: Int32Array } {
-    const p = new RespBuffer(encodedSizeHint(items), this.buffers);
-    const ends = new Int32Array(items.keys.length);
-    const bytes = new Int32Array(items.keys.length);
-    for (let i = 0; i < items.keys.length; i++) {
-      if (asking) p.command1('ASKING');
-      bytes[i] = encodeWrite(p, items, i, needsCheck(items, i));
-      ends[i] = p.replies - 1;
-    }
-    return { p, ends, bytes };
   }
 
   /** PTTL for items that need it; returns the items to write, settles the skipped. */
@@ -532,12 +506,11 @@ export class PipelinedWriter implements CacheWriter {
    */
   private encodeAhead(batch: WriteBatch, owners: Int32Array, lanes: (Lane | undefined)[]): void {
     const mode = modeOf(batch);
-    const looks = (mode & MODE_HASH) !== 0 && (mode & MODE_NX) !== 0;
     const refresh = batch.refreshBelowMs;
     for (let i = 0; i < owners.length; i++) {
       const lane = lanes[owners[i] as number];
       if (!lane) continue;
-      if (looks || (refresh && (refresh[i] as number) >= 0)) lane.ahead.stopCovering();
+      if (needsLook(mode, refresh ? (refresh[i] as number) : -1)) lane.ahead.stopCovering();
       else lane.ahead.add(batch, i, mode);
     }
   }

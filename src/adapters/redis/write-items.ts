@@ -2,7 +2,7 @@
  * Columnar storage of pending writes for one node (parallel arrays, no object per key),
  * and the Redis commands that write them.
  */
-import { constantArg, type RespBuffer } from './resp-buffer.js';
+import { constantArg, RespBuffer, type BufferPool } from './resp-buffer.js';
 import { KEY_IN_KEYS, type Ticket, type WriteBatch } from '../../core/warm/ports.js';
 import { readUtf8 } from '../utf8.js';
 
@@ -136,8 +136,12 @@ export function itemUnits(items: UnitColumns, i: number): number {
 
 /** Whether item i needs a PTTL look first (refresh-below, or a hash with only-missing). */
 export function needsCheck(items: Items, i: number): boolean {
-  const mode = items.modes[i] as number;
-  return (items.refresh[i] as number) >= 0 || ((mode & MODE_HASH) !== 0 && (mode & MODE_NX) !== 0);
+  return needsLook(items.modes[i] as number, items.refresh[i] as number);
+}
+
+/** The same for an item of `mode` with a refresh threshold (-1: none), as a write batch holds it. */
+export function needsLook(mode: number, refreshBelowMs: number): boolean {
+  return refreshBelowMs >= 0 || ((mode & MODE_HASH) !== 0 && (mode & MODE_NX) !== 0);
 }
 
 /** From a PTTL reply: should the item be (re)written? */
@@ -230,9 +234,35 @@ function encodeByteSet(p: RespBuffer, keys: readonly string[], s: ArrayLike<numb
   return valueLength;
 }
 
+/** Encoded bytes of a write beyond its key and value, about: a SET's header, PX and the TTL. */
+export const COMMAND_BYTES = 64;
+
 /** A first guess of a chunk's encoded size (ASCII keys and values), so the buffer rarely grows. */
 export function encodedSizeHint(items: Items): number {
   let n = 0;
-  for (let i = 0; i < items.keys.length; i++) n += itemUnits(items, i) + 64;
+  for (let i = 0; i < items.keys.length; i++) n += itemUnits(items, i) + COMMAND_BYTES;
   return n;
+}
+
+/** A pipeline's commands and, per item, the index of its last reply and its value's bytes. */
+export interface EncodedWrites {
+  readonly p: RespBuffer;
+  readonly ends: Int32Array;
+  readonly bytes: Int32Array;
+}
+
+/**
+ * Items' writes encoded when their pipeline is sent (what EncodedAhead did not encode ahead):
+ * after a PTTL look (needsCheck: a plain SET), and after ASKING for each on a redirect.
+ */
+export function encodeItems(items: Items, asking: boolean, pool?: BufferPool): EncodedWrites {
+  const p = new RespBuffer(encodedSizeHint(items), pool);
+  const ends = new Int32Array(items.keys.length);
+  const bytes = new Int32Array(items.keys.length);
+  for (let i = 0; i < items.keys.length; i++) {
+    if (asking) p.command1('ASKING');
+    bytes[i] = encodeWrite(p, items, i, needsCheck(items, i));
+    ends[i] = p.replies - 1;
+  }
+  return { p, ends, bytes };
 }

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EncodedAhead, type AheadBudget, type EncodedPipeline } from '../../../src/adapters/redis/encoded-ahead.js';
 import { LaneQueue } from '../../../src/adapters/redis/lane-queue.js';
-import { BufferPool, RespBuffer } from '../../../src/adapters/redis/resp-buffer.js';
-import { emptyItems, encodedSizeHint, encodeWrite, modeOf, needsCheck, pushFromBatch, type Items } from '../../../src/adapters/redis/write-items.js';
+import { BufferPool } from '../../../src/adapters/redis/resp-buffer.js';
+import { emptyItems, encodeItems, modeOf, pushFromBatch, type Items } from '../../../src/adapters/redis/write-items.js';
 import type { Ticket, WriteBatch } from '../../../src/core/warm/ports.js';
 
 const ticket: Ticket = { entry: 'e', entryIndex: 0, position: 0, remaining: 0, sealed: false };
@@ -37,18 +37,6 @@ function byteBatch(): WriteBatch {
   };
 }
 
-/** What the writer encodes for a taken pipeline when nothing was encoded ahead. */
-function lateEncoding(items: Items): { bytes: Buffer; ends: number[]; valueBytes: number[] } {
-  const p = new RespBuffer(encodedSizeHint(items));
-  const ends: number[] = [];
-  const valueBytes: number[] = [];
-  for (let i = 0; i < items.keys.length; i++) {
-    valueBytes.push(encodeWrite(p, items, i, needsCheck(items, i)));
-    ends.push(p.replies - 1);
-  }
-  return { bytes: Buffer.from(p.bytes()), ends, valueBytes };
-}
-
 function lane(pipelineSize: number, maxUnits: number, budget: AheadBudget = { bytes: 0, max: Infinity }) {
   const queue = new LaneQueue();
   const ahead = new EncodedAhead(pipelineSize, maxUnits, new BufferPool(), budget);
@@ -69,11 +57,12 @@ function lane(pipelineSize: number, maxUnits: number, budget: AheadBudget = { by
 
 function assertSame(encoded: EncodedPipeline | undefined, items: Items, what: string): void {
   assert.ok(encoded, `${what}: encoded ahead`);
-  const late = lateEncoding(items);
+  // What the writer encodes for a taken pipeline when nothing was encoded ahead.
+  const late = encodeItems(items, false);
   assert.equal(encoded.count, items.keys.length, what);
-  assert.deepEqual(Buffer.from(encoded.p.bytes()), late.bytes, `${what}: the same bytes`);
-  assert.deepEqual([...encoded.ends.subarray(0, encoded.count)], late.ends, `${what}: the same reply ends`);
-  assert.deepEqual([...encoded.bytes.subarray(0, encoded.count)], late.valueBytes, `${what}: the same value bytes`);
+  assert.deepEqual(Buffer.from(encoded.p.bytes()), Buffer.from(late.p.bytes()), `${what}: the same bytes`);
+  assert.deepEqual([...encoded.ends.subarray(0, encoded.count)], [...late.ends], `${what}: the same reply ends`);
+  assert.deepEqual([...encoded.bytes.subarray(0, encoded.count)], [...late.bytes], `${what}: the same value bytes`);
 }
 
 test('pipelines encoded as keys arrive are, byte for byte, what the taken items encode to, cut where the queue cuts them', () => {
