@@ -54,6 +54,8 @@ function floorCell(t: Target): string {
 /** Where one warm's CPU went, per key, and the rate the machine's cores allow at that cost. */
 export interface CpuBudget {
   run: string;
+  /** Keys the run wrote (for a marginal row: the keys between its two runs). */
+  keys: number;
   keysPerSecond: number;
   cachectlUs: number;
   /** Of cachectlUs, its helper threads (V8's TurboFan and GC helpers): mostly a fixed cost per run. */
