@@ -27,6 +27,13 @@ export interface Target {
   floor?: number;
 }
 
+/** 1M, 250k: a run's size as its label. */
+export function formatCount(n: number): string {
+  if (n >= 1_000_000 && n % 1_000_000 === 0) return `${n / 1_000_000}M`;
+  if (n >= 1_000 && n % 1_000 === 0) return `${n / 1_000}k`;
+  return String(n);
+}
+
 export function renderTables(rows: Row[], targets: Target[], header: string): string {
   const measurements = formatTable(
     ['measurement', 'keys', 'seconds', 'keys/s', 'peak RSS', 'CPU s', 'note'],
