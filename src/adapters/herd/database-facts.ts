@@ -6,6 +6,7 @@
  * same backend pid are the same session, whatever the version string says.
  */
 import type pg from 'pg';
+import { checkOut } from '../postgres/pool.js';
 import { UsageError } from '../../errors.js';
 import type { DatabaseFacts } from '../../core/herd/drill-types.js';
 
@@ -13,7 +14,18 @@ import type { DatabaseFacts } from '../../core/herd/drill-types.js';
 export const PGLITE_MAX_CONNECTIONS = 32;
 
 export async function describeDatabase(pool: pg.Pool, drill: { pgPoolSize: number; processes: number; controlConnections: number }): Promise<DatabaseFacts> {
-  const [a, b] = await Promise.all([pool.connect(), pool.connect()]);
+  // checkOut: each client waits idle while the other queries, and a server shutting down then
+  // sends it a FATAL that, with no listener of its own, would end the process.
+  const opened = await Promise.allSettled([checkOut(pool), checkOut(pool)]);
+  const [heldA, heldB] = opened.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
+  if (!heldA || !heldB) {
+    // The one that connected goes back, or pool.end() would wait for it forever.
+    heldA?.release(false);
+    heldB?.release(false);
+    throw opened.find((o): o is PromiseRejectedResult => o.status === 'rejected')?.reason;
+  }
+  const a = heldA.client;
+  const b = heldB.client;
   let version: string;
   let serverMax: number | null;
   let inUse: number | null;
@@ -31,8 +43,8 @@ export async function describeDatabase(pool: pg.Pool, drill: { pgPoolSize: numbe
       .then((r) => Number(r.rows[0]?.n ?? 0))
       .catch(() => null);
   } finally {
-    a.release();
-    b.release();
+    heldA.release(false);
+    heldB.release(false);
   }
   const pglite = /PGlite/i.test(version);
   const drillConnections = drill.pgPoolSize * drill.processes + drill.controlConnections;
